@@ -1,0 +1,431 @@
+//! The cache pattern: cache-aside (`get_or_set`), write-through (`set`), delete-on-write
+//! (`delete`) and tag invalidation, with stampede protection.
+//!
+//! Stampede protection, cheapest first: jittered TTLs; in-process single flight; a Redis
+//! lock so one loader per key runs across processes while the others wait (bounded) and
+//! then read; XFetch early recomputation; and `stale_ttl`, which serves the stale value
+//! while one caller refreshes and when the loader fails.
+//!
+//! A hit is one plain GET. A write (with any number of tags) is one script. The stored
+//! layout is documented in docs/WIRE.md.
+
+mod codec;
+mod envelope;
+mod options;
+mod single_flight;
+
+use std::future::Future;
+use std::sync::{Arc, LazyLock};
+use std::time::Duration;
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+pub use codec::Codec;
+pub use envelope::Envelope;
+pub use options::{CacheOptions, SetOptions};
+
+use crate::client::Client;
+use crate::error::{Error, Result};
+use crate::keys::{check_id, Keyspace};
+use crate::rt;
+use crate::script::{arg, Script};
+use crate::transport::{BoxFuture, MaybeSend};
+use crate::value::{Cmd, Value};
+use single_flight::SingleFlight;
+
+static SET: LazyLock<Script> = LazyLock::new(|| Script::new("cache_set", include_str!("../../lua/cache_set.lua")));
+static LOCK: LazyLock<Script> = LazyLock::new(|| Script::new("cache_lock", include_str!("../../lua/cache_lock.lua")));
+static UNLOCK: LazyLock<Script> =
+    LazyLock::new(|| Script::new("cache_unlock", include_str!("../../lua/cache_unlock.lua")));
+static INVALIDATE: LazyLock<Script> =
+    LazyLock::new(|| Script::new("cache_invalidate", include_str!("../../lua/cache_invalidate.lua")));
+
+/// Configures a [`Cache`]; from [`Client::cache`].
+#[derive(Debug, Clone)]
+pub struct CacheBuilder {
+    client: Client,
+    namespace: String,
+    opts: CacheOptions,
+}
+
+impl CacheBuilder {
+    pub(crate) fn new(client: Client, namespace: &str) -> Self {
+        CacheBuilder {
+            client,
+            namespace: namespace.to_string(),
+            opts: CacheOptions::default(),
+        }
+    }
+
+    /// Fresh time of entries (default 1 hour).
+    pub fn ttl(mut self, ttl: Duration) -> Self {
+        self.opts.ttl = ttl;
+        self
+    }
+    /// Random extra time, up to this, added to each ttl.
+    pub fn jitter(mut self, jitter: Duration) -> Self {
+        self.opts.jitter = jitter;
+        self
+    }
+    /// Serve entries this long past their ttl while refreshing or when the loader fails.
+    pub fn stale_ttl(mut self, stale: Duration) -> Self {
+        self.opts.stale_ttl = stale;
+        self
+    }
+    /// XFetch β (0 turns early refresh off).
+    pub fn early_refresh(mut self, beta: f64) -> Self {
+        self.opts.early_refresh = beta;
+        self
+    }
+    /// One loader per key across processes (default on).
+    pub fn lock(mut self, on: bool) -> Self {
+        self.opts.lock = on;
+        self
+    }
+    /// Longest a loader may hold the lock, and longest others wait for it.
+    pub fn lock_timeout(mut self, d: Duration) -> Self {
+        self.opts.lock_timeout = d;
+        self
+    }
+    /// Value encoding for the typed methods.
+    pub fn codec(mut self, codec: Codec) -> Self {
+        self.opts.codec = codec;
+        self
+    }
+    /// Replace every option at once.
+    pub fn options(mut self, opts: CacheOptions) -> Self {
+        self.opts = opts;
+        self
+    }
+    /// Check the options and make the cache.
+    pub fn build(self) -> Result<Cache> {
+        self.opts.validate()?;
+        let keys = Keyspace::new(self.client.prefix(), "cache", &self.namespace)?;
+        Ok(Cache {
+            inner: Arc::new(Inner {
+                client: self.client,
+                keys,
+                opts: self.opts,
+                flights: Arc::new(SingleFlight::default()),
+            }),
+        })
+    }
+}
+
+/// One cache namespace. Cheap to clone; clones share the in-process single flight.
+#[derive(Clone)]
+pub struct Cache {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    client: Client,
+    keys: Keyspace,
+    opts: CacheOptions,
+    flights: Arc<SingleFlight>,
+}
+
+impl std::fmt::Debug for Cache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Cache").field("keys", &self.inner.keys).field("opts", &self.inner.opts).finish()
+    }
+}
+
+/// What the miss-path script answered.
+enum LockReply {
+    /// Someone stored a fresh entry meanwhile.
+    Hit(Envelope),
+    /// Another process is loading; here is the current (stale) entry, if any.
+    Busy(Option<Envelope>),
+    /// This caller may load; the tags' epochs as they were before loading.
+    Locked(Vec<Vec<u8>>),
+}
+
+impl Cache {
+    /// The options in force.
+    pub fn options(&self) -> &CacheOptions {
+        &self.inner.opts
+    }
+
+    /// The Redis key an entry is stored under.
+    pub fn entry_key(&self, key: &str) -> Result<String> {
+        check_id("cache key", key)?;
+        Ok(self.inner.keys.key("k", key))
+    }
+
+    fn lock_key(&self, key: &str) -> String {
+        self.inner.keys.key("l", key)
+    }
+
+    fn tag_keys(&self, tags: &[String]) -> Result<Vec<Vec<u8>>> {
+        tags.iter()
+            .map(|t| {
+                check_id("tag", t)?;
+                Ok(self.inner.keys.key("t", t).into_bytes())
+            })
+            .collect()
+    }
+
+    /// A fresh value's bytes, or `None` (missing, or stale). One GET.
+    pub async fn get_bytes(&self, key: &str) -> Result<Option<Vec<u8>>> {
+        let entry = self.read(&self.entry_key(key)?).await?;
+        Ok(entry.filter(|e| e.is_fresh(rt::now_ms())).map(|e| e.payload))
+    }
+
+    /// A fresh value, decoded with the namespace codec, or `None`.
+    pub async fn get<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>> {
+        match self.get_bytes(key).await? {
+            Some(raw) => self.inner.opts.codec.decode(&raw).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// Write-through: store `value` under `key` with the namespace ttl (or `opts.ttl`)
+    /// and index it under `opts.tags`. One script, one round trip.
+    pub async fn set_bytes(&self, key: &str, value: &[u8], opts: &SetOptions) -> Result<()> {
+        let entry_key = self.entry_key(key)?;
+        self.write(&entry_key, key, value, opts, 0, None).await.map(|_| ())
+    }
+
+    /// Write-through with the namespace codec.
+    pub async fn set<T: Serialize + ?Sized>(&self, key: &str, value: &T, opts: &SetOptions) -> Result<()> {
+        let raw = self.inner.opts.codec.encode(value)?;
+        self.set_bytes(key, &raw, opts).await
+    }
+
+    /// Delete-on-write: remove entries; returns how many existed.
+    pub async fn delete(&self, keys: &[&str]) -> Result<u64> {
+        if keys.is_empty() {
+            return Ok(0);
+        }
+        let names = keys.iter().map(|k| self.entry_key(k)).collect::<Result<Vec<_>>>()?;
+        let n = self.inner.client.transport().send(Cmd::new("DEL").args(names)).await?.as_int()?;
+        Ok(n as u64)
+    }
+
+    /// Every entry carrying any of `tags` reads as a miss once this returns, and a load
+    /// that began before it will not store its result. Returns how many entries were
+    /// deleted.
+    pub async fn invalidate_tags(&self, tags: &[&str]) -> Result<u64> {
+        if tags.is_empty() {
+            return Ok(0);
+        }
+        let owned: Vec<String> = tags.iter().map(|t| t.to_string()).collect();
+        let keys = self.tag_keys(&owned)?;
+        let guard = self.inner.opts.lock_timeout.max(Duration::from_secs(60)).as_millis() as u64;
+        let n = INVALIDATE.run(self.inner.client.transport(), &keys, &[arg(guard)]).await?.as_int()?;
+        Ok(n as u64)
+    }
+
+    /// Cache-aside on bytes: the fresh value, or the loader's result, stored and returned.
+    /// See the module docs for the stampede protection around the loader.
+    pub async fn get_or_set_bytes<F, Fut>(&self, key: &str, opts: &SetOptions, loader: F) -> Result<Vec<u8>>
+    where
+        F: FnOnce() -> Fut + MaybeSend + 'static,
+        Fut: Future<Output = Result<Vec<u8>>> + MaybeSend + 'static,
+    {
+        let entry_key = self.entry_key(key)?;
+        self.tag_keys(&opts.tags)?;
+        let now = rt::now_ms();
+        let current = self.read(&entry_key).await?;
+        if let Some(e) = &current {
+            if e.is_fresh(now) && !e.should_refresh_early(now, self.inner.opts.early_refresh, rt::random_unit()) {
+                return Ok(current.expect("checked").payload);
+            }
+            // Stale or due for early refresh: if this process is already refreshing it,
+            // serve what we have instead of waiting.
+            if self.inner.flights.in_air(&entry_key) {
+                return Ok(current.expect("checked").payload);
+            }
+        }
+        let this = self.clone();
+        let (k, o) = (key.to_string(), opts.clone());
+        let landed = self
+            .inner
+            .flights
+            .run(&entry_key, move || -> BoxFuture<'static, single_flight::Landed> {
+                Box::pin(async move { this.load(&k, &o, current, loader).await.map(Arc::new) })
+            })
+            .await?;
+        Ok(Arc::try_unwrap(landed).unwrap_or_else(|shared| (*shared).clone()))
+    }
+
+    /// Cache-aside with the namespace codec and the namespace ttl.
+    pub async fn get_or_set<T, F, Fut, E>(&self, key: &str, loader: F) -> Result<T>
+    where
+        T: Serialize + DeserializeOwned + MaybeSend + 'static,
+        F: FnOnce() -> Fut + MaybeSend + 'static,
+        Fut: Future<Output = std::result::Result<T, E>> + MaybeSend + 'static,
+        E: std::error::Error + Send + Sync + 'static,
+    {
+        self.get_or_set_with(key, &SetOptions::default(), loader).await
+    }
+
+    /// Cache-aside with the namespace codec and per-call options (ttl, tags).
+    pub async fn get_or_set_with<T, F, Fut, E>(&self, key: &str, opts: &SetOptions, loader: F) -> Result<T>
+    where
+        T: Serialize + DeserializeOwned + MaybeSend + 'static,
+        F: FnOnce() -> Fut + MaybeSend + 'static,
+        Fut: Future<Output = std::result::Result<T, E>> + MaybeSend + 'static,
+        E: std::error::Error + Send + Sync + 'static,
+    {
+        let codec = self.inner.opts.codec;
+        let raw = self
+            .get_or_set_bytes(key, opts, move || async move {
+                let value = loader().await.map_err(Error::loader)?;
+                codec.encode(&value)
+            })
+            .await?;
+        codec.decode(&raw)
+    }
+
+    /// GET and decode; a value that is not a redkit entry reads as a miss (and is
+    /// overwritten by the next write).
+    async fn read(&self, entry_key: &str) -> Result<Option<Envelope>> {
+        let raw = self.inner.client.transport().send(Cmd::new("GET").arg(entry_key)).await?.into_bytes()?;
+        Ok(raw.and_then(|r| Envelope::decode(r).ok()))
+    }
+
+    /// The miss path, run once per process per key (single flight).
+    async fn load<F, Fut>(&self, key: &str, opts: &SetOptions, current: Option<Envelope>, loader: F) -> Result<Vec<u8>>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<Vec<u8>>>,
+    {
+        let entry_key = self.entry_key(key)?;
+        let token = rt::token();
+        let refreshing = current.is_some();
+        let epochs = match self.acquire(key, &entry_key, opts, &token, refreshing, current).await? {
+            Ok(value) => return Ok(value),
+            Err(epochs) => epochs,
+        };
+        let holds_lock = epochs.0;
+        let started = rt::now_ms();
+        match loader().await {
+            Ok(value) => {
+                let delta = rt::now_ms().saturating_sub(started);
+                let lock_token = if holds_lock { Some(token.as_str()) } else { None };
+                self.write(&entry_key, key, &value, opts, delta, Some((&epochs.1, lock_token))).await?;
+                Ok(value)
+            }
+            Err(e) => {
+                if holds_lock {
+                    // Best effort: the lock expires on its own if this fails.
+                    let _ = UNLOCK
+                        .run(self.inner.client.transport(), &[self.lock_key(key).into_bytes()], &[arg(&token)])
+                        .await;
+                }
+                // Fail-safe: a stale value beats an error.
+                match self.read(&entry_key).await {
+                    Ok(Some(stale)) => Ok(stale.payload),
+                    _ => Err(e),
+                }
+            }
+        }
+    }
+
+    /// Become the loader, or get a value without loading. `Ok(Ok(value))` is a value to
+    /// return; `Ok(Err((holds_lock, epochs)))` means: load now.
+    #[allow(clippy::type_complexity)]
+    async fn acquire(
+        &self,
+        key: &str,
+        entry_key: &str,
+        opts: &SetOptions,
+        token: &str,
+        refreshing: bool,
+        current: Option<Envelope>,
+    ) -> Result<std::result::Result<Vec<u8>, (bool, Vec<Vec<u8>>)>> {
+        let lock_ms = self.inner.opts.lock_timeout.as_millis() as u64;
+        let give_up_at = rt::now_ms() + lock_ms;
+        let mut pause = Duration::from_millis(5);
+        let mut use_lock = self.inner.opts.lock;
+        loop {
+            match self.lock_script(key, entry_key, opts, token, refreshing, use_lock).await? {
+                LockReply::Hit(e) => return Ok(Ok(e.payload)),
+                LockReply::Locked(epochs) => return Ok(Err((use_lock, epochs))),
+                LockReply::Busy(stale) => {
+                    // Serve stale while the lock holder refreshes.
+                    if let Some(e) = stale.or_else(|| current.clone()) {
+                        return Ok(Ok(e.payload));
+                    }
+                    if rt::now_ms() >= give_up_at {
+                        // The holder is slow or gone: load without the lock rather than fail.
+                        use_lock = false;
+                        continue;
+                    }
+                    rt::sleep(pause).await;
+                    pause = (pause * 2).min(Duration::from_millis(100));
+                }
+            }
+        }
+    }
+
+    async fn lock_script(
+        &self,
+        key: &str,
+        entry_key: &str,
+        opts: &SetOptions,
+        token: &str,
+        refreshing: bool,
+        use_lock: bool,
+    ) -> Result<LockReply> {
+        let mut keys = vec![entry_key.as_bytes().to_vec(), self.lock_key(key).into_bytes()];
+        keys.extend(self.tag_keys(&opts.tags)?);
+        let lock_ms = self.inner.opts.lock_timeout.as_millis() as u64;
+        let args = [arg(token), arg(lock_ms), arg(if refreshing { "1" } else { "0" }), arg(if use_lock { "1" } else { "0" })];
+        let mut reply = LOCK.run(self.inner.client.transport(), &keys, &args).await?.into_array()?.into_iter();
+        let status = reply.next().map(|v| v.into_string()).transpose()?.flatten().unwrap_or_default();
+        let entry = |v: Option<Value>| -> Result<Option<Envelope>> {
+            Ok(match v {
+                Some(Value::Bulk(b)) => Envelope::decode(b).ok(),
+                _ => None,
+            })
+        };
+        match status.as_str() {
+            "hit" => match entry(reply.next())? {
+                Some(e) => Ok(LockReply::Hit(e)),
+                None => Err(Error::Decode("cache_lock returned an unreadable entry".into())),
+            },
+            "busy" => Ok(LockReply::Busy(entry(reply.next())?)),
+            "locked" => Ok(LockReply::Locked(
+                reply.map(|v| v.into_bytes().map(|b| b.unwrap_or_else(|| b"0".to_vec()))).collect::<Result<_>>()?,
+            )),
+            other => Err(Error::Decode(format!("cache_lock returned {other:?}"))),
+        }
+    }
+
+    /// Store an entry. `guard` carries the epochs seen before loading and the lock token,
+    /// for the miss path. Returns whether it was stored.
+    async fn write(
+        &self,
+        entry_key: &str,
+        key: &str,
+        value: &[u8],
+        opts: &SetOptions,
+        delta_ms: u64,
+        guard: Option<(&Vec<Vec<u8>>, Option<&str>)>,
+    ) -> Result<bool> {
+        let ttl = opts.ttl.unwrap_or(self.inner.opts.ttl);
+        options::check_ttl("ttl", ttl)?;
+        let fresh = ttl + rt::random_up_to(self.inner.opts.jitter);
+        let hard = fresh + self.inner.opts.stale_ttl;
+        let mut keys = vec![entry_key.as_bytes().to_vec(), self.lock_key(key).into_bytes()];
+        keys.extend(self.tag_keys(&opts.tags)?);
+        let (epochs, token) = match guard {
+            Some((epochs, token)) => (epochs.clone(), token.unwrap_or("")),
+            None => (Vec::new(), ""),
+        };
+        let mut args = vec![
+            arg(fresh.as_millis() as u64),
+            arg(hard.as_millis() as u64),
+            arg(delta_ms),
+            value.to_vec(),
+            arg(token),
+        ];
+        args.extend(epochs);
+        let stored = SET.run(self.inner.client.transport(), &keys, &args).await?.as_int()?;
+        Ok(stored == 1)
+    }
+}

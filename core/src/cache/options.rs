@@ -1,0 +1,98 @@
+//! Options of a cache namespace and of one write.
+
+use std::time::Duration;
+
+use crate::cache::codec::Codec;
+use crate::error::{Error, Result};
+
+/// Settings of one cache namespace (`client.cache(ns)` builder).
+#[derive(Debug, Clone)]
+pub struct CacheOptions {
+    /// How long an entry is fresh (default 1 hour).
+    pub ttl: Duration,
+    /// Up to this much random time is added to each ttl, so keys written together do not
+    /// expire together (default 0).
+    pub jitter: Duration,
+    /// How long after turning stale an entry may still be served: while one caller
+    /// refreshes it, and when the loader fails (default 0: off).
+    pub stale_ttl: Duration,
+    /// XFetch β: > 0 recomputes probabilistically before expiry, 1.0 as in the paper, 0 off
+    /// (default 1.0).
+    pub early_refresh: f64,
+    /// Allow one loader per key across processes (a Redis lock); others wait, then read
+    /// (default true).
+    pub lock: bool,
+    /// How long the loader lock is held at most, and how long others wait for it
+    /// (default 10 s).
+    pub lock_timeout: Duration,
+    /// Value encoding (default JSON).
+    pub codec: Codec,
+}
+
+impl Default for CacheOptions {
+    fn default() -> Self {
+        CacheOptions {
+            ttl: Duration::from_secs(3600),
+            jitter: Duration::ZERO,
+            stale_ttl: Duration::ZERO,
+            early_refresh: 1.0,
+            lock: true,
+            lock_timeout: Duration::from_secs(10),
+            codec: Codec::Json,
+        }
+    }
+}
+
+impl CacheOptions {
+    /// Reject settings that cannot work.
+    pub fn validate(&self) -> Result<()> {
+        check_ttl("ttl", self.ttl)?;
+        if !(self.early_refresh.is_finite() && self.early_refresh >= 0.0) {
+            return Err(Error::invalid("early_refresh must be a finite number >= 0"));
+        }
+        if self.lock_timeout < Duration::from_millis(1) {
+            return Err(Error::invalid("lock_timeout must be at least 1 ms"));
+        }
+        Ok(())
+    }
+}
+
+/// Per-write options: a ttl that overrides the namespace's, and tags.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SetOptions {
+    /// Fresh time of this entry; the namespace ttl when `None`.
+    pub ttl: Option<Duration>,
+    /// Tags that [`crate::cache::Cache::invalidate_tags`] can invalidate this entry by.
+    pub tags: Vec<String>,
+}
+
+impl SetOptions {
+    /// No overrides, no tags.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Override the ttl.
+    pub fn ttl(mut self, ttl: Duration) -> Self {
+        self.ttl = Some(ttl);
+        self
+    }
+
+    /// Add tags.
+    pub fn tags<I, S>(mut self, tags: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.tags.extend(tags.into_iter().map(Into::into));
+        self
+    }
+}
+
+/// A ttl must be at least one millisecond (Redis' PX unit).
+pub fn check_ttl(what: &str, ttl: Duration) -> Result<()> {
+    if ttl < Duration::from_millis(1) {
+        return Err(Error::invalid(format!("{what} must be at least 1 ms, got {ttl:?}")));
+    }
+    Ok(())
+}

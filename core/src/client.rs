@@ -1,0 +1,194 @@
+//! The client: a cheap, cloneable handle on one transport, and the door to every pattern.
+
+use std::sync::Arc;
+
+use crate::cache::CacheBuilder;
+use crate::error::{Error, Result};
+use crate::health::HealthReport;
+use crate::options::ConnectOptions;
+use crate::transport::Transport;
+use crate::value::Cmd;
+
+/// The data-layout version this build reads and writes (see docs/WIRE.md).
+pub const LAYOUT_VERSION: &str = "1";
+
+/// A connection to Redis (or to any [`Transport`]) and the patterns built on it.
+///
+/// Cloning is cheap and shares the one underlying connection: make one client per process
+/// and clone it where needed.
+#[derive(Clone)]
+pub struct Client {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    transport: Arc<dyn Transport>,
+    prefix: String,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("transport", &self.inner.transport.name())
+            .field("prefix", &self.inner.prefix)
+            .finish()
+    }
+}
+
+impl Client {
+    /// Connect to a Redis server with the default options.
+    #[cfg(feature = "native")]
+    pub async fn connect(url: &str) -> Result<Client> {
+        Self::connect_with(url, ConnectOptions::default()).await
+    }
+
+    /// Connect to a Redis server with the given options.
+    #[cfg(feature = "native")]
+    pub async fn connect_with(url: &str, opts: ConnectOptions) -> Result<Client> {
+        let lazy = opts.lazy_connect;
+        let prefix = opts.prefix.clone();
+        let transport = crate::transport::native::NativeTransport::connect(url, opts).await?;
+        let client = Client::from_transport(Arc::new(transport), &prefix)?;
+        if !lazy {
+            client.check_layout().await?;
+        }
+        Ok(client)
+    }
+
+    /// Start configuring a connection: `Client::builder(url).prefix("app").build().await`.
+    #[cfg(feature = "native")]
+    pub fn builder(url: &str) -> ClientBuilder {
+        ClientBuilder {
+            url: url.to_string(),
+            opts: ConnectOptions::default(),
+        }
+    }
+
+    /// A client over any transport (the wasm transports, the embedded engine, a test
+    /// double). `prefix` namespaces every key.
+    pub fn from_transport(transport: Arc<dyn Transport>, prefix: &str) -> Result<Client> {
+        let probe = ConnectOptions {
+            prefix: prefix.to_string(),
+            ..ConnectOptions::default()
+        };
+        probe.validate()?;
+        Ok(Client {
+            inner: Arc::new(Inner {
+                transport,
+                prefix: prefix.to_string(),
+            }),
+        })
+    }
+
+    /// The transport this client sends through.
+    pub fn transport(&self) -> &dyn Transport {
+        &*self.inner.transport
+    }
+
+    /// The key prefix.
+    pub fn prefix(&self) -> &str {
+        &self.inner.prefix
+    }
+
+    /// Round-trip a PING.
+    pub async fn ping(&self) -> Result<()> {
+        self.transport().send(Cmd::new("PING")).await.map(|_| ())
+    }
+
+    /// Close the connection; every later call fails with [`Error::Closed`].
+    pub async fn close(&self) -> Result<()> {
+        self.transport().close().await
+    }
+
+    /// What the server is and how it is configured, with warnings for settings that
+    /// lose data (no persistence for queues, an eviction policy that drops locks).
+    pub async fn check(&self) -> Result<HealthReport> {
+        crate::health::check(self.transport()).await
+    }
+
+    /// A cache namespace; configure it on the builder, then `build()`.
+    pub fn cache(&self, namespace: &str) -> CacheBuilder {
+        CacheBuilder::new(self.clone(), namespace)
+    }
+
+    /// Record the layout version on first use, and refuse a server that holds data in a
+    /// layout this build does not speak.
+    pub async fn check_layout(&self) -> Result<()> {
+        let key = format!("{}:layout", self.prefix());
+        let replies = self
+            .transport()
+            .pipeline(vec![
+                Cmd::new("SETNX").arg(&key).arg(LAYOUT_VERSION),
+                Cmd::new("GET").arg(&key),
+            ])
+            .await?;
+        let stored = replies.into_iter().nth(1).unwrap_or(crate::Value::Nil).into_string()?;
+        match stored.as_deref() {
+            Some(LAYOUT_VERSION) | None => Ok(()),
+            Some(other) => Err(Error::invalid(format!(
+                "the server holds redkit data in layout version {other}; this build speaks {LAYOUT_VERSION}"
+            ))),
+        }
+    }
+}
+
+/// Builder for [`Client`] connections; every option of [`ConnectOptions`].
+#[cfg(feature = "native")]
+#[derive(Debug, Clone)]
+pub struct ClientBuilder {
+    url: String,
+    opts: ConnectOptions,
+}
+
+#[cfg(feature = "native")]
+impl ClientBuilder {
+    /// Key namespace (default `rk`).
+    pub fn prefix(mut self, prefix: &str) -> Self {
+        self.opts.prefix = prefix.to_string();
+        self
+    }
+    /// Retries per request after a connection failure (default 3).
+    pub fn retries(mut self, n: u32) -> Self {
+        self.opts.retries = n;
+        self
+    }
+    /// Cap of the backoff between retries (default 2 s).
+    pub fn retry_backoff_max(mut self, d: std::time::Duration) -> Self {
+        self.opts.retry_backoff_max = d;
+        self
+    }
+    /// Deadline per command, retries included (default 5 s).
+    pub fn timeout(mut self, d: std::time::Duration) -> Self {
+        self.opts.timeout = d;
+        self
+    }
+    /// Deadline for connecting (default 5 s).
+    pub fn connect_timeout(mut self, d: std::time::Duration) -> Self {
+        self.opts.connect_timeout = d;
+        self
+    }
+    /// Connect on first use instead of now.
+    pub fn lazy_connect(mut self, lazy: bool) -> Self {
+        self.opts.lazy_connect = lazy;
+        self
+    }
+    /// Let requests wait for a reconnect (default true).
+    pub fn offline_queue(mut self, on: bool) -> Self {
+        self.opts.offline_queue = on;
+        self
+    }
+    /// Most requests waiting for a reconnect at once.
+    pub fn offline_queue_max(mut self, n: usize) -> Self {
+        self.opts.offline_queue_max = n;
+        self
+    }
+    /// Replace every option at once.
+    pub fn options(mut self, opts: ConnectOptions) -> Self {
+        self.opts = opts;
+        self
+    }
+    /// Connect.
+    pub async fn build(self) -> Result<Client> {
+        Client::connect_with(&self.url, self.opts).await
+    }
+}

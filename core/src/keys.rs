@@ -1,0 +1,58 @@
+//! Key names. Every key of one pattern instance shares a hash tag —
+//! `rk:{cache:users}:k:user:42` — so all of them live in one Redis Cluster slot and every
+//! script that touches several of them runs unchanged on a cluster.
+
+use crate::error::{Error, Result};
+
+/// Builds the keys of one pattern instance (`{kind:name}` under a prefix).
+#[derive(Debug, Clone)]
+pub struct Keyspace {
+    /// `rk:{cache:users}:` — everything up to the per-key part.
+    base: String,
+}
+
+impl Keyspace {
+    /// The keyspace of pattern `kind` named `name` under `prefix`.
+    pub fn new(prefix: &str, kind: &str, name: &str) -> Result<Self> {
+        check_name("name", name)?;
+        Ok(Keyspace {
+            base: format!("{prefix}:{{{kind}:{name}}}:"),
+        })
+    }
+
+    /// `base` + `part` + `:` + `id`, e.g. `rk:{cache:users}:k:user:42`.
+    pub fn key(&self, part: &str, id: &str) -> String {
+        let mut k = String::with_capacity(self.base.len() + part.len() + 1 + id.len());
+        k.push_str(&self.base);
+        k.push_str(part);
+        k.push(':');
+        k.push_str(id);
+        k
+    }
+
+    /// `base` + `part`, for keys that are one per instance.
+    pub fn single(&self, part: &str) -> String {
+        format!("{}{part}", self.base)
+    }
+}
+
+/// Names of pattern instances (cache namespaces, limiter and queue names) become part of a
+/// hash tag: they must be non-empty and free of braces.
+pub fn check_name(what: &str, name: &str) -> Result<()> {
+    if name.is_empty() {
+        return Err(Error::invalid(format!("{what} must not be empty")));
+    }
+    if name.contains(['{', '}']) {
+        return Err(Error::invalid(format!("{what} must not contain '{{' or '}}': {name:?}")));
+    }
+    Ok(())
+}
+
+/// Per-entry identifiers (cache keys, tags, limiter identifiers) may hold anything but
+/// must not be empty.
+pub fn check_id(what: &str, id: &str) -> Result<()> {
+    if id.is_empty() {
+        return Err(Error::invalid(format!("{what} must not be empty")));
+    }
+    Ok(())
+}

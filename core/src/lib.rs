@@ -1,0 +1,35 @@
+//! redkit: the Redis patterns every application rebuilds by hand — cache-aside with
+//! stampede protection, write-through and tag invalidation, rate limiters, job queues —
+//! written once, with one data layout shared by every runtime (Rust, Python, Node, edge).
+//!
+//! ```no_run
+//! # async fn demo() -> redkit::Result<()> {
+//! use std::time::Duration;
+//! let client = redkit::Client::connect("redis://127.0.0.1:6379").await?;
+//! let users = client.cache("users").ttl(Duration::from_secs(3600)).build()?;
+//! let name: String = users
+//!     .get_or_set("user:42", || async { Ok::<_, std::io::Error>("Ada".to_string()) })
+//!     .await?;
+//! # Ok(()) }
+//! ```
+
+pub mod cache;
+mod client;
+mod error;
+mod health;
+pub mod keys;
+mod options;
+pub mod rt;
+pub mod script;
+pub mod transport;
+mod value;
+
+pub use cache::{Cache, CacheBuilder, CacheOptions, Codec, SetOptions};
+pub use client::{Client, LAYOUT_VERSION};
+#[cfg(feature = "native")]
+pub use client::ClientBuilder;
+pub use error::{Error, ErrorKind, LoaderError, Result};
+pub use health::HealthReport;
+pub use options::ConnectOptions;
+pub use transport::{BoxFuture, MaybeSend, MaybeSync, Transport};
+pub use value::{server_error, Cmd, ToArg, Value};

@@ -1,0 +1,92 @@
+//! The little the patterns need from a runtime — a clock, a timer, a deadline and cheap
+//! randomness — with one implementation per target, so pattern code has no `cfg`.
+
+use std::future::Future;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use crate::error::{Error, Result};
+
+/// Wall-clock time in milliseconds since the Unix epoch.
+#[cfg(not(target_arch = "wasm32"))]
+pub fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+/// Wall-clock time in milliseconds since the Unix epoch.
+#[cfg(target_arch = "wasm32")]
+pub fn now_ms() -> u64 {
+    js_sys::Date::now() as u64
+}
+
+/// Wait for `d`.
+#[cfg(not(target_arch = "wasm32"))]
+pub async fn sleep(d: Duration) {
+    tokio::time::sleep(d).await
+}
+
+/// Wait for `d`.
+#[cfg(target_arch = "wasm32")]
+pub async fn sleep(d: Duration) {
+    gloo_timers::future::sleep(d).await
+}
+
+/// Run `fut`, failing with [`Error::Timeout`] if it takes longer than `d`.
+pub async fn timeout<T>(d: Duration, what: &str, fut: impl Future<Output = Result<T>>) -> Result<T> {
+    use futures_util::future::{select, Either};
+    let fut = std::pin::pin!(fut);
+    let timer = std::pin::pin!(sleep(d));
+    match select(fut, timer).await {
+        Either::Left((r, _)) => r,
+        Either::Right(_) => Err(Error::Timeout(format!("{what} took longer than {d:?}"))),
+    }
+}
+
+static RNG_STATE: AtomicU64 = AtomicU64::new(0);
+
+/// A fast, non-cryptographic random number (splitmix64 over a shared counter seeded
+/// from the clock). Good for jitter and sampling; never for secrets.
+pub fn random_u64() -> u64 {
+    let mut seed = RNG_STATE.load(Ordering::Relaxed);
+    if seed == 0 {
+        seed = now_ms() ^ 0x9E37_79B9_7F4A_7C15 ^ ((&RNG_STATE as *const _ as u64) << 16);
+        #[cfg(not(target_arch = "wasm32"))]
+        {
+            seed ^= (std::process::id() as u64) << 32;
+        }
+        let _ = RNG_STATE.compare_exchange(0, seed, Ordering::Relaxed, Ordering::Relaxed);
+    }
+    let mut z = RNG_STATE
+        .fetch_add(0x9E37_79B9_7F4A_7C15, Ordering::Relaxed)
+        .wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+/// A random float in (0, 1]: never 0, so `ln` of it is finite.
+pub fn random_unit() -> f64 {
+    ((random_u64() >> 11) as f64 + 1.0) / (1u64 << 53) as f64
+}
+
+/// A random duration in `[0, max]`.
+pub fn random_up_to(max: Duration) -> Duration {
+    let ms = max.as_millis() as u64;
+    if ms == 0 {
+        return Duration::ZERO;
+    }
+    Duration::from_millis(random_u64() % (ms + 1))
+}
+
+/// A random token (32 hex characters) that identifies one lock holder.
+pub fn token() -> String {
+    format!("{:016x}{:016x}", random_u64(), random_u64())
+}
+
+/// After a process fork, the child must not produce the parent's random sequence.
+pub fn reseed_after_fork() {
+    RNG_STATE.store(0, Ordering::Relaxed);
+}

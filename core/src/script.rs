@@ -1,0 +1,102 @@
+//! Lua scripts: one per atomic operation, compiled in, sent as EVALSHA with an EVAL
+//! fallback when the server has not seen the script yet (NOSCRIPT).
+
+use crate::error::{Error, Result};
+use crate::transport::Transport;
+use crate::value::{Cmd, ToArg, Value};
+
+/// A Lua script and its SHA1, computed once.
+#[derive(Debug)]
+pub struct Script {
+    name: &'static str,
+    source: &'static str,
+    sha: String,
+}
+
+impl Script {
+    /// Wrap a script's source; `name` appears in error messages.
+    pub fn new(name: &'static str, source: &'static str) -> Self {
+        Script {
+            name,
+            source,
+            sha: sha1_smol::Sha1::from(source).digest().to_string(),
+        }
+    }
+
+    /// The script's SHA1 as the server names it.
+    pub fn sha(&self) -> &str {
+        &self.sha
+    }
+
+    /// The Lua source.
+    pub fn source(&self) -> &'static str {
+        self.source
+    }
+
+    /// The name given at construction.
+    pub fn name(&self) -> &'static str {
+        self.name
+    }
+
+    /// The EVALSHA command for these keys and arguments.
+    pub fn evalsha_cmd(&self, keys: &[Vec<u8>], args: &[Vec<u8>]) -> Cmd {
+        self.cmd("EVALSHA", &self.sha, keys, args)
+    }
+
+    /// The EVAL command (full source) for these keys and arguments.
+    pub fn eval_cmd(&self, keys: &[Vec<u8>], args: &[Vec<u8>]) -> Cmd {
+        self.cmd("EVAL", self.source, keys, args)
+    }
+
+    fn cmd(&self, verb: &str, body: &str, keys: &[Vec<u8>], args: &[Vec<u8>]) -> Cmd {
+        Cmd::new(verb)
+            .arg(body)
+            .arg(keys.len())
+            .args(keys.iter())
+            .args(args.iter())
+    }
+
+    /// Run the script: EVALSHA first, EVAL when the server answers NOSCRIPT.
+    pub async fn run(
+        &self,
+        transport: &dyn Transport,
+        keys: &[Vec<u8>],
+        args: &[Vec<u8>],
+    ) -> Result<Value> {
+        let reply = match transport.send(self.evalsha_cmd(keys, args)).await {
+            Err(Error::Server(msg)) if msg.starts_with("NOSCRIPT") => {
+                transport.send(self.eval_cmd(keys, args)).await
+            }
+            other => other,
+        };
+        reply.map_err(|e| match e {
+            Error::Server(msg) | Error::Script(msg) => self.script_error(msg),
+            e => e,
+        })
+    }
+
+    fn script_error(&self, msg: String) -> Error {
+        // Scripts signal bad input with `redis.error_reply('INVALID ...')`.
+        if let Some(rest) = msg.strip_prefix("INVALID ") {
+            return Error::InvalidArgument(rest.to_string());
+        }
+        if msg.starts_with("WRONGTYPE") {
+            return Error::Server(msg);
+        }
+        Error::Script(format!("{}: {msg}", self.name))
+    }
+}
+
+/// Build an argument list from heterogeneous values.
+#[macro_export]
+#[doc(hidden)]
+macro_rules! args {
+    ($($a:expr),* $(,)?) => {
+        vec![$($crate::value::ToArg::to_arg(&$a)),*]
+    };
+}
+
+/// Convert anything argument-like into wire bytes (for building KEYS/ARGV lists).
+pub fn arg(a: impl ToArg) -> Vec<u8> {
+    a.to_arg()
+}

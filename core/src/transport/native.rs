@@ -1,0 +1,253 @@
+//! The native transport: redis-rs on tokio.
+//!
+//! One multiplexed [`ConnectionManager`] is shared by every clone of the client (never a
+//! connection per request). It reconnects in the background; on top of it each request
+//! gets bounded retries with jittered exponential backoff, an overall deadline, and a
+//! bounded "offline queue" (requests waiting for the reconnect). Blocking commands get
+//! dedicated connections so they never stall the shared one.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Mutex;
+
+use redis::aio::{ConnectionLike, ConnectionManager, ConnectionManagerConfig, MultiplexedConnection};
+use redis::{AsyncConnectionConfig, RedisError};
+use tokio::sync::Semaphore;
+
+use crate::error::{Error, Result};
+use crate::options::ConnectOptions;
+use crate::rt;
+use crate::transport::{BoxFuture, Transport};
+use crate::value::{Cmd, Value};
+
+/// A [`Transport`] over redis-rs: standalone servers, `redis://` and `rediss://` URLs
+/// with user, password and database index.
+pub struct NativeTransport {
+    client: redis::Client,
+    manager: ConnectionManager,
+    opts: ConnectOptions,
+    /// Permits for requests waiting out a reconnect; bounds the offline queue.
+    offline: Semaphore,
+    /// Idle dedicated connections for blocking commands.
+    blocking_idle: Mutex<Vec<MultiplexedConnection>>,
+    closed: AtomicBool,
+}
+
+impl NativeTransport {
+    /// Connect to `url`. Unless `opts.lazy_connect`, the first connection is made now and
+    /// a server that cannot be reached is an error at once (fail fast).
+    pub async fn connect(url: &str, opts: ConnectOptions) -> Result<Self> {
+        opts.validate()?;
+        install_crypto_provider();
+        let client = redis::Client::open(url).map_err(|e| Error::invalid(format!("bad url: {e}")))?;
+        let config = ConnectionManagerConfig::new()
+            .set_connection_timeout(Some(opts.connect_timeout))
+            .set_response_timeout(Some(opts.timeout))
+            .set_number_of_retries(opts.retries as usize)
+            .set_max_delay(opts.retry_backoff_max);
+        let manager = if opts.lazy_connect {
+            ConnectionManager::new_lazy_with_config(client.clone(), config).map_err(convert)?
+        } else {
+            rt::timeout(opts.connect_timeout, "connect", async {
+                ConnectionManager::new_with_config(client.clone(), config)
+                    .await
+                    .map_err(convert)
+            })
+            .await?
+        };
+        Ok(NativeTransport {
+            client,
+            manager,
+            offline: Semaphore::new(opts.offline_queue_max),
+            opts,
+            blocking_idle: Mutex::new(Vec::new()),
+            closed: AtomicBool::new(false),
+        })
+    }
+
+    fn ensure_open(&self) -> Result<()> {
+        if self.closed.load(Ordering::Acquire) {
+            Err(Error::Closed)
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Run `attempt` until it succeeds, fails for a reason a retry cannot fix, or the
+    /// retries run out; the whole thing under the per-command deadline.
+    async fn with_retries<T, F, Fut>(&self, what: &str, mut attempt: F) -> Result<T>
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = Result<T>>,
+    {
+        self.ensure_open()?;
+        rt::timeout(self.opts.timeout, what, async {
+            let mut tries = 0u32;
+            loop {
+                match attempt().await {
+                    Err(e) if is_connection_trouble(&e) && self.may_retry(tries) => {
+                        // Waiting for the reconnect: hold a place in the bounded queue.
+                        let _place = self.offline.try_acquire().map_err(|_| {
+                            Error::Connection("offline queue is full while reconnecting".into())
+                        })?;
+                        rt::sleep(self.opts.backoff(tries)).await;
+                        self.ensure_open()?;
+                        tries += 1;
+                    }
+                    other => return other,
+                }
+            }
+        })
+        .await
+    }
+
+    fn may_retry(&self, tries: u32) -> bool {
+        self.opts.offline_queue && tries < self.opts.retries
+    }
+
+    async fn blocking_connection(&self) -> Result<MultiplexedConnection> {
+        if let Some(conn) = self.blocking_idle.lock().expect("pool lock").pop() {
+            return Ok(conn);
+        }
+        let config = AsyncConnectionConfig::new()
+            .set_connection_timeout(Some(self.opts.connect_timeout))
+            .set_response_timeout(None);
+        self.client
+            .get_multiplexed_async_connection_with_config(&config)
+            .await
+            .map_err(convert)
+    }
+}
+
+impl Transport for NativeTransport {
+    fn send(&self, cmd: Cmd) -> BoxFuture<'_, Result<Value>> {
+        let packed = to_redis_cmd(&cmd);
+        Box::pin(async move {
+            self.with_retries(cmd.name(), || {
+                let mut conn = self.manager.clone();
+                let packed = &packed;
+                async move { conn.req_packed_command(packed).await.map_err(convert).and_then(reply) }
+            })
+            .await
+        })
+    }
+
+    fn pipeline(&self, cmds: Vec<Cmd>) -> BoxFuture<'_, Result<Vec<Value>>> {
+        let mut pipe = redis::pipe();
+        for cmd in &cmds {
+            pipe.add_command(to_redis_cmd(cmd));
+        }
+        let count = cmds.len();
+        Box::pin(async move {
+            if count == 0 {
+                return Ok(Vec::new());
+            }
+            self.with_retries("pipeline", || {
+                let mut conn = self.manager.clone();
+                let pipe = &pipe;
+                async move {
+                    let replies = conn.req_packed_commands(pipe, 0, count).await.map_err(convert)?;
+                    Ok(replies.into_iter().map(from_redis).collect())
+                }
+            })
+            .await
+        })
+    }
+
+    fn send_blocking(&self, cmd: Cmd) -> BoxFuture<'_, Result<Value>> {
+        Box::pin(async move {
+            self.ensure_open()?;
+            let mut conn = self.blocking_connection().await?;
+            let result = conn.req_packed_command(&to_redis_cmd(&cmd)).await.map_err(convert);
+            // A connection that failed may be broken: only healthy ones go back to the pool.
+            if result.is_ok() {
+                self.blocking_idle.lock().expect("pool lock").push(conn);
+            }
+            result.and_then(reply)
+        })
+    }
+
+    fn close(&self) -> BoxFuture<'_, Result<()>> {
+        self.closed.store(true, Ordering::Release);
+        self.blocking_idle.lock().expect("pool lock").clear();
+        Box::pin(async { Ok(()) })
+    }
+
+    fn name(&self) -> &'static str {
+        "redis"
+    }
+}
+
+/// rustls needs one process-wide crypto provider for `rediss://`.
+fn install_crypto_provider() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+    });
+}
+
+fn is_connection_trouble(e: &Error) -> bool {
+    matches!(e, Error::Connection(_)) || (matches!(e, Error::Server(_)) && e.is_retryable())
+}
+
+fn to_redis_cmd(cmd: &Cmd) -> redis::Cmd {
+    let parts = cmd.parts();
+    let mut c = redis::cmd(cmd.name());
+    for a in &parts[1..] {
+        c.arg(a.as_slice());
+    }
+    c
+}
+
+/// A single command's reply: an error reply becomes an `Err`.
+fn reply(v: redis::Value) -> Result<Value> {
+    from_redis(v).into_result()
+}
+
+fn from_redis(v: redis::Value) -> Value {
+    use redis::Value as R;
+    match v {
+        R::Nil => Value::Nil,
+        R::Int(i) => Value::Int(i),
+        R::BulkString(b) => Value::Bulk(b),
+        R::Array(a) | R::Set(a) => Value::Array(a.into_iter().map(from_redis).collect()),
+        R::Push { data, .. } => Value::Array(data.into_iter().map(from_redis).collect()),
+        R::SimpleString(s) => Value::Status(s),
+        R::Okay => Value::Status("OK".into()),
+        R::Map(m) => Value::Map(m.into_iter().map(|(k, v)| (from_redis(k), from_redis(v))).collect()),
+        R::Attribute { data, .. } => from_redis(*data),
+        R::Double(d) => Value::Double(d),
+        R::Boolean(b) => Value::Bool(b),
+        R::VerbatimString { text, .. } => Value::Bulk(text.into_bytes()),
+        R::BigNumber(n) => Value::Bulk(n),
+        R::ServerError(e) => Value::Error(server_error_text(e.code(), e.details())),
+        // redis::Value is non-exhaustive; anything newer is surfaced, not dropped.
+        other => Value::Error(format!("unsupported reply: {other:?}")),
+    }
+}
+
+fn server_error_text(code: &str, detail: Option<&str>) -> String {
+    match detail {
+        Some(d) => format!("{code} {d}"),
+        None => code.to_string(),
+    }
+}
+
+/// Map a redis-rs error to redkit's kinds.
+fn convert(e: RedisError) -> Error {
+    if e.is_timeout() {
+        return Error::Timeout(e.to_string());
+    }
+    if e.is_io_error() || e.is_connection_dropped() || e.is_connection_refusal() {
+        return Error::Connection(e.to_string());
+    }
+    match e.kind() {
+        redis::ErrorKind::Server(_) | redis::ErrorKind::Extension => {
+            let text = server_error_text(e.code().unwrap_or("ERR"), e.detail());
+            crate::value::server_error(text)
+        }
+        redis::ErrorKind::AuthenticationFailed => Error::Connection(e.to_string()),
+        redis::ErrorKind::InvalidClientConfig => Error::InvalidArgument(e.to_string()),
+        redis::ErrorKind::Parse | redis::ErrorKind::UnexpectedReturnType => Error::Decode(e.to_string()),
+        _ => Error::Connection(e.to_string()),
+    }
+}

@@ -1,0 +1,180 @@
+//! Starts real `redis-server` processes for tests, on free loopback ports, and hands out
+//! key prefixes that no other test uses.
+//!
+//! [`shared()`] is one server per test binary (tests isolate by prefix). [`Server::start`]
+//! is a private server for tests that stop, restart or count commands.
+
+use std::io::{BufRead, BufReader, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+/// A redis-server child process on 127.0.0.1.
+pub struct Server {
+    port: u16,
+    dir: PathBuf,
+    child: Option<Child>,
+}
+
+impl Server {
+    /// Start a fresh server on a free port and wait until it answers PING.
+    pub fn start() -> Server {
+        let port = free_port();
+        let dir = std::env::temp_dir().join(format!("redkit-test-{}-{port}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let mut server = Server { port, dir, child: None };
+        server.spawn();
+        server
+    }
+
+    fn spawn(&mut self) {
+        let bin = std::env::var("REDKIT_REDIS_SERVER").unwrap_or_else(|_| "redis-server".into());
+        // A watchdog shell ends the server when this test process dies, however it dies.
+        let script = format!(
+            "{bin} --port {port} --bind 127.0.0.1 --save '' --appendonly no --dir {dir} \
+             --daemonize no --loglevel warning & s=$!; \
+             while kill -0 {parent} 2>/dev/null && kill -0 $s 2>/dev/null; do sleep 1; done; kill $s 2>/dev/null",
+            port = self.port,
+            dir = self.dir.display(),
+            parent = std::process::id(),
+        );
+        let child = Command::new("sh")
+            .arg("-c")
+            .arg(script)
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start redis-server ({bin}): {e}"));
+        self.child = Some(child);
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if self.raw(&["PING"]).map(|r| r.starts_with("+PONG")).unwrap_or(false) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        panic!("redis-server did not start on port {}", self.port);
+    }
+
+    /// The port it listens on.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// `redis://127.0.0.1:<port>`.
+    pub fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}", self.port)
+    }
+
+    /// Stop the server (SHUTDOWN NOSAVE) and wait until the port is closed.
+    pub fn stop(&mut self) {
+        let _ = self.raw(&["SHUTDOWN", "NOSAVE"]);
+        if let Some(mut child) = self.child.take() {
+            let _ = child.wait();
+        }
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline && TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    /// Start it again on the same port (after [`Server::stop`]).
+    pub fn restart(&mut self) {
+        self.stop();
+        self.spawn();
+    }
+
+    /// Send one command over a fresh connection and return the raw RESP reply text.
+    pub fn raw(&self, args: &[&str]) -> std::io::Result<String> {
+        let mut s = TcpStream::connect(("127.0.0.1", self.port))?;
+        s.set_read_timeout(Some(Duration::from_secs(5)))?;
+        let mut req = format!("*{}\r\n", args.len());
+        for a in args {
+            req.push_str(&format!("${}\r\n{a}\r\n", a.len()));
+        }
+        s.write_all(req.as_bytes())?;
+        read_reply(&mut BufReader::new(s))
+    }
+
+    /// An integer reply (DBSIZE, ...).
+    pub fn int(&self, args: &[&str]) -> i64 {
+        let r = self.raw(args).expect("command");
+        r.trim_start_matches(':').trim().parse().unwrap_or_else(|_| panic!("not an integer reply: {r:?}"))
+    }
+
+    /// How many times the server executed `command` (lower-case, e.g. `get`, `evalsha`)
+    /// since the last `CONFIG RESETSTAT`.
+    pub fn calls(&self, command: &str) -> u64 {
+        let info = self.raw(&["INFO", "commandstats"]).expect("info");
+        let needle = format!("cmdstat_{command}:calls=");
+        info.lines()
+            .find_map(|l| l.strip_prefix(&needle))
+            .and_then(|rest| rest.split(',').next())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0)
+    }
+
+    /// Every command call the server counted since the last `CONFIG RESETSTAT`,
+    /// excluding the INFO calls this harness makes to read them.
+    pub fn total_calls(&self) -> u64 {
+        let info = self.raw(&["INFO", "commandstats"]).expect("info");
+        info.lines()
+            .filter(|l| l.starts_with("cmdstat_") && !l.starts_with("cmdstat_info:"))
+            .filter_map(|l| l.split("calls=").nth(1))
+            .filter_map(|rest| rest.split(',').next())
+            .filter_map(|n| n.parse::<u64>().ok())
+            .sum()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.stop();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn read_reply(r: &mut impl BufRead) -> std::io::Result<String> {
+    let mut line = String::new();
+    r.read_line(&mut line)?;
+    match line.as_bytes().first() {
+        Some(b'$') => {
+            let n: i64 = line[1..].trim().parse().unwrap_or(-1);
+            if n < 0 {
+                return Ok(line);
+            }
+            let mut buf = vec![0; n as usize + 2];
+            r.read_exact(&mut buf)?;
+            Ok(String::from_utf8_lossy(&buf[..n as usize]).into_owned())
+        }
+        Some(b'*') => {
+            let n: i64 = line[1..].trim().parse().unwrap_or(0);
+            let mut out = line.clone();
+            for _ in 0..n.max(0) {
+                out.push_str(&read_reply(r)?);
+                out.push('\n');
+            }
+            Ok(out)
+        }
+        _ => Ok(line),
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port()
+}
+
+/// The server shared by every test of this binary.
+pub fn shared() -> &'static Server {
+    static SERVER: OnceLock<Server> = OnceLock::new();
+    SERVER.get_or_init(Server::start)
+}
+
+/// A key prefix no other test in this process uses: `t<pid>_<n>_<name>`.
+pub fn prefix(name: &str) -> String {
+    static N: AtomicU64 = AtomicU64::new(0);
+    format!("t{}_{}_{name}", std::process::id(), N.fetch_add(1, Ordering::Relaxed))
+}
