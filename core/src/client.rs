@@ -122,7 +122,11 @@ impl Client {
                 Cmd::new("GET").arg(&key),
             ])
             .await?;
-        let stored = replies.into_iter().nth(1).unwrap_or(crate::Value::Nil).into_string()?;
+        let stored = replies
+            .into_iter()
+            .nth(1)
+            .unwrap_or(crate::Value::Nil)
+            .into_string()?;
         match stored.as_deref() {
             Some(LAYOUT_VERSION) | None => Ok(()),
             Some(other) => Err(Error::invalid(format!(

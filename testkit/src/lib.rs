@@ -25,7 +25,11 @@ impl Server {
         let port = free_port();
         let dir = std::env::temp_dir().join(format!("redkit-test-{}-{port}", std::process::id()));
         std::fs::create_dir_all(&dir).expect("temp dir");
-        let mut server = Server { port, dir, child: None };
+        let mut server = Server {
+            port,
+            dir,
+            child: None,
+        };
         server.spawn();
         server
     }
@@ -51,7 +55,11 @@ impl Server {
         self.child = Some(child);
         let deadline = Instant::now() + Duration::from_secs(10);
         while Instant::now() < deadline {
-            if self.raw(&["PING"]).map(|r| r.starts_with("+PONG")).unwrap_or(false) {
+            if self
+                .raw(&["PING"])
+                .map(|r| r.starts_with("+PONG"))
+                .unwrap_or(false)
+            {
                 return;
             }
             std::thread::sleep(Duration::from_millis(20));
@@ -102,11 +110,21 @@ impl Server {
     /// An integer reply (DBSIZE, ...).
     pub fn int(&self, args: &[&str]) -> i64 {
         let r = self.raw(args).expect("command");
-        r.trim_start_matches(':').trim().parse().unwrap_or_else(|_| panic!("not an integer reply: {r:?}"))
+        r.trim_start_matches(':')
+            .trim()
+            .parse()
+            .unwrap_or_else(|_| panic!("not an integer reply: {r:?}"))
+    }
+
+    /// Watch every command clients send (MONITOR) until the returned [`Monitor`] is read.
+    /// Unlike INFO commandstats, it tells client commands from those a script runs.
+    pub fn monitor(&self) -> Monitor {
+        Monitor::start(self.port)
     }
 
     /// How many times the server executed `command` (lower-case, e.g. `get`, `evalsha`)
-    /// since the last `CONFIG RESETSTAT`.
+    /// since the last `CONFIG RESETSTAT`. Counts commands run inside scripts too: to count
+    /// what clients sent, use [`Server::monitor`].
     pub fn calls(&self, command: &str) -> u64 {
         let info = self.raw(&["INFO", "commandstats"]).expect("info");
         let needle = format!("cmdstat_{command}:calls=");
@@ -118,7 +136,8 @@ impl Server {
     }
 
     /// Every command call the server counted since the last `CONFIG RESETSTAT`,
-    /// excluding the INFO calls this harness makes to read them.
+    /// excluding the INFO calls this harness makes to read them. Includes commands run
+    /// inside scripts (see [`Server::monitor`] for client commands only).
     pub fn total_calls(&self) -> u64 {
         let info = self.raw(&["INFO", "commandstats"]).expect("info");
         info.lines()
@@ -134,6 +153,71 @@ impl Drop for Server {
     fn drop(&mut self) {
         self.stop();
         let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// A MONITOR connection collecting what clients send.
+pub struct Monitor {
+    stream: TcpStream,
+    reader: BufReader<TcpStream>,
+}
+
+impl Monitor {
+    fn start(port: u16) -> Monitor {
+        let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("monitor connect");
+        stream
+            .write_all(b"*1\r\n$7\r\nMONITOR\r\n")
+            .expect("monitor");
+        let mut reader = BufReader::new(stream.try_clone().expect("clone"));
+        let mut ok = String::new();
+        reader.read_line(&mut ok).expect("monitor reply");
+        assert!(ok.starts_with("+OK"), "MONITOR refused: {ok}");
+        Monitor { stream, reader }
+    }
+
+    /// Stop watching and return the client commands seen, upper-cased names with their
+    /// first argument (`GET rk:{cache:c}:k:a`), leaving out commands scripts ran.
+    pub fn finish(mut self) -> Vec<String> {
+        // A marker command from a separate connection ends the capture deterministically.
+        let port = self.stream.peer_addr().expect("addr").port();
+        let marker = "redkit-testkit-monitor-end";
+        let mut m = TcpStream::connect(("127.0.0.1", port)).expect("marker connect");
+        m.write_all(format!("*2\r\n$4\r\nECHO\r\n${}\r\n{marker}\r\n", marker.len()).as_bytes())
+            .expect("marker");
+        let mut seen = Vec::new();
+        let mut line = String::new();
+        loop {
+            line.clear();
+            if self.reader.read_line(&mut line).unwrap_or(0) == 0 || line.contains(marker) {
+                break;
+            }
+            // +1700000000.123456 [0 127.0.0.1:5555] "GET" "key"   (scripts: [0 lua])
+            let Some(rest) = line
+                .split_once("] ")
+                .map(|(head, rest)| (head.contains(" lua"), rest))
+            else {
+                continue;
+            };
+            if rest.0 {
+                continue;
+            }
+            let words: Vec<&str> = rest
+                .1
+                .trim()
+                .split("\" \"")
+                .map(|w| w.trim_matches('"'))
+                .collect();
+            seen.push(
+                format!(
+                    "{} {}",
+                    words[0].to_uppercase(),
+                    words.get(1).unwrap_or(&"")
+                )
+                .trim()
+                .to_string(),
+            );
+        }
+        seen
     }
 }
 
@@ -164,7 +248,11 @@ fn read_reply(r: &mut impl BufRead) -> std::io::Result<String> {
 }
 
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port()
+    TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port()
 }
 
 /// The server shared by every test of this binary.
@@ -176,5 +264,9 @@ pub fn shared() -> &'static Server {
 /// A key prefix no other test in this process uses: `t<pid>_<n>_<name>`.
 pub fn prefix(name: &str) -> String {
     static N: AtomicU64 = AtomicU64::new(0);
-    format!("t{}_{}_{name}", std::process::id(), N.fetch_add(1, Ordering::Relaxed))
+    format!(
+        "t{}_{}_{name}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    )
 }
