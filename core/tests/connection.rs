@@ -278,6 +278,28 @@ async fn bad_urls_and_options_are_invalid_arguments() {
 }
 
 #[tokio::test]
+async fn rediss_urls_speak_tls() {
+    let server = Server::start_tls();
+    let c = Client::connect_with(&server.tls_url(), opts("tls"))
+        .await
+        .unwrap();
+    c.ping().await.unwrap();
+    let cache = c.cache("c").build().unwrap();
+    cache
+        .set("k", "over tls", &redkit::SetOptions::new())
+        .await
+        .unwrap();
+    assert_eq!(
+        cache.get::<String>("k").await.unwrap().as_deref(),
+        Some("over tls")
+    );
+    // The server lists the client as connected to its TLS port.
+    let list = server.raw(&["CLIENT", "LIST"]).unwrap();
+    let laddr = format!("laddr=127.0.0.1:{}", server.tls_port().unwrap());
+    assert!(list.contains(&laddr), "{list}");
+}
+
+#[tokio::test]
 async fn tls_url_against_a_plain_port_fails_cleanly() {
     let server = Server::start();
     let url = format!("rediss://127.0.0.1:{}", server.port());

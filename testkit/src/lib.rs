@@ -15,6 +15,8 @@ use std::time::{Duration, Instant};
 /// A redis-server child process on 127.0.0.1.
 pub struct Server {
     port: u16,
+    /// The TLS port, for servers started with [`Server::start_tls`].
+    tls_port: Option<u16>,
     dir: PathBuf,
     child: Option<Child>,
 }
@@ -27,6 +29,7 @@ impl Server {
         std::fs::create_dir_all(&dir).expect("temp dir");
         let mut server = Server {
             port,
+            tls_port: None,
             dir,
             child: None,
         };
@@ -34,12 +37,66 @@ impl Server {
         server
     }
 
+    /// Start a server that also serves TLS, with a self-signed certificate made by the
+    /// `openssl` command for 127.0.0.1.
+    pub fn start_tls() -> Server {
+        let port = free_port();
+        let dir = std::env::temp_dir().join(format!("redkit-test-{}-{port}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let status = Command::new("openssl")
+            .args([
+                "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+            ])
+            .args([
+                "-keyout",
+                "key.pem",
+                "-out",
+                "cert.pem",
+                "-subj",
+                "/CN=127.0.0.1",
+            ])
+            .args(["-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"])
+            .current_dir(&dir)
+            .stderr(Stdio::null())
+            .status()
+            .expect("openssl");
+        assert!(status.success(), "openssl could not make a certificate");
+        let mut server = Server {
+            port,
+            tls_port: Some(free_port()),
+            dir,
+            child: None,
+        };
+        server.spawn();
+        server
+    }
+
+    /// The TLS port of a server from [`Server::start_tls`].
+    pub fn tls_port(&self) -> Option<u16> {
+        self.tls_port
+    }
+
+    /// `rediss://127.0.0.1:<tls port>/#insecure` (the certificate is self-signed).
+    pub fn tls_url(&self) -> String {
+        format!(
+            "rediss://127.0.0.1:{}/#insecure",
+            self.tls_port.expect("a TLS server")
+        )
+    }
+
     fn spawn(&mut self) {
         let bin = std::env::var("REDKIT_REDIS_SERVER").unwrap_or_else(|_| "redis-server".into());
         // A watchdog shell ends the server when this test process dies, however it dies.
+        let tls = match self.tls_port {
+            Some(p) => format!(
+                "--tls-port {p} --tls-cert-file cert.pem --tls-key-file key.pem \
+                 --tls-ca-cert-file cert.pem --tls-auth-clients no"
+            ),
+            None => String::new(),
+        };
         let script = format!(
-            "{bin} --port {port} --bind 127.0.0.1 --save '' --appendonly no --dir {dir} \
-             --daemonize no --loglevel warning & s=$!; \
+            "cd {dir} && {bin} --port {port} --bind 127.0.0.1 --save '' --appendonly no --dir {dir} \
+             {tls} --daemonize no --loglevel warning & s=$!; \
              while kill -0 {parent} 2>/dev/null && kill -0 $s 2>/dev/null; do sleep 1; done; kill $s 2>/dev/null",
             port = self.port,
             dir = self.dir.display(),
