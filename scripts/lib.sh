@@ -24,6 +24,11 @@ ensure_redis() {
   # Debian's package starts a system service on 6379; tests never use it, so leave it be.
 }
 
+ensure_tools() {
+  # openssl makes the certificates of the TLS tests.
+  command -v openssl >/dev/null 2>&1 || apt_install openssl
+}
+
 ensure_rust_components() {
   rustup component list --installed 2>/dev/null | grep -q '^rustfmt' || rustup component add rustfmt
   rustup component list --installed 2>/dev/null | grep -q '^clippy' || rustup component add clippy

@@ -7,6 +7,7 @@ cd "$(dirname "$0")/.."
 
 started=$(date +%s)
 ensure_redis
+ensure_tools
 ensure_rust_components
 
 log "cargo fmt --check"
