@@ -38,7 +38,7 @@ pub const DEFAULT_MAX_BODY: usize = 1024 * 1024;
 pub struct Config {
     /// `redis://` or `rediss://` URL of the Redis behind the gateway.
     pub redis_url: String,
-    /// The bearer token every request must carry.
+    /// The bearer token every request must carry. If empty, every request is refused.
     pub token: String,
     /// Largest accepted request body, in bytes.
     pub max_body: usize,

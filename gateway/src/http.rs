@@ -96,7 +96,13 @@ impl App {
             .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
             .map(|(_, token)| token.trim());
         match given {
-            Some(token) if constant_time_eq(token.as_bytes(), self.token.as_bytes()) => Ok(()),
+            // An empty configured token matches nothing: a gateway is never open by accident.
+            Some(token)
+                if !self.token.is_empty()
+                    && constant_time_eq(token.as_bytes(), self.token.as_bytes()) =>
+            {
+                Ok(())
+            }
             Some(_) => Err(ApiError::new(StatusCode::UNAUTHORIZED, "ERR invalid token")),
             None => Err(ApiError::new(
                 StatusCode::UNAUTHORIZED,
