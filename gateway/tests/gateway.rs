@@ -461,6 +461,63 @@ async fn missing_or_wrong_token_is_401() {
 }
 
 #[tokio::test]
+async fn an_empty_configured_token_refuses_everything() {
+    let gw = Gw::start(Config::new(shared().url(), "")).await;
+    for headers in [
+        &[][..],
+        &[("authorization", "Bearer ")][..],
+        &[("authorization", "Bearer")][..],
+    ] {
+        let (status, body) = gw
+            .send(Method::POST, "/", headers, json!(["PING"]).to_string())
+            .await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{headers:?}: {body}");
+    }
+    gw.shutdown().await;
+}
+
+/// The deny list checks the commands a request names, not those a script calls; a Redis ACL
+/// user in the URL is what binds scripts too (the README says so: this proves it works).
+#[tokio::test]
+async fn an_acl_user_in_the_url_restricts_scripts_too() {
+    let server = Server::start();
+    let setuser = [
+        "ACL",
+        "SETUSER",
+        "edge",
+        "on",
+        ">edge-pass",
+        "~*",
+        "&*",
+        "+@all",
+        "-flushall",
+        "-flushdb",
+    ];
+    assert!(server.raw(&setuser).unwrap().starts_with("+OK"));
+    let url = format!("redis://edge:edge-pass@127.0.0.1:{}", server.port());
+    let gw = Gw::start(Config::new(url, TOKEN)).await;
+    let (status, body) = gw
+        .cmd(json!(["EVAL", "return redis.call('FLUSHALL')", 0]))
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert!(
+        error_of(&body).contains("can't run this command"),
+        "{body}"
+    );
+    assert_eq!(
+        gw.ok(json!([
+            "EVAL",
+            "return redis.call('SET', KEYS[1], 'v')",
+            1,
+            "k"
+        ]))
+        .await,
+        json!("OK")
+    );
+    gw.shutdown().await;
+}
+
+#[tokio::test]
 async fn malformed_requests_are_400() {
     let gw = gw().await;
     let cases: &[(&str, &str, &str)] = &[
