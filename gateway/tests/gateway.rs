@@ -500,10 +500,7 @@ async fn an_acl_user_in_the_url_restricts_scripts_too() {
         .cmd(json!(["EVAL", "return redis.call('FLUSHALL')", 0]))
         .await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
-    assert!(
-        error_of(&body).contains("can't run this command"),
-        "{body}"
-    );
+    assert!(error_of(&body).contains("can't run this command"), "{body}");
     assert_eq!(
         gw.ok(json!([
             "EVAL",
