@@ -1,16 +1,20 @@
 -- Fixed window: windows aligned on multiples of the window length since the Unix epoch.
--- State: "window:count" — the window number travels with its count, so a count is never
--- read in the wrong window, whatever the key's expiry or the caller's clock says.
+-- State: one integer, count * 1024 + (window number mod 1024). The window number travels
+-- with its count, so a count is never read in the wrong window, whatever the key's expiry
+-- or a caller's clock says (the key itself expires when its window ends); one integer
+-- keeps the key as small as Redis can store it.
+
+local TAG = 1024
 
 local function load(rule)
   local s = {}
-  s.window = math.floor(now / rule.window)
-  s.ends = (s.window + 1) * rule.window
+  local window = math.floor(now / rule.window)
+  s.tag = window % TAG
+  s.ends = (window + 1) * rule.window
   s.count = 0
-  local stored = redis.call('GET', rule.key)
-  if stored then
-    local window, count = string.match(stored, '^(%d+):(%d+)$')
-    if tonumber(window) == s.window then s.count = tonumber(count) end
+  local stored = tonumber(redis.call('GET', rule.key) or '')
+  if stored and stored % TAG == s.tag then
+    s.count = math.floor(stored / TAG)
   end
   s.ok = s.count + cost <= rule.limit
   return s
@@ -18,7 +22,7 @@ end
 
 local function store(s)
   s.count = s.count + cost
-  redis.call('SET', s.rule.key, int(s.window) .. ':' .. s.count, 'PX', math.max(1, ms(s.ends - now)))
+  redis.call('SET', s.rule.key, int(s.count * TAG + s.tag), 'PX', math.max(1, ms(s.ends - now)))
 end
 
 local function status(s)

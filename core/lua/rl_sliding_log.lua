@@ -15,14 +15,16 @@ end
 local function store(s)
   local key = s.rule.key
   redis.call('ZREMRANGEBYSCORE', key, '-inf', int(s.from))
-  -- Members are "time:n", n counting the entries of that same µs (several requests can
-  -- share one, above all with a caller clock in ms), so each member is unique.
+  -- A member is the µs time followed by n, the entry's rank among the entries of that
+  -- same µs (several requests can share one, above all with a caller clock in ms): unique,
+  -- as every time has the same 16 digits, and all digits, so a small set stores it as an
+  -- integer.
   local stamp = int(now)
   local seen = redis.call('ZCOUNT', key, stamp, stamp)
   local args = {}
   for i = 1, cost do
     args[#args + 1] = stamp
-    args[#args + 1] = stamp .. ':' .. (seen + i)
+    args[#args + 1] = stamp .. (seen + i)
   end
   redis.call('ZADD', key, unpack(args))
   if count_denied then
