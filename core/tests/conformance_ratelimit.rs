@@ -5,7 +5,10 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use redkit::ratelimit::duration_from_ms;
-use redkit::{Algorithm, Client, ClockMode, ConnectOptions, OnError, RateLimitResult, RateLimiter, RateLimiterOptions, Rule};
+use redkit::{
+    Algorithm, Client, ClockMode, ConnectOptions, OnError, RateLimitResult, RateLimiter,
+    RateLimiterOptions, Rule,
+};
 use serde_json::{json, Map, Value};
 
 fn scenarios() -> Vec<(PathBuf, Value)> {
@@ -58,7 +61,10 @@ fn options(setup: &Map<String, Value>) -> redkit::Result<RateLimiterOptions> {
 }
 
 fn build(client: &Client, setup: &Map<String, Value>) -> redkit::Result<RateLimiter> {
-    let name = setup.get("name").and_then(Value::as_str).unwrap_or("conformance");
+    let name = setup
+        .get("name")
+        .and_then(Value::as_str)
+        .unwrap_or("conformance");
     client.rate_limiter(name).options(options(setup)?).build()
 }
 
@@ -81,12 +87,20 @@ fn matches(expect: &Value, got: &Value) -> bool {
     }
 }
 
-async fn step(client: &Client, limiter: &RateLimiter, setup: &Map<String, Value>, s: &Value) -> redkit::Result<Value> {
+async fn step(
+    client: &Client,
+    limiter: &RateLimiter,
+    setup: &Map<String, Value>,
+    s: &Value,
+) -> redkit::Result<Value> {
     let id = || s["identifier"].as_str().expect("identifier");
     let now = s.get("now_ms").and_then(Value::as_u64);
     Ok(match s["op"].as_str().expect("op") {
         "limit" => {
-            let cost = s.get("cost").map(|c| c.as_i64().expect("cost")).unwrap_or(1);
+            let cost = s
+                .get("cost")
+                .map(|c| c.as_i64().expect("cost"))
+                .unwrap_or(1);
             let r = match now {
                 Some(t) => limiter.limit_at(id(), cost, t).await?,
                 None => limiter.limit(id(), cost).await?,
@@ -123,11 +137,19 @@ async fn ratelimit_scenarios() {
     for (path, scenario) in all {
         let file = path.file_name().unwrap().to_string_lossy().to_string();
         assert_eq!(scenario["pattern"], "ratelimit", "{file}");
-        let opts = ConnectOptions { prefix: redkit_testkit::prefix("conf"), ..Default::default() };
+        let opts = ConnectOptions {
+            prefix: redkit_testkit::prefix("conf"),
+            ..Default::default()
+        };
         let client = Client::connect_with(&url, opts).await.unwrap();
         let setup = scenario["setup"].as_object().expect("setup").clone();
         let limiter = build(&client, &setup).unwrap_or_else(|e| panic!("{file}: setup: {e}"));
-        for (i, s) in scenario["steps"].as_array().expect("steps").iter().enumerate() {
+        for (i, s) in scenario["steps"]
+            .as_array()
+            .expect("steps")
+            .iter()
+            .enumerate()
+        {
             let got = step(&client, &limiter, &setup, s).await;
             let at = format!("{file} step {i} ({s})");
             match (s.get("expect"), s.get("error")) {

@@ -299,7 +299,7 @@ async fn several_limits_consume_nothing_unless_all_allow() {
             .build()
             .unwrap();
         let t = T0;
-        assert_eq!(nums(&rl.limit_at("u", 2, t).await.unwrap()).0, true);
+        assert!(rl.limit_at("u", 2, t).await.unwrap().allowed);
         let r = rl.limit_at("u", 1, t).await.unwrap();
         assert!(r.allowed);
         assert_eq!(

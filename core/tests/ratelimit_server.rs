@@ -259,7 +259,7 @@ async fn on_error_decides_when_the_server_is_slow() {
 fn keyspace_counts(server: &Server) -> (i64, i64) {
     let info = server.raw(&["INFO", "keyspace"]).unwrap();
     let field = |name: &str| {
-        info.split(|c| c == ',' || c == ':' || c == '\n' || c == '\r')
+        info.split([',', ':', '\n', '\r'])
             .find_map(|p| p.strip_prefix(&format!("{name}=")))
             .map(|v| v.trim().parse().unwrap())
             .unwrap_or(0)
