@@ -258,7 +258,7 @@ impl RateLimiter {
             Ok(r) => r,
             Err(e @ Error::InvalidArgument(_)) => return Err(e),
             Err(e) => {
-                let capacity = self.inner.opts.rules()[0].capacity() as u64;
+                let capacity = opts.limit.saturating_add(opts.burst) as u64;
                 return match opts.on_error {
                     OnError::Raise => Err(e),
                     OnError::Allow => Ok(RateLimitResult::from_error(true, capacity, e)),
