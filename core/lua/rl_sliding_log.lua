@@ -21,12 +21,17 @@ local function store(s)
   -- integer.
   local stamp = int(now)
   local seen = redis.call('ZCOUNT', key, stamp, stamp)
-  local args = {}
-  for i = 1, cost do
-    args[#args + 1] = stamp
-    args[#args + 1] = stamp .. (seen + i)
+  -- In batches: unpack() of a large cost would overflow Lua's stack.
+  local i = 0
+  while i < cost do
+    local args = {}
+    for j = i + 1, math.min(cost, i + 500) do
+      args[#args + 1] = stamp
+      args[#args + 1] = stamp .. (seen + j)
+    end
+    redis.call('ZADD', key, unpack(args))
+    i = i + 500
   end
-  redis.call('ZADD', key, unpack(args))
   if count_denied then
     -- Only the newest `limit` entries can ever decide a request: keep the set bounded.
     redis.call('ZREMRANGEBYRANK', key, 0, -(s.rule.limit + 1))

@@ -482,3 +482,78 @@ async fn bad_input_is_invalid_argument() {
         Duration::from_millis(1500)
     );
 }
+
+#[tokio::test]
+async fn sliding_log_stays_bounded_and_takes_large_costs() {
+    let c = client("log").await;
+    let rl = c
+        .rate_limiter("log")
+        .algorithm(Algorithm::SlidingLog)
+        .limit(5)
+        .window(Duration::from_secs(60))
+        .count_denied(true)
+        .build()
+        .unwrap();
+    for i in 0..50 {
+        rl.limit_at("u", 1, T0 + i).await.unwrap();
+    }
+    let key = &rl.keys_for("u").unwrap()[0];
+    let card = c
+        .transport()
+        .send(redkit::Cmd::new("ZCARD").arg(key))
+        .await
+        .unwrap();
+    assert_eq!(
+        card.as_int().unwrap(),
+        5,
+        "count_denied keeps only the newest `limit` entries"
+    );
+    let ttl = c
+        .transport()
+        .send(redkit::Cmd::new("PTTL").arg(key))
+        .await
+        .unwrap();
+    assert!(ttl.as_int().unwrap() > 0, "the log always expires");
+
+    let big = c
+        .rate_limiter("big")
+        .algorithm(Algorithm::SlidingLog)
+        .limit(20_000)
+        .window(Duration::from_secs(60))
+        .build()
+        .unwrap();
+    let r = big.limit_at("u", 12_345, T0).await.unwrap();
+    assert!(r.allowed && r.remaining == 7_655, "{r:?}");
+    let r = big.limit_at("u", 7_656, T0).await.unwrap();
+    assert!(!r.allowed && r.retry_after_ms == 60_000, "{r:?}");
+    assert!(big.limit_at("u", 7_655, T0).await.unwrap().allowed);
+}
+
+/// The documented worst case of the weighted counter: the previous window's requests
+/// bunched at its end, then as many as the estimate allows halfway into the current one.
+/// The interval [start - W/2, start + W/2] then holds L + f * previous = 1.5 L, and never
+/// more; each aligned window still holds at most L.
+#[tokio::test]
+async fn sliding_window_error_bound_is_reached_not_exceeded() {
+    let rl = limiter(Algorithm::SlidingWindow, 10, 10_000).await;
+    let start = T0 + 10_000; // an aligned window boundary
+    assert!(rl.limit_at("u", 10, start - 1).await.unwrap().allowed);
+    let mut admitted_late = 0;
+    for _ in 0..20 {
+        admitted_late += rl.limit_at("u", 1, start + 5_000).await.unwrap().allowed as i64;
+    }
+    assert_eq!(admitted_late, 5, "f = 0.5: the previous window weighs 5");
+    assert_eq!(
+        10 + admitted_late,
+        15,
+        "L + f * previous in one window's length"
+    );
+    let mut rest_of_window = 0;
+    for ms in (5_000..10_000).step_by(100) {
+        rest_of_window += rl.limit_at("u", 1, start + ms).await.unwrap().allowed as i64;
+    }
+    assert!(
+        admitted_late + rest_of_window <= 10,
+        "an aligned window never admits more than L"
+    );
+}
