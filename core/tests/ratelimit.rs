@@ -339,7 +339,7 @@ async fn several_limits_consume_nothing_unless_all_allow() {
 #[tokio::test]
 async fn peek_consumes_nothing_and_reset_forgets() {
     for algorithm in Algorithm::ALL {
-        let rl = limiter(algorithm, 2, 60_000).await;
+        let rl = limiter(algorithm, 2, 3_600_000).await;
         for _ in 0..5 {
             let p = rl.peek("u").await.unwrap();
             assert!(p.allowed && p.remaining == 2, "{algorithm}: {p:?}");

@@ -63,8 +63,8 @@ async fn one_evalsha_per_decision() {
             .rate_limiter(algorithm.as_str())
             .algorithm(algorithm)
             .limit(5)
-            .window(Duration::from_secs(60))
-            .and_limit(50, Duration::from_secs(3600))
+            .window(Duration::from_secs(3600))
+            .and_limit(50, Duration::from_secs(7200))
             .build()
             .unwrap();
         rl.peek("warm-up").await.unwrap(); // loads the script (NOSCRIPT → EVAL) once
@@ -104,7 +104,7 @@ async fn client_clock_never_asks_the_server_for_time() {
             .rate_limiter(algorithm.as_str())
             .algorithm(algorithm)
             .limit(2)
-            .window(Duration::from_secs(60))
+            .window(Duration::from_secs(3600))
             .clock(ClockMode::Client)
             .build()
             .unwrap();
@@ -144,6 +144,8 @@ async fn local_block_costs_no_round_trip() {
             .build()
             .unwrap();
         rl.peek("warm-up").await.unwrap();
+        // Start early in an aligned window, so the windows do not turn between the calls.
+        early_in_window(400).await;
         assert!(rl.limit("u", 2).await.unwrap().allowed);
         let denied = rl.limit("u", 1).await.unwrap();
         assert!(!denied.allowed && denied.reason == Reason::Limit && denied.retry_after_ms > 0);
@@ -177,6 +179,14 @@ async fn local_block_costs_no_round_trip() {
             rl.limit("u", 2).await.unwrap().allowed,
             "{algorithm}: reset"
         );
+    }
+}
+
+/// Wait, if needed, until the first half of an aligned window of `window_ms`.
+async fn early_in_window(window_ms: u64) {
+    let into = redkit::rt::now_ms() % window_ms;
+    if into > window_ms / 2 {
+        tokio::time::sleep(Duration::from_millis(window_ms - into + 5)).await;
     }
 }
 
