@@ -19,6 +19,7 @@ mod error;
 mod health;
 pub mod keys;
 mod options;
+pub mod ratelimit;
 pub mod rt;
 pub mod script;
 pub mod transport;
@@ -31,5 +32,9 @@ pub use client::{Client, LAYOUT_VERSION};
 pub use error::{Error, ErrorKind, LoaderError, Result};
 pub use health::HealthReport;
 pub use options::ConnectOptions;
+pub use ratelimit::{
+    Algorithm, ClockMode, OnError, RateLimitResult, RateLimiter, RateLimiterBuilder,
+    RateLimiterOptions, Reason, Rule,
+};
 pub use transport::{BoxFuture, MaybeSend, MaybeSync, Transport};
 pub use value::{server_error, Cmd, ToArg, Value};
