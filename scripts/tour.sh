@@ -10,7 +10,7 @@ if [ -z "${REDIS_URL:-}" ]; then
   start_redis
 fi
 cargo build -q -p redkit-examples --locked
-for example in cache; do
+for example in cache rate_limit; do
   log "example: $example"
   "$CARGO_TARGET_DIR/debug/$example"
 done

@@ -1,7 +1,7 @@
 //! Rate limiting in a few lines: 5 requests per second and 100 per minute for each user,
 //! decided together in one round trip.
 //!
-//! Run against any Redis: `cargo run -p redkit --example rate_limit -- redis://127.0.0.1:6379`
+//! Run against any Redis: `cargo run -p redkit-examples --bin rate_limit -- redis://127.0.0.1:6379`
 //! (the URL defaults to $REDIS_URL, then to redis://127.0.0.1:6379).
 
 use std::time::Duration;
