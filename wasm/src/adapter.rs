@@ -2,8 +2,8 @@
 //! reduces ioredis, node-redis and @upstash/redis to one function:
 //! `sendCommand(args: (string | Uint8Array)[]) => Promise<reply>`.
 
-use js_sys::Function;
 use futures_util::future::join_all;
+use js_sys::Function;
 use redkit::{BoxFuture, Cmd, Error, Result, Transport, Value};
 use wasm_bindgen::prelude::*;
 
@@ -31,7 +31,10 @@ impl AdapterTransport {
             return Err(Error::Closed);
         }
         let args: JsValue = cmd_to_js(cmd).into();
-        let returned = self.send.call1(&JsValue::NULL, &args).map_err(|e| thrown(&e))?;
+        let returned = self
+            .send
+            .call1(&JsValue::NULL, &args)
+            .map_err(|e| thrown(&e))?;
         let reply = HostPromise::new(returned).await.map_err(|e| thrown(&e))?;
         Ok(reply_from_js(&reply))
     }
@@ -45,8 +48,10 @@ fn thrown(e: &JsValue) -> Error {
     let name = name_of(e);
     let code = message.split(' ').next().unwrap_or("");
     let looks_like_reply = code.len() > 1 && code.chars().all(|c| c.is_ascii_uppercase());
-    if matches!(name.as_str(), "ReplyError" | "ErrorReply" | "SimpleError" | "BlobError" | "UpstashError")
-        || looks_like_reply
+    if matches!(
+        name.as_str(),
+        "ReplyError" | "ErrorReply" | "SimpleError" | "BlobError" | "UpstashError"
+    ) || looks_like_reply
     {
         // ioredis appends the command to the text; the code comes first either way.
         redkit::server_error(message)

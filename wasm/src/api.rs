@@ -43,7 +43,9 @@ impl WasmClient {
         }
         if let Some(r) = retries {
             if !(r.is_finite() && r >= 0.0 && r.fract() == 0.0 && r <= 100.0) {
-                return Err(crate::errors::invalid(format!("retries must be a whole number from 0 to 100, got {r}")));
+                return Err(crate::errors::invalid(format!(
+                    "retries must be a whole number from 0 to 100, got {r}"
+                )));
             }
             opts.retries = r as u32;
         }
@@ -56,7 +58,8 @@ impl WasmClient {
     /// `Client.adapter(jsClient)`: `send` is the facade's `sendCommand(args)`.
     pub fn adapter(send: Function, prefix: Option<String>) -> Result<WasmClient, JsValue> {
         let prefix = prefix.unwrap_or_else(|| ConnectOptions::default().prefix);
-        let inner = Client::from_transport(Arc::new(AdapterTransport::new(send)), &prefix).map_err(to_js)?;
+        let inner = Client::from_transport(Arc::new(AdapterTransport::new(send)), &prefix)
+            .map_err(to_js)?;
         Ok(WasmClient { inner })
     }
 
@@ -128,10 +131,17 @@ impl WasmClient {
         if let Some(c) = codec {
             opts.codec = Codec::parse(&c).map_err(to_js)?;
             if opts.codec == Codec::Msgpack {
-                return Err(crate::errors::invalid("the msgpack codec is not in the edge build; use json or bytes"));
+                return Err(crate::errors::invalid(
+                    "the msgpack codec is not in the edge build; use json or bytes",
+                ));
             }
         }
-        let inner = self.inner.cache(namespace).options(opts).build().map_err(to_js)?;
+        let inner = self
+            .inner
+            .cache(namespace)
+            .options(opts)
+            .build()
+            .map_err(to_js)?;
         Ok(WasmCache { inner })
     }
 }
@@ -150,7 +160,8 @@ fn set_options(ttl_ms: Option<f64>, tags: Vec<String>) -> Result<SetOptions, JsV
 }
 
 fn bytes_or_null(v: Option<Vec<u8>>) -> JsValue {
-    v.map(|b| Uint8Array::from(b.as_slice()).into()).unwrap_or(JsValue::NULL)
+    v.map(|b| Uint8Array::from(b.as_slice()).into())
+        .unwrap_or(JsValue::NULL)
 }
 
 #[wasm_bindgen]
@@ -162,12 +173,21 @@ impl WasmCache {
     }
 
     /// Write-through.
-    pub fn set(&self, key: String, value: JsValue, ttl_ms: Option<f64>, tags: Vec<String>) -> Result<u32, JsValue> {
+    pub fn set(
+        &self,
+        key: String,
+        value: JsValue,
+        ttl_ms: Option<f64>,
+        tags: Vec<String>,
+    ) -> Result<u32, JsValue> {
         let raw = bytes_from_js(&value, "value")?;
         let opts = set_options(ttl_ms, tags)?;
         let c = self.inner.clone();
         Ok(spawn(async move {
-            c.set_bytes(&key, &raw, &opts).await.map(|_| JsValue::UNDEFINED).map_err(to_js)
+            c.set_bytes(&key, &raw, &opts)
+                .await
+                .map(|_| JsValue::UNDEFINED)
+                .map_err(to_js)
         }))
     }
 
@@ -176,21 +196,34 @@ impl WasmCache {
         let c = self.inner.clone();
         spawn(async move {
             let refs: Vec<&str> = keys.iter().map(String::as_str).collect();
-            c.delete(&refs).await.map(|n| JsValue::from_f64(n as f64)).map_err(to_js)
+            c.delete(&refs)
+                .await
+                .map(|n| JsValue::from_f64(n as f64))
+                .map_err(to_js)
         })
     }
 
     /// Cache-aside; `loader()` returns a promise of the encoded value (string or bytes).
-    pub fn get_or_set(&self, key: String, loader: Function, ttl_ms: Option<f64>, tags: Vec<String>) -> Result<u32, JsValue> {
+    pub fn get_or_set(
+        &self,
+        key: String,
+        loader: Function,
+        ttl_ms: Option<f64>,
+        tags: Vec<String>,
+    ) -> Result<u32, JsValue> {
         let opts = set_options(ttl_ms, tags)?;
         let c = self.inner.clone();
         Ok(spawn(async move {
             let load = move || async move {
                 let promise = loader.call0(&JsValue::NULL).map_err(loader_error)?;
                 let value = HostPromise::new(promise).await.map_err(loader_error)?;
-                bytes_from_js(&value, "the loader's encoded value").map_err(|e| redkit::Error::invalid(crate::errors::message_of(&e)))
+                bytes_from_js(&value, "the loader's encoded value")
+                    .map_err(|e| redkit::Error::invalid(crate::errors::message_of(&e)))
             };
-            c.get_or_set_bytes(&key, &opts, load).await.map(|b| bytes_or_null(Some(b))).map_err(to_js)
+            c.get_or_set_bytes(&key, &opts, load)
+                .await
+                .map(|b| bytes_or_null(Some(b)))
+                .map_err(to_js)
         }))
     }
 
@@ -199,7 +232,10 @@ impl WasmCache {
         let c = self.inner.clone();
         spawn(async move {
             let refs: Vec<&str> = tags.iter().map(String::as_str).collect();
-            c.invalidate_tags(&refs).await.map(|n| JsValue::from_f64(n as f64)).map_err(to_js)
+            c.invalidate_tags(&refs)
+                .await
+                .map(|n| JsValue::from_f64(n as f64))
+                .map_err(to_js)
         })
     }
 

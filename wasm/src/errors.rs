@@ -58,7 +58,9 @@ impl JsLoaderError {
     }
 
     fn value(&self) -> JsValue {
-        THROWN.with(|t| t.borrow().get(&self.id).cloned()).unwrap_or_else(|| js_sys::Error::new(&self.message).into())
+        THROWN
+            .with(|t| t.borrow().get(&self.id).cloned())
+            .unwrap_or_else(|| js_sys::Error::new(&self.message).into())
     }
 }
 

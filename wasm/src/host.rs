@@ -68,7 +68,11 @@ pub fn install_host(host: Host) {
 }
 
 fn with_host<R>(f: impl FnOnce(&Host) -> R) -> R {
-    HOST.with(|h| f(h.borrow().as_ref().expect("install_host runs before any call")))
+    HOST.with(|h| {
+        f(h.borrow()
+            .as_ref()
+            .expect("install_host runs before any call"))
+    })
 }
 
 /// Start `fut` as a task; the facade turns the returned id into a Promise that settles

@@ -6,7 +6,9 @@
 //! (`Client.rest`, `client.cache(...)`, `getOrSet`, error classes).
 //!
 //! Everything here is compiled for wasm32 only; on a native host the crate is empty.
-#![cfg_attr(not(target_arch = "wasm32"), allow(unused))]
+// The transports hold JS values, which are neither Send nor Sync; the core takes them as
+// `Arc<dyn Transport>` (Send/Sync only required on native, see redkit::MaybeSend).
+#![cfg_attr(target_arch = "wasm32", allow(clippy::arc_with_non_send_sync))]
 
 #[cfg(target_arch = "wasm32")]
 mod adapter;

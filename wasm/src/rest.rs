@@ -43,7 +43,9 @@ impl RestTransport {
     pub fn new(url: &str, token: Option<String>, opts: ConnectOptions) -> Result<Self> {
         opts.validate()?;
         if !(url.starts_with("https://") || url.starts_with("http://")) {
-            return Err(Error::invalid(format!("url must start with https:// or http://, got {url:?}")));
+            return Err(Error::invalid(format!(
+                "url must start with https:// or http://, got {url:?}"
+            )));
         }
         Ok(RestTransport {
             url: url.trim_end_matches('/').to_string(),
@@ -63,7 +65,10 @@ impl RestTransport {
         loop {
             let left = deadline.saturating_sub(redkit::rt::now_ms());
             if left == 0 {
-                return Err(Error::Timeout(format!("REST request took longer than {:?}", self.opts.timeout)));
+                return Err(Error::Timeout(format!(
+                    "REST request took longer than {:?}",
+                    self.opts.timeout
+                )));
             }
             match self.attempt(path, &body, left).await {
                 Err(e) if is_retryable(&e) && tries < self.opts.retries => {
@@ -77,20 +82,37 @@ impl RestTransport {
     }
 
     async fn attempt(&self, path: &str, body: &str, left_ms: u64) -> Result<Json> {
-        let init = request_init(self.token.as_deref(), body, left_ms).map_err(|e| Error::invalid(message_of(&e)))?;
+        let init = request_init(self.token.as_deref(), body, left_ms)
+            .map_err(|e| Error::invalid(message_of(&e)))?;
         let url = format!("{}{path}", self.url);
-        let response = HostPromise::new(global_fetch(&url, &init)).await.map_err(|e| fetch_error(&e, left_ms))?;
+        let response = HostPromise::new(global_fetch(&url, &init))
+            .await
+            .map_err(|e| fetch_error(&e, left_ms))?;
         let response: FetchResponse = response.unchecked_into();
         let status = response.status();
-        let text = HostPromise::new(response.text()).await.map_err(|e| fetch_error(&e, left_ms))?;
+        let text = HostPromise::new(response.text())
+            .await
+            .map_err(|e| fetch_error(&e, left_ms))?;
         let text = text.as_string().unwrap_or_default();
         let parsed: Option<Json> = serde_json::from_str(&text).ok();
         match status {
-            200..=299 => parsed.ok_or_else(|| Error::Decode(format!("REST reply is not JSON: {}", clip(&text)))),
-            401 | 403 => Err(Error::Connection(format!("REST endpoint refused the token ({status}): {}", error_text(&parsed, &text)))),
-            // An error reply to the command itself (WRONGTYPE, NOSCRIPT, ...).
-            400 => Err(redkit::server_error(error_text(&parsed, &text))),
-            _ => Err(Error::Connection(format!("REST endpoint answered {status}: {}", error_text(&parsed, &text)))),
+            200..=299 => parsed
+                .ok_or_else(|| Error::Decode(format!("REST reply is not JSON: {}", clip(&text)))),
+            401 => Err(Error::Connection(format!(
+                "REST endpoint refused the token (401): {}",
+                error_text(&parsed, &text)
+            ))),
+            // An error reply to the command itself (WRONGTYPE, NOSCRIPT, ...), or a command
+            // the endpoint does not allow (403).
+            400 | 403 => Err(redkit::server_error(error_text(&parsed, &text))),
+            413 => Err(Error::invalid(format!(
+                "REST request too large: {}",
+                error_text(&parsed, &text)
+            ))),
+            _ => Err(Error::Connection(format!(
+                "REST endpoint answered {status}: {}",
+                error_text(&parsed, &text)
+            ))),
         }
     }
 }
@@ -103,24 +125,38 @@ fn is_retryable(e: &Error) -> bool {
     }
 }
 
-fn request_init(token: Option<&str>, body: &str, left_ms: u64) -> std::result::Result<JsValue, JsValue> {
+fn request_init(
+    token: Option<&str>,
+    body: &str,
+    left_ms: u64,
+) -> std::result::Result<JsValue, JsValue> {
     let headers = js_sys::Object::new();
     js_sys::Reflect::set(&headers, &"Content-Type".into(), &"application/json".into())?;
     js_sys::Reflect::set(&headers, &"Upstash-Encoding".into(), &"base64".into())?;
     if let Some(t) = token {
-        js_sys::Reflect::set(&headers, &"Authorization".into(), &format!("Bearer {t}").into())?;
+        js_sys::Reflect::set(
+            &headers,
+            &"Authorization".into(),
+            &format!("Bearer {t}").into(),
+        )?;
     }
     let init = js_sys::Object::new();
     js_sys::Reflect::set(&init, &"method".into(), &"POST".into())?;
     js_sys::Reflect::set(&init, &"headers".into(), &headers)?;
     js_sys::Reflect::set(&init, &"body".into(), &body.into())?;
-    js_sys::Reflect::set(&init, &"signal".into(), &AbortSignalClass::abort_after(left_ms as f64))?;
+    js_sys::Reflect::set(
+        &init,
+        &"signal".into(),
+        &AbortSignalClass::abort_after(left_ms as f64),
+    )?;
     Ok(init.into())
 }
 
 fn fetch_error(e: &JsValue, left_ms: u64) -> Error {
     match name_of(e).as_str() {
-        "TimeoutError" | "AbortError" => Error::Timeout(format!("REST request took longer than {left_ms} ms")),
+        "TimeoutError" | "AbortError" => {
+            Error::Timeout(format!("REST request took longer than {left_ms} ms"))
+        }
         _ => Error::Connection(format!("REST request failed: {}", message_of(e))),
     }
 }
@@ -158,11 +194,18 @@ fn cmd_json(cmd: &Cmd) -> Result<Json> {
 /// `{"result": …}` or `{"error": "…"}` as a core value.
 fn slot(entry: &Json) -> Result<Value> {
     if let Some(err) = entry.get("error") {
-        return Ok(Value::Error(err.as_str().map(str::to_string).unwrap_or_else(|| err.to_string())));
+        return Ok(Value::Error(
+            err.as_str()
+                .map(str::to_string)
+                .unwrap_or_else(|| err.to_string()),
+        ));
     }
     match entry.get("result") {
         Some(r) => decode(r),
-        None => Err(Error::Decode(format!("REST reply has neither result nor error: {}", clip(&entry.to_string())))),
+        None => Err(Error::Decode(format!(
+            "REST reply has neither result nor error: {}",
+            clip(&entry.to_string())
+        ))),
     }
 }
 
@@ -177,11 +220,26 @@ fn decode(v: &Json) -> Result<Value> {
         },
         Json::String(s) if s == "OK" => Value::Status(s.clone()),
         Json::String(s) => Value::Bulk(
-            crate::base64::decode(s).ok_or_else(|| Error::Decode(format!("REST result is not base64: {}", clip(s))))?,
+            crate::base64::decode(s)
+                .ok_or_else(|| Error::Decode(format!("REST result is not base64: {}", clip(s))))?,
         ),
         Json::Array(items) => Value::Array(items.iter().map(decode).collect::<Result<_>>()?),
         Json::Object(_) => return slot(v),
     })
+}
+
+impl RestTransport {
+    async fn one_by_one(&self, cmds: Vec<Cmd>) -> Result<Vec<Value>> {
+        let mut out = Vec::with_capacity(cmds.len());
+        for cmd in cmds {
+            out.push(match self.send(cmd).await {
+                Ok(v) => v,
+                Err(Error::Server(m)) | Err(Error::Script(m)) => Value::Error(m),
+                Err(e) => return Err(e),
+            });
+        }
+        Ok(out)
+    }
 }
 
 impl Transport for RestTransport {
@@ -199,10 +257,21 @@ impl Transport for RestTransport {
                 return Ok(Vec::new());
             }
             let body = Json::Array(cmds.iter().map(cmd_json).collect::<Result<_>>()?).to_string();
-            let reply = self.post("/pipeline", body).await?;
-            let entries = reply
-                .as_array()
-                .ok_or_else(|| Error::Decode(format!("pipeline reply is not an array: {}", clip(&reply.to_string()))))?;
+            let reply = match self.post("/pipeline", body).await {
+                // The endpoint refused the whole pipeline for one command (a denied
+                // command, say): send them one by one so each gets its own reply or error
+                // in its slot, as the Transport contract says.
+                Err(Error::Server(_)) | Err(Error::Script(_)) => {
+                    return self.one_by_one(cmds).await
+                }
+                other => other?,
+            };
+            let entries = reply.as_array().ok_or_else(|| {
+                Error::Decode(format!(
+                    "pipeline reply is not an array: {}",
+                    clip(&reply.to_string())
+                ))
+            })?;
             if entries.len() != cmds.len() {
                 return Err(Error::Decode(format!(
                     "pipeline sent {} commands and got {} replies",
