@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import {
   Client, DecodeError, InvalidArgument, RedkitError, ConnectionError, debugPanic,
 } from 'redkit-wasm';
+import { createClient } from 'redis';
 import { prefix, startServers } from './harness.mjs';
 
 let servers;
@@ -271,6 +272,25 @@ describe('adapter shapes', () => {
     assert.equal(await cache.getOrSet('k', () => 'v'), 'v');
     assert.equal(await cache.get('k'), 'v');
     assert.ok(calls.includes('GET'));
+  });
+
+  test('a node-redis client works through its sendCommand', async () => {
+    const nodeRedis = createClient({ url: `redis://127.0.0.1:${servers.redisPort}` });
+    await nodeRedis.connect();
+    try {
+      await nodeRedis.sendCommand(['SCRIPT', 'FLUSH']);
+      const c = Client.adapter(nodeRedis, { prefix: prefix('noderedis') });
+      await c.ping();
+      const cache = c.cache('c', { ttl: 60_000 });
+      assert.deepEqual(await cache.getOrSet('k', () => ({ a: [1, 'two'] }), { tags: ['t'] }), { a: [1, 'two'] });
+      assert.deepEqual(await cache.get('k'), { a: [1, 'two'] });
+      assert.equal(await cache.invalidateTags(['t']), 1);
+      await cache.set('x', 'ünïcødé ✓');
+      assert.equal(await cache.get('x'), 'ünïcødé ✓');
+      assert.equal(await cache.delete('x', 'nope'), 1);
+    } finally {
+      await nodeRedis.quit();
+    }
   });
 
   test('a client whose connection fails gives ConnectionError', async () => {
