@@ -52,6 +52,8 @@ thread_local! {
 #[wasm_bindgen]
 pub fn install_host(host: Host) {
     HOST.with(|h| *h.borrow_mut() = Some(host));
+    // The core's own waits (the cache's lock wait) use this module's timer too.
+    redkit::rt::set_wasm_sleep(|d| Box::pin(sleep(d)));
     std::panic::set_hook(Box::new(|info| {
         // Tell the facade why the module is about to trap, then let the trap happen: the
         // facade rejects the affected promises with this message and re-instantiates.

@@ -191,6 +191,23 @@ for (const transport of ['rest', 'adapter']) {
       await c.ping();
     });
 
+    test('a panic while another caller waits on the Redis lock leaves no stray timer', async () => {
+      const p = prefix('panicwait');
+      const holder = servers.transports[transport](p).cache('c', { lockTimeout: 2_000 });
+      const waiter = servers.transports[transport](p).cache('c', { lockTimeout: 2_000 });
+      const slow = holder.getOrSet('k', () => new Promise((r) => setTimeout(() => r('slow'), 300)));
+      await new Promise((r) => setTimeout(r, 30));
+      const waiting = waiter.getOrSet('k', () => 'waiter');
+      await new Promise((r) => setTimeout(r, 30));
+      await assert.rejects(debugPanic(true), (e) => e.code === 'ERR_PANIC');
+      await assert.rejects(slow, (e) => e.code === 'ERR_PANIC');
+      await assert.rejects(waiting, (e) => e.code === 'ERR_PANIC');
+      // Let the dead instance's timers and the slow loader's promise come due: an uncaught
+      // exception from them would end this process and fail the run.
+      await new Promise((r) => setTimeout(r, 400));
+      assert.equal(await waiter.getOrSet('other', () => 'fine'), 'fine');
+    });
+
     test('close: later calls fail with Closed', async () => {
       const c = client('close');
       await c.close();
