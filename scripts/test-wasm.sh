@@ -31,7 +31,8 @@ fi
 
 echo "== npm install (wasm: binaryen for wasm-opt; tests: ioredis; example: hono)"
 for dir in wasm wasm/tests examples/edge; do
-  (cd "$dir" && { [ -d node_modules ] || npm ci --no-audit --no-fund; })
+  # Reinstall only when the lock file changed since the last install.
+  (cd "$dir" && { [ node_modules/.package-lock.json -nt package-lock.json ] || npm ci --no-audit --no-fund; })
 done
 
 echo "== build wasm/pkg"
