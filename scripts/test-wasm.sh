@@ -29,7 +29,7 @@ if [ "$have" != "$want" ]; then
   cargo install wasm-bindgen-cli --version "$want"
 fi
 
-echo "== npm install (wasm: binaryen for wasm-opt; tests: ioredis; example: hono)"
+echo "== npm install (wasm: binaryen for wasm-opt; tests: ioredis, redis, miniflare, typescript; example: hono)"
 for dir in wasm wasm/tests examples/edge; do
   # Reinstall only when the lock file changed since the last install.
   (cd "$dir" && { [ node_modules/.package-lock.json -nt package-lock.json ] || npm ci --no-audit --no-fund; })
