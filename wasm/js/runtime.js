@@ -93,13 +93,14 @@ export function guard(fn) {
   }
 }
 
-// For entries from callbacks (microtasks, promise reactions): nothing may escape from there,
-// and a trap has already rejected the operations it concerned.
+// For entries from callbacks (microtasks, promise reactions): nothing may escape from there.
+// These entries return nothing, so anything thrown out of them unwound through wasm frames
+// (a trap, or a JS exception from an import) and the instance can no longer be trusted.
 function quietly(fn) {
   try {
     fn();
   } catch (e) {
-    if (isTrap(e)) recover(e);
+    recover(e);
   }
 }
 

@@ -2,7 +2,6 @@
 //! into a Promise (see [`crate::host`]); errors are JS values from [`crate::errors`].
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use js_sys::{Function, Uint8Array};
 use redkit::{Cache, CacheOptions, Client, Codec, ConnectOptions, SetOptions};
@@ -238,14 +237,4 @@ impl WasmCache {
                 .map_err(to_js)
         })
     }
-
-    /// The namespace's default ttl in ms.
-    #[wasm_bindgen(getter)]
-    pub fn ttl(&self) -> f64 {
-        duration_ms(self.inner.options().ttl)
-    }
-}
-
-fn duration_ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1000.0
 }

@@ -40,11 +40,11 @@ pub fn reply_from_js(v: &JsValue) -> Value {
             Value::Double(n)
         };
     }
-    if v.is_bigint() {
-        let text = js_sys::JsString::from(v.clone());
-        return match String::from(text).parse() {
+    if let Some(big) = v.dyn_ref::<js_sys::BigInt>() {
+        let text: String = big.to_string(10).map(String::from).unwrap_or_default();
+        return match text.parse() {
             Ok(i) => Value::Int(i),
-            Err(_) => Value::Bulk(String::from(js_sys::JsString::from(v.clone())).into_bytes()),
+            Err(_) => Value::Bulk(text.into_bytes()), // beyond i64: a RESP3 big number
         };
     }
     if let Some(bytes) = v.dyn_ref::<Uint8Array>() {

@@ -5,6 +5,7 @@
 
 use std::time::Duration;
 
+use futures_util::future::{select, Either};
 use redkit::{BoxFuture, Cmd, ConnectOptions, Error, Result, Transport, Value};
 use serde_json::Value as Json;
 use wasm_bindgen::prelude::*;
@@ -15,8 +16,8 @@ use crate::host::{sleep, HostPromise};
 
 #[wasm_bindgen]
 extern "C" {
-    #[wasm_bindgen(js_name = fetch)]
-    fn global_fetch(url: &str, init: &JsValue) -> JsValue;
+    #[wasm_bindgen(js_name = fetch, catch)]
+    fn global_fetch(url: &str, init: &JsValue) -> std::result::Result<JsValue, JsValue>;
 
     type FetchResponse;
     #[wasm_bindgen(method, getter)]
@@ -26,8 +27,8 @@ extern "C" {
 
     #[wasm_bindgen(js_name = AbortSignal)]
     type AbortSignalClass;
-    #[wasm_bindgen(static_method_of = AbortSignalClass, js_name = timeout)]
-    fn abort_after(ms: f64) -> JsValue;
+    #[wasm_bindgen(static_method_of = AbortSignalClass, js_name = timeout, catch)]
+    fn abort_after(ms: f64) -> std::result::Result<JsValue, JsValue>;
 }
 
 /// A [`Transport`] speaking the Upstash REST protocol.
@@ -70,7 +71,18 @@ impl RestTransport {
                     self.opts.timeout
                 )));
             }
-            match self.attempt(path, &body, left).await {
+            let attempt = std::pin::pin!(self.attempt(path, &body, left));
+            let timer = std::pin::pin!(sleep(Duration::from_millis(left)));
+            // The abort signal cancels the request itself; this bound also holds where a
+            // runtime lacks AbortSignal.timeout, and for a body that never finishes.
+            let outcome = match select(attempt, timer).await {
+                Either::Left((r, _)) => r,
+                Either::Right(_) => Err(Error::Timeout(format!(
+                    "REST request took longer than {:?}",
+                    self.opts.timeout
+                ))),
+            };
+            match outcome {
                 Err(e) if is_retryable(&e) && tries < self.opts.retries => {
                     let pause = self.opts.backoff(tries).min(Duration::from_millis(left));
                     sleep(pause).await;
@@ -85,7 +97,8 @@ impl RestTransport {
         let init = request_init(self.token.as_deref(), body, left_ms)
             .map_err(|e| Error::invalid(message_of(&e)))?;
         let url = format!("{}{path}", self.url);
-        let response = HostPromise::new(global_fetch(&url, &init))
+        let request = global_fetch(&url, &init).map_err(|e| fetch_error(&e, left_ms))?;
+        let response = HostPromise::new(request)
             .await
             .map_err(|e| fetch_error(&e, left_ms))?;
         let response: FetchResponse = response.unchecked_into();
@@ -144,11 +157,9 @@ fn request_init(
     js_sys::Reflect::set(&init, &"method".into(), &"POST".into())?;
     js_sys::Reflect::set(&init, &"headers".into(), &headers)?;
     js_sys::Reflect::set(&init, &"body".into(), &body.into())?;
-    js_sys::Reflect::set(
-        &init,
-        &"signal".into(),
-        &AbortSignalClass::abort_after(left_ms as f64),
-    )?;
+    if let Ok(signal) = AbortSignalClass::abort_after(left_ms as f64) {
+        js_sys::Reflect::set(&init, &"signal".into(), &signal)?;
+    }
     Ok(init.into())
 }
 

@@ -310,6 +310,18 @@ describe('adapter shapes', () => {
     }
   });
 
+  test('replies map faithfully: BigInt integers, strings, Uint8Array, null', async () => {
+    const replies = { DEL: 2n, GET: null };
+    const cache = Client.adapter(async (args) => replies[String(args[0])]).cache('c');
+    assert.equal(await cache.delete('a', 'b'), 2);
+    assert.equal(await cache.get('a'), null);
+    const entry = new TextEncoder().encode(`v1:${Date.now() + 60_000}:1:"hi"`);
+    replies.GET = entry;
+    assert.equal(await cache.get('a'), 'hi');
+    replies.GET = `v1:${Date.now() + 60_000}:1:"str"`;
+    assert.equal(await cache.get('a'), 'str');
+  });
+
   test('a client whose connection fails gives ConnectionError', async () => {
     const cache = Client.adapter(() => Promise.reject(new Error('Connection is closed.'))).cache('c');
     await assert.rejects(cache.get('k'), ConnectionError);
