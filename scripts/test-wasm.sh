@@ -11,6 +11,8 @@ need_apt=()
 command -v redis-server >/dev/null || need_apt+=(redis-server)
 command -v node >/dev/null || need_apt+=(nodejs)
 command -v npm >/dev/null || need_apt+=(npm)
+# wasm-bindgen-cli builds `ring`, which needs a C compiler.
+command -v cc >/dev/null || need_apt+=(build-essential)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "== installing ${need_apt[*]}"
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}"
@@ -25,7 +27,7 @@ fi
 want=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/"/, "", $3); print $3 }' Cargo.lock)
 have=$(wasm-bindgen --version 2>/dev/null | awk '{ print $2 }' || true)
 if [ "$have" != "$want" ]; then
-  echo "== cargo install wasm-bindgen-cli $want (found: ${have:-none})"
+  echo "== cargo install wasm-bindgen-cli $want (found: ${have:-none}; about 3.5 min on 2 cores)"
   cargo install wasm-bindgen-cli --version "$want"
 fi
 
