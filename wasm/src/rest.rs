@@ -77,25 +77,26 @@ impl RestTransport {
             // runtime lacks AbortSignal.timeout, and for a body that never finishes.
             let outcome = match select(attempt, timer).await {
                 Either::Left((r, _)) => r,
-                Either::Right(_) => Err(Error::Timeout(format!(
+                Either::Right(_) => Err(Failure::last(Error::Timeout(format!(
                     "REST request took longer than {:?}",
                     self.opts.timeout
-                ))),
+                )))),
             };
             match outcome {
-                Err(e) if is_retryable(&e) && tries < self.opts.retries => {
+                Err(f) if f.retry && tries < self.opts.retries => {
                     let pause = self.opts.backoff(tries).min(Duration::from_millis(left));
                     sleep(pause).await;
                     tries += 1;
                 }
-                other => return other,
+                Err(f) => return Err(f.error),
+                Ok(json) => return Ok(json),
             }
         }
     }
 
-    async fn attempt(&self, path: &str, body: &str, left_ms: u64) -> Result<Json> {
+    async fn attempt(&self, path: &str, body: &str, left_ms: u64) -> Result<Json, Failure> {
         let init = request_init(self.token.as_deref(), body, left_ms)
-            .map_err(|e| Error::invalid(message_of(&e)))?;
+            .map_err(|e| Failure::last(Error::invalid(message_of(&e))))?;
         let url = format!("{}{path}", self.url);
         let request = global_fetch(&url, &init).map_err(|e| fetch_error(&e, left_ms))?;
         let response = HostPromise::new(request)
@@ -108,33 +109,53 @@ impl RestTransport {
             .map_err(|e| fetch_error(&e, left_ms))?;
         let text = text.as_string().unwrap_or_default();
         let parsed: Option<Json> = serde_json::from_str(&text).ok();
-        match status {
-            200..=299 => parsed
-                .ok_or_else(|| Error::Decode(format!("REST reply is not JSON: {}", clip(&text)))),
-            401 => Err(Error::Connection(format!(
+        let why = || error_text(&parsed, &text);
+        Err(match status {
+            200..=299 => {
+                return parsed.ok_or_else(|| {
+                    Failure::last(Error::Decode(format!(
+                        "REST reply is not JSON: {}",
+                        clip(&text)
+                    )))
+                })
+            }
+            401 => Failure::last(Error::Connection(format!(
                 "REST endpoint refused the token (401): {}",
-                error_text(&parsed, &text)
+                why()
             ))),
             // An error reply to the command itself (WRONGTYPE, NOSCRIPT, ...), or a command
             // the endpoint does not allow (403).
-            400 | 403 => Err(redkit::server_error(error_text(&parsed, &text))),
-            413 => Err(Error::invalid(format!(
-                "REST request too large: {}",
-                error_text(&parsed, &text)
-            ))),
-            _ => Err(Error::Connection(format!(
+            400 | 403 => Failure::last(redkit::server_error(why())),
+            413 => Failure::last(Error::invalid(format!("REST request too large: {}", why()))),
+            // The endpoint or what is behind it is overloaded or restarting: worth another try.
+            408 | 429 | 500..=599 => Failure::retry(Error::Connection(format!(
                 "REST endpoint answered {status}: {}",
-                error_text(&parsed, &text)
+                why()
             ))),
-        }
+            _ => Failure::last(Error::Connection(format!(
+                "REST endpoint answered {status}: {}",
+                why()
+            ))),
+        })
     }
 }
 
-/// What may succeed when tried again: the network and 5xx, never the caller's mistakes.
-fn is_retryable(e: &Error) -> bool {
-    match e {
-        Error::Connection(msg) => !msg.starts_with("REST endpoint refused"),
-        other => other.is_retryable() && !matches!(other, Error::Timeout(_)),
+/// A failed attempt, and whether trying again may help (network trouble and 5xx may; the
+/// caller's mistakes and error replies never do).
+struct Failure {
+    error: Error,
+    retry: bool,
+}
+
+impl Failure {
+    fn retry(error: Error) -> Self {
+        Failure { error, retry: true }
+    }
+    fn last(error: Error) -> Self {
+        Failure {
+            error,
+            retry: false,
+        }
     }
 }
 
@@ -163,12 +184,16 @@ fn request_init(
     Ok(init.into())
 }
 
-fn fetch_error(e: &JsValue, left_ms: u64) -> Error {
+fn fetch_error(e: &JsValue, left_ms: u64) -> Failure {
     match name_of(e).as_str() {
-        "TimeoutError" | "AbortError" => {
-            Error::Timeout(format!("REST request took longer than {left_ms} ms"))
-        }
-        _ => Error::Connection(format!("REST request failed: {}", message_of(e))),
+        "TimeoutError" | "AbortError" => Failure::last(Error::Timeout(format!(
+            "REST request took longer than {left_ms} ms"
+        ))),
+        // fetch rejects with a TypeError when the network fails.
+        _ => Failure::retry(Error::Connection(format!(
+            "REST request failed: {}",
+            message_of(e)
+        ))),
     }
 }
 

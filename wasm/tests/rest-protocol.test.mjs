@@ -68,6 +68,15 @@ test('retries are bounded: retries + 1 attempts, then a ConnectionError', async 
   assert.equal(seen.length, 3);
 });
 
+test('4xx answers other than 408/429 are not retried', async () => {
+  reset([404, { error: 'unknown path' }], [200, { result: b64('PONG') }]);
+  await assert.rejects(Client.rest({ url, retries: 3 }).ping(), (e) => e.name === 'ConnectionError' && /404: unknown path/.test(e.message));
+  assert.equal(seen.length, 1);
+  reset([429, { error: 'slow down' }], [200, { result: b64('PONG') }]);
+  await Client.rest({ url, retries: 3, retryBackoffMax: 20 }).ping();
+  assert.equal(seen.length, 2);
+});
+
 test('an error reply is a ServerError and is not retried', async () => {
   reset([400, { error: 'WRONGTYPE Operation against a key holding the wrong kind of value' }]);
   const cache = Client.rest({ url }).cache('c');
