@@ -1,8 +1,8 @@
 //! redkit for edge runtimes (Cloudflare Workers, Deno, Vercel/Netlify edge, browsers, Node).
 //!
 //! The same core as every other runtime, reached through one of two transports: the
-//! Upstash-compatible REST protocol over `fetch` ([`rest`]), or a JS Redis client the user
-//! already has ([`adapter`]). The JS facade in `js/` gives it the Node binding's shape
+//! Upstash-compatible REST protocol over `fetch` (module `rest`), or a JS Redis client the user
+//! already has (module `adapter`). The JS facade in `js/` gives it the Node binding's shape
 //! (`Client.rest`, `client.cache(...)`, `getOrSet`, error classes).
 //!
 //! Everything here is compiled for wasm32 only; on a native host the crate is empty.
