@@ -13,6 +13,10 @@
 //! # Ok(()) }
 //! ```
 
+// On wasm, transports hold JS values and are deliberately neither Send nor Sync (see
+// transport::MaybeSend); `Arc` keeps one type for both targets.
+#![cfg_attr(target_arch = "wasm32", allow(clippy::arc_with_non_send_sync))]
+
 pub mod cache;
 mod client;
 mod error;
