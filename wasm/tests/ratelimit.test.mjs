@@ -4,7 +4,7 @@
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Client, ConnectionError, InvalidArgument, RedkitError, TimeoutError } from 'redkit-wasm';
+import { Client, ConnectionError, InvalidArgument, RedkitError, TimeoutError, debugPanic } from 'redkit-wasm';
 import { TOKEN, freePort, prefix, startServers } from './harness.mjs';
 
 let servers;
@@ -146,6 +146,14 @@ test('localBlock: a blocked identifier costs no round trip until its retry time'
   // reset forgets the local entry too.
   await api.reset('u');
   assert.equal((await api.limit('u')).reason, 'limit');
+});
+
+test('a limiter keeps working after a panic restarted the module; its state is in Redis', async () => {
+  const api = servers.transports.rest(prefix('panic')).rateLimiter('api', { algorithm: 'fixed_window', limit: 2, window: 60_000 });
+  assert.equal((await api.limit('u')).remaining, 1);
+  await assert.rejects(debugPanic(true), (e) => e instanceof RedkitError && e.code === 'ERR_PANIC');
+  assert.equal((await api.limit('u')).remaining, 0);
+  assert.equal((await api.limit('u')).allowed, false);
 });
 
 describe('onError when Redis or the gateway fails', () => {
