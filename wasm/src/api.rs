@@ -11,13 +11,12 @@ use crate::adapter::AdapterTransport;
 use crate::convert::{bytes_from_js, millis};
 use crate::errors::{loader_error, to_js};
 use crate::host::{spawn, HostPromise};
-use crate::ratelimit::{options as rate_limiter_options, WasmRateLimiter};
 use crate::rest::RestTransport;
 
 /// A redkit client over one of the edge transports.
 #[wasm_bindgen]
 pub struct WasmClient {
-    inner: Client,
+    pub(crate) inner: Client,
 }
 
 #[wasm_bindgen]
@@ -143,45 +142,6 @@ impl WasmClient {
             .build()
             .map_err(to_js)?;
         Ok(WasmCache { inner })
-    }
-    /// `client.rateLimiter(name, {limit, window, algorithm, burst, limits, countDenied,
-    /// onError, timeout, localBlock, clock})`; `limits` as flattened `[limit, windowMs,
-    /// burst]` triples.
-    #[allow(clippy::too_many_arguments)]
-    pub fn rate_limiter(
-        &self,
-        name: &str,
-        limit: Option<f64>,
-        window_ms: Option<f64>,
-        algorithm: Option<String>,
-        burst: Option<f64>,
-        limits: Vec<f64>,
-        count_denied: Option<bool>,
-        on_error: Option<String>,
-        timeout_ms: Option<f64>,
-        local_block: Option<bool>,
-        clock: Option<String>,
-    ) -> Result<WasmRateLimiter, JsValue> {
-        let opts = rate_limiter_options(
-            limit,
-            window_ms,
-            algorithm,
-            burst,
-            limits,
-            count_denied,
-            on_error,
-            timeout_ms,
-            local_block,
-            clock,
-        )
-        .map_err(to_js)?;
-        let inner = self
-            .inner
-            .rate_limiter(name)
-            .options(opts)
-            .build()
-            .map_err(to_js)?;
-        Ok(WasmRateLimiter::new(inner))
     }
 }
 

@@ -8,6 +8,7 @@ use redkit::{
 };
 use wasm_bindgen::prelude::*;
 
+use crate::api::WasmClient;
 use crate::errors::to_js;
 use crate::host::spawn;
 
@@ -34,75 +35,86 @@ fn now_ms(v: Option<f64>) -> Result<Option<u64>, Error> {
     .transpose()
 }
 
-/// The options of `client.rateLimiter(name, opts)` as the facade passes them (types checked
-/// there, absent ones `None`); `limits` is flattened `[limit, windowMs, burst]` triples.
-#[allow(clippy::too_many_arguments)]
-pub fn options(
-    limit: Option<f64>,
-    window_ms: Option<f64>,
-    algorithm: Option<String>,
-    burst: Option<f64>,
-    limits: Vec<f64>,
-    count_denied: Option<bool>,
-    on_error: Option<String>,
-    timeout_ms: Option<f64>,
-    local_block: Option<bool>,
-    clock: Option<String>,
-) -> Result<RateLimiterOptions, Error> {
-    let mut o = RateLimiterOptions::default();
-    if let Some(n) = limit {
-        o.limit = whole(n, "limit")?;
+#[wasm_bindgen]
+impl WasmClient {
+    /// `client.rateLimiter(name, {limit, window, algorithm, burst, limits, countDenied,
+    /// onError, timeout, localBlock, clock})` as the facade passes them (absent ones
+    /// `None`); `limits` as flattened `[limit, windowMs, burst]` triples.
+    #[allow(clippy::too_many_arguments)]
+    pub fn rate_limiter(
+        &self,
+        name: &str,
+        limit: Option<f64>,
+        window_ms: Option<f64>,
+        algorithm: Option<String>,
+        burst: Option<f64>,
+        limits: Vec<f64>,
+        count_denied: Option<bool>,
+        on_error: Option<String>,
+        timeout_ms: Option<f64>,
+        local_block: Option<bool>,
+        clock: Option<String>,
+    ) -> Result<WasmRateLimiter, JsValue> {
+        // Types were checked by the facade; names, numbers and ranges are checked here
+        // and by the core (RateLimiterOptions::validate, at build).
+        let opts = (|| -> Result<RateLimiterOptions, Error> {
+            let mut o = RateLimiterOptions::default();
+            if let Some(n) = limit {
+                o.limit = whole(n, "limit")?;
+            }
+            if let Some(ms) = window_ms {
+                o.window = duration_from_ms("window", ms)?;
+            }
+            if let Some(a) = algorithm {
+                o.algorithm = Algorithm::parse(&a)?;
+            }
+            if let Some(n) = burst {
+                o.burst = whole(n, "burst")?;
+            }
+            for (i, rule) in limits.chunks(3).enumerate() {
+                let &[limit, window_ms, burst] = rule else {
+                    return Err(Error::invalid(
+                        "limits must be {limit, window, burst} triples",
+                    ));
+                };
+                o.extra_limits.push(Rule {
+                    limit: whole(limit, &format!("limits[{i}].limit"))?,
+                    window: duration_from_ms(&format!("limits[{i}].window"), window_ms)?,
+                    burst: whole(burst, &format!("limits[{i}].burst"))?,
+                });
+            }
+            if let Some(b) = count_denied {
+                o.count_denied = b;
+            }
+            if let Some(e) = on_error {
+                o.on_error = OnError::parse(&e)?;
+            }
+            if let Some(ms) = timeout_ms {
+                o.timeout = duration_from_ms("timeout", ms)?;
+            }
+            if let Some(b) = local_block {
+                o.local_block = b;
+            }
+            if let Some(c) = clock {
+                o.clock = ClockMode::parse(&c)?;
+            }
+            Ok(o)
+        })()
+        .map_err(to_js)?;
+        let inner = self
+            .inner
+            .rate_limiter(name)
+            .options(opts)
+            .build()
+            .map_err(to_js)?;
+        Ok(WasmRateLimiter { inner })
     }
-    if let Some(ms) = window_ms {
-        o.window = duration_from_ms("window", ms)?;
-    }
-    if let Some(a) = algorithm {
-        o.algorithm = Algorithm::parse(&a)?;
-    }
-    if let Some(n) = burst {
-        o.burst = whole(n, "burst")?;
-    }
-    for (i, rule) in limits.chunks(3).enumerate() {
-        let &[limit, window_ms, burst] = rule else {
-            return Err(Error::invalid(
-                "limits must be {limit, window, burst} triples",
-            ));
-        };
-        o.extra_limits.push(Rule {
-            limit: whole(limit, &format!("limits[{i}].limit"))?,
-            window: duration_from_ms(&format!("limits[{i}].window"), window_ms)?,
-            burst: whole(burst, &format!("limits[{i}].burst"))?,
-        });
-    }
-    if let Some(b) = count_denied {
-        o.count_denied = b;
-    }
-    if let Some(e) = on_error {
-        o.on_error = OnError::parse(&e)?;
-    }
-    if let Some(ms) = timeout_ms {
-        o.timeout = duration_from_ms("timeout", ms)?;
-    }
-    if let Some(b) = local_block {
-        o.local_block = b;
-    }
-    if let Some(c) = clock {
-        o.clock = ClockMode::parse(&c)?;
-    }
-    Ok(o)
 }
 
 /// One named limiter (from `client.rateLimiter`).
 #[wasm_bindgen]
 pub struct WasmRateLimiter {
     inner: RateLimiter,
-}
-
-impl WasmRateLimiter {
-    /// Wrap a built limiter.
-    pub fn new(inner: RateLimiter) -> Self {
-        WasmRateLimiter { inner }
-    }
 }
 
 /// The result object, camelCase; `error` (the failure `onError` covered) only when
