@@ -11,28 +11,40 @@ export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-was
 
 /** The native cache behind `Cache` in `redkit.js`. */
 export declare class NativeCache {
-  /** A fresh value as JSON text, or `null`. */
-  getText(key: string): Promise<string | null>
-  /** A fresh value's bytes, or `null`. */
-  getBytes(key: string): Promise<Buffer | null>
-  /** Write-through of JSON text. */
-  setText(key: string, value: string, opts?: SetOptions | undefined | null): Promise<void>
-  /** Write-through of bytes. */
-  setBytes(key: string, value: Buffer, opts?: SetOptions | undefined | null): Promise<void>
-  /** Delete entries; resolves to how many existed. */
-  delete(keys: Array<string>): Promise<number>
-  /** Invalidate every entry carrying any of `tags`; resolves to how many were deleted. */
-  invalidateTags(tags: Array<string>): Promise<number>
-  /** Cache-aside with a loader that resolves to JSON text. */
-  getOrSetText(key: string, loader: () => Promise<string>, opts?: SetOptions | undefined | null): Promise<string>
-  /** Cache-aside with a loader that resolves to a Buffer. */
-  getOrSetBytes(key: string, loader: () => Promise<Buffer>, opts?: SetOptions | undefined | null): Promise<Buffer>
+  /** Operation `id`: a fresh value as JSON text, or `null`. */
+  getText(id: number, key: string): void
+  /** Operation `id`: a fresh value's bytes, or `null`. */
+  getBytes(id: number, key: string): void
+  /** Operation `id`: write-through of JSON text. */
+  setText(id: number, key: string, value: string, opts?: SetOptions | undefined | null): void
+  /** Operation `id`: write-through of bytes. */
+  setBytes(id: number, key: string, value: Buffer, opts?: SetOptions | undefined | null): void
+  /** Operation `id`: delete entries; resolves to how many existed. */
+  delete(id: number, keys: Array<string>): void
+  /**
+   * Operation `id`: invalidate every entry carrying any of `tags`; resolves to how many
+   * were deleted.
+   */
+  invalidateTags(id: number, tags: Array<string>): void
+  /**
+   * Operation `id`: cache-aside; on a miss the JS loader of `id` runs (it must resolve
+   * to JSON text).
+   */
+  getOrSetText(id: number, key: string, opts?: SetOptions | undefined | null): void
+  /**
+   * Operation `id`: cache-aside; on a miss the JS loader of `id` runs (it must resolve
+   * to a Buffer).
+   */
+  getOrSetBytes(id: number, key: string, opts?: SetOptions | undefined | null): void
 }
 
 /** The native client behind `Client` in `redkit.js`. */
 export declare class NativeClient {
-  /** Connect to `url` (`redis://`, `rediss://`, user, password and db in the URL). */
-  static connect(url: string, opts?: ConnectOptions | undefined | null): Promise<NativeClient>
+  /**
+   * Connect to `url` (`redis://`, `rediss://`, user, password and db in the URL).
+   * `wake` is called (without arguments) when operation outcomes are ready to take.
+   */
+  static connect(url: string, opts: ConnectOptions | undefined | null, wake: () => void): Promise<NativeClient>
   /** Round-trip a PING. */
   ping(): Promise<void>
   /** Close the connection; later calls fail with `Closed`. */
@@ -43,6 +55,18 @@ export declare class NativeClient {
   get prefix(): string
   /** A cache namespace with its options. */
   cache(namespace: string, opts?: CacheOptions | undefined | null): NativeCache
+  /**
+   * Every operation outcome ready so far, flat: `[id, tag, value, ...]` with tag 0 (a
+   * value), 1 (an error) or 2 (run the operation's loader).
+   */
+  takeCompletions(): Array<number | undefined | null | string | Buffer | Error>
+  /** The loader of operation `id` produced this encoded value. */
+  loaderResolved(id: number, value: string | Buffer): void
+  /**
+   * The loader of operation `id` threw `error`; the operation fails with that very
+   * object (nothing is stored).
+   */
+  loaderRejected(id: number, error: unknown): void
 }
 
 /**

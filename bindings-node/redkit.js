@@ -6,6 +6,7 @@
 
 const native = require('./index.js')
 const errors = require('./errors.js')
+const { Dispatcher } = require('./dispatch.js')
 const { wrap } = require('./wrap.js')
 
 const { DecodeError, InvalidArgument, call, fromNative, loaderFailure } = errors
@@ -42,46 +43,62 @@ const identity = (v) => v
 
 // How each codec crosses the boundary: which native methods, and the JS-side encoding.
 const CODECS = {
-  json: { get: 'getText', set: 'setText', getOrSet: 'getOrSetText', encode: encodeJson, decode: decodeJson },
-  bytes: { get: 'getBytes', set: 'setBytes', getOrSet: 'getOrSetBytes', encode: encodeBytes, decode: identity },
+  json: {
+    get: 'getText',
+    set: 'setText',
+    getOrSet: 'getOrSetText',
+    encode: encodeJson,
+    decode: decodeJson,
+    decodeOrNull: (text) => (text === null ? null : decodeJson(text)),
+  },
+  bytes: {
+    get: 'getBytes',
+    set: 'setBytes',
+    getOrSet: 'getOrSetBytes',
+    encode: encodeBytes,
+    decode: identity,
+    decodeOrNull: identity,
+  },
 }
 
 /** One cache namespace; from `client.cache(namespace, opts)`. */
 class Cache {
   #native
   #codec
+  #dispatch
 
-  constructor(token, nativeCache, codec) {
+  constructor(token, nativeCache, codec, dispatch) {
     if (token !== INTERNAL) throw new InvalidArgument('use client.cache(namespace, opts) to make a cache')
     this.#native = nativeCache
     this.#codec = codec
+    this.#dispatch = dispatch
   }
 
   /** The fresh value under `key`, or `null`. One GET. */
-  async get(key) {
-    let raw
-    try {
-      raw = await this.#native[this.#codec.get](key)
-    } catch (err) {
-      throw fromNative(err)
-    }
-    return raw === null ? null : this.#codec.decode(raw)
+  get(key) {
+    const { get, decodeOrNull } = this.#codec
+    return this.#dispatch.submit((id) => this.#native[get](id, key), decodeOrNull, null)
   }
 
   /** Write-through: store `value` (with the namespace ttl, or `opts.ttl`) under `opts.tags`. */
-  async set(key, value, opts) {
-    const raw = this.#codec.encode(value)
-    await call(() => this.#native[this.#codec.set](key, raw, opts))
+  set(key, value, opts) {
+    let raw
+    try {
+      raw = this.#codec.encode(value)
+    } catch (err) {
+      return Promise.reject(err)
+    }
+    return this.#dispatch.submit((id) => this.#native[this.#codec.set](id, key, raw, opts), null, null)
   }
 
   /** Delete entries; resolves to how many existed. */
-  async delete(...keys) {
-    return call(() => this.#native.delete(keys))
+  delete(...keys) {
+    return this.#dispatch.submit((id) => this.#native.delete(id, keys), null, null)
   }
 
   /** Every entry carrying any of `tags` reads as a miss from now on; resolves to how many were deleted. */
-  async invalidateTags(tags) {
-    return call(() => this.#native.invalidateTags(tags))
+  invalidateTags(tags) {
+    return this.#dispatch.submit((id) => this.#native.invalidateTags(id, tags), null, null)
   }
 
   /**
@@ -89,9 +106,9 @@ class Cache {
    * per key at a time (in this process, and across processes with the lock option). A
    * loader that throws stores nothing and its error reaches the caller as thrown.
    */
-  async getOrSet(key, loader, opts) {
-    if (typeof loader !== 'function') throw new InvalidArgument('loader must be a function')
-    const { encode } = this.#codec
+  getOrSet(key, loader, opts) {
+    if (typeof loader !== 'function') return Promise.reject(new InvalidArgument('loader must be a function'))
+    const { encode, decode, getOrSet } = this.#codec
     const load = async () => {
       let value
       try {
@@ -105,8 +122,7 @@ class Cache {
         throw loaderFailure(err)
       }
     }
-    const raw = await call(() => this.#native[this.#codec.getOrSet](key, load, opts))
-    return this.#codec.decode(raw)
+    return this.#dispatch.submit((id) => this.#native[getOrSet](id, key, opts), decode, load)
   }
 
   /** Memoize `fn` through `getOrSet` (see wrap.js for the key options). */
@@ -118,15 +134,20 @@ class Cache {
 /** A connection to Redis (one multiplexed connection, shared) and the door to the patterns. */
 class Client {
   #native
+  #dispatch
 
-  constructor(token, nativeClient) {
+  constructor(token, nativeClient, dispatch) {
     if (token !== INTERNAL) throw new InvalidArgument('use await Client.connect(url, opts) to make a client')
     this.#native = nativeClient
+    this.#dispatch = dispatch
   }
 
   /** Connect to `url`; fails fast unless `lazyConnect`. */
   static async connect(url, opts) {
-    return new Client(INTERNAL, await call(() => native.NativeClient.connect(url, opts)))
+    const dispatch = new Dispatcher()
+    const nativeClient = await call(() => native.NativeClient.connect(url, opts, dispatch.wake))
+    dispatch.native = nativeClient
+    return new Client(INTERNAL, nativeClient, dispatch)
   }
 
   /** The key prefix. */
@@ -162,7 +183,7 @@ class Client {
     } catch (err) {
       throw fromNative(err)
     }
-    return new Cache(INTERNAL, nativeCache, codec)
+    return new Cache(INTERNAL, nativeCache, codec, this.#dispatch)
   }
 }
 

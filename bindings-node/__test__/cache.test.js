@@ -210,3 +210,24 @@ test('close makes later calls fail with Closed', async () => {
   await assert.rejects(cache.getOrSet('x', () => 1), Closed)
   await assert.rejects(client.ping(), { name: 'Closed', code: 'ERR_CLOSED' })
 })
+
+test('in-flight operations keep the process alive; an idle client does not', async () => {
+  const { execFile } = require('node:child_process')
+  const script = `
+    import { Client } from ${JSON.stringify(require.resolve('../redkit.mjs'))}
+    const client = await Client.connect(${JSON.stringify(server.url)}, { prefix: ${JSON.stringify(prefix('alive'))} })
+    const cache = client.cache('c')
+    await cache.set('k', { ok: true })
+    const v = await cache.getOrSet('slow', () => new Promise((r) => setTimeout(() => r('loaded'), 50)).then(() => 'loaded'))
+    console.log(JSON.stringify([await cache.get('k'), v]))
+    // no close(): the process must still exit on its own
+  `
+  const started = Date.now()
+  const { stdout } = await new Promise((resolve, reject) =>
+    execFile(process.execPath, ['--input-type=module', '-e', script], { timeout: 10_000 }, (err, stdout, stderr) =>
+      err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve({ stdout }),
+    ),
+  )
+  assert.equal(stdout.trim(), '[{"ok":true},"loaded"]')
+  assert.ok(Date.now() - started < 8000)
+})

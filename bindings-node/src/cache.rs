@@ -1,107 +1,149 @@
 //! `NativeCache`: the cache pattern on encoded values. `redkit.js` picks the `*Text`
 //! methods for the JSON codec (JSON text crosses as a JS string, parsed by V8) and the
 //! `*Bytes` methods for the bytes codec (Buffers).
+//!
+//! Every method takes the operation id `redkit.js` allocated and returns at once; the
+//! outcome arrives through the client's completion queue (see `completion.rs`).
 
-use napi::bindgen_prelude::{Buffer, FromNapiValue, Promise};
-use napi::threadsafe_function::ThreadsafeFunction;
-use napi::Status;
+use std::sync::Arc;
+
+use napi::bindgen_prelude::Buffer;
 use napi_derive::napi;
 use redkit::Error;
 
-use crate::errors::js;
+use crate::completion::{Completions, Outcome};
 use crate::options::{set_options, SetOptions};
-
-/// A JavaScript loader as Rust calls it: no arguments, returns a promise of the encoded
-/// value. Not callee-handled: it is called as `loader()`, not node-style.
-type Loader<T> = ThreadsafeFunction<(), Promise<T>, (), Status, false>;
 
 /// The native cache behind `Cache` in `redkit.js`.
 #[napi]
 pub struct NativeCache {
     inner: redkit::Cache,
+    completions: Arc<Completions>,
 }
 
 impl NativeCache {
-    pub(crate) fn new(inner: redkit::Cache) -> Self {
-        NativeCache { inner }
+    pub(crate) fn new(inner: redkit::Cache, completions: Arc<Completions>) -> Self {
+        NativeCache { inner, completions }
     }
 
-    /// `get_or_set_bytes` with a JavaScript loader. A loader that throws or rejects fails
-    /// with `Error::Loader` holding the JavaScript error, which `errors::to_js` hands back.
-    async fn get_or_set_with<T>(
+    /// Cache-aside whose loader is the JS loader of operation `id`.
+    fn get_or_set(
         &self,
+        id: u32,
         key: String,
-        loader: Loader<T>,
         opts: Option<SetOptions>,
-        into_bytes: fn(T) -> Vec<u8>,
-    ) -> redkit::Result<Vec<u8>>
-    where
-        T: FromNapiValue + Send + 'static,
-    {
-        let opts = set_options(opts)?;
-        self.inner
-            .get_or_set_bytes(&key, &opts, move || async move {
-                let pending = loader.call_async_catch(()).await.map_err(Error::loader)?;
-                let value = pending.await.map_err(Error::loader)?;
-                Ok(into_bytes(value))
-            })
-            .await
+        done: fn(Vec<u8>) -> redkit::Result<Outcome>,
+    ) {
+        let cache = self.inner.clone();
+        let completions = Arc::clone(&self.completions);
+        self.completions.run(id, async move {
+            let opts = set_options(opts)?;
+            let raw = cache
+                .get_or_set_bytes(&key, &opts, move || completions.load(id))
+                .await?;
+            done(raw)
+        });
     }
 }
 
-fn utf8(raw: Vec<u8>) -> redkit::Result<String> {
-    String::from_utf8(raw).map_err(|_| Error::Decode("cached value is not UTF-8 JSON text".into()))
+fn text(raw: Vec<u8>) -> redkit::Result<Outcome> {
+    String::from_utf8(raw)
+        .map(Outcome::Text)
+        .map_err(|_| Error::Decode("cached value is not UTF-8 JSON text".into()))
+}
+
+fn bytes(raw: Vec<u8>) -> redkit::Result<Outcome> {
+    Ok(Outcome::Bytes(raw))
+}
+
+fn or_null(
+    raw: Option<Vec<u8>>,
+    f: fn(Vec<u8>) -> redkit::Result<Outcome>,
+) -> redkit::Result<Outcome> {
+    raw.map_or(Ok(Outcome::Null), f)
+}
+
+fn count(n: u64) -> Outcome {
+    Outcome::Count(u32::try_from(n).unwrap_or(u32::MAX))
 }
 
 #[napi]
 impl NativeCache {
-    /// A fresh value as JSON text, or `null`.
-    #[napi]
-    pub async fn get_text(&self, key: String) -> napi::Result<Option<String>> {
-        js(async { self.inner.get_bytes(&key).await?.map(utf8).transpose() }.await)
+    /// Operation `id`: a fresh value as JSON text, or `null`.
+    #[napi(catch_unwind)]
+    pub fn get_text(&self, id: u32, key: String) {
+        let cache = self.inner.clone();
+        self.completions.run(
+            id,
+            async move { or_null(cache.get_bytes(&key).await?, text) },
+        );
     }
 
-    /// A fresh value's bytes, or `null`.
-    #[napi]
-    pub async fn get_bytes(&self, key: String) -> napi::Result<Option<Buffer>> {
-        js(self.inner.get_bytes(&key).await).map(|v| v.map(Buffer::from))
+    /// Operation `id`: a fresh value's bytes, or `null`.
+    #[napi(catch_unwind)]
+    pub fn get_bytes(&self, id: u32, key: String) {
+        let cache = self.inner.clone();
+        self.completions.run(
+            id,
+            async move { or_null(cache.get_bytes(&key).await?, bytes) },
+        );
     }
 
-    /// Write-through of JSON text.
-    #[napi]
-    pub async fn set_text(&self, key: String, value: String, opts: Option<SetOptions>) -> napi::Result<()> {
-        js(async { self.inner.set_bytes(&key, value.as_bytes(), &set_options(opts)?).await }.await)
+    /// Operation `id`: write-through of JSON text.
+    #[napi(catch_unwind)]
+    pub fn set_text(&self, id: u32, key: String, value: String, opts: Option<SetOptions>) {
+        let cache = self.inner.clone();
+        self.completions.run(id, async move {
+            cache
+                .set_bytes(&key, value.as_bytes(), &set_options(opts)?)
+                .await?;
+            Ok(Outcome::Unit)
+        });
     }
 
-    /// Write-through of bytes.
-    #[napi]
-    pub async fn set_bytes(&self, key: String, value: Buffer, opts: Option<SetOptions>) -> napi::Result<()> {
-        js(async { self.inner.set_bytes(&key, &value, &set_options(opts)?).await }.await)
+    /// Operation `id`: write-through of bytes.
+    #[napi(catch_unwind)]
+    pub fn set_bytes(&self, id: u32, key: String, value: Buffer, opts: Option<SetOptions>) {
+        let cache = self.inner.clone();
+        let value = value.to_vec();
+        self.completions.run(id, async move {
+            cache.set_bytes(&key, &value, &set_options(opts)?).await?;
+            Ok(Outcome::Unit)
+        });
     }
 
-    /// Delete entries; resolves to how many existed.
-    #[napi]
-    pub async fn delete(&self, keys: Vec<String>) -> napi::Result<i64> {
-        let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
-        js(self.inner.delete(&keys).await).map(|n| n as i64)
+    /// Operation `id`: delete entries; resolves to how many existed.
+    #[napi(catch_unwind)]
+    pub fn delete(&self, id: u32, keys: Vec<String>) {
+        let cache = self.inner.clone();
+        self.completions.run(id, async move {
+            let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
+            Ok(count(cache.delete(&keys).await?))
+        });
     }
 
-    /// Invalidate every entry carrying any of `tags`; resolves to how many were deleted.
-    #[napi]
-    pub async fn invalidate_tags(&self, tags: Vec<String>) -> napi::Result<i64> {
-        let tags: Vec<&str> = tags.iter().map(String::as_str).collect();
-        js(self.inner.invalidate_tags(&tags).await).map(|n| n as i64)
+    /// Operation `id`: invalidate every entry carrying any of `tags`; resolves to how many
+    /// were deleted.
+    #[napi(catch_unwind)]
+    pub fn invalidate_tags(&self, id: u32, tags: Vec<String>) {
+        let cache = self.inner.clone();
+        self.completions.run(id, async move {
+            let tags: Vec<&str> = tags.iter().map(String::as_str).collect();
+            Ok(count(cache.invalidate_tags(&tags).await?))
+        });
     }
 
-    /// Cache-aside with a loader that resolves to JSON text.
-    #[napi(ts_args_type = "key: string, loader: () => Promise<string>, opts?: SetOptions | undefined | null")]
-    pub async fn get_or_set_text(&self, key: String, loader: Loader<String>, opts: Option<SetOptions>) -> napi::Result<String> {
-        js(async { utf8(self.get_or_set_with(key, loader, opts, String::into_bytes).await?) }.await)
+    /// Operation `id`: cache-aside; on a miss the JS loader of `id` runs (it must resolve
+    /// to JSON text).
+    #[napi(catch_unwind)]
+    pub fn get_or_set_text(&self, id: u32, key: String, opts: Option<SetOptions>) {
+        self.get_or_set(id, key, opts, text);
     }
 
-    /// Cache-aside with a loader that resolves to a Buffer.
-    #[napi(ts_args_type = "key: string, loader: () => Promise<Buffer>, opts?: SetOptions | undefined | null")]
-    pub async fn get_or_set_bytes(&self, key: String, loader: Loader<Buffer>, opts: Option<SetOptions>) -> napi::Result<Buffer> {
-        js(self.get_or_set_with(key, loader, opts, |b| b.to_vec()).await).map(Buffer::from)
+    /// Operation `id`: cache-aside; on a miss the JS loader of `id` runs (it must resolve
+    /// to a Buffer).
+    #[napi(catch_unwind)]
+    pub fn get_or_set_bytes(&self, id: u32, key: String, opts: Option<SetOptions>) {
+        self.get_or_set(id, key, opts, bytes);
     }
 }

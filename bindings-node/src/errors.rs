@@ -34,11 +34,17 @@ pub fn to_js(err: Error) -> napi::Error {
     if let Error::Loader(inner) = &err {
         // The loader was JavaScript: give back the object it threw (napi keeps a reference
         // to it, released on the JS thread).
-        if let Some(original) = inner.downcast_ref::<napi::Error>().and_then(|e| e.try_clone().ok()) {
+        if let Some(original) = inner
+            .downcast_ref::<napi::Error>()
+            .and_then(|e| e.try_clone().ok())
+        {
             return original;
         }
     }
-    napi::Error::new(Status::GenericFailure, format!("{MARK}{}{MARK}{err}", err.kind().code()))
+    napi::Error::new(
+        Status::GenericFailure,
+        format!("{MARK}{}{MARK}{err}", err.kind().code()),
+    )
 }
 
 /// Run `f` and map its error.
@@ -50,7 +56,10 @@ pub fn js<T>(result: redkit::Result<T>) -> napi::Result<T> {
 /// builds its lookup table from this, so the mapping is written once, in the core.
 #[napi]
 pub fn error_classes() -> HashMap<String, String> {
-    KINDS.iter().map(|k| (k.code().to_string(), k.class_name().to_string())).collect()
+    KINDS
+        .iter()
+        .map(|k| (k.code().to_string(), k.class_name().to_string()))
+        .collect()
 }
 
 /// Panics on purpose. Only for the test suite, which checks that a Rust panic in a

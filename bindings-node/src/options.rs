@@ -86,7 +86,9 @@ impl From<redkit::HealthReport> for HealthReport {
 /// A duration given in milliseconds: a finite number, not negative.
 fn ms(what: &str, value: f64) -> Result<Duration> {
     if !value.is_finite() || value < 0.0 {
-        return Err(Error::invalid(format!("{what} must be a finite number of milliseconds >= 0, got {value}")));
+        return Err(Error::invalid(format!(
+            "{what} must be a finite number of milliseconds >= 0, got {value}"
+        )));
     }
     Ok(Duration::from_secs_f64(value / 1000.0))
 }
@@ -108,9 +110,17 @@ impl ConnectOptions {
         if let Some(n) = self.retries {
             o.retries = n;
         }
-        set_ms(&mut o.retry_backoff_max, "retryBackoffMax", self.retry_backoff_max)?;
+        set_ms(
+            &mut o.retry_backoff_max,
+            "retryBackoffMax",
+            self.retry_backoff_max,
+        )?;
         set_ms(&mut o.timeout, "timeout", self.timeout)?;
-        set_ms(&mut o.connect_timeout, "connectTimeout", self.connect_timeout)?;
+        set_ms(
+            &mut o.connect_timeout,
+            "connectTimeout",
+            self.connect_timeout,
+        )?;
         if let Some(b) = self.lazy_connect {
             o.lazy_connect = b;
         }
