@@ -24,3 +24,10 @@ export declare class Closed extends RedkitError {}
 export declare class LockNotAcquired extends RedkitError {}
 /** A loader failed with something that was not an Error object (`ERR_LOADER`). */
 export declare class LoaderError extends RedkitError {}
+
+/** Internal (used by redkit.js): the redkit error, or a loader's own error, for what the native layer threw. */
+export declare function fromNative(err: unknown): Error
+/** Internal: mark `err` as thrown by a loader (non-objects become a LoaderError). */
+export declare function loaderFailure(err: unknown): unknown
+/** Internal: await a native call, rethrowing failures as redkit errors. */
+export declare function call<T>(promiseOrFn: Promise<T> | (() => Promise<T>)): Promise<T>

@@ -35,6 +35,7 @@ function wrap(cache, fn, opts) {
     }
     keyOf = (...args) => `${prefix}:${argsKey(args)}`
   }
+  /** @this {unknown} */
   return async function memoized(...args) {
     return cache.getOrSet(keyOf(...args), () => fn.apply(this, args), setOpts)
   }

@@ -51,7 +51,7 @@ for f in "${GENERATED[@]}"; do
   fi
 done
 
-step "type-check the declarations (tsc)"
+step "type-check the declarations and lint the JS (tsc --checkJs)"
 (cd "$PKG" && npx tsc -p .)
 
 step "node:test suite"
