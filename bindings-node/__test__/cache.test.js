@@ -231,3 +231,39 @@ test('in-flight operations keep the process alive; an idle client does not', asy
   assert.equal(stdout.trim(), '[{"ok":true},"loaded"]')
   assert.ok(Date.now() - started < 8000)
 })
+
+test('the lock gives one loader per key across clients (as across processes)', async () => {
+  const shared = prefix('lock')
+  const a = await Client.connect(server.url, { prefix: shared })
+  const b = await Client.connect(server.url, { prefix: shared })
+  try {
+    let calls = 0
+    const loader = async () => {
+      calls += 1
+      await new Promise((r) => setTimeout(r, 100))
+      return 'once'
+    }
+    const results = await Promise.all([
+      a.cache('users').getOrSet('k', loader),
+      b.cache('users').getOrSet('k', loader),
+      b.cache('users').getOrSet('k', loader),
+    ])
+    assert.deepEqual(results, ['once', 'once', 'once'])
+    assert.equal(calls, 1)
+  } finally {
+    await a.close()
+    await b.close()
+  }
+})
+
+test('staleTtl serves the stale value when the loader fails', () =>
+  withClient('stale', async (client) => {
+    const cache = client.cache('stale', { ttl: 60_000, staleTtl: 30_000, earlyRefresh: 0 })
+    await cache.set('k', 'old', { ttl: 30 })
+    await new Promise((r) => setTimeout(r, 80))
+    assert.equal(await cache.get('k'), null, 'stale entries read as a miss')
+    const v = await cache.getOrSet('k', () => {
+      throw new Error('database is down')
+    })
+    assert.equal(v, 'old')
+  }))

@@ -156,3 +156,17 @@ test('a Rust panic is a JS error, never a process abort', async () => {
   assert.ok(mapped instanceof RedkitError)
   await client.ping()
 })
+
+test('a server that does not answer in time is a TimeoutError', async () => {
+  const { command } = require('./server.js')
+  const slow = await Client.connect(server.url, { prefix: prefix('timeout'), timeout: 150, retries: 0 })
+  const cache = slow.cache('t')
+  await cache.set('k', 1)
+  assert.match(await command(server.port, 'CLIENT', 'PAUSE', '600', 'ALL'), /^\+OK/)
+  const started = Date.now()
+  await assert.rejects(cache.get('k'), isTyped(redkit.TimeoutError, 'ERR_TIMEOUT'))
+  assert.ok(Date.now() - started < 550, 'failed at the deadline, not when the pause ended')
+  await new Promise((r) => setTimeout(r, 600))
+  assert.equal(await cache.get('k'), 1, 'the client works again afterwards')
+  await slow.close()
+})

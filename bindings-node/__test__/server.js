@@ -75,6 +75,20 @@ async function startServer() {
   throw new Error('redis-server did not start')
 }
 
+/** Send one command on a fresh connection (for tests that poke the server directly). */
+function command(port, ...args) {
+  return new Promise((resolve, reject) => {
+    const sock = net.connect(port, '127.0.0.1')
+    const payload = `*${args.length}\r\n` + args.map((a) => `$${Buffer.byteLength(String(a))}\r\n${a}\r\n`).join('')
+    sock.on('connect', () => sock.write(payload))
+    sock.once('data', (d) => {
+      sock.destroy()
+      resolve(String(d))
+    })
+    sock.on('error', reject)
+  })
+}
+
 let counter = 0
 /** A key prefix that no other test (in any process) uses. */
 function prefix(name) {
@@ -82,4 +96,4 @@ function prefix(name) {
   return `t-${name.replace(/[^A-Za-z0-9_-]/g, '_')}-${process.pid}-${counter}`
 }
 
-module.exports = { startServer, prefix }
+module.exports = { startServer, prefix, command }
