@@ -72,14 +72,12 @@ class Dispatcher {
   }
 
   async #runLoader(id, loader) {
-    let raw
     try {
-      raw = await loader()
+      this.native.loaderResolved(id, await loader())
     } catch (err) {
+      // The loader's own error (or its result's encoding error): the operation fails with it.
       this.native.loaderRejected(id, err)
-      return
     }
-    this.native.loaderResolved(id, raw)
   }
 }
 
