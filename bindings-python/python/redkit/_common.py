@@ -1,0 +1,87 @@
+"""What the blocking and asyncio clients share: option conversion and the health report."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Dict, List, Optional, Tuple
+
+from . import _convert
+from ._convert import Duration
+
+
+@dataclass(frozen=True)
+class HealthReport:
+    """What ``client.check()`` found: the server and the settings that lose data."""
+
+    server_version: str
+    persistence: str
+    eviction_policy: str
+    warnings: List[str]
+
+
+def health(raw: Tuple[str, str, str, List[str]]) -> HealthReport:
+    """The native tuple as a :class:`HealthReport`."""
+    return HealthReport(*raw)
+
+
+def connect_kwargs(
+    url: str,
+    prefix: Optional[str],
+    retries: Optional[int],
+    retry_backoff_max: Optional[Duration],
+    timeout: Optional[Duration],
+    connect_timeout: Optional[Duration],
+    lazy_connect: Optional[bool],
+    offline_queue: Optional[bool],
+    offline_queue_max: Optional[int],
+) -> Dict[str, Any]:
+    """``Client.connect`` options as the native module takes them."""
+    if not isinstance(url, str):
+        raise TypeError(f"url must be a str, not {type(url).__name__}")
+    if prefix is not None and not isinstance(prefix, str):
+        raise TypeError(f"prefix must be a str, not {type(prefix).__name__}")
+    return dict(
+        url=url,
+        prefix=prefix,
+        retries=_convert.count("retries", retries),
+        retry_backoff_max_ms=_convert.millis("retry_backoff_max", retry_backoff_max),
+        timeout_ms=_convert.millis("timeout", timeout),
+        connect_timeout_ms=_convert.millis("connect_timeout", connect_timeout),
+        lazy_connect=_convert.flag("lazy_connect", lazy_connect),
+        offline_queue=_convert.flag("offline_queue", offline_queue),
+        offline_queue_max=_convert.count("offline_queue_max", offline_queue_max),
+    )
+
+
+def cache_kwargs(
+    namespace: str,
+    ttl: Optional[Duration],
+    jitter: Optional[Duration],
+    stale_ttl: Optional[Duration],
+    early_refresh: Optional[float],
+    lock: Optional[bool],
+    lock_timeout: Optional[Duration],
+    codec: str,
+) -> Dict[str, Any]:
+    """``client.cache`` options as the native module takes them."""
+    if not isinstance(namespace, str):
+        raise TypeError(f"namespace must be a str, not {type(namespace).__name__}")
+    if early_refresh is not None and (isinstance(early_refresh, bool) or not isinstance(early_refresh, (int, float))):
+        raise TypeError(f"early_refresh must be a number, not {type(early_refresh).__name__}")
+    return dict(
+        namespace=namespace,
+        ttl_ms=_convert.millis("ttl", ttl),
+        jitter_ms=_convert.millis("jitter", jitter),
+        stale_ttl_ms=_convert.millis("stale_ttl", stale_ttl),
+        early_refresh=None if early_refresh is None else float(early_refresh),
+        lock=_convert.flag("lock", lock),
+        lock_timeout_ms=_convert.millis("lock_timeout", lock_timeout),
+        codec=codec,
+    )
+
+
+def key(value: str) -> str:
+    """A cache key: must be a str (an empty one is refused by the core)."""
+    if not isinstance(value, str):
+        raise TypeError(f"key must be a str, not {type(value).__name__}")
+    return value

@@ -1,0 +1,162 @@
+"""The asyncio client: ``redkit.asyncio.Client`` and its ``Cache``, the same methods as
+the blocking ones, awaitable. Redis I/O runs on redkit's own threads; loaders and results
+come back on the caller's event loop."""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any, Callable, Iterable, Optional
+
+from . import _common, _convert
+from ._cached import F, cached_decorator
+from ._codec import Codec, codec as make_codec
+from ._common import HealthReport
+from ._convert import Duration
+from ._redkit import CacheCore, Connection
+
+__all__ = ["Client", "Cache"]
+
+
+class Cache:
+    """One cache namespace, awaitable (``client.cache(...)``)."""
+
+    __slots__ = ("_core", "_codec", "namespace")
+
+    def __init__(self, core: CacheCore, codec: Codec, namespace: str) -> None:
+        self._core = core
+        self._codec = codec
+        self.namespace = namespace
+
+    async def get(self, key: str) -> Any:
+        """The fresh value stored under ``key``, or None."""
+        raw = await self._core.get_async(_common.key(key))
+        return None if raw is None else self._codec.decode(raw)
+
+    async def set(
+        self, key: str, value: Any, *, ttl: Optional[Duration] = None, tags: Optional[Iterable[str]] = None
+    ) -> None:
+        """Write-through: store ``value`` (ttl overrides the namespace's) under ``tags``."""
+        raw = self._codec.encode(value)
+        await self._core.set_async(_common.key(key), raw, _convert.millis("ttl", ttl), _convert.tags(tags))
+
+    async def delete(self, *keys: str) -> int:
+        """Delete-on-write: remove entries; returns how many existed."""
+        return await self._core.delete_async([_common.key(k) for k in keys])
+
+    async def invalidate_tags(self, tags: Iterable[str]) -> int:
+        """Every entry carrying any of ``tags`` reads as a miss from now on; returns how
+        many entries were deleted."""
+        return await self._core.invalidate_tags_async(_convert.tags(tags))
+
+    async def get_or_set(
+        self,
+        key: str,
+        loader: Callable[[], Any],
+        *,
+        ttl: Optional[Duration] = None,
+        tags: Optional[Iterable[str]] = None,
+    ) -> Any:
+        """Cache-aside: the fresh value, or ``loader()``'s result, stored and returned.
+
+        ``loader`` may be a coroutine function (awaited on this event loop) or a plain
+        function (called on this event loop). If it raises, that exception is re-raised
+        and nothing is stored.
+        """
+        if not callable(loader):
+            raise TypeError(f"loader must be callable, not {type(loader).__name__}")
+        encode = self._codec.encode
+
+        async def load() -> bytes:
+            value = loader()
+            if inspect.isawaitable(value):
+                value = await value
+            return encode(value)
+
+        raw = await self._core.get_or_set_async(_common.key(key), load, _convert.millis("ttl", ttl), _convert.tags(tags))
+        return self._codec.decode(raw)
+
+    def cached(
+        self,
+        *,
+        ttl: Optional[Duration] = None,
+        tags: Optional[Iterable[str]] = None,
+        key: Optional[Callable[..., str]] = None,
+    ) -> Callable[[F], F]:
+        """Memoize an async function through :meth:`get_or_set`."""
+        return cached_decorator(self, asynchronous=True, ttl=ttl, tags=tags, key=key)
+
+
+class Client:
+    """An asyncio connection to Redis: ``client = await Client.connect(url)``. One per
+    process; survives ``os.fork()`` (a child reconnects on first use)."""
+
+    __slots__ = ("_conn",)
+
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+
+    @classmethod
+    async def connect(
+        cls,
+        url: str,
+        *,
+        prefix: Optional[str] = None,
+        retries: Optional[int] = None,
+        retry_backoff_max: Optional[Duration] = None,
+        timeout: Optional[Duration] = None,
+        connect_timeout: Optional[Duration] = None,
+        lazy_connect: Optional[bool] = None,
+        offline_queue: Optional[bool] = None,
+        offline_queue_max: Optional[int] = None,
+    ) -> "Client":
+        """Connect to ``url``; fails fast unless ``lazy_connect=True``."""
+        kwargs = _common.connect_kwargs(
+            url, prefix, retries, retry_backoff_max, timeout, connect_timeout, lazy_connect, offline_queue,
+            offline_queue_max,
+        )
+        return cls(await Connection.connect_async(**kwargs))
+
+    @property
+    def prefix(self) -> str:
+        """The key prefix."""
+        return self._conn.prefix
+
+    @property
+    def closed(self) -> bool:
+        """Whether :meth:`close` was called."""
+        return self._conn.closed
+
+    async def ping(self) -> None:
+        """Round-trip a PING."""
+        await self._conn.ping_async()
+
+    async def close(self) -> None:
+        """Close the connection; later calls raise :class:`redkit.Closed`."""
+        self._conn.close()
+
+    async def check(self) -> HealthReport:
+        """Server version, persistence, eviction policy, and warnings."""
+        return _common.health(await self._conn.check_async())
+
+    def cache(
+        self,
+        namespace: str,
+        *,
+        ttl: Optional[Duration] = None,
+        jitter: Optional[Duration] = None,
+        stale_ttl: Optional[Duration] = None,
+        early_refresh: Optional[float] = None,
+        lock: Optional[bool] = None,
+        lock_timeout: Optional[Duration] = None,
+        codec: str = "json",
+    ) -> Cache:
+        """A cache namespace with these defaults (ttl 1 hour, lock on, JSON values)."""
+        c = make_codec(codec)
+        kwargs = _common.cache_kwargs(namespace, ttl, jitter, stale_ttl, early_refresh, lock, lock_timeout, codec)
+        return Cache(self._conn.cache(**kwargs), c, namespace)
+
+    async def __aenter__(self) -> "Client":
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()

@@ -1,0 +1,151 @@
+//! The tokio runtime behind every call, made fork-safe, and the two bridges from Python:
+//! blocking calls (`block_on` with the GIL released) and awaitables (pyo3-async-runtimes
+//! on this runtime instead of its global one).
+//!
+//! After `fork()` the child has the parent's memory but none of its threads, so the
+//! parent's runtime (and every connection driven by it) is dead there. The runtime is
+//! therefore keyed by process id: a child builds its own on first use. The parent's is
+//! leaked in the child on purpose: dropping it would try to join threads that do not exist.
+
+use std::cell::OnceCell;
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+
+use futures_util::FutureExt;
+use pyo3::prelude::*;
+use pyo3_async_runtimes::generic::{ContextExt, JoinError, Runtime as GenericRuntime};
+use pyo3_async_runtimes::TaskLocals;
+use tokio::runtime::Runtime;
+
+use crate::errors::{panic_error, to_py};
+
+static RUNTIME: Mutex<Option<(u32, Arc<Runtime>)>> = Mutex::new(None);
+
+/// This process' runtime, built on first use in each process.
+pub fn runtime() -> Arc<Runtime> {
+    let pid = std::process::id();
+    let mut slot = RUNTIME.lock().unwrap_or_else(|p| p.into_inner());
+    match slot.as_ref() {
+        Some((owner, rt)) if *owner == pid => Arc::clone(rt),
+        _ => {
+            if let Some(inherited) = slot.take() {
+                // A runtime from the parent process: its threads are gone; never drop it.
+                std::mem::forget(inherited);
+            }
+            let rt = Arc::new(
+                tokio::runtime::Builder::new_multi_thread()
+                    .worker_threads(2)
+                    .thread_name("redkit")
+                    .enable_all()
+                    .build()
+                    .expect("cannot start the tokio runtime"),
+            );
+            *slot = Some((pid, Arc::clone(&rt)));
+            rt
+        }
+    }
+}
+
+/// Called from `os.register_at_fork(after_in_child=...)`: drop the inherited runtime
+/// handle now rather than on the first call (the pid check alone would also catch it).
+pub fn after_fork_in_child() {
+    let pid = std::process::id();
+    let mut slot = RUNTIME.lock().unwrap_or_else(|p| p.into_inner());
+    if matches!(slot.as_ref(), Some((owner, _)) if *owner != pid) {
+        std::mem::forget(slot.take());
+    }
+    redkit::rt::reseed_after_fork();
+}
+
+/// Run a core future to completion on this thread with the GIL released, turning a
+/// redkit error into its exception and a panic into a `RedkitError`.
+pub fn block_on<T, F>(py: Python<'_>, fut: F) -> PyResult<T>
+where
+    F: Future<Output = redkit::Result<T>> + Send,
+    T: Send,
+{
+    let rt = runtime();
+    let outcome = py.detach(|| std::panic::catch_unwind(AssertUnwindSafe(|| rt.block_on(fut))));
+    match outcome {
+        Ok(result) => result.map_err(to_py),
+        Err(panic) => Err(panic_error(&*panic)),
+    }
+}
+
+/// A Python awaitable, bound to the caller's event loop, that runs `fut` on this runtime.
+pub fn awaitable<'py, T, F>(py: Python<'py>, fut: F) -> PyResult<Bound<'py, PyAny>>
+where
+    F: Future<Output = PyResult<T>> + Send + 'static,
+    T: for<'a> IntoPyObject<'a> + Send + 'static,
+{
+    let guarded = async move {
+        match AssertUnwindSafe(fut).catch_unwind().await {
+            Ok(result) => result,
+            Err(panic) => Err(panic_error(&*panic)),
+        }
+    };
+    pyo3_async_runtimes::generic::future_into_py::<ForkSafe, _, T>(py, guarded)
+}
+
+/// The task locals (event loop, context) of the calling coroutine, for awaiting Python
+/// awaitables from Rust on the caller's loop.
+pub fn current_locals(py: Python<'_>) -> PyResult<TaskLocals> {
+    pyo3_async_runtimes::generic::get_current_locals::<ForkSafe>(py)
+}
+
+/// [`runtime()`] as a pyo3-async-runtimes runtime.
+pub struct ForkSafe;
+
+/// A join error of [`ForkSafe`] tasks.
+pub struct TaskFailed(tokio::task::JoinError);
+
+impl JoinError for TaskFailed {
+    fn is_panic(&self) -> bool {
+        self.0.is_panic()
+    }
+    fn into_panic(self) -> Box<dyn std::any::Any + Send + 'static> {
+        self.0.into_panic()
+    }
+}
+
+tokio::task_local! {
+    static TASK_LOCALS: OnceCell<TaskLocals>;
+}
+
+impl GenericRuntime for ForkSafe {
+    type JoinError = TaskFailed;
+    type JoinHandle = Pin<Box<dyn Future<Output = Result<(), TaskFailed>> + Send>>;
+
+    fn spawn<F>(fut: F) -> Self::JoinHandle
+    where
+        F: Future<Output = ()> + Send + 'static,
+    {
+        let handle = runtime().spawn(fut);
+        Box::pin(async move { handle.await.map_err(TaskFailed) })
+    }
+
+    fn spawn_blocking<F>(f: F) -> Self::JoinHandle
+    where
+        F: FnOnce() + Send + 'static,
+    {
+        let handle = runtime().spawn_blocking(f);
+        Box::pin(async move { handle.await.map_err(TaskFailed) })
+    }
+}
+
+impl ContextExt for ForkSafe {
+    fn scope<F, R>(locals: TaskLocals, fut: F) -> Pin<Box<dyn Future<Output = R> + Send>>
+    where
+        F: Future<Output = R> + Send + 'static,
+    {
+        let cell = OnceCell::new();
+        let _ = cell.set(locals);
+        Box::pin(TASK_LOCALS.scope(cell, fut))
+    }
+
+    fn get_task_locals() -> Option<TaskLocals> {
+        TASK_LOCALS.try_with(|c| c.get().cloned()).unwrap_or_default()
+    }
+}
