@@ -41,7 +41,11 @@ pub struct CacheCore {
 }
 
 impl CacheCore {
-    pub(crate) fn new(conn: Arc<Shared>, namespace: &str, opts: redkit::CacheOptions) -> PyResult<CacheCore> {
+    pub(crate) fn new(
+        conn: Arc<Shared>,
+        namespace: &str,
+        opts: redkit::CacheOptions,
+    ) -> PyResult<CacheCore> {
         let core = CacheCore {
             conn,
             namespace: namespace.to_string(),
@@ -62,7 +66,13 @@ impl CacheCore {
         }
         // A parent's cache holds the parent's client: leak it (see Shared::client).
         std::mem::forget(state.take());
-        let cache = self.conn.client()?.cache(&self.namespace).options(self.opts.clone()).build().map_err(to_py)?;
+        let cache = self
+            .conn
+            .client()?
+            .cache(&self.namespace)
+            .options(self.opts.clone())
+            .build()
+            .map_err(to_py)?;
         *state = Some((pid, cache.clone()));
         Ok(cache)
     }
@@ -80,18 +90,33 @@ impl CacheCore {
     /// The fresh value's bytes, or None.
     fn get(&self, py: Python<'_>, key: &str) -> PyResult<Option<Bytes>> {
         let cache = self.cache()?;
-        block_on(py, async move { cache.get_bytes(key).await.map(|v| v.map(Bytes)) })
+        block_on(py, async move {
+            cache.get_bytes(key).await.map(|v| v.map(Bytes))
+        })
     }
 
     /// `get`, awaitable.
     fn get_async<'py>(&self, py: Python<'py>, key: String) -> PyResult<Bound<'py, PyAny>> {
         let cache = self.cache()?;
-        awaitable(py, async move { cache.get_bytes(&key).await.map(|v| v.map(Bytes)).map_err(to_py) })
+        awaitable(py, async move {
+            cache
+                .get_bytes(&key)
+                .await
+                .map(|v| v.map(Bytes))
+                .map_err(to_py)
+        })
     }
 
     /// Write-through.
     #[pyo3(signature = (key, value, ttl_ms=None, tags=Vec::new()))]
-    fn set(&self, py: Python<'_>, key: &str, value: &[u8], ttl_ms: Option<u64>, tags: Vec<String>) -> PyResult<()> {
+    fn set(
+        &self,
+        py: Python<'_>,
+        key: &str,
+        value: &[u8],
+        ttl_ms: Option<u64>,
+        tags: Vec<String>,
+    ) -> PyResult<()> {
         let cache = self.cache()?;
         let opts = set_options(ttl_ms, tags);
         block_on(py, async move { cache.set_bytes(key, value, &opts).await })
@@ -109,7 +134,9 @@ impl CacheCore {
     ) -> PyResult<Bound<'py, PyAny>> {
         let cache = self.cache()?;
         let opts = set_options(ttl_ms, tags);
-        awaitable(py, async move { cache.set_bytes(&key, &value, &opts).await.map_err(to_py) })
+        awaitable(py, async move {
+            cache.set_bytes(&key, &value, &opts).await.map_err(to_py)
+        })
     }
 
     /// Delete entries; how many existed.
@@ -140,7 +167,11 @@ impl CacheCore {
     }
 
     /// `invalidate_tags`, awaitable.
-    fn invalidate_tags_async<'py>(&self, py: Python<'py>, tags: Vec<String>) -> PyResult<Bound<'py, PyAny>> {
+    fn invalidate_tags_async<'py>(
+        &self,
+        py: Python<'py>,
+        tags: Vec<String>,
+    ) -> PyResult<Bound<'py, PyAny>> {
         let cache = self.cache()?;
         awaitable(py, async move {
             let refs: Vec<&str> = tags.iter().map(String::as_str).collect();
@@ -164,7 +195,9 @@ impl CacheCore {
         let load = move || async move {
             Python::attach(|py| loaded_bytes(&loader.bind(py).call0()?)).map_err(from_loader)
         };
-        block_on(py, async move { cache.get_or_set_bytes(key, &opts, load).await.map(Bytes) })
+        block_on(py, async move {
+            cache.get_or_set_bytes(key, &opts, load).await.map(Bytes)
+        })
     }
 
     /// Cache-aside with an async loader: `loader()` returns an awaitable of the encoded
@@ -190,6 +223,12 @@ impl CacheCore {
             let value = pending.await.map_err(from_loader)?;
             Python::attach(|py| loaded_bytes(value.bind(py))).map_err(from_loader)
         };
-        awaitable(py, async move { cache.get_or_set_bytes(&key, &opts, load).await.map(Bytes).map_err(to_py) })
+        awaitable(py, async move {
+            cache
+                .get_or_set_bytes(&key, &opts, load)
+                .await
+                .map(Bytes)
+                .map_err(to_py)
+        })
     }
 }

@@ -70,9 +70,13 @@ fn options(
     redkit::ConnectOptions {
         prefix: prefix.unwrap_or(d.prefix),
         retries: retries.unwrap_or(d.retries),
-        retry_backoff_max: retry_backoff_max_ms.map(Duration::from_millis).unwrap_or(d.retry_backoff_max),
+        retry_backoff_max: retry_backoff_max_ms
+            .map(Duration::from_millis)
+            .unwrap_or(d.retry_backoff_max),
         timeout: timeout_ms.map(Duration::from_millis).unwrap_or(d.timeout),
-        connect_timeout: connect_timeout_ms.map(Duration::from_millis).unwrap_or(d.connect_timeout),
+        connect_timeout: connect_timeout_ms
+            .map(Duration::from_millis)
+            .unwrap_or(d.connect_timeout),
         lazy_connect: lazy_connect.unwrap_or(d.lazy_connect),
         offline_queue: offline_queue.unwrap_or(d.offline_queue),
         offline_queue_max: offline_queue_max.unwrap_or(d.offline_queue_max),
@@ -93,7 +97,12 @@ fn connected(url: String, opts: redkit::ConnectOptions, client: redkit::Client) 
 type Health = (String, String, String, Vec<String>);
 
 fn health(r: redkit::HealthReport) -> Health {
-    (r.server_version, r.persistence, r.eviction_policy, r.warnings)
+    (
+        r.server_version,
+        r.persistence,
+        r.eviction_policy,
+        r.warnings,
+    )
 }
 
 #[pymethods]
@@ -116,7 +125,13 @@ impl Connection {
         offline_queue_max: Option<usize>,
     ) -> PyResult<Connection> {
         let opts = options(
-            prefix, retries, retry_backoff_max_ms, timeout_ms, connect_timeout_ms, lazy_connect, offline_queue,
+            prefix,
+            retries,
+            retry_backoff_max_ms,
+            timeout_ms,
+            connect_timeout_ms,
+            lazy_connect,
+            offline_queue,
             offline_queue_max,
         );
         let client = block_on(py, redkit::Client::connect_with(&url, opts.clone()))?;
@@ -141,11 +156,19 @@ impl Connection {
         offline_queue_max: Option<usize>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let opts = options(
-            prefix, retries, retry_backoff_max_ms, timeout_ms, connect_timeout_ms, lazy_connect, offline_queue,
+            prefix,
+            retries,
+            retry_backoff_max_ms,
+            timeout_ms,
+            connect_timeout_ms,
+            lazy_connect,
+            offline_queue,
             offline_queue_max,
         );
         awaitable(py, async move {
-            let client = redkit::Client::connect_with(&url, opts.clone()).await.map_err(crate::errors::to_py)?;
+            let client = redkit::Client::connect_with(&url, opts.clone())
+                .await
+                .map_err(crate::errors::to_py)?;
             Ok(connected(url, opts, client))
         })
     }
@@ -159,7 +182,9 @@ impl Connection {
     /// PING, awaitable.
     fn ping_async<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         let client = self.shared.client()?;
-        awaitable(py, async move { client.ping().await.map_err(crate::errors::to_py) })
+        awaitable(py, async move {
+            client.ping().await.map_err(crate::errors::to_py)
+        })
     }
 
     /// Close; later calls raise `Closed`. Closing twice is fine.
@@ -195,7 +220,13 @@ impl Connection {
     /// `check()`, awaitable.
     fn check_async<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         let client = self.shared.client()?;
-        awaitable(py, async move { client.check().await.map(health).map_err(crate::errors::to_py) })
+        awaitable(py, async move {
+            client
+                .check()
+                .await
+                .map(health)
+                .map_err(crate::errors::to_py)
+        })
     }
 
     /// A cache namespace (durations in ms; the Python layer converts).

@@ -13,7 +13,9 @@ use pyo3::types::PyModule;
 static ERRORS: PyOnceLock<Py<PyModule>> = PyOnceLock::new();
 
 fn class<'py>(py: Python<'py>, name: &str) -> PyResult<Bound<'py, PyAny>> {
-    let module = ERRORS.get_or_try_init(py, || PyModule::import(py, "redkit._errors").map(Bound::unbind))?;
+    let module = ERRORS.get_or_try_init(py, || {
+        PyModule::import(py, "redkit._errors").map(Bound::unbind)
+    })?;
     module.bind(py).getattr(name)
 }
 
@@ -50,5 +52,8 @@ pub fn panic_error(panic: &(dyn std::any::Any + Send)) -> PyErr {
         .map(|s| s.to_string())
         .or_else(|| panic.downcast_ref::<String>().cloned())
         .unwrap_or_else(|| "unknown panic".into());
-    raise("RedkitError", format!("internal error (a bug in redkit): {what}"))
+    raise(
+        "RedkitError",
+        format!("internal error (a bug in redkit): {what}"),
+    )
 }

@@ -7,14 +7,15 @@ import asyncio
 import functools
 import inspect
 import json
-from typing import Any, Callable, Dict, Iterable, Optional, Tuple, TypeVar, cast
+from collections.abc import Iterable
+from typing import Any, Callable, TypeVar, cast
 
 from ._convert import Duration
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def default_key(fn: Callable[..., Any], args: Tuple[Any, ...], kwargs: Dict[str, Any]) -> str:
+def default_key(fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> str:
     """``module.qualname:<JSON of the arguments>``: stable across processes and runtimes
     for JSON-able arguments (others fall back to their ``repr``)."""
     encoded = json.dumps([list(args), kwargs], sort_keys=True, separators=(",", ":"), default=repr)
@@ -25,9 +26,9 @@ def cached_decorator(
     cache: Any,
     *,
     asynchronous: bool,
-    ttl: Optional[Duration],
-    tags: Optional[Iterable[str]],
-    key: Optional[Callable[..., str]],
+    ttl: Duration | None,
+    tags: Iterable[str] | None,
+    key: Callable[..., str] | None,
 ) -> Callable[[F], F]:
     """The decorator behind ``Cache.cached`` (``asynchronous=False``) and
     ``redkit.asyncio.Cache.cached`` (``asynchronous=True``).
@@ -40,7 +41,7 @@ def cached_decorator(
     fixed_tags = None if tags is None else list(tags)
 
     def decorate(fn: F) -> F:
-        def entry(args: Tuple[Any, ...], kwargs: Dict[str, Any]) -> str:
+        def entry(args: tuple[Any, ...], kwargs: dict[str, Any]) -> str:
             return key(*args, **kwargs) if key is not None else default_key(fn, args, kwargs)
 
         is_async = inspect.iscoroutinefunction(fn)
@@ -50,7 +51,9 @@ def cached_decorator(
 
             @functools.wraps(fn)
             async def async_wrapper(*args: Any, **kwargs: Any) -> Any:
-                return await cache.get_or_set(entry(args, kwargs), lambda: fn(*args, **kwargs), ttl=ttl, tags=fixed_tags)
+                return await cache.get_or_set(
+                    entry(args, kwargs), lambda: fn(*args, **kwargs), ttl=ttl, tags=fixed_tags
+                )
 
             return cast(F, async_wrapper)
         if is_async:

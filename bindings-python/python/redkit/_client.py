@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import inspect
-from typing import Any, Awaitable, Callable, Iterable, Optional, TypeVar
+from collections.abc import Awaitable, Iterable
+from typing import Any, Callable, TypeVar
 
 from . import _common, _convert
 from ._cached import F, cached_decorator
-from ._codec import Codec, codec as make_codec
+from ._codec import Codec
+from ._codec import codec as make_codec
 from ._convert import Duration
 from ._redkit import CacheCore, Connection
 
@@ -41,7 +43,7 @@ class Cache:
         raw = self._core.get(_common.key(key))
         return None if raw is None else self._codec.decode(raw)
 
-    def set(self, key: str, value: Any, *, ttl: Optional[Duration] = None, tags: Optional[Iterable[str]] = None) -> None:
+    def set(self, key: str, value: Any, *, ttl: Duration | None = None, tags: Iterable[str] | None = None) -> None:
         """Write-through: store ``value`` (ttl overrides the namespace's) under ``tags``."""
         raw = self._codec.encode(value)
         self._core.set(_common.key(key), raw, _convert.millis("ttl", ttl), _convert.tags(tags))
@@ -60,8 +62,8 @@ class Cache:
         key: str,
         loader: Callable[[], Any],
         *,
-        ttl: Optional[Duration] = None,
-        tags: Optional[Iterable[str]] = None,
+        ttl: Duration | None = None,
+        tags: Iterable[str] | None = None,
     ) -> Any:
         """Cache-aside: the fresh value, or ``loader()``'s result, stored and returned.
 
@@ -86,9 +88,9 @@ class Cache:
     def cached(
         self,
         *,
-        ttl: Optional[Duration] = None,
-        tags: Optional[Iterable[str]] = None,
-        key: Optional[Callable[..., str]] = None,
+        ttl: Duration | None = None,
+        tags: Iterable[str] | None = None,
+        key: Callable[..., str] | None = None,
     ) -> Callable[[F], F]:
         """Memoize a plain or async function through :meth:`get_or_set`; see
         :func:`redkit._cached.cached_decorator` for keys."""
@@ -110,19 +112,26 @@ class Client:
         cls,
         url: str,
         *,
-        prefix: Optional[str] = None,
-        retries: Optional[int] = None,
-        retry_backoff_max: Optional[Duration] = None,
-        timeout: Optional[Duration] = None,
-        connect_timeout: Optional[Duration] = None,
-        lazy_connect: Optional[bool] = None,
-        offline_queue: Optional[bool] = None,
-        offline_queue_max: Optional[int] = None,
-    ) -> "Client":
+        prefix: str | None = None,
+        retries: int | None = None,
+        retry_backoff_max: Duration | None = None,
+        timeout: Duration | None = None,
+        connect_timeout: Duration | None = None,
+        lazy_connect: bool | None = None,
+        offline_queue: bool | None = None,
+        offline_queue_max: int | None = None,
+    ) -> Client:
         """Connect to ``url`` (``redis://`` or ``rediss://``, user/password/db in the URL).
         Fails fast unless ``lazy_connect=True``."""
         kwargs = _common.connect_kwargs(
-            url, prefix, retries, retry_backoff_max, timeout, connect_timeout, lazy_connect, offline_queue,
+            url,
+            prefix,
+            retries,
+            retry_backoff_max,
+            timeout,
+            connect_timeout,
+            lazy_connect,
+            offline_queue,
             offline_queue_max,
         )
         return cls(Connection.connect(**kwargs))
@@ -154,12 +163,12 @@ class Client:
         self,
         namespace: str,
         *,
-        ttl: Optional[Duration] = None,
-        jitter: Optional[Duration] = None,
-        stale_ttl: Optional[Duration] = None,
-        early_refresh: Optional[float] = None,
-        lock: Optional[bool] = None,
-        lock_timeout: Optional[Duration] = None,
+        ttl: Duration | None = None,
+        jitter: Duration | None = None,
+        stale_ttl: Duration | None = None,
+        early_refresh: float | None = None,
+        lock: bool | None = None,
+        lock_timeout: Duration | None = None,
         codec: str = "json",
     ) -> Cache:
         """A cache namespace with these defaults (ttl 1 hour, lock on, JSON values)."""
@@ -167,7 +176,7 @@ class Client:
         kwargs = _common.cache_kwargs(namespace, ttl, jitter, stale_ttl, early_refresh, lock, lock_timeout, codec)
         return Cache(self._conn.cache(**kwargs), c, namespace)
 
-    def __enter__(self) -> "Client":
+    def __enter__(self) -> Client:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -7,6 +7,7 @@ C-accelerated ``json`` module (a hit decodes once, in one call). ``bytes`` passe
 
 from __future__ import annotations
 
+import importlib
 import json
 from typing import Any, Callable, Protocol
 
@@ -70,10 +71,9 @@ class MsgpackCodec:
 
     def __init__(self) -> None:
         try:
-            import msgpack  # type: ignore[import-not-found,unused-ignore]
+            self._msgpack: Any = importlib.import_module("msgpack")
         except ImportError as e:
             raise InvalidArgument("codec 'msgpack' needs the msgpack package: pip install 'redkit[msgpack]'") from e
-        self._msgpack: Any = msgpack
 
     def encode(self, value: Any) -> bytes:
         try:

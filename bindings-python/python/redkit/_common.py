@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any
 
 from . import _convert
 from ._convert import Duration
@@ -16,25 +16,25 @@ class HealthReport:
     server_version: str
     persistence: str
     eviction_policy: str
-    warnings: List[str]
+    warnings: list[str]
 
 
-def health(raw: Tuple[str, str, str, List[str]]) -> HealthReport:
+def health(raw: tuple[str, str, str, list[str]]) -> HealthReport:
     """The native tuple as a :class:`HealthReport`."""
     return HealthReport(*raw)
 
 
 def connect_kwargs(
     url: str,
-    prefix: Optional[str],
-    retries: Optional[int],
-    retry_backoff_max: Optional[Duration],
-    timeout: Optional[Duration],
-    connect_timeout: Optional[Duration],
-    lazy_connect: Optional[bool],
-    offline_queue: Optional[bool],
-    offline_queue_max: Optional[int],
-) -> Dict[str, Any]:
+    prefix: str | None,
+    retries: int | None,
+    retry_backoff_max: Duration | None,
+    timeout: Duration | None,
+    connect_timeout: Duration | None,
+    lazy_connect: bool | None,
+    offline_queue: bool | None,
+    offline_queue_max: int | None,
+) -> dict[str, Any]:
     """``Client.connect`` options as the native module takes them."""
     if not isinstance(url, str):
         raise TypeError(f"url must be a str, not {type(url).__name__}")
@@ -55,14 +55,14 @@ def connect_kwargs(
 
 def cache_kwargs(
     namespace: str,
-    ttl: Optional[Duration],
-    jitter: Optional[Duration],
-    stale_ttl: Optional[Duration],
-    early_refresh: Optional[float],
-    lock: Optional[bool],
-    lock_timeout: Optional[Duration],
+    ttl: Duration | None,
+    jitter: Duration | None,
+    stale_ttl: Duration | None,
+    early_refresh: float | None,
+    lock: bool | None,
+    lock_timeout: Duration | None,
     codec: str,
-) -> Dict[str, Any]:
+) -> dict[str, Any]:
     """``client.cache`` options as the native module takes them."""
     if not isinstance(namespace, str):
         raise TypeError(f"namespace must be a str, not {type(namespace).__name__}")

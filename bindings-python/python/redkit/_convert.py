@@ -4,8 +4,9 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from datetime import timedelta
-from typing import Iterable, List, Optional, Union
+from typing import Union
 
 from ._errors import InvalidArgument
 
@@ -13,7 +14,7 @@ Duration = Union[int, float, timedelta]
 """Seconds as ``int``/``float``, or a ``timedelta``."""
 
 
-def millis(name: str, value: Optional[Duration]) -> Optional[int]:
+def millis(name: str, value: Duration | None) -> int | None:
     """``value`` in whole milliseconds, or None when not given."""
     if value is None:
         return None
@@ -29,7 +30,7 @@ def millis(name: str, value: Optional[Duration]) -> Optional[int]:
     return round(seconds * 1000)
 
 
-def count(name: str, value: Optional[int]) -> Optional[int]:
+def count(name: str, value: int | None) -> int | None:
     """A non-negative integer option, or None when not given."""
     if value is None:
         return None
@@ -40,14 +41,14 @@ def count(name: str, value: Optional[int]) -> Optional[int]:
     return value
 
 
-def flag(name: str, value: Optional[bool]) -> Optional[bool]:
+def flag(name: str, value: bool | None) -> bool | None:
     """A boolean option, or None when not given."""
     if value is not None and not isinstance(value, bool):
         raise TypeError(f"{name} must be a bool, not {type(value).__name__}")
     return value
 
 
-def tags(value: Optional[Iterable[str]]) -> List[str]:
+def tags(value: Iterable[str] | None) -> list[str]:
     """Tags as a list of strings; a bare string is refused (it is not a list of tags)."""
     if value is None:
         return []

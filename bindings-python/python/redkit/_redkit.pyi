@@ -1,38 +1,39 @@
 """Stubs of the native module (bindings-python/src). Private: use ``redkit``."""
 
-from typing import Awaitable, Callable, List, Optional, Tuple
+from collections.abc import Awaitable
+from typing import Callable
 
 __version__: str
 
 def _after_fork_in_child() -> None: ...
-def _panic_for_test(asyncio: bool = False) -> Optional[Awaitable[None]]: ...
+def _panic_for_test(asyncio: bool = False) -> Awaitable[None] | None: ...
 
-_Health = Tuple[str, str, str, List[str]]
+_Health = tuple[str, str, str, list[str]]
 
 class Connection:
     @staticmethod
     def connect(
         url: str,
-        prefix: Optional[str] = None,
-        retries: Optional[int] = None,
-        retry_backoff_max_ms: Optional[int] = None,
-        timeout_ms: Optional[int] = None,
-        connect_timeout_ms: Optional[int] = None,
-        lazy_connect: Optional[bool] = None,
-        offline_queue: Optional[bool] = None,
-        offline_queue_max: Optional[int] = None,
+        prefix: str | None = None,
+        retries: int | None = None,
+        retry_backoff_max_ms: int | None = None,
+        timeout_ms: int | None = None,
+        connect_timeout_ms: int | None = None,
+        lazy_connect: bool | None = None,
+        offline_queue: bool | None = None,
+        offline_queue_max: int | None = None,
     ) -> Connection: ...
     @staticmethod
     def connect_async(
         url: str,
-        prefix: Optional[str] = None,
-        retries: Optional[int] = None,
-        retry_backoff_max_ms: Optional[int] = None,
-        timeout_ms: Optional[int] = None,
-        connect_timeout_ms: Optional[int] = None,
-        lazy_connect: Optional[bool] = None,
-        offline_queue: Optional[bool] = None,
-        offline_queue_max: Optional[int] = None,
+        prefix: str | None = None,
+        retries: int | None = None,
+        retry_backoff_max_ms: int | None = None,
+        timeout_ms: int | None = None,
+        connect_timeout_ms: int | None = None,
+        lazy_connect: bool | None = None,
+        offline_queue: bool | None = None,
+        offline_queue_max: int | None = None,
     ) -> Awaitable[Connection]: ...
     @property
     def closed(self) -> bool: ...
@@ -46,30 +47,29 @@ class Connection:
     def cache(
         self,
         namespace: str,
-        ttl_ms: Optional[int] = None,
-        jitter_ms: Optional[int] = None,
-        stale_ttl_ms: Optional[int] = None,
-        early_refresh: Optional[float] = None,
-        lock: Optional[bool] = None,
-        lock_timeout_ms: Optional[int] = None,
+        ttl_ms: int | None = None,
+        jitter_ms: int | None = None,
+        stale_ttl_ms: int | None = None,
+        early_refresh: float | None = None,
+        lock: bool | None = None,
+        lock_timeout_ms: int | None = None,
         codec: str = "json",
     ) -> CacheCore: ...
 
 class CacheCore:
-    def get(self, key: str) -> Optional[bytes]: ...
-    def get_async(self, key: str) -> Awaitable[Optional[bytes]]: ...
-    def set(self, key: str, value: bytes, ttl_ms: Optional[int] = None, tags: List[str] = ...) -> None: ...
+    def get(self, key: str) -> bytes | None: ...
+    def get_async(self, key: str) -> Awaitable[bytes | None]: ...
+    def set(self, key: str, value: bytes, ttl_ms: int | None = None, tags: list[str] = ...) -> None: ...
     def set_async(
-        self, key: str, value: bytes, ttl_ms: Optional[int] = None, tags: List[str] = ...
+        self, key: str, value: bytes, ttl_ms: int | None = None, tags: list[str] = ...
     ) -> Awaitable[None]: ...
-    def delete(self, keys: List[str]) -> int: ...
-    def delete_async(self, keys: List[str]) -> Awaitable[int]: ...
-    def invalidate_tags(self, tags: List[str]) -> int: ...
-    def invalidate_tags_async(self, tags: List[str]) -> Awaitable[int]: ...
+    def delete(self, keys: list[str]) -> int: ...
+    def delete_async(self, keys: list[str]) -> Awaitable[int]: ...
+    def invalidate_tags(self, tags: list[str]) -> int: ...
+    def invalidate_tags_async(self, tags: list[str]) -> Awaitable[int]: ...
     def get_or_set(
-        self, key: str, loader: Callable[[], bytes], ttl_ms: Optional[int] = None, tags: List[str] = ...
+        self, key: str, loader: Callable[[], bytes], ttl_ms: int | None = None, tags: list[str] = ...
     ) -> bytes: ...
     def get_or_set_async(
-        self, key: str, loader: Callable[[], Awaitable[bytes]], ttl_ms: Optional[int] = None, tags: List[str] = ...
+        self, key: str, loader: Callable[[], Awaitable[bytes]], ttl_ms: int | None = None, tags: list[str] = ...
     ) -> Awaitable[bytes]: ...
-

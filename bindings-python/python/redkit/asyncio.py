@@ -5,11 +5,13 @@ come back on the caller's event loop."""
 from __future__ import annotations
 
 import inspect
-from typing import Any, Callable, Iterable, Optional
+from collections.abc import Iterable
+from typing import Any, Callable
 
 from . import _common, _convert
 from ._cached import F, cached_decorator
-from ._codec import Codec, codec as make_codec
+from ._codec import Codec
+from ._codec import codec as make_codec
 from ._common import HealthReport
 from ._convert import Duration
 from ._redkit import CacheCore, Connection
@@ -33,7 +35,7 @@ class Cache:
         return None if raw is None else self._codec.decode(raw)
 
     async def set(
-        self, key: str, value: Any, *, ttl: Optional[Duration] = None, tags: Optional[Iterable[str]] = None
+        self, key: str, value: Any, *, ttl: Duration | None = None, tags: Iterable[str] | None = None
     ) -> None:
         """Write-through: store ``value`` (ttl overrides the namespace's) under ``tags``."""
         raw = self._codec.encode(value)
@@ -53,8 +55,8 @@ class Cache:
         key: str,
         loader: Callable[[], Any],
         *,
-        ttl: Optional[Duration] = None,
-        tags: Optional[Iterable[str]] = None,
+        ttl: Duration | None = None,
+        tags: Iterable[str] | None = None,
     ) -> Any:
         """Cache-aside: the fresh value, or ``loader()``'s result, stored and returned.
 
@@ -72,15 +74,17 @@ class Cache:
                 value = await value
             return encode(value)
 
-        raw = await self._core.get_or_set_async(_common.key(key), load, _convert.millis("ttl", ttl), _convert.tags(tags))
+        raw = await self._core.get_or_set_async(
+            _common.key(key), load, _convert.millis("ttl", ttl), _convert.tags(tags)
+        )
         return self._codec.decode(raw)
 
     def cached(
         self,
         *,
-        ttl: Optional[Duration] = None,
-        tags: Optional[Iterable[str]] = None,
-        key: Optional[Callable[..., str]] = None,
+        ttl: Duration | None = None,
+        tags: Iterable[str] | None = None,
+        key: Callable[..., str] | None = None,
     ) -> Callable[[F], F]:
         """Memoize an async function through :meth:`get_or_set`."""
         return cached_decorator(self, asynchronous=True, ttl=ttl, tags=tags, key=key)
@@ -100,18 +104,25 @@ class Client:
         cls,
         url: str,
         *,
-        prefix: Optional[str] = None,
-        retries: Optional[int] = None,
-        retry_backoff_max: Optional[Duration] = None,
-        timeout: Optional[Duration] = None,
-        connect_timeout: Optional[Duration] = None,
-        lazy_connect: Optional[bool] = None,
-        offline_queue: Optional[bool] = None,
-        offline_queue_max: Optional[int] = None,
-    ) -> "Client":
+        prefix: str | None = None,
+        retries: int | None = None,
+        retry_backoff_max: Duration | None = None,
+        timeout: Duration | None = None,
+        connect_timeout: Duration | None = None,
+        lazy_connect: bool | None = None,
+        offline_queue: bool | None = None,
+        offline_queue_max: int | None = None,
+    ) -> Client:
         """Connect to ``url``; fails fast unless ``lazy_connect=True``."""
         kwargs = _common.connect_kwargs(
-            url, prefix, retries, retry_backoff_max, timeout, connect_timeout, lazy_connect, offline_queue,
+            url,
+            prefix,
+            retries,
+            retry_backoff_max,
+            timeout,
+            connect_timeout,
+            lazy_connect,
+            offline_queue,
             offline_queue_max,
         )
         return cls(await Connection.connect_async(**kwargs))
@@ -142,12 +153,12 @@ class Client:
         self,
         namespace: str,
         *,
-        ttl: Optional[Duration] = None,
-        jitter: Optional[Duration] = None,
-        stale_ttl: Optional[Duration] = None,
-        early_refresh: Optional[float] = None,
-        lock: Optional[bool] = None,
-        lock_timeout: Optional[Duration] = None,
+        ttl: Duration | None = None,
+        jitter: Duration | None = None,
+        stale_ttl: Duration | None = None,
+        early_refresh: float | None = None,
+        lock: bool | None = None,
+        lock_timeout: Duration | None = None,
         codec: str = "json",
     ) -> Cache:
         """A cache namespace with these defaults (ttl 1 hour, lock on, JSON values)."""
@@ -155,7 +166,7 @@ class Client:
         kwargs = _common.cache_kwargs(namespace, ttl, jitter, stale_ttl, early_refresh, lock, lock_timeout, codec)
         return Cache(self._conn.cache(**kwargs), c, namespace)
 
-    async def __aenter__(self) -> "Client":
+    async def __aenter__(self) -> Client:
         return self
 
     async def __aexit__(self, *exc: object) -> None:
