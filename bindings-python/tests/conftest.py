@@ -13,6 +13,7 @@ import time
 from collections.abc import Iterator
 
 import pytest
+
 import redkit
 
 _counter = itertools.count()

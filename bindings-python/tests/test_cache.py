@@ -9,8 +9,9 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-import redkit
 from conftest import RawRedis
+
+import redkit
 
 
 def test_round_trip_and_layout(client: redkit.Client, raw: RawRedis, prefix: str) -> None:

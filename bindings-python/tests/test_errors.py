@@ -13,9 +13,10 @@ from datetime import timedelta
 from typing import Any, Callable
 
 import pytest
+from conftest import RawRedis
+
 import redkit
 import redkit.asyncio
-from conftest import RawRedis
 
 
 def entries(raw: RawRedis, prefix: str) -> list[str]:

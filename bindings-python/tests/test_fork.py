@@ -7,6 +7,7 @@ import os
 import sys
 
 import pytest
+
 import redkit
 import redkit.asyncio
 
