@@ -12,6 +12,7 @@ use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll, Wake, Waker};
 
 use futures_util::FutureExt;
 use pyo3::prelude::*;
@@ -66,11 +67,40 @@ where
     F: Future<Output = redkit::Result<T>> + Send,
     T: Send,
 {
-    let rt = runtime();
-    let outcome = py.detach(|| std::panic::catch_unwind(AssertUnwindSafe(|| rt.block_on(fut))));
+    let outcome = py.detach(|| {
+        std::panic::catch_unwind(AssertUnwindSafe(|| {
+            if tokio::runtime::Handle::try_current().is_ok() {
+                // A loader calling the blocking client: this thread is already inside
+                // `block_on`, which tokio does not nest. Park instead; the runtime's
+                // workers drive the I/O and timers meanwhile.
+                park_on(fut)
+            } else {
+                runtime().block_on(fut)
+            }
+        }))
+    });
     match outcome {
         Ok(result) => result.map_err(to_py),
         Err(panic) => Err(panic_error(&*panic)),
+    }
+}
+
+/// Poll `fut` on this thread, parking between wake-ups.
+fn park_on<F: Future>(fut: F) -> F::Output {
+    struct Unpark(std::thread::Thread);
+    impl Wake for Unpark {
+        fn wake(self: Arc<Self>) {
+            self.0.unpark();
+        }
+    }
+    let waker = Waker::from(Arc::new(Unpark(std::thread::current())));
+    let mut cx = Context::from_waker(&waker);
+    let mut fut = std::pin::pin!(fut);
+    loop {
+        if let Poll::Ready(out) = fut.as_mut().poll(&mut cx) {
+            return out;
+        }
+        std::thread::park();
     }
 }
 

@@ -172,3 +172,22 @@ def test_ping_check_prefix(client: redkit.Client, prefix: str) -> None:
     assert report.server_version.startswith(("6", "7", "8"))
     assert isinstance(report.warnings, list)
     assert client.prefix == prefix
+
+
+def test_loaders_may_use_the_cache_themselves(client: redkit.Client) -> None:
+    """A cached function calling another cached function (a loader that itself calls the
+    blocking client) must work, not deadlock or trip over the runtime."""
+    c = client.cache("nested")
+
+    @c.cached()
+    def inner(n: int) -> int:
+        return n + 1
+
+    @c.cached()
+    def outer(n: int) -> int:
+        c.set("seen", n)
+        return inner(n) * 10 + (c.get("seen") or 0)
+
+    assert outer(1) == 21
+    assert outer(1) == 21
+    assert c.get_or_set("k", lambda: c.get_or_set("k2", lambda: "deep")) == "deep"
