@@ -7,9 +7,10 @@ use std::time::Duration;
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
 
+use crate::bridge::{self, LoopBridge};
 use crate::connection::Shared;
 use crate::errors::{from_loader, to_py};
-use crate::runtime::{awaitable, block_on, current_locals};
+use crate::runtime::block_on;
 
 /// Bytes handed back to Python as `bytes` (a `Vec<u8>` would become a list).
 pub struct Bytes(Vec<u8>);
@@ -96,14 +97,15 @@ impl CacheCore {
     }
 
     /// `get`, awaitable.
-    fn get_async<'py>(&self, py: Python<'py>, key: String) -> PyResult<Bound<'py, PyAny>> {
+    fn get_async<'py>(
+        &self,
+        py: Python<'py>,
+        bridge: &Bound<'py, LoopBridge>,
+        key: String,
+    ) -> PyResult<Bound<'py, PyAny>> {
         let cache = self.cache()?;
-        awaitable(py, async move {
-            cache
-                .get_bytes(&key)
-                .await
-                .map(|v| v.map(Bytes))
-                .map_err(to_py)
+        bridge::spawn(py, bridge.get(), async move {
+            cache.get_bytes(&key).await.map(|v| v.map(Bytes))
         })
     }
 
@@ -123,10 +125,11 @@ impl CacheCore {
     }
 
     /// `set`, awaitable.
-    #[pyo3(signature = (key, value, ttl_ms=None, tags=Vec::new()))]
+    #[pyo3(signature = (bridge, key, value, ttl_ms=None, tags=Vec::new()))]
     fn set_async<'py>(
         &self,
         py: Python<'py>,
+        bridge: &Bound<'py, LoopBridge>,
         key: String,
         value: Vec<u8>,
         ttl_ms: Option<u64>,
@@ -134,8 +137,8 @@ impl CacheCore {
     ) -> PyResult<Bound<'py, PyAny>> {
         let cache = self.cache()?;
         let opts = set_options(ttl_ms, tags);
-        awaitable(py, async move {
-            cache.set_bytes(&key, &value, &opts).await.map_err(to_py)
+        bridge::spawn(py, bridge.get(), async move {
+            cache.set_bytes(&key, &value, &opts).await
         })
     }
 
@@ -149,11 +152,16 @@ impl CacheCore {
     }
 
     /// `delete`, awaitable.
-    fn delete_async<'py>(&self, py: Python<'py>, keys: Vec<String>) -> PyResult<Bound<'py, PyAny>> {
+    fn delete_async<'py>(
+        &self,
+        py: Python<'py>,
+        bridge: &Bound<'py, LoopBridge>,
+        keys: Vec<String>,
+    ) -> PyResult<Bound<'py, PyAny>> {
         let cache = self.cache()?;
-        awaitable(py, async move {
+        bridge::spawn(py, bridge.get(), async move {
             let refs: Vec<&str> = keys.iter().map(String::as_str).collect();
-            cache.delete(&refs).await.map_err(to_py)
+            cache.delete(&refs).await
         })
     }
 
@@ -170,12 +178,13 @@ impl CacheCore {
     fn invalidate_tags_async<'py>(
         &self,
         py: Python<'py>,
+        bridge: &Bound<'py, LoopBridge>,
         tags: Vec<String>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let cache = self.cache()?;
-        awaitable(py, async move {
+        bridge::spawn(py, bridge.get(), async move {
             let refs: Vec<&str> = tags.iter().map(String::as_str).collect();
-            cache.invalidate_tags(&refs).await.map_err(to_py)
+            cache.invalidate_tags(&refs).await
         })
     }
 
@@ -202,10 +211,11 @@ impl CacheCore {
 
     /// Cache-aside with an async loader: `loader()` returns an awaitable of the encoded
     /// value, awaited on the caller's event loop.
-    #[pyo3(signature = (key, loader, ttl_ms=None, tags=Vec::new()))]
+    #[pyo3(signature = (bridge, key, loader, ttl_ms=None, tags=Vec::new()))]
     fn get_or_set_async<'py>(
         &self,
         py: Python<'py>,
+        bridge: &Bound<'py, LoopBridge>,
         key: String,
         loader: Py<PyAny>,
         ttl_ms: Option<u64>,
@@ -213,7 +223,7 @@ impl CacheCore {
     ) -> PyResult<Bound<'py, PyAny>> {
         let cache = self.cache()?;
         let opts = set_options(ttl_ms, tags);
-        let locals = current_locals(py)?;
+        let locals = pyo3_async_runtimes::TaskLocals::with_running_loop(py)?.copy_context(py)?;
         let load = move || async move {
             let pending = Python::attach(|py| {
                 let awaitable = loader.bind(py).call0()?;
@@ -223,12 +233,8 @@ impl CacheCore {
             let value = pending.await.map_err(from_loader)?;
             Python::attach(|py| loaded_bytes(value.bind(py))).map_err(from_loader)
         };
-        awaitable(py, async move {
-            cache
-                .get_or_set_bytes(&key, &opts, load)
-                .await
-                .map(Bytes)
-                .map_err(to_py)
+        bridge::spawn(py, bridge.get(), async move {
+            cache.get_or_set_bytes(&key, &opts, load).await.map(Bytes)
         })
     }
 }

@@ -8,8 +8,9 @@ use std::time::Duration;
 
 use pyo3::prelude::*;
 
+use crate::bridge::{self, LoopBridge};
 use crate::cache::CacheCore;
-use crate::runtime::{awaitable, block_on, runtime};
+use crate::runtime::{block_on, runtime};
 
 /// The URL and options a client was made with, and its live core client.
 pub struct Shared {
@@ -140,11 +141,12 @@ impl Connection {
 
     /// Connect, as an awaitable on the caller's event loop.
     #[staticmethod]
-    #[pyo3(signature = (url, prefix=None, retries=None, retry_backoff_max_ms=None, timeout_ms=None,
+    #[pyo3(signature = (bridge, url, prefix=None, retries=None, retry_backoff_max_ms=None, timeout_ms=None,
         connect_timeout_ms=None, lazy_connect=None, offline_queue=None, offline_queue_max=None))]
     #[allow(clippy::too_many_arguments)]
     fn connect_async<'py>(
         py: Python<'py>,
+        bridge: &Bound<'py, LoopBridge>,
         url: String,
         prefix: Option<String>,
         retries: Option<u32>,
@@ -165,10 +167,8 @@ impl Connection {
             offline_queue,
             offline_queue_max,
         );
-        awaitable(py, async move {
-            let client = redkit::Client::connect_with(&url, opts.clone())
-                .await
-                .map_err(crate::errors::to_py)?;
+        bridge::spawn(py, bridge.get(), async move {
+            let client = redkit::Client::connect_with(&url, opts.clone()).await?;
             Ok(connected(url, opts, client))
         })
     }
@@ -180,11 +180,13 @@ impl Connection {
     }
 
     /// PING, awaitable.
-    fn ping_async<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+    fn ping_async<'py>(
+        &self,
+        py: Python<'py>,
+        bridge: &Bound<'py, LoopBridge>,
+    ) -> PyResult<Bound<'py, PyAny>> {
         let client = self.shared.client()?;
-        awaitable(py, async move {
-            client.ping().await.map_err(crate::errors::to_py)
-        })
+        bridge::spawn(py, bridge.get(), async move { client.ping().await })
     }
 
     /// Close; later calls raise `Closed`. Closing twice is fine.
@@ -218,15 +220,17 @@ impl Connection {
     }
 
     /// `check()`, awaitable.
-    fn check_async<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+    fn check_async<'py>(
+        &self,
+        py: Python<'py>,
+        bridge: &Bound<'py, LoopBridge>,
+    ) -> PyResult<Bound<'py, PyAny>> {
         let client = self.shared.client()?;
-        awaitable(py, async move {
-            client
-                .check()
-                .await
-                .map(health)
-                .map_err(crate::errors::to_py)
-        })
+        bridge::spawn(
+            py,
+            bridge.get(),
+            async move { client.check().await.map(health) },
+        )
     }
 
     /// A cache namespace (durations in ms; the Python layer converts).

@@ -45,15 +45,19 @@ pub fn from_loader(err: PyErr) -> redkit::Error {
     redkit::Error::loader(err)
 }
 
-/// A Rust panic caught at the boundary, as a `RedkitError` (never a crash).
-pub fn panic_error(panic: &(dyn std::any::Any + Send)) -> PyErr {
-    let what = panic
+/// What a caught panic said.
+pub fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+    panic
         .downcast_ref::<&str>()
         .map(|s| s.to_string())
         .or_else(|| panic.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "unknown panic".into());
+        .unwrap_or_else(|| "unknown panic".into())
+}
+
+/// A Rust panic caught at the boundary, as a `RedkitError` (never a crash).
+pub fn internal_error(message: String) -> PyErr {
     raise(
         "RedkitError",
-        format!("internal error (a bug in redkit): {what}"),
+        format!("internal error (a bug in redkit): {message}"),
     )
 }

@@ -2,6 +2,7 @@
 //! public Python API (`redkit.Client`, `redkit.asyncio.Client`, `Cache`, the exceptions)
 //! is in `python/redkit/`; this module only converts arguments and maps errors.
 
+mod bridge;
 mod cache;
 mod connection;
 mod errors;
@@ -15,16 +16,20 @@ fn _after_fork_in_child() {
     runtime::after_fork_in_child();
 }
 
-/// Test hook: panic inside a blocking call (`asyncio=False`) or an awaitable, to check that
-/// a Rust panic reaches Python as a `RedkitError` rather than aborting the interpreter.
+/// Test hook: panic inside a blocking call (no `bridge`) or an awaitable (with the event
+/// loop's bridge), to check that a Rust panic reaches Python as a `RedkitError` rather than
+/// aborting the interpreter.
 #[pyfunction]
-#[pyo3(signature = (asyncio=false))]
-fn _panic_for_test(py: Python<'_>, asyncio: bool) -> PyResult<Option<Bound<'_, PyAny>>> {
+#[pyo3(signature = (bridge=None))]
+fn _panic_for_test<'py>(
+    py: Python<'py>,
+    bridge: Option<&Bound<'py, bridge::LoopBridge>>,
+) -> PyResult<Option<Bound<'py, PyAny>>> {
     fn boom() -> redkit::Result<()> {
         panic!("deliberate panic from _panic_for_test")
     }
-    if asyncio {
-        runtime::awaitable(py, async { boom().map_err(errors::to_py) }).map(Some)
+    if let Some(bridge) = bridge {
+        bridge::spawn(py, bridge.get(), async { boom() }).map(Some)
     } else {
         runtime::block_on(py, async { boom() }).map(|_| None)
     }
@@ -34,6 +39,7 @@ fn _panic_for_test(py: Python<'_>, asyncio: bool) -> PyResult<Option<Bound<'_, P
 fn _redkit(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<connection::Connection>()?;
     m.add_class::<cache::CacheCore>()?;
+    m.add_class::<bridge::LoopBridge>()?;
     m.add_function(wrap_pyfunction!(_after_fork_in_child, m)?)?;
     m.add_function(wrap_pyfunction!(_panic_for_test, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;

@@ -1,26 +1,20 @@
-//! The tokio runtime behind every call, made fork-safe, and the two bridges from Python:
-//! blocking calls (`block_on` with the GIL released) and awaitables (pyo3-async-runtimes
-//! on this runtime instead of its global one).
+//! The tokio runtime behind every call, made fork-safe, and blocking calls on it
+//! (`block_on` with the GIL released). Awaitables are in `bridge.rs`.
 //!
 //! After `fork()` the child has the parent's memory but none of its threads, so the
 //! parent's runtime (and every connection driven by it) is dead there. The runtime is
 //! therefore keyed by process id: a child builds its own on first use. The parent's is
 //! leaked in the child on purpose: dropping it would try to join threads that do not exist.
 
-use std::cell::OnceCell;
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
-use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Wake, Waker};
 
-use futures_util::FutureExt;
 use pyo3::prelude::*;
-use pyo3_async_runtimes::generic::{ContextExt, JoinError, Runtime as GenericRuntime};
-use pyo3_async_runtimes::TaskLocals;
 use tokio::runtime::Runtime;
 
-use crate::errors::{panic_error, to_py};
+use crate::errors::{internal_error, panic_message, to_py};
 
 static RUNTIME: Mutex<Option<(u32, Arc<Runtime>)>> = Mutex::new(None);
 
@@ -81,7 +75,7 @@ where
     });
     match outcome {
         Ok(result) => result.map_err(to_py),
-        Err(panic) => Err(panic_error(&*panic)),
+        Err(panic) => Err(internal_error(panic_message(&*panic))),
     }
 }
 
@@ -101,83 +95,5 @@ fn park_on<F: Future>(fut: F) -> F::Output {
             return out;
         }
         std::thread::park();
-    }
-}
-
-/// A Python awaitable, bound to the caller's event loop, that runs `fut` on this runtime.
-pub fn awaitable<'py, T, F>(py: Python<'py>, fut: F) -> PyResult<Bound<'py, PyAny>>
-where
-    F: Future<Output = PyResult<T>> + Send + 'static,
-    T: for<'a> IntoPyObject<'a> + Send + 'static,
-{
-    let guarded = async move {
-        match AssertUnwindSafe(fut).catch_unwind().await {
-            Ok(result) => result,
-            Err(panic) => Err(panic_error(&*panic)),
-        }
-    };
-    pyo3_async_runtimes::generic::future_into_py::<ForkSafe, _, T>(py, guarded)
-}
-
-/// The task locals (event loop, context) of the calling coroutine, for awaiting Python
-/// awaitables from Rust on the caller's loop.
-pub fn current_locals(py: Python<'_>) -> PyResult<TaskLocals> {
-    pyo3_async_runtimes::generic::get_current_locals::<ForkSafe>(py)
-}
-
-/// [`runtime()`] as a pyo3-async-runtimes runtime.
-pub struct ForkSafe;
-
-/// A join error of [`ForkSafe`] tasks.
-pub struct TaskFailed(tokio::task::JoinError);
-
-impl JoinError for TaskFailed {
-    fn is_panic(&self) -> bool {
-        self.0.is_panic()
-    }
-    fn into_panic(self) -> Box<dyn std::any::Any + Send + 'static> {
-        self.0.into_panic()
-    }
-}
-
-tokio::task_local! {
-    static TASK_LOCALS: OnceCell<TaskLocals>;
-}
-
-impl GenericRuntime for ForkSafe {
-    type JoinError = TaskFailed;
-    type JoinHandle = Pin<Box<dyn Future<Output = Result<(), TaskFailed>> + Send>>;
-
-    fn spawn<F>(fut: F) -> Self::JoinHandle
-    where
-        F: Future<Output = ()> + Send + 'static,
-    {
-        let handle = runtime().spawn(fut);
-        Box::pin(async move { handle.await.map_err(TaskFailed) })
-    }
-
-    fn spawn_blocking<F>(f: F) -> Self::JoinHandle
-    where
-        F: FnOnce() + Send + 'static,
-    {
-        let handle = runtime().spawn_blocking(f);
-        Box::pin(async move { handle.await.map_err(TaskFailed) })
-    }
-}
-
-impl ContextExt for ForkSafe {
-    fn scope<F, R>(locals: TaskLocals, fut: F) -> Pin<Box<dyn Future<Output = R> + Send>>
-    where
-        F: Future<Output = R> + Send + 'static,
-    {
-        let cell = OnceCell::new();
-        let _ = cell.set(locals);
-        Box::pin(TASK_LOCALS.scope(cell, fut))
-    }
-
-    fn get_task_locals() -> Option<TaskLocals> {
-        TASK_LOCALS
-            .try_with(|c| c.get().cloned())
-            .unwrap_or_default()
     }
 }

@@ -251,7 +251,9 @@ def test_a_rust_panic_is_an_exception_not_a_crash() -> None:
         _redkit._panic_for_test()
 
     async def main() -> None:
-        awaitable = _redkit._panic_for_test(asyncio=True)
+        from redkit.asyncio import _bridge
+
+        awaitable = _redkit._panic_for_test(_bridge())
         assert awaitable is not None
         with pytest.raises(redkit.RedkitError, match="deliberate panic"):
             await awaitable

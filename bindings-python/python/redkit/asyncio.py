@@ -4,7 +4,10 @@ come back on the caller's event loop."""
 
 from __future__ import annotations
 
+import asyncio
 import inspect
+import os
+import weakref
 from collections.abc import Iterable
 from typing import Any, Callable
 
@@ -14,9 +17,33 @@ from ._codec import Codec
 from ._codec import codec as make_codec
 from ._common import HealthReport
 from ._convert import Duration
-from ._redkit import CacheCore, Connection
+from ._redkit import CacheCore, Connection, LoopBridge
 
 __all__ = ["Client", "Cache"]
+
+# One completion queue per event loop (see bindings-python/src/bridge.rs): Rust tasks
+# hand results to it, and the loop resolves them when its socket turns readable.
+_bridges: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, LoopBridge] = weakref.WeakKeyDictionary()
+
+
+def _bridge() -> LoopBridge:
+    """The running loop's bridge, made and registered on first use."""
+    loop = asyncio.get_running_loop()
+    bridge = _bridges.get(loop)
+    if bridge is None:
+        bridge = LoopBridge()
+        loop.add_reader(bridge.fileno(), bridge.drain)
+        _bridges[loop] = bridge
+    return bridge
+
+
+def _forget_bridges() -> None:
+    """In a forked child: the parent's loops and sockets are not this process's."""
+    _bridges.clear()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_bridges)
 
 
 class Cache:
@@ -31,7 +58,7 @@ class Cache:
 
     async def get(self, key: str) -> Any:
         """The fresh value stored under ``key``, or None."""
-        raw = await self._core.get_async(_common.key(key))
+        raw = await self._core.get_async(_bridge(), _common.key(key))
         return None if raw is None else self._codec.decode(raw)
 
     async def set(
@@ -39,16 +66,16 @@ class Cache:
     ) -> None:
         """Write-through: store ``value`` (ttl overrides the namespace's) under ``tags``."""
         raw = self._codec.encode(value)
-        await self._core.set_async(_common.key(key), raw, _convert.millis("ttl", ttl), _convert.tags(tags))
+        await self._core.set_async(_bridge(), _common.key(key), raw, _convert.millis("ttl", ttl), _convert.tags(tags))
 
     async def delete(self, *keys: str) -> int:
         """Delete-on-write: remove entries; returns how many existed."""
-        return await self._core.delete_async([_common.key(k) for k in keys])
+        return await self._core.delete_async(_bridge(), [_common.key(k) for k in keys])
 
     async def invalidate_tags(self, tags: Iterable[str]) -> int:
         """Every entry carrying any of ``tags`` reads as a miss from now on; returns how
         many entries were deleted."""
-        return await self._core.invalidate_tags_async(_convert.tags(tags))
+        return await self._core.invalidate_tags_async(_bridge(), _convert.tags(tags))
 
     async def get_or_set(
         self,
@@ -75,7 +102,7 @@ class Cache:
             return encode(value)
 
         raw = await self._core.get_or_set_async(
-            _common.key(key), load, _convert.millis("ttl", ttl), _convert.tags(tags)
+            _bridge(), _common.key(key), load, _convert.millis("ttl", ttl), _convert.tags(tags)
         )
         return self._codec.decode(raw)
 
@@ -125,7 +152,7 @@ class Client:
             offline_queue,
             offline_queue_max,
         )
-        return cls(await Connection.connect_async(**kwargs))
+        return cls(await Connection.connect_async(_bridge(), **kwargs))
 
     @property
     def prefix(self) -> str:
@@ -139,7 +166,7 @@ class Client:
 
     async def ping(self) -> None:
         """Round-trip a PING."""
-        await self._conn.ping_async()
+        await self._conn.ping_async(_bridge())
 
     async def close(self) -> None:
         """Close the connection; later calls raise :class:`redkit.Closed`."""
@@ -147,7 +174,7 @@ class Client:
 
     async def check(self) -> HealthReport:
         """Server version, persistence, eviction policy, and warnings."""
-        return _common.health(await self._conn.check_async())
+        return _common.health(await self._conn.check_async(_bridge()))
 
     def cache(
         self,
