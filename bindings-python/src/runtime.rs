@@ -31,7 +31,7 @@ pub fn runtime() -> Arc<Runtime> {
             }
             let rt = Arc::new(
                 tokio::runtime::Builder::new_multi_thread()
-                    .worker_threads(2)
+                    .worker_threads(worker_threads())
                     .thread_name("redkit")
                     .enable_all()
                     .build()
@@ -41,6 +41,16 @@ pub fn runtime() -> Arc<Runtime> {
             rt
         }
     }
+}
+
+/// Threads that drive redkit's I/O: `REDKIT_WORKER_THREADS`, default 2 (one multiplexed
+/// connection needs little; more threads mostly add cross-thread wake-ups).
+fn worker_threads() -> usize {
+    std::env::var("REDKIT_WORKER_THREADS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .filter(|&n| n > 0)
+        .unwrap_or(2)
 }
 
 /// Called from `os.register_at_fork(after_in_child=...)`: drop the inherited runtime
