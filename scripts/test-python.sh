@@ -7,7 +7,8 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 # shellcheck source=python-env.sh
 . "$ROOT/scripts/python-env.sh"
 
-ensure_tools maturin="maturin>=1.5,<2" pytest=pytest mypy=mypy ruff=ruff flask=flask msgpack=msgpack
+# Linters pinned: a new release must not turn CI red on its own.
+ensure_tools maturin="maturin>=1.5,<2" pytest="pytest>=8" mypy="mypy==2.4.1" ruff="ruff==0.17.6" flask="flask>=3" msgpack="msgpack>=1"
 PY="$VENV/bin/python"
 export PATH="$VENV/bin:$PATH"
 # A debug build is plenty for tests and builds several times faster than release.

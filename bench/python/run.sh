@@ -8,7 +8,7 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 # shellcheck source=../../scripts/python-env.sh
 . "$ROOT/scripts/python-env.sh"
 
-ensure_tools maturin="maturin>=1.5,<2" redis="redis>=5" hiredis=hiredis cashews=cashews
+ensure_tools maturin="maturin>=1.5,<2" redis="redis>=5" hiredis="hiredis>=3" cashews="cashews>=7"
 export PATH="$VENV/bin:$PATH"
 "$VENV/bin/python" -m pip install --quiet --no-build-isolation --force-reinstall --no-deps "$ROOT/bindings-python"
 mkdir -p "$ROOT/bench/results"
