@@ -191,3 +191,17 @@ def test_loaders_may_use_the_cache_themselves(client: redkit.Client) -> None:
     assert outer(1) == 21
     assert outer(1) == 21
     assert c.get_or_set("k", lambda: c.get_or_set("k2", lambda: "deep")) == "deep"
+
+
+def test_stale_ttl_serves_the_old_value_when_the_loader_fails(client: redkit.Client) -> None:
+    c = client.cache("stale", ttl=0.05, stale_ttl=5, early_refresh=0)
+    c.set("k", "old")
+    time.sleep(0.1)
+    assert c.get("k") is None  # stale is not fresh
+
+    def failing() -> str:
+        raise RuntimeError("source down")
+
+    assert c.get_or_set("k", failing) == "old"  # fail-safe: stale beats an error
+    assert c.get_or_set("k", lambda: "new") == "new"
+    assert c.get("k") == "new"
