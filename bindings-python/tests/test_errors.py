@@ -259,3 +259,34 @@ def test_a_rust_panic_is_an_exception_not_a_crash() -> None:
             await awaitable
 
     asyncio.run(main())
+
+
+def test_a_loader_asking_for_its_own_key_is_refused_not_a_hang(client: redkit.Client, redis_url: str) -> None:
+    cache = client.cache("self", lock_timeout=5)
+    with pytest.raises(redkit.InvalidArgument, match="its own loader"):
+        cache.get_or_set("k", lambda: cache.get_or_set("k", lambda: 1))
+    assert cache.get("k") is None
+    assert cache.get_or_set("k", lambda: cache.get_or_set("other", lambda: 2)) == 2  # other keys are fine
+
+    async def main() -> None:
+        aclient = await redkit.asyncio.Client.connect(redis_url, prefix=client.prefix)
+        acache = aclient.cache("self-async", lock_timeout=5)
+
+        async def recursive() -> Any:
+            return await acache.get_or_set("k", recursive)
+
+        with pytest.raises(redkit.InvalidArgument, match="its own loader"):
+            await asyncio.wait_for(acache.get_or_set("k", recursive), 10)
+        # Concurrent callers of the same key in other tasks still share one load.
+        calls: list[int] = []
+
+        async def slow() -> int:
+            calls.append(1)
+            await asyncio.sleep(0.05)
+            return 3
+
+        assert await asyncio.gather(acache.get_or_set("j", slow), acache.get_or_set("j", slow)) == [3, 3]
+        assert calls == [1]
+        await aclient.close()
+
+    asyncio.run(main())
