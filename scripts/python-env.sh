@@ -15,8 +15,8 @@ make_venv() {
     "$PYTHON" -m pip install --user --quiet virtualenv && "$PYTHON" -m virtualenv --quiet "$1"
 }
 
-# ensure_tools MODULE=REQUIREMENT ...: pip install the requirements whose module does not import.
-ensure_tools() {
+# ensure_py_tools MODULE=REQUIREMENT ...: pip install the requirements whose module does not import.
+ensure_py_tools() {
     [ -x "$VENV/bin/python" ] || { echo "creating $VENV"; mkdir -p "$(dirname "$VENV")"; make_venv "$VENV"; }
     local missing=()
     for pair in "$@"; do

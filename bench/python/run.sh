@@ -5,10 +5,13 @@
 #   BENCH_SECONDS=3 (per cell); REDIS_URL to use an existing local server instead.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+# shellcheck source=../../scripts/lib.sh
+. "$ROOT/scripts/lib.sh"
 # shellcheck source=../../scripts/python-env.sh
 . "$ROOT/scripts/python-env.sh"
+ensure_redis
 
-ensure_tools maturin="maturin>=1.5,<2" redis="redis>=5" hiredis="hiredis>=3" cashews="cashews>=7"
+ensure_py_tools maturin="maturin>=1.5,<2" redis="redis>=5" hiredis="hiredis>=3" cashews="cashews>=7"
 export PATH="$VENV/bin:$PATH"
 "$VENV/bin/python" -m pip install --quiet --no-build-isolation --force-reinstall --no-deps "$ROOT/bindings-python"
 mkdir -p "$ROOT/bench/results"
