@@ -71,6 +71,9 @@ where
     F: Future<Output = redkit::Result<T>> + Send,
     T: Send,
 {
+    // Taken while this thread holds the GIL, like every other use of RUNTIME's lock: a
+    // fork (which happens under the GIL) can then never copy that lock in a held state.
+    let rt = runtime();
     let outcome = py.detach(|| {
         std::panic::catch_unwind(AssertUnwindSafe(|| {
             if tokio::runtime::Handle::try_current().is_ok() {
@@ -79,7 +82,7 @@ where
                 // workers drive the I/O and timers meanwhile.
                 park_on(fut)
             } else {
-                runtime().block_on(fut)
+                rt.block_on(fut)
             }
         }))
     });
