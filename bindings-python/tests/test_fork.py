@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
 import sys
+import threading
+import time
 
 import pytest
 
@@ -14,8 +17,9 @@ import redkit.asyncio
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
 
 
-def in_child(body) -> int:  # type: ignore[no-untyped-def]
-    """Run `body` in a forked child; its exit status (0 when body returned normally)."""
+def in_child(body, timeout: float = 20) -> int:  # type: ignore[no-untyped-def]
+    """Run `body` in a forked child; its exit status (0 when body returned normally). A
+    child that hangs is killed and fails the test instead of hanging it."""
     pid = os.fork()
     if pid == 0:
         code = 1
@@ -26,8 +30,16 @@ def in_child(body) -> int:  # type: ignore[no-untyped-def]
             print(f"child failed: {e!r}", file=sys.stderr)
         finally:
             os._exit(code)
-    _, status = os.waitpid(pid, 0)
-    return os.waitstatus_to_exitcode(status)
+    deadline = time.monotonic() + timeout
+    while True:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            return os.waitstatus_to_exitcode(status)
+        if time.monotonic() > deadline:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+            raise AssertionError("the forked child hung")
+        time.sleep(0.01)
 
 
 def test_blocking_client_after_fork(client: redkit.Client) -> None:
@@ -81,3 +93,36 @@ def test_fork_twice_in_a_row(client: redkit.Client) -> None:
 
     assert in_child(grandchild_maker) == 0
     assert cache.get("n") == 2
+
+
+def test_fork_while_other_threads_are_busy(client: redkit.Client) -> None:
+    """gunicorn/Celery fork while the parent may be mid-request in other threads."""
+    cache = client.cache("busy")
+    cache.set("k", "v")
+    stop = threading.Event()
+    errors: list[BaseException] = []
+
+    def hammer() -> None:
+        try:
+            while not stop.is_set():
+                assert cache.get("k") == "v"
+        except BaseException as e:
+            errors.append(e)
+
+    threads = [threading.Thread(target=hammer) for _ in range(4)]
+    for t in threads:
+        t.start()
+    try:
+        for i in range(5):
+
+            def child(i: int = i) -> None:
+                assert cache.get("k") == "v"
+                cache.set(f"child{i}", i)
+
+            assert in_child(child) == 0
+    finally:
+        stop.set()
+        for t in threads:
+            t.join()
+    assert errors == []
+    assert [cache.get(f"child{i}") for i in range(5)] == [0, 1, 2, 3, 4]
