@@ -3,11 +3,14 @@ key prefix per test so tests never see each other's keys."""
 
 from __future__ import annotations
 
+import ctypes
 import itertools
 import os
 import shutil
+import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -23,6 +26,15 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+def _die_with_parent() -> None:
+    """In the server process (Linux): get SIGTERM when pytest dies, however it dies, so a
+    killed test run leaves no server behind."""
+    try:
+        ctypes.CDLL(None).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
 
 
 def _answers_ping(port: int) -> bool:
@@ -56,6 +68,7 @@ def redis_url() -> Iterator[str]:
             "warning",
         ],
         stdout=subprocess.DEVNULL,
+        preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None,
     )
     deadline = time.monotonic() + 10
     while not _answers_ping(port):
