@@ -1,44 +1,43 @@
 //! Cache hit and miss through redkit beside raw GET/SET through redis-rs, on the same
-//! server in the same run, at concurrency 1 and 64. Prints a markdown table and writes it
-//! to bench/results/rust-cache.md.
+//! server in the same run, at concurrency 1 and 64. Contenders run in alternating rounds
+//! (the median round is reported) so drift on a shared machine hits all of them alike.
+//! Prints a markdown table and writes it to bench/results/rust-cache.md.
 //!
 //! `cargo run --release -p redkit-bench --bin cache-bench` (starts its own redis-server;
-//! set REDIS_URL to use another). BENCH_SECONDS sets the time per row (default 2).
+//! set REDIS_URL to use another). BENCH_SECONDS: time per contender (default 3), split
+//! over BENCH_ROUNDS rounds (default 5).
 
-use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use redis::AsyncCommands;
-use redkit::{Client, SetOptions};
+use redkit::{BoxFuture, Client, SetOptions};
 
-struct Row {
-    name: String,
-    concurrency: usize,
-    ops_per_sec: f64,
-    p50_us: u64,
-    p99_us: u64,
+/// One operation under test; the argument is a sequence number (for unique keys).
+type Op = Arc<dyn Fn(u64) -> BoxFuture<'static, ()> + Send + Sync>;
+
+struct Contender {
+    name: &'static str,
+    /// The row this one is compared with ("vs" column).
+    baseline: &'static str,
+    op: Op,
+    rounds_ops: Vec<f64>,
+    latencies_us: Vec<u64>,
 }
 
-/// Run `op` from `concurrency` tasks for `secs`, collecting per-call latencies.
-async fn measure<F, Fut>(name: &str, concurrency: usize, secs: f64, op: F) -> Row
-where
-    F: Fn(u64) -> Fut + Clone + Send + 'static,
-    Fut: Future<Output = ()> + Send,
-{
-    let counter = Arc::new(AtomicU64::new(0));
-    let until = Instant::now() + Duration::from_secs_f64(secs);
+/// Run `op` from `concurrency` tasks for `d`; returns ops/s and the latencies.
+async fn round(op: &Op, concurrency: usize, d: Duration, seq: &Arc<AtomicU64>) -> (f64, Vec<u64>) {
+    let until = Instant::now() + d;
     let started = Instant::now();
     let tasks: Vec<_> = (0..concurrency)
         .map(|_| {
-            let (op, counter) = (op.clone(), counter.clone());
+            let (op, seq) = (op.clone(), seq.clone());
             tokio::spawn(async move {
-                let mut lat = Vec::with_capacity(100_000);
+                let mut lat = Vec::with_capacity(50_000);
                 while Instant::now() < until {
-                    let i = counter.fetch_add(1, Ordering::Relaxed);
                     let t = Instant::now();
-                    op(i).await;
+                    op(seq.fetch_add(1, Ordering::Relaxed)).await;
                     lat.push(t.elapsed().as_micros() as u64);
                 }
                 lat
@@ -49,24 +48,28 @@ where
     for t in tasks {
         all.extend(t.await.expect("bench task"));
     }
-    let elapsed = started.elapsed().as_secs_f64();
-    all.sort_unstable();
-    let pct = |p: f64| all[((all.len() as f64 * p) as usize).min(all.len() - 1)];
-    Row {
-        name: name.to_string(),
-        concurrency,
-        ops_per_sec: all.len() as f64 / elapsed,
-        p50_us: pct(0.50),
-        p99_us: pct(0.99),
-    }
+    (all.len() as f64 / started.elapsed().as_secs_f64(), all)
+}
+
+fn median(v: &mut [f64]) -> f64 {
+    v.sort_by(|a, b| a.total_cmp(b));
+    v[v.len() / 2]
+}
+
+fn percentile(sorted: &[u64], p: f64) -> u64 {
+    sorted[((sorted.len() as f64 * p) as usize).min(sorted.len() - 1)]
 }
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let secs: f64 = std::env::var("BENCH_SECONDS")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(2.0);
+    let env = |name: &str, default: f64| {
+        std::env::var(name)
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(default)
+    };
+    let secs = env("BENCH_SECONDS", 3.0);
+    let rounds = env("BENCH_ROUNDS", 5.0) as usize;
     let own_server = std::env::var("REDIS_URL")
         .is_err()
         .then(redkit_testkit::Server::start);
@@ -92,105 +95,142 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .set("raw:hot", cache.get_bytes("hot").await?.expect("hot"))
         .await?;
 
-    let mut rows = Vec::new();
-    for concurrency in [1, 64] {
-        let r = raw.clone();
-        rows.push(
-            measure("redis-rs GET (raw)", concurrency, secs, move |_| {
-                let mut r = r.clone();
-                async move {
-                    let _: Vec<u8> = r.get("raw:hot").await.expect("get");
-                }
-            })
-            .await,
+    let mut table = String::from(
+        "| operation | concurrency | ops/s (median round) | p50 µs | p99 µs | vs |\n|---|---:|---:|---:|---:|---|\n",
+    );
+    for concurrency in [1usize, 64] {
+        let (r, m, c1, c2, r2, c3) = (
+            raw.clone(),
+            manager.clone(),
+            cache.clone(),
+            cache.clone(),
+            raw.clone(),
+            cache.clone(),
         );
-        let m = manager.clone();
-        rows.push(
-            measure(
+        let v1 = payload.clone();
+        let v2 = payload.clone();
+        let mut contenders = vec![
+            Contender::new("redis-rs GET (MultiplexedConnection)", "", move |_| {
+                let mut r = r.clone();
+                Box::pin(async move {
+                    let _: Vec<u8> = r.get("raw:hot").await.expect("get");
+                })
+            }),
+            Contender::new(
                 "redis-rs GET (ConnectionManager)",
-                concurrency,
-                secs,
+                "redis-rs GET (MultiplexedConnection)",
                 move |_| {
                     let mut m = m.clone();
-                    async move {
+                    Box::pin(async move {
                         let _: Vec<u8> = m.get("raw:hot").await.expect("get");
-                    }
+                    })
                 },
-            )
-            .await,
-        );
-        let c = cache.clone();
-        rows.push(
-            measure("redkit get_or_set hit", concurrency, secs, move |_| {
-                let c = c.clone();
-                async move {
-                    let _: String = c
-                        .get_or_set("hot", || async { Ok::<_, std::io::Error>(String::new()) })
-                        .await
-                        .expect("hit");
-                }
-            })
-            .await,
-        );
-        let r = raw.clone();
-        let value = payload.clone();
-        rows.push(
-            measure("redis-rs SET (raw)", concurrency, secs, move |i| {
-                let (mut r, v) = (r.clone(), value.clone());
-                async move {
+            ),
+            Contender::new(
+                "redkit cache get (hit)",
+                "redis-rs GET (MultiplexedConnection)",
+                move |_| {
+                    let c = c1.clone();
+                    Box::pin(async move {
+                        let _: Option<String> = c.get("hot").await.expect("get");
+                    })
+                },
+            ),
+            Contender::new(
+                "redkit get_or_set (hit)",
+                "redis-rs GET (MultiplexedConnection)",
+                move |_| {
+                    let c = c2.clone();
+                    Box::pin(async move {
+                        let _: String = c
+                            .get_or_set("hot", || async { Ok::<_, std::io::Error>(String::new()) })
+                            .await
+                            .expect("hit");
+                    })
+                },
+            ),
+            Contender::new("redis-rs SET EX (MultiplexedConnection)", "", move |i| {
+                let (mut r, v) = (r2.clone(), v1.clone());
+                Box::pin(async move {
                     let _: () = r
                         .set_ex(format!("raw:miss:{i}"), v, 600)
                         .await
                         .expect("set");
-                }
-            })
-            .await,
-        );
-        let c = cache.clone();
-        let value = payload.clone();
-        let tag = concurrency;
-        rows.push(
-            measure("redkit get_or_set miss", concurrency, secs, move |i| {
-                let (c, v) = (c.clone(), value.clone());
-                async move {
-                    let _: String = c
-                        .get_or_set(&format!("miss:{tag}:{i}"), move || async move {
-                            Ok::<_, std::io::Error>(v)
-                        })
-                        .await
-                        .expect("miss");
-                }
-            })
-            .await,
-        );
-    }
-
-    let mut table = String::from(
-        "| operation | concurrency | ops/s | p50 µs | p99 µs | vs raw |\n|---|---:|---:|---:|---:|---:|\n",
-    );
-    // Rows come in groups per concurrency: [GET, GET via manager, hit, SET, miss].
-    for group in rows.chunks(5) {
-        let pairs = [&group[0..3], &group[3..5]];
-        for pair in pairs {
-            let base = pair[0].ops_per_sec;
-            for r in pair {
-                table.push_str(&format!(
-                    "| {} | {} | {:.0} | {} | {} | {:.2} |\n",
-                    r.name,
-                    r.concurrency,
-                    r.ops_per_sec,
-                    r.p50_us,
-                    r.p99_us,
-                    r.ops_per_sec / base
-                ));
+                })
+            }),
+            Contender::new(
+                "redkit get_or_set (miss: GET + lock + set)",
+                "redis-rs SET EX (MultiplexedConnection)",
+                move |i| {
+                    let (c, v) = (c3.clone(), v2.clone());
+                    Box::pin(async move {
+                        let _: String = c
+                            .get_or_set(&format!("miss:{concurrency}:{i}"), move || async move {
+                                Ok::<_, std::io::Error>(v)
+                            })
+                            .await
+                            .expect("miss");
+                    })
+                },
+            ),
+        ];
+        let seq = Arc::new(AtomicU64::new(0));
+        let slice = Duration::from_secs_f64(secs / rounds as f64);
+        for _ in 0..rounds {
+            for c in contenders.iter_mut() {
+                let (ops, lat) = round(&c.op, concurrency, slice, &seq).await;
+                c.rounds_ops.push(ops);
+                c.latencies_us.extend(lat);
             }
+        }
+        let medians: Vec<(&'static str, f64)> = contenders
+            .iter_mut()
+            .map(|c| (c.name, median(&mut c.rounds_ops)))
+            .collect();
+        for c in contenders.iter_mut() {
+            c.latencies_us.sort_unstable();
+            let ops = medians.iter().find(|(n, _)| *n == c.name).expect("self").1;
+            let vs = match medians.iter().find(|(n, _)| *n == c.baseline) {
+                Some((_, base)) => format!("{:.2}× {}", ops / base, c.baseline),
+                None => "baseline".to_string(),
+            };
+            table.push_str(&format!(
+                "| {} | {} | {:.0} | {} | {} | {} |\n",
+                c.name,
+                concurrency,
+                ops,
+                percentile(&c.latencies_us, 0.50),
+                percentile(&c.latencies_us, 0.99),
+                vs
+            ));
         }
     }
     println!("{table}");
     let out = concat!(env!("CARGO_MANIFEST_DIR"), "/../results/rust-cache.md");
     std::fs::write(
         out,
-        format!("Rust core cache vs raw redis-rs, same redis-server, same run ({secs} s per row; hit = 1 GET, miss = GET + lock script + set script).\n\n{table}"),
+        format!(
+            "## Rust: cache hit and miss\n\nredkit's Rust core beside raw redis-rs on the same redis-server in the same run; \
+             {secs} s per contender in {rounds} alternating rounds (median round), 100-byte JSON value. \
+             A hit is 1 GET; a miss is GET + lock script + set script (3 round trips).\n\
+             Command: `cargo run --release -p redkit-bench --bin cache-bench`\n\n{table}"
+        ),
     )?;
     Ok(())
+}
+
+impl Contender {
+    fn new(
+        name: &'static str,
+        baseline: &'static str,
+        op: impl Fn(u64) -> BoxFuture<'static, ()> + Send + Sync + 'static,
+    ) -> Self {
+        Contender {
+            name,
+            baseline,
+            op: Arc::new(op),
+            rounds_ops: Vec::new(),
+            latencies_us: Vec::new(),
+        }
+    }
 }
