@@ -109,7 +109,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         );
         let v1 = payload.clone();
         let v2 = payload.clone();
-        let mut contenders = vec![
+        let mut contenders = [
             Contender::new("redis-rs GET (MultiplexedConnection)", "", move |_| {
                 let mut r = r.clone();
                 Box::pin(async move {
