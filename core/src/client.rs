@@ -64,6 +64,20 @@ impl Client {
         }
     }
 
+    /// A client on a fresh in-process engine: every pattern, the same scripts, no server.
+    /// Clones share the engine; see [`crate::Engine`] to reach it directly.
+    #[cfg(feature = "embedded")]
+    pub fn embedded() -> Result<Client> {
+        Self::embedded_with(crate::EmbeddedOptions::default())
+    }
+
+    /// [`Client::embedded`] with options (prefix, script timeout, expiry sweep interval).
+    #[cfg(feature = "embedded")]
+    pub fn embedded_with(opts: crate::EmbeddedOptions) -> Result<Client> {
+        let engine = crate::Engine::with_options(&opts)?;
+        Client::from_transport(Arc::new(engine), &opts.prefix)
+    }
+
     /// A client over any transport (the wasm transports, the embedded engine, a test
     /// double). `prefix` namespaces every key.
     pub fn from_transport(transport: Arc<dyn Transport>, prefix: &str) -> Result<Client> {
@@ -122,7 +136,11 @@ impl Client {
                 Cmd::new("GET").arg(&key),
             ])
             .await?;
-        let stored = replies.into_iter().nth(1).unwrap_or(crate::Value::Nil).into_string()?;
+        let stored = replies
+            .into_iter()
+            .nth(1)
+            .unwrap_or(crate::Value::Nil)
+            .into_string()?;
         match stored.as_deref() {
             Some(LAYOUT_VERSION) | None => Ok(()),
             Some(other) => Err(Error::invalid(format!(

@@ -43,7 +43,9 @@ pub fn check_name(what: &str, name: &str) -> Result<()> {
         return Err(Error::invalid(format!("{what} must not be empty")));
     }
     if name.contains(['{', '}']) {
-        return Err(Error::invalid(format!("{what} must not contain '{{' or '}}': {name:?}")));
+        return Err(Error::invalid(format!(
+            "{what} must not contain '{{' or '}}': {name:?}"
+        )));
     }
     Ok(())
 }

@@ -25,11 +25,13 @@ pub mod transport;
 mod value;
 
 pub use cache::{Cache, CacheBuilder, CacheOptions, Codec, SetOptions};
-pub use client::{Client, LAYOUT_VERSION};
 #[cfg(feature = "native")]
 pub use client::ClientBuilder;
+pub use client::{Client, LAYOUT_VERSION};
 pub use error::{Error, ErrorKind, LoaderError, Result};
 pub use health::HealthReport;
 pub use options::ConnectOptions;
+#[cfg(feature = "embedded")]
+pub use transport::embedded::{EmbeddedOptions, Engine, Message, Subscription};
 pub use transport::{BoxFuture, MaybeSend, MaybeSync, Transport};
 pub use value::{server_error, Cmd, ToArg, Value};

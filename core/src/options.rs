@@ -48,7 +48,9 @@ impl ConnectOptions {
             return Err(Error::invalid("prefix must not be empty"));
         }
         if self.prefix.contains(['{', '}']) {
-            return Err(Error::invalid("prefix must not contain '{' or '}' (hash tags)"));
+            return Err(Error::invalid(
+                "prefix must not contain '{' or '}' (hash tags)",
+            ));
         }
         if self.timeout.is_zero() {
             return Err(Error::invalid("timeout must be greater than zero"));

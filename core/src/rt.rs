@@ -35,7 +35,11 @@ pub async fn sleep(d: Duration) {
 }
 
 /// Run `fut`, failing with [`Error::Timeout`] if it takes longer than `d`.
-pub async fn timeout<T>(d: Duration, what: &str, fut: impl Future<Output = Result<T>>) -> Result<T> {
+pub async fn timeout<T>(
+    d: Duration,
+    what: &str,
+    fut: impl Future<Output = Result<T>>,
+) -> Result<T> {
     use futures_util::future::{select, Either};
     let fut = std::pin::pin!(fut);
     let timer = std::pin::pin!(sleep(d));

@@ -35,38 +35,50 @@ impl Codec {
     /// Encode a value.
     pub fn encode<T: Serialize + ?Sized>(self, value: &T) -> Result<Vec<u8>> {
         match self {
-            Codec::Json => serde_json::to_vec(value).map_err(|e| Error::Decode(format!("cannot encode value as JSON: {e}"))),
+            Codec::Json => serde_json::to_vec(value)
+                .map_err(|e| Error::Decode(format!("cannot encode value as JSON: {e}"))),
             Codec::Msgpack => msgpack_encode(value),
-            Codec::Bytes => Err(Error::invalid("the bytes codec stores raw bytes: use set_bytes / get_bytes")),
+            Codec::Bytes => Err(Error::invalid(
+                "the bytes codec stores raw bytes: use set_bytes / get_bytes",
+            )),
         }
     }
 
     /// Decode a value.
     pub fn decode<T: DeserializeOwned>(self, raw: &[u8]) -> Result<T> {
         match self {
-            Codec::Json => serde_json::from_slice(raw).map_err(|e| Error::Decode(format!("cached value is not the expected JSON: {e}"))),
+            Codec::Json => serde_json::from_slice(raw)
+                .map_err(|e| Error::Decode(format!("cached value is not the expected JSON: {e}"))),
             Codec::Msgpack => msgpack_decode(raw),
-            Codec::Bytes => Err(Error::invalid("the bytes codec stores raw bytes: use set_bytes / get_bytes")),
+            Codec::Bytes => Err(Error::invalid(
+                "the bytes codec stores raw bytes: use set_bytes / get_bytes",
+            )),
         }
     }
 }
 
 #[cfg(feature = "msgpack")]
 fn msgpack_encode<T: Serialize + ?Sized>(value: &T) -> Result<Vec<u8>> {
-    rmp_serde::to_vec_named(value).map_err(|e| Error::Decode(format!("cannot encode value as MessagePack: {e}")))
+    rmp_serde::to_vec_named(value)
+        .map_err(|e| Error::Decode(format!("cannot encode value as MessagePack: {e}")))
 }
 
 #[cfg(feature = "msgpack")]
 fn msgpack_decode<T: DeserializeOwned>(raw: &[u8]) -> Result<T> {
-    rmp_serde::from_slice(raw).map_err(|e| Error::Decode(format!("cached value is not the expected MessagePack: {e}")))
+    rmp_serde::from_slice(raw)
+        .map_err(|e| Error::Decode(format!("cached value is not the expected MessagePack: {e}")))
 }
 
 #[cfg(not(feature = "msgpack"))]
 fn msgpack_encode<T: Serialize + ?Sized>(_: &T) -> Result<Vec<u8>> {
-    Err(Error::invalid("the msgpack codec needs redkit's `msgpack` feature"))
+    Err(Error::invalid(
+        "the msgpack codec needs redkit's `msgpack` feature",
+    ))
 }
 
 #[cfg(not(feature = "msgpack"))]
 fn msgpack_decode<T: DeserializeOwned>(_: &[u8]) -> Result<T> {
-    Err(Error::invalid("the msgpack codec needs redkit's `msgpack` feature"))
+    Err(Error::invalid(
+        "the msgpack codec needs redkit's `msgpack` feature",
+    ))
 }

@@ -34,12 +34,18 @@ use crate::transport::{BoxFuture, MaybeSend};
 use crate::value::{Cmd, Value};
 use single_flight::SingleFlight;
 
-static SET: LazyLock<Script> = LazyLock::new(|| Script::new("cache_set", include_str!("../../lua/cache_set.lua")));
-static LOCK: LazyLock<Script> = LazyLock::new(|| Script::new("cache_lock", include_str!("../../lua/cache_lock.lua")));
+static SET: LazyLock<Script> =
+    LazyLock::new(|| Script::new("cache_set", include_str!("../../lua/cache_set.lua")));
+static LOCK: LazyLock<Script> =
+    LazyLock::new(|| Script::new("cache_lock", include_str!("../../lua/cache_lock.lua")));
 static UNLOCK: LazyLock<Script> =
     LazyLock::new(|| Script::new("cache_unlock", include_str!("../../lua/cache_unlock.lua")));
-static INVALIDATE: LazyLock<Script> =
-    LazyLock::new(|| Script::new("cache_invalidate", include_str!("../../lua/cache_invalidate.lua")));
+static INVALIDATE: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        "cache_invalidate",
+        include_str!("../../lua/cache_invalidate.lua"),
+    )
+});
 
 /// Configures a [`Cache`]; from [`Client::cache`].
 #[derive(Debug, Clone)]
@@ -128,7 +134,10 @@ struct Inner {
 
 impl std::fmt::Debug for Cache {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Cache").field("keys", &self.inner.keys).field("opts", &self.inner.opts).finish()
+        f.debug_struct("Cache")
+            .field("keys", &self.inner.keys)
+            .field("opts", &self.inner.opts)
+            .finish()
     }
 }
 
@@ -170,7 +179,9 @@ impl Cache {
     /// A fresh value's bytes, or `None` (missing, or stale). One GET.
     pub async fn get_bytes(&self, key: &str) -> Result<Option<Vec<u8>>> {
         let entry = self.read(&self.entry_key(key)?).await?;
-        Ok(entry.filter(|e| e.is_fresh(rt::now_ms())).map(|e| e.payload))
+        Ok(entry
+            .filter(|e| e.is_fresh(rt::now_ms()))
+            .map(|e| e.payload))
     }
 
     /// A fresh value, decoded with the namespace codec, or `None`.
@@ -185,11 +196,18 @@ impl Cache {
     /// and index it under `opts.tags`. One script, one round trip.
     pub async fn set_bytes(&self, key: &str, value: &[u8], opts: &SetOptions) -> Result<()> {
         let entry_key = self.entry_key(key)?;
-        self.write(&entry_key, key, value, opts, 0, None).await.map(|_| ())
+        self.write(&entry_key, key, value, opts, 0, None)
+            .await
+            .map(|_| ())
     }
 
     /// Write-through with the namespace codec.
-    pub async fn set<T: Serialize + ?Sized>(&self, key: &str, value: &T, opts: &SetOptions) -> Result<()> {
+    pub async fn set<T: Serialize + ?Sized>(
+        &self,
+        key: &str,
+        value: &T,
+        opts: &SetOptions,
+    ) -> Result<()> {
         let raw = self.inner.opts.codec.encode(value)?;
         self.set_bytes(key, &raw, opts).await
     }
@@ -199,8 +217,17 @@ impl Cache {
         if keys.is_empty() {
             return Ok(0);
         }
-        let names = keys.iter().map(|k| self.entry_key(k)).collect::<Result<Vec<_>>>()?;
-        let n = self.inner.client.transport().send(Cmd::new("DEL").args(names)).await?.as_int()?;
+        let names = keys
+            .iter()
+            .map(|k| self.entry_key(k))
+            .collect::<Result<Vec<_>>>()?;
+        let n = self
+            .inner
+            .client
+            .transport()
+            .send(Cmd::new("DEL").args(names))
+            .await?
+            .as_int()?;
         Ok(n as u64)
     }
 
@@ -213,14 +240,27 @@ impl Cache {
         }
         let owned: Vec<String> = tags.iter().map(|t| t.to_string()).collect();
         let keys = self.tag_keys(&owned)?;
-        let guard = self.inner.opts.lock_timeout.max(Duration::from_secs(60)).as_millis() as u64;
-        let n = INVALIDATE.run(self.inner.client.transport(), &keys, &[arg(guard)]).await?.as_int()?;
+        let guard = self
+            .inner
+            .opts
+            .lock_timeout
+            .max(Duration::from_secs(60))
+            .as_millis() as u64;
+        let n = INVALIDATE
+            .run(self.inner.client.transport(), &keys, &[arg(guard)])
+            .await?
+            .as_int()?;
         Ok(n as u64)
     }
 
     /// Cache-aside on bytes: the fresh value, or the loader's result, stored and returned.
     /// See the module docs for the stampede protection around the loader.
-    pub async fn get_or_set_bytes<F, Fut>(&self, key: &str, opts: &SetOptions, loader: F) -> Result<Vec<u8>>
+    pub async fn get_or_set_bytes<F, Fut>(
+        &self,
+        key: &str,
+        opts: &SetOptions,
+        loader: F,
+    ) -> Result<Vec<u8>>
     where
         F: FnOnce() -> Fut + MaybeSend + 'static,
         Fut: Future<Output = Result<Vec<u8>>> + MaybeSend + 'static,
@@ -230,7 +270,9 @@ impl Cache {
         let now = rt::now_ms();
         let current = self.read(&entry_key).await?;
         if let Some(e) = &current {
-            if e.is_fresh(now) && !e.should_refresh_early(now, self.inner.opts.early_refresh, rt::random_unit()) {
+            if e.is_fresh(now)
+                && !e.should_refresh_early(now, self.inner.opts.early_refresh, rt::random_unit())
+            {
                 return Ok(current.expect("checked").payload);
             }
             // Stale or due for early refresh: if this process is already refreshing it,
@@ -244,9 +286,12 @@ impl Cache {
         let landed = self
             .inner
             .flights
-            .run(&entry_key, move || -> BoxFuture<'static, single_flight::Landed> {
-                Box::pin(async move { this.load(&k, &o, current, loader).await.map(Arc::new) })
-            })
+            .run(
+                &entry_key,
+                move || -> BoxFuture<'static, single_flight::Landed> {
+                    Box::pin(async move { this.load(&k, &o, current, loader).await.map(Arc::new) })
+                },
+            )
             .await?;
         Ok(Arc::try_unwrap(landed).unwrap_or_else(|shared| (*shared).clone()))
     }
@@ -259,11 +304,17 @@ impl Cache {
         Fut: Future<Output = std::result::Result<T, E>> + MaybeSend + 'static,
         E: std::error::Error + Send + Sync + 'static,
     {
-        self.get_or_set_with(key, &SetOptions::default(), loader).await
+        self.get_or_set_with(key, &SetOptions::default(), loader)
+            .await
     }
 
     /// Cache-aside with the namespace codec and per-call options (ttl, tags).
-    pub async fn get_or_set_with<T, F, Fut, E>(&self, key: &str, opts: &SetOptions, loader: F) -> Result<T>
+    pub async fn get_or_set_with<T, F, Fut, E>(
+        &self,
+        key: &str,
+        opts: &SetOptions,
+        loader: F,
+    ) -> Result<T>
     where
         T: Serialize + DeserializeOwned + MaybeSend + 'static,
         F: FnOnce() -> Fut + MaybeSend + 'static,
@@ -283,12 +334,24 @@ impl Cache {
     /// GET and decode; a value that is not a redkit entry reads as a miss (and is
     /// overwritten by the next write).
     async fn read(&self, entry_key: &str) -> Result<Option<Envelope>> {
-        let raw = self.inner.client.transport().send(Cmd::new("GET").arg(entry_key)).await?.into_bytes()?;
+        let raw = self
+            .inner
+            .client
+            .transport()
+            .send(Cmd::new("GET").arg(entry_key))
+            .await?
+            .into_bytes()?;
         Ok(raw.and_then(|r| Envelope::decode(r).ok()))
     }
 
     /// The miss path, run once per process per key (single flight).
-    async fn load<F, Fut>(&self, key: &str, opts: &SetOptions, current: Option<Envelope>, loader: F) -> Result<Vec<u8>>
+    async fn load<F, Fut>(
+        &self,
+        key: &str,
+        opts: &SetOptions,
+        current: Option<Envelope>,
+        loader: F,
+    ) -> Result<Vec<u8>>
     where
         F: FnOnce() -> Fut,
         Fut: Future<Output = Result<Vec<u8>>>,
@@ -296,7 +359,10 @@ impl Cache {
         let entry_key = self.entry_key(key)?;
         let token = rt::token();
         let refreshing = current.is_some();
-        let epochs = match self.acquire(key, &entry_key, opts, &token, refreshing, current).await? {
+        let epochs = match self
+            .acquire(key, &entry_key, opts, &token, refreshing, current)
+            .await?
+        {
             Ok(value) => return Ok(value),
             Err(epochs) => epochs,
         };
@@ -305,15 +371,31 @@ impl Cache {
         match loader().await {
             Ok(value) => {
                 let delta = rt::now_ms().saturating_sub(started);
-                let lock_token = if holds_lock { Some(token.as_str()) } else { None };
-                self.write(&entry_key, key, &value, opts, delta, Some((&epochs.1, lock_token))).await?;
+                let lock_token = if holds_lock {
+                    Some(token.as_str())
+                } else {
+                    None
+                };
+                self.write(
+                    &entry_key,
+                    key,
+                    &value,
+                    opts,
+                    delta,
+                    Some((&epochs.1, lock_token)),
+                )
+                .await?;
                 Ok(value)
             }
             Err(e) => {
                 if holds_lock {
                     // Best effort: the lock expires on its own if this fails.
                     let _ = UNLOCK
-                        .run(self.inner.client.transport(), &[self.lock_key(key).into_bytes()], &[arg(&token)])
+                        .run(
+                            self.inner.client.transport(),
+                            &[self.lock_key(key).into_bytes()],
+                            &[arg(&token)],
+                        )
                         .await;
                 }
                 // Fail-safe: a stale value beats an error.
@@ -342,7 +424,10 @@ impl Cache {
         let mut pause = Duration::from_millis(5);
         let mut use_lock = self.inner.opts.lock;
         loop {
-            match self.lock_script(key, entry_key, opts, token, refreshing, use_lock).await? {
+            match self
+                .lock_script(key, entry_key, opts, token, refreshing, use_lock)
+                .await?
+            {
                 LockReply::Hit(e) => return Ok(Ok(e.payload)),
                 LockReply::Locked(epochs) => return Ok(Err((use_lock, epochs))),
                 LockReply::Busy(stale) => {
@@ -371,12 +456,29 @@ impl Cache {
         refreshing: bool,
         use_lock: bool,
     ) -> Result<LockReply> {
-        let mut keys = vec![entry_key.as_bytes().to_vec(), self.lock_key(key).into_bytes()];
+        let mut keys = vec![
+            entry_key.as_bytes().to_vec(),
+            self.lock_key(key).into_bytes(),
+        ];
         keys.extend(self.tag_keys(&opts.tags)?);
         let lock_ms = self.inner.opts.lock_timeout.as_millis() as u64;
-        let args = [arg(token), arg(lock_ms), arg(if refreshing { "1" } else { "0" }), arg(if use_lock { "1" } else { "0" })];
-        let mut reply = LOCK.run(self.inner.client.transport(), &keys, &args).await?.into_array()?.into_iter();
-        let status = reply.next().map(|v| v.into_string()).transpose()?.flatten().unwrap_or_default();
+        let args = [
+            arg(token),
+            arg(lock_ms),
+            arg(if refreshing { "1" } else { "0" }),
+            arg(if use_lock { "1" } else { "0" }),
+        ];
+        let mut reply = LOCK
+            .run(self.inner.client.transport(), &keys, &args)
+            .await?
+            .into_array()?
+            .into_iter();
+        let status = reply
+            .next()
+            .map(|v| v.into_string())
+            .transpose()?
+            .flatten()
+            .unwrap_or_default();
         let entry = |v: Option<Value>| -> Result<Option<Envelope>> {
             Ok(match v {
                 Some(Value::Bulk(b)) => Envelope::decode(b).ok(),
@@ -386,11 +488,15 @@ impl Cache {
         match status.as_str() {
             "hit" => match entry(reply.next())? {
                 Some(e) => Ok(LockReply::Hit(e)),
-                None => Err(Error::Decode("cache_lock returned an unreadable entry".into())),
+                None => Err(Error::Decode(
+                    "cache_lock returned an unreadable entry".into(),
+                )),
             },
             "busy" => Ok(LockReply::Busy(entry(reply.next())?)),
             "locked" => Ok(LockReply::Locked(
-                reply.map(|v| v.into_bytes().map(|b| b.unwrap_or_else(|| b"0".to_vec()))).collect::<Result<_>>()?,
+                reply
+                    .map(|v| v.into_bytes().map(|b| b.unwrap_or_else(|| b"0".to_vec())))
+                    .collect::<Result<_>>()?,
             )),
             other => Err(Error::Decode(format!("cache_lock returned {other:?}"))),
         }
@@ -411,7 +517,10 @@ impl Cache {
         options::check_ttl("ttl", ttl)?;
         let fresh = ttl + rt::random_up_to(self.inner.opts.jitter);
         let hard = fresh + self.inner.opts.stale_ttl;
-        let mut keys = vec![entry_key.as_bytes().to_vec(), self.lock_key(key).into_bytes()];
+        let mut keys = vec![
+            entry_key.as_bytes().to_vec(),
+            self.lock_key(key).into_bytes(),
+        ];
         keys.extend(self.tag_keys(&opts.tags)?);
         let (epochs, token) = match guard {
             Some((epochs, token)) => (epochs.clone(), token.unwrap_or("")),
@@ -425,7 +534,10 @@ impl Cache {
             arg(token),
         ];
         args.extend(epochs);
-        let stored = SET.run(self.inner.client.transport(), &keys, &args).await?.as_int()?;
+        let stored = SET
+            .run(self.inner.client.transport(), &keys, &args)
+            .await?
+            .as_int()?;
         Ok(stored == 1)
     }
 }

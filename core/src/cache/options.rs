@@ -92,7 +92,9 @@ impl SetOptions {
 /// A ttl must be at least one millisecond (Redis' PX unit).
 pub fn check_ttl(what: &str, ttl: Duration) -> Result<()> {
     if ttl < Duration::from_millis(1) {
-        return Err(Error::invalid(format!("{what} must be at least 1 ms, got {ttl:?}")));
+        return Err(Error::invalid(format!(
+            "{what} must be at least 1 ms, got {ttl:?}"
+        )));
     }
     Ok(())
 }

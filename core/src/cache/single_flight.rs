@@ -23,11 +23,18 @@ pub struct SingleFlight {
 impl SingleFlight {
     /// Whether a flight for `key` is in the air.
     pub fn in_air(&self, key: &str) -> bool {
-        self.flights.lock().expect("single-flight lock").contains_key(key)
+        self.flights
+            .lock()
+            .expect("single-flight lock")
+            .contains_key(key)
     }
 
     /// Join the flight for `key`, or start one with `start` if none is in the air.
-    pub async fn run(self: &Arc<Self>, key: &str, start: impl FnOnce() -> BoxFuture<'static, Landed>) -> Landed {
+    pub async fn run(
+        self: &Arc<Self>,
+        key: &str,
+        start: impl FnOnce() -> BoxFuture<'static, Landed>,
+    ) -> Landed {
         let flight = {
             let mut flights = self.flights.lock().expect("single-flight lock");
             match flights.get(key) {
@@ -39,7 +46,10 @@ impl SingleFlight {
                     // The flight removes itself when it lands, so the next miss loads anew.
                     let fut: BoxFuture<'static, Landed> = Box::pin(async move {
                         let out = inner.await;
-                        this.flights.lock().expect("single-flight lock").remove(&owned_key);
+                        this.flights
+                            .lock()
+                            .expect("single-flight lock")
+                            .remove(&owned_key);
                         out
                     });
                     let shared = fut.shared();

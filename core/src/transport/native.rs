@@ -9,7 +9,9 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 
-use redis::aio::{ConnectionLike, ConnectionManager, ConnectionManagerConfig, MultiplexedConnection};
+use redis::aio::{
+    ConnectionLike, ConnectionManager, ConnectionManagerConfig, MultiplexedConnection,
+};
 use redis::{AsyncConnectionConfig, RedisError};
 use tokio::sync::Semaphore;
 
@@ -38,7 +40,8 @@ impl NativeTransport {
     pub async fn connect(url: &str, opts: ConnectOptions) -> Result<Self> {
         opts.validate()?;
         install_crypto_provider();
-        let client = redis::Client::open(url).map_err(|e| Error::invalid(format!("bad url: {e}")))?;
+        let client =
+            redis::Client::open(url).map_err(|e| Error::invalid(format!("bad url: {e}")))?;
         let config = ConnectionManagerConfig::new()
             .set_connection_timeout(Some(opts.connect_timeout))
             .set_response_timeout(Some(opts.timeout))
@@ -125,7 +128,12 @@ impl Transport for NativeTransport {
             self.with_retries(cmd.name(), || {
                 let mut conn = self.manager.clone();
                 let packed = &packed;
-                async move { conn.req_packed_command(packed).await.map_err(convert).and_then(reply) }
+                async move {
+                    conn.req_packed_command(packed)
+                        .await
+                        .map_err(convert)
+                        .and_then(reply)
+                }
             })
             .await
         })
@@ -145,7 +153,10 @@ impl Transport for NativeTransport {
                 let mut conn = self.manager.clone();
                 let pipe = &pipe;
                 async move {
-                    let replies = conn.req_packed_commands(pipe, 0, count).await.map_err(convert)?;
+                    let replies = conn
+                        .req_packed_commands(pipe, 0, count)
+                        .await
+                        .map_err(convert)?;
                     Ok(replies.into_iter().map(from_redis).collect())
                 }
             })
@@ -157,7 +168,10 @@ impl Transport for NativeTransport {
         Box::pin(async move {
             self.ensure_open()?;
             let mut conn = self.blocking_connection().await?;
-            let result = conn.req_packed_command(&to_redis_cmd(&cmd)).await.map_err(convert);
+            let result = conn
+                .req_packed_command(&to_redis_cmd(&cmd))
+                .await
+                .map_err(convert);
             // A connection that failed may be broken: only healthy ones go back to the pool.
             if result.is_ok() {
                 self.blocking_idle.lock().expect("pool lock").push(conn);
@@ -213,7 +227,11 @@ fn from_redis(v: redis::Value) -> Value {
         R::Push { data, .. } => Value::Array(data.into_iter().map(from_redis).collect()),
         R::SimpleString(s) => Value::Status(s),
         R::Okay => Value::Status("OK".into()),
-        R::Map(m) => Value::Map(m.into_iter().map(|(k, v)| (from_redis(k), from_redis(v))).collect()),
+        R::Map(m) => Value::Map(
+            m.into_iter()
+                .map(|(k, v)| (from_redis(k), from_redis(v)))
+                .collect(),
+        ),
         R::Attribute { data, .. } => from_redis(*data),
         R::Double(d) => Value::Double(d),
         R::Boolean(b) => Value::Bool(b),
@@ -247,7 +265,9 @@ fn convert(e: RedisError) -> Error {
         }
         redis::ErrorKind::AuthenticationFailed => Error::Connection(e.to_string()),
         redis::ErrorKind::InvalidClientConfig => Error::InvalidArgument(e.to_string()),
-        redis::ErrorKind::Parse | redis::ErrorKind::UnexpectedReturnType => Error::Decode(e.to_string()),
+        redis::ErrorKind::Parse | redis::ErrorKind::UnexpectedReturnType => {
+            Error::Decode(e.to_string())
+        }
         _ => Error::Connection(e.to_string()),
     }
 }
