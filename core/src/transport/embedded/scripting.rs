@@ -3,6 +3,7 @@
 //! converts them, the globals are read-only, and errors read as Redis 7 writes them
 //! (`ERR user_script:1: ... script: <sha>, on @user_script:1.`).
 
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -37,21 +38,11 @@ pub(crate) fn is_scripting(name: &[u8]) -> bool {
         .any(|n| name.eq_ignore_ascii_case(n.as_bytes()))
 }
 
-/// The Lua side of the sandbox: read-only globals, `redis.call`/`redis.pcall` over a raw
-/// command function, and the runner that catches errors with the script line.
+/// The Lua side of the sandbox: read-only globals, the reply helpers, and the runner that
+/// catches errors with the script line.
 const PRELUDE: &str = r#"
-local raw_holder, script_line = ...
+local script_line = ...
 local error, xpcall, tostring = error, xpcall, tostring
-function redis.call(...)
-  local ok, v = raw_holder.f(...)
-  if ok then return v end
-  error({err = v}, 0)
-end
-function redis.pcall(...)
-  local ok, v = raw_holder.f(...)
-  if ok then return v end
-  return {err = v}
-end
 function redis.error_reply(msg) return {err = msg} end
 function redis.status_reply(msg) return {ok = msg} end
 local function run(f)
@@ -68,13 +59,36 @@ setmetatable(_G, {
 return run
 "#;
 
+/// The error `redis.call` raises for an error reply. It is raised from Rust (not Lua) so
+/// `return redis.call(...)`, a tail call, keeps the script's frame and so its line.
+#[derive(Debug)]
+struct CallFailed(String);
+
+impl std::fmt::Display for CallFailed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+impl std::error::Error for CallFailed {}
+
+/// The [`CallFailed`] inside an error that went through Lua, if that is what it is.
+fn call_failed(e: &mlua::Error) -> Option<&str> {
+    match e {
+        mlua::Error::CallbackError { cause, .. } => call_failed(cause),
+        mlua::Error::ExternalError(inner) => {
+            inner.downcast_ref::<CallFailed>().map(|c| c.0.as_str())
+        }
+        _ => None,
+    }
+}
+
 /// The Lua state, the compiled scripts by SHA1, and the runner from [`PRELUDE`].
 pub(crate) struct Scripting {
     lua: Lua,
     scripts: HashMap<String, Function>,
     run: Function,
-    /// Where `redis.call` finds the command function of the script being run.
-    raw_holder: Table,
+    /// The `redis` table, where each run installs `call` and `pcall` bound to the keyspace.
+    redis: Table,
     /// Unix ms after which the running script is stopped (0: none running).
     deadline: Arc<AtomicU64>,
     timeout: Duration,
@@ -114,7 +128,7 @@ impl Scripting {
             globals.raw_set(name, LuaValue::Nil).map_err(lua_err)?;
         }
         super::lua_libs::install(&lua).map_err(lua_err)?;
-        let raw_holder = lua.create_table().map_err(lua_err)?;
+        let redis: Table = globals.get("redis").map_err(lua_err)?;
         // The line of the innermost frame of the user's script, for error messages.
         let script_line = lua
             .create_function(|lua, ()| {
@@ -133,13 +147,13 @@ impl Scripting {
         let run: Function = lua
             .load(PRELUDE)
             .set_name("=redkit_prelude")
-            .call((raw_holder.clone(), script_line))
+            .call(script_line)
             .map_err(lua_err)?;
         Ok(Scripting {
             lua,
             scripts: HashMap::new(),
             run,
-            raw_holder,
+            redis,
             deadline,
             timeout,
         })
@@ -223,26 +237,34 @@ impl Scripting {
         };
         set_list("KEYS", keys).map_err(lua_err)?;
         set_list("ARGV", argv).map_err(lua_err)?;
-        let outcome = lua.scope(|scope| {
-            let raw = scope.create_function_mut(|lua, args: MultiValue| {
-                let parts = match command_args(args) {
-                    Ok(p) => p,
-                    Err(msg) => return Ok((false, LuaValue::String(lua.create_string(msg.0)?))),
-                };
-                let mut ctx = Ctx {
-                    db: &mut *db,
-                    pubsub: &mut *pubsub,
+        let keyspace = RefCell::new((db, pubsub));
+        // One command from the script: its reply, or the error reply's text.
+        let exec = |args: MultiValue| -> Result<Value, Fail> {
+            let parts = command_args(args)?;
+            let mut guard = keyspace.borrow_mut();
+            let (db, pubsub) = &mut *guard;
+            dispatch(
+                &mut Ctx {
+                    db,
+                    pubsub,
                     now,
                     in_script: true,
-                };
-                match dispatch(&mut ctx, &parts) {
-                    Ok(v) => Ok((true, to_lua(lua, &v)?)),
-                    Err(Fail(msg)) => Ok((false, LuaValue::String(lua.create_string(msg)?))),
-                }
+                },
+                &parts,
+            )
+        };
+        let outcome = lua.scope(|scope| {
+            let call = scope.create_function(|lua, args: MultiValue| match exec(args) {
+                Ok(v) => to_lua(lua, &v),
+                Err(Fail(msg)) => Err(mlua::Error::external(CallFailed(msg))),
             })?;
-            self.raw_holder.raw_set("f", raw)?;
+            let pcall = scope.create_function(|lua, args: MultiValue| match exec(args) {
+                Ok(v) => to_lua(lua, &v),
+                Err(Fail(msg)) => to_lua(lua, &Value::Error(msg)),
+            })?;
+            self.redis.raw_set("call", call)?;
+            self.redis.raw_set("pcall", pcall)?;
             let (ok, res, line): (bool, LuaValue, i64) = self.run.call(f.clone())?;
-            self.raw_holder.raw_set("f", LuaValue::Nil)?;
             Ok(if ok {
                 Ok(from_lua(&res))
             } else {
@@ -293,7 +315,10 @@ fn error_text(res: &LuaValue, line: i64, sha: &str) -> String {
             _ => "ERR unknown error".to_string(),
         },
         LuaValue::String(s) => format!("ERR {}", s.to_string_lossy()),
-        LuaValue::Error(e) => format!("ERR {e}"),
+        LuaValue::Error(e) => match call_failed(e) {
+            Some(msg) => msg.to_string(),
+            None => format!("ERR {e}"),
+        },
         other => format!("ERR {other:?}"),
     };
     format!("{msg} script: {sha}, on @user_script:{line}.")
