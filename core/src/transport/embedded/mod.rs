@@ -82,22 +82,24 @@ impl State {
         let now = crate::rt::now_ms();
         let outcome = catch_unwind(AssertUnwindSafe(|| {
             let spec = check(args, false)?;
-            let write = spec.flags & WRITE != 0;
-            let reply = if scripting::is_scripting(&args[0]) {
-                self.scripting
-                    .run(&mut self.db, &mut self.pubsub, now, args)
-            } else {
-                dispatch(
-                    &mut Ctx {
-                        db: &mut self.db,
-                        pubsub: &mut self.pubsub,
-                        now,
-                        in_script: false,
-                    },
-                    args,
-                )
+            if scripting::is_scripting(&args[0]) {
+                // A script may write and still return nil: always worth a wake-up.
+                let reply = self
+                    .scripting
+                    .run(&mut self.db, &mut self.pubsub, now, args);
+                return Ok((reply, spec.flags & WRITE != 0));
+            }
+            let mut ctx = Ctx {
+                db: &mut self.db,
+                pubsub: &mut self.pubsub,
+                now,
+                in_script: false,
             };
-            Ok((reply, write))
+            let reply = dispatch(&mut ctx, args);
+            // A write that answers nil changed nothing a blocked client waits for (and a
+            // blocked client's own empty attempt must not wake itself up).
+            let wrote = spec.flags & WRITE != 0 && matches!(&reply, Ok(v) if *v != Value::Nil);
+            Ok((reply, wrote))
         }));
         match outcome {
             Ok(Ok((reply, write))) => (reply, write),
