@@ -2,8 +2,8 @@
 -- loader that started before this call cannot store what it loaded (see cache_set.lua).
 --
 -- KEYS[1..] tag keys
--- ARGV[1]   how long (ms) an epoch must survive an emptied index: the longest a loader
---           may run (the lock ttl)
+-- ARGV[1]   how long (ms) an epoch must survive an emptied index: longer than a loader
+--           may run while holding the lock (twice the lock ttl)
 -- Returns the number of entries deleted.
 local deleted = 0
 local guard = tonumber(ARGV[1])

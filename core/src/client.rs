@@ -6,6 +6,7 @@ use crate::cache::CacheBuilder;
 use crate::error::{Error, Result};
 use crate::health::HealthReport;
 use crate::options::ConnectOptions;
+use crate::ratelimit::RateLimiterBuilder;
 use crate::transport::Transport;
 use crate::value::Cmd;
 
@@ -123,6 +124,11 @@ impl Client {
     /// A cache namespace; configure it on the builder, then `build()`.
     pub fn cache(&self, namespace: &str) -> CacheBuilder {
         CacheBuilder::new(self.clone(), namespace)
+    }
+
+    /// A named rate limiter; configure it on the builder, then `build()`.
+    pub fn rate_limiter(&self, name: &str) -> RateLimiterBuilder {
+        RateLimiterBuilder::new(self.clone(), name)
     }
 
     /// Record the layout version on first use, and refuse a server that holds data in a

@@ -13,12 +13,17 @@
 //! # Ok(()) }
 //! ```
 
+// On wasm, transports hold JS values and are deliberately neither Send nor Sync (see
+// transport::MaybeSend); `Arc` keeps one type for both targets.
+#![cfg_attr(target_arch = "wasm32", allow(clippy::arc_with_non_send_sync))]
+
 pub mod cache;
 mod client;
 mod error;
 mod health;
 pub mod keys;
 mod options;
+pub mod ratelimit;
 pub mod rt;
 pub mod script;
 pub mod transport;
@@ -31,6 +36,10 @@ pub use client::{Client, LAYOUT_VERSION};
 pub use error::{Error, ErrorKind, LoaderError, Result};
 pub use health::HealthReport;
 pub use options::ConnectOptions;
+pub use ratelimit::{
+    Algorithm, ClockMode, OnError, RateLimitResult, RateLimiter, RateLimiterBuilder,
+    RateLimiterOptions, Reason, Rule,
+};
 #[cfg(feature = "embedded")]
 pub use transport::embedded::{EmbeddedOptions, Engine, Message, Subscription};
 pub use transport::{BoxFuture, MaybeSend, MaybeSync, Transport};

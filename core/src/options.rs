@@ -61,11 +61,11 @@ impl ConnectOptions {
         Ok(())
     }
 
-    /// The pause before retry number `attempt` (0-based): exponential from 50 ms, capped at
+    /// The pause before retry number `attempt` (0-based): exponential from 100 ms, capped at
     /// `retry_backoff_max`, with "equal jitter" (half fixed, half random) so clients that
     /// lost the same server do not come back in lockstep.
     pub fn backoff(&self, attempt: u32) -> Duration {
-        let base = Duration::from_millis(50).saturating_mul(1u32 << attempt.min(16));
+        let base = Duration::from_millis(100).saturating_mul(1u32 << attempt.min(16));
         let capped = base.min(self.retry_backoff_max);
         capped / 2 + crate::rt::random_up_to(capped / 2)
     }

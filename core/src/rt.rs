@@ -31,7 +31,24 @@ pub async fn sleep(d: Duration) {
 /// Wait for `d`.
 #[cfg(target_arch = "wasm32")]
 pub async fn sleep(d: Duration) {
-    gloo_timers::future::sleep(d).await
+    match WASM_SLEEP.get() {
+        Some(host_sleep) => host_sleep(d).await,
+        None => gloo_timers::future::sleep(d).await,
+    }
+}
+
+/// A timer the host provides on wasm; see [`set_wasm_sleep`].
+#[cfg(target_arch = "wasm32")]
+static WASM_SLEEP: std::sync::OnceLock<fn(Duration) -> crate::transport::BoxFuture<'static, ()>> =
+    std::sync::OnceLock::new();
+
+/// Let the wasm host supply the timer behind [`sleep`] (once; later calls are ignored).
+/// The default (gloo-timers) fires a wasm closure from `setTimeout`; a host that
+/// re-instantiates the module after a panic needs timers whose callbacks are its own, so a
+/// timer of the dead instance cannot throw into the event loop.
+#[cfg(target_arch = "wasm32")]
+pub fn set_wasm_sleep(f: fn(Duration) -> crate::transport::BoxFuture<'static, ()>) {
+    let _ = WASM_SLEEP.set(f);
 }
 
 /// Run `fut`, failing with [`Error::Timeout`] if it takes longer than `d`.

@@ -5,9 +5,11 @@ mod common;
 
 use std::time::Duration;
 
-use redkit::{Client, SetOptions};
+use common::Backend;
+use redkit::SetOptions;
 
-async fn cache_round_trip(client: Client) {
+async fn cache_round_trip(backend: Backend) {
+    let client = backend.client_named("smoke").await;
     client.ping().await.unwrap();
     let cache = client
         .cache("users")
@@ -34,8 +36,8 @@ async fn cache_round_trip(client: Client) {
 }
 both_backends!(cache_round_trip, super::cache_round_trip);
 
-async fn health_report(client: Client) {
-    let report = client.check().await.unwrap();
+async fn health_report(backend: Backend) {
+    let report = backend.client_named("health").await.check().await.unwrap();
     assert!(report.server_version.starts_with('7'), "{report:?}");
     assert_eq!(report.persistence, "none");
 }

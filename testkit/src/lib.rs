@@ -15,6 +15,8 @@ use std::time::{Duration, Instant};
 /// A redis-server child process on 127.0.0.1.
 pub struct Server {
     port: u16,
+    /// The TLS port, for servers started with [`Server::start_tls`].
+    tls_port: Option<u16>,
     dir: PathBuf,
     child: Option<Child>,
 }
@@ -25,17 +27,76 @@ impl Server {
         let port = free_port();
         let dir = std::env::temp_dir().join(format!("redkit-test-{}-{port}", std::process::id()));
         std::fs::create_dir_all(&dir).expect("temp dir");
-        let mut server = Server { port, dir, child: None };
+        let mut server = Server {
+            port,
+            tls_port: None,
+            dir,
+            child: None,
+        };
         server.spawn();
         server
+    }
+
+    /// Start a server that also serves TLS, with a self-signed certificate made by the
+    /// `openssl` command for 127.0.0.1.
+    pub fn start_tls() -> Server {
+        let port = free_port();
+        let dir = std::env::temp_dir().join(format!("redkit-test-{}-{port}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let status = Command::new("openssl")
+            .args([
+                "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+            ])
+            .args([
+                "-keyout",
+                "key.pem",
+                "-out",
+                "cert.pem",
+                "-subj",
+                "/CN=127.0.0.1",
+            ])
+            .args(["-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"])
+            .current_dir(&dir)
+            .stderr(Stdio::null())
+            .status()
+            .expect("openssl");
+        assert!(status.success(), "openssl could not make a certificate");
+        let mut server = Server {
+            port,
+            tls_port: Some(free_port()),
+            dir,
+            child: None,
+        };
+        server.spawn();
+        server
+    }
+
+    /// The TLS port of a server from [`Server::start_tls`].
+    pub fn tls_port(&self) -> Option<u16> {
+        self.tls_port
+    }
+
+    /// `rediss://127.0.0.1:<tls port>/#insecure` (the certificate is self-signed).
+    pub fn tls_url(&self) -> String {
+        format!(
+            "rediss://127.0.0.1:{}/#insecure",
+            self.tls_port.expect("a TLS server")
+        )
     }
 
     fn spawn(&mut self) {
         let bin = std::env::var("REDKIT_REDIS_SERVER").unwrap_or_else(|_| "redis-server".into());
         // A watchdog shell ends the server when this test process dies, however it dies.
+        let tls = match self.tls_port {
+            Some(p) => format!(
+                "--tls-port {p} --tls-cert-file cert.pem --tls-key-file key.pem \
+                 --tls-ca-cert-file cert.pem --tls-auth-clients no"
+            ),
+            None => String::new(),
+        };
         let script = format!(
-            "{bin} --port {port} --bind 127.0.0.1 --save '' --appendonly no --dir {dir} \
-             --daemonize no --loglevel warning & s=$!; \
+            "cd {dir} && {bin} --port {port} --bind 127.0.0.1 --save '' --appendonly no --dir {dir} \
+             {tls} --daemonize no --loglevel warning & s=$!; \
              while kill -0 {parent} 2>/dev/null && kill -0 $s 2>/dev/null; do sleep 1; done; kill $s 2>/dev/null",
             port = self.port,
             dir = self.dir.display(),
@@ -51,7 +112,11 @@ impl Server {
         self.child = Some(child);
         let deadline = Instant::now() + Duration::from_secs(10);
         while Instant::now() < deadline {
-            if self.raw(&["PING"]).map(|r| r.starts_with("+PONG")).unwrap_or(false) {
+            if self
+                .raw(&["PING"])
+                .map(|r| r.starts_with("+PONG"))
+                .unwrap_or(false)
+            {
                 return;
             }
             std::thread::sleep(Duration::from_millis(20));
@@ -102,11 +167,21 @@ impl Server {
     /// An integer reply (DBSIZE, ...).
     pub fn int(&self, args: &[&str]) -> i64 {
         let r = self.raw(args).expect("command");
-        r.trim_start_matches(':').trim().parse().unwrap_or_else(|_| panic!("not an integer reply: {r:?}"))
+        r.trim_start_matches(':')
+            .trim()
+            .parse()
+            .unwrap_or_else(|_| panic!("not an integer reply: {r:?}"))
+    }
+
+    /// Watch every command clients send (MONITOR) until the returned [`Monitor`] is read.
+    /// Unlike INFO commandstats, it tells client commands from those a script runs.
+    pub fn monitor(&self) -> Monitor {
+        Monitor::start(self.port)
     }
 
     /// How many times the server executed `command` (lower-case, e.g. `get`, `evalsha`)
-    /// since the last `CONFIG RESETSTAT`.
+    /// since the last `CONFIG RESETSTAT`. Counts commands run inside scripts too: to count
+    /// what clients sent, use [`Server::monitor`].
     pub fn calls(&self, command: &str) -> u64 {
         let info = self.raw(&["INFO", "commandstats"]).expect("info");
         let needle = format!("cmdstat_{command}:calls=");
@@ -118,7 +193,8 @@ impl Server {
     }
 
     /// Every command call the server counted since the last `CONFIG RESETSTAT`,
-    /// excluding the INFO calls this harness makes to read them.
+    /// excluding the INFO calls this harness makes to read them. Includes commands run
+    /// inside scripts (see [`Server::monitor`] for client commands only).
     pub fn total_calls(&self) -> u64 {
         let info = self.raw(&["INFO", "commandstats"]).expect("info");
         info.lines()
@@ -134,6 +210,71 @@ impl Drop for Server {
     fn drop(&mut self) {
         self.stop();
         let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// A MONITOR connection collecting what clients send.
+pub struct Monitor {
+    stream: TcpStream,
+    reader: BufReader<TcpStream>,
+}
+
+impl Monitor {
+    fn start(port: u16) -> Monitor {
+        let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("monitor connect");
+        stream
+            .write_all(b"*1\r\n$7\r\nMONITOR\r\n")
+            .expect("monitor");
+        let mut reader = BufReader::new(stream.try_clone().expect("clone"));
+        let mut ok = String::new();
+        reader.read_line(&mut ok).expect("monitor reply");
+        assert!(ok.starts_with("+OK"), "MONITOR refused: {ok}");
+        Monitor { stream, reader }
+    }
+
+    /// Stop watching and return the client commands seen, upper-cased names with their
+    /// first argument (`GET rk:{cache:c}:k:a`), leaving out commands scripts ran.
+    pub fn finish(mut self) -> Vec<String> {
+        // A marker command from a separate connection ends the capture deterministically.
+        let port = self.stream.peer_addr().expect("addr").port();
+        let marker = "redkit-testkit-monitor-end";
+        let mut m = TcpStream::connect(("127.0.0.1", port)).expect("marker connect");
+        m.write_all(format!("*2\r\n$4\r\nECHO\r\n${}\r\n{marker}\r\n", marker.len()).as_bytes())
+            .expect("marker");
+        let mut seen = Vec::new();
+        let mut line = String::new();
+        loop {
+            line.clear();
+            if self.reader.read_line(&mut line).unwrap_or(0) == 0 || line.contains(marker) {
+                break;
+            }
+            // +1700000000.123456 [0 127.0.0.1:5555] "GET" "key"   (scripts: [0 lua])
+            let Some(rest) = line
+                .split_once("] ")
+                .map(|(head, rest)| (head.contains(" lua"), rest))
+            else {
+                continue;
+            };
+            if rest.0 {
+                continue;
+            }
+            let words: Vec<&str> = rest
+                .1
+                .trim()
+                .split("\" \"")
+                .map(|w| w.trim_matches('"'))
+                .collect();
+            seen.push(
+                format!(
+                    "{} {}",
+                    words[0].to_uppercase(),
+                    words.get(1).unwrap_or(&"")
+                )
+                .trim()
+                .to_string(),
+            );
+        }
+        seen
     }
 }
 
@@ -164,7 +305,11 @@ fn read_reply(r: &mut impl BufRead) -> std::io::Result<String> {
 }
 
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port()
+    TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port()
 }
 
 /// The server shared by every test of this binary.
@@ -176,5 +321,9 @@ pub fn shared() -> &'static Server {
 /// A key prefix no other test in this process uses: `t<pid>_<n>_<name>`.
 pub fn prefix(name: &str) -> String {
     static N: AtomicU64 = AtomicU64::new(0);
-    format!("t{}_{}_{name}", std::process::id(), N.fetch_add(1, Ordering::Relaxed))
+    format!(
+        "t{}_{}_{name}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    )
 }

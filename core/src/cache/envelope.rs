@@ -39,11 +39,12 @@ impl Envelope {
         };
         let fresh_until_ms = field(&raw)?;
         let delta_ms = field(&raw)?;
-        let payload = raw.split_off(pos);
+        // Drop the header in place: no second allocation for the payload.
+        raw.drain(..pos);
         Ok(Envelope {
             fresh_until_ms,
             delta_ms,
-            payload,
+            payload: raw,
         })
     }
 

@@ -240,12 +240,8 @@ impl Cache {
         }
         let owned: Vec<String> = tags.iter().map(|t| t.to_string()).collect();
         let keys = self.tag_keys(&owned)?;
-        let guard = self
-            .inner
-            .opts
-            .lock_timeout
-            .max(Duration::from_secs(60))
-            .as_millis() as u64;
+        // An emptied index keeps its epoch while a loader that started before may still write.
+        let guard = (self.inner.opts.lock_timeout * 2).as_millis() as u64;
         let n = INVALIDATE
             .run(self.inner.client.transport(), &keys, &[arg(guard)])
             .await?

@@ -8,6 +8,7 @@
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
+use std::time::Instant;
 
 use redis::aio::{
     ConnectionLike, ConnectionManager, ConnectionManagerConfig, MultiplexedConnection,
@@ -76,31 +77,41 @@ impl NativeTransport {
     }
 
     /// Run `attempt` until it succeeds, fails for a reason a retry cannot fix, or the
-    /// retries run out; the whole thing under the per-command deadline.
+    /// retries run out, all within the per-command deadline.
+    ///
+    /// The first attempt runs without a timer of ours: redis-rs already bounds it with the
+    /// response and connection timeouts (both set from the options), and a second timer
+    /// per command costs throughput under concurrency. Retries, the rare path, each run
+    /// under what is left of the deadline.
     async fn with_retries<T, F, Fut>(&self, what: &str, mut attempt: F) -> Result<T>
     where
         F: FnMut() -> Fut,
         Fut: std::future::Future<Output = Result<T>>,
     {
         self.ensure_open()?;
-        rt::timeout(self.opts.timeout, what, async {
-            let mut tries = 0u32;
-            loop {
-                match attempt().await {
-                    Err(e) if is_connection_trouble(&e) && self.may_retry(tries) => {
-                        // Waiting for the reconnect: hold a place in the bounded queue.
-                        let _place = self.offline.try_acquire().map_err(|_| {
-                            Error::Connection("offline queue is full while reconnecting".into())
-                        })?;
-                        rt::sleep(self.opts.backoff(tries)).await;
-                        self.ensure_open()?;
-                        tries += 1;
+        let deadline = Instant::now() + self.opts.timeout;
+        let mut result = attempt().await;
+        let mut tries = 0u32;
+        loop {
+            match result {
+                Err(e) if is_connection_trouble(&e) && self.may_retry(tries) => {
+                    // Waiting for the reconnect: hold a place in the bounded queue.
+                    let _place = self.offline.try_acquire().map_err(|_| {
+                        Error::Connection("offline queue is full while reconnecting".into())
+                    })?;
+                    let pause = self.opts.backoff(tries);
+                    if Instant::now() + pause >= deadline {
+                        return Err(e);
                     }
-                    other => return other,
+                    rt::sleep(pause).await;
+                    self.ensure_open()?;
+                    tries += 1;
+                    let left = deadline.saturating_duration_since(Instant::now());
+                    result = rt::timeout(left, what, attempt()).await;
                 }
+                other => return other,
             }
-        })
-        .await
+        }
     }
 
     fn may_retry(&self, tries: u32) -> bool {

@@ -259,6 +259,10 @@ impl Engine {
     }
 
     async fn send_one(&self, cmd: Cmd) -> Result<Value> {
+        // The engine answers without waiting on I/O. Yielding once per command, as a
+        // round trip to a server would, keeps a loop of commands from starving the
+        // runtime's other tasks and keeps tasks that share the engine progressing evenly.
+        tokio::task::yield_now().await;
         match self.run(cmd).await {
             Ok(v) => Ok(v),
             Err(_) if self.shared.closed.load(Ordering::Acquire) => Err(Error::Closed),

@@ -1,0 +1,60 @@
+-- Sliding log: exact. A sorted set of the admitted requests scored by their µs time; a
+-- request is admitted when the requests of the last window plus its cost fit the limit.
+-- Unlike the pipelined version it replaces, a denied request is not recorded (unless
+-- count_denied), so retrying does not prolong a block, and every write resets the
+-- expiry, so the key always expires one window after its newest entry.
+
+local function load(rule)
+  local s = {}
+  s.from = now - rule.window
+  s.count = redis.call('ZCOUNT', rule.key, '(' .. int(s.from), '+inf')
+  s.ok = s.count + cost <= rule.limit
+  return s
+end
+
+local function store(s)
+  local key = s.rule.key
+  redis.call('ZREMRANGEBYSCORE', key, '-inf', int(s.from))
+  -- A member is the µs time followed by n, the entry's rank among the entries of that
+  -- same µs (several requests can share one, above all with a caller clock in ms): unique,
+  -- as every time has the same 16 digits, and all digits, so a small set stores it as an
+  -- integer.
+  local stamp = int(now)
+  local seen = redis.call('ZCOUNT', key, stamp, stamp)
+  -- In batches: unpack() of a large cost would overflow Lua's stack.
+  local i = 0
+  while i < cost do
+    local args = {}
+    for j = i + 1, math.min(cost, i + 500) do
+      args[#args + 1] = stamp
+      args[#args + 1] = stamp .. (seen + j)
+    end
+    redis.call('ZADD', key, unpack(args))
+    i = i + 500
+  end
+  if count_denied then
+    -- Only the newest `limit` entries can ever decide a request: keep the set bounded.
+    redis.call('ZREMRANGEBYRANK', key, 0, -(s.rule.limit + 1))
+  end
+  s.count = redis.call('ZCOUNT', key, '(' .. int(s.from), '+inf')
+  redis.call('PEXPIRE', key, math.max(1, ms(s.rule.window)))
+end
+
+local function status(s)
+  local key, limit, w = s.rule.key, s.rule.limit, s.rule.window
+  local remaining = math.max(0, limit - s.count)
+  local reset, retry = 0, 0
+  if s.count > 0 then
+    local newest = redis.call('ZREVRANGEBYSCORE', key, '+inf', '(' .. int(s.from), 'WITHSCORES', 'LIMIT', 0, 1)
+    reset = tonumber(newest[2]) + w - now
+  end
+  local need = s.count + cost - limit
+  if need > 0 then
+    -- Wait until the need-th oldest entry of the window leaves it.
+    local oldest = redis.call('ZRANGEBYSCORE', key, '(' .. int(s.from), '+inf', 'WITHSCORES', 'LIMIT', need - 1, 1)
+    retry = tonumber(oldest[2]) + w - now
+  end
+  return remaining, reset, retry
+end
+
+return decide(load, store, status)

@@ -1,0 +1,341 @@
+//! The rate limiter: `client.rate_limiter(name)` → [`RateLimiter`] with `limit`, `peek` and
+//! `reset`.
+//!
+//! Every decision is one Lua script — one round trip, atomic, on the server's clock by
+//! default — over the keys of all of the limiter's rules, so several limits (10 per second
+//! and 1000 per hour) are decided together and nothing is consumed unless all allow.
+//! Around it: per-call `cost`, `count_denied`, an in-process `local_block` list, and
+//! `on_error` with a `timeout`, so a dead or slow Redis never hangs a request.
+//! Algorithms, their state and their error bounds are described in docs/ratelimit.md.
+
+mod local_block;
+mod options;
+mod result;
+mod scripts;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+pub use options::{duration_from_ms, Algorithm, ClockMode, OnError, RateLimiterOptions, Rule};
+pub use result::{RateLimitResult, Reason};
+
+use crate::client::Client;
+use crate::error::{Error, Result};
+use crate::keys::{check_id, Keyspace};
+use crate::rt;
+use crate::script::arg;
+use crate::value::{Cmd, Value};
+use local_block::{Denial, LocalBlock};
+
+/// Configures a [`RateLimiter`]; from [`Client::rate_limiter`].
+#[derive(Debug, Clone)]
+pub struct RateLimiterBuilder {
+    client: Client,
+    name: String,
+    opts: RateLimiterOptions,
+}
+
+impl RateLimiterBuilder {
+    pub(crate) fn new(client: Client, name: &str) -> Self {
+        RateLimiterBuilder {
+            client,
+            name: name.to_string(),
+            opts: RateLimiterOptions::default(),
+        }
+    }
+
+    /// Requests (cost units) per window.
+    pub fn limit(mut self, limit: i64) -> Self {
+        self.opts.limit = limit;
+        self
+    }
+    /// The window.
+    pub fn window(mut self, window: Duration) -> Self {
+        self.opts.window = window;
+        self
+    }
+    /// The algorithm (default gcra).
+    pub fn algorithm(mut self, algorithm: Algorithm) -> Self {
+        self.opts.algorithm = algorithm;
+        self
+    }
+    /// Extra capacity that may be spent at once (gcra and token_bucket).
+    pub fn burst(mut self, burst: i64) -> Self {
+        self.opts.burst = burst;
+        self
+    }
+    /// One more limit, decided in the same atomic call: `limit` per `window`.
+    pub fn and_limit(mut self, limit: i64, window: Duration) -> Self {
+        self.opts.extra_limits.push(Rule::new(limit, window));
+        self
+    }
+    /// Record denied requests too.
+    pub fn count_denied(mut self, on: bool) -> Self {
+        self.opts.count_denied = on;
+        self
+    }
+    /// What to answer when Redis fails or is too slow.
+    pub fn on_error(mut self, on_error: OnError) -> Self {
+        self.opts.on_error = on_error;
+        self
+    }
+    /// The longest one decision may wait for Redis.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.opts.timeout = timeout;
+        self
+    }
+    /// Remember denied identifiers in-process until their retry time.
+    pub fn local_block(mut self, on: bool) -> Self {
+        self.opts.local_block = on;
+        self
+    }
+    /// Whose clock decides.
+    pub fn clock(mut self, clock: ClockMode) -> Self {
+        self.opts.clock = clock;
+        self
+    }
+    /// Replace every option at once.
+    pub fn options(mut self, opts: RateLimiterOptions) -> Self {
+        self.opts = opts;
+        self
+    }
+    /// Check the options and make the limiter.
+    pub fn build(self) -> Result<RateLimiter> {
+        self.opts.validate()?;
+        let keys = Keyspace::new(self.client.prefix(), "rl", &self.name)?;
+        let rules = self.opts.rules();
+        // Every argument but the clock and the cost is fixed for the limiter's life.
+        let mut rule_args = Vec::with_capacity(rules.len() * 3);
+        for rule in &rules {
+            rule_args.push(arg(rule.limit));
+            rule_args.push(arg(rule.window.as_micros() as u64));
+            rule_args.push(arg(rule.burst));
+        }
+        Ok(RateLimiter {
+            inner: Arc::new(Inner {
+                client: self.client,
+                keys,
+                max_cost: self.opts.max_cost(),
+                rule_count: rules.len(),
+                rule_args,
+                local: LocalBlock::default(),
+                opts: self.opts,
+            }),
+        })
+    }
+}
+
+/// A named rate limiter. Cheap to clone; clones share the `local_block` list.
+#[derive(Clone)]
+pub struct RateLimiter {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    client: Client,
+    keys: Keyspace,
+    opts: RateLimiterOptions,
+    max_cost: i64,
+    rule_count: usize,
+    rule_args: Vec<Vec<u8>>,
+    local: LocalBlock,
+}
+
+impl std::fmt::Debug for RateLimiter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RateLimiter")
+            .field("keys", &self.inner.keys)
+            .field("opts", &self.inner.opts)
+            .finish()
+    }
+}
+
+/// Consume or only look.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Op {
+    Limit,
+    Peek,
+}
+
+impl RateLimiter {
+    /// The options in force.
+    pub fn options(&self) -> &RateLimiterOptions {
+        &self.inner.opts
+    }
+
+    /// The Redis keys holding `identifier`'s state, one per rule.
+    pub fn keys_for(&self, identifier: &str) -> Result<Vec<String>> {
+        check_id("identifier", identifier)?;
+        let part = scripts::key_part(self.inner.opts.algorithm);
+        Ok((0..self.inner.rule_count)
+            .map(|i| match i {
+                0 => self.inner.keys.key(part, identifier),
+                i => self.inner.keys.key(&format!("{part}{i}"), identifier),
+            })
+            .collect())
+    }
+
+    /// One atomic decision for a request of `cost`: allowed or not, and the numbers.
+    pub async fn limit(&self, identifier: &str, cost: i64) -> Result<RateLimitResult> {
+        self.decide(Op::Limit, identifier, cost, self.clock()).await
+    }
+
+    /// [`RateLimiter::limit`] at the caller-supplied time `now_ms` (ms since the Unix
+    /// epoch) instead of the configured clock.
+    pub async fn limit_at(
+        &self,
+        identifier: &str,
+        cost: i64,
+        now_ms: u64,
+    ) -> Result<RateLimitResult> {
+        self.decide(Op::Limit, identifier, cost, Some(now_ms)).await
+    }
+
+    /// What a request of cost 1 would get now, consuming nothing.
+    pub async fn peek(&self, identifier: &str) -> Result<RateLimitResult> {
+        self.decide(Op::Peek, identifier, 1, self.clock()).await
+    }
+
+    /// [`RateLimiter::peek`] at the caller-supplied time `now_ms`.
+    pub async fn peek_at(&self, identifier: &str, now_ms: u64) -> Result<RateLimitResult> {
+        self.decide(Op::Peek, identifier, 1, Some(now_ms)).await
+    }
+
+    /// Forget `identifier`: its next request starts from a full limit. One DEL.
+    pub async fn reset(&self, identifier: &str) -> Result<()> {
+        let keys = self.keys_for(identifier)?;
+        self.inner.local.forget(identifier);
+        let transport = self.inner.client.transport();
+        rt::timeout(
+            self.inner.opts.timeout,
+            "rate limiter reset",
+            transport.send(Cmd::new("DEL").args(keys)),
+        )
+        .await
+        .map(|_| ())
+    }
+
+    /// The time to send when the caller's clock decides; `None` lets the script read TIME.
+    fn clock(&self) -> Option<u64> {
+        match self.inner.opts.clock {
+            ClockMode::Server => None,
+            ClockMode::Client => Some(rt::now_ms()),
+        }
+    }
+
+    async fn decide(
+        &self,
+        op: Op,
+        identifier: &str,
+        cost: i64,
+        now_ms: Option<u64>,
+    ) -> Result<RateLimitResult> {
+        let keys = self.keys_for(identifier)?;
+        self.check_cost(cost)?;
+        let opts = &self.inner.opts;
+        // The local list runs on this process's clock, whatever decides in Redis.
+        let local_now = rt::now_ms();
+        if opts.local_block && op == Op::Limit {
+            if let Some(d) = self.inner.local.check(identifier, cost, local_now) {
+                return Ok(RateLimitResult {
+                    allowed: false,
+                    limit: d.limit,
+                    remaining: 0,
+                    reset_after_ms: d.reset_after_ms,
+                    retry_after_ms: d.retry_after_ms,
+                    reason: Reason::LocalBlock,
+                    error: None,
+                });
+            }
+        }
+        let decided = rt::timeout(
+            opts.timeout,
+            "rate limiter decision",
+            self.run(op, keys, cost, now_ms),
+        )
+        .await;
+        let result = match decided {
+            Ok(r) => r,
+            Err(e @ Error::InvalidArgument(_)) => return Err(e),
+            Err(e) => {
+                let capacity = opts.limit.saturating_add(opts.burst) as u64;
+                return match opts.on_error {
+                    OnError::Raise => Err(e),
+                    OnError::Allow => Ok(RateLimitResult::from_error(true, capacity, e)),
+                    OnError::Deny => Ok(RateLimitResult::from_error(false, capacity, e)),
+                };
+            }
+        };
+        if opts.local_block && op == Op::Limit && !result.allowed {
+            let denial = Denial {
+                limit: result.limit,
+                reset_after_ms: result.reset_after_ms,
+                retry_after_ms: result.retry_after_ms,
+            };
+            self.inner.local.block(identifier, cost, local_now, denial);
+        }
+        Ok(result)
+    }
+
+    fn check_cost(&self, cost: i64) -> Result<()> {
+        if cost < 1 {
+            return Err(Error::invalid(format!(
+                "cost must be at least 1, got {cost}"
+            )));
+        }
+        if cost > self.inner.max_cost {
+            return Err(Error::invalid(format!(
+                "cost {cost} is above what this limiter can ever allow at once ({})",
+                self.inner.max_cost
+            )));
+        }
+        Ok(())
+    }
+
+    async fn run(
+        &self,
+        op: Op,
+        keys: Vec<String>,
+        cost: i64,
+        now_ms: Option<u64>,
+    ) -> Result<RateLimitResult> {
+        let opts = &self.inner.opts;
+        let mut args = Vec::with_capacity(4 + self.inner.rule_args.len());
+        args.push(arg(if op == Op::Limit { "limit" } else { "peek" }));
+        args.push(now_ms.map(arg).unwrap_or_default());
+        args.push(arg(cost));
+        args.push(arg(if opts.count_denied { "1" } else { "0" }));
+        args.extend(self.inner.rule_args.iter().cloned());
+        let keys: Vec<Vec<u8>> = keys.into_iter().map(String::into_bytes).collect();
+        let reply = scripts::script(opts.algorithm)
+            .run(self.inner.client.transport(), &keys, &args)
+            .await?;
+        parse_reply(reply)
+    }
+}
+
+/// `{allowed, limit, remaining, reset_after_ms, retry_after_ms}` from the script.
+fn parse_reply(reply: Value) -> Result<RateLimitResult> {
+    let fields = reply.into_array()?;
+    if fields.len() != 5 {
+        return Err(Error::Decode(format!(
+            "rate limit script returned {} fields, expected 5",
+            fields.len()
+        )));
+    }
+    let n = |i: usize| -> Result<u64> {
+        let v = fields[i].as_int()?;
+        u64::try_from(v).map_err(|_| {
+            Error::Decode(format!("rate limit script returned a negative number: {v}"))
+        })
+    };
+    Ok(RateLimitResult {
+        allowed: n(0)? == 1,
+        limit: n(1)?,
+        remaining: n(2)?,
+        reset_after_ms: n(3)?,
+        retry_after_ms: n(4)?,
+        reason: Reason::Limit,
+        error: None,
+    })
+}

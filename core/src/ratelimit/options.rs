@@ -1,0 +1,306 @@
+//! What a rate limiter is configured with: plain public fields, so a binding can fill them
+//! from keyword arguments or an options object, and one `validate` every runtime shares.
+
+use std::time::Duration;
+
+use crate::error::{Error, Result};
+
+/// The algorithm deciding each request. Every one is a single Lua script: one round trip
+/// per decision, atomic, on the server's clock unless told otherwise.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Algorithm {
+    /// Generic cell rate algorithm: one small integer key per identifier, smooth, with
+    /// `burst`. The default.
+    #[default]
+    Gcra,
+    /// Token bucket: `limit + burst` tokens, refilled at `limit` per window.
+    TokenBucket,
+    /// Weighted two-window counter: constant memory, approximate (see docs/ratelimit.md
+    /// for its error bound).
+    SlidingWindow,
+    /// Exact sliding log on a sorted set: memory grows with `limit`.
+    SlidingLog,
+    /// Counter per window aligned on the Unix epoch.
+    FixedWindow,
+}
+
+impl Algorithm {
+    /// Every algorithm, in documentation order.
+    pub const ALL: [Algorithm; 5] = [
+        Algorithm::Gcra,
+        Algorithm::TokenBucket,
+        Algorithm::SlidingWindow,
+        Algorithm::SlidingLog,
+        Algorithm::FixedWindow,
+    ];
+
+    /// Parse the name every runtime uses (`gcra`, `token_bucket`, `sliding_window`,
+    /// `sliding_log`, `fixed_window`).
+    pub fn parse(name: &str) -> Result<Algorithm> {
+        Algorithm::ALL
+            .into_iter()
+            .find(|a| a.as_str() == name)
+            .ok_or_else(|| {
+                Error::invalid(format!(
+                    "unknown rate limit algorithm {name:?} (expected one of gcra, token_bucket, \
+                 sliding_window, sliding_log, fixed_window)"
+                ))
+            })
+    }
+
+    /// The algorithm's name, as [`Algorithm::parse`] reads it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Algorithm::Gcra => "gcra",
+            Algorithm::TokenBucket => "token_bucket",
+            Algorithm::SlidingWindow => "sliding_window",
+            Algorithm::SlidingLog => "sliding_log",
+            Algorithm::FixedWindow => "fixed_window",
+        }
+    }
+
+    /// Whether `burst` means something for this algorithm (the bucket-shaped ones).
+    pub fn has_burst(self) -> bool {
+        matches!(self, Algorithm::Gcra | Algorithm::TokenBucket)
+    }
+}
+
+impl std::fmt::Display for Algorithm {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What a decision answers when Redis fails or does not answer within `timeout`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum OnError {
+    /// Deny the request (fail closed). The result's `reason` is `error`. The default.
+    #[default]
+    Deny,
+    /// Allow the request (fail open). The result's `reason` is `error`.
+    Allow,
+    /// Return the error to the caller.
+    Raise,
+}
+
+impl OnError {
+    /// Parse `deny`, `allow` or `raise`.
+    pub fn parse(name: &str) -> Result<OnError> {
+        match name {
+            "deny" => Ok(OnError::Deny),
+            "allow" => Ok(OnError::Allow),
+            "raise" => Ok(OnError::Raise),
+            other => Err(Error::invalid(format!(
+                "unknown on_error {other:?} (expected deny, allow or raise)"
+            ))),
+        }
+    }
+
+    /// The name [`OnError::parse`] reads.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OnError::Deny => "deny",
+            OnError::Allow => "allow",
+            OnError::Raise => "raise",
+        }
+    }
+}
+
+/// Whose clock the scripts use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum ClockMode {
+    /// The server's `TIME`, read inside the script: clients with skewed clocks agree. The
+    /// default.
+    #[default]
+    Server,
+    /// This process's wall clock, sent with each call, for servers (or proxies) that
+    /// refuse `TIME` inside scripts. Every client sharing a limiter must then keep its
+    /// clock in sync.
+    Client,
+}
+
+impl ClockMode {
+    /// Parse `server` or `client`.
+    pub fn parse(name: &str) -> Result<ClockMode> {
+        match name {
+            "server" => Ok(ClockMode::Server),
+            "client" => Ok(ClockMode::Client),
+            other => Err(Error::invalid(format!(
+                "unknown clock {other:?} (expected server or client)"
+            ))),
+        }
+    }
+
+    /// The name [`ClockMode::parse`] reads.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ClockMode::Server => "server",
+            ClockMode::Client => "client",
+        }
+    }
+}
+
+/// One limit: at most `limit` per `window`, plus `burst` for the bucket algorithms.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Rule {
+    /// Requests (cost units) per window; at least 1.
+    pub limit: i64,
+    /// The window; at least 1 ms.
+    pub window: Duration,
+    /// Extra capacity on top of `limit` that may be spent at once (gcra and token_bucket
+    /// only; 0 elsewhere).
+    pub burst: i64,
+}
+
+impl Rule {
+    /// `limit` per `window`, no burst.
+    pub fn new(limit: i64, window: Duration) -> Rule {
+        Rule {
+            limit,
+            window,
+            burst: 0,
+        }
+    }
+
+    /// The most one decision can ever allow under this rule.
+    pub fn capacity(&self) -> i64 {
+        self.limit.saturating_add(self.burst)
+    }
+
+    fn validate(&self, what: &str, algorithm: Algorithm) -> Result<()> {
+        if self.limit < 1 {
+            return Err(Error::invalid(format!(
+                "{what}limit must be at least 1, got {}",
+                self.limit
+            )));
+        }
+        if self.window < Duration::from_millis(1) {
+            return Err(Error::invalid(format!(
+                "{what}window must be at least 1 ms, got {:?}",
+                self.window
+            )));
+        }
+        if self.window > MAX_WINDOW {
+            return Err(Error::invalid(format!(
+                "{what}window must be at most {MAX_WINDOW:?}"
+            )));
+        }
+        if self.burst < 0 {
+            return Err(Error::invalid(format!(
+                "{what}burst must not be negative, got {}",
+                self.burst
+            )));
+        }
+        if self.burst > 0 && !algorithm.has_burst() {
+            return Err(Error::invalid(format!(
+                "{what}burst applies to gcra and token_bucket only, not {algorithm}"
+            )));
+        }
+        if self.capacity() > MAX_CAPACITY {
+            return Err(Error::invalid(format!(
+                "{what}limit + burst must be at most {MAX_CAPACITY}"
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// Scripts compute in doubles: keep every number far inside their exact integer range.
+const MAX_CAPACITY: i64 = 1 << 40;
+/// Ten years: longer windows are a mistake, and µs times must stay exact doubles.
+const MAX_WINDOW: Duration = Duration::from_secs(10 * 365 * 24 * 3600);
+
+/// Every option of a rate limiter, with the defaults of the API contract.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RateLimiterOptions {
+    /// Requests (cost units) per window (default 10).
+    pub limit: i64,
+    /// The window (default 1 s).
+    pub window: Duration,
+    /// The algorithm (default gcra).
+    pub algorithm: Algorithm,
+    /// Extra capacity for gcra and token_bucket (default 0).
+    pub burst: i64,
+    /// More limits decided in the same atomic call (say 1000 per hour beside 10 per
+    /// second): a request is allowed only when every limit allows it, and then consumes
+    /// from all of them.
+    pub extra_limits: Vec<Rule>,
+    /// Record denied requests too, so a client that keeps retrying stays blocked
+    /// (default false).
+    pub count_denied: bool,
+    /// What to answer when Redis fails or is slower than `timeout` (default deny).
+    pub on_error: OnError,
+    /// The longest one decision may wait for Redis (default 1 s).
+    pub timeout: Duration,
+    /// Remember denied identifiers in this process until their retry time, so a blocked
+    /// client costs no round trip (default false).
+    pub local_block: bool,
+    /// Whose clock decides (default the server's).
+    pub clock: ClockMode,
+}
+
+impl Default for RateLimiterOptions {
+    fn default() -> Self {
+        RateLimiterOptions {
+            limit: 10,
+            window: Duration::from_secs(1),
+            algorithm: Algorithm::Gcra,
+            burst: 0,
+            extra_limits: Vec::new(),
+            count_denied: false,
+            on_error: OnError::Deny,
+            timeout: Duration::from_secs(1),
+            local_block: false,
+            clock: ClockMode::Server,
+        }
+    }
+}
+
+impl RateLimiterOptions {
+    /// Every rule of the limiter: the main one first, then `extra_limits`.
+    pub fn rules(&self) -> Vec<Rule> {
+        let main = Rule {
+            limit: self.limit,
+            window: self.window,
+            burst: self.burst,
+        };
+        std::iter::once(main)
+            .chain(self.extra_limits.iter().copied())
+            .collect()
+    }
+
+    /// Reject settings no limiter can work with.
+    pub fn validate(&self) -> Result<()> {
+        for (i, rule) in self.rules().iter().enumerate() {
+            let what = if i == 0 {
+                String::new()
+            } else {
+                format!("extra_limits[{}]: ", i - 1)
+            };
+            rule.validate(&what, self.algorithm)?;
+        }
+        if self.timeout < Duration::from_millis(1) {
+            return Err(Error::invalid(format!(
+                "timeout must be at least 1 ms, got {:?}",
+                self.timeout
+            )));
+        }
+        Ok(())
+    }
+
+    /// The largest cost one call may ask for: anything above it could never be allowed.
+    pub fn max_cost(&self) -> i64 {
+        self.rules().iter().map(Rule::capacity).min().unwrap_or(0)
+    }
+}
+
+/// A duration from a number of milliseconds as a binding receives it (a JS number, a
+/// Python float): negative, NaN and infinite values are an [`Error::InvalidArgument`].
+pub fn duration_from_ms(what: &str, ms: f64) -> Result<Duration> {
+    if !ms.is_finite() || ms < 0.0 {
+        return Err(Error::invalid(format!(
+            "{what} must be a finite number of milliseconds >= 0, got {ms}"
+        )));
+    }
+    Duration::try_from_secs_f64(ms / 1000.0).map_err(|e| Error::invalid(format!("{what}: {e}")))
+}

@@ -1,0 +1,351 @@
+//! Connection management against a real server that is killed, restarted and stopped
+//! under the client: retries, reconnects, deadlines, the offline queue, URLs.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use redkit::{Client, Cmd, ConnectOptions, Error};
+use redkit_testkit::Server;
+
+fn opts(prefix: &str) -> ConnectOptions {
+    ConnectOptions {
+        prefix: prefix.to_string(),
+        ..Default::default()
+    }
+}
+
+async fn set_get(c: &Client, i: u64) -> Result<(), Error> {
+    let t = c.transport();
+    t.send(Cmd::new("SET").arg("k").arg(i)).await?;
+    let v = t.send(Cmd::new("GET").arg("k")).await?.as_int()?;
+    assert_eq!(v, i as i64);
+    Ok(())
+}
+
+#[tokio::test]
+async fn clones_share_one_connection() {
+    let server = Server::start();
+    let c = Client::connect_with(&server.url(), opts("one"))
+        .await
+        .unwrap();
+    let clones: Vec<Client> = (0..20).map(|_| c.clone()).collect();
+    let tasks: Vec<_> = clones
+        .into_iter()
+        .map(|c| tokio::spawn(async move { c.ping().await }))
+        .collect();
+    for t in tasks {
+        t.await.unwrap().unwrap();
+    }
+    // One client connection (plus the raw one asking).
+    let list = server.raw(&["CLIENT", "LIST"]).unwrap();
+    assert_eq!(list.lines().count(), 2, "{list}");
+}
+
+#[tokio::test]
+async fn commands_survive_a_server_side_kill() {
+    let server = Server::start();
+    let c = Client::connect_with(&server.url(), opts("kill"))
+        .await
+        .unwrap();
+    set_get(&c, 1).await.unwrap();
+    for i in 0..5 {
+        // Kill every client connection (the asking one is skipped by default).
+        let killed = server.int(&["CLIENT", "KILL", "TYPE", "normal"]);
+        assert!(killed >= 1);
+        set_get(&c, 10 + i).await.unwrap();
+    }
+}
+
+#[tokio::test]
+async fn commands_retry_through_a_server_restart() {
+    let mut server = Server::start();
+    let c = Client::connect_with(&server.url(), opts("restart"))
+        .await
+        .unwrap();
+    let worker = {
+        let c = c.clone();
+        tokio::spawn(async move {
+            let mut done = 0u64;
+            let until = Instant::now() + Duration::from_millis(1500);
+            while Instant::now() < until {
+                // ECHO: the restarted server has lost its data, but must answer every call.
+                let reply = c.transport().send(Cmd::new("ECHO").arg(done)).await;
+                let got = reply
+                    .expect("a command failed across the restart")
+                    .as_int()
+                    .unwrap();
+                assert_eq!(got, done as i64);
+                done += 1;
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+            done
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let server = tokio::task::spawn_blocking(move || {
+        server.restart();
+        server
+    })
+    .await
+    .unwrap();
+    let done = worker.await.unwrap();
+    assert!(done > 20, "kept working: {done} round trips");
+    drop(server);
+}
+
+#[tokio::test]
+async fn a_dead_server_fails_within_the_deadline() {
+    let mut server = Server::start();
+    let timeout = Duration::from_millis(800);
+    let o = ConnectOptions {
+        timeout,
+        ..opts("dead")
+    };
+    let c = Client::connect_with(&server.url(), o).await.unwrap();
+    c.ping().await.unwrap();
+    server.stop();
+    let started = Instant::now();
+    let err = c.ping().await.unwrap_err();
+    assert!(
+        matches!(err, Error::Connection(_) | Error::Timeout(_)),
+        "{err:?}"
+    );
+    assert!(
+        started.elapsed() < timeout + Duration::from_millis(300),
+        "took {:?}",
+        started.elapsed()
+    );
+    assert!(err.is_retryable());
+}
+
+#[tokio::test]
+async fn connect_fails_fast_unless_lazy() {
+    let server = Server::start();
+    let url = server.url();
+    drop(server);
+    let started = Instant::now();
+    let err = Client::connect_with(&url, opts("ff")).await.unwrap_err();
+    assert!(
+        matches!(err, Error::Connection(_) | Error::Timeout(_)),
+        "{err:?}"
+    );
+    assert!(started.elapsed() < Duration::from_secs(2));
+
+    let lazy = ConnectOptions {
+        lazy_connect: true,
+        timeout: Duration::from_millis(500),
+        ..opts("lazy")
+    };
+    let c = Client::connect_with(&url, lazy)
+        .await
+        .expect("lazy connect does not touch the server");
+    assert!(matches!(
+        c.ping().await,
+        Err(Error::Connection(_) | Error::Timeout(_))
+    ));
+}
+
+#[tokio::test]
+async fn without_offline_queue_a_dead_server_fails_at_once() {
+    let mut server = Server::start();
+    let o = ConnectOptions {
+        offline_queue: false,
+        ..opts("noq")
+    };
+    let c = Client::connect_with(&server.url(), o).await.unwrap();
+    server.stop();
+    let started = Instant::now();
+    assert!(c.ping().await.is_err());
+    assert!(
+        started.elapsed() < Duration::from_millis(300),
+        "took {:?}",
+        started.elapsed()
+    );
+}
+
+#[tokio::test]
+async fn the_offline_queue_is_bounded() {
+    let mut server = Server::start();
+    let o = ConnectOptions {
+        offline_queue_max: 2,
+        timeout: Duration::from_secs(2),
+        ..opts("bound")
+    };
+    let c = Client::connect_with(&server.url(), o).await.unwrap();
+    server.stop();
+    let tasks: Vec<_> = (0..10)
+        .map(|_| {
+            let c = c.clone();
+            tokio::spawn(async move { c.ping().await })
+        })
+        .collect();
+    let mut full = 0;
+    for t in tasks {
+        if let Err(Error::Connection(msg)) = t.await.unwrap() {
+            if msg.contains("offline queue is full") {
+                full += 1;
+            }
+        }
+    }
+    assert!(
+        full >= 1,
+        "some requests were turned away instead of queueing without bound"
+    );
+}
+
+#[tokio::test]
+async fn blocking_commands_do_not_stall_the_shared_connection() {
+    let server = Server::start();
+    let c = Client::connect_with(&server.url(), opts("blk"))
+        .await
+        .unwrap();
+    let blocker = {
+        let c = c.clone();
+        tokio::spawn(async move {
+            c.transport()
+                .send_blocking(Cmd::new("BLPOP").arg("nothing").arg(1))
+                .await
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let started = Instant::now();
+    for _ in 0..10 {
+        c.ping().await.unwrap();
+    }
+    assert!(
+        started.elapsed() < Duration::from_millis(300),
+        "pings waited for BLPOP"
+    );
+    // The blocking call itself ran to its own timeout (1 s), well past the 5 s default's
+    // shorter cousins: no response timeout cut it short.
+    assert_eq!(blocker.await.unwrap().unwrap(), redkit::Value::Nil);
+}
+
+#[tokio::test]
+async fn acl_user_password_and_db_index_come_from_the_url() {
+    let server = Server::start();
+    server
+        .raw(&["ACL", "SETUSER", "app", "on", ">s3cret", "~*", "+@all"])
+        .unwrap();
+    let url = format!("redis://app:s3cret@127.0.0.1:{}/3", server.port());
+    let c = Client::connect_with(&url, opts("acl")).await.unwrap();
+    let info = c
+        .transport()
+        .send(Cmd::new("CLIENT").arg("INFO"))
+        .await
+        .unwrap()
+        .into_string()
+        .unwrap()
+        .unwrap();
+    assert!(info.contains("user=app"), "{info}");
+    assert!(info.contains("db=3"), "{info}");
+
+    let wrong = format!("redis://app:nope@127.0.0.1:{}/3", server.port());
+    let err = Client::connect_with(&wrong, opts("acl")).await.unwrap_err();
+    assert!(
+        matches!(err, Error::Connection(_) | Error::Server(_)),
+        "{err:?}"
+    );
+}
+
+#[tokio::test]
+async fn bad_urls_and_options_are_invalid_arguments() {
+    for url in ["http://127.0.0.1:1", "not a url", "redis://127.0.0.1:99999"] {
+        let err = Client::connect_with(url, opts("u")).await.unwrap_err();
+        assert!(matches!(err, Error::InvalidArgument(_)), "{url}: {err:?}");
+    }
+    let server = redkit_testkit::shared();
+    for bad in [
+        ConnectOptions {
+            prefix: String::new(),
+            ..Default::default()
+        },
+        ConnectOptions {
+            prefix: "a{b".into(),
+            ..Default::default()
+        },
+        ConnectOptions {
+            timeout: Duration::ZERO,
+            ..Default::default()
+        },
+    ] {
+        assert!(matches!(
+            Client::connect_with(&server.url(), bad).await,
+            Err(Error::InvalidArgument(_))
+        ));
+    }
+}
+
+#[tokio::test]
+async fn rediss_urls_speak_tls() {
+    let server = Server::start_tls();
+    let c = Client::connect_with(&server.tls_url(), opts("tls"))
+        .await
+        .unwrap();
+    c.ping().await.unwrap();
+    let cache = c.cache("c").build().unwrap();
+    cache
+        .set("k", "over tls", &redkit::SetOptions::new())
+        .await
+        .unwrap();
+    assert_eq!(
+        cache.get::<String>("k").await.unwrap().as_deref(),
+        Some("over tls")
+    );
+    // The server lists the client as connected to its TLS port.
+    let list = server.raw(&["CLIENT", "LIST"]).unwrap();
+    let laddr = format!("laddr=127.0.0.1:{}", server.tls_port().unwrap());
+    assert!(list.contains(&laddr), "{list}");
+}
+
+#[tokio::test]
+async fn tls_url_against_a_plain_port_fails_cleanly() {
+    let server = Server::start();
+    let url = format!("rediss://127.0.0.1:{}", server.port());
+    let o = ConnectOptions {
+        connect_timeout: Duration::from_secs(1),
+        ..opts("tls")
+    };
+    let started = Instant::now();
+    let err = Client::connect_with(&url, o).await.unwrap_err();
+    assert!(
+        matches!(err, Error::Connection(_) | Error::Timeout(_)),
+        "{err:?}"
+    );
+    assert!(started.elapsed() < Duration::from_secs(3));
+}
+
+#[tokio::test]
+async fn health_check_reports_server_and_risky_settings() {
+    let server = Server::start();
+    let c = Client::connect_with(&server.url(), opts("hc"))
+        .await
+        .unwrap();
+    let report = c.check().await.unwrap();
+    assert!(report.server_version.starts_with('7') || report.server_version.starts_with('8'));
+    assert_eq!(report.persistence, "none");
+    assert!(report.warnings.iter().any(|w| w.contains("AOF")));
+    server
+        .raw(&["CONFIG", "SET", "maxmemory-policy", "allkeys-lru"])
+        .unwrap();
+    let report = c.check().await.unwrap();
+    assert_eq!(report.eviction_policy, "allkeys-lru");
+    assert!(report.warnings.iter().any(|w| w.contains("evict")));
+}
+
+#[tokio::test]
+async fn a_foreign_layout_version_is_refused() {
+    let server = Server::start();
+    server.raw(&["SET", "lv:layout", "99"]).unwrap();
+    let err = Client::connect_with(&server.url(), opts("lv"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::InvalidArgument(ref m) if m.contains("99")),
+        "{err:?}"
+    );
+    Client::connect_with(&server.url(), opts("other"))
+        .await
+        .unwrap();
+}

@@ -1,0 +1,203 @@
+//! The HTTP side: authentication, body limit, routing, and JSON responses.
+
+use crate::backend::Backend;
+use crate::error::ApiError;
+use crate::policy::Policy;
+use crate::reply::{item_json, to_json, Encoding};
+use crate::request::{self, Command};
+use axum::body::{Body, Bytes};
+use axum::extract::{Request, State};
+use axum::http::header::{AUTHORIZATION, CONTENT_TYPE};
+use axum::http::{HeaderMap, Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Router;
+use http_body_util::{BodyExt, LengthLimitError, Limited};
+use serde_json::{json, Value as Json};
+use std::sync::Arc;
+
+/// What every request handler shares.
+pub struct App {
+    /// Where commands run.
+    pub backend: Backend,
+    /// What may run.
+    pub policy: Policy,
+    /// The expected bearer token.
+    pub token: String,
+    /// Largest accepted body, in bytes.
+    pub max_body: usize,
+}
+
+/// The routes. One fallback handler sees every request, so that every failure, including
+/// an unknown path or a wrong method, is answered in the same JSON shape.
+pub fn router(app: Arc<App>) -> Router {
+    Router::new().fallback(handle).with_state(app)
+}
+
+/// A JSON response.
+pub fn json_response(status: StatusCode, body: &Json) -> Response {
+    let bytes = serde_json::to_vec(body)
+        .unwrap_or_else(|_| b"{\"error\":\"ERR cannot encode reply\"}".to_vec());
+    (status, [(CONTENT_TYPE, "application/json")], bytes).into_response()
+}
+
+enum Route {
+    Single,
+    Pipeline,
+    MultiExec,
+    Path,
+}
+
+async fn handle(State(app): State<Arc<App>>, req: Request) -> Response {
+    app.dispatch(req)
+        .await
+        .unwrap_or_else(IntoResponse::into_response)
+}
+
+impl App {
+    async fn dispatch(&self, req: Request) -> Result<Response, ApiError> {
+        let (parts, body) = req.into_parts();
+        self.authorize(&parts.headers)?;
+        let encoding = encoding(&parts.headers);
+        let path = parts.uri.path();
+        let route = route(&parts.method, path)?;
+        let body = self.read_body(body).await?;
+        match route {
+            Route::Single => self.one(&request::single(&body)?, encoding, false).await,
+            Route::Path => {
+                self.one(
+                    &request::from_path(path, parts.uri.query(), &body),
+                    encoding,
+                    true,
+                )
+                .await
+            }
+            Route::Pipeline => {
+                let cmds = request::batch(&body)?;
+                let blocking = self.check_all(&cmds)?;
+                let results = self.backend.pipeline(&cmds, blocking).await?;
+                Ok(items(results, encoding))
+            }
+            Route::MultiExec => {
+                let cmds = request::batch(&body)?;
+                // Blocking commands do not block inside MULTI, so the shared connection is fine.
+                self.check_all(&cmds)?;
+                let results = self.backend.transaction(&cmds).await?;
+                Ok(items(results, encoding))
+            }
+        }
+    }
+
+    /// `Authorization: Bearer <token>`, compared in constant time.
+    fn authorize(&self, headers: &HeaderMap) -> Result<(), ApiError> {
+        let given = headers
+            .get(AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split_once(' '))
+            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+            .map(|(_, token)| token.trim());
+        match given {
+            // An empty configured token matches nothing: a gateway is never open by accident.
+            Some(token)
+                if !self.token.is_empty()
+                    && constant_time_eq(token.as_bytes(), self.token.as_bytes()) =>
+            {
+                Ok(())
+            }
+            Some(_) => Err(ApiError::new(StatusCode::UNAUTHORIZED, "ERR invalid token")),
+            None => Err(ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "ERR missing bearer token (Authorization: Bearer <token>)",
+            )),
+        }
+    }
+
+    async fn read_body(&self, body: Body) -> Result<Bytes, ApiError> {
+        match Limited::new(body, self.max_body).collect().await {
+            Ok(collected) => Ok(collected.to_bytes()),
+            Err(e) if e.is::<LengthLimitError>() => Err(ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                format!("ERR request body larger than {} bytes", self.max_body),
+            )),
+            Err(e) => Err(ApiError::bad_request(format!(
+                "ERR cannot read request body: {e}"
+            ))),
+        }
+    }
+
+    async fn one(
+        &self,
+        cmd: &Command,
+        encoding: Encoding,
+        path_form: bool,
+    ) -> Result<Response, ApiError> {
+        let blocking = self.policy.check(cmd)?;
+        match self.backend.command(cmd, blocking).await {
+            Ok(value) => Ok(json_response(
+                StatusCode::OK,
+                &json!({ "result": to_json(value, encoding) }),
+            )),
+            // In the path form the path names the command: no such command, no such resource.
+            Err(e) if path_form && e.message().starts_with("ERR unknown command") => {
+                Err(ApiError::new(StatusCode::NOT_FOUND, e.message()))
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Check every command before running any; true if any may block.
+    fn check_all(&self, cmds: &[Command]) -> Result<bool, ApiError> {
+        cmds.iter().try_fold(false, |blocking, cmd| {
+            Ok(self.policy.check(cmd)? || blocking)
+        })
+    }
+}
+
+fn route(method: &Method, path: &str) -> Result<Route, ApiError> {
+    let post_only = |route| match *method {
+        Method::POST => Ok(route),
+        _ => Err(ApiError::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            format!("ERR {path} takes POST"),
+        )),
+    };
+    match path {
+        "/" => post_only(Route::Single),
+        "/pipeline" => post_only(Route::Pipeline),
+        "/multi-exec" => post_only(Route::MultiExec),
+        _ if !request::looks_like_command(path) => Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            format!("ERR unknown path {path}"),
+        )),
+        _ if *method == Method::GET || *method == Method::POST => Ok(Route::Path),
+        _ => Err(ApiError::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "ERR commands take GET or POST",
+        )),
+    }
+}
+
+fn encoding(headers: &HeaderMap) -> Encoding {
+    let base64 = headers
+        .get("upstash-encoding")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("base64"));
+    if base64 {
+        Encoding::Base64
+    } else {
+        Encoding::Text
+    }
+}
+
+fn items(results: Vec<redis::Value>, encoding: Encoding) -> Response {
+    let items: Vec<Json> = results
+        .into_iter()
+        .map(|v| item_json(v, encoding))
+        .collect();
+    json_response(StatusCode::OK, &Json::Array(items))
+}
+
+/// Compare without an early exit, so response timing does not reveal how much of a guessed
+/// token was right. (Length still leaks; tokens should be long and random anyway.)
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}

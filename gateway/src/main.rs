@@ -1,0 +1,123 @@
+//! The `redkit-gateway` binary: flags and env vars, start-up log line, signal handling.
+
+use clap::Parser;
+use redkit_gateway::{Config, Gateway};
+use std::net::SocketAddr;
+use std::process::ExitCode;
+use std::time::Duration;
+
+/// Serve the Upstash REST protocol in front of any Redis.
+#[derive(Parser, Debug)]
+#[command(name = "redkit-gateway", version)]
+struct Args {
+    /// Address to listen on.
+    #[arg(long, env = "REDKIT_GATEWAY_LISTEN", default_value = "127.0.0.1:8080")]
+    listen: SocketAddr,
+    /// Redis URL (redis:// or rediss://, with credentials and database if needed).
+    #[arg(
+        long,
+        env = "REDKIT_GATEWAY_REDIS_URL",
+        default_value = "redis://127.0.0.1:6379"
+    )]
+    redis_url: String,
+    /// Bearer token clients must send. Prefer the env var: flags show in `ps`.
+    #[arg(long, env = "REDKIT_GATEWAY_TOKEN", hide_env_values = true)]
+    token: String,
+    /// Largest request body in bytes [default: 1048576].
+    #[arg(long, env = "REDKIT_GATEWAY_MAX_BODY")]
+    max_body: Option<usize>,
+    /// Comma-separated commands to refuse (`CMD` or `CMD SUBCMD`); replaces the default list.
+    /// An empty value denies nothing.
+    #[arg(long, env = "REDKIT_GATEWAY_DENY", value_delimiter = ',')]
+    deny: Option<Vec<String>>,
+    /// How long to wait for Redis to answer, in ms (covers slow scripts) [default: 10000].
+    #[arg(long, env = "REDKIT_GATEWAY_RESPONSE_TIMEOUT_MS")]
+    response_timeout_ms: Option<u64>,
+    /// How long a blocking command (BLPOP, XREAD BLOCK, ...) may block, in ms [default: 30000].
+    #[arg(long, env = "REDKIT_GATEWAY_BLOCKING_TIMEOUT_MS")]
+    blocking_timeout_ms: Option<u64>,
+    /// How many blocking commands may run at once, each on its own connection [default: 64].
+    #[arg(long, env = "REDKIT_GATEWAY_MAX_BLOCKING")]
+    max_blocking: Option<usize>,
+}
+
+impl Args {
+    fn config(self) -> Config {
+        let mut config = Config::new(self.redis_url, self.token);
+        config.max_body = self.max_body.unwrap_or(config.max_body);
+        config.deny = self.deny.unwrap_or(config.deny);
+        config.response_timeout = self
+            .response_timeout_ms
+            .map(Duration::from_millis)
+            .unwrap_or(config.response_timeout);
+        config.blocking_timeout = self
+            .blocking_timeout_ms
+            .map(Duration::from_millis)
+            .unwrap_or(config.blocking_timeout);
+        config.max_blocking = self.max_blocking.unwrap_or(config.max_blocking);
+        config
+    }
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let args = Args::parse();
+    let listen = args.listen;
+    let config = args.config();
+    if config.token.is_empty() {
+        eprintln!("redkit-gateway: the token must not be empty");
+        return ExitCode::FAILURE;
+    }
+    let gateway = match Gateway::connect(&config).await {
+        Ok(g) => g,
+        Err(e) => {
+            eprintln!("redkit-gateway: cannot connect to Redis: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let listener = match tokio::net::TcpListener::bind(listen).await {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("redkit-gateway: cannot listen on {listen}: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let local = listener
+        .local_addr()
+        .map(|a| a.to_string())
+        .unwrap_or_else(|_| listen.to_string());
+    println!(
+        "redkit-gateway {} listening on http://{local} -> redis {} (max body {} bytes, {} denied commands)",
+        env!("CARGO_PKG_VERSION"),
+        gateway.redis_addr(),
+        config.max_body,
+        config.deny.iter().filter(|d| !d.trim().is_empty()).count(),
+    );
+    match gateway.serve(listener, shutdown_signal()).await {
+        Ok(()) => {
+            println!("redkit-gateway stopped");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("redkit-gateway: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Completes on SIGINT (Ctrl-C) or SIGTERM (what container runtimes send).
+async fn shutdown_signal() {
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending().await,
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {},
+        _ = terminate => {},
+    }
+    println!("redkit-gateway: shutting down, finishing requests in flight");
+}

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Install what is missing, then run every check and every test of every runtime.
+# This is what CI runs (.ci/run). Works on a fresh Debian machine with rustup.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/lib.sh
+
+started=$(date +%s)
+ensure_redis
+ensure_tools
+ensure_rust_components
+
+log "cargo fmt --check"
+cargo fmt --all --check
+
+log "cargo clippy (native workspace)"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+log "core builds for wasm without the native transport"
+rustup target list --installed | grep -q wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
+cargo check -p redkit --target wasm32-unknown-unknown --no-default-features --locked
+
+log "cargo test (Rust core, every backend)"
+cargo test --workspace --locked
+
+log "Rust examples"
+bash scripts/tour.sh
+
+# Each binding brings its own script (build, install, lint, test, examples).
+for part in gateway python node wasm; do
+  if [ -f "scripts/test-$part.sh" ]; then
+    log "$part"
+    bash "scripts/test-$part.sh"
+  fi
+done
+
+log "all green in $(( $(date +%s) - started )) s"

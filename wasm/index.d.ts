@@ -1,0 +1,110 @@
+// Types of redkit-wasm (hand-written: the public API is the JS facade in js/, not the raw
+// wasm-bindgen exports). Same names and shapes as the Node binding; durations in ms.
+
+/** Options of `Client.rest`. */
+export interface RestOptions {
+  /** The REST endpoint: Upstash, or redkit-gateway in front of any Redis. */
+  url: string;
+  /** Bearer token. */
+  token?: string;
+  /** Key namespace (default `rk`). */
+  prefix?: string;
+  /** Deadline per request, retries included, in ms (default 5000). */
+  timeout?: number;
+  /** Retries after a network error or a 5xx (default 3), with jittered exponential backoff. */
+  retries?: number;
+  /** Cap of the backoff between retries, in ms (default 2000). */
+  retryBackoffMax?: number;
+}
+
+/** What `Client.adapter` needs: one function. `args[0]` is the command name. */
+export type SendCommand = (args: (string | Uint8Array)[]) => Promise<unknown>;
+
+/** A client `Client.adapter` recognizes: ioredis (`callBuffer`) or node-redis (`sendCommand`). */
+export type AdapterClient =
+  | SendCommand
+  | { callBuffer(command: string, ...args: unknown[]): Promise<unknown> }
+  | { sendCommand(args: (string | Uint8Array)[]): Promise<unknown> };
+
+/** `client.check()`. */
+export interface HealthReport {
+  serverVersion: string;
+  persistence: string;
+  evictionPolicy: string;
+  warnings: string[];
+}
+
+/** Options of `client.cache(namespace, opts)`. */
+export interface CacheOptions {
+  /** Fresh time in ms (default 1 hour). */
+  ttl?: number;
+  /** Up to this many ms of random extra ttl per write. */
+  jitter?: number;
+  /** Serve a stale entry this long past its ttl while refreshing or when the loader fails. */
+  staleTtl?: number;
+  /** XFetch β (default 1; 0 turns early refresh off). */
+  earlyRefresh?: number;
+  /** One loader per key across processes (default true). */
+  lock?: boolean;
+  /** Longest the loader lock is held / waited for, in ms (default 10000). */
+  lockTimeout?: number;
+  /** `json` (default) or `bytes` (Uint8Array values). */
+  codec?: 'json' | 'bytes';
+}
+
+/** Per-write options. */
+export interface SetOptions {
+  /** Overrides the namespace ttl, in ms. */
+  ttl?: number;
+  /** Tags `invalidateTags` can drop this entry by. */
+  tags?: string[];
+}
+
+/** Options of `cache.wrap`. */
+export interface WrapOptions<A extends unknown[]> extends SetOptions {
+  /** The cache key for a call (default: the function's name and its JSON arguments). */
+  key?: (...args: A) => string;
+}
+
+export class Client {
+  private constructor(make: unknown);
+  /** The Upstash-compatible REST protocol over fetch. */
+  static rest(opts: RestOptions): Client;
+  /** Wrap a JS Redis client you already have. */
+  static adapter(client: AdapterClient, opts?: { prefix?: string }): Client;
+  /** `rest` or `adapter`. */
+  readonly transport: 'rest' | 'adapter';
+  ping(): Promise<void>;
+  check(): Promise<HealthReport>;
+  close(): Promise<void>;
+  cache<V = unknown>(namespace: string, opts?: CacheOptions): Cache<V>;
+}
+
+export class Cache<V = unknown> {
+  private constructor();
+  get(key: string): Promise<V | null>;
+  set(key: string, value: V, opts?: SetOptions): Promise<void>;
+  /** `delete('a', 'b')` or `delete(['a', 'b'])`; resolves to how many existed. */
+  delete(...keys: string[] | [string[]]): Promise<number>;
+  getOrSet<T extends V = V>(key: string, loader: () => T | Promise<T>, opts?: SetOptions): Promise<T>;
+  invalidateTags(tags: string[]): Promise<number>;
+  wrap<A extends unknown[], T extends V>(fn: (...args: A) => T | Promise<T>, opts?: WrapOptions<A>): (...args: A) => Promise<T>;
+}
+
+export class RedkitError extends Error {
+  constructor(message: string, code?: string, options?: ErrorOptions);
+  readonly code: string;
+}
+export class ConnectionError extends RedkitError {}
+export class TimeoutError extends RedkitError {}
+export class InvalidArgument extends RedkitError {}
+export class DecodeError extends RedkitError {}
+export class ScriptError extends RedkitError {}
+export class ServerError extends RedkitError {}
+export class NotFound extends RedkitError {}
+export class Closed extends RedkitError {}
+export class LockNotAcquired extends RedkitError {}
+export class LoaderError extends RedkitError {}
+
+/** Test hook: a deliberate panic (in a call, or inside an async task) to see recovery work. */
+export function debugPanic(inTask?: boolean): Promise<never>;

@@ -1,0 +1,237 @@
+// The public API: the same names and shapes as the Node binding (shared/API.md), durations
+// in milliseconds. Pattern logic lives in the Rust core; this file converts arguments,
+// encodes values (JSON by default) and re-creates wasm handles after a recovered panic.
+
+import { toSendCommand } from './adapters.js';
+import { Closed, DecodeError, InvalidArgument } from './errors.js';
+import { currentGeneration, glue, guard, run } from './runtime.js';
+
+const utf8 = new TextEncoder();
+const fromUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+function str(v, what) {
+  if (typeof v !== 'string') throw new InvalidArgument(`${what} must be a string, got ${typeof v}`);
+  return v;
+}
+function optNum(v, what) {
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'number' || Number.isNaN(v)) throw new InvalidArgument(`${what} must be a number (milliseconds), got ${typeof v}`);
+  return v;
+}
+function optBool(v, what) {
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'boolean') throw new InvalidArgument(`${what} must be a boolean, got ${typeof v}`);
+  return v;
+}
+function strings(v, what) {
+  if (v === undefined || v === null) return [];
+  if (!Array.isArray(v)) throw new InvalidArgument(`${what} must be an array of strings`);
+  for (const s of v) str(s, `each of ${what}`);
+  return v;
+}
+function options(v, what) {
+  if (v === undefined || v === null) return {};
+  if (typeof v !== 'object') throw new InvalidArgument(`${what} must be an object`);
+  return v;
+}
+
+/** Re-creates a wasm object when the module was re-instantiated after a panic. */
+class Handle {
+  #make;
+  #gen = -1;
+  #value;
+  constructor(make) {
+    this.#make = make;
+    this.get();
+  }
+  get() {
+    const gen = currentGeneration();
+    if (gen !== this.#gen) {
+      this.#value = guard(this.#make);
+      this.#gen = currentGeneration();
+    }
+    return this.#value;
+  }
+}
+
+/** A redkit client for edge runtimes: `Client.rest({url, token})` or `Client.adapter(client)`. */
+export class Client {
+  #handle;
+  #closed = false;
+
+  constructor(make) {
+    if (typeof make !== 'function') {
+      throw new InvalidArgument('use Client.rest({ url, token }) or Client.adapter(client)');
+    }
+    this.#handle = new Handle(make);
+  }
+
+  /** The Upstash-compatible REST protocol over fetch. */
+  static rest(opts) {
+    const o = options(opts, 'Client.rest options');
+    const url = str(o.url, 'url');
+    if (o.token !== undefined && o.token !== null) str(o.token, 'token');
+    const prefix = o.prefix === undefined ? undefined : str(o.prefix, 'prefix');
+    const timeout = optNum(o.timeout, 'timeout');
+    const retries = optNum(o.retries, 'retries');
+    const backoff = optNum(o.retryBackoffMax, 'retryBackoffMax');
+    return new Client(() => glue.WasmClient.rest(url, o.token ?? undefined, prefix, timeout, retries, backoff));
+  }
+
+  /** Wrap a JS Redis client you already have (see js/adapters.js for what it needs). */
+  static adapter(client, opts) {
+    const send = toSendCommand(client);
+    const o = options(opts, 'Client.adapter options');
+    const prefix = o.prefix === undefined ? undefined : str(o.prefix, 'prefix');
+    return new Client(() => glue.WasmClient.adapter(send, prefix));
+  }
+
+  /** @internal the live wasm client. */
+  _wasm() {
+    if (this.#closed) throw new Closed('client is closed');
+    return this.#handle.get();
+  }
+
+  /** `rest` or `adapter`. */
+  get transport() {
+    return this.#handle.get().transport;
+  }
+
+  ping() {
+    return run(() => this._wasm().ping());
+  }
+
+  check() {
+    return run(() => this._wasm().check());
+  }
+
+  async close() {
+    if (this.#closed) return;
+    await run(() => this.#handle.get().close());
+    this.#closed = true;
+  }
+
+  /** A cache namespace: `{ ttl, jitter, staleTtl, earlyRefresh, lock, lockTimeout, codec }`. */
+  cache(namespace, opts) {
+    return new Cache(this, str(namespace, 'namespace'), options(opts, 'cache options'));
+  }
+}
+
+const codecs = {
+  json: {
+    encode(value) {
+      if (value === undefined) throw new InvalidArgument('cannot cache undefined; use null for an absent value');
+      let text;
+      try {
+        text = JSON.stringify(value);
+      } catch (e) {
+        throw new DecodeError(`cannot encode value as JSON: ${e.message}`);
+      }
+      if (text === undefined) throw new DecodeError(`cannot encode a ${typeof value} as JSON`);
+      return text;
+    },
+    decode(bytes) {
+      try {
+        return JSON.parse(fromUtf8.decode(bytes));
+      } catch (e) {
+        throw new DecodeError(`cached value is not the expected JSON: ${e.message}`);
+      }
+    },
+  },
+  bytes: {
+    encode(value) {
+      if (value instanceof Uint8Array) return value;
+      if (typeof value === 'string') return utf8.encode(value);
+      throw new InvalidArgument('the bytes codec stores Uint8Array (or string) values');
+    },
+    decode: (bytes) => bytes,
+  },
+};
+
+/** One cache namespace (from `client.cache(namespace, opts)`). */
+export class Cache {
+  #client;
+  #handle;
+  #codec;
+
+  constructor(client, namespace, o) {
+    const codecName = o.codec === undefined ? 'json' : str(o.codec, 'codec');
+    this.#codec = codecs[codecName];
+    const args = [
+      namespace,
+      optNum(o.ttl, 'ttl'),
+      optNum(o.jitter, 'jitter'),
+      optNum(o.staleTtl, 'staleTtl'),
+      optNum(o.earlyRefresh, 'earlyRefresh'),
+      optBool(o.lock, 'lock'),
+      optNum(o.lockTimeout, 'lockTimeout'),
+      codecName,
+    ];
+    this.#client = client;
+    // The core validates every option (and rejects codecs the edge build lacks).
+    this.#handle = new Handle(() => this.#client._wasm().cache(...args));
+  }
+
+  #wasm() {
+    this.#client._wasm();
+    return this.#handle.get();
+  }
+
+  #decode(bytes) {
+    return bytes === null || bytes === undefined ? null : this.#codec.decode(bytes);
+  }
+
+  /** The fresh value, or null. */
+  async get(key) {
+    str(key, 'key');
+    return this.#decode(await run(() => this.#wasm().get(key)));
+  }
+
+  /** Write-through: `{ ttl, tags }`. */
+  async set(key, value, opts) {
+    str(key, 'key');
+    const o = options(opts, 'set options');
+    const raw = this.#codec.encode(value);
+    const ttl = optNum(o.ttl, 'ttl');
+    const tags = strings(o.tags, 'tags');
+    await run(() => this.#wasm().set(key, raw, ttl, tags));
+  }
+
+  /** Delete entries: `delete('a', 'b')` or `delete(['a', 'b'])`; resolves to how many existed. */
+  delete(...keys) {
+    const list = keys.length === 1 && Array.isArray(keys[0]) ? keys[0] : keys;
+    strings(list, 'keys');
+    return run(() => this.#wasm().delete(list));
+  }
+
+  /** Cache-aside: on a miss, `loader()` (sync or async) runs once and its value is stored. */
+  async getOrSet(key, loader, opts) {
+    str(key, 'key');
+    if (typeof loader !== 'function') throw new InvalidArgument('loader must be a function');
+    const o = options(opts, 'getOrSet options');
+    const ttl = optNum(o.ttl, 'ttl');
+    const tags = strings(o.tags, 'tags');
+    const codec = this.#codec;
+    const load = () => Promise.resolve().then(loader).then((v) => codec.encode(v));
+    return this.#decode(await run(() => this.#wasm().get_or_set(key, load, ttl, tags)));
+  }
+
+  /** Every entry carrying any of `tags` reads as a miss from now on; resolves to how many were deleted. */
+  invalidateTags(tags) {
+    const list = strings(tags, 'tags');
+    return run(() => this.#wasm().invalidate_tags(list));
+  }
+
+  /** Memoize `fn` through getOrSet: `{ key: (...args) => string, ttl, tags }`. */
+  wrap(fn, opts) {
+    if (typeof fn !== 'function') throw new InvalidArgument('wrap needs a function');
+    const o = options(opts, 'wrap options');
+    const keyOf = o.key ?? ((...args) => `${fn.name || 'fn'}:${JSON.stringify(args)}`);
+    if (typeof keyOf !== 'function') throw new InvalidArgument('wrap option key must be a function');
+    const setOpts = { ttl: o.ttl, tags: o.tags };
+    const cache = this;
+    return function wrapped(...args) {
+      return cache.getOrSet(str(keyOf(...args), 'wrap key'), () => fn.apply(this, args), setOpts);
+    };
+  }
+}

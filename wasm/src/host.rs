@@ -1,0 +1,183 @@
+//! The JS side this module runs on: a tiny executor driven by the facade, and a bridge
+//! from JS promises to Rust futures.
+//!
+//! Why not wasm-bindgen-futures: on wasm32-unknown-unknown a panic aborts (traps) the
+//! instance. Its executor polls from a `queueMicrotask` callback and its promise bridge
+//! from `then` callbacks, so a trap there escapes as an uncaught exception (which ends a
+//! Node process) and the operation's promise never settles. Here every entry into the
+//! module — polling a task, waking a promise slot — is a call the facade makes inside
+//! `try`, so a panic becomes a rejected promise and the facade re-instantiates the module
+//! (see js/runtime.js).
+
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll, Wake, Waker};
+use std::time::Duration;
+
+use wasm_bindgen::prelude::*;
+
+#[wasm_bindgen]
+extern "C" {
+    /// The facade's runtime object (js/runtime.js `host`).
+    pub type Host;
+    #[wasm_bindgen(method)]
+    fn schedule(this: &Host, task: u32);
+    #[wasm_bindgen(method)]
+    fn settle(this: &Host, task: u32, ok: bool, value: JsValue);
+    #[wasm_bindgen(method)]
+    fn track(this: &Host, promise: JsValue) -> u32;
+    #[wasm_bindgen(method)]
+    fn take(this: &Host, slot: u32) -> JsValue;
+    #[wasm_bindgen(method)]
+    fn forget(this: &Host, slot: u32);
+    #[wasm_bindgen(method)]
+    fn sleep(this: &Host, ms: f64) -> JsValue;
+    #[wasm_bindgen(method)]
+    fn panicked(this: &Host, message: &str);
+}
+
+type Task = Pin<Box<dyn Future<Output = Result<JsValue, JsValue>>>>;
+
+thread_local! {
+    static HOST: RefCell<Option<Host>> = const { RefCell::new(None) };
+    static TASKS: RefCell<HashMap<u32, Task>> = RefCell::new(HashMap::new());
+    static NEXT_TASK: Cell<u32> = const { Cell::new(1) };
+    static WAKERS: RefCell<HashMap<u32, Waker>> = RefCell::new(HashMap::new());
+}
+
+/// Called by the facade after (re)instantiating the module.
+#[wasm_bindgen]
+pub fn install_host(host: Host) {
+    HOST.with(|h| *h.borrow_mut() = Some(host));
+    // The core's own waits (the cache's lock wait) use this module's timer too.
+    redkit::rt::set_wasm_sleep(|d| Box::pin(sleep(d)));
+    std::panic::set_hook(Box::new(|info| {
+        // Tell the facade why the module is about to trap, then let the trap happen: the
+        // facade rejects the affected promises with this message and re-instantiates.
+        let message = info.to_string();
+        let _ = HOST.try_with(|h| {
+            if let Ok(h) = h.try_borrow() {
+                if let Some(h) = h.as_ref() {
+                    h.panicked(&message);
+                }
+            }
+        });
+        wasm_bindgen::handler::schedule_reinit();
+    }));
+}
+
+fn with_host<R>(f: impl FnOnce(&Host) -> R) -> R {
+    HOST.with(|h| {
+        f(h.borrow()
+            .as_ref()
+            .expect("install_host runs before any call"))
+    })
+}
+
+/// Start `fut` as a task; the facade turns the returned id into a Promise that settles
+/// with the task's result.
+pub fn spawn(fut: impl Future<Output = Result<JsValue, JsValue>> + 'static) -> u32 {
+    let id = NEXT_TASK.with(|n| {
+        let id = n.get();
+        n.set(id.wrapping_add(1).max(1));
+        id
+    });
+    TASKS.with(|t| t.borrow_mut().insert(id, Box::pin(fut)));
+    with_host(|h| h.schedule(id));
+    id
+}
+
+struct TaskWaker(u32);
+
+impl Wake for TaskWaker {
+    fn wake(self: Arc<Self>) {
+        with_host(|h| h.schedule(self.0));
+    }
+}
+
+/// Poll task `id` once (the facade calls this from a microtask).
+#[wasm_bindgen]
+pub fn poll_task(id: u32) {
+    // Taken out while polling, so a wake or a spawn during the poll finds the map free.
+    let Some(mut fut) = TASKS.with(|t| t.borrow_mut().remove(&id)) else {
+        return; // already finished: a late wake
+    };
+    let waker = Waker::from(Arc::new(TaskWaker(id)));
+    match fut.as_mut().poll(&mut Context::from_waker(&waker)) {
+        Poll::Ready(Ok(v)) => with_host(|h| h.settle(id, true, v)),
+        Poll::Ready(Err(e)) => with_host(|h| h.settle(id, false, e)),
+        Poll::Pending => {
+            TASKS.with(|t| t.borrow_mut().insert(id, fut));
+        }
+    }
+}
+
+/// The facade saw promise slot `slot` settle.
+#[wasm_bindgen]
+pub fn wake_slot(slot: u32) {
+    if let Some(w) = WAKERS.with(|w| w.borrow_mut().remove(&slot)) {
+        w.wake();
+    }
+}
+
+/// A JS promise as a Rust future, settled through the facade (no wasm closures).
+pub struct HostPromise {
+    slot: u32,
+    done: bool,
+}
+
+impl HostPromise {
+    /// Await `promise` (any thenable or plain value).
+    pub fn new(promise: JsValue) -> Self {
+        HostPromise {
+            slot: with_host(|h| h.track(promise)),
+            done: false,
+        }
+    }
+}
+
+impl Future for HostPromise {
+    type Output = Result<JsValue, JsValue>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let settled = with_host(|h| h.take(self.slot));
+        if settled.is_undefined() {
+            WAKERS.with(|w| w.borrow_mut().insert(self.slot, cx.waker().clone()));
+            return Poll::Pending;
+        }
+        self.done = true;
+        let pair = js_sys::Array::from(&settled);
+        let ok = pair.get(0).is_truthy();
+        let value = pair.get(1);
+        Poll::Ready(if ok { Ok(value) } else { Err(value) })
+    }
+}
+
+impl Drop for HostPromise {
+    fn drop(&mut self) {
+        WAKERS.with(|w| w.borrow_mut().remove(&self.slot));
+        if !self.done {
+            with_host(|h| h.forget(self.slot));
+        }
+    }
+}
+
+/// Wait `d` on a JS timer.
+pub async fn sleep(d: Duration) {
+    let promise = with_host(|h| h.sleep(d.as_millis() as f64));
+    let _ = HostPromise::new(promise).await;
+}
+
+/// Test hook: panic now (`in_task` false) or inside a task (true), so the suite can prove
+/// that a panic becomes an error and the module keeps working.
+#[wasm_bindgen]
+pub fn debug_panic(in_task: bool) -> u32 {
+    if in_task {
+        spawn(async { panic!("deliberate panic inside a task (test hook)") })
+    } else {
+        panic!("deliberate panic in a call (test hook)")
+    }
+}

@@ -1,0 +1,329 @@
+// The cache suite over both edge transports: REST through redkit-gateway, and the adapter
+// over ioredis, each against a real redis-server.
+
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  Client, DecodeError, InvalidArgument, RedkitError, ConnectionError, debugPanic,
+} from 'redkit-wasm';
+import { createClient } from 'redis';
+import { prefix, startServers } from './harness.mjs';
+
+let servers;
+before(async () => {
+  servers = await startServers();
+});
+after(async () => {
+  await servers?.stop();
+});
+
+for (const transport of ['rest', 'adapter']) {
+  describe(`cache over ${transport}`, () => {
+    const client = (name) => servers.transports[transport](prefix(name));
+
+    test('the client reports its transport and answers PING', async () => {
+      const c = client('ping');
+      assert.equal(c.transport, transport);
+      assert.equal(await c.ping(), undefined);
+      const report = await c.check();
+      assert.match(report.serverVersion, /^\d+\.\d+/);
+      assert.ok(Array.isArray(report.warnings));
+    });
+
+    test('set, get, delete round-trip JSON values', async () => {
+      const users = client('basic').cache('users', { ttl: 60_000 });
+      const ada = { id: 1, name: 'Ada', tags: ['a'], score: 1.5, admin: false, manager: null };
+      assert.equal(await users.get('user:1'), null);
+      assert.equal(await users.set('user:1', ada), undefined);
+      assert.deepEqual(await users.get('user:1'), ada);
+      await users.set('user:2', 'two');
+      assert.equal(await users.delete('user:1', 'user:2', 'never'), 2);
+      assert.equal(await users.delete(['user:1']), 0);
+      assert.equal(await users.get('user:1'), null);
+    });
+
+    test('entries are stored in the shared layout other runtimes read', async () => {
+      const p = prefix('layout');
+      const users = servers.transports[transport](p).cache('users');
+      await users.set('u', { a: 1 });
+      const raw = await servers.redis.get(`${p}:{cache:users}:k:u`);
+      assert.match(raw, /^v1:\d+:\d+:\{"a":1\}$/);
+    });
+
+    test('getOrSet runs the loader once per miss, also for concurrent callers', async () => {
+      const cache = client('gos').cache('c', { ttl: 60_000 });
+      let calls = 0;
+      const loader = async () => {
+        calls += 1;
+        await new Promise((r) => setTimeout(r, 50));
+        return { n: calls };
+      };
+      const results = await Promise.all(Array.from({ length: 10 }, () => cache.getOrSet('k', loader)));
+      assert.equal(calls, 1);
+      for (const r of results) assert.deepEqual(r, { n: 1 });
+      assert.deepEqual(await cache.getOrSet('k', loader), { n: 1 });
+      assert.equal(calls, 1);
+      assert.equal(await cache.getOrSet('sync', () => 7), 7);
+    });
+
+    test('one loader across clients sharing the server (Redis lock)', async () => {
+      const p = prefix('lock');
+      const a = servers.transports[transport](p).cache('c', { ttl: 60_000 });
+      const b = servers.transports[transport](p).cache('c', { ttl: 60_000 });
+      let calls = 0;
+      const loader = async () => {
+        calls += 1;
+        await new Promise((r) => setTimeout(r, 100));
+        return 'v';
+      };
+      const [x, y] = await Promise.all([a.getOrSet('k', loader), b.getOrSet('k', loader)]);
+      assert.deepEqual([x, y], ['v', 'v']);
+      assert.equal(calls, 1);
+    });
+
+    test('per-call ttl and tags; invalidateTags', async () => {
+      const cache = client('tags').cache('c', { ttl: 60_000 });
+      await cache.set('a', 1, { tags: ['team:7'] });
+      await cache.set('b', 2, { tags: ['team:7', 'org:1'] });
+      assert.equal(await cache.getOrSet('d', () => 4, { tags: ['team:7'] }), 4);
+      await cache.set('short', 'x', { ttl: 40 });
+      assert.equal(await cache.invalidateTags(['team:7']), 3);
+      assert.equal(await cache.get('a'), null);
+      assert.equal(await cache.get('d'), null);
+      assert.equal(await cache.invalidateTags([]), 0);
+      await new Promise((r) => setTimeout(r, 100));
+      assert.equal(await cache.get('short'), null);
+    });
+
+    test('wrap memoizes a function through getOrSet', async () => {
+      const cache = client('wrap').cache('fns', { ttl: 60_000 });
+      let calls = 0;
+      const findUser = cache.wrap(async function findUser(id) {
+        calls += 1;
+        return { id };
+      });
+      assert.deepEqual(await findUser(1), { id: 1 });
+      assert.deepEqual(await findUser(1), { id: 1 });
+      assert.deepEqual(await findUser(2), { id: 2 });
+      assert.equal(calls, 2);
+      const keyed = cache.wrap((x) => x * 2, { key: (x) => `double:${x}` });
+      assert.equal(await keyed(21), 42);
+      assert.equal(await cache.get('double:21'), 42);
+    });
+
+    test('a failing loader rejects with its own error and stores nothing', async () => {
+      const cache = client('loader').cache('c');
+      class DbDown extends Error {}
+      await assert.rejects(cache.getOrSet('k', async () => { throw new DbDown('database is down'); }), (e) => {
+        assert.ok(e instanceof DbDown);
+        assert.equal(e.message, 'database is down');
+        return true;
+      });
+      await assert.rejects(cache.getOrSet('k', () => { throw new TypeError('sync throw'); }), TypeError);
+      assert.equal(await cache.get('k'), null);
+      assert.equal(await cache.getOrSet('k', () => 'recovered'), 'recovered');
+    });
+
+    test('bad input is a typed error, never a crash', async () => {
+      const c = client('bad');
+      const cache = c.cache('c');
+      await assert.rejects(cache.get(''), InvalidArgument);
+      await assert.rejects(cache.get(42), InvalidArgument);
+      await assert.rejects(cache.set('k', 1, { ttl: 0 }), InvalidArgument);
+      await assert.rejects(cache.set('k', 1, { ttl: -5 }), InvalidArgument);
+      await assert.rejects(cache.set('k', 1, { tags: [''] }), InvalidArgument);
+      await assert.rejects(cache.set('k', 1, { tags: 'x' }), InvalidArgument);
+      await assert.rejects(cache.set('k', undefined), InvalidArgument);
+      await assert.rejects(cache.set('k', 10n), DecodeError);
+      await assert.rejects(cache.delete(''), InvalidArgument);
+      await assert.rejects(cache.invalidateTags(['']), InvalidArgument);
+      await assert.rejects(cache.getOrSet('k', 'not a function'), InvalidArgument);
+      await assert.rejects(cache.getOrSet('k', () => undefined), InvalidArgument);
+      assert.throws(() => c.cache('bad{name}'), InvalidArgument);
+      assert.throws(() => c.cache(''), InvalidArgument);
+      assert.throws(() => c.cache('c', { ttl: 0 }), InvalidArgument);
+      assert.throws(() => c.cache('c', { ttl: '1000' }), InvalidArgument);
+      assert.throws(() => c.cache('c', { codec: 'pickle' }), InvalidArgument);
+      assert.throws(() => c.cache('c', { codec: 'msgpack' }), InvalidArgument);
+      const err = await cache.get('').catch((e) => e);
+      assert.ok(err instanceof RedkitError && err instanceof Error);
+      assert.equal(err.code, 'ERR_INVALID_ARGUMENT');
+      assert.equal(err.name, 'InvalidArgument');
+      // Still serving.
+      await cache.set('k', 'fine');
+      assert.equal(await cache.get('k'), 'fine');
+    });
+
+    test('a value that is not JSON reads as a DecodeError', async () => {
+      const p = prefix('decode');
+      const cache = servers.transports[transport](p).cache('c', { ttl: 60_000 });
+      await servers.redis.set(`${p}:{cache:c}:k:k`, `v1:${Date.now() + 60_000}:1:not json`);
+      await assert.rejects(cache.get('k'), DecodeError);
+    });
+
+    test('the bytes codec round-trips binary values', async () => {
+      const cache = client('bytes').cache('b', { codec: 'bytes' });
+      const utf8 = new TextEncoder().encode('héllo ✓');
+      await cache.set('u', utf8);
+      assert.deepEqual(await cache.get('u'), utf8);
+      const binary = new Uint8Array([0, 255, 1, 254, 0x80, 0xc3]);
+      if (transport === 'adapter') {
+        await cache.set('bin', binary);
+        assert.deepEqual(await cache.get('bin'), binary);
+      } else {
+        // REST sends arguments as JSON strings: non-UTF-8 bytes cannot travel.
+        await assert.rejects(cache.set('bin', binary), InvalidArgument);
+      }
+    });
+
+    test('a panic is an error and the module keeps working', async () => {
+      const c = client('panic');
+      const cache = c.cache('c');
+      await cache.set('k', 'before');
+      const pending = cache.getOrSet('slow', () => new Promise((r) => setTimeout(() => r('late'), 50)));
+      await assert.rejects(debugPanic(true), (e) => e instanceof RedkitError && e.code === 'ERR_PANIC' && /deliberate panic/.test(e.message));
+      // What was in flight in the dead instance is rejected, not left hanging.
+      await assert.rejects(pending, (e) => e.code === 'ERR_PANIC');
+      await assert.rejects(debugPanic(false), (e) => e.code === 'ERR_PANIC');
+      // Existing objects keep working on the fresh instance.
+      assert.equal(await cache.get('k'), 'before');
+      assert.equal(await cache.getOrSet('after', () => 'ok'), 'ok');
+      await c.ping();
+    });
+
+    test('a panic while another caller waits on the Redis lock leaves no stray timer', async () => {
+      const p = prefix('panicwait');
+      const holder = servers.transports[transport](p).cache('c', { lockTimeout: 2_000 });
+      const waiter = servers.transports[transport](p).cache('c', { lockTimeout: 2_000 });
+      const slow = holder.getOrSet('k', () => new Promise((r) => setTimeout(() => r('slow'), 300)));
+      await new Promise((r) => setTimeout(r, 30));
+      const waiting = waiter.getOrSet('k', () => 'waiter');
+      await new Promise((r) => setTimeout(r, 30));
+      await assert.rejects(debugPanic(true), (e) => e.code === 'ERR_PANIC');
+      await assert.rejects(slow, (e) => e.code === 'ERR_PANIC');
+      await assert.rejects(waiting, (e) => e.code === 'ERR_PANIC');
+      // Let the dead instance's timers and the slow loader's promise come due: an uncaught
+      // exception from them would end this process and fail the run.
+      await new Promise((r) => setTimeout(r, 400));
+      assert.equal(await waiter.getOrSet('other', () => 'fine'), 'fine');
+    });
+
+    test('close: later calls fail with Closed', async () => {
+      const c = client('close');
+      await c.close();
+      await assert.rejects(c.ping(), (e) => e.name === 'Closed' && e.code === 'ERR_CLOSED');
+    });
+  });
+}
+
+describe('REST transport specifics', () => {
+  test('a wrong token is a ConnectionError, without retries', async () => {
+    const c = Client.rest({ url: servers.url, token: 'wrong', prefix: prefix('tok') });
+    const started = Date.now();
+    await assert.rejects(c.ping(), (e) => e instanceof ConnectionError && /refused the token \(401\)/.test(e.message));
+    assert.ok(Date.now() - started < 1000);
+  });
+
+  test('an unreachable endpoint is retried with backoff, then a ConnectionError', async () => {
+    const { freePort } = await import('./harness.mjs');
+    const port = await freePort();
+    const c = Client.rest({ url: `http://127.0.0.1:${port}`, token: 't', retries: 2, retryBackoffMax: 100 });
+    const started = Date.now();
+    await assert.rejects(c.ping(), ConnectionError);
+    const took = Date.now() - started;
+    // Two pauses: 25-50 ms then 50-100 ms.
+    assert.ok(took >= 70, `retried for ${took} ms`);
+  });
+
+  test('a server that never answers is a TimeoutError within the timeout', async () => {
+    const net = await import('node:net');
+    const sockets = [];
+    const hang = net.createServer((s) => sockets.push(s));
+    await new Promise((r) => hang.listen(0, '127.0.0.1', r));
+    try {
+      const c = Client.rest({ url: `http://127.0.0.1:${hang.address().port}`, timeout: 200 });
+      const started = Date.now();
+      await assert.rejects(c.ping(), (e) => e.name === 'TimeoutError' && e.code === 'ERR_TIMEOUT');
+      const took = Date.now() - started;
+      assert.ok(took >= 190 && took < 2000, `timed out after ${took} ms`);
+    } finally {
+      for (const s of sockets) s.destroy();
+      hang.close();
+    }
+  });
+
+  test('bad options are InvalidArgument at construction', () => {
+    assert.throws(() => Client.rest({ url: 'redis://x' }), InvalidArgument);
+    assert.throws(() => Client.rest({}), InvalidArgument);
+    assert.throws(() => Client.rest({ url: servers.url, timeout: 0 }), InvalidArgument);
+    assert.throws(() => Client.rest({ url: servers.url, retries: -1 }), InvalidArgument);
+    assert.throws(() => Client.rest({ url: servers.url, prefix: 'a{b}' }), InvalidArgument);
+    assert.throws(() => Client.adapter({}), InvalidArgument);
+  });
+
+  test('binary values written by another client read back exactly (base64 replies)', async () => {
+    const p = prefix('b64');
+    const writer = Client.adapter(servers.redis, { prefix: p }).cache('b', { codec: 'bytes' });
+    const reader = servers.transports.rest(p).cache('b', { codec: 'bytes' });
+    const binary = new Uint8Array(256).map((_, i) => i);
+    await writer.set('all-bytes', binary);
+    assert.deepEqual(await reader.get('all-bytes'), binary);
+  });
+
+  test('scripts load on first use (EVALSHA, then EVAL on NOSCRIPT)', async () => {
+    await servers.redis.script('FLUSH');
+    const cache = servers.transports.rest(prefix('script')).cache('c');
+    await cache.set('k', 'v', { tags: ['t'] });
+    assert.equal(await cache.invalidateTags(['t']), 1);
+  });
+});
+
+describe('adapter shapes', () => {
+  test('a plain sendCommand function works', async () => {
+    const calls = [];
+    const send = (args) => {
+      calls.push(String(args[0]));
+      return servers.redis.callBuffer(String(args[0]), ...args.slice(1));
+    };
+    const cache = Client.adapter(send, { prefix: prefix('fn') }).cache('c');
+    assert.equal(await cache.getOrSet('k', () => 'v'), 'v');
+    assert.equal(await cache.get('k'), 'v');
+    assert.ok(calls.includes('GET'));
+  });
+
+  test('a node-redis client works through its sendCommand', async () => {
+    const nodeRedis = createClient({ url: `redis://127.0.0.1:${servers.redisPort}` });
+    await nodeRedis.connect();
+    try {
+      await nodeRedis.sendCommand(['SCRIPT', 'FLUSH']);
+      const c = Client.adapter(nodeRedis, { prefix: prefix('noderedis') });
+      await c.ping();
+      const cache = c.cache('c', { ttl: 60_000 });
+      assert.deepEqual(await cache.getOrSet('k', () => ({ a: [1, 'two'] }), { tags: ['t'] }), { a: [1, 'two'] });
+      assert.deepEqual(await cache.get('k'), { a: [1, 'two'] });
+      assert.equal(await cache.invalidateTags(['t']), 1);
+      await cache.set('x', 'ünïcødé ✓');
+      assert.equal(await cache.get('x'), 'ünïcødé ✓');
+      assert.equal(await cache.delete('x', 'nope'), 1);
+    } finally {
+      await nodeRedis.quit();
+    }
+  });
+
+  test('replies map faithfully: BigInt integers, strings, Uint8Array, null', async () => {
+    const replies = { DEL: 2n, GET: null };
+    const cache = Client.adapter(async (args) => replies[String(args[0])]).cache('c');
+    assert.equal(await cache.delete('a', 'b'), 2);
+    assert.equal(await cache.get('a'), null);
+    const entry = new TextEncoder().encode(`v1:${Date.now() + 60_000}:1:"hi"`);
+    replies.GET = entry;
+    assert.equal(await cache.get('a'), 'hi');
+    replies.GET = `v1:${Date.now() + 60_000}:1:"str"`;
+    assert.equal(await cache.get('a'), 'str');
+  });
+
+  test('a client whose connection fails gives ConnectionError', async () => {
+    const cache = Client.adapter(() => Promise.reject(new Error('Connection is closed.'))).cache('c');
+    await assert.rejects(cache.get('k'), ConnectionError);
+  });
+});

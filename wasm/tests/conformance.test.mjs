@@ -1,0 +1,104 @@
+// Replays conformance/cache/*.json (see conformance/README.md) over both edge transports.
+
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { prefix, root, startServers } from './harness.mjs';
+
+const dir = path.join(root, 'conformance', 'cache');
+const scenarios = fs
+  .readdirSync(dir)
+  .filter((f) => f.endsWith('.json'))
+  .sort()
+  .map((f) => ({ file: f, ...JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8')) }));
+
+let servers;
+before(async () => {
+  servers = await startServers();
+});
+after(async () => {
+  await servers?.stop();
+});
+
+function cacheOptions(setup) {
+  const o = {};
+  if (setup.ttl_ms !== undefined) o.ttl = setup.ttl_ms;
+  if (setup.jitter_ms !== undefined) o.jitter = setup.jitter_ms;
+  if (setup.stale_ttl_ms !== undefined) o.staleTtl = setup.stale_ttl_ms;
+  if (setup.lock_timeout_ms !== undefined) o.lockTimeout = setup.lock_timeout_ms;
+  if (setup.early_refresh !== undefined) o.earlyRefresh = setup.early_refresh;
+  if (setup.lock !== undefined) o.lock = setup.lock;
+  return o;
+}
+
+/** Thrown by `{throws}` loaders: JS loaders' own errors come back unchanged. */
+class ScenarioLoaderError extends Error {}
+
+async function replay(scenario, transport) {
+  const client = servers.transports[transport](prefix(`conf${scenario.file}`));
+  const cache = client.cache(scenario.setup.namespace, cacheOptions(scenario.setup));
+  let loaderCalls = 0;
+  for (const [i, step] of scenario.steps.entries()) {
+    const where = `${scenario.file} step ${i} (${step.op})`;
+    const setOpts = {};
+    if (step.tags !== undefined) setOpts.tags = step.tags;
+    if (step.ttl_ms !== undefined) setOpts.ttl = step.ttl_ms;
+    const act = () => {
+      switch (step.op) {
+        case 'get':
+          return cache.get(step.key);
+        case 'set':
+          return cache.set(step.key, step.value, setOpts).then(() => null);
+        case 'delete':
+          return cache.delete(step.keys);
+        case 'invalidate_tags':
+          return cache.invalidateTags(step.tags);
+        case 'get_or_set':
+          return cache.getOrSet(
+            step.key,
+            async () => {
+              loaderCalls += 1;
+              if ('throws' in step.loader) throw new ScenarioLoaderError(step.loader.throws);
+              return step.loader.returns;
+            },
+            setOpts,
+          );
+        case 'sleep':
+          return new Promise((r) => setTimeout(() => r(null), step.ms));
+        default:
+          throw new Error(`${where}: unknown op`);
+      }
+    };
+    if (step.error !== undefined) {
+      const err = await act().then(
+        (v) => assert.fail(`${where}: expected ${step.error}, got ${JSON.stringify(v)}`),
+        (e) => e,
+      );
+      if (step.error === 'LoaderError') {
+        // The JS loader's own exception, message preserved.
+        assert.ok(err instanceof ScenarioLoaderError, `${where}: ${err}`);
+        assert.equal(err.message, step.loader.throws, where);
+      } else {
+        assert.equal(err.name, step.error, `${where}: ${err}`);
+      }
+    } else if ('expect' in step) {
+      assert.deepEqual(await act(), step.expect, where);
+    } else {
+      await act();
+    }
+    if (step.loader_calls !== undefined) assert.equal(loaderCalls, step.loader_calls, `${where}: loader calls`);
+  }
+}
+
+for (const transport of ['rest', 'adapter']) {
+  describe(`conformance over ${transport}`, () => {
+    for (const scenario of scenarios) {
+      test(`${scenario.file}: ${scenario.name}`, () => replay(scenario, transport));
+    }
+  });
+}
+
+test('the scenarios are there', () => {
+  assert.ok(scenarios.length >= 3);
+});

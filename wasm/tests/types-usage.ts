@@ -1,0 +1,34 @@
+// Compiled (never run) by types.test.mjs with `tsc --noEmit --strict`: the hand-written
+// index.d.ts must describe the API as the examples use it.
+import { Client, InvalidArgument, RedkitError, type HealthReport } from 'redkit-wasm';
+
+interface User {
+  id: string;
+  name: string;
+}
+
+export async function usage(env: { URL: string; TOKEN: string }, ioredisLike: { callBuffer(c: string, ...a: unknown[]): Promise<unknown> }) {
+  const rest = Client.rest({ url: env.URL, token: env.TOKEN, timeout: 2_000, retries: 2, retryBackoffMax: 500, prefix: 'app' });
+  const adapter = Client.adapter(ioredisLike, { prefix: 'app' });
+  const fn = Client.adapter(async (args) => args.length);
+  const t: 'rest' | 'adapter' = rest.transport;
+  const report: HealthReport = await adapter.check();
+  await fn.ping();
+  const users = rest.cache<User>('users', { ttl: 3_600_000, jitter: 300_000, staleTtl: 60_000, codec: 'json' });
+  const u: User | null = await users.get('user:42');
+  await users.set('user:42', { id: '42', name: 'Ada' }, { ttl: 1_000, tags: ['team:7'] });
+  const n: number = await users.delete('a', 'b');
+  const m: number = await users.delete(['a', 'b']);
+  const loaded: User = await users.getOrSet('user:43', async () => ({ id: '43', name: 'Grace' }), { tags: ['team:7'] });
+  const dropped: number = await users.invalidateTags(['team:7']);
+  const find = users.wrap(async (id: string) => ({ id, name: 'x' }), { key: (id) => `user:${id}`, ttl: 1_000 });
+  const found: User = await find('44');
+  try {
+    await users.get('');
+  } catch (e) {
+    if (e instanceof InvalidArgument) console.log(e.code);
+    if (e instanceof RedkitError) console.log(e.code.toUpperCase());
+  }
+  await rest.close();
+  return { t, report, u, n, m, loaded, dropped, found };
+}
