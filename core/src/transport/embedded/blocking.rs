@@ -21,7 +21,7 @@ pub(crate) fn seconds(raw: &[u8]) -> Result<Option<Duration>, Fail> {
 /// The [`super::command::BlockFn`] of commands whose last argument is the timeout.
 pub(crate) fn last_arg_timeout(
     _: &mut Ctx<'_>,
-    args: &mut Vec<Vec<u8>>,
+    args: &mut [Vec<u8>],
 ) -> Result<Option<Option<Duration>>, Fail> {
     let raw = args.last().expect("arity checked");
     seconds(raw).map(Some)

@@ -26,7 +26,7 @@ pub(crate) type Handler = fn(&mut Ctx<'_>, &[Vec<u8>]) -> Reply;
 /// `Some(None)` for forever, `Some(Some(d))` for at most `d`. May rewrite the arguments
 /// (XREAD pins `$` to the last id at the moment it starts blocking).
 pub(crate) type BlockFn =
-    fn(&mut Ctx<'_>, &mut Vec<Vec<u8>>) -> Result<Option<Option<Duration>>, Fail>;
+    fn(&mut Ctx<'_>, &mut [Vec<u8>]) -> Result<Option<Option<Duration>>, Fail>;
 
 /// The command changes the keyspace (blocked clients may now be served).
 pub(crate) const WRITE: u8 = 1;

@@ -172,7 +172,7 @@ fn expire(ctx: &mut Ctx<'_>, args: &[Vec<u8>]) -> Reply {
     let current = entry.expire_at;
     let allowed = match current {
         None => !(xx || gt),
-        Some(cur) => !nx && !(gt && at <= cur as i64) && !(lt && at >= cur as i64),
+        Some(cur) => !(nx || (gt && at <= cur as i64) || (lt && at >= cur as i64)),
     };
     if !allowed {
         return Ok(Value::Int(0));

@@ -295,10 +295,7 @@ fn parse_read(args: &[Vec<u8>]) -> Result<ReadArgs, Fail> {
 
 /// XREAD BLOCK waits; `$` is pinned to each stream's last id now, so entries added while
 /// waiting are the ones returned.
-fn xread_block(
-    ctx: &mut Ctx<'_>,
-    args: &mut Vec<Vec<u8>>,
-) -> Result<Option<Option<Duration>>, Fail> {
+fn xread_block(ctx: &mut Ctx<'_>, args: &mut [Vec<u8>]) -> Result<Option<Option<Duration>>, Fail> {
     let r = parse_read(args)?;
     let n = (args.len() - r.streams_at) / 2;
     for k in 0..n {

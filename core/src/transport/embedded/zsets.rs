@@ -68,7 +68,7 @@ fn zadd(ctx: &mut Ctx<'_>, args: &[Vec<u8>]) -> Reply {
             "XX and NX options at the same time are not compatible",
         ));
     }
-    if (gt && nx) || (lt && nx) || (gt && lt) {
+    if (nx && (gt || lt)) || (gt && lt) {
         return Err(Fail::err(
             "GT, LT, and/or NX options at the same time are not compatible",
         ));
