@@ -271,3 +271,35 @@ async fn client_embedded_runs_the_cache() {
     })
     .is_err());
 }
+
+#[tokio::test]
+async fn xreadgroup_block_wakes_on_xadd() {
+    let e = engine();
+    e.execute(Cmd::new("XGROUP").args(["CREATE", "jobs", "workers", "$", "MKSTREAM"]))
+        .unwrap();
+    let reader = {
+        let e = e.clone();
+        tokio::spawn(async move {
+            e.send_blocking(Cmd::new("XREADGROUP").args([
+                "GROUP", "workers", "w1", "BLOCK", "0", "STREAMS", "jobs", ">",
+            ]))
+            .await
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    e.send(Cmd::new("XADD").args(["jobs", "*", "job", "1"]))
+        .await
+        .unwrap();
+    let got = tokio::time::timeout(Duration::from_secs(2), reader)
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    assert_eq!(got.into_array().unwrap().len(), 1);
+    let pending = e
+        .execute(Cmd::new("XPENDING").args(["jobs", "workers"]))
+        .unwrap()
+        .into_array()
+        .unwrap();
+    assert_eq!(pending[0], Value::Int(1));
+}

@@ -5,61 +5,14 @@
 //! `cargo run --release -p redkit-bench --bin cache-bench` (starts its own redis-server;
 //! set REDIS_URL to use another). BENCH_SECONDS sets the time per row (default 2).
 
-use std::future::Future;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
-use std::time::{Duration, Instant};
+mod measure;
+
+use std::time::Duration;
+
+use measure::measure;
 
 use redis::AsyncCommands;
 use redkit::{Client, SetOptions};
-
-struct Row {
-    name: String,
-    concurrency: usize,
-    ops_per_sec: f64,
-    p50_us: u64,
-    p99_us: u64,
-}
-
-/// Run `op` from `concurrency` tasks for `secs`, collecting per-call latencies.
-async fn measure<F, Fut>(name: &str, concurrency: usize, secs: f64, op: F) -> Row
-where
-    F: Fn(u64) -> Fut + Clone + Send + 'static,
-    Fut: Future<Output = ()> + Send,
-{
-    let counter = Arc::new(AtomicU64::new(0));
-    let until = Instant::now() + Duration::from_secs_f64(secs);
-    let started = Instant::now();
-    let tasks: Vec<_> = (0..concurrency)
-        .map(|_| {
-            let (op, counter) = (op.clone(), counter.clone());
-            tokio::spawn(async move {
-                let mut lat = Vec::with_capacity(100_000);
-                while Instant::now() < until {
-                    let i = counter.fetch_add(1, Ordering::Relaxed);
-                    let t = Instant::now();
-                    op(i).await;
-                    lat.push(t.elapsed().as_micros() as u64);
-                }
-                lat
-            })
-        })
-        .collect();
-    let mut all = Vec::new();
-    for t in tasks {
-        all.extend(t.await.expect("bench task"));
-    }
-    let elapsed = started.elapsed().as_secs_f64();
-    all.sort_unstable();
-    let pct = |p: f64| all[((all.len() as f64 * p) as usize).min(all.len() - 1)];
-    Row {
-        name: name.to_string(),
-        concurrency,
-        ops_per_sec: all.len() as f64 / elapsed,
-        p50_us: pct(0.50),
-        p99_us: pct(0.99),
-    }
-}
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {

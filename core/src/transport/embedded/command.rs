@@ -81,6 +81,7 @@ static TABLE: LazyLock<HashMap<&'static str, &'static Spec>> = LazyLock::new(|| 
         super::sets::COMMANDS,
         super::zsets::COMMANDS,
         super::streams::COMMANDS,
+        super::stream_groups::COMMANDS,
         super::server::COMMANDS,
         super::pubsub::COMMANDS,
         super::scripting::COMMANDS,

@@ -21,6 +21,7 @@ mod reply;
 mod scripting;
 mod server;
 mod sets;
+mod stream_groups;
 mod streams;
 mod strings;
 mod zset;

@@ -1,6 +1,7 @@
 //! Stream commands as far as redkit uses them: XADD (NOMKSTREAM, MAXLEN/MINID trimming),
 //! XRANGE, XREVRANGE, XLEN, XDEL, XTRIM and XREAD (COUNT, BLOCK). Trimming with `~` trims
-//! exactly: Redis may keep more entries then, never fewer. Consumer groups are not here.
+//! exactly: Redis may keep more entries then, never fewer. Consumer groups are in
+//! `stream_groups`.
 
 use std::collections::BTreeMap;
 use std::ops::Bound;
@@ -8,6 +9,7 @@ use std::time::Duration;
 
 use super::command::{Ctx, Spec, WRITE};
 use super::reply::{arity, bulk, bulks, int_arg, is, parse_i64, syntax, Fail, Reply};
+use super::stream_groups::Group;
 use crate::value::Value;
 
 pub(crate) static COMMANDS: &[Spec] = &[
@@ -22,7 +24,7 @@ pub(crate) static COMMANDS: &[Spec] = &[
 
 /// A stream entry id: milliseconds and sequence.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
-pub(crate) struct Id(u64, u64);
+pub(crate) struct Id(pub u64, pub u64);
 
 impl std::fmt::Display for Id {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -33,11 +35,13 @@ impl std::fmt::Display for Id {
 /// A stream: entries in id order, and the last id ever given (deleting entries keeps it).
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Stream {
-    entries: BTreeMap<Id, Vec<Vec<u8>>>,
-    last: Id,
+    pub entries: BTreeMap<Id, Vec<Vec<u8>>>,
+    pub last: Id,
+    /// Consumer groups by name (see `stream_groups`).
+    pub groups: BTreeMap<Vec<u8>, Group>,
 }
 
-fn bad_id() -> Fail {
+pub(crate) fn bad_id() -> Fail {
     Fail::err("Invalid stream ID specified as stream command argument")
 }
 
@@ -46,7 +50,7 @@ fn num(raw: &str) -> Result<u64, Fail> {
 }
 
 /// `ms-seq`, or `ms` with the sequence `missing_seq` gives.
-fn parse_id(raw: &[u8], missing_seq: u64) -> Result<Id, Fail> {
+pub(crate) fn parse_id(raw: &[u8], missing_seq: u64) -> Result<Id, Fail> {
     let s = std::str::from_utf8(raw).map_err(|_| bad_id())?;
     match s.split_once('-') {
         Some((ms, seq)) => Ok(Id(num(ms)?, num(seq)?)),
@@ -55,7 +59,7 @@ fn parse_id(raw: &[u8], missing_seq: u64) -> Result<Id, Fail> {
 }
 
 /// A range end: `-`, `+`, an id, or `(id` (exclusive).
-fn range_end(raw: &[u8], start: bool) -> Result<Bound<Id>, Fail> {
+pub(crate) fn range_end(raw: &[u8], start: bool) -> Result<Bound<Id>, Fail> {
     match raw {
         b"-" => Ok(Bound::Unbounded),
         b"+" => Ok(Bound::Unbounded),
@@ -70,7 +74,7 @@ fn range_end(raw: &[u8], start: bool) -> Result<Bound<Id>, Fail> {
     }
 }
 
-fn entry_reply(id: &Id, fields: &[Vec<u8>]) -> Value {
+pub(crate) fn entry_reply(id: &Id, fields: &[Vec<u8>]) -> Value {
     Value::Array(vec![bulk(id.to_string()), bulks(fields.iter().cloned())])
 }
 
@@ -251,23 +255,32 @@ fn xtrim(ctx: &mut Ctx<'_>, args: &[Vec<u8>]) -> Reply {
 }
 
 /// XREAD's options: COUNT, BLOCK, and where the STREAMS keys start.
-struct ReadArgs {
-    count: Option<usize>,
-    block: Option<Option<Duration>>,
-    streams_at: usize,
+pub(crate) struct ReadArgs {
+    pub count: Option<usize>,
+    pub block: Option<Option<Duration>>,
+    pub streams_at: usize,
+    /// XREADGROUP's NOACK.
+    pub noack: bool,
 }
 
-fn parse_read(args: &[Vec<u8>]) -> Result<ReadArgs, Fail> {
+/// XREAD's (or, from `first`, XREADGROUP's) options up to STREAMS.
+pub(crate) fn parse_read(args: &[Vec<u8>], first: usize) -> Result<ReadArgs, Fail> {
     let mut r = ReadArgs {
         count: None,
         block: None,
         streams_at: 0,
+        noack: false,
     };
-    let mut i = 1;
+    let mut i = first;
     while i < args.len() {
         if is(&args[i], "streams") {
             r.streams_at = i + 1;
             break;
+        }
+        if first > 1 && is(&args[i], "noack") {
+            r.noack = true;
+            i += 1;
+            continue;
         }
         let value = args.get(i + 1).ok_or_else(syntax)?;
         if is(&args[i], "count") {
@@ -286,9 +299,11 @@ fn parse_read(args: &[Vec<u8>]) -> Result<ReadArgs, Fail> {
     }
     let rest = args.len().saturating_sub(r.streams_at);
     if r.streams_at == 0 || rest == 0 || rest % 2 != 0 {
-        return Err(Fail::err(
-            "Unbalanced 'xread' list of streams: for each stream key an ID or '$' must be specified.",
-        ));
+        return Err(Fail::err(if first > 1 {
+            "Unbalanced 'xreadgroup' list of streams: for each stream key an ID or '>' must be specified."
+        } else {
+            "Unbalanced 'xread' list of streams: for each stream key an ID or '$' must be specified."
+        }));
     }
     Ok(r)
 }
@@ -296,7 +311,7 @@ fn parse_read(args: &[Vec<u8>]) -> Result<ReadArgs, Fail> {
 /// XREAD BLOCK waits; `$` is pinned to each stream's last id now, so entries added while
 /// waiting are the ones returned.
 fn xread_block(ctx: &mut Ctx<'_>, args: &mut [Vec<u8>]) -> Result<Option<Option<Duration>>, Fail> {
-    let r = parse_read(args)?;
+    let r = parse_read(args, 1)?;
     let n = (args.len() - r.streams_at) / 2;
     for k in 0..n {
         if args[r.streams_at + n + k] == b"$" {
@@ -313,7 +328,7 @@ fn xread_block(ctx: &mut Ctx<'_>, args: &mut [Vec<u8>]) -> Result<Option<Option<
 }
 
 fn xread(ctx: &mut Ctx<'_>, args: &[Vec<u8>]) -> Reply {
-    let r = parse_read(args)?;
+    let r = parse_read(args, 1)?;
     let n = (args.len() - r.streams_at) / 2;
     let mut out = Vec::new();
     for k in 0..n {
