@@ -95,6 +95,7 @@ fn commands() -> Vec<Vec<&'static str>> {
         vec!["EXISTS", "{p}l"],
         vec!["LRANGE", "{p}l2", "0", "-1"],
         vec!["BLPOP", "{p}l2", "x"],
+        vec!["BLPOP", "{p}l2", "99999999999999999999"],
         vec!["LPUSH", "{p}ap", "x"],
         // sets
         vec!["SADD", "{p}set", "a", "b", "a"],

@@ -12,7 +12,9 @@ pub(crate) fn seconds(raw: &[u8]) -> Result<Option<Duration>, Fail> {
     let secs = parse_f64(raw)
         .filter(|s| s.is_finite())
         .ok_or_else(|| Fail::err("timeout is not a float or out of range"))?;
-    if secs < 0.0 {
+    // Redis converts to milliseconds in a signed 64-bit integer: a value past it wraps
+    // negative there, and is refused here with the same words.
+    if secs < 0.0 || secs * 1000.0 >= i64::MAX as f64 {
         return Err(Fail::err("timeout is negative"));
     }
     Ok((secs > 0.0).then(|| Duration::from_secs_f64(secs)))

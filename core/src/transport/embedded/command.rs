@@ -139,3 +139,95 @@ pub(crate) fn check(args: &[Vec<u8>], in_script: bool) -> Result<&'static Spec, 
     }
     Ok(spec)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::TABLE;
+    use crate::transport::embedded::testing::{engine, run};
+
+    /// Every command with many malformed argument lists: an error reply is fine, a panic
+    /// (reported as an internal error) is not.
+    #[test]
+    fn no_argument_list_panics_a_command() {
+        let pool = [
+            "k",
+            "",
+            "0",
+            "-1",
+            "x",
+            "1.5",
+            "inf",
+            "-inf",
+            "(1",
+            "$",
+            ">",
+            "*",
+            "0-0",
+            "1-*",
+            "LIMIT",
+            "WITHSCORES",
+            "STREAMS",
+            "COUNT",
+            "BLOCK",
+            "GROUP",
+            "MAXLEN",
+            "~",
+            "NX",
+            "XX",
+            "GT",
+            "LT",
+            "CH",
+            "INCR",
+            "EX",
+            "PX",
+            "GET",
+            "KEEPTTL",
+            "REV",
+            "BYSCORE",
+            "LEFT",
+            "RIGHT",
+            "MKSTREAM",
+            "JUSTID",
+            "IDLE",
+            "99999999999999999999",
+            "9223372036854775807",
+            "-9223372036854775808",
+            "return redis.call('get', KEYS[1])",
+            "1",
+        ];
+        let e = engine();
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let mut names: Vec<_> = TABLE.keys().copied().collect();
+        names.sort_unstable();
+        for round in 0..400 {
+            // Give the keys every type now and then, so commands meet the wrong ones.
+            let setup: &[&[&str]] = match round % 4 {
+                0 => &[&["SET", "k", "1"]],
+                1 => &[&["DEL", "k"], &["RPUSH", "k", "a"]],
+                2 => &[&["DEL", "k"], &["ZADD", "k", "1", "a"]],
+                _ => &[
+                    &["DEL", "k"],
+                    &["XADD", "k", "*", "f", "v"],
+                    &["XGROUP", "CREATE", "k", "GROUP", "0"],
+                ],
+            };
+            for cmd in setup {
+                let _ = run(&e, cmd);
+            }
+            for name in &names {
+                let n = (next() % 10) as usize;
+                let mut cmd = vec![*name];
+                cmd.extend((0..n).map(|_| pool[(next() % pool.len() as u64) as usize]));
+                if let Err(msg) = run(&e, &cmd) {
+                    assert!(!msg.contains("internal error"), "{cmd:?} panicked");
+                }
+            }
+        }
+    }
+}
