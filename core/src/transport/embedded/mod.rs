@@ -16,6 +16,7 @@ mod hashes;
 mod keys;
 mod lists;
 mod lua_libs;
+mod lua_msgpack;
 mod pubsub;
 mod reply;
 mod scripting;

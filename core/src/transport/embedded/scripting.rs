@@ -128,6 +128,7 @@ impl Scripting {
             globals.raw_set(name, LuaValue::Nil).map_err(lua_err)?;
         }
         super::lua_libs::install(&lua).map_err(lua_err)?;
+        super::lua_msgpack::install(&lua).map_err(lua_err)?;
         let redis: Table = globals.get("redis").map_err(lua_err)?;
         // The line of the innermost frame of the user's script, for error messages.
         let script_line = lua
@@ -307,6 +308,15 @@ impl Scripting {
     }
 }
 
+/// The message of the error at the bottom of a chain of callback errors.
+fn root_message(e: &mlua::Error) -> String {
+    match e {
+        mlua::Error::CallbackError { cause, .. } => root_message(cause),
+        mlua::Error::RuntimeError(msg) => msg.clone(),
+        other => other.to_string(),
+    }
+}
+
 /// The text of a failed script, as Redis 7 formats it.
 fn error_text(res: &LuaValue, line: i64, sha: &str) -> String {
     let msg = match res {
@@ -317,7 +327,9 @@ fn error_text(res: &LuaValue, line: i64, sha: &str) -> String {
         LuaValue::String(s) => format!("ERR {}", s.to_string_lossy()),
         LuaValue::Error(e) => match call_failed(e) {
             Some(msg) => msg.to_string(),
-            None => format!("ERR {e}"),
+            // A library function (cjson, cmsgpack) or the timeout hook failed: Lua's C
+            // libraries put the script position first, so this does too.
+            None => format!("ERR user_script:{line}: {}", root_message(e)),
         },
         other => format!("ERR {other:?}"),
     };
