@@ -1,5 +1,6 @@
-//! The libraries Redis gives scripts beyond Lua's own: `cjson` (encode, decode, null) and
-//! `redis.sha1hex`, `redis.log` and the constants scripts read. Encoding follows lua-cjson:
+//! The libraries Redis gives scripts beyond Lua's own: `cjson` (encode, decode, null),
+//! `bit` (LuaBitOp: 32-bit operations) and `redis.sha1hex`, `redis.log` and the constants
+//! scripts read. Encoding follows lua-cjson:
 //! numbers as `%.14g`, `/` escaped, empty tables as `{}`, sparse arrays refused.
 
 use mlua::{LightUserData, Lua, Table, Value as LuaValue};
@@ -57,7 +58,54 @@ pub(crate) fn install(lua: &Lua) -> mlua::Result<()> {
         redis.raw_set(name, n)?;
     }
     globals.raw_set("redis", redis)?;
-    Ok(())
+    install_bit(lua)
+}
+
+/// LuaBitOp's conversion: the number's integer value, wrapped to a signed 32-bit integer.
+fn tobit(n: f64) -> i32 {
+    (n.round_ties_even() as i64) as i32
+}
+
+/// The `bit` table: every operation works on, and returns, signed 32-bit integers.
+fn install_bit(lua: &Lua) -> mlua::Result<()> {
+    let bit = lua.create_table()?;
+    let fold = |f: fn(i32, i32) -> i32| {
+        lua.create_function(move |_, (first, rest): (f64, mlua::Variadic<f64>)| {
+            Ok(rest.iter().fold(tobit(first), |acc, n| f(acc, tobit(*n))))
+        })
+    };
+    bit.raw_set("band", fold(|a, b| a & b)?)?;
+    bit.raw_set("bor", fold(|a, b| a | b)?)?;
+    bit.raw_set("bxor", fold(|a, b| a ^ b)?)?;
+    let shift = |f: fn(i32, u32) -> i32| {
+        lua.create_function(move |_, (x, n): (f64, f64)| Ok(f(tobit(x), tobit(n) as u32 & 31)))
+    };
+    bit.raw_set("lshift", shift(|x, n| ((x as u32) << n) as i32)?)?;
+    bit.raw_set("rshift", shift(|x, n| ((x as u32) >> n) as i32)?)?;
+    bit.raw_set("arshift", shift(|x, n| x >> n)?)?;
+    bit.raw_set("rol", shift(|x, n| (x as u32).rotate_left(n) as i32)?)?;
+    bit.raw_set("ror", shift(|x, n| (x as u32).rotate_right(n) as i32)?)?;
+    bit.raw_set("tobit", lua.create_function(|_, x: f64| Ok(tobit(x)))?)?;
+    bit.raw_set("bnot", lua.create_function(|_, x: f64| Ok(!tobit(x)))?)?;
+    bit.raw_set(
+        "bswap",
+        lua.create_function(|_, x: f64| Ok(tobit(x).swap_bytes()))?,
+    )?;
+    bit.raw_set(
+        "tohex",
+        lua.create_function(|_, (x, n): (f64, Option<f64>)| {
+            let n = n.map(tobit).unwrap_or(8);
+            let digits = n.unsigned_abs().min(8) as usize;
+            let hex = format!("{:08x}", tobit(x) as u32);
+            let hex = &hex[8 - digits..];
+            Ok(if n < 0 {
+                hex.to_ascii_uppercase()
+            } else {
+                hex.to_string()
+            })
+        })?,
+    )?;
+    lua.globals().raw_set("bit", bit)
 }
 
 /// `cjson.null`: the NULL light userdata, as in lua-cjson.
