@@ -44,8 +44,18 @@ impl Client {
     }
 
     /// Connect to a Redis server with the given options.
+    ///
+    /// The URL `embedded://` makes a client on a fresh in-process engine instead (see
+    /// [`Client::embedded`]), so a program that takes a URL runs with no server at all.
     #[cfg(feature = "native")]
     pub async fn connect_with(url: &str, opts: ConnectOptions) -> Result<Client> {
+        if url.starts_with("embedded:") {
+            opts.validate()?;
+            return Self::embedded_with(crate::EmbeddedOptions {
+                prefix: opts.prefix,
+                ..Default::default()
+            });
+        }
         let lazy = opts.lazy_connect;
         let prefix = opts.prefix.clone();
         let transport = crate::transport::native::NativeTransport::connect(url, opts).await?;

@@ -303,3 +303,11 @@ async fn xreadgroup_block_wakes_on_xadd() {
         .unwrap();
     assert_eq!(pending[0], Value::Int(1));
 }
+
+#[tokio::test]
+async fn the_embedded_url_needs_no_server() {
+    let client = redkit::Client::connect("embedded://").await.unwrap();
+    assert_eq!(client.transport().name(), "embedded");
+    assert_eq!(client.prefix(), "rk");
+    client.ping().await.unwrap();
+}
