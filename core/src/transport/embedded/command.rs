@@ -15,8 +15,32 @@ pub(crate) struct Ctx<'a> {
     pub pubsub: &'a mut PubSub,
     /// Unix ms, fixed for one command or one whole script (as Redis 7 does).
     pub now: u64,
+    /// The same instant in µs: what TIME answers, so a script that reads TIME and then
+    /// sets a relative expiry agrees with the clock that expiry is measured on.
+    pub now_us: u64,
     /// Inside EVAL: blocking commands answer at once, some commands are refused.
     pub in_script: bool,
+}
+
+impl<'a> Ctx<'a> {
+    /// A context at the instant `now_us` (Unix µs).
+    pub fn new(db: &'a mut Db, pubsub: &'a mut PubSub, now_us: u64, in_script: bool) -> Self {
+        Ctx {
+            db,
+            pubsub,
+            now: now_us / 1000,
+            now_us,
+            in_script,
+        }
+    }
+}
+
+/// Unix time in µs.
+pub(crate) fn now_us() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_micros() as u64)
+        .unwrap_or(0)
 }
 
 /// A command implementation; `args[0]` is the command name, as Redis's argv.

@@ -56,7 +56,7 @@ use tokio::sync::{mpsc, Notify};
 use crate::error::{Error, Result};
 use crate::transport::{BoxFuture, Transport};
 use crate::value::{server_error, Cmd, ToArg, Value};
-use command::{check, dispatch, Ctx, WRITE};
+use command::{check, dispatch, now_us, Ctx, WRITE};
 use db::Db;
 use pubsub::PubSub;
 use reply::{Fail, Reply};
@@ -99,7 +99,7 @@ impl State {
     /// Run one command now (blocking commands answer without waiting). Whether it was a
     /// write comes back too, so blocked clients can be woken.
     fn exec(&mut self, args: &[Vec<u8>]) -> (Reply, bool) {
-        let now = crate::rt::now_ms();
+        let now = now_us();
         let outcome = catch_unwind(AssertUnwindSafe(|| {
             let spec = check(args, false)?;
             if scripting::is_scripting(&args[0]) {
@@ -109,12 +109,7 @@ impl State {
                     .run(&mut self.db, &mut self.pubsub, now, args);
                 return Ok((reply, spec.flags & WRITE != 0));
             }
-            let mut ctx = Ctx {
-                db: &mut self.db,
-                pubsub: &mut self.pubsub,
-                now,
-                in_script: false,
-            };
+            let mut ctx = Ctx::new(&mut self.db, &mut self.pubsub, now, false);
             let reply = dispatch(&mut ctx, args);
             // A write that answers nil changed nothing a blocked client waits for (and a
             // blocked client's own empty attempt must not wake itself up).
@@ -228,12 +223,7 @@ impl Engine {
             match spec.block {
                 None => None,
                 Some(block) => {
-                    let mut ctx = Ctx {
-                        db: &mut st.db,
-                        pubsub: &mut st.pubsub,
-                        now: crate::rt::now_ms(),
-                        in_script: false,
-                    };
+                    let mut ctx = Ctx::new(&mut st.db, &mut st.pubsub, now_us(), false);
                     block(&mut ctx, &mut args)?
                 }
             }

@@ -181,7 +181,13 @@ impl Scripting {
     }
 
     /// EVAL, EVALSHA, EVAL_RO, EVALSHA_RO and SCRIPT.
-    pub fn run(&mut self, db: &mut Db, pubsub: &mut PubSub, now: u64, args: &[Vec<u8>]) -> Reply {
+    pub fn run(
+        &mut self,
+        db: &mut Db,
+        pubsub: &mut PubSub,
+        now_us: u64,
+        args: &[Vec<u8>],
+    ) -> Reply {
         let name = String::from_utf8_lossy(&args[0]).to_ascii_lowercase();
         if name == "script" {
             return self.script_cmd(args);
@@ -211,7 +217,7 @@ impl Scripting {
             crate::rt::now_ms() + self.timeout.as_millis() as u64,
             Ordering::Relaxed,
         );
-        let result = self.call(db, pubsub, now, &f, keys, argv, &sha);
+        let result = self.call(db, pubsub, now_us, &f, keys, argv, &sha);
         self.deadline.store(0, Ordering::Relaxed);
         result
     }
@@ -221,7 +227,7 @@ impl Scripting {
         &self,
         db: &mut Db,
         pubsub: &mut PubSub,
-        now: u64,
+        now_us: u64,
         f: &Function,
         keys: &[Vec<u8>],
         argv: &[Vec<u8>],
@@ -244,15 +250,7 @@ impl Scripting {
             let parts = command_args(args)?;
             let mut guard = keyspace.borrow_mut();
             let (db, pubsub) = &mut *guard;
-            dispatch(
-                &mut Ctx {
-                    db,
-                    pubsub,
-                    now,
-                    in_script: true,
-                },
-                &parts,
-            )
+            dispatch(&mut Ctx::new(db, pubsub, now_us, true), &parts)
         };
         let outcome = lua.scope(|scope| {
             let call = scope.create_function(|lua, args: MultiValue| match exec(args) {

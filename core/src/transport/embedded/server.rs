@@ -32,13 +32,12 @@ fn echo(_: &mut Ctx<'_>, args: &[Vec<u8>]) -> Reply {
     Ok(bulk(args[1].clone()))
 }
 
-fn time(_: &mut Ctx<'_>, _: &[Vec<u8>]) -> Reply {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap_or_default();
+/// The command's instant: inside a script, the script's start, the same instant key
+/// expiry is measured on (Redis 7 freezes that clock too).
+fn time(ctx: &mut Ctx<'_>, _: &[Vec<u8>]) -> Reply {
     Ok(bulks([
-        now.as_secs().to_string(),
-        now.subsec_micros().to_string(),
+        (ctx.now_us / 1_000_000).to_string(),
+        (ctx.now_us % 1_000_000).to_string(),
     ]))
 }
 
