@@ -145,9 +145,9 @@ pub(crate) fn fmt_human(v: f64) -> String {
     format!("{v}")
 }
 
-/// A score reply: a bulk string in `%.17g`.
+/// A score reply: a bulk string in `%.17g` (a score of -0 reads as 0, as in Redis).
 pub(crate) fn score(v: f64) -> Value {
-    Value::Bulk(fmt_g17(v).into_bytes())
+    Value::Bulk(fmt_g17(if v == 0.0 { 0.0 } else { v }).into_bytes())
 }
 
 /// Case-insensitive comparison of an argument with an option name.
