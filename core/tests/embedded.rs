@@ -236,6 +236,28 @@ async fn runaway_scripts_are_stopped() {
 }
 
 #[tokio::test]
+async fn a_script_that_exhausts_memory_fails_alone() {
+    let opts = EmbeddedOptions {
+        script_memory_limit: 8 << 20,
+        ..Default::default()
+    };
+    let e = Engine::with_options(&opts).unwrap();
+    let script = "local s = string.rep('x', 2^22); return #(s .. s .. s)";
+    let err = e
+        .send(Cmd::new("EVAL").args([script, "0"]))
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Script, "{err}");
+    assert!(err.to_string().contains("memory"), "{err}");
+    assert_eq!(
+        e.send(Cmd::new("EVAL").args(["return 1", "0"]))
+            .await
+            .unwrap(),
+        Value::Int(1)
+    );
+}
+
+#[tokio::test]
 async fn pipeline_keeps_each_error_in_its_slot() {
     let e = engine();
     let replies = e

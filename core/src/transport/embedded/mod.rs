@@ -74,6 +74,10 @@ pub struct EmbeddedOptions {
     pub script_timeout: Duration,
     /// How often expired keys are swept without being touched (default 100 ms).
     pub sweep_interval: Duration,
+    /// Most memory the Lua state may hold, all scripts together (default 1 GiB): past it
+    /// a script fails with an error instead of the process failing an allocation (0: no
+    /// limit).
+    pub script_memory_limit: usize,
 }
 
 impl Default for EmbeddedOptions {
@@ -82,6 +86,7 @@ impl Default for EmbeddedOptions {
             prefix: "rk".into(),
             script_timeout: Duration::from_secs(10),
             sweep_interval: Duration::from_millis(100),
+            script_memory_limit: 1 << 30,
         }
     }
 }
@@ -178,7 +183,8 @@ impl Engine {
                 "script_timeout and sweep_interval must be greater than zero",
             ));
         }
-        let scripting = Scripting::new(opts.script_timeout).map_err(|f| Error::Server(f.0))?;
+        let scripting = Scripting::new(opts.script_timeout, opts.script_memory_limit)
+            .map_err(|f| Error::Server(f.0))?;
         let shared = Arc::new(Shared {
             state: Mutex::new(State {
                 db: Db::default(),

@@ -102,12 +102,15 @@ impl Scripting {
     /// A fresh Lua state with Redis's libraries. Scripts that run longer than `timeout`
     /// are stopped (Redis would answer BUSY to everyone else meanwhile; here that would be
     /// a hang).
-    pub fn new(timeout: Duration) -> Result<Scripting, Fail> {
+    pub fn new(timeout: Duration, memory_limit: usize) -> Result<Scripting, Fail> {
         let lua = Lua::new_with(
             StdLib::TABLE | StdLib::STRING | StdLib::MATH,
             LuaOptions::default(),
         )
         .map_err(lua_err)?;
+        // A script that builds a huge string fails with an error instead of taking the
+        // process down with a failed allocation.
+        lua.set_memory_limit(memory_limit).map_err(lua_err)?;
         let deadline = Arc::new(AtomicU64::new(0));
         let watch = deadline.clone();
         lua.set_hook(
