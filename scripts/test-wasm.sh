@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the edge package (cargo wasm32 -> wasm-bindgen -> wasm-opt), records its size in
-# bench/results/wasm-size.md, and runs the wasm node:test suite (cache + conformance over
-# REST through redkit-gateway and over ioredis, real redis-server) and the edge example.
+# bench/results/wasm-size.md, and runs the wasm node:test suite (cache and rate limiter, with
+# their conformance scenarios, over REST through redkit-gateway and over ioredis, real
+# redis-server) and the edge examples (cache-aside, rate limiting middleware).
 # Idempotent: installs only what is missing. Exits non-zero on any failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."

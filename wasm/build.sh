@@ -20,7 +20,7 @@ mkdir -p "$out"
 # --experimental-reset-state-function exposes __wbg_reset_state, which js/runtime.js
 # uses to re-instantiate the module after a panic.
 wasm-bindgen --target web --experimental-reset-state-function --out-dir "$out" \
-  "$root/target/wasm32-unknown-unknown/release/redkit_wasm.wasm"
+  "${CARGO_TARGET_DIR:-$root/target}/wasm32-unknown-unknown/release/redkit_wasm.wasm"
 
 "$here/node_modules/.bin/wasm-opt" -Oz --enable-bulk-memory --enable-nontrapping-float-to-int \
   --enable-sign-ext --enable-mutable-globals --enable-reference-types --enable-multivalue \

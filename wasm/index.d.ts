@@ -78,6 +78,8 @@ export class Client {
   check(): Promise<HealthReport>;
   close(): Promise<void>;
   cache<V = unknown>(namespace: string, opts?: CacheOptions): Cache<V>;
+  /** A named rate limiter; bad options throw `InvalidArgument`. */
+  rateLimiter(name: string, opts?: RateLimiterOptions): RateLimiter;
 }
 
 export class Cache<V = unknown> {
@@ -89,6 +91,72 @@ export class Cache<V = unknown> {
   getOrSet<T extends V = V>(key: string, loader: () => T | Promise<T>, opts?: SetOptions): Promise<T>;
   invalidateTags(tags: string[]): Promise<number>;
   wrap<A extends unknown[], T extends V>(fn: (...args: A) => T | Promise<T>, opts?: WrapOptions<A>): (...args: A) => Promise<T>;
+}
+
+/** A rate limiting algorithm (docs/ratelimit.md). */
+export type RateLimitAlgorithm = 'gcra' | 'token_bucket' | 'sliding_window' | 'sliding_log' | 'fixed_window';
+
+/** One more limit decided in the same atomic call. */
+export interface RateLimitRule {
+  /** Requests (cost units) per window, at least 1. */
+  limit: number;
+  /** The window in ms, at least 1. */
+  window: number;
+  /** Extra capacity spent at once (gcra and token_bucket only; default 0). */
+  burst?: number;
+}
+
+/** Options of `client.rateLimiter(name, opts)`; durations in ms. */
+export interface RateLimiterOptions {
+  /** Requests (cost units) per window (default 10). */
+  limit?: number;
+  /** The window in ms (default 1000). */
+  window?: number;
+  /** Default `gcra`. */
+  algorithm?: RateLimitAlgorithm;
+  /** Extra capacity spent at once, gcra and token_bucket only (default 0). */
+  burst?: number;
+  /** More limits decided atomically with the first: nothing is consumed unless all allow. */
+  limits?: RateLimitRule[];
+  /** Record denied requests too, so a client that keeps retrying stays blocked (default false). */
+  countDenied?: boolean;
+  /** When Redis fails or exceeds `timeout`: `deny` (default) or `allow` give a result with
+   *  reason `error`; `raise` rejects. */
+  onError?: 'deny' | 'allow' | 'raise';
+  /** The longest one decision waits for Redis, in ms (default 1000). */
+  timeout?: number;
+  /** Remember denied identifiers in this isolate until their retry time (default false). */
+  localBlock?: boolean;
+  /** `server` (default: the script reads TIME) or `client` (this isolate's clock). */
+  clock?: 'server' | 'client';
+}
+
+/** One decision. Durations are whole ms, rounded up. */
+export interface RateLimitResult {
+  /** Whether the request may go on. */
+  allowed: boolean;
+  /** The capacity (limit + burst) of the rule closest to its limit. */
+  limit: number;
+  /** What that rule still allows after this decision (0 when `reason` is `error`). */
+  remaining: number;
+  /** Until that rule is back to full capacity if nothing else comes. */
+  resetAfterMs: number;
+  /** Until a request of the same cost may be allowed; 0 when allowed. */
+  retryAfterMs: number;
+  /** `limit` (Redis decided), `local_block` (denied in-process) or `error` (`onError` decided). */
+  reason: 'limit' | 'local_block' | 'error';
+  /** The failure `onError` covered, when `reason` is `error`. */
+  error?: RedkitError;
+}
+
+export class RateLimiter {
+  private constructor();
+  /** One atomic decision; `cost` defaults to 1, `nowMs` (ms since the epoch) replaces the clock. */
+  limit(identifier: string, opts?: { cost?: number; nowMs?: number }): Promise<RateLimitResult>;
+  /** What a request of cost 1 would get, consuming nothing. */
+  peek(identifier: string, opts?: { nowMs?: number }): Promise<RateLimitResult>;
+  /** Forget `identifier`. */
+  reset(identifier: string): Promise<void>;
 }
 
 export class RedkitError extends Error {

@@ -192,12 +192,12 @@ share applied to the shipped code section (${shippedCode.toLocaleString('en')} b
 |---|---|---|
 ${crateRows}
 
-What the rows mean: \`redkit\` is the core (cache pattern, scripts, keys, errors) and
+What the rows mean: \`redkit\` is the core (cache and rate limiter, scripts, keys, errors) and
 \`redkit_wasm\` the two transports, the task executor and the bindings; \`wasm_bindgen\` and
 \`js_sys\` the JS glue; \`serde_json\` parses REST replies (the core links it for its JSON
 codec too); \`sha1_smol\` names the Lua scripts; \`core\`/\`alloc\`/\`std\`/\`hashbrown\` are
 formatting (error messages, float printing), the allocator and the hash maps. The data
-section is the four Lua scripts plus every message string.
+section is the Lua scripts (cache and rate limiter) plus every message string.
 `;
 fs.mkdirSync(new URL('.', `file://${outPath.startsWith('/') ? outPath : `${process.cwd()}/${outPath}`}`).pathname, { recursive: true });
 fs.writeFileSync(outPath, md);

@@ -3,7 +3,7 @@
 // encodes values (JSON by default) and re-creates wasm handles after a recovered panic.
 
 import { toSendCommand } from './adapters.js';
-import { Closed, DecodeError, InvalidArgument } from './errors.js';
+import { Closed, DecodeError, InvalidArgument, toError } from './errors.js';
 import { currentGeneration, glue, guard, run } from './runtime.js';
 
 const utf8 = new TextEncoder();
@@ -15,8 +15,12 @@ function str(v, what) {
 }
 function optNum(v, what) {
   if (v === undefined || v === null) return undefined;
-  if (typeof v !== 'number' || Number.isNaN(v)) throw new InvalidArgument(`${what} must be a number (milliseconds), got ${typeof v}`);
+  if (typeof v !== 'number' || Number.isNaN(v)) throw new InvalidArgument(`${what} must be a number, got ${typeof v}`);
   return v;
+}
+function optStr(v, what) {
+  if (v === undefined || v === null) return undefined;
+  return str(v, what);
 }
 function optBool(v, what) {
   if (v === undefined || v === null) return undefined;
@@ -114,6 +118,12 @@ export class Client {
   /** A cache namespace: `{ ttl, jitter, staleTtl, earlyRefresh, lock, lockTimeout, codec }`. */
   cache(namespace, opts) {
     return new Cache(this, str(namespace, 'namespace'), options(opts, 'cache options'));
+  }
+
+  /** A rate limiter: `{ limit, window, algorithm, burst, limits, countDenied, onError,
+   *  timeout, localBlock, clock }`. */
+  rateLimiter(name, opts) {
+    return new RateLimiter(this, str(name, 'name'), options(opts, 'rateLimiter options'));
   }
 }
 
@@ -233,5 +243,79 @@ export class Cache {
     return function wrapped(...args) {
       return cache.getOrSet(str(keyOf(...args), 'wrap key'), () => fn.apply(this, args), setOpts);
     };
+  }
+}
+
+/** `[{ limit, window, burst }]` as the flat `[limit, window, burst, ...]` the module takes. */
+function rules(v) {
+  if (v === undefined || v === null) return [];
+  if (!Array.isArray(v)) throw new InvalidArgument('limits must be an array of { limit, window } objects');
+  return v.flatMap((r, i) => {
+    const o = options(r, `limits[${i}]`);
+    const limit = optNum(o.limit, `limits[${i}].limit`);
+    const window = optNum(o.window, `limits[${i}].window`);
+    if (limit === undefined || window === undefined) throw new InvalidArgument(`limits[${i}] needs a limit and a window`);
+    return [limit, window, optNum(o.burst, `limits[${i}].burst`) ?? 0];
+  });
+}
+
+/** The result's covered error (when `reason` is `error`) as its error class. */
+function decision(r) {
+  if (r.error !== undefined) r.error = toError(r.error);
+  return r;
+}
+
+/** A named rate limiter (from `client.rateLimiter(name, opts)`). Every decision is one
+ *  atomic script in Redis; results are `{ allowed, limit, remaining, resetAfterMs,
+ *  retryAfterMs, reason }`. */
+export class RateLimiter {
+  #client;
+  #handle;
+
+  constructor(client, name, o) {
+    const args = [
+      name,
+      optNum(o.limit, 'limit'),
+      optNum(o.window, 'window'),
+      optStr(o.algorithm, 'algorithm'),
+      optNum(o.burst, 'burst'),
+      rules(o.limits),
+      optBool(o.countDenied, 'countDenied'),
+      optStr(o.onError, 'onError'),
+      optNum(o.timeout, 'timeout'),
+      optBool(o.localBlock, 'localBlock'),
+      optStr(o.clock, 'clock'),
+    ];
+    this.#client = client;
+    // The core validates every option; the handle is re-created after a recovered panic
+    // (the local block list starts empty again then).
+    this.#handle = new Handle(() => this.#client._wasm().rate_limiter(...args));
+  }
+
+  #wasm() {
+    this.#client._wasm();
+    return this.#handle.get();
+  }
+
+  /** One atomic decision: `{ cost }` (default 1), `nowMs` for a caller-supplied clock. */
+  async limit(identifier, opts) {
+    str(identifier, 'identifier');
+    const o = options(opts, 'limit options');
+    const cost = optNum(o.cost, 'cost');
+    const now = optNum(o.nowMs, 'nowMs');
+    return decision(await run(() => this.#wasm().limit(identifier, cost, now)));
+  }
+
+  /** What a request of cost 1 would get now, consuming nothing; `{ nowMs }` optional. */
+  async peek(identifier, opts) {
+    str(identifier, 'identifier');
+    const now = optNum(options(opts, 'peek options').nowMs, 'nowMs');
+    return decision(await run(() => this.#wasm().peek(identifier, now)));
+  }
+
+  /** Forget `identifier`: its next request starts from a full limit. */
+  async reset(identifier) {
+    str(identifier, 'identifier');
+    await run(() => this.#wasm().reset(identifier));
   }
 }

@@ -16,7 +16,7 @@ use crate::rest::RestTransport;
 /// A redkit client over one of the edge transports.
 #[wasm_bindgen]
 pub struct WasmClient {
-    inner: Client,
+    pub(crate) inner: Client,
 }
 
 #[wasm_bindgen]

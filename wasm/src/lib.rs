@@ -3,7 +3,8 @@
 //! The same core as every other runtime, reached through one of two transports: the
 //! Upstash-compatible REST protocol over `fetch` (module `rest`), or a JS Redis client the user
 //! already has (module `adapter`). The JS facade in `js/` gives it the Node binding's shape
-//! (`Client.rest`, `client.cache(...)`, `getOrSet`, error classes).
+//! (`Client.rest`, `client.cache(...)`, `getOrSet`, `client.rateLimiter(...)`, error
+//! classes).
 //!
 //! Everything here is compiled for wasm32 only; on a native host the crate is empty.
 // The transports hold JS values, which are neither Send nor Sync; the core takes them as
@@ -22,5 +23,7 @@ mod convert;
 mod errors;
 #[cfg(target_arch = "wasm32")]
 mod host;
+#[cfg(target_arch = "wasm32")]
+mod ratelimit;
 #[cfg(target_arch = "wasm32")]
 mod rest;

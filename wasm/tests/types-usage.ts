@@ -1,6 +1,6 @@
 // Compiled (never run) by types.test.mjs with `tsc --noEmit --strict`: the hand-written
 // index.d.ts must describe the API as the examples use it.
-import { Client, InvalidArgument, RedkitError, type HealthReport } from 'redkit-wasm';
+import { Client, InvalidArgument, RedkitError, type HealthReport, type RateLimitResult } from 'redkit-wasm';
 
 interface User {
   id: string;
@@ -29,6 +29,16 @@ export async function usage(env: { URL: string; TOKEN: string }, ioredisLike: { 
     if (e instanceof InvalidArgument) console.log(e.code);
     if (e instanceof RedkitError) console.log(e.code.toUpperCase());
   }
+  const api = rest.rateLimiter('api', {
+    limit: 100, window: 60_000, algorithm: 'sliding_window', limits: [{ limit: 1_000, window: 3_600_000 }],
+    countDenied: false, onError: 'allow', timeout: 200, localBlock: true, clock: 'server',
+  });
+  const bucket = adapter.rateLimiter('bucket', { algorithm: 'gcra', burst: 5, limits: [{ limit: 2, window: 10, burst: 1 }] });
+  const r: RateLimitResult = await api.limit('user:42', { cost: 2 });
+  const { allowed, remaining, resetAfterMs, retryAfterMs } = await bucket.limit('ip', { nowMs: Date.now() });
+  const why: 'limit' | 'local_block' | 'error' = (await api.peek('user:42')).reason;
+  if (r.error) console.log(r.error.code, r.limit);
+  await api.reset('user:42');
   await rest.close();
-  return { t, report, u, n, m, loaded, dropped, found };
+  return { t, report, u, n, m, loaded, dropped, found, allowed, remaining, resetAfterMs, retryAfterMs, why };
 }

@@ -5,7 +5,8 @@ import { Client, InvalidArgument, debugPanic } from '../js/workers.js';
 
 export default {
   async fetch(request, env) {
-    const cache = Client.rest({ url: env.URL, token: env.TOKEN, prefix: env.PREFIX }).cache('w');
+    const client = Client.rest({ url: env.URL, token: env.TOKEN, prefix: env.PREFIX });
+    const cache = client.cache('w');
     let calls = 0;
     const first = await cache.getOrSet('k', () => {
       calls += 1;
@@ -16,8 +17,15 @@ export default {
       return 'not cached?';
     });
     const badKey = await cache.get('').catch((e) => e instanceof InvalidArgument && e.code);
+    const limiter = client.rateLimiter('w', { limit: 2, window: 60_000, onError: 'allow', timeout: 2_000 });
+    const decisions = [];
+    for (let i = 0; i < 3; i++) {
+      const r = await limiter.limit('ip');
+      decisions.push([r.allowed, r.remaining, r.reason]);
+    }
+    const badCost = await limiter.limit('ip', { cost: 0 }).catch((e) => e instanceof InvalidArgument && e.code);
     const panic = await debugPanic(true).catch((e) => e.code);
     const afterPanic = await cache.getOrSet('k2', () => 'after');
-    return Response.json({ first, second, calls, badKey, panic, afterPanic });
+    return Response.json({ first, second, calls, badKey, decisions, badCost, panic, afterPanic });
   },
 };

@@ -29,7 +29,7 @@ after(async () => {
   await servers?.stop();
 });
 
-test('the package runs in workerd: cache-aside, typed errors, panic recovery', async () => {
+test('the package runs in workerd: cache-aside, rate limiting, typed errors, panic recovery', async () => {
   const res = await mf.dispatchFetch('http://worker.test/');
   const body = await res.text();
   assert.equal(res.status, 200, body);
@@ -38,6 +38,8 @@ test('the package runs in workerd: cache-aside, typed errors, panic recovery', a
     second: { hello: 'workerd' },
     calls: 1,
     badKey: 'ERR_INVALID_ARGUMENT',
+    decisions: [[true, 1, 'limit'], [true, 0, 'limit'], [false, 0, 'limit']],
+    badCost: 'ERR_INVALID_ARGUMENT',
     panic: 'ERR_PANIC',
     afterPanic: 'after',
   });

@@ -1,0 +1,99 @@
+'use strict'
+// Starts a real redis-server for a test file, on a free loopback port, and hands out key
+// prefixes no other test uses. The server dies with the test process.
+
+const { spawn } = require('node:child_process')
+const fs = require('node:fs')
+const net = require('node:net')
+const os = require('node:os')
+const path = require('node:path')
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer()
+    srv.unref()
+    srv.on('error', reject)
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address()
+      srv.close(() => resolve(port))
+    })
+  })
+}
+
+function ping(port) {
+  return new Promise((resolve) => {
+    const sock = net.connect(port, '127.0.0.1')
+    let data = ''
+    sock.setTimeout(500, () => sock.destroy())
+    sock.on('connect', () => sock.write('PING\r\n'))
+    sock.on('data', (d) => {
+      data += d
+      if (data.includes('\r\n')) {
+        sock.destroy()
+        resolve(data.startsWith('+PONG'))
+      }
+    })
+    sock.on('error', () => resolve(false))
+    sock.on('close', () => resolve(data.startsWith('+PONG')))
+  })
+}
+
+/** Start a redis-server; resolves to `{ url, port, stop() }`. */
+async function startServer() {
+  const bin = process.env.REDKIT_REDIS_SERVER || 'redis-server'
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const port = await freePort()
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'redkit-node-test-'))
+    const child = spawn(bin, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], {
+      stdio: 'ignore',
+    })
+    let exited = false
+    child.on('exit', () => {
+      exited = true
+    })
+    const deadline = Date.now() + 10_000
+    while (!exited && Date.now() < deadline) {
+      if (await ping(port)) {
+        // Never keeps the test process alive on its own; killed when the process exits.
+        child.unref()
+        process.once('exit', () => child.kill('SIGKILL'))
+        return {
+          port,
+          url: `redis://127.0.0.1:${port}`,
+          stop: () =>
+            new Promise((resolve) => {
+              if (exited) return resolve()
+              child.once('exit', () => resolve())
+              child.kill('SIGTERM')
+            }),
+        }
+      }
+      await new Promise((r) => setTimeout(r, 20))
+    }
+    child.kill('SIGKILL')
+  }
+  throw new Error('redis-server did not start')
+}
+
+/** Send one command on a fresh connection (for tests that poke the server directly). */
+function command(port, ...args) {
+  return new Promise((resolve, reject) => {
+    const sock = net.connect(port, '127.0.0.1')
+    const payload = `*${args.length}\r\n` + args.map((a) => `$${Buffer.byteLength(String(a))}\r\n${a}\r\n`).join('')
+    sock.on('connect', () => sock.write(payload))
+    sock.once('data', (d) => {
+      sock.destroy()
+      resolve(String(d))
+    })
+    sock.on('error', reject)
+  })
+}
+
+let counter = 0
+/** A key prefix that no other test (in any process) uses. */
+function prefix(name) {
+  counter += 1
+  return `t-${name.replace(/[^A-Za-z0-9_-]/g, '_')}-${process.pid}-${counter}`
+}
+
+module.exports = { startServer, prefix, command }

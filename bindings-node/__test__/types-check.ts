@@ -1,0 +1,31 @@
+// Compiled with `tsc --noEmit` by scripts/test-node.sh: the hand-written declarations
+// must describe the public API as it is used.
+import redkit, { Client, Closed, InvalidArgument, RedkitError, type HealthReport } from '../redkit'
+
+async function demo(): Promise<void> {
+  const client: Client = await Client.connect('redis://127.0.0.1:6379', { prefix: 'app', timeout: 1000, lazyConnect: true })
+  await client.ping()
+  const report: HealthReport = await client.check()
+  const version: string = report.serverVersion
+  const users = client.cache<{ id: number; name: string }>('users', { ttl: 3_600_000, jitter: 300_000, staleTtl: 1000 })
+  const user = await users.getOrSet('user:42', async () => ({ id: 42, name: 'Ada' }), { tags: ['team:7'] })
+  const id: number = user.id
+  const maybe = await users.get('user:42')
+  if (maybe !== null) console.log(maybe.name)
+  await users.set('user:42', user, { ttl: 1000, tags: ['team:7'] })
+  const deleted: number = await users.delete('user:42', 'user:43')
+  const invalidated: number = await users.invalidateTags(['team:7'])
+  const find = users.wrap(async (n: number) => ({ id: n, name: 'x' }), { key: (n) => `user:${n}`, ttl: 1000 })
+  const found: { id: number } = await find(1)
+  const blobs = client.cache('blobs', { codec: 'bytes' })
+  const blob: Buffer | null = await blobs.get('b')
+  await blobs.set('b', Buffer.from('x'))
+  try {
+    await client.close()
+  } catch (err) {
+    if (err instanceof Closed || err instanceof InvalidArgument) console.log(err.code)
+    if (err instanceof RedkitError) console.log(err.message)
+  }
+  console.log(version, id, deleted, invalidated, found, blob, redkit.Client === Client)
+}
+void demo

@@ -1,0 +1,5 @@
+//! Links the addon against the Node-API symbols of the host process.
+
+fn main() {
+    napi_build::setup();
+}

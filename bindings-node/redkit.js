@@ -1,0 +1,204 @@
+'use strict'
+// The public face of the npm package: `Client` and `Cache` over the native classes.
+// This file only converts: it encodes values (JSON text by default, Buffers with the
+// bytes codec) and turns native failures into the error classes of errors.js. Every
+// cache semantic (ttl, tags, stampede protection) lives in the Rust core.
+
+const native = require('./index.js')
+const errors = require('./errors.js')
+const { Dispatcher } = require('./dispatch.js')
+const { wrap } = require('./wrap.js')
+
+const { DecodeError, InvalidArgument, call, fromNative, loaderFailure } = errors
+
+// Guards the constructors: clients come from `Client.connect`, caches from `client.cache`.
+const INTERNAL = Symbol('redkit.internal')
+
+function encodeJson(value) {
+  let text
+  try {
+    text = JSON.stringify(value)
+  } catch (err) {
+    throw new DecodeError(`value cannot be encoded as JSON: ${err.message}`, { cause: err })
+  }
+  if (text === undefined) throw new DecodeError(`value cannot be encoded as JSON: ${typeof value}`)
+  return text
+}
+
+function decodeJson(text) {
+  try {
+    return JSON.parse(text)
+  } catch (err) {
+    throw new DecodeError(`cached value is not valid JSON: ${err.message}`, { cause: err })
+  }
+}
+
+function encodeBytes(value) {
+  if (Buffer.isBuffer(value)) return value
+  if (value instanceof Uint8Array) return Buffer.from(value.buffer, value.byteOffset, value.byteLength)
+  throw new InvalidArgument('the bytes codec stores Buffers (or Uint8Arrays) only')
+}
+
+const identity = (v) => v
+
+// How each codec crosses the boundary: which native methods, and the JS-side encoding.
+const CODECS = {
+  json: {
+    get: 'getText',
+    set: 'setText',
+    getOrSet: 'getOrSetText',
+    encode: encodeJson,
+    decode: decodeJson,
+    decodeOrNull: (text) => (text === null ? null : decodeJson(text)),
+  },
+  bytes: {
+    get: 'getBytes',
+    set: 'setBytes',
+    getOrSet: 'getOrSetBytes',
+    encode: encodeBytes,
+    decode: identity,
+    decodeOrNull: identity,
+  },
+}
+
+/** One cache namespace; from `client.cache(namespace, opts)`. */
+class Cache {
+  #native
+  #codec
+  #dispatch
+
+  constructor(token, nativeCache, codec, dispatch) {
+    if (token !== INTERNAL) throw new InvalidArgument('use client.cache(namespace, opts) to make a cache')
+    this.#native = nativeCache
+    this.#codec = codec
+    this.#dispatch = dispatch
+  }
+
+  /** The fresh value under `key`, or `null`. One GET. */
+  get(key) {
+    const { get, decodeOrNull } = this.#codec
+    return this.#dispatch.submit((id) => this.#native[get](id, key), decodeOrNull, null)
+  }
+
+  /** Write-through: store `value` (with the namespace ttl, or `opts.ttl`) under `opts.tags`. */
+  set(key, value, opts) {
+    let raw
+    try {
+      raw = this.#codec.encode(value)
+    } catch (err) {
+      return Promise.reject(err)
+    }
+    return this.#dispatch.submit((id) => this.#native[this.#codec.set](id, key, raw, opts), null, null)
+  }
+
+  /** Delete entries; resolves to how many existed. */
+  delete(...keys) {
+    return this.#dispatch.submit((id) => this.#native.delete(id, keys), null, null)
+  }
+
+  /** Every entry carrying any of `tags` reads as a miss from now on; resolves to how many were deleted. */
+  invalidateTags(tags) {
+    return this.#dispatch.submit((id) => this.#native.invalidateTags(id, tags), null, null)
+  }
+
+  /**
+   * Cache-aside: the fresh value, or `await loader()` stored and returned. One loader runs
+   * per key at a time (in this process, and across processes with the lock option). A
+   * loader that throws stores nothing and its error reaches the caller as thrown.
+   */
+  getOrSet(key, loader, opts) {
+    if (typeof loader !== 'function') return Promise.reject(new InvalidArgument('loader must be a function'))
+    const { encode, decode, getOrSet } = this.#codec
+    const load = async () => {
+      let value
+      try {
+        value = await loader()
+      } catch (err) {
+        throw loaderFailure(err)
+      }
+      try {
+        return encode(value)
+      } catch (err) {
+        throw loaderFailure(err)
+      }
+    }
+    return this.#dispatch.submit((id) => this.#native[getOrSet](id, key, opts), decode, load)
+  }
+
+  /** Memoize `fn` through `getOrSet` (see wrap.js for the key options). */
+  wrap(fn, opts) {
+    return wrap(this, fn, opts)
+  }
+}
+
+/** A connection to Redis (one multiplexed connection, shared) and the door to the patterns. */
+class Client {
+  #native
+  #dispatch
+
+  constructor(token, nativeClient, dispatch) {
+    if (token !== INTERNAL) throw new InvalidArgument('use await Client.connect(url, opts) to make a client')
+    this.#native = nativeClient
+    this.#dispatch = dispatch
+  }
+
+  /** Connect to `url`; fails fast unless `lazyConnect`. */
+  static async connect(url, opts) {
+    const dispatch = new Dispatcher()
+    const nativeClient = await call(() => native.NativeClient.connect(url, opts, dispatch.wake))
+    dispatch.native = nativeClient
+    return new Client(INTERNAL, nativeClient, dispatch)
+  }
+
+  /** The key prefix. */
+  get prefix() {
+    return this.#native.prefix
+  }
+
+  /** Round-trip a PING. */
+  async ping() {
+    await call(() => this.#native.ping())
+  }
+
+  /** Close the connection; every later call fails with `Closed`. */
+  async close() {
+    await call(() => this.#native.close())
+  }
+
+  /** Server version, persistence, eviction policy and warnings. */
+  async check() {
+    return call(() => this.#native.check())
+  }
+
+  /** A cache namespace. Options in milliseconds: ttl, jitter, staleTtl, earlyRefresh, lock, lockTimeout, codec. */
+  cache(namespace, opts) {
+    const codecName = opts == null || opts.codec == null ? 'json' : opts.codec
+    const codec = Object.hasOwn(CODECS, codecName) ? CODECS[codecName] : null
+    if (codec === null) {
+      throw new InvalidArgument(`unknown or unsupported codec ${JSON.stringify(codecName)} (Node supports json and bytes)`)
+    }
+    let nativeCache
+    try {
+      nativeCache = this.#native.cache(namespace, opts)
+    } catch (err) {
+      throw fromNative(err)
+    }
+    return new Cache(INTERNAL, nativeCache, codec, this.#dispatch)
+  }
+}
+
+module.exports = {
+  Client,
+  Cache,
+  RedkitError: errors.RedkitError,
+  ConnectionError: errors.ConnectionError,
+  TimeoutError: errors.TimeoutError,
+  InvalidArgument: errors.InvalidArgument,
+  DecodeError: errors.DecodeError,
+  ScriptError: errors.ScriptError,
+  ServerError: errors.ServerError,
+  NotFound: errors.NotFound,
+  Closed: errors.Closed,
+  LockNotAcquired: errors.LockNotAcquired,
+  LoaderError: errors.LoaderError,
+}

@@ -1,0 +1,21 @@
+// ES module entry: the same objects as the CommonJS entry (one copy of the classes, so
+// `instanceof` agrees whichever way the package was loaded).
+import redkit from './redkit.js'
+
+export const {
+  Client,
+  Cache,
+  RedkitError,
+  ConnectionError,
+  TimeoutError,
+  InvalidArgument,
+  DecodeError,
+  ScriptError,
+  ServerError,
+  NotFound,
+  Closed,
+  LockNotAcquired,
+  LoaderError,
+} = redkit
+
+export default redkit

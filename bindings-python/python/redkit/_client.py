@@ -1,0 +1,191 @@
+"""The blocking client: ``redkit.Client`` and its ``Cache``. Every call releases the GIL
+while it waits for Redis, so threads run in parallel."""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+from collections.abc import Awaitable, Iterable
+from typing import Any, Callable, TypeVar
+
+from . import _common, _convert
+from ._cached import F, cached_decorator
+from ._codec import Codec
+from ._codec import codec as make_codec
+from ._convert import Duration
+from ._redkit import CacheCore, Connection
+
+T = TypeVar("T")
+
+
+def _run_awaitable(value: Awaitable[T]) -> T:
+    """Finish an awaitable a loader returned, from blocking code."""
+
+    async def wait() -> T:
+        return await value
+
+    return asyncio.run(wait())
+
+
+class Cache:
+    """One cache namespace (``client.cache(...)``): cache-aside, write-through,
+    delete-on-write and tag invalidation, with stampede protection."""
+
+    __slots__ = ("_core", "_codec", "namespace")
+
+    def __init__(self, core: CacheCore, codec: Codec, namespace: str) -> None:
+        self._core = core
+        self._codec = codec
+        self.namespace = namespace
+
+    def get(self, key: str) -> Any:
+        """The fresh value stored under ``key``, or None."""
+        raw = self._core.get(_common.key(key))
+        return None if raw is None else self._codec.decode(raw)
+
+    def set(self, key: str, value: Any, *, ttl: Duration | None = None, tags: Iterable[str] | None = None) -> None:
+        """Write-through: store ``value`` (ttl overrides the namespace's) under ``tags``."""
+        raw = self._codec.encode(value)
+        self._core.set(_common.key(key), raw, _convert.millis("ttl", ttl), _convert.tags(tags))
+
+    def delete(self, *keys: str) -> int:
+        """Delete-on-write: remove entries; returns how many existed."""
+        return self._core.delete([_common.key(k) for k in keys])
+
+    def invalidate_tags(self, tags: Iterable[str]) -> int:
+        """Every entry carrying any of ``tags`` reads as a miss from now on; returns how
+        many entries were deleted."""
+        return self._core.invalidate_tags(_convert.tags(tags))
+
+    def get_or_set(
+        self,
+        key: str,
+        loader: Callable[[], Any],
+        *,
+        ttl: Duration | None = None,
+        tags: Iterable[str] | None = None,
+    ) -> Any:
+        """Cache-aside: the fresh value, or ``loader()``'s result, stored and returned.
+
+        ``loader`` may be a plain or a coroutine function (run to completion here with
+        ``asyncio.run``). Concurrent misses share one load (in this process, and across
+        processes with ``lock=True``). If the loader raises, that exception is re-raised
+        and nothing is stored.
+        """
+        if not callable(loader):
+            raise TypeError(f"loader must be callable, not {type(loader).__name__}")
+        encode = self._codec.encode
+        _common.check_not_loading(self._core, _common.key(key))
+
+        def load() -> bytes:
+            token = _common.start_loading(self._core, key)
+            try:
+                value = loader()
+                if inspect.isawaitable(value):
+                    value = _run_awaitable(value)
+            finally:
+                _common.finish_loading(token)
+            return encode(value)
+
+        raw = self._core.get_or_set(key, load, _convert.millis("ttl", ttl), _convert.tags(tags))
+        return self._codec.decode(raw)
+
+    def cached(
+        self,
+        *,
+        ttl: Duration | None = None,
+        tags: Iterable[str] | None = None,
+        key: Callable[..., str] | None = None,
+    ) -> Callable[[F], F]:
+        """Memoize a plain or async function through :meth:`get_or_set`; see
+        :func:`redkit._cached.cached_decorator` for keys."""
+        return cached_decorator(self, asynchronous=False, ttl=ttl, tags=tags, key=key)
+
+
+class Client:
+    """A blocking connection to Redis. Make one per process (it is thread-safe and
+    multiplexed) with :meth:`connect`. Survives ``os.fork()``: a child reconnects on
+    first use."""
+
+    __slots__ = ("_conn",)
+
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+
+    @classmethod
+    def connect(
+        cls,
+        url: str,
+        *,
+        prefix: str | None = None,
+        retries: int | None = None,
+        retry_backoff_max: Duration | None = None,
+        timeout: Duration | None = None,
+        connect_timeout: Duration | None = None,
+        lazy_connect: bool | None = None,
+        offline_queue: bool | None = None,
+        offline_queue_max: int | None = None,
+    ) -> Client:
+        """Connect to ``url`` (``redis://`` or ``rediss://``, user/password/db in the URL).
+        Fails fast unless ``lazy_connect=True``."""
+        kwargs = _common.connect_kwargs(
+            url,
+            prefix,
+            retries,
+            retry_backoff_max,
+            timeout,
+            connect_timeout,
+            lazy_connect,
+            offline_queue,
+            offline_queue_max,
+        )
+        return cls(Connection.connect(**kwargs))
+
+    @property
+    def prefix(self) -> str:
+        """The key prefix."""
+        return self._conn.prefix
+
+    @property
+    def closed(self) -> bool:
+        """Whether :meth:`close` was called."""
+        return self._conn.closed
+
+    def ping(self) -> None:
+        """Round-trip a PING."""
+        self._conn.ping()
+
+    def close(self) -> None:
+        """Close the connection; later calls raise :class:`redkit.Closed`."""
+        self._conn.close()
+
+    def check(self) -> _common.HealthReport:
+        """Server version, persistence, eviction policy, and warnings about settings that
+        lose data."""
+        return _common.health(self._conn.check())
+
+    def cache(
+        self,
+        namespace: str,
+        *,
+        ttl: Duration | None = None,
+        jitter: Duration | None = None,
+        stale_ttl: Duration | None = None,
+        early_refresh: float | None = None,
+        lock: bool | None = None,
+        lock_timeout: Duration | None = None,
+        codec: str = "json",
+    ) -> Cache:
+        """A cache namespace with these defaults (ttl 1 hour, lock on, JSON values)."""
+        c = make_codec(codec)
+        kwargs = _common.cache_kwargs(namespace, ttl, jitter, stale_ttl, early_refresh, lock, lock_timeout, codec)
+        return Cache(self._conn.cache(**kwargs), c, namespace)
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+__all__ = ["Client", "Cache"]

@@ -1,0 +1,70 @@
+"""The exceptions every redkit call raises, one class per core error kind.
+
+The native module looks these classes up by name (``ErrorKind::class_name()`` in the
+core), so the names are the same in every runtime. Where a builtin means the same thing,
+the class also inherits from it, so ``except TimeoutError`` keeps working.
+
+Wrong Python *types* (a key that is not a ``str``, tags that are a string instead of a
+list, a duration that is not a number) raise the builtin :class:`TypeError`; well-typed but
+unusable *values* (an empty key, a zero ttl) raise :class:`InvalidArgument`.
+"""
+
+import builtins
+
+__all__ = [
+    "RedkitError",
+    "ConnectionError",
+    "TimeoutError",
+    "InvalidArgument",
+    "DecodeError",
+    "ScriptError",
+    "ServerError",
+    "NotFound",
+    "Closed",
+    "LockNotAcquired",
+    "LoaderError",
+]
+
+
+class RedkitError(Exception):
+    """Base class of every redkit error."""
+
+
+class ConnectionError(RedkitError, builtins.ConnectionError):
+    """The server could not be reached, or the connection broke (a retry may help)."""
+
+
+class TimeoutError(RedkitError, builtins.TimeoutError):
+    """The operation did not finish within its deadline (a retry may help)."""
+
+
+class InvalidArgument(RedkitError, ValueError):
+    """A well-typed argument redkit cannot act on: an empty key, a zero ttl, ..."""
+
+
+class DecodeError(RedkitError, ValueError):
+    """A value could not be encoded (not JSON-serializable) or a stored one decoded."""
+
+
+class ScriptError(RedkitError):
+    """A Lua script failed on the server."""
+
+
+class ServerError(RedkitError):
+    """The server answered with an error reply (WRONGTYPE, OOM, NOPERM, ...)."""
+
+
+class NotFound(RedkitError, LookupError):
+    """The thing asked for does not exist."""
+
+
+class Closed(RedkitError):
+    """The client was closed."""
+
+
+class LockNotAcquired(RedkitError):
+    """A lock could not be acquired within the allowed wait."""
+
+
+class LoaderError(RedkitError):
+    """A loader failed. Python loaders' own exceptions are re-raised unchanged instead."""

@@ -1,0 +1,203 @@
+"""The asyncio client: ``redkit.asyncio.Client`` and its ``Cache``, the same methods as
+the blocking ones, awaitable. Redis I/O runs on redkit's own threads; loaders and results
+come back on the caller's event loop."""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import os
+import weakref
+from collections.abc import Iterable
+from typing import Any, Callable
+
+from . import _common, _convert
+from ._cached import F, cached_decorator
+from ._codec import Codec
+from ._codec import codec as make_codec
+from ._common import HealthReport
+from ._convert import Duration
+from ._redkit import CacheCore, Connection, LoopBridge
+
+__all__ = ["Client", "Cache"]
+
+# One completion queue per event loop (see bindings-python/src/bridge.rs): Rust tasks
+# hand results to it, and the loop resolves them when its socket turns readable.
+_bridges: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, LoopBridge] = weakref.WeakKeyDictionary()
+
+
+def _bridge() -> LoopBridge:
+    """The running loop's bridge, made and registered on first use."""
+    loop = asyncio.get_running_loop()
+    bridge = _bridges.get(loop)
+    if bridge is None:
+        bridge = LoopBridge()
+        loop.add_reader(bridge.fileno(), bridge.drain)
+        _bridges[loop] = bridge
+    return bridge
+
+
+def _forget_bridges() -> None:
+    """In a forked child: the parent's loops and sockets are not this process's."""
+    _bridges.clear()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_bridges)
+
+
+class Cache:
+    """One cache namespace, awaitable (``client.cache(...)``)."""
+
+    __slots__ = ("_core", "_codec", "namespace")
+
+    def __init__(self, core: CacheCore, codec: Codec, namespace: str) -> None:
+        self._core = core
+        self._codec = codec
+        self.namespace = namespace
+
+    async def get(self, key: str) -> Any:
+        """The fresh value stored under ``key``, or None."""
+        raw = await self._core.get_async(_bridge(), _common.key(key))
+        return None if raw is None else self._codec.decode(raw)
+
+    async def set(
+        self, key: str, value: Any, *, ttl: Duration | None = None, tags: Iterable[str] | None = None
+    ) -> None:
+        """Write-through: store ``value`` (ttl overrides the namespace's) under ``tags``."""
+        raw = self._codec.encode(value)
+        await self._core.set_async(_bridge(), _common.key(key), raw, _convert.millis("ttl", ttl), _convert.tags(tags))
+
+    async def delete(self, *keys: str) -> int:
+        """Delete-on-write: remove entries; returns how many existed."""
+        return await self._core.delete_async(_bridge(), [_common.key(k) for k in keys])
+
+    async def invalidate_tags(self, tags: Iterable[str]) -> int:
+        """Every entry carrying any of ``tags`` reads as a miss from now on; returns how
+        many entries were deleted."""
+        return await self._core.invalidate_tags_async(_bridge(), _convert.tags(tags))
+
+    async def get_or_set(
+        self,
+        key: str,
+        loader: Callable[[], Any],
+        *,
+        ttl: Duration | None = None,
+        tags: Iterable[str] | None = None,
+    ) -> Any:
+        """Cache-aside: the fresh value, or ``loader()``'s result, stored and returned.
+
+        ``loader`` may be a coroutine function (awaited on this event loop) or a plain
+        function (called on this event loop). If it raises, that exception is re-raised
+        and nothing is stored.
+        """
+        if not callable(loader):
+            raise TypeError(f"loader must be callable, not {type(loader).__name__}")
+        encode = self._codec.encode
+        _common.check_not_loading(self._core, _common.key(key))
+
+        async def load() -> bytes:
+            token = _common.start_loading(self._core, key)
+            try:
+                value = loader()
+                if inspect.isawaitable(value):
+                    value = await value
+            finally:
+                _common.finish_loading(token)
+            return encode(value)
+
+        raw = await self._core.get_or_set_async(_bridge(), key, load, _convert.millis("ttl", ttl), _convert.tags(tags))
+        return self._codec.decode(raw)
+
+    def cached(
+        self,
+        *,
+        ttl: Duration | None = None,
+        tags: Iterable[str] | None = None,
+        key: Callable[..., str] | None = None,
+    ) -> Callable[[F], F]:
+        """Memoize an async function through :meth:`get_or_set`."""
+        return cached_decorator(self, asynchronous=True, ttl=ttl, tags=tags, key=key)
+
+
+class Client:
+    """An asyncio connection to Redis: ``client = await Client.connect(url)``. One per
+    process; survives ``os.fork()`` (a child reconnects on first use)."""
+
+    __slots__ = ("_conn",)
+
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+
+    @classmethod
+    async def connect(
+        cls,
+        url: str,
+        *,
+        prefix: str | None = None,
+        retries: int | None = None,
+        retry_backoff_max: Duration | None = None,
+        timeout: Duration | None = None,
+        connect_timeout: Duration | None = None,
+        lazy_connect: bool | None = None,
+        offline_queue: bool | None = None,
+        offline_queue_max: int | None = None,
+    ) -> Client:
+        """Connect to ``url``; fails fast unless ``lazy_connect=True``."""
+        kwargs = _common.connect_kwargs(
+            url,
+            prefix,
+            retries,
+            retry_backoff_max,
+            timeout,
+            connect_timeout,
+            lazy_connect,
+            offline_queue,
+            offline_queue_max,
+        )
+        return cls(await Connection.connect_async(_bridge(), **kwargs))
+
+    @property
+    def prefix(self) -> str:
+        """The key prefix."""
+        return self._conn.prefix
+
+    @property
+    def closed(self) -> bool:
+        """Whether :meth:`close` was called."""
+        return self._conn.closed
+
+    async def ping(self) -> None:
+        """Round-trip a PING."""
+        await self._conn.ping_async(_bridge())
+
+    async def close(self) -> None:
+        """Close the connection; later calls raise :class:`redkit.Closed`."""
+        self._conn.close()
+
+    async def check(self) -> HealthReport:
+        """Server version, persistence, eviction policy, and warnings."""
+        return _common.health(await self._conn.check_async(_bridge()))
+
+    def cache(
+        self,
+        namespace: str,
+        *,
+        ttl: Duration | None = None,
+        jitter: Duration | None = None,
+        stale_ttl: Duration | None = None,
+        early_refresh: float | None = None,
+        lock: bool | None = None,
+        lock_timeout: Duration | None = None,
+        codec: str = "json",
+    ) -> Cache:
+        """A cache namespace with these defaults (ttl 1 hour, lock on, JSON values)."""
+        c = make_codec(codec)
+        kwargs = _common.cache_kwargs(namespace, ttl, jitter, stale_ttl, early_refresh, lock, lock_timeout, codec)
+        return Cache(self._conn.cache(**kwargs), c, namespace)
+
+    async def __aenter__(self) -> Client:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()

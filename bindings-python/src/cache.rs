@@ -1,0 +1,240 @@
+//! `CacheCore`: the native half of `redkit.Cache`, on bytes. The Python layer encodes
+//! values (JSON by default) and calls these; every cache semantic is in core.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use pyo3::prelude::*;
+use pyo3::types::PyBytes;
+
+use crate::bridge::{self, LoopBridge};
+use crate::connection::Shared;
+use crate::errors::{from_loader, to_py};
+use crate::runtime::block_on;
+
+/// Bytes handed back to Python as `bytes` (a `Vec<u8>` would become a list).
+pub struct Bytes(Vec<u8>);
+
+impl<'py> IntoPyObject<'py> for Bytes {
+    type Target = PyBytes;
+    type Output = Bound<'py, PyBytes>;
+    type Error = std::convert::Infallible;
+
+    fn into_pyobject(self, py: Python<'py>) -> Result<Self::Output, Self::Error> {
+        Ok(PyBytes::new(py, &self.0))
+    }
+}
+
+/// What a loader returned, as bytes: the Python layer has already encoded it.
+fn loaded_bytes(value: &Bound<'_, PyAny>) -> PyResult<Vec<u8>> {
+    let bytes: Bound<'_, PyBytes> = value.extract()?;
+    Ok(bytes.as_bytes().to_vec())
+}
+
+/// One cache namespace of one connection.
+#[pyclass(frozen, module = "redkit._redkit")]
+pub struct CacheCore {
+    conn: Arc<Shared>,
+    namespace: String,
+    opts: redkit::CacheOptions,
+    /// The core cache of the current process (rebuilt after a fork, like the client).
+    state: Mutex<Option<(u32, redkit::Cache)>>,
+}
+
+impl CacheCore {
+    pub(crate) fn new(
+        conn: Arc<Shared>,
+        namespace: &str,
+        opts: redkit::CacheOptions,
+    ) -> PyResult<CacheCore> {
+        let core = CacheCore {
+            conn,
+            namespace: namespace.to_string(),
+            opts,
+            state: Mutex::new(None),
+        };
+        core.cache()?; // bad options fail here, not at first use
+        Ok(core)
+    }
+
+    fn cache(&self) -> PyResult<redkit::Cache> {
+        let pid = std::process::id();
+        let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((owner, cache)) = state.as_ref() {
+            if *owner == pid {
+                return Ok(cache.clone());
+            }
+        }
+        // A parent's cache holds the parent's client: leak it (see Shared::client).
+        std::mem::forget(state.take());
+        let cache = self
+            .conn
+            .client()?
+            .cache(&self.namespace)
+            .options(self.opts.clone())
+            .build()
+            .map_err(to_py)?;
+        *state = Some((pid, cache.clone()));
+        Ok(cache)
+    }
+}
+
+fn set_options(ttl_ms: Option<u64>, tags: Vec<String>) -> redkit::SetOptions {
+    redkit::SetOptions {
+        ttl: ttl_ms.map(Duration::from_millis),
+        tags,
+    }
+}
+
+#[pymethods]
+impl CacheCore {
+    /// The fresh value's bytes, or None.
+    fn get(&self, py: Python<'_>, key: &str) -> PyResult<Option<Bytes>> {
+        let cache = self.cache()?;
+        block_on(py, async move {
+            cache.get_bytes(key).await.map(|v| v.map(Bytes))
+        })
+    }
+
+    /// `get`, awaitable.
+    fn get_async<'py>(
+        &self,
+        py: Python<'py>,
+        bridge: &Bound<'py, LoopBridge>,
+        key: String,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let cache = self.cache()?;
+        bridge::spawn(py, bridge.get(), async move {
+            cache.get_bytes(&key).await.map(|v| v.map(Bytes))
+        })
+    }
+
+    /// Write-through.
+    #[pyo3(signature = (key, value, ttl_ms=None, tags=Vec::new()))]
+    fn set(
+        &self,
+        py: Python<'_>,
+        key: &str,
+        value: &[u8],
+        ttl_ms: Option<u64>,
+        tags: Vec<String>,
+    ) -> PyResult<()> {
+        let cache = self.cache()?;
+        let opts = set_options(ttl_ms, tags);
+        block_on(py, async move { cache.set_bytes(key, value, &opts).await })
+    }
+
+    /// `set`, awaitable.
+    #[pyo3(signature = (bridge, key, value, ttl_ms=None, tags=Vec::new()))]
+    fn set_async<'py>(
+        &self,
+        py: Python<'py>,
+        bridge: &Bound<'py, LoopBridge>,
+        key: String,
+        value: Vec<u8>,
+        ttl_ms: Option<u64>,
+        tags: Vec<String>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let cache = self.cache()?;
+        let opts = set_options(ttl_ms, tags);
+        bridge::spawn(py, bridge.get(), async move {
+            cache.set_bytes(&key, &value, &opts).await
+        })
+    }
+
+    /// Delete entries; how many existed.
+    fn delete(&self, py: Python<'_>, keys: Vec<String>) -> PyResult<u64> {
+        let cache = self.cache()?;
+        block_on(py, async move {
+            let refs: Vec<&str> = keys.iter().map(String::as_str).collect();
+            cache.delete(&refs).await
+        })
+    }
+
+    /// `delete`, awaitable.
+    fn delete_async<'py>(
+        &self,
+        py: Python<'py>,
+        bridge: &Bound<'py, LoopBridge>,
+        keys: Vec<String>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let cache = self.cache()?;
+        bridge::spawn(py, bridge.get(), async move {
+            let refs: Vec<&str> = keys.iter().map(String::as_str).collect();
+            cache.delete(&refs).await
+        })
+    }
+
+    /// Invalidate every entry carrying any of `tags`; how many were deleted.
+    fn invalidate_tags(&self, py: Python<'_>, tags: Vec<String>) -> PyResult<u64> {
+        let cache = self.cache()?;
+        block_on(py, async move {
+            let refs: Vec<&str> = tags.iter().map(String::as_str).collect();
+            cache.invalidate_tags(&refs).await
+        })
+    }
+
+    /// `invalidate_tags`, awaitable.
+    fn invalidate_tags_async<'py>(
+        &self,
+        py: Python<'py>,
+        bridge: &Bound<'py, LoopBridge>,
+        tags: Vec<String>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let cache = self.cache()?;
+        bridge::spawn(py, bridge.get(), async move {
+            let refs: Vec<&str> = tags.iter().map(String::as_str).collect();
+            cache.invalidate_tags(&refs).await
+        })
+    }
+
+    /// Cache-aside with a blocking loader: `loader()` returns the encoded value (bytes).
+    /// It runs on the calling thread, which holds the GIL only while it runs.
+    #[pyo3(signature = (key, loader, ttl_ms=None, tags=Vec::new()))]
+    fn get_or_set(
+        &self,
+        py: Python<'_>,
+        key: &str,
+        loader: Py<PyAny>,
+        ttl_ms: Option<u64>,
+        tags: Vec<String>,
+    ) -> PyResult<Bytes> {
+        let cache = self.cache()?;
+        let opts = set_options(ttl_ms, tags);
+        let load = move || async move {
+            Python::attach(|py| loaded_bytes(&loader.bind(py).call0()?)).map_err(from_loader)
+        };
+        block_on(py, async move {
+            cache.get_or_set_bytes(key, &opts, load).await.map(Bytes)
+        })
+    }
+
+    /// Cache-aside with an async loader: `loader()` returns an awaitable of the encoded
+    /// value, awaited on the caller's event loop.
+    #[pyo3(signature = (bridge, key, loader, ttl_ms=None, tags=Vec::new()))]
+    fn get_or_set_async<'py>(
+        &self,
+        py: Python<'py>,
+        bridge: &Bound<'py, LoopBridge>,
+        key: String,
+        loader: Py<PyAny>,
+        ttl_ms: Option<u64>,
+        tags: Vec<String>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let cache = self.cache()?;
+        let opts = set_options(ttl_ms, tags);
+        let locals = pyo3_async_runtimes::TaskLocals::with_running_loop(py)?.copy_context(py)?;
+        let load = move || async move {
+            let pending = Python::attach(|py| {
+                let awaitable = loader.bind(py).call0()?;
+                pyo3_async_runtimes::into_future_with_locals(&locals, awaitable)
+            })
+            .map_err(from_loader)?;
+            let value = pending.await.map_err(from_loader)?;
+            Python::attach(|py| loaded_bytes(value.bind(py))).map_err(from_loader)
+        };
+        bridge::spawn(py, bridge.get(), async move {
+            cache.get_or_set_bytes(&key, &opts, load).await.map(Bytes)
+        })
+    }
+}

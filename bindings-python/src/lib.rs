@@ -1,0 +1,47 @@
+//! The native module `redkit._redkit`: thin pyo3 wrappers over the redkit core. The
+//! public Python API (`redkit.Client`, `redkit.asyncio.Client`, `Cache`, the exceptions)
+//! is in `python/redkit/`; this module only converts arguments and maps errors.
+
+mod bridge;
+mod cache;
+mod connection;
+mod errors;
+mod runtime;
+
+use pyo3::prelude::*;
+
+/// Drop the parent's runtime in a forked child (registered with `os.register_at_fork`).
+#[pyfunction]
+fn _after_fork_in_child() {
+    runtime::after_fork_in_child();
+}
+
+/// Test hook: panic inside a blocking call (no `bridge`) or an awaitable (with the event
+/// loop's bridge), to check that a Rust panic reaches Python as a `RedkitError` rather than
+/// aborting the interpreter.
+#[pyfunction]
+#[pyo3(signature = (bridge=None))]
+fn _panic_for_test<'py>(
+    py: Python<'py>,
+    bridge: Option<&Bound<'py, bridge::LoopBridge>>,
+) -> PyResult<Option<Bound<'py, PyAny>>> {
+    fn boom() -> redkit::Result<()> {
+        panic!("deliberate panic from _panic_for_test")
+    }
+    if let Some(bridge) = bridge {
+        bridge::spawn(py, bridge.get(), async { boom() }).map(Some)
+    } else {
+        runtime::block_on(py, async { boom() }).map(|_| None)
+    }
+}
+
+#[pymodule]
+fn _redkit(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<connection::Connection>()?;
+    m.add_class::<cache::CacheCore>()?;
+    m.add_class::<bridge::LoopBridge>()?;
+    m.add_function(wrap_pyfunction!(_after_fork_in_child, m)?)?;
+    m.add_function(wrap_pyfunction!(_panic_for_test, m)?)?;
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    Ok(())
+}

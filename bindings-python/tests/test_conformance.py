@@ -1,0 +1,133 @@
+"""Replays every conformance/cache/*.json scenario (see conformance/README.md) with the
+blocking and the asyncio client. A failing scenario fails the suite."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Awaitable
+from datetime import timedelta
+from pathlib import Path
+from typing import Any, Callable
+
+import pytest
+
+import redkit
+import redkit.asyncio
+
+SCENARIOS = sorted((Path(__file__).resolve().parents[2] / "conformance" / "cache").glob("*.json"))
+
+
+class ScenarioLoaderFailed(Exception):
+    """What a scenario's `{"throws": message}` loader raises."""
+
+
+def test_scenarios_exist() -> None:
+    assert len(SCENARIOS) >= 3, SCENARIOS
+
+
+def ms(value: int) -> timedelta:
+    return timedelta(milliseconds=value)
+
+
+def cache_options(setup: dict[str, Any]) -> dict[str, Any]:
+    opts: dict[str, Any] = {}
+    for field, name in [
+        ("ttl_ms", "ttl"),
+        ("jitter_ms", "jitter"),
+        ("stale_ttl_ms", "stale_ttl"),
+        ("lock_timeout_ms", "lock_timeout"),
+    ]:
+        if field in setup:
+            opts[name] = ms(setup[field])
+    for name in ("early_refresh", "lock"):
+        if name in setup:
+            opts[name] = setup[name]
+    return opts
+
+
+Call = Callable[..., Awaitable[Any]]
+
+
+async def replay(scenario: dict[str, Any], call: Call) -> None:
+    calls = {"n": 0}
+    for i, step in enumerate(scenario["steps"]):
+        where = f"{scenario['name']!r} step {i}: {step}"
+        op = step["op"]
+        if op == "sleep":
+            await asyncio.sleep(step["ms"] / 1000)
+            continue
+        kwargs: dict[str, Any] = {}
+        if "tags" in step and op in ("set", "get_or_set"):
+            kwargs["tags"] = step["tags"]
+        if "ttl_ms" in step:
+            kwargs["ttl"] = ms(step["ttl_ms"])
+        args: list[Any]
+        if op == "get":
+            args = [step["key"]]
+        elif op == "set":
+            args = [step["key"], step["value"]]
+        elif op == "delete":
+            args = list(step["keys"])
+        elif op == "invalidate_tags":
+            args = [step["tags"]]
+        elif op == "get_or_set":
+            spec = step["loader"]
+
+            def loader(spec: dict[str, Any] = spec) -> Any:
+                calls["n"] += 1
+                if "throws" in spec:
+                    raise ScenarioLoaderFailed(spec["throws"])
+                return spec["returns"]
+
+            args = [step["key"], loader]
+        else:
+            raise AssertionError(f"unknown op in {where}")
+
+        if "error" in step:
+            expected = step["error"]
+            with pytest.raises(Exception) as info:
+                await call(op, *args, **kwargs)
+            if expected == "LoaderError":
+                # Python loaders' own exceptions come back unchanged, message included.
+                assert type(info.value) is ScenarioLoaderFailed, where
+                assert str(info.value) == step["loader"]["throws"], where
+            else:
+                assert isinstance(info.value, getattr(redkit, expected)), f"{where}: got {info.value!r}"
+        else:
+            result = await call(op, *args, **kwargs)
+            assert result == step["expect"], f"{where}: got {result!r}"
+            assert json.dumps(result) == json.dumps(step["expect"]), f"{where}: types differ: {result!r}"
+        if "loader_calls" in step:
+            assert calls["n"] == step["loader_calls"], where
+
+
+@pytest.mark.parametrize("path", SCENARIOS, ids=[p.stem for p in SCENARIOS])
+def test_blocking_client(path: Path, redis_url: str, prefix: str) -> None:
+    scenario = json.loads(path.read_text("utf-8"))
+    with redkit.Client.connect(redis_url, prefix=prefix) as client:
+        cache = client.cache(scenario["setup"]["namespace"], **cache_options(scenario["setup"]))
+
+        async def call(op: str, *args: Any, **kwargs: Any) -> Any:
+            return getattr(cache, op)(*args, **kwargs)
+
+        asyncio.run(replay(scenario, call))
+
+
+@pytest.mark.parametrize("path", SCENARIOS, ids=[p.stem for p in SCENARIOS])
+def test_asyncio_client(path: Path, redis_url: str, prefix: str) -> None:
+    scenario = json.loads(path.read_text("utf-8"))
+
+    async def main() -> None:
+        client = await redkit.asyncio.Client.connect(redis_url, prefix=prefix)
+        cache = client.cache(scenario["setup"]["namespace"], **cache_options(scenario["setup"]))
+
+        async def call(op: str, *args: Any, **kwargs: Any) -> Any:
+            return await getattr(cache, op)(*args, **kwargs)
+
+        try:
+            await replay(scenario, call)
+        finally:
+            await client.close()
+
+    asyncio.run(main())

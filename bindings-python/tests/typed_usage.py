@@ -1,0 +1,57 @@
+"""Type-checked with `mypy --strict` by test_typing.py (never executed): the public API as
+an application would use it, so a wrong or missing annotation in the stubs fails."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import redkit
+import redkit.asyncio
+
+
+def blocking(url: str) -> int | None:
+    client: redkit.Client = redkit.Client.connect(
+        url, prefix="app", timeout=1.5, retry_backoff_max=timedelta(seconds=2)
+    )
+    client.ping()
+    report: redkit.HealthReport = client.check()
+    warnings: list[str] = report.warnings
+    users: redkit.Cache = client.cache("users", ttl=3600, jitter=300, lock=True, codec="json")
+    users.set("user:42", {"id": 42}, ttl=60, tags=["team:7"])
+    found: Any = users.get("user:42")
+    user: Any = users.get_or_set("user:42", lambda: {"id": 42}, tags=["team:7"])
+    deleted: int = users.delete("user:42", "user:43") + users.invalidate_tags(["team:7"])
+
+    @users.cached(ttl=60, key=lambda n: f"sq:{n}")
+    def square(n: int) -> int:
+        return n * n
+
+    squared: int = square(3)
+    client.close()
+    del found, user, warnings, squared
+    return deleted
+
+
+async def asynchronous(url: str) -> int:
+    client: redkit.asyncio.Client = await redkit.asyncio.Client.connect(url, lazy_connect=True)
+    await client.ping()
+    cache: redkit.asyncio.Cache = client.cache("users", stale_ttl=timedelta(minutes=5), early_refresh=1.0)
+
+    async def load() -> dict[str, int]:
+        return {"id": 1}
+
+    value: Any = await cache.get_or_set("k", load, ttl=30)
+    await cache.set("k", value)
+
+    @cache.cached()
+    async def fetch(n: int) -> int:
+        return n
+
+    n: int = await fetch(1)
+    try:
+        await cache.get("k")
+    except redkit.RedkitError as e:
+        print(e)
+    await client.close()
+    return n + await cache.delete("k")
