@@ -44,8 +44,18 @@ impl Client {
     }
 
     /// Connect to a Redis server with the given options.
+    ///
+    /// The URL `embedded://` makes a client on a fresh in-process engine instead (see
+    /// [`Client::embedded`]), so a program that takes a URL runs with no server at all.
     #[cfg(feature = "native")]
     pub async fn connect_with(url: &str, opts: ConnectOptions) -> Result<Client> {
+        if url.starts_with("embedded:") {
+            opts.validate()?;
+            return Self::embedded_with(crate::EmbeddedOptions {
+                prefix: opts.prefix,
+                ..Default::default()
+            });
+        }
         let lazy = opts.lazy_connect;
         let prefix = opts.prefix.clone();
         let transport = crate::transport::native::NativeTransport::connect(url, opts).await?;
@@ -63,6 +73,20 @@ impl Client {
             url: url.to_string(),
             opts: ConnectOptions::default(),
         }
+    }
+
+    /// A client on a fresh in-process engine: every pattern, the same scripts, no server.
+    /// Clones share the engine; see [`crate::Engine`] to reach it directly.
+    #[cfg(feature = "embedded")]
+    pub fn embedded() -> Result<Client> {
+        Self::embedded_with(crate::EmbeddedOptions::default())
+    }
+
+    /// [`Client::embedded`] with options (prefix, script timeout, expiry sweep interval).
+    #[cfg(feature = "embedded")]
+    pub fn embedded_with(opts: crate::EmbeddedOptions) -> Result<Client> {
+        let engine = crate::Engine::with_options(&opts)?;
+        Client::from_transport(Arc::new(engine), &opts.prefix)
     }
 
     /// A client over any transport (the wasm transports, the embedded engine, a test

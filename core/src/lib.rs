@@ -40,5 +40,7 @@ pub use ratelimit::{
     Algorithm, ClockMode, OnError, RateLimitResult, RateLimiter, RateLimiterBuilder,
     RateLimiterOptions, Reason, Rule,
 };
+#[cfg(feature = "embedded")]
+pub use transport::embedded::{EmbeddedOptions, Engine, Message, Subscription};
 pub use transport::{BoxFuture, MaybeSend, MaybeSync, Transport};
 pub use value::{server_error, Cmd, ToArg, Value};

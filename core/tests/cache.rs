@@ -7,15 +7,14 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use common::{client, client_at, db_down};
+use common::{client_at, db_down, Backend};
 use redkit::{Error, SetOptions};
 use redkit_testkit::Server;
 
 const MINUTE: Duration = Duration::from_secs(60);
 
-#[tokio::test]
-async fn write_through_delete_on_write_and_ttl_override() {
-    let c = client("wt").await;
+async fn write_through_delete_on_write_and_ttl_override(backend: Backend) {
+    let c = backend.client_named("wt").await;
     let users = c.cache("users").ttl(MINUTE).build().unwrap();
     users
         .set(
@@ -44,10 +43,13 @@ async fn write_through_delete_on_write_and_ttl_override() {
         None
     );
 }
+both_backends!(
+    write_through_delete_on_write_and_ttl_override,
+    super::write_through_delete_on_write_and_ttl_override
+);
 
-#[tokio::test]
-async fn bytes_are_stored_verbatim() {
-    let c = client("bytes").await;
+async fn bytes_are_stored_verbatim(backend: Backend) {
+    let c = backend.client_named("bytes").await;
     let blobs = c
         .cache("blobs")
         .codec(redkit::Codec::Bytes)
@@ -65,16 +67,16 @@ async fn bytes_are_stored_verbatim() {
         Err(Error::InvalidArgument(_))
     ));
 }
+both_backends!(bytes_are_stored_verbatim, super::bytes_are_stored_verbatim);
 
-#[tokio::test]
-async fn stampede_200_callers_in_4_clients_run_the_loader_once() {
+async fn stampede_200_callers_in_4_clients_run_the_loader_once(backend: Backend) {
     let prefix = redkit_testkit::prefix("stampede");
-    let url = redkit_testkit::shared().url();
     let calls = Arc::new(AtomicUsize::new(0));
     let mut tasks = Vec::new();
     for _ in 0..4 {
         // Four clients = four connections and four single-flight maps: four "processes".
-        let cache = client_at(&url, &prefix)
+        let cache = backend
+            .client(&prefix)
             .await
             .cache("hot")
             .ttl(MINUTE)
@@ -99,10 +101,13 @@ async fn stampede_200_callers_in_4_clients_run_the_loader_once() {
     }
     assert_eq!(calls.load(Ordering::SeqCst), 1);
 }
+both_backends!(
+    stampede_200_callers_in_4_clients_run_the_loader_once,
+    super::stampede_200_callers_in_4_clients_run_the_loader_once
+);
 
-#[tokio::test]
-async fn a_failing_loader_is_an_error_and_caches_nothing() {
-    let c = client("fail").await;
+async fn a_failing_loader_is_an_error_and_caches_nothing(backend: Backend) {
+    let c = backend.client_named("fail").await;
     let cache = c.cache("c").build().unwrap();
     let err = cache
         .get_or_set::<String, _, _, _>("k", || async { Err(db_down()) })
@@ -122,10 +127,13 @@ async fn a_failing_loader_is_an_error_and_caches_nothing() {
     assert_eq!(v, "ok");
     assert!(started.elapsed() < Duration::from_secs(1));
 }
+both_backends!(
+    a_failing_loader_is_an_error_and_caches_nothing,
+    super::a_failing_loader_is_an_error_and_caches_nothing
+);
 
-#[tokio::test]
-async fn stale_value_is_served_when_the_loader_fails() {
-    let c = client("failsafe").await;
+async fn stale_value_is_served_when_the_loader_fails(backend: Backend) {
+    let c = backend.client_named("failsafe").await;
     let cache = c
         .cache("c")
         .ttl(Duration::from_millis(100))
@@ -149,11 +157,13 @@ async fn stale_value_is_served_when_the_loader_fails() {
         .await;
     assert!(matches!(e, Err(Error::Loader(_))));
 }
+both_backends!(
+    stale_value_is_served_when_the_loader_fails,
+    super::stale_value_is_served_when_the_loader_fails
+);
 
-#[tokio::test]
-async fn stale_value_is_served_while_one_caller_refreshes() {
+async fn stale_value_is_served_while_one_caller_refreshes(backend: Backend) {
     let prefix = redkit_testkit::prefix("swr");
-    let url = redkit_testkit::shared().url();
     let build = |c: redkit::Client| {
         c.cache("c")
             .ttl(Duration::from_millis(100))
@@ -162,8 +172,8 @@ async fn stale_value_is_served_while_one_caller_refreshes() {
             .build()
             .unwrap()
     };
-    let a = build(client_at(&url, &prefix).await);
-    let b = build(client_at(&url, &prefix).await);
+    let a = build(backend.client(&prefix).await);
+    let b = build(backend.client(&prefix).await);
     a.set("k", "v1", &SetOptions::new()).await.unwrap();
     tokio::time::sleep(Duration::from_millis(150)).await;
 
@@ -201,6 +211,10 @@ async fn stale_value_is_served_while_one_caller_refreshes() {
     assert_eq!(refresher.await.unwrap(), "v2");
     assert_eq!(b.get::<String>("k").await.unwrap().as_deref(), Some("v2"));
 }
+both_backends!(
+    stale_value_is_served_while_one_caller_refreshes,
+    super::stale_value_is_served_while_one_caller_refreshes
+);
 
 /// Run get_or_set in a loop until `until` and count loader calls.
 async fn loads_before(cache: &redkit::Cache, until: Instant) -> usize {
@@ -220,9 +234,8 @@ async fn loads_before(cache: &redkit::Cache, until: Instant) -> usize {
     calls.load(Ordering::SeqCst)
 }
 
-#[tokio::test]
-async fn early_refresh_recomputes_before_expiry_and_beta_zero_turns_it_off() {
-    let c = client("xfetch").await;
+async fn early_refresh_recomputes_before_expiry_and_beta_zero_turns_it_off(backend: Backend) {
+    let c = backend.client_named("xfetch").await;
     let ttl = Duration::from_millis(400);
     // With a 20 ms loader and beta 20, the expected head start is 400 ms: recomputation
     // all but surely happens inside the 300 ms we watch, long before the entry expires.
@@ -242,6 +255,10 @@ async fn early_refresh_recomputes_before_expiry_and_beta_zero_turns_it_off() {
     );
     assert_eq!(off_loads, 1, "beta 0: one load, no early refresh");
 }
+both_backends!(
+    early_refresh_recomputes_before_expiry_and_beta_zero_turns_it_off,
+    super::early_refresh_recomputes_before_expiry_and_beta_zero_turns_it_off
+);
 
 #[tokio::test]
 async fn jitter_spreads_expiry() {
@@ -267,9 +284,8 @@ async fn jitter_spreads_expiry() {
     assert!(max - min > 1_000, "ttls are spread: {min}..{max}");
 }
 
-#[tokio::test]
-async fn invalidation_wins_over_racing_writers() {
-    let c = client("race-set").await;
+async fn invalidation_wins_over_racing_writers(backend: Backend) {
+    let c = backend.client_named("race-set").await;
     let cache = c.cache("c").ttl(MINUTE).build().unwrap();
     let written = Arc::new(AtomicU64::new(0));
     let stop = Instant::now() + Duration::from_secs(2);
@@ -306,17 +322,20 @@ async fn invalidation_wins_over_racing_writers() {
     }
     assert!(checks > 20);
 }
+both_backends!(
+    invalidation_wins_over_racing_writers,
+    super::invalidation_wins_over_racing_writers
+);
 
-#[tokio::test]
-async fn invalidation_wins_over_loaders_that_started_before_it() {
+async fn invalidation_wins_over_loaders_that_started_before_it(backend: Backend) {
     let prefix = redkit_testkit::prefix("race-load");
-    let url = redkit_testkit::shared().url();
     let db_version = Arc::new(AtomicU64::new(0));
     let stop = Instant::now() + Duration::from_secs(2);
     let opts = SetOptions::new().tags(["t"]);
     let mut readers = Vec::new();
     for _ in 0..4 {
-        let cache = client_at(&url, &prefix)
+        let cache = backend
+            .client(&prefix)
             .await
             .cache("c")
             .ttl(MINUTE)
@@ -338,7 +357,8 @@ async fn invalidation_wins_over_loaders_that_started_before_it() {
             }
         }));
     }
-    let cache = client_at(&url, &prefix)
+    let cache = backend
+        .client(&prefix)
         .await
         .cache("c")
         .ttl(MINUTE)
@@ -366,6 +386,10 @@ async fn invalidation_wins_over_loaders_that_started_before_it() {
         "a value loaded before an invalidation was served after it"
     );
 }
+both_backends!(
+    invalidation_wins_over_loaders_that_started_before_it,
+    super::invalidation_wins_over_loaders_that_started_before_it
+);
 
 #[tokio::test]
 async fn round_trips_hit_is_one_get_and_tagged_set_is_one_script() {
@@ -471,9 +495,8 @@ async fn tag_bookkeeping_leaves_nothing_behind() {
     assert_eq!(server.int(&["DBSIZE"]), baseline, "keys left behind");
 }
 
-#[tokio::test]
-async fn bad_input_is_a_typed_error() {
-    let c = client("bad").await;
+async fn bad_input_is_a_typed_error(backend: Backend) {
+    let c = backend.client_named("bad").await;
     assert!(matches!(
         c.cache("").build(),
         Err(Error::InvalidArgument(_))
@@ -533,12 +556,19 @@ async fn bad_input_is_a_typed_error() {
     ));
     assert_eq!(cache.get_bytes("odd").await.unwrap(), None);
 }
+both_backends!(
+    bad_input_is_a_typed_error,
+    super::bad_input_is_a_typed_error
+);
 
-#[tokio::test]
-async fn a_closed_client_refuses_work() {
-    let c = client("closed").await;
+async fn a_closed_client_refuses_work(backend: Backend) {
+    let c = backend.client_named("closed").await;
     let cache = c.cache("a").build().unwrap();
     c.close().await.unwrap();
     assert!(matches!(cache.get::<u8>("k").await, Err(Error::Closed)));
     assert!(matches!(c.ping().await, Err(Error::Closed)));
 }
+both_backends!(
+    a_closed_client_refuses_work,
+    super::a_closed_client_refuses_work
+);

@@ -3,6 +3,8 @@
 
 mod common;
 
+use common::Backend;
+
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -104,13 +106,12 @@ async fn cache_step(cache: &Cache, step: &Json, loads: &Arc<AtomicUsize>) -> Res
     }
 }
 
-#[tokio::test]
-async fn cache_scenarios() {
+async fn cache_scenarios(backend: Backend) {
     for file in scenarios("cache") {
         let scenario: Json =
             serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
         let name = file.file_name().unwrap().to_string_lossy().to_string();
-        let client = common::client("conf").await;
+        let client = backend.client_named("conf").await;
         let setup = &scenario["setup"];
         let cache = client
             .cache(setup["namespace"].as_str().expect("namespace"))
@@ -143,3 +144,4 @@ async fn cache_scenarios() {
         }
     }
 }
+both_backends!(cache_scenarios, super::cache_scenarios);

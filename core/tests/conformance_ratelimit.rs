@@ -1,13 +1,16 @@
 //! Replays conformance/ratelimit/*.json (format: conformance/README.md) against a real
 //! server: the results every runtime must give.
 
+mod common;
+
 use std::path::PathBuf;
+
+use common::Backend;
 use std::time::Duration;
 
 use redkit::ratelimit::duration_from_ms;
 use redkit::{
-    Algorithm, Client, ClockMode, ConnectOptions, OnError, RateLimitResult, RateLimiter,
-    RateLimiterOptions, Rule,
+    Algorithm, Client, ClockMode, OnError, RateLimitResult, RateLimiter, RateLimiterOptions, Rule,
 };
 use serde_json::{json, Map, Value};
 
@@ -129,19 +132,13 @@ async fn step(
     })
 }
 
-#[tokio::test]
-async fn ratelimit_scenarios() {
+async fn ratelimit_scenarios(backend: Backend) {
     let all = scenarios();
     assert!(all.len() >= 5, "scenarios found: {}", all.len());
-    let url = redkit_testkit::shared().url();
     for (path, scenario) in all {
         let file = path.file_name().unwrap().to_string_lossy().to_string();
         assert_eq!(scenario["pattern"], "ratelimit", "{file}");
-        let opts = ConnectOptions {
-            prefix: redkit_testkit::prefix("conf"),
-            ..Default::default()
-        };
-        let client = Client::connect_with(&url, opts).await.unwrap();
+        let client = backend.client_named("conf").await;
         let setup = scenario["setup"].as_object().expect("setup").clone();
         let limiter = build(&client, &setup).unwrap_or_else(|e| panic!("{file}: setup: {e}"));
         for (i, s) in scenario["steps"]
@@ -166,3 +163,4 @@ async fn ratelimit_scenarios() {
         }
     }
 }
+both_backends!(ratelimit_scenarios, super::ratelimit_scenarios);

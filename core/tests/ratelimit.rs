@@ -2,24 +2,25 @@
 //! numbers must be exact (every result below is deterministic), and with the server's
 //! clock where it matters that TIME is used.
 
+mod common;
+
 use std::time::Duration;
 
-use redkit::{
-    Algorithm, Client, ClockMode, ConnectOptions, ErrorKind, RateLimitResult, RateLimiter, Reason,
-};
+use common::Backend;
 
-async fn client(name: &str) -> Client {
-    let opts = ConnectOptions {
-        prefix: redkit_testkit::prefix(name),
-        ..Default::default()
-    };
-    Client::connect_with(&redkit_testkit::shared().url(), opts)
-        .await
-        .unwrap()
+use redkit::{Algorithm, Client, ClockMode, ErrorKind, RateLimitResult, RateLimiter, Reason};
+
+async fn client(backend: &Backend, name: &str) -> Client {
+    backend.client_named(name).await
 }
 
-async fn limiter(algorithm: Algorithm, limit: i64, window_ms: u64) -> RateLimiter {
-    client(algorithm.as_str())
+async fn limiter(
+    backend: &Backend,
+    algorithm: Algorithm,
+    limit: i64,
+    window_ms: u64,
+) -> RateLimiter {
+    client(backend, algorithm.as_str())
         .await
         .rate_limiter("api")
         .algorithm(algorithm)
@@ -37,9 +38,8 @@ fn nums(r: &RateLimitResult) -> (bool, u64, u64, u64) {
 /// A time well inside an aligned window of 1 s, 10 s and 60 s.
 const T0: u64 = 1_700_000_040_000;
 
-#[tokio::test]
-async fn gcra_numbers() {
-    let rl = limiter(Algorithm::Gcra, 5, 1000).await; // one every 200 ms, 5 at once
+async fn gcra_numbers(backend: Backend) {
+    let rl = limiter(&backend, Algorithm::Gcra, 5, 1000).await; // one every 200 ms, 5 at once
     let mut got = Vec::new();
     for _ in 0..6 {
         got.push(nums(&rl.limit_at("u", 1, T0).await.unwrap()));
@@ -77,10 +77,10 @@ async fn gcra_numbers() {
     );
     assert_eq!(rl.limit_at("u", 1, T0).await.unwrap().limit, 5);
 }
+both_backends!(gcra_numbers, super::gcra_numbers);
 
-#[tokio::test]
-async fn gcra_burst_adds_capacity_not_rate() {
-    let c = client("burst").await;
+async fn gcra_burst_adds_capacity_not_rate(backend: Backend) {
+    let c = client(&backend, "burst").await;
     let rl = c
         .rate_limiter("b")
         .limit(2)
@@ -98,10 +98,13 @@ async fn gcra_burst_adds_capacity_not_rate() {
     let r = rl.limit_at("u", 5, T0 + 2500).await.unwrap();
     assert!(r.allowed, "all of it back after 5 intervals");
 }
+both_backends!(
+    gcra_burst_adds_capacity_not_rate,
+    super::gcra_burst_adds_capacity_not_rate
+);
 
-#[tokio::test]
-async fn token_bucket_numbers() {
-    let rl = limiter(Algorithm::TokenBucket, 4, 1000).await; // a token every 250 ms
+async fn token_bucket_numbers(backend: Backend) {
+    let rl = limiter(&backend, Algorithm::TokenBucket, 4, 1000).await; // a token every 250 ms
     assert_eq!(
         nums(&rl.limit_at("u", 3, T0).await.unwrap()),
         (true, 1, 750, 0)
@@ -127,10 +130,10 @@ async fn token_bucket_numbers() {
         (true, 3, 250, 0)
     );
 }
+both_backends!(token_bucket_numbers, super::token_bucket_numbers);
 
-#[tokio::test]
-async fn fixed_window_numbers() {
-    let rl = limiter(Algorithm::FixedWindow, 3, 10_000).await;
+async fn fixed_window_numbers(backend: Backend) {
+    let rl = limiter(&backend, Algorithm::FixedWindow, 3, 10_000).await;
     let t = T0 + 4_000; // 6 s before the window ends
     assert_eq!(
         nums(&rl.limit_at("u", 2, t).await.unwrap()),
@@ -155,7 +158,7 @@ async fn fixed_window_numbers() {
     );
 
     // count_denied: denied requests count within their window.
-    let c = client("fw-denied").await;
+    let c = client(&backend, "fw-denied").await;
     let counted = c
         .rate_limiter("c")
         .algorithm(Algorithm::FixedWindow)
@@ -173,10 +176,10 @@ async fn fixed_window_numbers() {
     );
     assert!(counted.limit_at("u", 3, t + 6000).await.unwrap().allowed);
 }
+both_backends!(fixed_window_numbers, super::fixed_window_numbers);
 
-#[tokio::test]
-async fn sliding_window_numbers() {
-    let rl = limiter(Algorithm::SlidingWindow, 10, 10_000).await;
+async fn sliding_window_numbers(backend: Backend) {
+    let rl = limiter(&backend, Algorithm::SlidingWindow, 10, 10_000).await;
     // 10 in the first window.
     assert_eq!(
         nums(&rl.limit_at("u", 10, T0 + 5_000).await.unwrap()),
@@ -207,10 +210,10 @@ async fn sliding_window_numbers() {
         (false, 0, 17_000, 10_334)
     );
 }
+both_backends!(sliding_window_numbers, super::sliding_window_numbers);
 
-#[tokio::test]
-async fn sliding_log_numbers() {
-    let rl = limiter(Algorithm::SlidingLog, 3, 1000).await;
+async fn sliding_log_numbers(backend: Backend) {
+    let rl = limiter(&backend, Algorithm::SlidingLog, 3, 1000).await;
     assert_eq!(
         nums(&rl.limit_at("u", 1, T0).await.unwrap()),
         (true, 2, 1000, 0)
@@ -241,12 +244,12 @@ async fn sliding_log_numbers() {
         (true, 2, 900, 0)
     );
 }
+both_backends!(sliding_log_numbers, super::sliding_log_numbers);
 
-#[tokio::test]
-async fn denied_requests_do_not_extend_a_block_unless_counted() {
+async fn denied_requests_do_not_extend_a_block_unless_counted(backend: Backend) {
     for algorithm in Algorithm::ALL {
         for count_denied in [false, true] {
-            let c = client("denied").await;
+            let c = client(&backend, "denied").await;
             let rl = c
                 .rate_limiter("d")
                 .algorithm(algorithm)
@@ -285,11 +288,14 @@ async fn denied_requests_do_not_extend_a_block_unless_counted() {
         }
     }
 }
+both_backends!(
+    denied_requests_do_not_extend_a_block_unless_counted,
+    super::denied_requests_do_not_extend_a_block_unless_counted
+);
 
-#[tokio::test]
-async fn several_limits_consume_nothing_unless_all_allow() {
+async fn several_limits_consume_nothing_unless_all_allow(backend: Backend) {
     for algorithm in Algorithm::ALL {
-        let c = client("multi").await;
+        let c = client(&backend, "multi").await;
         let rl = c
             .rate_limiter("m")
             .algorithm(algorithm)
@@ -335,11 +341,14 @@ async fn several_limits_consume_nothing_unless_all_allow() {
         );
     }
 }
+both_backends!(
+    several_limits_consume_nothing_unless_all_allow,
+    super::several_limits_consume_nothing_unless_all_allow
+);
 
-#[tokio::test]
-async fn peek_consumes_nothing_and_reset_forgets() {
+async fn peek_consumes_nothing_and_reset_forgets(backend: Backend) {
     for algorithm in Algorithm::ALL {
-        let rl = limiter(algorithm, 2, 3_600_000).await;
+        let rl = limiter(&backend, algorithm, 2, 3_600_000).await;
         for _ in 0..5 {
             let p = rl.peek("u").await.unwrap();
             assert!(p.allowed && p.remaining == 2, "{algorithm}: {p:?}");
@@ -358,10 +367,13 @@ async fn peek_consumes_nothing_and_reset_forgets() {
         rl.reset("never-seen").await.unwrap();
     }
 }
+both_backends!(
+    peek_consumes_nothing_and_reset_forgets,
+    super::peek_consumes_nothing_and_reset_forgets
+);
 
-#[tokio::test]
-async fn server_clock_by_default_client_clock_on_request() {
-    let c = client("clock").await;
+async fn server_clock_by_default_client_clock_on_request(backend: Backend) {
+    let c = client(&backend, "clock").await;
     let server = c
         .rate_limiter("s")
         .algorithm(Algorithm::FixedWindow)
@@ -391,10 +403,13 @@ async fn server_clock_by_default_client_clock_on_request() {
     let later = redkit::rt::now_ms() + 3_600_000;
     assert!(local.limit_at("u", 1, later).await.unwrap().allowed);
 }
+both_backends!(
+    server_clock_by_default_client_clock_on_request,
+    super::server_clock_by_default_client_clock_on_request
+);
 
-#[tokio::test]
-async fn bad_input_is_invalid_argument() {
-    let c = client("bad").await;
+async fn bad_input_is_invalid_argument(backend: Backend) {
+    let c = client(&backend, "bad").await;
     let build = |f: &dyn Fn(redkit::RateLimiterBuilder) -> redkit::RateLimiterBuilder| {
         f(c.rate_limiter("x"))
             .build()
@@ -482,10 +497,13 @@ async fn bad_input_is_invalid_argument() {
         Duration::from_millis(1500)
     );
 }
+both_backends!(
+    bad_input_is_invalid_argument,
+    super::bad_input_is_invalid_argument
+);
 
-#[tokio::test]
-async fn sliding_log_stays_bounded_and_takes_large_costs() {
-    let c = client("log").await;
+async fn sliding_log_stays_bounded_and_takes_large_costs(backend: Backend) {
+    let c = client(&backend, "log").await;
     let rl = c
         .rate_limiter("log")
         .algorithm(Algorithm::SlidingLog)
@@ -528,14 +546,17 @@ async fn sliding_log_stays_bounded_and_takes_large_costs() {
     assert!(!r.allowed && r.retry_after_ms == 60_000, "{r:?}");
     assert!(big.limit_at("u", 7_655, T0).await.unwrap().allowed);
 }
+both_backends!(
+    sliding_log_stays_bounded_and_takes_large_costs,
+    super::sliding_log_stays_bounded_and_takes_large_costs
+);
 
 /// The documented worst case of the weighted counter: the previous window's requests
 /// bunched at its end, then as many as the estimate allows halfway into the current one.
 /// The interval [start - W/2, start + W/2] then holds L + f * previous = 1.5 L, and never
 /// more; each aligned window still holds at most L.
-#[tokio::test]
-async fn sliding_window_error_bound_is_reached_not_exceeded() {
-    let rl = limiter(Algorithm::SlidingWindow, 10, 10_000).await;
+async fn sliding_window_error_bound_is_reached_not_exceeded(backend: Backend) {
+    let rl = limiter(&backend, Algorithm::SlidingWindow, 10, 10_000).await;
     let start = T0 + 10_000; // an aligned window boundary
     assert!(rl.limit_at("u", 10, start - 1).await.unwrap().allowed);
     let mut admitted_late = 0;
@@ -557,3 +578,7 @@ async fn sliding_window_error_bound_is_reached_not_exceeded() {
         "an aligned window never admits more than L"
     );
 }
+both_backends!(
+    sliding_window_error_bound_is_reached_not_exceeded,
+    super::sliding_window_error_bound_is_reached_not_exceeded
+);

@@ -3,9 +3,13 @@
 //! what the algorithm permits over the elapsed time, and is close enough to it to show
 //! the limiter is admitting, not just refusing.
 
+mod common;
+
 use std::time::Duration;
 
-use redkit::{rt, Algorithm, Client, ConnectOptions};
+use common::Backend;
+
+use redkit::{rt, Algorithm};
 
 const CLIENTS: usize = 8;
 const RUN: Duration = Duration::from_secs(3);
@@ -19,16 +23,17 @@ struct Run {
     end_ms: u64,
 }
 
-async fn hammer(algorithm: Algorithm, limit: i64, window: Duration, burst: i64) -> Run {
+async fn hammer(
+    backend: &Backend,
+    algorithm: Algorithm,
+    limit: i64,
+    window: Duration,
+    burst: i64,
+) -> Run {
     let prefix = redkit_testkit::prefix("exact");
-    let url = redkit_testkit::shared().url();
     let mut limiters = Vec::new();
     for _ in 0..CLIENTS {
-        let opts = ConnectOptions {
-            prefix: prefix.clone(),
-            ..Default::default()
-        };
-        let client = Client::connect_with(&url, opts).await.unwrap();
+        let client = backend.client(&prefix).await;
         let rl = client
             .rate_limiter("hammer")
             .algorithm(algorithm)
@@ -75,17 +80,16 @@ fn windows_touched(run: &Run, window_ms: u64) -> u64 {
     run.end_ms / window_ms - run.start_ms / window_ms + 1
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn concurrent_clients_never_get_more_than_the_algorithm_permits() {
+async fn concurrent_clients_never_get_more_than_the_algorithm_permits(backend: Backend) {
     let (limit, burst) = (20i64, 5i64);
     let window = Duration::from_millis(500);
     let w = window.as_millis() as u64;
     let (gcra, bucket, sliding, log, fixed) = tokio::join!(
-        hammer(Algorithm::Gcra, limit, window, burst),
-        hammer(Algorithm::TokenBucket, limit, window, burst),
-        hammer(Algorithm::SlidingWindow, limit, window, 0),
-        hammer(Algorithm::SlidingLog, limit, window, 0),
-        hammer(Algorithm::FixedWindow, limit, window, 0),
+        hammer(&backend, Algorithm::Gcra, limit, window, burst),
+        hammer(&backend, Algorithm::TokenBucket, limit, window, burst),
+        hammer(&backend, Algorithm::SlidingWindow, limit, window, 0),
+        hammer(&backend, Algorithm::SlidingLog, limit, window, 0),
+        hammer(&backend, Algorithm::FixedWindow, limit, window, 0),
     );
     let l = limit as u64;
     let report = |name: &str, run: &Run, bound: u64| {
@@ -147,3 +151,9 @@ async fn concurrent_clients_never_get_more_than_the_algorithm_permits() {
         sliding.allowed
     );
 }
+both_backends!(
+    concurrent_clients_never_get_more_than_the_algorithm_permits,
+    super::concurrent_clients_never_get_more_than_the_algorithm_permits,
+    flavor = "multi_thread",
+    worker_threads = 2
+);

@@ -1,17 +1,15 @@
-//! Quick end-to-end check that a client connects and the cache round-trips.
+//! Quick end-to-end check that a client connects and the cache round-trips, on both
+//! backends.
+
+mod common;
 
 use std::time::Duration;
 
-use redkit::{Client, ConnectOptions, SetOptions};
+use common::Backend;
+use redkit::SetOptions;
 
-#[tokio::test]
-async fn cache_round_trip() {
-    let server = redkit_testkit::shared();
-    let opts = ConnectOptions {
-        prefix: redkit_testkit::prefix("smoke"),
-        ..Default::default()
-    };
-    let client = Client::connect_with(&server.url(), opts).await.unwrap();
+async fn cache_round_trip(backend: Backend) {
+    let client = backend.client_named("smoke").await;
     client.ping().await.unwrap();
     let cache = client
         .cache("users")
@@ -36,3 +34,11 @@ async fn cache_round_trip() {
     assert_eq!(cache.get::<String>("a").await.unwrap(), None);
     assert_eq!(cache.delete(&["b", "zz"]).await.unwrap(), 1);
 }
+both_backends!(cache_round_trip, super::cache_round_trip);
+
+async fn health_report(backend: Backend) {
+    let report = backend.client_named("health").await.check().await.unwrap();
+    assert!(report.server_version.starts_with('7'), "{report:?}");
+    assert_eq!(report.persistence, "none");
+}
+both_backends!(health_report, super::health_report);

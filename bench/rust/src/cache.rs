@@ -7,12 +7,13 @@
 //! set REDIS_URL to use another). BENCH_SECONDS: time per contender (default 3), split
 //! over BENCH_ROUNDS rounds (default 5).
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use redis::AsyncCommands;
 use redkit::{BoxFuture, Client, SetOptions};
+use redkit_bench::measure::{percentile, run_round};
 
 /// One operation under test; the argument is a sequence number (for unique keys).
 type Op = Arc<dyn Fn(u64) -> BoxFuture<'static, ()> + Send + Sync>;
@@ -26,38 +27,9 @@ struct Contender {
     latencies_us: Vec<u64>,
 }
 
-/// Run `op` from `concurrency` tasks for `d`; returns ops/s and the latencies.
-async fn round(op: &Op, concurrency: usize, d: Duration, seq: &Arc<AtomicU64>) -> (f64, Vec<u64>) {
-    let until = Instant::now() + d;
-    let started = Instant::now();
-    let tasks: Vec<_> = (0..concurrency)
-        .map(|_| {
-            let (op, seq) = (op.clone(), seq.clone());
-            tokio::spawn(async move {
-                let mut lat = Vec::with_capacity(50_000);
-                while Instant::now() < until {
-                    let t = Instant::now();
-                    op(seq.fetch_add(1, Ordering::Relaxed)).await;
-                    lat.push(t.elapsed().as_micros() as u64);
-                }
-                lat
-            })
-        })
-        .collect();
-    let mut all = Vec::new();
-    for t in tasks {
-        all.extend(t.await.expect("bench task"));
-    }
-    (all.len() as f64 / started.elapsed().as_secs_f64(), all)
-}
-
 fn median(v: &mut [f64]) -> f64 {
     v.sort_by(|a, b| a.total_cmp(b));
     v[v.len() / 2]
-}
-
-fn percentile(sorted: &[u64], p: f64) -> u64 {
-    sorted[((sorted.len() as f64 * p) as usize).min(sorted.len() - 1)]
 }
 
 #[tokio::main]
@@ -178,7 +150,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         let slice = Duration::from_secs_f64(secs / rounds as f64);
         for _ in 0..rounds {
             for c in contenders.iter_mut() {
-                let (ops, lat) = round(&c.op, concurrency, slice, &seq).await;
+                let op = c.op.clone();
+                let (ops, lat) = run_round(concurrency, slice, &seq, move |i| op(i)).await;
                 c.rounds_ops.push(ops);
                 c.latencies_us.extend(lat);
             }

@@ -8,6 +8,8 @@ use std::pin::Pin;
 use crate::error::Result;
 use crate::value::{Cmd, Value};
 
+#[cfg(feature = "embedded")]
+pub mod embedded;
 #[cfg(feature = "native")]
 pub mod native;
 

@@ -1,0 +1,3 @@
+//! Shared pieces of redkit's Rust benchmark binaries.
+
+pub mod measure;
