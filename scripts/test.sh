@@ -23,8 +23,17 @@ cargo check -p redkit --target wasm32-unknown-unknown --no-default-features --lo
 log "cargo test (Rust core, every backend)"
 cargo test --workspace --locked
 
-log "Rust examples"
-bash scripts/tour.sh
+log "the tour on the embedded engine, with redis-server shadowed by a stub that fails"
+stub=$(mktemp -d)
+for tool in redis-server redis-cli; do
+  printf '#!/bin/sh\necho "%s must not be needed by the tour" >&2\nexit 1\n' "$tool" >"$stub/$tool"
+  chmod +x "$stub/$tool"
+done
+PATH="$stub:$PATH" REDIS_URL=embedded:// bash scripts/tour.sh
+rm -rf "$stub"
+
+log "the tour against a real redis-server"
+(start_redis && bash scripts/tour.sh)
 
 # Each binding brings its own script (build, install, lint, test, examples).
 for part in gateway python node wasm; do

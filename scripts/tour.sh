@@ -1,16 +1,13 @@
 #!/usr/bin/env bash
-# The tour: run every pattern's example, each printing what it does. Uses REDIS_URL when set,
-# otherwise starts a throwaway redis-server on a free port.
+# The tour: run every pattern's example, each printing what it does. By default on the
+# embedded engine (no server needed); set REDIS_URL=redis://… to run it against a server.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
 
-if [ -z "${REDIS_URL:-}" ]; then
-  ensure_redis
-  start_redis
-fi
+export REDIS_URL="${REDIS_URL:-embedded://}"
 cargo build -q -p redkit-examples --locked
 for example in cache rate_limit; do
-  log "example: $example"
+  log "example: $example ($REDIS_URL)"
   "$CARGO_TARGET_DIR/debug/$example"
 done
