@@ -26,6 +26,21 @@ def test_scenarios_exist() -> None:
     assert len(SCENARIOS) >= 3, SCENARIOS
 
 
+def test_embedded_client_needs_no_server() -> None:
+    with redkit.Client.embedded(prefix="emb") as client:
+        client.ping()
+        cache = client.cache("c")
+        assert cache.get_or_set("k", lambda: {"a": 1}) == {"a": 1}
+        assert cache.get("k") == {"a": 1}
+
+    async def main() -> None:
+        client = await redkit.asyncio.Client.embedded(prefix="emb")
+        assert await client.cache("c").get_or_set("k", lambda: 2) == 2
+        await client.close()
+
+    asyncio.run(main())
+
+
 def ms(value: int) -> timedelta:
     return timedelta(milliseconds=value)
 
@@ -102,10 +117,16 @@ async def replay(scenario: dict[str, Any], call: Call) -> None:
             assert calls["n"] == step["loader_calls"], where
 
 
+@pytest.fixture(params=["redis", "embedded"])
+def backend_url(request: pytest.FixtureRequest, redis_url: str) -> str:
+    """Every scenario runs on a real server and on the embedded engine: same results."""
+    return redis_url if request.param == "redis" else "embedded://"
+
+
 @pytest.mark.parametrize("path", SCENARIOS, ids=[p.stem for p in SCENARIOS])
-def test_blocking_client(path: Path, redis_url: str, prefix: str) -> None:
+def test_blocking_client(path: Path, backend_url: str, prefix: str) -> None:
     scenario = json.loads(path.read_text("utf-8"))
-    with redkit.Client.connect(redis_url, prefix=prefix) as client:
+    with redkit.Client.connect(backend_url, prefix=prefix) as client:
         cache = client.cache(scenario["setup"]["namespace"], **cache_options(scenario["setup"]))
 
         async def call(op: str, *args: Any, **kwargs: Any) -> Any:
@@ -115,11 +136,11 @@ def test_blocking_client(path: Path, redis_url: str, prefix: str) -> None:
 
 
 @pytest.mark.parametrize("path", SCENARIOS, ids=[p.stem for p in SCENARIOS])
-def test_asyncio_client(path: Path, redis_url: str, prefix: str) -> None:
+def test_asyncio_client(path: Path, backend_url: str, prefix: str) -> None:
     scenario = json.loads(path.read_text("utf-8"))
 
     async def main() -> None:
-        client = await redkit.asyncio.Client.connect(redis_url, prefix=prefix)
+        client = await redkit.asyncio.Client.connect(backend_url, prefix=prefix)
         cache = client.cache(scenario["setup"]["namespace"], **cache_options(scenario["setup"]))
 
         async def call(op: str, *args: Any, **kwargs: Any) -> Any:

@@ -141,6 +141,13 @@ class Client:
         )
         return cls(Connection.connect(**kwargs))
 
+    @classmethod
+    def embedded(cls, *, prefix: str | None = None) -> Client:
+        """An in-process engine instead of a server: every pattern, the same scripts and
+        results, no Redis needed (tests, single-process apps). Its data lives and dies with
+        this process; a forked child starts with an empty engine."""
+        return cls.connect("embedded://", prefix=prefix)
+
     @property
     def prefix(self) -> str:
         """The key prefix."""

@@ -157,6 +157,11 @@ class Client:
         )
         return cls(await Connection.connect_async(_bridge(), **kwargs))
 
+    @classmethod
+    async def embedded(cls, *, prefix: str | None = None) -> Client:
+        """An in-process engine instead of a server (see :meth:`redkit.Client.embedded`)."""
+        return await cls.connect("embedded://", prefix=prefix)
+
     @property
     def prefix(self) -> str:
         """The key prefix."""
