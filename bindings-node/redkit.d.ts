@@ -49,6 +49,8 @@ export declare class Client {
   private constructor()
   /** Connect to `url` (`redis://`, `rediss://`; user, password and db in the URL). */
   static connect(url: string, opts?: ConnectOptions): Promise<Client>
+  /** An in-process engine instead of a server: every pattern, no Redis needed. */
+  static embedded(opts?: { prefix?: string }): Promise<Client>
   /** The key prefix. */
   readonly prefix: string
   /** Round-trip a PING. */

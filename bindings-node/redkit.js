@@ -150,6 +150,14 @@ class Client {
     return new Client(INTERNAL, nativeClient, dispatch)
   }
 
+  /**
+   * An in-process engine instead of a server: every pattern, the same scripts and results,
+   * no Redis needed (tests, single-process apps). Its data lives and dies with the process.
+   */
+  static embedded(opts) {
+    return Client.connect('embedded://', opts)
+  }
+
   /** The key prefix. */
   get prefix() {
     return this.#native.prefix

@@ -42,11 +42,24 @@ function writeOptions(step) {
   return opts
 }
 
+test('Client.embedded() needs no server', async () => {
+  const client = await Client.embedded({ prefix: 'emb' })
+  const cache = client.cache('c')
+  assert.deepEqual(await cache.getOrSet('k', async () => ({ a: 1 })), { a: 1 })
+  assert.deepEqual(await cache.get('k'), { a: 1 })
+  await client.close()
+})
+
+// Every scenario runs on a real server and on the embedded engine: same results.
+for (const [backend, connect] of [
+  ['redis', (opts) => Client.connect(server.url, opts)],
+  ['embedded', (opts) => Client.embedded(opts)],
+])
 for (const file of files) {
   const scenario = JSON.parse(fs.readFileSync(path.join(DIR, file), 'utf8'))
-  test(`conformance ${file}: ${scenario.name}`, async () => {
+  test(`conformance ${file} on ${backend}: ${scenario.name}`, async () => {
     assert.equal(scenario.pattern, 'cache')
-    const client = await Client.connect(server.url, { prefix: prefix(`conf-${file}`) })
+    const client = await connect({ prefix: prefix(`conf-${file}`) })
     const cache = client.cache(scenario.setup.namespace, cacheOptions(scenario.setup))
     let loaderCalls = 0
     const loaderOf = (spec) => {
