@@ -13,6 +13,9 @@ import os as _os
 from . import _redkit
 from ._client import Cache, Client
 from ._common import HealthReport
+from ._limit_calls import RateLimited
+from ._ratelimit import RateLimiter
+from ._redkit import RateLimitResult
 from ._errors import (
     Closed,
     ConnectionError,
@@ -38,6 +41,9 @@ __all__ = [
     "Client",
     "Cache",
     "HealthReport",
+    "RateLimiter",
+    "RateLimitResult",
+    "RateLimited",
     "RedkitError",
     "ConnectionError",
     "TimeoutError",
