@@ -44,37 +44,31 @@ def limiter_options(setup: dict[str, Any]) -> tuple[str, dict[str, Any]]:
 Call = Callable[..., Awaitable[Any]]
 
 
+async def run_step(
+    scenario: dict[str, Any], limiter: Any, build: Callable[[dict[str, Any]], Any], call: Call, step: dict[str, Any]
+) -> Any:
+    if step["op"] == "build":
+        build({**scenario["setup"], **step["options"]})
+        return None
+    kwargs = {k: step[k] for k in ("now_ms", "cost") if k in step}
+    return await call(limiter, step["op"], step["identifier"], **kwargs)
+
+
 async def replay(scenario: dict[str, Any], build: Callable[[dict[str, Any]], Any], call: Call) -> None:
     limiter = build(scenario["setup"])
     for i, step in enumerate(scenario["steps"]):
         where = f"{scenario['name']!r} step {i}: {step}"
-        op = step["op"]
-        if op == "sleep":
+        if step["op"] == "sleep":
             await asyncio.sleep(step["ms"] / 1000)
             continue
-        if op == "build":
-            action: Callable[[], Awaitable[Any]]
-
-            async def action() -> Any:
-                build({**scenario["setup"], **step["options"]})
-        else:
-            kwargs: dict[str, Any] = {}
-            if "now_ms" in step:
-                kwargs["now_ms"] = step["now_ms"]
-            if "cost" in step:
-                kwargs["cost"] = step["cost"]
-
-            async def action() -> Any:
-                return await call(limiter, op, step["identifier"], **kwargs)
-
         if "error" in step:
             with pytest.raises(redkit.RedkitError) as info:
-                await action()
+                await run_step(scenario, limiter, build, call, step)
             assert type(info.value) is getattr(redkit, step["error"]), f"{where}: got {info.value!r}"
             continue
-        result = await action()
+        result = await run_step(scenario, limiter, build, call, step)
         expect = step.get("expect")
-        if expect is None or op in ("reset", "build"):
+        if expect is None or step["op"] in ("reset", "build"):
             assert result is None, where
             continue
         got = {f: getattr(result, f) for f in FIELDS}
@@ -159,7 +153,9 @@ def test_bad_options(client: redkit.Client, options: dict[str, Any], error: type
         client.rate_limiter("bad", **options)
 
 
-@pytest.mark.parametrize("name, error", [("", redkit.InvalidArgument), ("a{b}", redkit.InvalidArgument), (7, TypeError)])
+@pytest.mark.parametrize(
+    "name, error", [("", redkit.InvalidArgument), ("a{b}", redkit.InvalidArgument), (7, TypeError)]
+)
 def test_bad_name(client: redkit.Client, name: Any, error: type[Exception]) -> None:
     with pytest.raises(error):
         client.rate_limiter(name)

@@ -13,9 +13,6 @@ import os as _os
 from . import _redkit
 from ._client import Cache, Client
 from ._common import HealthReport
-from ._limit_calls import RateLimited
-from ._ratelimit import RateLimiter
-from ._redkit import RateLimitResult
 from ._errors import (
     Closed,
     ConnectionError,
@@ -29,6 +26,9 @@ from ._errors import (
     ServerError,
     TimeoutError,
 )
+from ._limit_calls import RateLimited
+from ._ratelimit import RateLimiter
+from ._redkit import RateLimitResult
 
 __version__: str = _redkit.__version__
 

@@ -45,8 +45,12 @@ def millis(name: str, value: Duration) -> float:
 def _rule(i: int, rule: Rule) -> tuple[int, float, int]:
     if not isinstance(rule, tuple) or len(rule) not in (2, 3):
         raise TypeError(f"limits[{i}] must be a (limit, window) or (limit, window, burst) tuple, not {rule!r}")
-    burst: int = rule[2] if len(rule) == 3 else 0  # type: ignore[misc]
-    return (whole(f"limits[{i}] limit", rule[0]), millis(f"limits[{i}] window", rule[1]), whole(f"limits[{i}] burst", burst))
+    burst = rule[2] if len(rule) == 3 else 0
+    return (
+        whole(f"limits[{i}] limit", rule[0]),
+        millis(f"limits[{i}] window", rule[1]),
+        whole(f"limits[{i}] burst", burst),
+    )
 
 
 def _name(what: str, value: Any) -> Any:
