@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Python cache-hit benchmark: installs a release build of redkit plus the peers
-# (redis-py with hiredis, cashews) into the cached venv, then runs bench_cache.py against
-# a private redis-server on 127.0.0.1. Writes bench/results/python-cache.md.
+# Python benchmarks: installs a release build of redkit plus the peers (redis-py with
+# hiredis, cashews, limits) into the cached venv, then runs one benchmark against a private
+# redis-server on 127.0.0.1:
+#   bash bench/python/run.sh [cache]   bench_cache.py -> bench/results/python-cache.md
+#   bash bench/python/run.sh ratelimit ratelimit.py  -> bench/results/python-ratelimit.md
 #   BENCH_SECONDS=3 (per cell); REDIS_URL to use an existing local server instead.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -11,8 +13,15 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 . "$ROOT/scripts/python-env.sh"
 ensure_redis
 
-ensure_py_tools maturin="maturin>=1.5,<2" redis="redis>=5" hiredis="hiredis>=3" cashews="cashews>=7"
+ensure_py_tools maturin="maturin>=1.5,<2" redis="redis>=5" hiredis="hiredis>=3" cashews="cashews>=7" limits="limits[redis]>=5,<6"
 export PATH="$VENV/bin:$PATH"
 "$VENV/bin/python" -m pip install --quiet --no-build-isolation --force-reinstall --no-deps "$ROOT/bindings-python"
 mkdir -p "$ROOT/bench/results"
-"$VENV/bin/python" "$ROOT/bench/python/bench_cache.py" --out "$ROOT/bench/results/python-cache.md"
+case "${1:-cache}" in
+    cache) "$VENV/bin/python" "$ROOT/bench/python/bench_cache.py" --out "$ROOT/bench/results/python-cache.md" ;;
+    ratelimit)
+        "$VENV/bin/python" "$ROOT/bench/python/ratelimit.py" --out "$ROOT/bench/results/python-ratelimit.md" \
+            --command "BENCH_SECONDS=${BENCH_SECONDS:-3} bash bench/python/run.sh ratelimit"
+        ;;
+    *) echo "usage: $0 [cache|ratelimit]" >&2; exit 2 ;;
+esac

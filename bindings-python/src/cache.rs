@@ -1,14 +1,14 @@
 //! `CacheCore`: the native half of `redkit.Cache`, on bytes. The Python layer encodes
 //! values (JSON by default) and calls these; every cache semantic is in core.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
 
 use crate::bridge::{self, LoopBridge};
-use crate::connection::Shared;
+use crate::connection::{PerProcess, Shared};
 use crate::errors::{from_loader, to_py};
 use crate::runtime::block_on;
 
@@ -38,7 +38,7 @@ pub struct CacheCore {
     namespace: String,
     opts: redkit::CacheOptions,
     /// The core cache of the current process (rebuilt after a fork, like the client).
-    state: Mutex<Option<(u32, redkit::Cache)>>,
+    state: PerProcess<redkit::Cache>,
 }
 
 impl CacheCore {
@@ -51,31 +51,21 @@ impl CacheCore {
             conn,
             namespace: namespace.to_string(),
             opts,
-            state: Mutex::new(None),
+            state: PerProcess::default(),
         };
         core.cache()?; // bad options fail here, not at first use
         Ok(core)
     }
 
     fn cache(&self) -> PyResult<redkit::Cache> {
-        let pid = std::process::id();
-        let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some((owner, cache)) = state.as_ref() {
-            if *owner == pid {
-                return Ok(cache.clone());
-            }
-        }
-        // A parent's cache holds the parent's client: leak it (see Shared::client).
-        std::mem::forget(state.take());
-        let cache = self
-            .conn
-            .client()?
-            .cache(&self.namespace)
-            .options(self.opts.clone())
-            .build()
-            .map_err(to_py)?;
-        *state = Some((pid, cache.clone()));
-        Ok(cache)
+        self.state.get_or_try_make(|| {
+            self.conn
+                .client()?
+                .cache(&self.namespace)
+                .options(self.opts.clone())
+                .build()
+                .map_err(to_py)
+        })
     }
 }
 

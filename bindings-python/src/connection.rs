@@ -10,6 +10,7 @@ use pyo3::prelude::*;
 
 use crate::bridge::{self, LoopBridge};
 use crate::cache::CacheCore;
+use crate::ratelimit::RateLimiterCore;
 use crate::runtime::{block_on, runtime};
 
 /// The URL and options a client was made with, and its live core client.
@@ -46,6 +47,34 @@ impl Shared {
             .map_err(crate::errors::to_py)?;
         *state = Some((pid, client.clone()));
         Ok(client)
+    }
+}
+
+/// A value made from the current process's client (a cache, a limiter): after a fork it is
+/// made again from the child's client.
+pub struct PerProcess<T>(Mutex<Option<(u32, T)>>);
+
+impl<T> Default for PerProcess<T> {
+    fn default() -> Self {
+        PerProcess(Mutex::new(None))
+    }
+}
+
+impl<T: Clone> PerProcess<T> {
+    /// This process's value, made by `make` on first use in this process.
+    pub fn get_or_try_make(&self, make: impl FnOnce() -> PyResult<T>) -> PyResult<T> {
+        let pid = std::process::id();
+        let mut state = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((owner, value)) = state.as_ref() {
+            if *owner == pid {
+                return Ok(value.clone());
+            }
+        }
+        // A parent's value holds the parent's client: leak it (see Shared::client).
+        std::mem::forget(state.take());
+        let value = make()?;
+        *state = Some((pid, value.clone()));
+        Ok(value)
     }
 }
 
@@ -260,5 +289,40 @@ impl Connection {
             codec: redkit::Codec::parse(codec).map_err(crate::errors::to_py)?,
         };
         CacheCore::new(Arc::clone(&self.shared), namespace, opts)
+    }
+
+    /// A rate limiter (durations in ms, extra rules as `(limit, window_ms, burst)`; the
+    /// Python layer converts).
+    #[pyo3(signature = (name, limit=None, window_ms=None, algorithm=None, burst=None, limits=Vec::new(),
+        count_denied=None, on_error=None, timeout_ms=None, local_block=None, clock=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn rate_limiter(
+        &self,
+        name: &str,
+        limit: Option<i64>,
+        window_ms: Option<f64>,
+        algorithm: Option<&str>,
+        burst: Option<i64>,
+        limits: Vec<(i64, f64, i64)>,
+        count_denied: Option<bool>,
+        on_error: Option<&str>,
+        timeout_ms: Option<f64>,
+        local_block: Option<bool>,
+        clock: Option<&str>,
+    ) -> PyResult<RateLimiterCore> {
+        RateLimiterCore::new(
+            Arc::clone(&self.shared),
+            name,
+            limit,
+            window_ms,
+            algorithm,
+            burst,
+            limits,
+            count_denied,
+            on_error,
+            timeout_ms,
+            local_block,
+            clock,
+        )
     }
 }

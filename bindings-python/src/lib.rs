@@ -6,6 +6,7 @@ mod bridge;
 mod cache;
 mod connection;
 mod errors;
+mod ratelimit;
 mod runtime;
 
 use pyo3::prelude::*;
@@ -40,6 +41,8 @@ fn _redkit(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<connection::Connection>()?;
     m.add_class::<cache::CacheCore>()?;
     m.add_class::<bridge::LoopBridge>()?;
+    m.add_class::<ratelimit::RateLimiterCore>()?;
+    m.add_class::<ratelimit::PyRateLimitResult>()?;
     m.add_function(wrap_pyfunction!(_after_fork_in_child, m)?)?;
     m.add_function(wrap_pyfunction!(_panic_for_test, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;

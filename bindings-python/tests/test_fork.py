@@ -126,3 +126,15 @@ def test_fork_while_other_threads_are_busy(client: redkit.Client) -> None:
             t.join()
     assert errors == []
     assert [cache.get(f"child{i}") for i in range(5)] == [0, 1, 2, 3, 4]
+
+
+def test_rate_limiter_after_fork(client: redkit.Client) -> None:
+    limiter = client.rate_limiter("fork", limit=3, window=60)
+    assert limiter.limit("u").remaining == 2
+
+    def child() -> None:
+        # The same limiter object, rebuilt on the child's connection; the count is Redis's.
+        assert limiter.limit("u").remaining == 1
+
+    assert in_child(child) == 0
+    assert limiter.limit("u").remaining == 0

@@ -55,3 +55,53 @@ async def asynchronous(url: str) -> int:
         print(e)
     await client.close()
     return n + await cache.delete("k")
+
+
+def rate_limits(client: redkit.Client) -> bool:
+    api: redkit.RateLimiter = client.rate_limiter(
+        "api",
+        limit=100,
+        window=timedelta(minutes=1),
+        algorithm="sliding_window",
+        limits=[(1000, 3600), (5, 1.0, 0)],
+        on_error="allow",
+        timeout=0.05,
+        local_block=True,
+        clock="server",
+    )
+    r: redkit.RateLimitResult = api.limit("user:1", cost=2)
+    numbers: list[int] = [r.limit, r.remaining, r.reset_after_ms, r.retry_after_ms]
+    reason: str = api.peek("user:1", now_ms=1_700_000_000_000).reason
+    error: Exception | None = r.error
+    api.reset("user:1")
+
+    @api.limit_calls(key=lambda user: f"user:{user}", cost=1)
+    def send(user: str) -> str:
+        return user
+
+    try:
+        send("ada")
+    except redkit.RateLimited as denied:
+        waited: float = denied.retry_after
+        del waited
+    del numbers, reason, error
+    return r.allowed
+
+
+async def rate_limits_async(client: redkit.asyncio.Client) -> bool:
+    api: redkit.asyncio.RateLimiter = client.rate_limiter("api", limit=10, window=1, algorithm="gcra", burst=5)
+    r: redkit.RateLimitResult = await api.limit("user:1")
+    await api.peek("user:1")
+    await api.reset("user:1")
+    return r.allowed
+
+
+def web(limiter: redkit.RateLimiter) -> None:
+    from flask import Flask
+    from starlette.applications import Starlette
+
+    from redkit.flask import RateLimit
+    from redkit.starlette import RateLimitMiddleware
+
+    RateLimit(Flask(__name__), limiter=limiter, key=lambda req: req.remote_addr or "", exempt=["health"])
+    Starlette().add_middleware(RateLimitMiddleware, limiter=limiter, key=lambda req: req.url.path)

@@ -26,6 +26,9 @@ from ._errors import (
     ServerError,
     TimeoutError,
 )
+from ._limit_calls import RateLimited
+from ._ratelimit import RateLimiter
+from ._redkit import RateLimitResult
 
 __version__: str = _redkit.__version__
 
@@ -38,6 +41,9 @@ __all__ = [
     "Client",
     "Cache",
     "HealthReport",
+    "RateLimiter",
+    "RateLimitResult",
+    "RateLimited",
     "RedkitError",
     "ConnectionError",
     "TimeoutError",

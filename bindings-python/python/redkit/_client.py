@@ -8,11 +8,12 @@ import inspect
 from collections.abc import Awaitable, Iterable
 from typing import Any, Callable, TypeVar
 
-from . import _common, _convert
+from . import _common, _convert, _ratelimit
 from ._cached import F, cached_decorator
 from ._codec import Codec
 from ._codec import codec as make_codec
 from ._convert import Duration
+from ._ratelimit import Algorithm, Clock, OnError, RateLimiter, Rule
 from ._redkit import CacheCore, Connection
 
 T = TypeVar("T")
@@ -188,6 +189,29 @@ class Client:
         kwargs = _common.cache_kwargs(namespace, ttl, jitter, stale_ttl, early_refresh, lock, lock_timeout, codec)
         return Cache(self._conn.cache(**kwargs), c, namespace)
 
+    def rate_limiter(
+        self,
+        name: str,
+        *,
+        limit: int | None = None,
+        window: Duration | None = None,
+        algorithm: Algorithm | None = None,
+        burst: int | None = None,
+        limits: Iterable[Rule] | None = None,
+        count_denied: bool | None = None,
+        on_error: OnError | None = None,
+        timeout: Duration | None = None,
+        local_block: bool | None = None,
+        clock: Clock | None = None,
+    ) -> RateLimiter:
+        """A named rate limiter (defaults: gcra, 10 per second, on_error deny, timeout
+        1 s; see docs/ratelimit.md). ``limits`` adds ``(limit, window[, burst])`` rules
+        decided in the same atomic call. Bad options raise here."""
+        kwargs = _ratelimit.limiter_kwargs(
+            name, limit, window, algorithm, burst, limits, count_denied, on_error, timeout, local_block, clock
+        )
+        return RateLimiter(self._conn.rate_limiter(**kwargs), name)
+
     def __enter__(self) -> Client:
         return self
 
@@ -195,4 +219,4 @@ class Client:
         self.close()
 
 
-__all__ = ["Client", "Cache"]
+__all__ = ["Client", "Cache", "RateLimiter"]

@@ -1,7 +1,7 @@
 """Stubs of the native module (bindings-python/src). Private: use ``redkit``."""
 
 from collections.abc import Awaitable
-from typing import Callable
+from typing import Callable, Literal
 
 __version__: str
 
@@ -61,6 +61,20 @@ class Connection:
         lock_timeout_ms: int | None = None,
         codec: str = "json",
     ) -> CacheCore: ...
+    def rate_limiter(
+        self,
+        name: str,
+        limit: int | None = None,
+        window_ms: float | None = None,
+        algorithm: str | None = None,
+        burst: int | None = None,
+        limits: list[tuple[int, float, int]] = ...,
+        count_denied: bool | None = None,
+        on_error: str | None = None,
+        timeout_ms: float | None = None,
+        local_block: bool | None = None,
+        clock: str | None = None,
+    ) -> RateLimiterCore: ...
 
 class CacheCore:
     def get(self, key: str) -> bytes | None: ...
@@ -84,3 +98,34 @@ class CacheCore:
         ttl_ms: int | None = None,
         tags: list[str] = ...,
     ) -> Awaitable[bytes]: ...
+
+class RateLimitResult:
+    """One decision: whether the request may go on, and the numbers for headers."""
+
+    @property
+    def allowed(self) -> bool: ...
+    @property
+    def limit(self) -> int: ...
+    @property
+    def remaining(self) -> int: ...
+    @property
+    def reset_after_ms(self) -> int: ...
+    @property
+    def retry_after_ms(self) -> int: ...
+    @property
+    def reason(self) -> Literal["limit", "local_block", "error"]: ...
+    @property
+    def error(self) -> Exception | None: ...
+
+class RateLimiterCore:
+    def limit(self, identifier: str, cost: int, now_ms: int | None = None) -> RateLimitResult: ...
+    def limit_async(
+        self, bridge: LoopBridge, identifier: str, cost: int, now_ms: int | None = None
+    ) -> Awaitable[RateLimitResult]: ...
+    def peek(self, identifier: str, now_ms: int | None = None) -> RateLimitResult: ...
+    def peek_async(
+        self, bridge: LoopBridge, identifier: str, now_ms: int | None = None
+    ) -> Awaitable[RateLimitResult]: ...
+    def reset(self, identifier: str) -> None: ...
+    def reset_async(self, bridge: LoopBridge, identifier: str) -> Awaitable[None]: ...
+    def keys_for(self, identifier: str) -> list[str]: ...

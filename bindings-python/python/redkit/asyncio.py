@@ -11,15 +11,17 @@ import weakref
 from collections.abc import Iterable
 from typing import Any, Callable
 
-from . import _common, _convert
+from . import _common, _convert, _ratelimit
 from ._cached import F, cached_decorator
 from ._codec import Codec
 from ._codec import codec as make_codec
 from ._common import HealthReport
 from ._convert import Duration
-from ._redkit import CacheCore, Connection, LoopBridge
+from ._limit_calls import CostFn, KeyFn, limit_calls
+from ._ratelimit import Algorithm, Clock, OnError, Rule, ident, now, whole
+from ._redkit import CacheCore, Connection, LoopBridge, RateLimiterCore, RateLimitResult
 
-__all__ = ["Client", "Cache"]
+__all__ = ["Client", "Cache", "RateLimiter"]
 
 # One completion queue per event loop (see bindings-python/src/bridge.rs): Rust tasks
 # hand results to it, and the loop resolves them when its socket turns readable.
@@ -120,6 +122,37 @@ class Cache:
         return cached_decorator(self, asynchronous=True, ttl=ttl, tags=tags, key=key)
 
 
+class RateLimiter:
+    """A named rate limiter, awaitable (``client.rate_limiter(...)``)."""
+
+    __slots__ = ("_core", "name")
+
+    def __init__(self, core: RateLimiterCore, name: str) -> None:
+        self._core = core
+        self.name = name
+
+    async def limit(self, identifier: str, cost: int = 1, now_ms: int | None = None) -> RateLimitResult:
+        """One decision for a request of ``cost``: consumes it when allowed."""
+        return await self._core.limit_async(_bridge(), ident(identifier), whole("cost", cost), now(now_ms))
+
+    async def peek(self, identifier: str, now_ms: int | None = None) -> RateLimitResult:
+        """What a request of cost 1 would get now; consumes nothing."""
+        return await self._core.peek_async(_bridge(), ident(identifier), now(now_ms))
+
+    async def reset(self, identifier: str) -> None:
+        """Forget ``identifier``: its next request starts from a full limit."""
+        await self._core.reset_async(_bridge(), ident(identifier))
+
+    def keys_for(self, identifier: str) -> list[str]:
+        """The Redis keys holding ``identifier``'s state, one per rule."""
+        return self._core.keys_for(ident(identifier))
+
+    def limit_calls(self, *, key: KeyFn | None = None, cost: CostFn = 1) -> Callable[[F], F]:
+        """Decorate an async function so every call first awaits :meth:`limit`; a denied
+        call raises :class:`redkit.RateLimited`."""
+        return limit_calls(self, asynchronous=True, key=key, cost=cost)
+
+
 class Client:
     """An asyncio connection to Redis: ``client = await Client.connect(url)``. One per
     process; survives ``os.fork()`` (a child reconnects on first use)."""
@@ -200,6 +233,29 @@ class Client:
         c = make_codec(codec)
         kwargs = _common.cache_kwargs(namespace, ttl, jitter, stale_ttl, early_refresh, lock, lock_timeout, codec)
         return Cache(self._conn.cache(**kwargs), c, namespace)
+
+    def rate_limiter(
+        self,
+        name: str,
+        *,
+        limit: int | None = None,
+        window: Duration | None = None,
+        algorithm: Algorithm | None = None,
+        burst: int | None = None,
+        limits: Iterable[Rule] | None = None,
+        count_denied: bool | None = None,
+        on_error: OnError | None = None,
+        timeout: Duration | None = None,
+        local_block: bool | None = None,
+        clock: Clock | None = None,
+    ) -> RateLimiter:
+        """A named rate limiter (defaults: gcra, 10 per second, on_error deny, timeout
+        1 s; see docs/ratelimit.md). ``limits`` adds ``(limit, window[, burst])`` rules
+        decided in the same atomic call. Bad options raise here."""
+        kwargs = _ratelimit.limiter_kwargs(
+            name, limit, window, algorithm, burst, limits, count_denied, on_error, timeout, local_block, clock
+        )
+        return RateLimiter(self._conn.rate_limiter(**kwargs), name)
 
     async def __aenter__(self) -> Client:
         return self

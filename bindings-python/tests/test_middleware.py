@@ -1,0 +1,133 @@
+"""The Starlette/FastAPI ASGI middleware and the Flask extension, through each framework's
+real test client: headers on every answer, a JSON 429 with Retry-After, keys by client
+address by default or by a key function."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+
+import pytest
+from flask import Flask
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse
+from starlette.routing import Route
+from starlette.testclient import TestClient
+
+import redkit
+import redkit.asyncio
+from redkit.flask import RateLimit
+from redkit.starlette import RateLimitMiddleware
+
+
+def hello(request: Request) -> PlainTextResponse:
+    return PlainTextResponse("hello")
+
+
+def starlette_app(limiter: redkit.RateLimiter | redkit.asyncio.RateLimiter, **kwargs: object) -> Starlette:
+    app = Starlette(routes=[Route("/", hello)])
+    app.add_middleware(RateLimitMiddleware, limiter=limiter, **kwargs)  # type: ignore[arg-type]
+    return app
+
+
+def check_allowed(headers: dict[str, str], limit: int, remaining: int) -> None:
+    assert headers["ratelimit-limit"] == str(limit)
+    assert headers["ratelimit-remaining"] == str(remaining)
+    assert int(headers["ratelimit-reset"]) >= 1
+    assert "retry-after" not in headers
+
+
+def check_denied(status: int, headers: dict[str, str], body: object) -> None:
+    assert status == 429
+    assert headers["content-type"].startswith("application/json")
+    assert int(headers["retry-after"]) >= 1
+    assert headers["ratelimit-remaining"] == "0"
+    assert isinstance(body, dict) and body["error"] == "rate_limited" and body["retry_after_ms"] > 0
+
+
+def test_starlette_blocking_limiter(client: redkit.Client) -> None:
+    app = starlette_app(client.rate_limiter("web", limit=2, window=60))
+    with TestClient(app) as http:
+        for remaining in (1, 0):
+            r = http.get("/")
+            assert (r.status_code, r.text) == (200, "hello")
+            check_allowed({k.lower(): v for k, v in r.headers.items()}, 2, remaining)
+        r = http.get("/")
+        check_denied(r.status_code, dict(r.headers), r.json())
+        assert int(r.headers["retry-after"]) == 30  # gcra: one request per 30 s
+    # TestClient's peer address is "testclient": that is the default key.
+    assert client.rate_limiter("web", limit=2, window=60).peek("testclient").remaining == 0
+
+
+@pytest.fixture
+def aio_limiter(redis_url: str, prefix: str) -> Iterator[redkit.asyncio.RateLimiter]:
+    # The asyncio client may be made on any loop; TestClient runs the app on its own.
+    client = asyncio.run(redkit.asyncio.Client.connect(redis_url, prefix=prefix, lazy_connect=True))
+    yield client.rate_limiter("aweb", limit=1, window=60)
+
+
+def test_starlette_asyncio_limiter_and_key(aio_limiter: redkit.asyncio.RateLimiter) -> None:
+    app = starlette_app(aio_limiter, key=lambda req: req.headers.get("x-api-key", "anon"), cost=1)
+    with TestClient(app) as http:
+        assert http.get("/", headers={"x-api-key": "a"}).status_code == 200
+        r = http.get("/", headers={"x-api-key": "a"})
+        check_denied(r.status_code, dict(r.headers), r.json())
+        assert http.get("/", headers={"x-api-key": "b"}).status_code == 200
+
+
+def test_starlette_refuses_a_non_limiter() -> None:
+    app = Starlette(routes=[Route("/", hello)])
+    app.add_middleware(RateLimitMiddleware, limiter=object())  # type: ignore[arg-type]
+    with pytest.raises(TypeError):
+        with TestClient(app) as http:
+            http.get("/")
+
+
+def flask_app(limiter: redkit.RateLimiter, **kwargs: object) -> Flask:
+    app = Flask(__name__)
+
+    @app.get("/")
+    def index() -> str:
+        return "hello"
+
+    @app.get("/health")
+    def health() -> str:
+        return "ok"
+
+    RateLimit(app, limiter=limiter, exempt=["health"], **kwargs)  # type: ignore[arg-type]
+    return app
+
+
+def test_flask_by_address(client: redkit.Client) -> None:
+    app = flask_app(client.rate_limiter("flask", limit=2, window=60))
+    http = app.test_client()
+    for remaining in (1, 0):
+        r = http.get("/", environ_base={"REMOTE_ADDR": "10.0.0.1"})
+        assert (r.status_code, r.text) == (200, "hello")
+        check_allowed({k.lower(): v for k, v in r.headers.items()}, 2, remaining)
+    r = http.get("/", environ_base={"REMOTE_ADDR": "10.0.0.1"})
+    check_denied(r.status_code, {k.lower(): v for k, v in r.headers.items()}, r.get_json())
+    assert http.get("/", environ_base={"REMOTE_ADDR": "10.0.0.2"}).status_code == 200
+    exempt = http.get("/health", environ_base={"REMOTE_ADDR": "10.0.0.1"})
+    assert exempt.status_code == 200 and "RateLimit-Limit" not in exempt.headers
+
+
+def test_flask_key_and_cost(client: redkit.Client) -> None:
+    app = flask_app(
+        client.rate_limiter("flask2", limit=4, window=60),
+        key=lambda req: req.args.get("user", "anon"),
+        cost=lambda req: 3 if req.args.get("heavy") else 1,
+    )
+    http = app.test_client()
+    assert http.get("/?user=ada&heavy=1").headers["RateLimit-Remaining"] == "1"
+    assert http.get("/?user=ada&heavy=1").status_code == 429
+    assert http.get("/?user=ada").status_code == 200
+    assert http.get("/?user=bob&heavy=1").status_code == 200
+
+
+def test_flask_on_error_allow_with_dead_redis() -> None:
+    dead = redkit.Client.connect("redis://127.0.0.1:1", lazy_connect=True, retries=0)
+    app = flask_app(dead.rate_limiter("down", on_error="allow", timeout=0.2))
+    r = app.test_client().get("/")
+    assert r.status_code == 200 and r.headers["RateLimit-Remaining"] == "0"
