@@ -84,6 +84,13 @@ def redis_url() -> Iterator[str]:
         shutil.rmtree(workdir, ignore_errors=True)
 
 
+@pytest.fixture(params=["redis", "embedded"])
+def backend_url(request: pytest.FixtureRequest, redis_url: str) -> str:
+    """For the conformance replays: every scenario runs on a real server and on the
+    embedded engine, with the same results."""
+    return redis_url if request.param == "redis" else "embedded://"
+
+
 @pytest.fixture
 def prefix(request: pytest.FixtureRequest) -> str:
     """A key prefix no other test uses."""

@@ -117,12 +117,6 @@ async def replay(scenario: dict[str, Any], call: Call) -> None:
             assert calls["n"] == step["loader_calls"], where
 
 
-@pytest.fixture(params=["redis", "embedded"])
-def backend_url(request: pytest.FixtureRequest, redis_url: str) -> str:
-    """Every scenario runs on a real server and on the embedded engine: same results."""
-    return redis_url if request.param == "redis" else "embedded://"
-
-
 @pytest.mark.parametrize("path", SCENARIOS, ids=[p.stem for p in SCENARIOS])
 def test_blocking_client(path: Path, backend_url: str, prefix: str) -> None:
     scenario = json.loads(path.read_text("utf-8"))

@@ -78,9 +78,9 @@ async def replay(scenario: dict[str, Any], build: Callable[[dict[str, Any]], Any
 
 
 @pytest.mark.parametrize("path", SCENARIOS, ids=[p.stem for p in SCENARIOS])
-def test_conformance_blocking(path: Path, redis_url: str, prefix: str) -> None:
+def test_conformance_blocking(path: Path, backend_url: str, prefix: str) -> None:
     scenario = json.loads(path.read_text("utf-8"))
-    with redkit.Client.connect(redis_url, prefix=prefix) as client:
+    with redkit.Client.connect(backend_url, prefix=prefix) as client:
 
         def build(setup: dict[str, Any]) -> redkit.RateLimiter:
             name, opts = limiter_options(setup)
@@ -93,11 +93,11 @@ def test_conformance_blocking(path: Path, redis_url: str, prefix: str) -> None:
 
 
 @pytest.mark.parametrize("path", SCENARIOS, ids=[p.stem for p in SCENARIOS])
-def test_conformance_asyncio(path: Path, redis_url: str, prefix: str) -> None:
+def test_conformance_asyncio(path: Path, backend_url: str, prefix: str) -> None:
     scenario = json.loads(path.read_text("utf-8"))
 
     async def main() -> None:
-        client = await redkit.asyncio.Client.connect(redis_url, prefix=prefix)
+        client = await redkit.asyncio.Client.connect(backend_url, prefix=prefix)
 
         def build(setup: dict[str, Any]) -> redkit.asyncio.RateLimiter:
             name, opts = limiter_options(setup)
