@@ -1,0 +1,282 @@
+// Rate limit decisions: throughput and latency at concurrency 1 and 64, Redis commands per
+// decision, and bytes per identifier in Redis, for redkit beside rate-limiter-flexible
+// (RateLimiterRedis over ioredis) and @upstash/ratelimit (@upstash/redis through
+// redkit-gateway, the Upstash REST protocol in front of the same redis-server). Same server,
+// same run, rounds interleaved; 127.0.0.1 only, bounded in time.
+//
+//   cargo build --release -p redkit-gateway && (cd bindings-node && npm run build)
+//   node bench/node/ratelimit.mjs     (starts its own redis-server and gateway)
+//   BENCH_SECONDS=1 (per case and round), BENCH_ROUNDS=5, BENCH_OUT=../results/node-ratelimit.md
+
+import { spawn } from 'node:child_process'
+import crypto from 'node:crypto'
+import fs from 'node:fs'
+import net from 'node:net'
+import os from 'node:os'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+import { Ratelimit } from '@upstash/ratelimit'
+import { Redis as Upstash } from '@upstash/redis'
+import Redis from 'ioredis'
+import { RateLimiterRedis } from 'rate-limiter-flexible'
+import { Client } from 'redkit'
+
+import { ROUNDS, SECONDS, WARMUP_MS, freePort, measure, median, startRedis } from './harness.mjs'
+
+const here = path.dirname(fileURLToPath(import.meta.url))
+const root = path.join(here, '..', '..')
+const OUT = process.env.BENCH_OUT ?? path.join(root, 'bench', 'results', 'node-ratelimit.md')
+const CONCURRENCY = [1, 64]
+// Throughput: 100 per second per identifier over 10,000 identifiers, so nearly every
+// decision is an admission (each identifier sees a few requests per second).
+const IDENTIFIERS = 10_000
+const LIMIT = 100
+// Memory: one identifier after this many requests, limit LIMIT per minute.
+const MEMORY_REQUESTS = [1, 10, 100]
+
+/** Start redkit-gateway (release build) in front of `redisUrl`; `{ url, token, stop }`. */
+async function startGateway(redisUrl) {
+  const bin = path.join(root, 'target', 'release', 'redkit-gateway')
+  if (!fs.existsSync(bin)) throw new Error(`${bin} missing: cargo build --release -p redkit-gateway`)
+  const port = await freePort()
+  const token = crypto.randomBytes(16).toString('hex')
+  const child = spawn(bin, [], {
+    stdio: 'ignore',
+    env: { ...process.env, REDKIT_GATEWAY_TOKEN: token, REDKIT_GATEWAY_REDIS_URL: redisUrl, REDKIT_GATEWAY_LISTEN: `127.0.0.1:${port}` },
+  })
+  const url = `http://127.0.0.1:${port}`
+  for (let i = 0; i < 400; i++) {
+    try {
+      const r = await fetch(url, { method: 'POST', headers: { authorization: `Bearer ${token}` }, body: '["PING"]' })
+      if (r.ok) return { url, token, stop: async () => child.kill('SIGTERM') }
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 25))
+  }
+  child.kill('SIGKILL')
+  throw new Error('redkit-gateway did not start')
+}
+
+/**
+ * Every contender: `make(prefix, { limit, windowMs })` builds a limiter and returns
+ * `decide(identifier) -> Promise<boolean>` (allowed?). `keys(prefix)` is the SCAN pattern
+ * of the keys it creates per identifier (default `<prefix>:*`).
+ */
+function contenders({ rk, ioredis, upstash }) {
+  const redkit = (algorithm) => ({
+    peer: 'redkit-node',
+    algorithm,
+    // Not `<prefix>:layout`, the one key per deployment every redkit client records.
+    keys: (prefix) => `${prefix}:{rl:api}:*`,
+    make: async (prefix, { limit, windowMs }) => {
+      const client = await rk(prefix)
+      const l = client.rateLimiter('api', { algorithm, limit, window: windowMs })
+      return async (id) => (await l.limit(id)).allowed
+    },
+  })
+  const upstashWith = (algorithm, limiter) => ({
+    peer: '@upstash/ratelimit (gateway)',
+    algorithm,
+    make: async (prefix, { limit, windowMs }) => {
+      // No ephemeral (in-process) cache, no analytics: every decision asks Redis, as
+      // redkit's does without localBlock.
+      const rl = new Ratelimit({ redis: upstash, limiter: limiter(limit, `${windowMs} ms`), prefix, ephemeralCache: false, analytics: false })
+      return async (id) => (await rl.limit(id)).success
+    },
+  })
+  return [
+    redkit('gcra'),
+    redkit('token_bucket'),
+    redkit('fixed_window'),
+    redkit('sliding_window'),
+    redkit('sliding_log'),
+    {
+      peer: 'rate-limiter-flexible RateLimiterRedis',
+      algorithm: 'fixed_window',
+      make: async (prefix, { limit, windowMs }) => {
+        const rl = new RateLimiterRedis({ storeClient: ioredis, keyPrefix: prefix, points: limit, duration: windowMs / 1000 })
+        return (id) => rl.consume(id).then(
+          () => true,
+          (res) => {
+            if (res instanceof Error) throw res
+            return false
+          },
+        )
+      },
+    },
+    upstashWith('fixed_window', (l, w) => Ratelimit.fixedWindow(l, w)),
+    upstashWith('sliding_window', (l, w) => Ratelimit.slidingWindow(l, w)),
+    upstashWith('token_bucket', (l, w) => Ratelimit.tokenBucket(l, w, l)),
+  ]
+}
+
+/** Counts the commands clients send to Redis (MONITOR), leaving out those run inside scripts. */
+async function monitor(port) {
+  const sock = net.connect(port, '127.0.0.1')
+  await new Promise((r) => sock.once('connect', r))
+  sock.write('MONITOR\r\n')
+  let buffered = ''
+  const lines = []
+  sock.on('data', (d) => {
+    buffered += d
+    const parts = buffered.split('\r\n')
+    buffered = parts.pop()
+    lines.push(...parts)
+  })
+  await new Promise((r) => setTimeout(r, 50))
+  return {
+    /** Client commands seen since the last call, by name. */
+    take: async () => {
+      await new Promise((r) => setTimeout(r, 100))
+      const seen = lines.splice(0).filter((l) => l.startsWith('+') && !l.includes('[0 lua]') && l !== '+OK')
+      const names = {}
+      for (const l of seen) {
+        const name = /\] "([^"]+)"/.exec(l)?.[1]?.toLowerCase() ?? '?'
+        names[name] = (names[name] ?? 0) + 1
+      }
+      return { count: seen.length, names }
+    },
+    stop: () => sock.destroy(),
+  }
+}
+
+async function main() {
+  const server = await startRedis()
+  const gateway = await startGateway(server.url)
+  const { port, hostname } = new URL(server.url)
+  const ioredis = new Redis({ host: hostname, port: Number(port) })
+  const clients = []
+  const rk = async (prefix) => {
+    const c = await Client.connect(server.url, { prefix })
+    clients.push(c)
+    return c
+  }
+  const upstash = new Upstash({ url: gateway.url, token: gateway.token, enableTelemetry: false })
+  const all = contenders({ rk, ioredis, upstash })
+  const name = (c) => `${c.peer} · ${c.algorithm}`
+
+  // 1. Throughput and latency, interleaved rounds, order rotated each round.
+  const limiters = []
+  for (const [i, c] of all.entries()) {
+    const decide = await c.make(`tp${i}`, { limit: LIMIT, windowMs: 1000 })
+    let n = 0
+    limiters.push(() => decide(`user:${(n++ % IDENTIFIERS).toString().padStart(5, '0')}`))
+  }
+  const rows = []
+  for (const concurrency of CONCURRENCY) {
+    const runs = all.map(() => [])
+    for (let round = 0; round < ROUNDS; round++) {
+      for (let k = 0; k < all.length; k++) {
+        const i = (k + round) % all.length
+        runs[i].push(await measure(limiters[i], concurrency))
+      }
+    }
+    for (const [i, c] of all.entries()) {
+      const r = { ops: median(runs[i].map((x) => x.ops)), p50: median(runs[i].map((x) => x.p50)), p99: median(runs[i].map((x) => x.p99)) }
+      rows.push({ c, concurrency, ...r })
+      console.log(`${name(c).padEnd(60)} c=${String(concurrency).padStart(2)} ${Math.round(r.ops).toString().padStart(7)}/s  p50 ${r.p50.toFixed(0).padStart(5)} µs  p99 ${r.p99.toFixed(0).padStart(5)} µs`)
+    }
+  }
+
+  // 2. Redis commands per decision (MONITOR; commands inside scripts left out), on fresh
+  //    identifiers after a warm-up that loads the scripts.
+  const mon = await monitor(Number(port))
+  const trips = []
+  for (const [i, c] of all.entries()) {
+    const decide = await c.make(`rt${i}`, { limit: LIMIT, windowMs: 60_000 })
+    for (let k = 0; k < 3; k++) await decide('warm')
+    await mon.take()
+    await ioredis.config('RESETSTAT')
+    const N = 100
+    for (let k = 0; k < N; k++) await decide(`id:${k % 10}`)
+    const { count, names } = await mon.take()
+    // Time Redis spent in the scripts (commandstats; MONITOR adds the same small cost to all).
+    const stats = await ioredis.info('commandstats')
+    const usec = [...stats.matchAll(/^cmdstat_(?:evalsha|eval):calls=\d+,usec=(\d+)/gm)].reduce((a, m) => a + Number(m[1]), 0)
+    trips.push({ c, perDecision: count / N, names, serverUs: usec / N })
+    console.log(`${name(c).padEnd(60)} ${(count / N).toFixed(2)} commands/decision ${JSON.stringify(names)}, ${(usec / N).toFixed(1)} µs in Redis`)
+  }
+  mon.stop()
+
+  // 3. Bytes per identifier: MEMORY USAGE of every key the contender created for one
+  //    identifier (SCAN on its own prefix) after n requests, limit LIMIT per minute.
+  const memory = []
+  for (const [i, c] of all.entries()) {
+    const bytes = []
+    for (const n of MEMORY_REQUESTS) {
+      const prefix = `mem${i}n${n}x`
+      const decide = await c.make(prefix, { limit: LIMIT, windowMs: 60_000 })
+      for (let k = 0; k < n; k++) await decide('user:001:010')
+      const keys = []
+      let cursor = '0'
+      do {
+        const [next, batch] = await ioredis.scan(cursor, 'MATCH', c.keys ? c.keys(prefix) : `${prefix}:*`, 'COUNT', 1000)
+        cursor = next
+        keys.push(...batch)
+      } while (cursor !== '0')
+      let total = 0
+      for (const k of keys) total += Number(await ioredis.memory('USAGE', k, 'SAMPLES', '0'))
+      bytes.push({ n, keys: keys.length, total })
+    }
+    memory.push({ c, bytes })
+    console.log(`${name(c).padEnd(60)} ${bytes.map((b) => `${b.n} req: ${b.total} B in ${b.keys} key(s)`).join(', ')}`)
+  }
+
+  const redisVersion = (await ioredis.info('server')).match(/redis_version:(\S+)/)[1]
+  const fmt = (n) => Math.round(n).toLocaleString('en-US')
+  const lines = [
+    '## Node: rate limit decisions',
+    '',
+    `redis-server ${redisVersion} on 127.0.0.1, same server and same run for every row; median of ${ROUNDS} rounds of ${SECONDS} s ` +
+      `(each after ${WARMUP_MS} ms of warm-up; contenders interleaved, order rotated each round). Load average at the end: ${os.loadavg()[0].toFixed(1)}. ` +
+      `Node ${process.version}, ${os.cpus().length} cores (${os.cpus()[0].model.trim()}). ` +
+      `Limit ${LIMIT} per second per identifier, identifiers rotating over ${fmt(IDENTIFIERS)} (nearly every decision admits). ` +
+      'Concurrency 64 = 64 decisions in flight from one process. redkit-node: one client (one multiplexed connection), ' +
+      '`npm run build` (release), no localBlock. rate-limiter-flexible: `RateLimiterRedis` over one ioredis connection ' +
+      '(its only Redis algorithm is a fixed window; `BurstyRateLimiter` combines two such limiters). @upstash/ratelimit: ' +
+      '@upstash/redis over HTTP to redkit-gateway (release build) in front of the same redis-server, `ephemeralCache: false`, ' +
+      'no analytics, so every decision asks Redis like the others.',
+    '',
+    '### Decisions per second and latency',
+    '',
+    '| peer | algorithm | concurrency | decisions/s | p50 (µs) | p99 (µs) |',
+    '|---|---|---:|---:|---:|---:|',
+    ...rows.map((r) => `| ${r.c.peer} | ${r.c.algorithm} | ${r.concurrency} | ${fmt(r.ops)} | ${r.p50.toFixed(0)} | ${r.p99.toFixed(0)} |`),
+    '',
+    '### Redis commands per decision and bytes per identifier',
+    '',
+    'Commands: what the client (or the gateway, for Upstash) sent to Redis, counted with MONITOR over 100 decisions ' +
+      'after a warm-up, commands run inside scripts (`[0 lua]`) left out. µs in Redis: `INFO commandstats` usec of EVALSHA over ' +
+      'the same 100 decisions (the script\'s run time on the server, MONITOR attached). Bytes: `MEMORY USAGE ... SAMPLES 0` summed over every key the ' +
+      `peer created (SCAN of its own prefix) for one identifier after n requests, limit ${LIMIT} per minute; key names are part of it, ` +
+      'so each peer is measured with its own key naming for the same identifier `user:001:010`.',
+    '',
+    `| peer | algorithm | commands/decision | which | µs in Redis per decision | ${MEMORY_REQUESTS.map((n) => `bytes after ${n}`).join(' | ')} |`,
+    `|---|---|---:|---|---:|${MEMORY_REQUESTS.map(() => '---:').join('|')}|`,
+    ...all.map((c, i) => {
+      const t = trips[i]
+      const which = Object.entries(t.names).map(([k, v]) => `${k} ×${(v / 100).toFixed(2)}`).join(', ')
+      const m = memory[i].bytes.map((b) => `${fmt(b.total)}${b.keys === 1 ? '' : ` (${b.keys} keys)`}`).join(' | ')
+      return `| ${c.peer} | ${c.algorithm} | ${t.perDecision.toFixed(2)} | ${which} | ${t.serverUs.toFixed(1)} | ${m} |`
+    }),
+    '',
+    `Command: \`node bench/node/ratelimit.mjs\` (BENCH_SECONDS=${SECONDS}, BENCH_ROUNDS=${ROUNDS}), after ` +
+      '`cargo build --release -p redkit-gateway` and `(cd bindings-node && npm run build)`.',
+    '',
+  ]
+  fs.mkdirSync(path.dirname(OUT), { recursive: true })
+  fs.writeFileSync(OUT, lines.join('\n'))
+  console.log(`\nwrote ${path.relative(process.cwd(), OUT)}`)
+
+  ioredis.disconnect()
+  for (const c of clients) await c.close()
+  await gateway.stop()
+  await server.stop()
+}
+
+main().catch((err) => {
+  console.error(err)
+  process.exit(1)
+})
