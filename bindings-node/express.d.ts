@@ -3,7 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { RateLimiter, RateLimitResult } from './redkit'
 
 export interface RateLimitMiddlewareOptions<Req extends IncomingMessage = IncomingMessage> {
-  /** The identifier of a request (default `req.ip`); `null`/`undefined` lets it through unlimited. */
+  /** The identifier of a request (default `req.ip`, else the socket address); `null`/`undefined` lets it through unlimited. */
   key?: (req: Req) => string | null | undefined | Promise<string | null | undefined>
   /** Cost units of a request (default 1). */
   cost?: (req: Req) => number | Promise<number>

@@ -10,8 +10,9 @@ const seconds = (ms) => Math.ceil(ms / 1000)
 
 /**
  * `app.use(rateLimit(limiter, { key, cost, headers }))`:
- * - `key(req)` (sync or async): the identifier; default `req.ip`. `null`/`undefined` lets
- *   the request through unlimited (an allowlist, say).
+ * - `key(req)` (sync or async): the identifier; default `req.ip` (behind a proxy, set
+ *   Express's `trust proxy`), or the socket's address without Express. `null` or
+ *   `undefined` lets the request through unlimited (an allowlist, say).
  * - `cost(req)`: cost units of this request (default 1).
  * - `headers`: set the RateLimit-* headers (default true).
  * The result is left on `req.rateLimit`. When Redis could not decide (`reason: 'error'`)
@@ -23,7 +24,7 @@ function rateLimit(limiter, opts = {}) {
   if (limiter === null || typeof limiter !== 'object' || typeof limiter.limit !== 'function') {
     throw new InvalidArgument('rateLimit needs a RateLimiter (from client.rateLimiter(name, opts))')
   }
-  const { key = (req) => req.ip, cost, headers = true } = opts
+  const { key = (req) => req.ip ?? req.socket?.remoteAddress, cost, headers = true } = opts
   if (typeof key !== 'function') throw new InvalidArgument('rateLimit option key must be a function')
   if (cost !== undefined && typeof cost !== 'function') throw new InvalidArgument('rateLimit option cost must be a function')
 

@@ -125,6 +125,24 @@ test('when Redis cannot decide: onError allow passes without headers, deny is 50
   }
 })
 
+test('works on a plain node:http server too (keyed by the socket address)', async () => {
+  const limiter = client.rateLimiter('plain', { algorithm: 'fixed_window', limit: 1, window: 60_000 })
+  const mw = rateLimit(limiter)
+  const http = require('node:http').createServer((req, res) => mw(req, res, () => res.end('ok')))
+  await new Promise((resolve) => http.listen(0, '127.0.0.1', resolve))
+  try {
+    const base = `http://127.0.0.1:${http.address().port}`
+    const ok = await fetch(base)
+    assert.equal(await ok.text(), 'ok')
+    assert.equal(ok.headers.get('ratelimit-remaining'), '0')
+    assert.equal((await fetch(base)).status, 429)
+    assert.equal((await limiter.peek('127.0.0.1')).allowed, false)
+  } finally {
+    http.closeAllConnections()
+    await new Promise((resolve) => http.close(resolve))
+  }
+})
+
 test('bad middleware options are InvalidArgument', () => {
   const limiter = client.rateLimiter('opts')
   assert.throws(() => rateLimit(), InvalidArgument)
