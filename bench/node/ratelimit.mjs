@@ -153,9 +153,14 @@ async function monitor(port) {
   }
 }
 
+// Servers this run started, stopped on failure too.
+const started = []
+
 async function main() {
   const server = await startRedis()
+  started.push(server)
   const gateway = await startGateway(server.url)
+  started.push(gateway)
   const { port, hostname } = new URL(server.url)
   const ioredis = new Redis({ host: hostname, port: Number(port) })
   const clients = []
@@ -345,7 +350,8 @@ async function main() {
   await server.stop()
 }
 
-main().catch((err) => {
+main().catch(async (err) => {
   console.error(err)
+  for (const s of started) await s.stop()
   process.exit(1)
 })
