@@ -55,6 +55,8 @@ export declare class NativeClient {
   get prefix(): string
   /** A cache namespace with its options. */
   cache(namespace: string, opts?: CacheOptions | undefined | null): NativeCache
+  /** A named rate limiter with its options; decisions report through the same queue. */
+  rateLimiter(name: string, opts?: RateLimiterOptions | undefined | null): NativeRateLimiter
   /**
    * Every operation outcome ready so far, flat: `[id, tag, value, ...]` with tag 0 (a
    * value), 1 (an error) or 2 (run the operation's loader).
@@ -67,6 +69,16 @@ export declare class NativeClient {
    * object (nothing is stored).
    */
   loaderRejected(id: number, error: unknown): void
+}
+
+/** The native limiter behind `RateLimiter` in `ratelimit.js`. */
+export declare class NativeRateLimiter {
+  /** Operation `id`: one atomic decision for `cost` (default 1), at `nowMs` when given. */
+  limit(id: number, identifier: string, cost?: number | undefined | null, now?: number | undefined | null): void
+  /** Operation `id`: what a request of cost 1 would get now (or at `nowMs`). */
+  peek(id: number, identifier: string, now?: number | undefined | null): void
+  /** Operation `id`: forget `identifier`. */
+  reset(id: number, identifier: string): void
 }
 
 /**
@@ -138,6 +150,40 @@ export interface HealthReport {
   evictionPolicy: string
   /** Plain-language warnings; empty when nothing looks risky. */
   warnings: Array<string>
+}
+
+/** Options of `client.rateLimiter(name, opts)`. Durations in milliseconds. */
+export interface RateLimiterOptions {
+  /** Requests (cost units) per window (default 10). */
+  limit?: number
+  /** The window in ms (default 1000). */
+  window?: number
+  /** `gcra` (default), `token_bucket`, `sliding_window`, `sliding_log`, `fixed_window`. */
+  algorithm?: string
+  /** Extra capacity spent at once, gcra and token_bucket only (default 0). */
+  burst?: number
+  /** More limits decided atomically with the first: nothing is consumed unless all allow. */
+  limits?: Array<RateLimitRule>
+  /** Record denied requests too, so a client that keeps retrying stays blocked. */
+  countDenied?: boolean
+  /** `deny` (default), `allow` or `raise` when Redis fails or exceeds `timeout`. */
+  onError?: string
+  /** The longest one decision waits for Redis, ms (default 1000). */
+  timeout?: number
+  /** Remember denied identifiers in this process until their retry time. */
+  localBlock?: boolean
+  /** `server` (default: the script reads TIME) or `client` (this process's clock). */
+  clock?: string
+}
+
+/** One more limit decided in the same atomic call. */
+export interface RateLimitRule {
+  /** Requests (cost units) per window, at least 1. */
+  limit: number
+  /** The window in ms, at least 1. */
+  window: number
+  /** Extra capacity spent at once (gcra and token_bucket only; default 0). */
+  burst?: number
 }
 
 /** Options of one write (`set`, `getOrSet`). */

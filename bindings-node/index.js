@@ -837,6 +837,7 @@ module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __n
 module.exports = nativeBinding
 module.exports.NativeCache = nativeBinding.NativeCache
 module.exports.NativeClient = nativeBinding.NativeClient
+module.exports.NativeRateLimiter = nativeBinding.NativeRateLimiter
 module.exports.__panicForTests = nativeBinding.__panicForTests
 module.exports.__panicInPromiseForTests = nativeBinding.__panicInPromiseForTests
 module.exports.errorClasses = nativeBinding.errorClasses

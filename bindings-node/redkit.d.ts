@@ -1,9 +1,10 @@
 // Types of the public API (redkit.js / redkit.mjs). The option and report shapes are the
 // generated ones of the native addon (index.d.ts).
-import type { CacheOptions, ConnectOptions, HealthReport, SetOptions } from './index'
+import type { CacheOptions, ConnectOptions, HealthReport, RateLimitRule, RateLimiterOptions as NativeRateLimiterOptions, SetOptions } from './index'
+import type { RedkitError } from './errors'
 import type { WrapOptions } from './wrap'
 
-export type { CacheOptions, ConnectOptions, HealthReport, SetOptions, WrapOptions }
+export type { CacheOptions, ConnectOptions, HealthReport, RateLimitRule, SetOptions, WrapOptions }
 export {
   RedkitError,
   ConnectionError,
@@ -44,6 +45,49 @@ export declare class Cache<V = any> {
   ): (...args: Args) => Promise<Awaited<R>>
 }
 
+/** A rate limiting algorithm (docs/ratelimit.md). */
+export type RateLimitAlgorithm = 'gcra' | 'token_bucket' | 'sliding_window' | 'sliding_log' | 'fixed_window'
+
+/** Options of `client.rateLimiter(name, opts)`, names narrowed; durations in ms. */
+export interface RateLimiterOptions extends Omit<NativeRateLimiterOptions, 'algorithm' | 'onError' | 'clock'> {
+  /** Default `gcra`. */
+  algorithm?: RateLimitAlgorithm
+  /** When Redis fails or exceeds `timeout`: `deny` (default) or `allow` give a result with
+   *  reason `error`; `raise` rejects. */
+  onError?: 'deny' | 'allow' | 'raise'
+  /** `server` (default: the script reads TIME) or `client` (this process's clock). */
+  clock?: 'server' | 'client'
+}
+
+/** One decision. Durations are whole ms, rounded up. */
+export interface RateLimitResult {
+  /** Whether the request may go on. */
+  allowed: boolean
+  /** The capacity (limit + burst) of the rule closest to its limit. */
+  limit: number
+  /** What that rule still allows after this decision (0 when `reason` is `error`). */
+  remaining: number
+  /** Until that rule is back to full capacity if nothing else comes. */
+  resetAfterMs: number
+  /** Until a request of the same cost may be allowed; 0 when allowed. */
+  retryAfterMs: number
+  /** `limit` (Redis decided), `local_block` (denied in-process) or `error` (`onError` decided). */
+  reason: 'limit' | 'local_block' | 'error'
+  /** The failure `onError` covered, when `reason` is `error`. */
+  error?: RedkitError
+}
+
+/** A named rate limiter: every decision is one atomic script in Redis. */
+export declare class RateLimiter {
+  private constructor()
+  /** One atomic decision; `cost` defaults to 1, `nowMs` (ms since the epoch) replaces the clock. */
+  limit(identifier: string, opts?: { cost?: number; nowMs?: number }): Promise<RateLimitResult>
+  /** What a request of cost 1 would get, consuming nothing. */
+  peek(identifier: string, opts?: { nowMs?: number }): Promise<RateLimitResult>
+  /** Forget `identifier`. */
+  reset(identifier: string): Promise<void>
+}
+
 /** A connection to Redis (one multiplexed connection, shared) and the door to the patterns. */
 export declare class Client {
   private constructor()
@@ -62,11 +106,14 @@ export declare class Client {
   /** A cache namespace (durations in milliseconds). */
   cache(namespace: string, opts?: CacheOpts & { codec: 'bytes' }): Cache<Buffer>
   cache<V = any>(namespace: string, opts?: CacheOpts): Cache<V>
+  /** A named rate limiter (durations in milliseconds). */
+  rateLimiter(name: string, opts?: RateLimiterOptions): RateLimiter
 }
 
 declare const redkit: {
   Client: typeof Client
   Cache: typeof Cache
+  RateLimiter: typeof RateLimiter
   RedkitError: typeof import('./errors').RedkitError
   ConnectionError: typeof import('./errors').ConnectionError
   TimeoutError: typeof import('./errors').TimeoutError

@@ -1,5 +1,6 @@
 'use strict'
-// The public face of the npm package: `Client` and `Cache` over the native classes.
+// The public face of the npm package: `Client`, `Cache` and `RateLimiter` over the native
+// classes.
 // This file only converts: it encodes values (JSON text by default, Buffers with the
 // bytes codec) and turns native failures into the error classes of errors.js. Every
 // cache semantic (ttl, tags, stampede protection) lives in the Rust core.
@@ -8,6 +9,7 @@ const native = require('./index.js')
 const errors = require('./errors.js')
 const { Dispatcher } = require('./dispatch.js')
 const { wrap } = require('./wrap.js')
+const { RateLimiter, rateLimiter } = require('./ratelimit.js')
 
 const { DecodeError, InvalidArgument, call, fromNative, loaderFailure } = errors
 
@@ -193,11 +195,20 @@ class Client {
     }
     return new Cache(INTERNAL, nativeCache, codec, this.#dispatch)
   }
+
+  /**
+   * A named rate limiter. Options (durations in ms): limit, window, algorithm, burst,
+   * limits, countDenied, onError, timeout, localBlock, clock.
+   */
+  rateLimiter(name, opts) {
+    return rateLimiter(this.#native, this.#dispatch, name, opts)
+  }
 }
 
 module.exports = {
   Client,
   Cache,
+  RateLimiter,
   RedkitError: errors.RedkitError,
   ConnectionError: errors.ConnectionError,
   TimeoutError: errors.TimeoutError,

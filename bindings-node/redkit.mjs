@@ -5,6 +5,7 @@ import redkit from './redkit.js'
 export const {
   Client,
   Cache,
+  RateLimiter,
   RedkitError,
   ConnectionError,
   TimeoutError,

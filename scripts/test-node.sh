@@ -68,7 +68,7 @@ export REDIS_URL="redis://127.0.0.1:$PORT"
 
 step "examples/node"
 npm_ci_if_stale "$EXAMPLES"
-(cd "$EXAMPLES" && node cache.js && node express-route.mjs)
+(cd "$EXAMPLES" && node cache.js && node express-route.mjs && node rate-limit-express.mjs)
 
 step "npm install ./bindings-node into a fresh folder; require and import"
 FRESH="$(mktemp -d)"
@@ -85,14 +85,19 @@ FRESH="$(mktemp -d)"
       await cache.set("k", { via: "require" })
       const v = await cache.get("k")
       if (v.via !== "require" || typeof Closed !== "function") throw new Error("bad")
+      const { rateLimit } = require("redkit/express")
+      const r = await c.rateLimiter("rl", { limit: 2 }).limit("u")
+      if (typeof rateLimit !== "function" || r.remaining !== 1) throw new Error("bad rate limiter")
       await c.close()
       console.log("require(\"redkit\"): ok")
     })().catch((e) => { console.error(e); process.exit(1) })'
   node --input-type=module -e '
-    import redkit, { Client, InvalidArgument } from "redkit"
+    import redkit, { Client, InvalidArgument, RateLimiter } from "redkit"
+    import { rateLimit } from "redkit/express"
     const c = await Client.connect(process.env.REDIS_URL, { prefix: "fresh-esm" })
     const v = await c.cache("c").getOrSet("k", async () => ({ via: "import" }))
     if (v.via !== "import" || redkit.Client !== Client || typeof InvalidArgument !== "function") throw new Error("bad")
+    if (typeof rateLimit !== "function" || !(c.rateLimiter("rl") instanceof RateLimiter)) throw new Error("bad rate limiter")
     await c.close()
     console.log("import from \"redkit\": ok")'
 )

@@ -13,9 +13,7 @@
 //
 // Build the addon in release mode first: (cd bindings-node && npm run build).
 
-import { spawn } from 'node:child_process'
 import fs from 'node:fs'
-import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -25,10 +23,9 @@ import { redisDriver } from 'bentocache/drivers/redis'
 import Redis from 'ioredis'
 import { Client } from 'redkit'
 
+import { ROUNDS, SECONDS, WARMUP_MS, measure, median, startRedis } from './harness.mjs'
+
 const here = path.dirname(fileURLToPath(import.meta.url))
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 1)
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5)
-const WARMUP_MS = 300
 const OUT = process.env.BENCH_OUT ?? path.join(here, '..', 'results', 'node-cache.md')
 const CONCURRENCY = [1, 64]
 
@@ -42,58 +39,6 @@ const USER = {
   createdAt: '2024-01-01T00:00:00.000Z',
   settings: { theme: 'dark', locale: 'en-GB', notifications: { email: true, push: false } },
   bio: 'First programmer; wrote the first algorithm for the Analytical Engine.',
-}
-
-async function freePort() {
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address()
-      s.close(() => resolve(port))
-    })
-  })
-}
-
-async function startRedis() {
-  if (process.env.REDIS_URL) return { url: process.env.REDIS_URL, stop: async () => {} }
-  const port = await freePort()
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'redkit-bench-'))
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], {
-    stdio: 'ignore',
-  })
-  const answers = () =>
-    new Promise((resolve) => {
-      const sock = net.connect(port, '127.0.0.1', () => sock.write('PING\r\n'))
-      sock.once('data', (d) => {
-        sock.destroy()
-        resolve(String(d).startsWith('+PONG'))
-      })
-      sock.once('error', () => resolve(false))
-    })
-  for (let i = 0; i < 400 && !(await answers()); i++) await new Promise((r) => setTimeout(r, 25))
-  return { url: `redis://127.0.0.1:${port}`, stop: async () => child.kill('SIGTERM') }
-}
-
-/** Run `op` from `concurrency` loops for `SECONDS`; ops/s and latency percentiles (µs). */
-async function measure(op, concurrency) {
-  const deadlineWarm = performance.now() + WARMUP_MS
-  await Promise.all(Array.from({ length: concurrency }, async () => {
-    while (performance.now() < deadlineWarm) await op()
-  }))
-  const latencies = []
-  const start = performance.now()
-  const deadline = start + SECONDS * 1000
-  await Promise.all(Array.from({ length: concurrency }, async () => {
-    while (true) {
-      const t0 = performance.now()
-      if (t0 >= deadline) return
-      await op()
-      latencies.push(performance.now() - t0)
-    }
-  }))
-  const elapsed = (performance.now() - start) / 1000
-  latencies.sort((a, b) => a - b)
-  const pct = (p) => latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * p))] * 1000
-  return { ops: latencies.length / elapsed, p50: pct(0.5), p99: pct(0.99), n: latencies.length }
 }
 
 async function main() {
@@ -131,7 +76,6 @@ async function main() {
   }
 
   const rows = []
-  const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
   for (const concurrency of CONCURRENCY) {
     const runs = contenders.map(() => [])
     for (let round = 0; round < ROUNDS; round++) {

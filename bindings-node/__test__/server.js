@@ -86,6 +86,8 @@ function command(port, ...args) {
       resolve(String(d))
     })
     sock.on('error', reject)
+    // Commands without a reply (SHUTDOWN) settle when the server closes the connection.
+    sock.on('close', () => resolve(''))
   })
 }
 

@@ -29,3 +29,24 @@ async function demo(): Promise<void> {
   console.log(version, id, deleted, invalidated, found, blob, redkit.Client === Client)
 }
 void demo
+
+// The rate limiter and its Express middleware.
+import { type RateLimitResult, type RateLimiter } from '../redkit'
+import { rateLimit } from '../express'
+import express from 'express'
+
+async function limits(client: Client): Promise<void> {
+  const api: RateLimiter = client.rateLimiter('api', {
+    limit: 100, window: 60_000, algorithm: 'sliding_window', limits: [{ limit: 1000, window: 3_600_000 }],
+    onError: 'allow', timeout: 50, localBlock: true, clock: 'server', countDenied: false,
+  })
+  const r: RateLimitResult = await api.limit('user:42', { cost: 2 })
+  const peeked = await api.peek('user:42', { nowMs: Date.now() })
+  await api.reset('user:42')
+  const why: 'limit' | 'local_block' | 'error' = r.reason
+  if (r.error) console.log(r.error.code)
+  const app = express()
+  app.use(rateLimit(api, { key: (req: express.Request) => req.ip ?? null, cost: () => 1 }))
+  console.log(r.allowed, r.retryAfterMs, peeked.remaining, why)
+}
+void limits

@@ -1,5 +1,5 @@
 //! `NativeClient`: one connection (shared, multiplexed), the door to the patterns, and the
-//! completion queue its cache operations report through.
+//! completion queue its cache and rate limit operations report through.
 
 use std::sync::Arc;
 
@@ -10,6 +10,7 @@ use crate::cache::NativeCache;
 use crate::completion::{Completions, Slot, Wake};
 use crate::errors::js;
 use crate::options::{CacheOptions, ConnectOptions, HealthReport};
+use crate::ratelimit::{NativeRateLimiter, RateLimiterOpts};
 
 /// The native client behind `Client` in `redkit.js`.
 #[napi]
@@ -70,6 +71,24 @@ impl NativeClient {
         let opts = js(opts.unwrap_or_default().into_core())?;
         let cache = js(self.inner.cache(&namespace).options(opts).build())?;
         Ok(NativeCache::new(cache, Arc::clone(&self.completions)))
+    }
+
+    /// A named rate limiter with its options; decisions report through the same queue.
+    #[napi(
+        catch_unwind,
+        ts_args_type = "name: string, opts?: RateLimiterOptions | undefined | null"
+    )]
+    pub fn rate_limiter(
+        &self,
+        name: String,
+        opts: Option<RateLimiterOpts>,
+    ) -> napi::Result<NativeRateLimiter> {
+        let opts = js(opts.unwrap_or_default().into_core())?;
+        let limiter = js(self.inner.rate_limiter(&name).options(opts).build())?;
+        Ok(NativeRateLimiter::new(
+            limiter,
+            Arc::clone(&self.completions),
+        ))
     }
 
     /// Every operation outcome ready so far, flat: `[id, tag, value, ...]` with tag 0 (a

@@ -41,10 +41,13 @@ pub fn to_js(err: Error) -> napi::Error {
             return original;
         }
     }
-    napi::Error::new(
-        Status::GenericFailure,
-        format!("{MARK}{}{MARK}{err}", err.kind().code()),
-    )
+    napi::Error::new(Status::GenericFailure, marked_message(&err))
+}
+
+/// The message with its kind's code in front, as `errors.js` reads it back (also used for
+/// the error a rate limit result carries).
+pub fn marked_message(err: &Error) -> String {
+    format!("{MARK}{}{MARK}{err}", err.kind().code())
 }
 
 /// Run `f` and map its error.

@@ -5,13 +5,14 @@
 //! next to this crate (`redkit.js`, `dispatch.js`, `errors.js`, `wrap.js`) encode values,
 //! settle promises from the completion queue (`completion.rs`), turn error codes into
 //! `Error` subclasses and add `cache.wrap`. The classes here are exported as
-//! `NativeClient` / `NativeCache` and are not meant to be used directly.
+//! `NativeClient` / `NativeCache` / `NativeRateLimiter` and are not meant to be used directly.
 
 pub mod cache;
 pub mod client;
 pub mod completion;
 pub mod errors;
 pub mod options;
+pub mod ratelimit;
 
 /// The tokio runtime behind every operation: one worker by default (`REDKIT_NODE_THREADS`
 /// to change it). With one worker the operation's task and redis-rs' connection task run

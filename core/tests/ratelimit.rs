@@ -496,6 +496,16 @@ async fn bad_input_is_invalid_argument(backend: Backend) {
         redkit::ratelimit::duration_from_ms("window", 1500.0).unwrap(),
         Duration::from_millis(1500)
     );
+    for bad in [1.5, f64::NAN, f64::INFINITY, -f64::INFINITY, 2f64.powi(60)] {
+        assert_eq!(
+            redkit::ratelimit::whole_number("cost", bad)
+                .unwrap_err()
+                .kind(),
+            ErrorKind::InvalidArgument
+        );
+    }
+    assert_eq!(redkit::ratelimit::whole_number("cost", -3.0).unwrap(), -3);
+    assert_eq!(redkit::ratelimit::whole_number("cost", 42.0).unwrap(), 42);
 }
 both_backends!(
     bad_input_is_invalid_argument,

@@ -16,7 +16,9 @@ mod scripts;
 use std::sync::Arc;
 use std::time::Duration;
 
-pub use options::{duration_from_ms, Algorithm, ClockMode, OnError, RateLimiterOptions, Rule};
+pub use options::{
+    duration_from_ms, whole_number, Algorithm, ClockMode, OnError, RateLimiterOptions, Rule,
+};
 pub use result::{RateLimitResult, Reason};
 
 use crate::client::Client;

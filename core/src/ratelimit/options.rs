@@ -304,3 +304,17 @@ pub fn duration_from_ms(what: &str, ms: f64) -> Result<Duration> {
     }
     Duration::try_from_secs_f64(ms / 1000.0).map_err(|e| Error::invalid(format!("{what}: {e}")))
 }
+
+/// A whole number as a binding receives it (a JS number: a limit, a cost, a time in ms):
+/// fractions, NaN, infinities and values beyond 2^53 (where doubles stop being exact) are
+/// an [`Error::InvalidArgument`]. The range that makes sense is checked by `validate`.
+pub fn whole_number(what: &str, n: f64) -> Result<i64> {
+    const MAX_EXACT: f64 = 9_007_199_254_740_991.0;
+    if n.is_finite() && n.fract() == 0.0 && n.abs() <= MAX_EXACT {
+        Ok(n as i64)
+    } else {
+        Err(Error::invalid(format!(
+            "{what} must be a whole number, got {n}"
+        )))
+    }
+}

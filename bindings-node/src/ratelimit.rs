@@ -1,0 +1,179 @@
+//! `NativeRateLimiter`: the rate limiter, converted. Options arrive as the object
+//! `client.rateLimiter(name, opts)` got (camelCase, ms), results leave as one compact line
+//! that `ratelimit.js` splits into `{allowed, limit, remaining, resetAfterMs, retryAfterMs,
+//! reason, error?}`. Every decision is the core's.
+//!
+//! Decisions travel the client's completion queue (see `completion.rs`), like cache
+//! operations: no threadsafe function per call.
+
+use std::sync::Arc;
+
+use napi_derive::napi;
+use redkit::ratelimit::{duration_from_ms, whole_number};
+use redkit::{
+    Algorithm, ClockMode, OnError, RateLimitResult, RateLimiter, RateLimiterOptions, Result, Rule,
+};
+
+use crate::completion::{Completions, Outcome};
+use crate::errors::marked_message;
+
+/// One more limit decided in the same atomic call.
+#[napi(object)]
+pub struct RateLimitRule {
+    /// Requests (cost units) per window, at least 1.
+    pub limit: f64,
+    /// The window in ms, at least 1.
+    pub window: f64,
+    /// Extra capacity spent at once (gcra and token_bucket only; default 0).
+    pub burst: Option<f64>,
+}
+
+/// Options of `client.rateLimiter(name, opts)`. Durations in milliseconds.
+#[napi(object, js_name = "RateLimiterOptions")]
+#[derive(Default)]
+pub struct RateLimiterOpts {
+    /// Requests (cost units) per window (default 10).
+    pub limit: Option<f64>,
+    /// The window in ms (default 1000).
+    pub window: Option<f64>,
+    /// `gcra` (default), `token_bucket`, `sliding_window`, `sliding_log`, `fixed_window`.
+    pub algorithm: Option<String>,
+    /// Extra capacity spent at once, gcra and token_bucket only (default 0).
+    pub burst: Option<f64>,
+    /// More limits decided atomically with the first: nothing is consumed unless all allow.
+    pub limits: Option<Vec<RateLimitRule>>,
+    /// Record denied requests too, so a client that keeps retrying stays blocked.
+    pub count_denied: Option<bool>,
+    /// `deny` (default), `allow` or `raise` when Redis fails or exceeds `timeout`.
+    pub on_error: Option<String>,
+    /// The longest one decision waits for Redis, ms (default 1000).
+    pub timeout: Option<f64>,
+    /// Remember denied identifiers in this process until their retry time.
+    pub local_block: Option<bool>,
+    /// `server` (default: the script reads TIME) or `client` (this process's clock).
+    pub clock: Option<String>,
+}
+
+impl RateLimiterOpts {
+    /// The core's options, defaults filled in; ranges are checked by the core at build.
+    pub fn into_core(self) -> Result<RateLimiterOptions> {
+        let mut o = RateLimiterOptions::default();
+        if let Some(n) = self.limit {
+            o.limit = whole_number("limit", n)?;
+        }
+        if let Some(ms) = self.window {
+            o.window = duration_from_ms("window", ms)?;
+        }
+        if let Some(a) = self.algorithm {
+            o.algorithm = Algorithm::parse(&a)?;
+        }
+        if let Some(n) = self.burst {
+            o.burst = whole_number("burst", n)?;
+        }
+        for (i, r) in self.limits.unwrap_or_default().into_iter().enumerate() {
+            o.extra_limits.push(Rule {
+                limit: whole_number(&format!("limits[{i}].limit"), r.limit)?,
+                window: duration_from_ms(&format!("limits[{i}].window"), r.window)?,
+                burst: whole_number(&format!("limits[{i}].burst"), r.burst.unwrap_or(0.0))?,
+            });
+        }
+        if let Some(b) = self.count_denied {
+            o.count_denied = b;
+        }
+        if let Some(e) = self.on_error {
+            o.on_error = OnError::parse(&e)?;
+        }
+        if let Some(ms) = self.timeout {
+            o.timeout = duration_from_ms("timeout", ms)?;
+        }
+        if let Some(b) = self.local_block {
+            o.local_block = b;
+        }
+        if let Some(c) = self.clock {
+            o.clock = ClockMode::parse(&c)?;
+        }
+        Ok(o)
+    }
+}
+
+/// A caller-supplied clock (`nowMs`): a whole, non-negative number of ms since the epoch.
+fn now_ms(v: Option<f64>) -> Result<Option<u64>> {
+    v.map(|n| {
+        u64::try_from(whole_number("nowMs", n)?)
+            .map_err(|_| redkit::Error::invalid(format!("nowMs must not be negative, got {n}")))
+    })
+    .transpose()
+}
+
+/// `allowed,limit,remaining,resetAfterMs,retryAfterMs,reason[,marked error]`: one string
+/// crosses the boundary (cheaper than building an object from Rust), `ratelimit.js`
+/// splits it.
+fn encode(r: RateLimitResult) -> Outcome {
+    let mut line = format!(
+        "{},{},{},{},{},{}",
+        u8::from(r.allowed),
+        r.limit,
+        r.remaining,
+        r.reset_after_ms,
+        r.retry_after_ms,
+        r.reason.as_str()
+    );
+    if let Some(e) = r.error {
+        line.push(',');
+        line.push_str(&marked_message(&e));
+    }
+    Outcome::Text(line)
+}
+
+/// The native limiter behind `RateLimiter` in `ratelimit.js`.
+#[napi]
+pub struct NativeRateLimiter {
+    inner: RateLimiter,
+    completions: Arc<Completions>,
+}
+
+impl NativeRateLimiter {
+    pub(crate) fn new(inner: RateLimiter, completions: Arc<Completions>) -> Self {
+        NativeRateLimiter { inner, completions }
+    }
+}
+
+#[napi]
+impl NativeRateLimiter {
+    /// Operation `id`: one atomic decision for `cost` (default 1), at `nowMs` when given.
+    #[napi(catch_unwind)]
+    pub fn limit(&self, id: u32, identifier: String, cost: Option<f64>, now: Option<f64>) {
+        let l = self.inner.clone();
+        self.completions.run(id, async move {
+            let cost = whole_number("cost", cost.unwrap_or(1.0))?;
+            let r = match now_ms(now)? {
+                Some(t) => l.limit_at(&identifier, cost, t).await?,
+                None => l.limit(&identifier, cost).await?,
+            };
+            Ok(encode(r))
+        });
+    }
+
+    /// Operation `id`: what a request of cost 1 would get now (or at `nowMs`).
+    #[napi(catch_unwind)]
+    pub fn peek(&self, id: u32, identifier: String, now: Option<f64>) {
+        let l = self.inner.clone();
+        self.completions.run(id, async move {
+            let r = match now_ms(now)? {
+                Some(t) => l.peek_at(&identifier, t).await?,
+                None => l.peek(&identifier).await?,
+            };
+            Ok(encode(r))
+        });
+    }
+
+    /// Operation `id`: forget `identifier`.
+    #[napi(catch_unwind)]
+    pub fn reset(&self, id: u32, identifier: String) {
+        let l = self.inner.clone();
+        self.completions.run(id, async move {
+            l.reset(&identifier).await?;
+            Ok(Outcome::Unit)
+        });
+    }
+}
