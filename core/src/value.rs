@@ -127,9 +127,9 @@ pub struct Cmd {
 impl Cmd {
     /// Start a command by name (`GET`, `EVALSHA`, ...).
     pub fn new(name: &str) -> Self {
-        Cmd {
-            args: vec![name.as_bytes().to_vec()],
-        }
+        let mut args = Vec::with_capacity(4);
+        args.push(name.as_bytes().to_vec());
+        Cmd { args }
     }
 
     /// Append one argument.

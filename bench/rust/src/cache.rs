@@ -81,7 +81,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         );
         let v1 = payload.clone();
         let v2 = payload.clone();
-        let mut contenders = [
+        let contenders = [
             Contender::new("redis-rs GET (MultiplexedConnection)", "", move |_| {
                 let mut r = r.clone();
                 Box::pin(async move {
@@ -146,6 +146,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 },
             ),
         ];
+        // BENCH_ONLY=<text> keeps the contenders whose name contains it (for profiling).
+        let only = std::env::var("BENCH_ONLY").unwrap_or_default();
+        let mut contenders: Vec<Contender> = contenders
+            .into_iter()
+            .filter(|c| c.name.contains(&only))
+            .collect();
         let seq = Arc::new(AtomicU64::new(0));
         let slice = Duration::from_secs_f64(secs / rounds as f64);
         for _ in 0..rounds {

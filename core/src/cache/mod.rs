@@ -330,13 +330,7 @@ impl Cache {
     /// GET and decode; a value that is not a redkit entry reads as a miss (and is
     /// overwritten by the next write).
     async fn read(&self, entry_key: &str) -> Result<Option<Envelope>> {
-        let raw = self
-            .inner
-            .client
-            .transport()
-            .send(Cmd::new("GET").arg(entry_key))
-            .await?
-            .into_bytes()?;
+        let raw = self.inner.client.transport().get(entry_key).await?;
         Ok(raw.and_then(|r| Envelope::decode(r).ok()))
     }
 

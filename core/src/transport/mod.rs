@@ -56,6 +56,13 @@ pub trait Transport: MaybeSend + MaybeSync + 'static {
     /// Send several commands in one round trip; one reply per command, in order.
     fn pipeline(&self, cmds: Vec<Cmd>) -> BoxFuture<'_, Result<Vec<Value>>>;
 
+    /// `GET key`: the cache's hit path. The default sends a [`Cmd`]; transports may skip
+    /// building one (the native transport does: on a hit, every allocation shows).
+    fn get(&self, key: &str) -> BoxFuture<'_, Result<Option<Vec<u8>>>> {
+        let cmd = Cmd::new("GET").arg(key);
+        Box::pin(async move { self.send(cmd).await?.into_bytes() })
+    }
+
     /// Send a command that may block on the server (BZPOPMIN, XREAD BLOCK, ...). Native
     /// transports run it on a connection of its own so it never stalls the shared one.
     fn send_blocking(&self, cmd: Cmd) -> BoxFuture<'_, Result<Value>> {

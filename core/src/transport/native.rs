@@ -150,6 +150,26 @@ impl Transport for NativeTransport {
         })
     }
 
+    fn get(&self, key: &str) -> BoxFuture<'_, Result<Option<Vec<u8>>>> {
+        let mut packed = redis::Cmd::with_capacity(2, 3 + key.len());
+        packed.arg("GET").arg(key);
+        Box::pin(async move {
+            let reply = self
+                .with_retries("GET", || {
+                    let mut conn = self.manager.clone();
+                    let packed = &packed;
+                    async move {
+                        conn.req_packed_command(packed)
+                            .await
+                            .map_err(convert)
+                            .and_then(reply)
+                    }
+                })
+                .await?;
+            reply.into_bytes()
+        })
+    }
+
     fn pipeline(&self, cmds: Vec<Cmd>) -> BoxFuture<'_, Result<Vec<Value>>> {
         let mut pipe = redis::pipe();
         for cmd in &cmds {
@@ -216,8 +236,10 @@ fn is_connection_trouble(e: &Error) -> bool {
 
 fn to_redis_cmd(cmd: &Cmd) -> redis::Cmd {
     let parts = cmd.parts();
-    let mut c = redis::cmd(cmd.name());
-    for a in &parts[1..] {
+    // Sized up front: no reallocation while copying the arguments in.
+    let bytes = parts.iter().map(Vec::len).sum();
+    let mut c = redis::Cmd::with_capacity(parts.len(), bytes);
+    for a in parts {
         c.arg(a.as_slice());
     }
     c
