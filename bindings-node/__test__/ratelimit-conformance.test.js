@@ -55,11 +55,16 @@ const snake = (r) => ({
   reason: r.reason,
 })
 
+// Every scenario runs on a real server and on the embedded engine: same numbers.
+for (const [backend, connect] of [
+  ['redis', (opts) => Client.connect(server.url, opts)],
+  ['embedded', (opts) => Client.embedded(opts)],
+])
 for (const file of files) {
   const scenario = JSON.parse(fs.readFileSync(path.join(DIR, file), 'utf8'))
-  test(`conformance ${file}: ${scenario.name}`, async () => {
+  test(`conformance ${file} on ${backend}: ${scenario.name}`, async () => {
     assert.equal(scenario.pattern, 'ratelimit')
-    const client = await Client.connect(server.url, { prefix: prefix(`rl-${file}`) })
+    const client = await connect({ prefix: prefix(`rl-${file}`) })
     const build = (setup) => client.rateLimiter(setup.name ?? 'conformance', limiterOptions(setup))
     try {
       const limiter = build(scenario.setup)
