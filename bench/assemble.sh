@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Rebuild bench/RESULTS.md from bench/summary.md and every table in bench/results/.
+set -euo pipefail
+cd "$(dirname "$0")"
+{
+  cat summary.md
+  for f in results/rust-cache.md results/rust-engine.md results/python-cache.md results/node-cache.md \
+           results/python-ratelimit.md results/node-ratelimit.md results/wasm-size.md; do
+    [ -f "$f" ] || continue
+    printf '\n---\n\n<!-- %s -->\n' "$f"
+    # Section titles one level down, under this page's title.
+    sed -e 's/^# /## /' "$f"
+  done
+} > RESULTS.md
+echo "wrote bench/RESULTS.md"
