@@ -35,23 +35,30 @@ local function int(x)
   return string.format('%.0f', x)
 end
 
+-- Rule i, from its key and its three arguments.
+local function rule_at(i)
+  local at = 2 + i * 3
+  return {key = KEYS[i], limit = tonumber(ARGV[at]), window = tonumber(ARGV[at + 1]), burst = tonumber(ARGV[at + 2])}
+end
+
 -- Evaluate every rule first and write only when all of them allow (or when denied
 -- requests are counted), so a denied multi-limit decision consumes nothing.
---   load(rule)  -> state, with state.ok = whether `cost` fits now
+--   load(rule)  -> state, with state.rule = rule and state.ok = whether `cost` fits now
 --   store(state)   consumes `cost` and writes the state back
 --   status(state) -> remaining, reset_after_us, retry_after_us (for `cost`, from now)
 local function decide(load, store, status)
+  if #KEYS == 1 then
+    -- One rule, the common case: no loop, no ranking.
+    local rule = rule_at(1)
+    local s = load(rule)
+    local allowed = s.ok
+    if consume and (allowed or count_denied) then store(s) end
+    local remaining, reset, wait = status(s)
+    return {allowed and 1 or 0, rule.limit + rule.burst, remaining, ms(reset), allowed and 0 or ms(wait)}
+  end
   local states, allowed = {}, true
   for i = 1, #KEYS do
-    local at = 4 + (i - 1) * 3
-    local rule = {
-      key = KEYS[i],
-      limit = tonumber(ARGV[at + 1]),
-      window = tonumber(ARGV[at + 2]),
-      burst = tonumber(ARGV[at + 3]),
-    }
-    local s = load(rule)
-    s.rule = rule
+    local s = load(rule_at(i))
     states[i] = s
     allowed = allowed and s.ok
   end

@@ -7,17 +7,14 @@
 local TAG = 1024
 
 local function load(rule)
-  local s = {}
   local window = math.floor(now / rule.window)
-  s.tag = window % TAG
-  s.ends = (window + 1) * rule.window
-  s.count = 0
+  local tag, count = window % TAG, 0
   local stored = tonumber(redis.call('GET', rule.key) or '')
-  if stored and stored % TAG == s.tag then
-    s.count = math.floor(stored / TAG)
+  if stored and stored % TAG == tag then
+    count = math.floor(stored / TAG)
   end
-  s.ok = s.count + cost <= rule.limit
-  return s
+  -- One table constructor: filling a table field by field rehashes it as it grows.
+  return {rule = rule, tag = tag, ends = (window + 1) * rule.window, count = count, ok = count + cost <= rule.limit}
 end
 
 local function store(s)

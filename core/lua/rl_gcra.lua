@@ -6,14 +6,13 @@
 local SLACK = 1
 
 local function load(rule)
-  local s = {}
-  s.capacity = rule.limit + rule.burst
-  s.interval = rule.window / rule.limit
+  -- One table constructor: filling a table field by field rehashes it as it grows.
+  local capacity, interval = rule.limit + rule.burst, rule.window / rule.limit
   local stored = redis.call('GET', rule.key)
-  s.tat = stored and tonumber(stored) or now
-  if s.tat < now then s.tat = now end
-  s.ok = s.tat + cost * s.interval - now <= s.capacity * s.interval + SLACK
-  return s
+  local tat = stored and tonumber(stored) or now
+  if tat < now then tat = now end
+  local ok = tat + cost * interval - now <= capacity * interval + SLACK
+  return {rule = rule, capacity = capacity, interval = interval, tat = tat, ok = ok}
 end
 
 local function store(s)

@@ -5,11 +5,10 @@
 -- expiry, so the key always expires one window after its newest entry.
 
 local function load(rule)
-  local s = {}
-  s.from = now - rule.window
-  s.count = redis.call('ZCOUNT', rule.key, '(' .. int(s.from), '+inf')
-  s.ok = s.count + cost <= rule.limit
-  return s
+  local from = now - rule.window
+  local count = redis.call('ZCOUNT', rule.key, '(' .. int(from), '+inf')
+  -- One table constructor: filling a table field by field rehashes it as it grows.
+  return {rule = rule, from = from, count = count, ok = count + cost <= rule.limit}
 end
 
 local function store(s)

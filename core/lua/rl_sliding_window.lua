@@ -8,24 +8,27 @@
 -- is exact when the previous window's requests were spread evenly.
 
 local function load(rule)
-  local s = {}
-  s.window = math.floor(now / rule.window)
-  s.starts = s.window * rule.window
-  s.elapsed = (now - s.starts) / rule.window
-  s.current, s.previous = 0, 0
+  local w = rule.window
+  local window = math.floor(now / w)
+  local starts = window * w
+  local elapsed = (now - starts) / w
+  local current, previous = 0, 0
   local stored = redis.call('GET', rule.key)
   if stored then
-    local window, current, previous = string.match(stored, '^(%d+):(%d+):(%d+)$')
-    window = tonumber(window)
-    if window >= s.window then
+    local at, cur, prev = string.match(stored, '^(%d+):(%d+):(%d+)$')
+    at = tonumber(at)
+    if at >= window then
       -- Same window (or a caller clock that went backwards: keep the counts).
-      s.current, s.previous = tonumber(current), tonumber(previous)
-    elseif window == s.window - 1 then
-      s.previous = tonumber(current)
+      current, previous = tonumber(cur), tonumber(prev)
+    elseif at == window - 1 then
+      previous = tonumber(cur)
     end
   end
-  s.ok = s.previous * (1 - s.elapsed) + s.current + cost <= rule.limit + 1e-9
-  return s
+  -- One table constructor: filling a table field by field rehashes it as it grows.
+  return {
+    rule = rule, window = window, starts = starts, elapsed = elapsed, current = current,
+    previous = previous, ok = previous * (1 - elapsed) + current + cost <= rule.limit + 1e-9,
+  }
 end
 
 local function store(s)

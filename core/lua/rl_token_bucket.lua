@@ -3,22 +3,20 @@
 -- limit + burst tokens and refills limit tokens per window, continuously.
 
 local function load(rule)
-  local s = {}
-  s.capacity = rule.limit + rule.burst
-  s.rate = rule.limit / rule.window
-  s.tokens, s.last = s.capacity, now
+  local capacity, rate = rule.limit + rule.burst, rule.limit / rule.window
+  local tokens, last = capacity, now
   local stored = redis.call('GET', rule.key)
   if stored then
-    local tokens, last = string.match(stored, '^([%d.]+):(%d+)$')
-    s.tokens, s.last = tonumber(tokens), tonumber(last)
+    local t, l = string.match(stored, '^([%d.]+):(%d+)$')
+    tokens, last = tonumber(t), tonumber(l)
     -- A caller clock that went backwards refills nothing (and is not stored).
-    if now > s.last then
-      s.tokens = math.min(s.capacity, s.tokens + (now - s.last) * s.rate)
-      s.last = now
+    if now > last then
+      tokens = math.min(capacity, tokens + (now - last) * rate)
+      last = now
     end
   end
-  s.ok = s.tokens + 1e-9 >= cost
-  return s
+  -- One table constructor: filling a table field by field rehashes it as it grows.
+  return {rule = rule, capacity = capacity, rate = rate, tokens = tokens, last = last, ok = tokens + 1e-9 >= cost}
 end
 
 local function store(s)
