@@ -2,10 +2,10 @@
 -- rounding never grants a request) and the µs time they were counted. The bucket holds
 -- limit + burst tokens and refills limit tokens per window, continuously.
 
-local function load(rule)
-  local capacity, rate = rule.limit + rule.burst, rule.limit / rule.window
+local function load(key, limit, window, burst)
+  local capacity, rate = limit + burst, limit / window
   local tokens, last = capacity, now
-  local stored = redis.call('GET', rule.key)
+  local stored = redis.call('GET', key)
   if stored then
     local t, l = string.match(stored, '^([%d.]+):(%d+)$')
     tokens, last = tonumber(t), tonumber(l)
@@ -16,14 +16,17 @@ local function load(rule)
     end
   end
   -- One table constructor: filling a table field by field rehashes it as it grows.
-  return {rule = rule, capacity = capacity, rate = rate, tokens = tokens, last = last, ok = tokens + 1e-9 >= cost}
+  return {
+    key = key, limit = limit, burst = burst, capacity = capacity, rate = rate, tokens = tokens,
+    last = last, ok = tokens + 1e-9 >= cost,
+  }
 end
 
 local function store(s)
   -- A counted denied request empties the bucket, never below zero.
   s.tokens = math.floor(math.max(0, s.tokens - cost) * 1000) / 1000
   local full_in = (s.capacity - s.tokens) / s.rate + (s.last - now)
-  redis.call('SET', s.rule.key, string.format('%.3f:%s', s.tokens, int(s.last)), 'PX', math.max(1, ms(full_in)))
+  redis.call('SET', s.key, string.format('%.3f:%s', s.tokens, int(s.last)), 'PX', math.max(1, ms(full_in)))
 end
 
 local function status(s)
