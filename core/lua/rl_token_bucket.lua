@@ -26,7 +26,7 @@ local function store(s)
   -- A counted denied request empties the bucket, never below zero.
   s.tokens = math.floor(math.max(0, s.tokens - cost) * 1000) / 1000
   local full_in = (s.capacity - s.tokens) / s.rate + (s.last - now)
-  redis.call('SET', s.key, string.format('%.3f:%s', s.tokens, int(s.last)), 'PX', math.max(1, ms(full_in)))
+  redis.call('SET', s.key, string.format('%.3f:%.0f', s.tokens, s.last), 'PX', math.max(1, ms(full_in)))
 end
 
 local function status(s)
