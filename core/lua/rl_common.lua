@@ -44,7 +44,8 @@ end
 -- Evaluate every rule first and write only when all of them allow (or when denied
 -- requests are counted), so a denied multi-limit decision consumes nothing.
 --   load(key, limit, window, burst) -> state: a table with at least key, limit, burst, and
---                  ok = whether `cost` fits now
+--                  ok = whether `cost` fits now; built by one constructor, as filling a
+--                  table field by field rehashes it as it grows (this runs on every call)
 --   store(state)   consumes `cost` and writes the state back
 --   status(state) -> remaining, reset_after_us, retry_after_us (for `cost`, from now)
 local function decide(load, store, status)

@@ -13,7 +13,6 @@ local function load(key, limit, w, burst)
   if stored and stored % TAG == tag then
     count = math.floor(stored / TAG)
   end
-  -- One table constructor: filling a table field by field rehashes it as it grows.
   return {
     key = key, limit = limit, burst = burst, tag = tag, ends = (window + 1) * w, count = count,
     ok = count + cost <= limit,

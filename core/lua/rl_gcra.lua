@@ -6,7 +6,6 @@
 local SLACK = 1
 
 local function load(key, limit, window, burst)
-  -- One table constructor: filling a table field by field rehashes it as it grows.
   local capacity, interval = limit + burst, window / limit
   local stored = redis.call('GET', key)
   local tat = stored and tonumber(stored) or now

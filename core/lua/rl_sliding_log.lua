@@ -7,7 +7,6 @@
 local function load(key, limit, window, burst)
   local from = now - window
   local count = redis.call('ZCOUNT', key, '(' .. int(from), '+inf')
-  -- One table constructor: filling a table field by field rehashes it as it grows.
   return {
     key = key, limit = limit, window = window, burst = burst, from = from, count = count,
     ok = count + cost <= limit,

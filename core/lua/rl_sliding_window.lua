@@ -23,7 +23,6 @@ local function load(key, limit, w, burst)
       previous = tonumber(cur)
     end
   end
-  -- One table constructor: filling a table field by field rehashes it as it grows.
   return {
     key = key, limit = limit, window = w, burst = burst, number = window, starts = starts,
     elapsed = elapsed, current = current, previous = previous, ok = previous * (1 - elapsed) + current + cost <= limit + 1e-9,

@@ -15,7 +15,6 @@ local function load(key, limit, window, burst)
       last = now
     end
   end
-  -- One table constructor: filling a table field by field rehashes it as it grows.
   return {
     key = key, limit = limit, burst = burst, capacity = capacity, rate = rate, tokens = tokens,
     last = last, ok = tokens + 1e-9 >= cost,
