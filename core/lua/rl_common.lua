@@ -35,23 +35,31 @@ local function int(x)
   return string.format('%.0f', x)
 end
 
+-- Rule i: its key, limit, window and burst (values, not a table: tables cost).
+local function rule(i)
+  local at = 2 + i * 3
+  return KEYS[i], tonumber(ARGV[at]), tonumber(ARGV[at + 1]), tonumber(ARGV[at + 2])
+end
+
 -- Evaluate every rule first and write only when all of them allow (or when denied
 -- requests are counted), so a denied multi-limit decision consumes nothing.
---   load(rule)  -> state, with state.ok = whether `cost` fits now
+--   load(key, limit, window, burst) -> state: a table with at least key, limit, burst, and
+--                  ok = whether `cost` fits now; built by one constructor, as filling a
+--                  table field by field rehashes it as it grows (this runs on every call)
 --   store(state)   consumes `cost` and writes the state back
 --   status(state) -> remaining, reset_after_us, retry_after_us (for `cost`, from now)
 local function decide(load, store, status)
+  if #KEYS == 1 then
+    -- One rule, the common case: no loop, no ranking.
+    local s = load(rule(1))
+    local allowed = s.ok
+    if consume and (allowed or count_denied) then store(s) end
+    local remaining, reset, wait = status(s)
+    return {allowed and 1 or 0, s.limit + s.burst, remaining, ms(reset), allowed and 0 or ms(wait)}
+  end
   local states, allowed = {}, true
   for i = 1, #KEYS do
-    local at = 4 + (i - 1) * 3
-    local rule = {
-      key = KEYS[i],
-      limit = tonumber(ARGV[at + 1]),
-      window = tonumber(ARGV[at + 2]),
-      burst = tonumber(ARGV[at + 3]),
-    }
-    local s = load(rule)
-    s.rule = rule
+    local s = load(rule(i))
     states[i] = s
     allowed = allowed and s.ok
   end
@@ -70,5 +78,5 @@ local function decide(load, store, status)
     if wait > retry then retry = wait end
   end
   if allowed then retry = 0 end
-  return {allowed and 1 or 0, best.rule.limit + best.rule.burst, best_remaining, ms(best_reset), ms(retry)}
+  return {allowed and 1 or 0, best.limit + best.burst, best_remaining, ms(best_reset), ms(retry)}
 end

@@ -6,30 +6,29 @@
 
 local TAG = 1024
 
-local function load(rule)
-  local s = {}
-  local window = math.floor(now / rule.window)
-  s.tag = window % TAG
-  s.ends = (window + 1) * rule.window
-  s.count = 0
-  local stored = tonumber(redis.call('GET', rule.key) or '')
-  if stored and stored % TAG == s.tag then
-    s.count = math.floor(stored / TAG)
+local function load(key, limit, w, burst)
+  local window = math.floor(now / w)
+  local tag, count = window % TAG, 0
+  local stored = tonumber(redis.call('GET', key) or '')
+  if stored and stored % TAG == tag then
+    count = math.floor(stored / TAG)
   end
-  s.ok = s.count + cost <= rule.limit
-  return s
+  return {
+    key = key, limit = limit, burst = burst, tag = tag, ends = (window + 1) * w, count = count,
+    ok = count + cost <= limit,
+  }
 end
 
 local function store(s)
   s.count = s.count + cost
-  redis.call('SET', s.rule.key, int(s.count * TAG + s.tag), 'PX', math.max(1, ms(s.ends - now)))
+  redis.call('SET', s.key, int(s.count * TAG + s.tag), 'PX', math.max(1, ms(s.ends - now)))
 end
 
 local function status(s)
   local left = s.ends - now
-  local remaining = math.max(0, s.rule.limit - s.count)
+  local remaining = math.max(0, s.limit - s.count)
   local reset = s.count > 0 and left or 0
-  local retry = s.count + cost > s.rule.limit and left or 0
+  local retry = s.count + cost > s.limit and left or 0
   return remaining, reset, retry
 end
 

@@ -5,15 +5,13 @@
 -- Rounding TAT to whole µs may be off by half a µs: allow that much slack.
 local SLACK = 1
 
-local function load(rule)
-  local s = {}
-  s.capacity = rule.limit + rule.burst
-  s.interval = rule.window / rule.limit
-  local stored = redis.call('GET', rule.key)
-  s.tat = stored and tonumber(stored) or now
-  if s.tat < now then s.tat = now end
-  s.ok = s.tat + cost * s.interval - now <= s.capacity * s.interval + SLACK
-  return s
+local function load(key, limit, window, burst)
+  local capacity, interval = limit + burst, window / limit
+  local stored = redis.call('GET', key)
+  local tat = stored and tonumber(stored) or now
+  if tat < now then tat = now end
+  local ok = tat + cost * interval - now <= capacity * interval + SLACK
+  return {key = key, limit = limit, burst = burst, capacity = capacity, interval = interval, tat = tat, ok = ok}
 end
 
 local function store(s)
@@ -21,7 +19,7 @@ local function store(s)
   -- client retrying forever is blocked for one emission interval after it stops.
   local tat = math.min(s.tat + cost * s.interval, now + s.capacity * s.interval)
   s.tat = tat
-  redis.call('SET', s.rule.key, int(tat), 'PX', math.max(1, ms(tat - now)))
+  redis.call('SET', s.key, int(tat), 'PX', math.max(1, ms(tat - now)))
 end
 
 local function status(s)

@@ -4,16 +4,17 @@
 -- count_denied), so retrying does not prolong a block, and every write resets the
 -- expiry, so the key always expires one window after its newest entry.
 
-local function load(rule)
-  local s = {}
-  s.from = now - rule.window
-  s.count = redis.call('ZCOUNT', rule.key, '(' .. int(s.from), '+inf')
-  s.ok = s.count + cost <= rule.limit
-  return s
+local function load(key, limit, window, burst)
+  local from = now - window
+  local count = redis.call('ZCOUNT', key, '(' .. int(from), '+inf')
+  return {
+    key = key, limit = limit, window = window, burst = burst, from = from, count = count,
+    ok = count + cost <= limit,
+  }
 end
 
 local function store(s)
-  local key = s.rule.key
+  local key = s.key
   redis.call('ZREMRANGEBYSCORE', key, '-inf', int(s.from))
   -- A member is the µs time followed by n, the entry's rank among the entries of that
   -- same µs (several requests can share one, above all with a caller clock in ms): unique,
@@ -34,14 +35,14 @@ local function store(s)
   end
   if count_denied then
     -- Only the newest `limit` entries can ever decide a request: keep the set bounded.
-    redis.call('ZREMRANGEBYRANK', key, 0, -(s.rule.limit + 1))
+    redis.call('ZREMRANGEBYRANK', key, 0, -(s.limit + 1))
   end
   s.count = redis.call('ZCOUNT', key, '(' .. int(s.from), '+inf')
-  redis.call('PEXPIRE', key, math.max(1, ms(s.rule.window)))
+  redis.call('PEXPIRE', key, math.max(1, ms(s.window)))
 end
 
 local function status(s)
-  local key, limit, w = s.rule.key, s.rule.limit, s.rule.window
+  local key, limit, w = s.key, s.limit, s.window
   local remaining = math.max(0, limit - s.count)
   local reset, retry = 0, 0
   if s.count > 0 then

@@ -7,36 +7,37 @@
 -- (< 2 * limit), f being how far into the current window the interval ends. The estimate
 -- is exact when the previous window's requests were spread evenly.
 
-local function load(rule)
-  local s = {}
-  s.window = math.floor(now / rule.window)
-  s.starts = s.window * rule.window
-  s.elapsed = (now - s.starts) / rule.window
-  s.current, s.previous = 0, 0
-  local stored = redis.call('GET', rule.key)
+local function load(key, limit, w, burst)
+  local window = math.floor(now / w)
+  local starts = window * w
+  local elapsed = (now - starts) / w
+  local current, previous = 0, 0
+  local stored = redis.call('GET', key)
   if stored then
-    local window, current, previous = string.match(stored, '^(%d+):(%d+):(%d+)$')
-    window = tonumber(window)
-    if window >= s.window then
+    local at, cur, prev = string.match(stored, '^(%d+):(%d+):(%d+)$')
+    at = tonumber(at)
+    if at >= window then
       -- Same window (or a caller clock that went backwards: keep the counts).
-      s.current, s.previous = tonumber(current), tonumber(previous)
-    elseif window == s.window - 1 then
-      s.previous = tonumber(current)
+      current, previous = tonumber(cur), tonumber(prev)
+    elseif at == window - 1 then
+      previous = tonumber(cur)
     end
   end
-  s.ok = s.previous * (1 - s.elapsed) + s.current + cost <= rule.limit + 1e-9
-  return s
+  return {
+    key = key, limit = limit, window = w, burst = burst, number = window, starts = starts,
+    elapsed = elapsed, current = current, previous = previous, ok = previous * (1 - elapsed) + current + cost <= limit + 1e-9,
+  }
 end
 
 local function store(s)
   s.current = s.current + cost
-  local value = int(s.window) .. ':' .. s.current .. ':' .. s.previous
+  local value = int(s.number) .. ':' .. s.current .. ':' .. s.previous
   -- The counts matter until the end of the next window, when they stop weighing.
-  redis.call('SET', s.rule.key, value, 'PX', math.max(1, ms(s.starts + 2 * s.rule.window - now)))
+  redis.call('SET', s.key, value, 'PX', math.max(1, ms(s.starts + 2 * s.window - now)))
 end
 
 local function status(s)
-  local w, limit = s.rule.window, s.rule.limit
+  local w, limit = s.window, s.limit
   local estimate = s.previous * (1 - s.elapsed) + s.current
   local remaining = math.max(0, math.floor(limit - estimate + 1e-9))
   local reset = 0
