@@ -125,6 +125,17 @@ async function main() {
     '- JSON crosses the boundary as text and is parsed by V8 (`JSON.parse`): measured at 1.3 µs for',
     '  this object against 4.8 µs for serde_json in Rust building the JS object through napi calls',
     '  (88 µs against 526 µs for a 25 KB object).',
+    '- CPU per hit at concurrency 1 (`node bench/node/cpu-per-op.mjs`, whole node process): redkit',
+    '  `cache.get` 20 µs wall and 15 µs CPU against ioredis `get` + `JSON.parse` 13 µs and 8.5 µs. perf:',
+    '  54% of the samples are in the kernel (scheduler switches, epoll_wait, the eventfd writes that',
+    "  wake the tokio worker and the JS thread); redkit's own code is 12%. Fewer allocations cannot",
+    '  close this gap; fewer wake-ups can.',
+    '- Tried and rejected (same machine, same commands): letting a lone operation keep the tokio',
+    '  worker awake for up to 50 µs (its task re-polls itself so the worker polls epoll without',
+    '  blocking) made a hit slower, 30 µs wall and 25 µs CPU against 21 µs and 16 µs, and the',
+    '  cache-hit p50 went from 21 to 26 µs: on 2 cores the spinning worker takes the core',
+    '  redis-server and the JS thread need. `REDKIT_NODE_THREADS=2` is slower too (24-47 µs).',
+    '  Not measured: spinning the JS thread instead (polling from `setImmediate`) would take the same cores.',
     '',
   ]
   fs.mkdirSync(path.dirname(OUT), { recursive: true })
