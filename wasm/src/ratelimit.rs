@@ -12,17 +12,10 @@ use crate::api::WasmClient;
 use crate::errors::to_js;
 use crate::host::spawn;
 
-/// A JS number that must be a whole number (a limit, a cost, a time in ms): fractions, NaN
-/// and values beyond 2^53 are an `InvalidArgument`. The core checks the range that makes
-/// sense (at least 1, ...).
+/// A JS number that must be a whole number (a limit, a cost, a time in ms): the core's
+/// check, argument order as the call sites read best.
 fn whole(n: f64, what: &str) -> Result<i64, Error> {
-    if n.is_finite() && n.fract() == 0.0 && n.abs() <= 9_007_199_254_740_991.0 {
-        Ok(n as i64)
-    } else {
-        Err(Error::invalid(format!(
-            "{what} must be a whole number, got {n}"
-        )))
-    }
+    redkit::ratelimit::whole_number(what, n)
 }
 
 /// A caller-supplied clock (`nowMs`): a whole, non-negative number of ms since the epoch.
