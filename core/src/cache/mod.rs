@@ -278,14 +278,16 @@ impl Cache {
             }
         }
         let this = self.clone();
-        let (k, o) = (key.to_string(), opts.clone());
+        let (k, ek, o) = (key.to_string(), entry_key.clone(), opts.clone());
         let landed = self
             .inner
             .flights
             .run(
                 &entry_key,
                 move || -> BoxFuture<'static, single_flight::Landed> {
-                    Box::pin(async move { this.load(&k, &o, current, loader).await.map(Arc::new) })
+                    Box::pin(
+                        async move { this.load(&k, &ek, &o, current, loader).await.map(Arc::new) },
+                    )
                 },
             )
             .await?;
@@ -338,6 +340,7 @@ impl Cache {
     async fn load<F, Fut>(
         &self,
         key: &str,
+        entry_key: &str,
         opts: &SetOptions,
         current: Option<Envelope>,
         loader: F,
@@ -346,11 +349,10 @@ impl Cache {
         F: FnOnce() -> Fut,
         Fut: Future<Output = Result<Vec<u8>>>,
     {
-        let entry_key = self.entry_key(key)?;
         let token = rt::token();
         let refreshing = current.is_some();
         let epochs = match self
-            .acquire(key, &entry_key, opts, &token, refreshing, current)
+            .acquire(key, entry_key, opts, &token, refreshing, current)
             .await?
         {
             Ok(value) => return Ok(value),
@@ -367,7 +369,7 @@ impl Cache {
                     None
                 };
                 self.write(
-                    &entry_key,
+                    entry_key,
                     key,
                     &value,
                     opts,
@@ -389,7 +391,7 @@ impl Cache {
                         .await;
                 }
                 // Fail-safe: a stale value beats an error.
-                match self.read(&entry_key).await {
+                match self.read(entry_key).await {
                     Ok(Some(stale)) => Ok(stale.payload),
                     _ => Err(e),
                 }
