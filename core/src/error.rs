@@ -146,6 +146,14 @@ impl Error {
         }
     }
 
+    /// Whether a transport should resend the request once the connection is back: the
+    /// connection failed, or the server said "not now". Timeouts are not: the deadline is
+    /// what a retry would have to fit in.
+    pub fn is_connection_trouble(&self) -> bool {
+        matches!(self, Error::Connection(_))
+            || (matches!(self, Error::Server(_)) && self.is_retryable())
+    }
+
     /// Shorthand for an [`Error::InvalidArgument`].
     pub fn invalid(msg: impl Into<String>) -> Self {
         Error::InvalidArgument(msg.into())

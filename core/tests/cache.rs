@@ -43,7 +43,7 @@ async fn write_through_delete_on_write_and_ttl_override(backend: Backend) {
         None
     );
 }
-both_backends!(
+every_backend!(
     write_through_delete_on_write_and_ttl_override,
     super::write_through_delete_on_write_and_ttl_override
 );
@@ -67,7 +67,7 @@ async fn bytes_are_stored_verbatim(backend: Backend) {
         Err(Error::InvalidArgument(_))
     ));
 }
-both_backends!(bytes_are_stored_verbatim, super::bytes_are_stored_verbatim);
+every_backend!(bytes_are_stored_verbatim, super::bytes_are_stored_verbatim);
 
 async fn stampede_200_callers_in_4_clients_run_the_loader_once(backend: Backend) {
     let prefix = redkit_testkit::prefix("stampede");
@@ -101,7 +101,7 @@ async fn stampede_200_callers_in_4_clients_run_the_loader_once(backend: Backend)
     }
     assert_eq!(calls.load(Ordering::SeqCst), 1);
 }
-both_backends!(
+every_backend!(
     stampede_200_callers_in_4_clients_run_the_loader_once,
     super::stampede_200_callers_in_4_clients_run_the_loader_once
 );
@@ -127,7 +127,7 @@ async fn a_failing_loader_is_an_error_and_caches_nothing(backend: Backend) {
     assert_eq!(v, "ok");
     assert!(started.elapsed() < Duration::from_secs(1));
 }
-both_backends!(
+every_backend!(
     a_failing_loader_is_an_error_and_caches_nothing,
     super::a_failing_loader_is_an_error_and_caches_nothing
 );
@@ -157,7 +157,7 @@ async fn stale_value_is_served_when_the_loader_fails(backend: Backend) {
         .await;
     assert!(matches!(e, Err(Error::Loader(_))));
 }
-both_backends!(
+every_backend!(
     stale_value_is_served_when_the_loader_fails,
     super::stale_value_is_served_when_the_loader_fails
 );
@@ -211,7 +211,7 @@ async fn stale_value_is_served_while_one_caller_refreshes(backend: Backend) {
     assert_eq!(refresher.await.unwrap(), "v2");
     assert_eq!(b.get::<String>("k").await.unwrap().as_deref(), Some("v2"));
 }
-both_backends!(
+every_backend!(
     stale_value_is_served_while_one_caller_refreshes,
     super::stale_value_is_served_while_one_caller_refreshes
 );
@@ -255,7 +255,7 @@ async fn early_refresh_recomputes_before_expiry_and_beta_zero_turns_it_off(backe
     );
     assert_eq!(off_loads, 1, "beta 0: one load, no early refresh");
 }
-both_backends!(
+every_backend!(
     early_refresh_recomputes_before_expiry_and_beta_zero_turns_it_off,
     super::early_refresh_recomputes_before_expiry_and_beta_zero_turns_it_off
 );
@@ -322,7 +322,7 @@ async fn invalidation_wins_over_racing_writers(backend: Backend) {
     }
     assert!(checks > 20);
 }
-both_backends!(
+every_backend!(
     invalidation_wins_over_racing_writers,
     super::invalidation_wins_over_racing_writers
 );
@@ -386,7 +386,7 @@ async fn invalidation_wins_over_loaders_that_started_before_it(backend: Backend)
         "a value loaded before an invalidation was served after it"
     );
 }
-both_backends!(
+every_backend!(
     invalidation_wins_over_loaders_that_started_before_it,
     super::invalidation_wins_over_loaders_that_started_before_it
 );
@@ -556,7 +556,7 @@ async fn bad_input_is_a_typed_error(backend: Backend) {
     ));
     assert_eq!(cache.get_bytes("odd").await.unwrap(), None);
 }
-both_backends!(
+every_backend!(
     bad_input_is_a_typed_error,
     super::bad_input_is_a_typed_error
 );
@@ -568,7 +568,7 @@ async fn a_closed_client_refuses_work(backend: Backend) {
     assert!(matches!(cache.get::<u8>("k").await, Err(Error::Closed)));
     assert!(matches!(c.ping().await, Err(Error::Closed)));
 }
-both_backends!(
+every_backend!(
     a_closed_client_refuses_work,
     super::a_closed_client_refuses_work
 );

@@ -144,4 +144,4 @@ async fn cache_scenarios(backend: Backend) {
         }
     }
 }
-both_backends!(cache_scenarios, super::cache_scenarios);
+every_backend!(cache_scenarios, super::cache_scenarios);

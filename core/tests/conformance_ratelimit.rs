@@ -163,4 +163,4 @@ async fn ratelimit_scenarios(backend: Backend) {
         }
     }
 }
-both_backends!(ratelimit_scenarios, super::ratelimit_scenarios);
+every_backend!(ratelimit_scenarios, super::ratelimit_scenarios);

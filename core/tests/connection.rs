@@ -1,5 +1,7 @@
 //! Connection management against a real server that is killed, restarted and stopped
-//! under the client: retries, reconnects, deadlines, the offline queue, URLs.
+//! under the client: retries, reconnects, deadlines, the offline queue, URLs. Every test
+//! that is about connection management rather than TLS runs on both socket-owning
+//! transports: the native one (redis-rs) and the hosted one (driven by a host, as Node does).
 
 mod common;
 
@@ -15,6 +17,52 @@ fn opts(prefix: &str) -> ConnectOptions {
     }
 }
 
+/// Which transport a test connects with.
+#[derive(Clone, Copy)]
+enum Connect {
+    Native,
+    Hosted,
+}
+
+impl Connect {
+    async fn to(self, url: &str, opts: ConnectOptions) -> Result<Client, Error> {
+        match self {
+            Connect::Native => Client::connect_with(url, opts).await,
+            Connect::Hosted => common::hosted::connect(url, opts).await,
+        }
+    }
+}
+
+/// `both_transports!(name)`: `name::native` and `name::hosted`, running `name(Connect)`.
+macro_rules! both_transports {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            #[tokio::test]
+            async fn native() {
+                super::$name(super::Connect::Native).await
+            }
+            #[tokio::test]
+            async fn hosted() {
+                super::$name(super::Connect::Hosted).await
+            }
+        }
+    )*};
+}
+
+both_transports!(
+    clones_share_one_connection,
+    commands_survive_a_server_side_kill,
+    commands_retry_through_a_server_restart,
+    a_dead_server_fails_within_the_deadline,
+    connect_fails_fast_unless_lazy,
+    without_offline_queue_a_dead_server_fails_at_once,
+    the_offline_queue_is_bounded,
+    blocking_commands_do_not_stall_the_shared_connection,
+    acl_user_password_and_db_index_come_from_the_url,
+    bad_urls_and_options_are_invalid_arguments,
+    a_late_reply_never_reaches_the_next_request,
+);
+
 async fn set_get(c: &Client, i: u64) -> Result<(), Error> {
     let t = c.transport();
     t.send(Cmd::new("SET").arg("k").arg(i)).await?;
@@ -23,12 +71,9 @@ async fn set_get(c: &Client, i: u64) -> Result<(), Error> {
     Ok(())
 }
 
-#[tokio::test]
-async fn clones_share_one_connection() {
+async fn clones_share_one_connection(connect: Connect) {
     let server = Server::start();
-    let c = Client::connect_with(&server.url(), opts("one"))
-        .await
-        .unwrap();
+    let c = connect.to(&server.url(), opts("one")).await.unwrap();
     let clones: Vec<Client> = (0..20).map(|_| c.clone()).collect();
     let tasks: Vec<_> = clones
         .into_iter()
@@ -42,12 +87,9 @@ async fn clones_share_one_connection() {
     assert_eq!(list.lines().count(), 2, "{list}");
 }
 
-#[tokio::test]
-async fn commands_survive_a_server_side_kill() {
+async fn commands_survive_a_server_side_kill(connect: Connect) {
     let server = Server::start();
-    let c = Client::connect_with(&server.url(), opts("kill"))
-        .await
-        .unwrap();
+    let c = connect.to(&server.url(), opts("kill")).await.unwrap();
     set_get(&c, 1).await.unwrap();
     for i in 0..5 {
         // Kill every client connection (the asking one is skipped by default).
@@ -57,12 +99,9 @@ async fn commands_survive_a_server_side_kill() {
     }
 }
 
-#[tokio::test]
-async fn commands_retry_through_a_server_restart() {
+async fn commands_retry_through_a_server_restart(connect: Connect) {
     let mut server = Server::start();
-    let c = Client::connect_with(&server.url(), opts("restart"))
-        .await
-        .unwrap();
+    let c = connect.to(&server.url(), opts("restart")).await.unwrap();
     let worker = {
         let c = c.clone();
         tokio::spawn(async move {
@@ -94,15 +133,14 @@ async fn commands_retry_through_a_server_restart() {
     drop(server);
 }
 
-#[tokio::test]
-async fn a_dead_server_fails_within_the_deadline() {
+async fn a_dead_server_fails_within_the_deadline(connect: Connect) {
     let mut server = Server::start();
     let timeout = Duration::from_millis(800);
     let o = ConnectOptions {
         timeout,
         ..opts("dead")
     };
-    let c = Client::connect_with(&server.url(), o).await.unwrap();
+    let c = connect.to(&server.url(), o).await.unwrap();
     c.ping().await.unwrap();
     server.stop();
     let started = Instant::now();
@@ -119,13 +157,12 @@ async fn a_dead_server_fails_within_the_deadline() {
     assert!(err.is_retryable());
 }
 
-#[tokio::test]
-async fn connect_fails_fast_unless_lazy() {
+async fn connect_fails_fast_unless_lazy(connect: Connect) {
     let server = Server::start();
     let url = server.url();
     drop(server);
     let started = Instant::now();
-    let err = Client::connect_with(&url, opts("ff")).await.unwrap_err();
+    let err = connect.to(&url, opts("ff")).await.unwrap_err();
     assert!(
         matches!(err, Error::Connection(_) | Error::Timeout(_)),
         "{err:?}"
@@ -137,7 +174,8 @@ async fn connect_fails_fast_unless_lazy() {
         timeout: Duration::from_millis(500),
         ..opts("lazy")
     };
-    let c = Client::connect_with(&url, lazy)
+    let c = connect
+        .to(&url, lazy)
         .await
         .expect("lazy connect does not touch the server");
     assert!(matches!(
@@ -146,14 +184,13 @@ async fn connect_fails_fast_unless_lazy() {
     ));
 }
 
-#[tokio::test]
-async fn without_offline_queue_a_dead_server_fails_at_once() {
+async fn without_offline_queue_a_dead_server_fails_at_once(connect: Connect) {
     let mut server = Server::start();
     let o = ConnectOptions {
         offline_queue: false,
         ..opts("noq")
     };
-    let c = Client::connect_with(&server.url(), o).await.unwrap();
+    let c = connect.to(&server.url(), o).await.unwrap();
     server.stop();
     let started = Instant::now();
     assert!(c.ping().await.is_err());
@@ -164,15 +201,14 @@ async fn without_offline_queue_a_dead_server_fails_at_once() {
     );
 }
 
-#[tokio::test]
-async fn the_offline_queue_is_bounded() {
+async fn the_offline_queue_is_bounded(connect: Connect) {
     let mut server = Server::start();
     let o = ConnectOptions {
         offline_queue_max: 2,
         timeout: Duration::from_secs(2),
         ..opts("bound")
     };
-    let c = Client::connect_with(&server.url(), o).await.unwrap();
+    let c = connect.to(&server.url(), o).await.unwrap();
     server.stop();
     let tasks: Vec<_> = (0..10)
         .map(|_| {
@@ -194,12 +230,9 @@ async fn the_offline_queue_is_bounded() {
     );
 }
 
-#[tokio::test]
-async fn blocking_commands_do_not_stall_the_shared_connection() {
+async fn blocking_commands_do_not_stall_the_shared_connection(connect: Connect) {
     let server = Server::start();
-    let c = Client::connect_with(&server.url(), opts("blk"))
-        .await
-        .unwrap();
+    let c = connect.to(&server.url(), opts("blk")).await.unwrap();
     let blocker = {
         let c = c.clone();
         tokio::spawn(async move {
@@ -222,14 +255,13 @@ async fn blocking_commands_do_not_stall_the_shared_connection() {
     assert_eq!(blocker.await.unwrap().unwrap(), redkit::Value::Nil);
 }
 
-#[tokio::test]
-async fn acl_user_password_and_db_index_come_from_the_url() {
+async fn acl_user_password_and_db_index_come_from_the_url(connect: Connect) {
     let server = Server::start();
     server
         .raw(&["ACL", "SETUSER", "app", "on", ">s3cret", "~*", "+@all"])
         .unwrap();
     let url = format!("redis://app:s3cret@127.0.0.1:{}/3", server.port());
-    let c = Client::connect_with(&url, opts("acl")).await.unwrap();
+    let c = connect.to(&url, opts("acl")).await.unwrap();
     let info = c
         .transport()
         .send(Cmd::new("CLIENT").arg("INFO"))
@@ -242,17 +274,16 @@ async fn acl_user_password_and_db_index_come_from_the_url() {
     assert!(info.contains("db=3"), "{info}");
 
     let wrong = format!("redis://app:nope@127.0.0.1:{}/3", server.port());
-    let err = Client::connect_with(&wrong, opts("acl")).await.unwrap_err();
+    let err = connect.to(&wrong, opts("acl")).await.unwrap_err();
     assert!(
         matches!(err, Error::Connection(_) | Error::Server(_)),
         "{err:?}"
     );
 }
 
-#[tokio::test]
-async fn bad_urls_and_options_are_invalid_arguments() {
+async fn bad_urls_and_options_are_invalid_arguments(connect: Connect) {
     for url in ["http://127.0.0.1:1", "not a url", "redis://127.0.0.1:99999"] {
-        let err = Client::connect_with(url, opts("u")).await.unwrap_err();
+        let err = connect.to(url, opts("u")).await.unwrap_err();
         assert!(matches!(err, Error::InvalidArgument(_)), "{url}: {err:?}");
     }
     let server = redkit_testkit::shared();
@@ -271,7 +302,7 @@ async fn bad_urls_and_options_are_invalid_arguments() {
         },
     ] {
         assert!(matches!(
-            Client::connect_with(&server.url(), bad).await,
+            connect.to(&server.url(), bad).await,
             Err(Error::InvalidArgument(_))
         ));
     }
@@ -348,4 +379,31 @@ async fn a_foreign_layout_version_is_refused() {
     Client::connect_with(&server.url(), opts("other"))
         .await
         .unwrap();
+}
+
+/// A request that timed out still gets its reply later on the shared connection; it must be
+/// dropped, not handed to the request after it.
+async fn a_late_reply_never_reaches_the_next_request(connect: Connect) {
+    let server = Server::start();
+    let o = ConnectOptions {
+        timeout: Duration::from_millis(300),
+        ..opts("late")
+    };
+    let c = connect.to(&server.url(), o).await.unwrap();
+    // BLPOP on the shared connection (not send_blocking) holds it for a second.
+    let err = c
+        .transport()
+        .send(Cmd::new("BLPOP").arg("nothing").arg(1))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Timeout(_)), "{err:?}");
+    for i in 0..5 {
+        let echoed = c.transport().send(Cmd::new("ECHO").arg(i)).await;
+        if let Ok(v) = echoed {
+            assert_eq!(v.as_int().unwrap(), i, "a reply went to the wrong request");
+        }
+    }
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    let v = c.transport().send(Cmd::new("ECHO").arg(42)).await.unwrap();
+    assert_eq!(v.as_int().unwrap(), 42);
 }

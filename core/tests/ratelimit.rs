@@ -77,7 +77,7 @@ async fn gcra_numbers(backend: Backend) {
     );
     assert_eq!(rl.limit_at("u", 1, T0).await.unwrap().limit, 5);
 }
-both_backends!(gcra_numbers, super::gcra_numbers);
+every_backend!(gcra_numbers, super::gcra_numbers);
 
 async fn gcra_burst_adds_capacity_not_rate(backend: Backend) {
     let c = client(&backend, "burst").await;
@@ -98,7 +98,7 @@ async fn gcra_burst_adds_capacity_not_rate(backend: Backend) {
     let r = rl.limit_at("u", 5, T0 + 2500).await.unwrap();
     assert!(r.allowed, "all of it back after 5 intervals");
 }
-both_backends!(
+every_backend!(
     gcra_burst_adds_capacity_not_rate,
     super::gcra_burst_adds_capacity_not_rate
 );
@@ -130,7 +130,7 @@ async fn token_bucket_numbers(backend: Backend) {
         (true, 3, 250, 0)
     );
 }
-both_backends!(token_bucket_numbers, super::token_bucket_numbers);
+every_backend!(token_bucket_numbers, super::token_bucket_numbers);
 
 async fn fixed_window_numbers(backend: Backend) {
     let rl = limiter(&backend, Algorithm::FixedWindow, 3, 10_000).await;
@@ -176,7 +176,7 @@ async fn fixed_window_numbers(backend: Backend) {
     );
     assert!(counted.limit_at("u", 3, t + 6000).await.unwrap().allowed);
 }
-both_backends!(fixed_window_numbers, super::fixed_window_numbers);
+every_backend!(fixed_window_numbers, super::fixed_window_numbers);
 
 async fn sliding_window_numbers(backend: Backend) {
     let rl = limiter(&backend, Algorithm::SlidingWindow, 10, 10_000).await;
@@ -210,7 +210,7 @@ async fn sliding_window_numbers(backend: Backend) {
         (false, 0, 17_000, 10_334)
     );
 }
-both_backends!(sliding_window_numbers, super::sliding_window_numbers);
+every_backend!(sliding_window_numbers, super::sliding_window_numbers);
 
 async fn sliding_log_numbers(backend: Backend) {
     let rl = limiter(&backend, Algorithm::SlidingLog, 3, 1000).await;
@@ -244,7 +244,7 @@ async fn sliding_log_numbers(backend: Backend) {
         (true, 2, 900, 0)
     );
 }
-both_backends!(sliding_log_numbers, super::sliding_log_numbers);
+every_backend!(sliding_log_numbers, super::sliding_log_numbers);
 
 async fn denied_requests_do_not_extend_a_block_unless_counted(backend: Backend) {
     for algorithm in Algorithm::ALL {
@@ -288,7 +288,7 @@ async fn denied_requests_do_not_extend_a_block_unless_counted(backend: Backend) 
         }
     }
 }
-both_backends!(
+every_backend!(
     denied_requests_do_not_extend_a_block_unless_counted,
     super::denied_requests_do_not_extend_a_block_unless_counted
 );
@@ -341,7 +341,7 @@ async fn several_limits_consume_nothing_unless_all_allow(backend: Backend) {
         );
     }
 }
-both_backends!(
+every_backend!(
     several_limits_consume_nothing_unless_all_allow,
     super::several_limits_consume_nothing_unless_all_allow
 );
@@ -367,7 +367,7 @@ async fn peek_consumes_nothing_and_reset_forgets(backend: Backend) {
         rl.reset("never-seen").await.unwrap();
     }
 }
-both_backends!(
+every_backend!(
     peek_consumes_nothing_and_reset_forgets,
     super::peek_consumes_nothing_and_reset_forgets
 );
@@ -403,7 +403,7 @@ async fn server_clock_by_default_client_clock_on_request(backend: Backend) {
     let later = redkit::rt::now_ms() + 3_600_000;
     assert!(local.limit_at("u", 1, later).await.unwrap().allowed);
 }
-both_backends!(
+every_backend!(
     server_clock_by_default_client_clock_on_request,
     super::server_clock_by_default_client_clock_on_request
 );
@@ -507,7 +507,7 @@ async fn bad_input_is_invalid_argument(backend: Backend) {
     assert_eq!(redkit::ratelimit::whole_number("cost", -3.0).unwrap(), -3);
     assert_eq!(redkit::ratelimit::whole_number("cost", 42.0).unwrap(), 42);
 }
-both_backends!(
+every_backend!(
     bad_input_is_invalid_argument,
     super::bad_input_is_invalid_argument
 );
@@ -556,7 +556,7 @@ async fn sliding_log_stays_bounded_and_takes_large_costs(backend: Backend) {
     assert!(!r.allowed && r.retry_after_ms == 60_000, "{r:?}");
     assert!(big.limit_at("u", 7_655, T0).await.unwrap().allowed);
 }
-both_backends!(
+every_backend!(
     sliding_log_stays_bounded_and_takes_large_costs,
     super::sliding_log_stays_bounded_and_takes_large_costs
 );
@@ -588,7 +588,7 @@ async fn sliding_window_error_bound_is_reached_not_exceeded(backend: Backend) {
         "an aligned window never admits more than L"
     );
 }
-both_backends!(
+every_backend!(
     sliding_window_error_bound_is_reached_not_exceeded,
     super::sliding_window_error_bound_is_reached_not_exceeded
 );

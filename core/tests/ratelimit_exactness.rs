@@ -151,7 +151,7 @@ async fn concurrent_clients_never_get_more_than_the_algorithm_permits(backend: B
         sliding.allowed
     );
 }
-both_backends!(
+every_backend!(
     concurrent_clients_never_get_more_than_the_algorithm_permits,
     super::concurrent_clients_never_get_more_than_the_algorithm_permits,
     flavor = "multi_thread",

@@ -34,11 +34,11 @@ async fn cache_round_trip(backend: Backend) {
     assert_eq!(cache.get::<String>("a").await.unwrap(), None);
     assert_eq!(cache.delete(&["b", "zz"]).await.unwrap(), 1);
 }
-both_backends!(cache_round_trip, super::cache_round_trip);
+every_backend!(cache_round_trip, super::cache_round_trip);
 
 async fn health_report(backend: Backend) {
     let report = backend.client_named("health").await.check().await.unwrap();
     assert!(report.server_version.starts_with('7'), "{report:?}");
     assert_eq!(report.persistence, "none");
 }
-both_backends!(health_report, super::health_report);
+every_backend!(health_report, super::health_report);

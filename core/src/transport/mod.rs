@@ -11,7 +11,10 @@ use crate::value::{Cmd, Value};
 #[cfg(feature = "embedded")]
 pub mod embedded;
 #[cfg(feature = "native")]
+pub mod hosted;
+#[cfg(feature = "native")]
 pub mod native;
+pub mod resp;
 
 /// `Send` on native targets, nothing on wasm, where futures hold JS values and are never
 /// moved across threads. Lets one copy of the code serve both.

@@ -1,10 +1,13 @@
 //! Shared helpers of the core integration tests.
 //!
-//! One suite, two backends: a test written as `async fn name(backend: Backend)` and
-//! registered with `both_backends!(name, super::name)` runs twice, against the real
-//! redis-server the harness starts and against the embedded engine. Where the two
-//! disagree, the engine is wrong.
+//! One suite, every backend: a test written as `async fn name(backend: Backend)` and
+//! registered with `every_backend!(name, super::name)` runs three times: against the real
+//! redis-server the harness starts through the native transport, against the same server
+//! through the hosted transport (the one Node drives), and against the embedded engine.
+//! Where they disagree, the engine or the hosted transport is wrong.
 #![allow(dead_code)]
+
+pub mod hosted;
 
 use redkit::{Client, ConnectOptions, EmbeddedOptions, Engine};
 
@@ -13,15 +16,18 @@ use redkit::{Client, ConnectOptions, EmbeddedOptions, Engine};
 pub enum Backend {
     /// The redis-server shared by this test binary.
     Redis,
+    /// The same server through the hosted transport, driven by `hosted.rs`.
+    Hosted,
     /// One in-process engine; every client of this backend shares it.
     Embedded(Engine),
 }
 
 impl Backend {
-    /// `redis` or `embedded` (a fresh engine).
+    /// `redis`, `hosted` or `embedded` (a fresh engine).
     pub fn named(kind: &str) -> Backend {
         match kind {
             "redis" => Backend::Redis,
+            "hosted" => Backend::Hosted,
             "embedded" => Backend::Embedded(Engine::new().expect("engine")),
             other => panic!("unknown backend {other}"),
         }
@@ -32,6 +38,9 @@ impl Backend {
     pub async fn client(&self, prefix: &str) -> Client {
         match self {
             Backend::Redis => client_at(&redkit_testkit::shared().url(), prefix).await,
+            Backend::Hosted => hosted::connect(&redkit_testkit::shared().url(), options(prefix))
+                .await
+                .expect("connect"),
             Backend::Embedded(engine) => {
                 Client::from_transport(std::sync::Arc::new(engine.clone()), prefix).expect("client")
             }
@@ -55,11 +64,16 @@ pub async fn client(name: &str) -> Client {
 
 /// A client on `url` with `prefix` (several clients on one prefix act as several processes).
 pub async fn client_at(url: &str, prefix: &str) -> Client {
-    let opts = ConnectOptions {
+    Client::connect_with(url, options(prefix))
+        .await
+        .expect("connect")
+}
+
+fn options(prefix: &str) -> ConnectOptions {
+    ConnectOptions {
         prefix: prefix.to_string(),
         ..Default::default()
-    };
-    Client::connect_with(url, opts).await.expect("connect")
+    }
 }
 
 /// An embedded client with its own engine and prefix.
@@ -76,16 +90,20 @@ pub fn db_down() -> std::io::Error {
     std::io::Error::other("database is down")
 }
 
-/// `both_backends!(name, path::to::async_fn)` makes `name::redis` and `name::embedded`,
-/// two tests that call the same `async fn(Backend)`. Extra arguments go to
+/// `every_backend!(name, path::to::async_fn)` makes `name::redis`, `name::hosted` and
+/// `name::embedded`, three tests that call the same `async fn(Backend)`. Extra arguments go to
 /// `#[tokio::test(...)]` (`flavor = "multi_thread"`).
 #[macro_export]
-macro_rules! both_backends {
+macro_rules! every_backend {
     ($name:ident, $body:path $(, $($attr:tt)*)?) => {
         mod $name {
             #[tokio::test($($($attr)*)?)]
             async fn redis() {
                 $body($crate::common::Backend::named("redis")).await
+            }
+            #[tokio::test($($($attr)*)?)]
+            async fn hosted() {
+                $body($crate::common::Backend::named("hosted")).await
             }
             #[tokio::test($($($attr)*)?)]
             async fn embedded() {
