@@ -1,7 +1,10 @@
 'use strict'
-// The JS half of the completion queue (see src/completion.rs): one per client. Each cache
-// operation gets an id and a pending entry; the native side runs it on its own threads and
-// wakes us once per batch of finished operations, which we settle here in one pass.
+// The JS half of the completion queue (see src/completion.rs): one per client. Each
+// operation gets an id and a pending entry; the native side runs it on the JS thread (see
+// src/executor.rs) and queues its outcome. `settle` takes what a native call hands back,
+// `[output, id, tag, value, ...]`: it writes the output to the connection and settles every
+// finished operation. Operations started in one JS job share one such call (a microtask),
+// and so one write.
 
 const { fromNative } = require('./errors.js')
 
@@ -13,14 +16,25 @@ const MAX_ID = 0x7fffffff
 class Dispatcher {
   #pending = new Map()
   #nextId = 0
+  #scheduled = false
   // A timer that is ref'd only while operations are in flight: the native wake-up is weak,
   // so an idle client never keeps the process alive, and a busy one always does.
   #keepAlive = setInterval(() => {}, 0x7fffffff)
   native = null
+  /** The connection (link.js), or null on the embedded engine: it writes the output. */
+  link = null
 
   constructor() {
     this.#keepAlive.unref()
-    this.wake = () => this.#drain()
+    // Called by the native side when a task was woken off the JS thread.
+    this.wake = () => {
+      this.native.poll()
+      this.schedule()
+    }
+    this.pumpNow = () => {
+      this.#scheduled = false
+      this.#pump()
+    }
   }
 
   /**
@@ -35,15 +49,29 @@ class Dispatcher {
     } catch (err) {
       return Promise.reject(fromNative(err))
     }
-    return new Promise((resolve, reject) => {
+    const promise = new Promise((resolve, reject) => {
       if (this.#pending.size === 0) this.#keepAlive.ref()
       this.#pending.set(id, { resolve, reject, decode, loader })
     })
+    this.schedule()
+    return promise
   }
 
-  #drain() {
-    const flat = this.native.takeCompletions()
-    for (let i = 0; i < flat.length; i += 3) {
+  /** Pump once, after the current JS job: every operation started in this job shares one write. */
+  schedule() {
+    if (this.#scheduled) return
+    this.#scheduled = true
+    queueMicrotask(this.pumpNow)
+  }
+
+  #pump() {
+    this.settle(this.native.takeCompletions())
+  }
+
+  /** Act on `[output, id, tag, value, ...]` from the native side. */
+  settle(flat) {
+    if (flat[0] !== null) this.link.write(flat[0])
+    for (let i = 1; i < flat.length; i += 3) {
       const id = flat[i]
       const entry = this.#pending.get(id)
       if (entry === undefined) continue
@@ -78,6 +106,7 @@ class Dispatcher {
       // The loader's own error (or its result's encoding error): the operation fails with it.
       this.native.loaderRejected(id, err)
     }
+    this.schedule()
   }
 }
 

@@ -41,16 +41,50 @@ export declare class NativeCache {
 /** The native client behind `Client` in `redkit.js`. */
 export declare class NativeClient {
   /**
-   * Connect to `url` (`redis://`, `rediss://`, user, password and db in the URL).
-   * `wake` is called (without arguments) when operation outcomes are ready to take.
+   * A client for `url` (`redis://`, `rediss://`, `redis+unix://`, user, password and db
+   * in the URL; `embedded://` for the in-process engine). Makes no connection: `link.js`
+   * connects to `address()`. `wake` is called (without arguments) when a task was woken
+   * off the JS thread and `poll()` should run.
    */
-  static connect(url: string, opts: ConnectOptions | undefined | null, wake: () => void): Promise<NativeClient>
-  /** Round-trip a PING. */
-  ping(): Promise<void>
-  /** Close the connection; later calls fail with `Closed`. */
-  close(): Promise<void>
-  /** Server version, persistence, eviction policy and warnings. */
-  check(): Promise<HealthReport>
+  static open(url: string, opts: ConnectOptions | undefined | null, wake: () => void): NativeClient
+  /** Where to connect; `null` for the embedded engine. */
+  address(): LinkAddress | null
+  /** The socket is open: queue the handshake. */
+  linkConnected(): void
+  /** Whether the handshake of the current connection has been answered. */
+  linkReady(): boolean
+  /**
+   * Bytes the socket read; returns what `takeCompletions` returns, so a reply costs one
+   * native call. Throws when the stream is broken: close the socket.
+   */
+  linkReceived(chunk: Buffer): Array<number | undefined | null | string | Buffer | Error>
+  /** The socket closed: requests in flight fail over to their retries. */
+  linkDisconnected(reason: string): void
+  /**
+   * Time out overdue requests; returns how many are waiting. Throws when the handshake
+   * is overdue: close the socket.
+   */
+  linkExpire(): number
+  /** Whether `close()` was called: stop reconnecting. */
+  linkClosed(): boolean
+  /** Milliseconds to wait before reconnect attempt `attempt` (0-based). */
+  reconnectDelay(attempt: number): number
+  /** Poll the tasks woken off the JS thread (the answer to `wake`). */
+  poll(): void
+  /**
+   * Operation `id`: record or check the data-layout version (what `connect` does once
+   * the connection is up).
+   */
+  checkLayout(id: number): void
+  /** Operation `id`: round-trip a PING. */
+  ping(id: number): void
+  /** Operation `id`: close the connection; later calls fail with `Closed`. */
+  close(id: number): void
+  /**
+   * Operation `id`: server version, persistence, eviction policy and warnings, as JSON
+   * text (a `HealthReport`).
+   */
+  check(id: number): void
   /** The key prefix of this client. */
   get prefix(): string
   /** A cache namespace with its options. */
@@ -58,8 +92,8 @@ export declare class NativeClient {
   /** A named rate limiter with its options; decisions report through the same queue. */
   rateLimiter(name: string, opts?: RateLimiterOptions | undefined | null): NativeRateLimiter
   /**
-   * Every operation outcome ready so far, flat: `[id, tag, value, ...]` with tag 0 (a
-   * value), 1 (an error) or 2 (run the operation's loader).
+   * What JS must do now: `[output, id, tag, value, ...]`, the bytes to write (or
+   * `null`) and every finished operation (tag 0 a value, 1 an error, 2 run the loader).
    */
   takeCompletions(): Array<number | undefined | null | string | Buffer | Error>
   /** The loader of operation `id` produced this encoded value. */
@@ -150,6 +184,24 @@ export interface HealthReport {
   evictionPolicy: string
   /** Plain-language warnings; empty when nothing looks risky. */
   warnings: Array<string>
+}
+
+/** Where `link.js` connects, and how patiently. */
+export interface LinkAddress {
+  /** Host name or IP (TCP). */
+  host?: string
+  /** Port (TCP). */
+  port?: number
+  /** Unix socket path. */
+  path?: string
+  /** Speak TLS (`rediss://`). */
+  tls: boolean
+  /** Skip certificate verification (`rediss://...#insecure`). */
+  insecure: boolean
+  /** Deadline for one connection attempt. */
+  connectTimeoutMs: number
+  /** Connect on first use rather than in `Client.connect`. */
+  lazyConnect: boolean
 }
 
 /** Options of `client.rateLimiter(name, opts)`. Durations in milliseconds. */

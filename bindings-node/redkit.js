@@ -8,10 +8,11 @@
 const native = require('./index.js')
 const errors = require('./errors.js')
 const { Dispatcher } = require('./dispatch.js')
+const { Link } = require('./link.js')
 const { wrap } = require('./wrap.js')
 const { RateLimiter, rateLimiter } = require('./ratelimit.js')
 
-const { DecodeError, InvalidArgument, call, fromNative, loaderFailure } = errors
+const { DecodeError, InvalidArgument, fromNative, loaderFailure } = errors
 
 // Guards the constructors: clients come from `Client.connect`, caches from `client.cache`.
 const INTERNAL = Symbol('redkit.internal')
@@ -137,19 +138,41 @@ class Cache {
 class Client {
   #native
   #dispatch
+  #link
 
-  constructor(token, nativeClient, dispatch) {
+  constructor(token, nativeClient, dispatch, link) {
     if (token !== INTERNAL) throw new InvalidArgument('use await Client.connect(url, opts) to make a client')
     this.#native = nativeClient
     this.#dispatch = dispatch
+    this.#link = link
   }
 
   /** Connect to `url`; fails fast unless `lazyConnect`. */
   static async connect(url, opts) {
     const dispatch = new Dispatcher()
-    const nativeClient = await call(() => native.NativeClient.connect(url, opts, dispatch.wake))
+    let nativeClient
+    try {
+      nativeClient = native.NativeClient.open(url, opts, dispatch.wake)
+    } catch (err) {
+      throw fromNative(err)
+    }
     dispatch.native = nativeClient
-    return new Client(INTERNAL, nativeClient, dispatch)
+    const address = nativeClient.address()
+    const link = address === null ? null : new Link(nativeClient, dispatch, address)
+    dispatch.link = link
+    if (link !== null && address.lazyConnect) {
+      link.startLazily()
+      return new Client(INTERNAL, nativeClient, dispatch, link)
+    }
+    try {
+      if (link !== null) await link.start()
+      await dispatch.submit((id) => nativeClient.checkLayout(id), null, null)
+    } catch (err) {
+      await dispatch.submit((id) => nativeClient.close(id), null, null).catch(() => {})
+      if (link !== null) link.end()
+      throw err
+    }
+    return new Client(INTERNAL, nativeClient, dispatch, link)
   }
 
   /**
@@ -167,17 +190,21 @@ class Client {
 
   /** Round-trip a PING. */
   async ping() {
-    await call(() => this.#native.ping())
+    await this.#dispatch.submit((id) => this.#native.ping(id), null, null)
   }
 
   /** Close the connection; every later call fails with `Closed`. */
   async close() {
-    await call(() => this.#native.close())
+    try {
+      await this.#dispatch.submit((id) => this.#native.close(id), null, null)
+    } finally {
+      if (this.#link !== null) this.#link.end()
+    }
   }
 
   /** Server version, persistence, eviction policy and warnings. */
   async check() {
-    return call(() => this.#native.check())
+    return this.#dispatch.submit((id) => this.#native.check(id), JSON.parse, null)
   }
 
   /** A cache namespace. Options in milliseconds: ttl, jitter, staleTtl, earlyRefresh, lock, lockTimeout, codec. */

@@ -1,14 +1,23 @@
 //! `NativeClient`: one connection (shared, multiplexed), the door to the patterns, and the
-//! completion queue its cache and rate limit operations report through.
+//! completion queue its operations report through.
+//!
+//! The connection is the hosted transport of the core: `link.js` owns a Node socket and
+//! moves bytes through the `link*` methods and `takeOutput`; the core does everything
+//! else (RESP, handshake, retries, deadlines, the offline queue). Every operation runs on
+//! the client's executor, on the JS thread.
 
 use std::sync::Arc;
 
-use napi::bindgen_prelude::{Buffer, Either, Unknown};
+use napi::bindgen_prelude::{Buffer, BufferSlice, Either, Unknown};
+use napi::Env;
 use napi_derive::napi;
 
+use redkit::transport::hosted::{Address, HostedTransport};
+
 use crate::cache::NativeCache;
-use crate::completion::{Completions, Slot, Wake};
-use crate::errors::js;
+use crate::completion::{Completions, Outcome, Slot, Wake};
+use crate::errors::{js, to_js};
+use crate::executor::Executor;
 use crate::options::{CacheOptions, ConnectOptions, HealthReport};
 use crate::ratelimit::{NativeRateLimiter, RateLimiterOpts};
 
@@ -17,42 +26,213 @@ use crate::ratelimit::{NativeRateLimiter, RateLimiterOpts};
 pub struct NativeClient {
     inner: redkit::Client,
     completions: Arc<Completions>,
+    /// The native half of the connection `link.js` holds; `None` on the embedded engine.
+    link: Option<Arc<HostedTransport>>,
+}
+
+/// Where `link.js` connects, and how patiently.
+#[napi(object)]
+pub struct LinkAddress {
+    /// Host name or IP (TCP).
+    pub host: Option<String>,
+    /// Port (TCP).
+    pub port: Option<u32>,
+    /// Unix socket path.
+    pub path: Option<String>,
+    /// Speak TLS (`rediss://`).
+    pub tls: bool,
+    /// Skip certificate verification (`rediss://...#insecure`).
+    pub insecure: bool,
+    /// Deadline for one connection attempt.
+    pub connect_timeout_ms: f64,
+    /// Connect on first use rather than in `Client.connect`.
+    pub lazy_connect: bool,
+}
+
+impl NativeClient {
+    fn executor(&self) -> &Executor {
+        self.completions.executor()
+    }
+
+    /// The link, or an error for a client without one (the embedded engine).
+    fn link(&self) -> napi::Result<&HostedTransport> {
+        self.link
+            .as_deref()
+            .ok_or_else(|| to_js(redkit::Error::invalid("this client has no connection")))
+    }
+
+    /// Run a link call inside the executor: it may settle requests whose futures go on.
+    fn on_link<R>(&self, f: impl FnOnce(&HostedTransport) -> R) -> napi::Result<R> {
+        let link = self.link()?;
+        Ok(self.executor().drive(|| f(link)))
+    }
 }
 
 #[napi]
 impl NativeClient {
-    /// Connect to `url` (`redis://`, `rediss://`, user, password and db in the URL).
-    /// `wake` is called (without arguments) when operation outcomes are ready to take.
-    #[napi(ts_args_type = "url: string, opts: ConnectOptions | undefined | null, wake: () => void")]
-    pub async fn connect(
-        url: String,
-        opts: Option<ConnectOptions>,
-        wake: Wake,
-    ) -> napi::Result<NativeClient> {
+    /// A client for `url` (`redis://`, `rediss://`, `redis+unix://`, user, password and db
+    /// in the URL; `embedded://` for the in-process engine). Makes no connection: `link.js`
+    /// connects to `address()`. `wake` is called (without arguments) when a task was woken
+    /// off the JS thread and `poll()` should run.
+    #[napi(
+        factory,
+        catch_unwind,
+        ts_args_type = "url: string, opts: ConnectOptions | undefined | null, wake: () => void"
+    )]
+    pub fn open(url: String, opts: Option<ConnectOptions>, wake: Wake) -> napi::Result<Self> {
+        let runtime = crate::runtime()?;
         let opts = js(opts.unwrap_or_default().into_core())?;
-        let inner = js(redkit::Client::connect_with(&url, opts).await)?;
+        let completions = Completions::new(Executor::new(wake, runtime.clone()));
+        if redkit::is_embedded_url(&url) {
+            // The engine needs no I/O to start: this returns at once.
+            let inner = js(runtime.block_on(redkit::Client::connect_with(&url, opts)))?;
+            return Ok(NativeClient {
+                inner,
+                completions,
+                link: None,
+            });
+        }
+        let prefix = opts.prefix.clone();
+        let hosted = js(runtime.block_on(HostedTransport::with_native_blocking(&url, opts)))?;
+        let hosted = Arc::new(hosted);
+        let inner = js(redkit::Client::from_transport(hosted.clone(), &prefix))?;
         Ok(NativeClient {
             inner,
-            completions: Completions::new(wake),
+            completions,
+            link: Some(hosted),
         })
     }
 
-    /// Round-trip a PING.
-    #[napi]
-    pub async fn ping(&self) -> napi::Result<()> {
-        js(self.inner.ping().await)
+    /// Where to connect; `null` for the embedded engine.
+    #[napi(catch_unwind)]
+    pub fn address(&self) -> Option<LinkAddress> {
+        let link = self.link.as_deref()?;
+        let opts = link.options();
+        let (host, port, path, tls, insecure) = match link.address() {
+            Address::Tcp {
+                host,
+                port,
+                tls,
+                insecure,
+            } => (
+                Some(host.clone()),
+                Some(u32::from(*port)),
+                None,
+                *tls,
+                *insecure,
+            ),
+            Address::Unix(path) => (None, None, Some(path.clone()), false, false),
+        };
+        Some(LinkAddress {
+            host,
+            port,
+            path,
+            tls,
+            insecure,
+            connect_timeout_ms: opts.connect_timeout.as_secs_f64() * 1000.0,
+            lazy_connect: opts.lazy_connect,
+        })
     }
 
-    /// Close the connection; later calls fail with `Closed`.
-    #[napi]
-    pub async fn close(&self) -> napi::Result<()> {
-        js(self.inner.close().await)
+    /// The socket is open: queue the handshake.
+    #[napi(catch_unwind)]
+    pub fn link_connected(&self) -> napi::Result<()> {
+        self.on_link(HostedTransport::connected)
     }
 
-    /// Server version, persistence, eviction policy and warnings.
-    #[napi]
-    pub async fn check(&self) -> napi::Result<HealthReport> {
-        js(self.inner.check().await).map(HealthReport::from)
+    /// Whether the handshake of the current connection has been answered.
+    #[napi(catch_unwind)]
+    pub fn link_ready(&self) -> napi::Result<bool> {
+        Ok(self.link()?.is_ready())
+    }
+
+    /// Bytes the socket read; returns what `takeCompletions` returns, so a reply costs one
+    /// native call. Throws when the stream is broken: close the socket.
+    #[napi(
+        catch_unwind,
+        ts_return_type = "Array<number | undefined | null | string | Buffer | Error>"
+    )]
+    pub fn link_received<'env>(
+        &self,
+        env: &'env Env,
+        chunk: BufferSlice,
+    ) -> napi::Result<Vec<Slot<'env>>> {
+        js(self.on_link(|link| link.received(&chunk))?)?;
+        self.take_completions(env)
+    }
+
+    /// The socket closed: requests in flight fail over to their retries.
+    #[napi(catch_unwind)]
+    pub fn link_disconnected(&self, reason: String) -> napi::Result<()> {
+        self.on_link(|link| link.disconnected(&reason))
+    }
+
+    /// Time out overdue requests; returns how many are waiting. Throws when the handshake
+    /// is overdue: close the socket.
+    #[napi(catch_unwind)]
+    pub fn link_expire(&self) -> napi::Result<u32> {
+        let waiting = js(self.on_link(HostedTransport::expire)?)?;
+        Ok(u32::try_from(waiting).unwrap_or(u32::MAX))
+    }
+
+    /// Whether `close()` was called: stop reconnecting.
+    #[napi(catch_unwind)]
+    pub fn link_closed(&self) -> napi::Result<bool> {
+        Ok(self.link()?.is_closed())
+    }
+
+    /// Milliseconds to wait before reconnect attempt `attempt` (0-based).
+    #[napi(catch_unwind)]
+    pub fn reconnect_delay(&self, attempt: u32) -> napi::Result<f64> {
+        Ok(self.link()?.reconnect_delay(attempt).as_secs_f64() * 1000.0)
+    }
+
+    /// Poll the tasks woken off the JS thread (the answer to `wake`).
+    #[napi(catch_unwind)]
+    pub fn poll(&self) {
+        self.executor().drive(|| ());
+    }
+
+    /// Operation `id`: record or check the data-layout version (what `connect` does once
+    /// the connection is up).
+    #[napi(catch_unwind)]
+    pub fn check_layout(&self, id: u32) {
+        let client = self.inner.clone();
+        self.completions.run(id, async move {
+            client.check_layout().await?;
+            Ok(Outcome::Unit)
+        });
+    }
+
+    /// Operation `id`: round-trip a PING.
+    #[napi(catch_unwind)]
+    pub fn ping(&self, id: u32) {
+        let client = self.inner.clone();
+        self.completions.run(id, async move {
+            client.ping().await?;
+            Ok(Outcome::Unit)
+        });
+    }
+
+    /// Operation `id`: close the connection; later calls fail with `Closed`.
+    #[napi(catch_unwind)]
+    pub fn close(&self, id: u32) {
+        let client = self.inner.clone();
+        self.completions.run(id, async move {
+            client.close().await?;
+            Ok(Outcome::Unit)
+        });
+    }
+
+    /// Operation `id`: server version, persistence, eviction policy and warnings, as JSON
+    /// text (a `HealthReport`).
+    #[napi(catch_unwind)]
+    pub fn check(&self, id: u32) {
+        let client = self.inner.clone();
+        self.completions.run(id, async move {
+            let report = HealthReport::from(client.check().await?);
+            Ok(Outcome::Text(report.to_json()))
+        });
     }
 
     /// The key prefix of this client.
@@ -91,14 +271,14 @@ impl NativeClient {
         ))
     }
 
-    /// Every operation outcome ready so far, flat: `[id, tag, value, ...]` with tag 0 (a
-    /// value), 1 (an error) or 2 (run the operation's loader).
+    /// What JS must do now: `[output, id, tag, value, ...]`, the bytes to write (or
+    /// `null`) and every finished operation (tag 0 a value, 1 an error, 2 run the loader).
     #[napi(
         catch_unwind,
         ts_return_type = "Array<number | undefined | null | string | Buffer | Error>"
     )]
-    pub fn take_completions(&self) -> Vec<Slot> {
-        self.completions.take()
+    pub fn take_completions<'env>(&self, env: &'env Env) -> napi::Result<Vec<Slot<'env>>> {
+        self.completions.take(env, self.link.as_deref())
     }
 
     /// The loader of operation `id` produced this encoded value.

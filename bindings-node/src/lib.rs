@@ -11,25 +11,33 @@ pub mod cache;
 pub mod client;
 pub mod completion;
 pub mod errors;
+pub mod executor;
 pub mod options;
 pub mod ratelimit;
 
-/// The tokio runtime behind every operation: one worker by default (`REDKIT_NODE_THREADS`
-/// to change it). With one worker the operation's task and redis-rs' connection task run
-/// on the same thread, so a request costs no hop between tokio workers; the JS thread
-/// keeps the other core.
+use std::sync::OnceLock;
+
+static RUNTIME: OnceLock<tokio::runtime::Handle> = OnceLock::new();
+
+/// The tokio runtime behind the core's timers and the blocking-command connection
+/// (operations themselves run on the JS thread, see `executor.rs`): one worker, as it
+/// only ever wakes for timers.
 #[napi_derive::module_init]
 fn init() {
-    let workers = std::env::var("REDKIT_NODE_THREADS")
-        .ok()
-        .and_then(|v| v.parse::<usize>().ok())
-        .filter(|&n| n >= 1)
-        .unwrap_or(1);
     if let Ok(rt) = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(workers)
+        .worker_threads(1)
         .enable_all()
         .build()
     {
+        let _ = RUNTIME.set(rt.handle().clone());
         napi::bindgen_prelude::create_custom_tokio_runtime(rt);
     }
+}
+
+/// The runtime `init` made.
+fn runtime() -> napi::Result<tokio::runtime::Handle> {
+    RUNTIME
+        .get()
+        .cloned()
+        .ok_or_else(|| napi::Error::from_reason("redkit could not start its tokio runtime"))
 }

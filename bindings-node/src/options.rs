@@ -72,6 +72,19 @@ pub struct HealthReport {
     pub warnings: Vec<String>,
 }
 
+impl HealthReport {
+    /// The report as the JSON object `client.check()` resolves to (camelCase keys).
+    pub fn to_json(&self) -> String {
+        serde_json::json!({
+            "serverVersion": self.server_version,
+            "persistence": self.persistence,
+            "evictionPolicy": self.eviction_policy,
+            "warnings": self.warnings,
+        })
+        .to_string()
+    }
+}
+
 impl From<redkit::HealthReport> for HealthReport {
     fn from(r: redkit::HealthReport) -> Self {
         HealthReport {

@@ -13,6 +13,11 @@ use crate::value::Cmd;
 /// The data-layout version this build reads and writes (see docs/WIRE.md).
 pub const LAYOUT_VERSION: &str = "1";
 
+/// Whether `url` names the in-process engine (`embedded://`) rather than a server.
+pub fn is_embedded_url(url: &str) -> bool {
+    url.starts_with("embedded:")
+}
+
 /// A connection to Redis (or to any [`Transport`]) and the patterns built on it.
 ///
 /// Cloning is cheap and shares the one underlying connection: make one client per process
@@ -49,7 +54,7 @@ impl Client {
     /// [`Client::embedded`]), so a program that takes a URL runs with no server at all.
     #[cfg(feature = "native")]
     pub async fn connect_with(url: &str, opts: ConnectOptions) -> Result<Client> {
-        if url.starts_with("embedded:") {
+        if is_embedded_url(url) {
             opts.validate()?;
             return Self::embedded_with(crate::EmbeddedOptions {
                 prefix: opts.prefix,

@@ -32,7 +32,7 @@ mod value;
 pub use cache::{Cache, CacheBuilder, CacheOptions, Codec, SetOptions};
 #[cfg(feature = "native")]
 pub use client::ClientBuilder;
-pub use client::{Client, LAYOUT_VERSION};
+pub use client::{is_embedded_url, Client, LAYOUT_VERSION};
 pub use error::{Error, ErrorKind, LoaderError, Result};
 pub use health::HealthReport;
 pub use options::ConnectOptions;

@@ -9,7 +9,7 @@
 //! bounded offline queue and per-command deadlines. The host owns a socket and calls:
 //!
 //! - [`HostedTransport::connected`] when its socket is open, then writes whatever
-//!   [`HostedTransport::take_output`] hands it, whenever it hands something;
+//!   [`HostedTransport::drain_output`] or [`HostedTransport::output`] hands it;
 //! - [`HostedTransport::received`] with every chunk the socket reads;
 //! - [`HostedTransport::disconnected`] when the socket closes, and then reconnects after
 //!   [`HostedTransport::reconnect_delay`] unless the transport [`is_closed`];
@@ -32,6 +32,9 @@ use crate::rt;
 use crate::transport::resp;
 use crate::transport::{BoxFuture, Transport};
 use crate::value::{Cmd, Value};
+
+/// Capacity of the output buffer kept between writes.
+const OUTPUT_KEPT: usize = 64 * 1024;
 
 /// Where the host should connect, from the URL.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -263,6 +266,17 @@ impl HostedTransport {
         })
     }
 
+    /// [`HostedTransport::new`] with blocking commands on a native transport of their own,
+    /// which connects on first use (most programs never send a blocking command).
+    pub async fn with_native_blocking(url: &str, opts: ConnectOptions) -> Result<Self> {
+        let lazy = ConnectOptions {
+            lazy_connect: true,
+            ..opts.clone()
+        };
+        let blocking = crate::transport::native::NativeTransport::connect(url, lazy).await?;
+        Self::new(url, opts, Some(Arc::new(blocking)))
+    }
+
     /// Where to connect.
     pub fn address(&self) -> &Address {
         &self.address
@@ -309,15 +323,22 @@ impl HostedTransport {
         self.link().state == State::Ready
     }
 
-    /// Bytes to write to the socket, if any. Hosts that run the requests' futures
-    /// themselves (Node's binding does, on the JS thread) take the output after polling
-    /// them; others wait in [`HostedTransport::output`].
-    pub fn take_output(&self) -> Option<Vec<u8>> {
+    /// Hand the bytes to write (if any) to `write`, which copies them out: the buffer is
+    /// kept for the next requests rather than allocated again for every write. Hosts that
+    /// run the requests' futures themselves (Node's binding does, on the JS thread) call
+    /// this after polling them; others wait in [`HostedTransport::output`].
+    pub fn drain_output<R>(&self, write: impl FnOnce(&[u8]) -> R) -> Option<R> {
         let mut link = self.link();
         if link.out.is_empty() {
             return None;
         }
-        Some(std::mem::take(&mut link.out))
+        let written = write(&link.out);
+        link.out.clear();
+        // A burst (a large pipeline) may have grown it: give that memory back.
+        if link.out.capacity() > OUTPUT_KEPT {
+            link.out = Vec::new();
+        }
+        Some(written)
     }
 
     /// Wait until there are bytes to write, and take them.

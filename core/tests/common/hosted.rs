@@ -6,7 +6,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use redkit::transport::hosted::{Address, HostedTransport};
-use redkit::transport::native::NativeTransport;
 use redkit::{Client, ConnectOptions, Error, Result, Transport};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -17,19 +16,10 @@ const TICK: Duration = Duration::from_millis(20);
 
 /// `Client::connect_with`, over a hosted transport driven by a tokio task.
 pub async fn connect(url: &str, opts: ConnectOptions) -> Result<Client> {
-    // Blocking commands get connections of their own, as on the native transport.
-    let blocking = NativeTransport::connect(
-        url,
-        ConnectOptions {
-            lazy_connect: true,
-            ..opts.clone()
-        },
-    )
-    .await?;
     let lazy = opts.lazy_connect;
     let connect_timeout = opts.connect_timeout;
     let prefix = opts.prefix.clone();
-    let transport = Arc::new(HostedTransport::new(url, opts, Some(Arc::new(blocking)))?);
+    let transport = Arc::new(HostedTransport::with_native_blocking(url, opts).await?);
     let (first_tx, first_rx) = oneshot::channel();
     tokio::spawn(drive(Arc::clone(&transport), Some(first_tx)));
     if !lazy {

@@ -1,0 +1,146 @@
+'use strict'
+// The connection of one client: a Node socket (net or tls) whose bytes the native side
+// reads and writes (the core's hosted transport, see src/client.rs). This file only moves
+// bytes and reports socket events; what to send, what replies mean, retries, deadlines,
+// the offline queue and the backoff between reconnects are decided natively.
+
+const net = require('node:net')
+const tls = require('node:tls')
+
+const { ConnectionError } = require('./errors.js')
+
+// How often overdue requests are timed out: the precision of every deadline.
+const TICK_MS = 25
+
+class Link {
+  #native
+  #dispatch
+  #address
+  #socket = null
+  #attempt = 0
+  #ticker
+  #reconnectTimer = null
+  // The first connection's outcome, for a fail-fast `Client.connect`.
+  #first = null
+
+  constructor(nativeClient, dispatch, address) {
+    this.#native = nativeClient
+    this.#dispatch = dispatch
+    this.#address = address
+    this.#ticker = setInterval(() => this.#tick(), TICK_MS)
+    this.#ticker.unref()
+  }
+
+  /** Connect now; resolves when the connection is ready, rejects if the first attempt fails. */
+  start() {
+    const first = new Promise((resolve, reject) => {
+      this.#first = { resolve, reject }
+    })
+    this.#connect()
+    return first
+  }
+
+  /** Connect in the background (lazyConnect): requests wait in the offline queue meanwhile. */
+  startLazily() {
+    this.#connect()
+  }
+
+  /**
+   * Write what the native side has to send: bytes as a latin1 string, one char per byte
+   * (see src/completion.rs). Dropped if the socket is gone: the requests they carry fail
+   * over to their retries when the close is reported.
+   */
+  write(latin1) {
+    if (this.#socket !== null) this.#socket.write(latin1, 'latin1')
+  }
+
+  /** Stop for good (after the native close). */
+  end() {
+    clearInterval(this.#ticker)
+    clearTimeout(this.#reconnectTimer)
+    if (this.#socket !== null) this.#socket.destroy()
+  }
+
+  #connect() {
+    const a = this.#address
+    let socket
+    if (a.path != null) {
+      socket = net.connect({ path: a.path })
+    } else if (a.tls) {
+      socket = tls.connect({ host: a.host, port: a.port, servername: net.isIP(a.host) ? undefined : a.host, rejectUnauthorized: !a.insecure })
+    } else {
+      socket = net.connect({ host: a.host, port: a.port })
+    }
+    socket.setNoDelay(true)
+    // Like the client's timers, the socket never keeps the process alive by itself (the
+    // dispatcher holds a ref'd timer while operations are in flight), except while
+    // `Client.connect` waits for it.
+    if (this.#first === null) socket.unref()
+    this.#socket = socket
+    let failure = null
+    const connectTimer = setTimeout(() => {
+      socket.destroy(new Error(`connecting took longer than ${a.connectTimeoutMs} ms`))
+    }, a.connectTimeoutMs)
+    connectTimer.unref()
+    socket.once(a.tls ? 'secureConnect' : 'connect', () => {
+      clearTimeout(connectTimer)
+      this.#attempt = 0
+      this.#native.linkConnected()
+      this.#settled()
+    })
+    socket.on('data', (chunk) => {
+      let flat
+      try {
+        flat = this.#native.linkReceived(chunk)
+      } catch (err) {
+        socket.destroy(err)
+        this.#dispatch.schedule()
+        return
+      }
+      this.#dispatch.settle(flat)
+      if (this.#first !== null) this.#settled()
+    })
+    socket.on('error', (err) => {
+      failure = err
+    })
+    socket.on('close', () => {
+      clearTimeout(connectTimer)
+      if (this.#socket === socket) this.#socket = null
+      const reason = failure === null ? 'closed by the server' : failure.message
+      this.#native.linkDisconnected(reason)
+      this.#dispatch.schedule()
+      if (this.#first !== null) {
+        const { reject } = this.#first
+        this.#first = null
+        reject(new ConnectionError(`cannot connect: ${reason}`, { cause: failure ?? undefined }))
+        return
+      }
+      if (this.#native.linkClosed()) return
+      const delay = this.#native.reconnectDelay(this.#attempt++)
+      this.#reconnectTimer = setTimeout(() => this.#connect(), delay)
+      this.#reconnectTimer.unref()
+    })
+  }
+
+  // After a socket event: tell a waiting `connect` once the handshake is answered, and pump.
+  #settled() {
+    if (this.#first !== null && this.#native.linkReady()) {
+      this.#first.resolve()
+      this.#first = null
+      this.#socket.unref()
+    }
+    this.#dispatch.schedule()
+  }
+
+  #tick() {
+    try {
+      this.#native.linkExpire()
+    } catch (err) {
+      // The handshake is overdue: this connection is no good.
+      if (this.#socket !== null) this.#socket.destroy(err)
+    }
+    this.#dispatch.schedule()
+  }
+}
+
+module.exports = { Link }
