@@ -38,11 +38,11 @@ function ping(port) {
   })
 }
 
-/** Start a redis-server; resolves to `{ url, port, stop() }`. */
-async function startServer() {
+/** Start a redis-server (on `onPort`, or a free port); resolves to `{ url, port, stop() }`. */
+async function startServer(onPort) {
   const bin = process.env.REDKIT_REDIS_SERVER || 'redis-server'
   for (let attempt = 0; attempt < 5; attempt++) {
-    const port = await freePort()
+    const port = onPort ?? (await freePort())
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'redkit-node-test-'))
     const child = spawn(bin, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], {
       stdio: 'ignore',
@@ -63,6 +63,8 @@ async function startServer() {
           stop: () =>
             new Promise((resolve) => {
               if (exited) return resolve()
+              // Waiting for the exit must keep the process alive (the child is unref'd).
+              child.ref()
               child.once('exit', () => resolve())
               child.kill('SIGTERM')
             }),
@@ -98,4 +100,4 @@ function prefix(name) {
   return `t-${name.replace(/[^A-Za-z0-9_-]/g, '_')}-${process.pid}-${counter}`
 }
 
-module.exports = { startServer, prefix, command }
+module.exports = { startServer, freePort, prefix, command }

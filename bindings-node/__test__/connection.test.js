@@ -1,0 +1,110 @@
+'use strict'
+// The connection (a Node socket driven by the core's hosted transport) against a real
+// server that kills the connection, restarts, starts late or refuses the password.
+
+const test = require('node:test')
+const assert = require('node:assert/strict')
+
+const redkit = require('../redkit.js')
+const { startServer, freePort, prefix, command } = require('./server.js')
+
+const { Client } = redkit
+
+test('requests survive the server killing the connection', async () => {
+  const server = await startServer()
+  const client = await Client.connect(server.url, { prefix: prefix('kill') })
+  const cache = client.cache('c')
+  for (let i = 0; i < 5; i++) {
+    assert.match(await command(server.port, 'CLIENT', 'KILL', 'TYPE', 'normal'), /^:[1-9]/)
+    await cache.set('k', i)
+    assert.equal(await cache.get('k'), i)
+  }
+  await client.close()
+  await server.stop()
+})
+
+test('requests in flight retry through a server restart', async () => {
+  let server = await startServer()
+  const client = await Client.connect(server.url, { prefix: prefix('restart') })
+  const limiter = client.rateLimiter('r', { limit: 1_000_000, window: 60_000 })
+  const stopAt = Date.now() + 1500
+  const worker = (async () => {
+    let done = 0
+    while (Date.now() < stopAt) {
+      const r = await limiter.limit('id')
+      assert.equal(r.allowed, true, `decision ${done} failed: ${r.error?.message}`)
+      assert.equal(r.error, undefined)
+      done++
+    }
+    return done
+  })()
+  await new Promise((r) => setTimeout(r, 300))
+  const port = server.port
+  await server.stop()
+  server = await startServer(port)
+  const done = await worker
+  assert.ok(done > 20, `kept deciding: ${done}`)
+  await client.close()
+  await server.stop()
+})
+
+test('lazyConnect: requests wait for a server that starts later', async () => {
+  const port = await freePort()
+  const client = await Client.connect(`redis://127.0.0.1:${port}`, { prefix: prefix('lazy'), lazyConnect: true, timeout: 5000 })
+  const cache = client.cache('c')
+  const pending = cache.set('k', 'late').then(() => cache.get('k'))
+  await new Promise((r) => setTimeout(r, 200))
+  const server = await startServer(port)
+  assert.equal(await pending, 'late')
+  await client.close()
+  await server.stop()
+})
+
+test('the user, password and db come from the URL; a wrong password fails connect', async () => {
+  const server = await startServer()
+  assert.match(await command(server.port, 'ACL', 'SETUSER', 'app', 'on', '>s3cret', '~*', '+@all'), /^\+OK/)
+  const client = await Client.connect(`redis://app:s3cret@127.0.0.1:${server.port}/3`, { prefix: prefix('acl') })
+  await client.ping()
+  const list = await command(server.port, 'CLIENT', 'LIST')
+  assert.match(list, /user=app .*db=3|db=3 .*user=app/)
+  await assert.rejects(
+    Client.connect(`redis://app:nope@127.0.0.1:${server.port}/3`, { prefix: prefix('acl'), retries: 0 }),
+    (err) => err instanceof redkit.ConnectionError && /WRONGPASS|invalid/i.test(err.message),
+  )
+  await client.close()
+  await server.stop()
+})
+
+test('a dead server fails requests within the deadline, and the client recovers', async () => {
+  let server = await startServer()
+  const client = await Client.connect(server.url, { prefix: prefix('dead'), timeout: 600 })
+  const cache = client.cache('c')
+  await cache.set('k', 1)
+  const port = server.port
+  await server.stop()
+  const started = Date.now()
+  await assert.rejects(cache.get('k'), (err) => err instanceof redkit.ConnectionError || err instanceof redkit.TimeoutError)
+  assert.ok(Date.now() - started < 1000, `took ${Date.now() - started} ms`)
+  server = await startServer(port)
+  // The data is gone with the old server, but the connection comes back.
+  let value
+  for (let i = 0; i < 50 && value === undefined; i++) {
+    value = await cache.get('k').catch(() => undefined)
+    if (value === undefined) await new Promise((r) => setTimeout(r, 100))
+  }
+  assert.equal(value, null)
+  await client.close()
+  await server.stop()
+})
+
+test('close rejects the requests still waiting with Closed', async () => {
+  const server = await startServer()
+  const client = await Client.connect(server.url, { prefix: prefix('close') })
+  const cache = client.cache('c')
+  assert.match(await command(server.port, 'CLIENT', 'PAUSE', '300', 'ALL'), /^\+OK/)
+  const waiting = cache.get('k')
+  await client.close()
+  await assert.rejects(waiting, (err) => err instanceof redkit.Closed)
+  await assert.rejects(cache.get('k'), (err) => err instanceof redkit.Closed)
+  await server.stop()
+})
