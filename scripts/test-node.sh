@@ -23,6 +23,7 @@ apt_install() {
 }
 command -v node >/dev/null || apt_install nodejs npm
 command -v redis-server >/dev/null || apt_install redis-server
+command -v openssl >/dev/null || apt_install openssl
 node -e 'process.exit(+process.versions.node.split(".")[0] >= 18 ? 0 : 1)' || { echo "Node >= 18 needed, have $(node --version)" >&2; exit 1; }
 
 # `npm ci` only when node_modules is missing or older than package-lock.json's content.

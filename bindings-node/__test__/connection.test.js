@@ -6,7 +6,7 @@ const test = require('node:test')
 const assert = require('node:assert/strict')
 
 const redkit = require('../redkit.js')
-const { startServer, freePort, prefix, command } = require('./server.js')
+const { startServer, startTlsServer, freePort, prefix, command } = require('./server.js')
 
 const { Client } = redkit
 
@@ -106,5 +106,22 @@ test('close rejects the requests still waiting with Closed', async () => {
   await client.close()
   await assert.rejects(waiting, (err) => err instanceof redkit.Closed)
   await assert.rejects(cache.get('k'), (err) => err instanceof redkit.Closed)
+  await server.stop()
+})
+
+test('rediss:// speaks TLS; an unverifiable certificate fails connect unless #insecure', async () => {
+  const server = await startTlsServer()
+  const url = `rediss://127.0.0.1:${server.tlsPort}`
+  const client = await Client.connect(`${url}/#insecure`, { prefix: prefix('tls') })
+  const cache = client.cache('c')
+  await cache.set('k', 'over tls')
+  assert.equal(await cache.get('k'), 'over tls')
+  const list = await command(server.port, 'CLIENT', 'LIST')
+  assert.ok(list.includes(`laddr=127.0.0.1:${server.tlsPort}`), list)
+  await assert.rejects(
+    Client.connect(url, { prefix: prefix('tls'), retries: 0 }),
+    (err) => err instanceof redkit.ConnectionError && /self.signed|certificate/i.test(err.message),
+  )
+  await client.close()
   await server.stop()
 })

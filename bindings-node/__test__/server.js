@@ -38,15 +38,17 @@ function ping(port) {
   })
 }
 
-/** Start a redis-server (on `onPort`, or a free port); resolves to `{ url, port, stop() }`. */
-async function startServer(onPort) {
+/**
+ * Start a redis-server (on `onPort`, or a free port; `extraArgs` appended to its command
+ * line); resolves to `{ url, port, dir, stop() }`.
+ */
+async function startServer(onPort, extraArgs = [], dir = null) {
   const bin = process.env.REDKIT_REDIS_SERVER || 'redis-server'
   for (let attempt = 0; attempt < 5; attempt++) {
     const port = onPort ?? (await freePort())
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'redkit-node-test-'))
-    const child = spawn(bin, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], {
-      stdio: 'ignore',
-    })
+    dir ??= fs.mkdtempSync(path.join(os.tmpdir(), 'redkit-node-test-'))
+    const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, ...extraArgs]
+    const child = spawn(bin, args, { stdio: 'ignore', cwd: dir })
     let exited = false
     child.on('exit', () => {
       exited = true
@@ -59,6 +61,7 @@ async function startServer(onPort) {
         process.once('exit', () => child.kill('SIGKILL'))
         return {
           port,
+          dir,
           url: `redis://127.0.0.1:${port}`,
           stop: () =>
             new Promise((resolve) => {
@@ -100,4 +103,18 @@ function prefix(name) {
   return `t-${name.replace(/[^A-Za-z0-9_-]/g, '_')}-${process.pid}-${counter}`
 }
 
-module.exports = { startServer, freePort, prefix, command }
+/**
+ * A server that also speaks TLS, with a self-signed certificate for 127.0.0.1 made by the
+ * `openssl` command; resolves to startServer's object plus `tlsPort`.
+ */
+async function startTlsServer() {
+  const { execFileSync } = require('node:child_process')
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'redkit-node-tls-'))
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-keyout', 'key.pem', '-out', 'cert.pem', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { cwd: dir, stdio: 'ignore' })
+  const tlsPort = await freePort()
+  const tlsArgs = ['--tls-port', String(tlsPort), '--tls-cert-file', 'cert.pem', '--tls-key-file', 'key.pem', '--tls-ca-cert-file', 'cert.pem', '--tls-auth-clients', 'no']
+  const server = await startServer(undefined, tlsArgs, dir)
+  return { ...server, tlsPort }
+}
+
+module.exports = { startServer, startTlsServer, freePort, prefix, command }
