@@ -21,6 +21,8 @@ class Dispatcher {
   // so an idle client never keeps the process alive, and a busy one always does.
   #keepAlive = setInterval(() => {}, 0x7fffffff)
   native = null
+  /** The client's per-operation calls as plain functions (`NativeClient.functions()`). */
+  functions = null
   /** The connection (link.js), or null on the embedded engine: it writes the output. */
   link = null
 
@@ -65,7 +67,7 @@ class Dispatcher {
   }
 
   #pump() {
-    this.settle(this.native.takeCompletions())
+    this.settle(this.functions.takeCompletions())
   }
 
   /** Act on `[output, id, tag, value, ...]` from the native side. */

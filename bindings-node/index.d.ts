@@ -11,31 +11,8 @@ export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-was
 
 /** The native cache behind `Cache` in `redkit.js`. */
 export declare class NativeCache {
-  /** Operation `id`: a fresh value as JSON text, or `null`. */
-  getText(id: number, key: string): void
-  /** Operation `id`: a fresh value's bytes, or `null`. */
-  getBytes(id: number, key: string): void
-  /** Operation `id`: write-through of JSON text. */
-  setText(id: number, key: string, value: string, opts?: SetOptions | undefined | null): void
-  /** Operation `id`: write-through of bytes. */
-  setBytes(id: number, key: string, value: Buffer, opts?: SetOptions | undefined | null): void
-  /** Operation `id`: delete entries; resolves to how many existed. */
-  delete(id: number, keys: Array<string>): void
-  /**
-   * Operation `id`: invalidate every entry carrying any of `tags`; resolves to how many
-   * were deleted.
-   */
-  invalidateTags(id: number, tags: Array<string>): void
-  /**
-   * Operation `id`: cache-aside; on a miss the JS loader of `id` runs (it must resolve
-   * to JSON text).
-   */
-  getOrSetText(id: number, key: string, opts?: SetOptions | undefined | null): void
-  /**
-   * Operation `id`: cache-aside; on a miss the JS loader of `id` runs (it must resolve
-   * to a Buffer).
-   */
-  getOrSetBytes(id: number, key: string, opts?: SetOptions | undefined | null): void
+  /** The operations as plain functions, each taking the operation id first. */
+  functions(): { getText(id: number, key: string): void; getBytes(id: number, key: string): void; setText(id: number, key: string, value: string, opts?: SetOptions | null): void; setBytes(id: number, key: string, value: Buffer, opts?: SetOptions | null): void; delete(id: number, keys: string[]): void; invalidateTags(id: number, tags: string[]): void; getOrSetText(id: number, key: string, opts?: SetOptions | null): void; getOrSetBytes(id: number, key: string, opts?: SetOptions | null): void }
 }
 
 /** The native client behind `Client` in `redkit.js`. */
@@ -53,11 +30,6 @@ export declare class NativeClient {
   linkConnected(): void
   /** Whether the handshake of the current connection has been answered. */
   linkReady(): boolean
-  /**
-   * Bytes the socket read; returns what `takeCompletions` returns, so a reply costs one
-   * native call. Throws when the stream is broken: close the socket.
-   */
-  linkReceived(chunk: Buffer): Array<number | undefined | null | string | Buffer | Error>
   /** The socket closed: requests in flight fail over to their retries. */
   linkDisconnected(reason: string): void
   /**
@@ -91,11 +63,6 @@ export declare class NativeClient {
   cache(namespace: string, opts?: CacheOptions | undefined | null): NativeCache
   /** A named rate limiter with its options; decisions report through the same queue. */
   rateLimiter(name: string, opts?: RateLimiterOptions | undefined | null): NativeRateLimiter
-  /**
-   * What JS must do now: `[output, id, tag, value, ...]`, the bytes to write (or
-   * `null`) and every finished operation (tag 0 a value, 1 an error, 2 run the loader).
-   */
-  takeCompletions(): Array<number | undefined | null | string | Buffer | Error>
   /** The loader of operation `id` produced this encoded value. */
   loaderResolved(id: number, value: string | Buffer): void
   /**
@@ -103,16 +70,17 @@ export declare class NativeClient {
    * object (nothing is stored).
    */
   loaderRejected(id: number, error: unknown): void
+  /** The calls made for every operation, as plain functions (see `functions.rs`). */
+  functions(): { takeCompletions(): Array<number | undefined | null | string | Buffer | Error>; linkReceived(chunk: Buffer): Array<number | undefined | null | string | Buffer | Error> }
 }
 
 /** The native limiter behind `RateLimiter` in `ratelimit.js`. */
 export declare class NativeRateLimiter {
-  /** Operation `id`: one atomic decision for `cost` (default 1), at `nowMs` when given. */
-  limit(id: number, identifier: string, cost?: number | undefined | null, now?: number | undefined | null): void
-  /** Operation `id`: what a request of cost 1 would get now (or at `nowMs`). */
-  peek(id: number, identifier: string, now?: number | undefined | null): void
-  /** Operation `id`: forget `identifier`. */
-  reset(id: number, identifier: string): void
+  /**
+   * The operations as plain functions (see `functions.rs`), each taking the operation
+   * id first.
+   */
+  functions(): { limit(id: number, identifier: string, cost?: number | null, nowMs?: number | null): void; peek(id: number, identifier: string, nowMs?: number | null): void; reset(id: number, identifier: string): void }
 }
 
 /**

@@ -14,6 +14,7 @@ const TICK_MS = 25
 
 class Link {
   #native
+  #functions
   #dispatch
   #address
   #socket = null
@@ -23,8 +24,9 @@ class Link {
   // The first connection's outcome, for a fail-fast `Client.connect`.
   #first = null
 
-  constructor(nativeClient, dispatch, address) {
+  constructor(nativeClient, functions, dispatch, address) {
     this.#native = nativeClient
+    this.#functions = functions
     this.#dispatch = dispatch
     this.#address = address
     this.#ticker = setInterval(() => this.#tick(), TICK_MS)
@@ -91,7 +93,7 @@ class Link {
     socket.on('data', (chunk) => {
       let flat
       try {
-        flat = this.#native.linkReceived(chunk)
+        flat = this.#functions.linkReceived(chunk)
       } catch (err) {
         socket.destroy(err)
         this.#dispatch.schedule()

@@ -40,7 +40,8 @@ class RateLimiter {
 
   constructor(token, nativeLimiter, dispatch) {
     if (token !== INTERNAL) throw new InvalidArgument('use client.rateLimiter(name, opts) to make a rate limiter')
-    this.#native = nativeLimiter
+    // The operations as plain functions: a cheaper call than a native method.
+    this.#native = nativeLimiter.functions()
     this.#dispatch = dispatch
   }
 

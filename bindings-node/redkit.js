@@ -72,7 +72,8 @@ class Cache {
 
   constructor(token, nativeCache, codec, dispatch) {
     if (token !== INTERNAL) throw new InvalidArgument('use client.cache(namespace, opts) to make a cache')
-    this.#native = nativeCache
+    // The operations as plain functions: a cheaper call than a native method.
+    this.#native = nativeCache.functions()
     this.#codec = codec
     this.#dispatch = dispatch
   }
@@ -157,8 +158,9 @@ class Client {
       throw fromNative(err)
     }
     dispatch.native = nativeClient
+    dispatch.functions = nativeClient.functions()
     const address = nativeClient.address()
-    const link = address === null ? null : new Link(nativeClient, dispatch, address)
+    const link = address === null ? null : new Link(nativeClient, dispatch.functions, dispatch, address)
     dispatch.link = link
     if (link !== null && address.lazyConnect) {
       link.startLazily()

@@ -2,20 +2,24 @@
 //! methods for the JSON codec (JSON text crosses as a JS string, parsed by V8) and the
 //! `*Bytes` methods for the bytes codec (Buffers).
 //!
-//! Every method takes the operation id `redkit.js` allocated and returns at once; the
-//! outcome arrives through the client's completion queue (see `completion.rs`).
+//! Every operation takes the operation id `redkit.js` allocated and returns at once; the
+//! outcome arrives through the client's completion queue (see `completion.rs`). The
+//! operations are reached through `functions()` (see `functions.rs`).
 
 use std::sync::Arc;
 
-use napi::bindgen_prelude::Buffer;
+use napi::bindgen_prelude::{BufferSlice, Object};
+use napi::Env;
 use napi_derive::napi;
 use redkit::Error;
 
 use crate::completion::{Completions, Outcome};
+use crate::functions::{arg, opt_arg, Functions};
 use crate::options::{set_options, SetOptions};
 
 /// The native cache behind `Cache` in `redkit.js`.
 #[napi]
+#[derive(Clone)]
 pub struct NativeCache {
     inner: redkit::Cache,
     completions: Arc<Completions>,
@@ -67,11 +71,9 @@ fn count(n: u64) -> Outcome {
     Outcome::Count(u32::try_from(n).unwrap_or(u32::MAX))
 }
 
-#[napi]
 impl NativeCache {
     /// Operation `id`: a fresh value as JSON text, or `null`.
-    #[napi(catch_unwind)]
-    pub fn get_text(&self, id: u32, key: String) {
+    fn get_text(&self, id: u32, key: String) {
         let cache = self.inner.clone();
         self.completions.run(
             id,
@@ -80,8 +82,7 @@ impl NativeCache {
     }
 
     /// Operation `id`: a fresh value's bytes, or `null`.
-    #[napi(catch_unwind)]
-    pub fn get_bytes(&self, id: u32, key: String) {
+    fn get_bytes(&self, id: u32, key: String) {
         let cache = self.inner.clone();
         self.completions.run(
             id,
@@ -90,8 +91,7 @@ impl NativeCache {
     }
 
     /// Operation `id`: write-through of JSON text.
-    #[napi(catch_unwind)]
-    pub fn set_text(&self, id: u32, key: String, value: String, opts: Option<SetOptions>) {
+    fn set_text(&self, id: u32, key: String, value: String, opts: Option<SetOptions>) {
         let cache = self.inner.clone();
         self.completions.run(id, async move {
             cache
@@ -102,10 +102,8 @@ impl NativeCache {
     }
 
     /// Operation `id`: write-through of bytes.
-    #[napi(catch_unwind)]
-    pub fn set_bytes(&self, id: u32, key: String, value: Buffer, opts: Option<SetOptions>) {
+    fn set_bytes(&self, id: u32, key: String, value: Vec<u8>, opts: Option<SetOptions>) {
         let cache = self.inner.clone();
-        let value = value.to_vec();
         self.completions.run(id, async move {
             cache.set_bytes(&key, &value, &set_options(opts)?).await?;
             Ok(Outcome::Unit)
@@ -113,8 +111,7 @@ impl NativeCache {
     }
 
     /// Operation `id`: delete entries; resolves to how many existed.
-    #[napi(catch_unwind)]
-    pub fn delete(&self, id: u32, keys: Vec<String>) {
+    fn delete(&self, id: u32, keys: Vec<String>) {
         let cache = self.inner.clone();
         self.completions.run(id, async move {
             let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
@@ -124,26 +121,59 @@ impl NativeCache {
 
     /// Operation `id`: invalidate every entry carrying any of `tags`; resolves to how many
     /// were deleted.
-    #[napi(catch_unwind)]
-    pub fn invalidate_tags(&self, id: u32, tags: Vec<String>) {
+    fn invalidate_tags(&self, id: u32, tags: Vec<String>) {
         let cache = self.inner.clone();
         self.completions.run(id, async move {
             let tags: Vec<&str> = tags.iter().map(String::as_str).collect();
             Ok(count(cache.invalidate_tags(&tags).await?))
         });
     }
+}
 
-    /// Operation `id`: cache-aside; on a miss the JS loader of `id` runs (it must resolve
-    /// to JSON text).
-    #[napi(catch_unwind)]
-    pub fn get_or_set_text(&self, id: u32, key: String, opts: Option<SetOptions>) {
-        self.get_or_set(id, key, opts, text);
-    }
-
-    /// Operation `id`: cache-aside; on a miss the JS loader of `id` runs (it must resolve
-    /// to a Buffer).
-    #[napi(catch_unwind)]
-    pub fn get_or_set_bytes(&self, id: u32, key: String, opts: Option<SetOptions>) {
-        self.get_or_set(id, key, opts, bytes);
+#[napi]
+impl NativeCache {
+    /// The operations as plain functions, each taking the operation id first.
+    #[napi(
+        catch_unwind,
+        ts_return_type = "{ getText(id: number, key: string): void; getBytes(id: number, key: string): void; setText(id: number, key: string, value: string, opts?: SetOptions | null): void; setBytes(id: number, key: string, value: Buffer, opts?: SetOptions | null): void; delete(id: number, keys: string[]): void; invalidateTags(id: number, tags: string[]): void; getOrSetText(id: number, key: string, opts?: SetOptions | null): void; getOrSetBytes(id: number, key: string, opts?: SetOptions | null): void }"
+    )]
+    pub fn functions<'env>(&self, env: &'env Env) -> napi::Result<Object<'env>> {
+        let c = || self.clone();
+        let (c1, c2, c3, c4, c5, c6, c7, c8) = (c(), c(), c(), c(), c(), c(), c(), c());
+        Ok(Functions::new(env)?
+            .add("getText", move |x| {
+                c1.get_text(arg(x, 0)?, arg(x, 1)?);
+                Ok(())
+            })?
+            .add("getBytes", move |x| {
+                c2.get_bytes(arg(x, 0)?, arg(x, 1)?);
+                Ok(())
+            })?
+            .add("setText", move |x| {
+                c3.set_text(arg(x, 0)?, arg(x, 1)?, arg(x, 2)?, opt_arg(x, 3)?);
+                Ok(())
+            })?
+            .add("setBytes", move |x| {
+                let value: BufferSlice = arg(x, 2)?;
+                c4.set_bytes(arg(x, 0)?, arg(x, 1)?, value.to_vec(), opt_arg(x, 3)?);
+                Ok(())
+            })?
+            .add("delete", move |x| {
+                c5.delete(arg(x, 0)?, arg(x, 1)?);
+                Ok(())
+            })?
+            .add("invalidateTags", move |x| {
+                c6.invalidate_tags(arg(x, 0)?, arg(x, 1)?);
+                Ok(())
+            })?
+            .add("getOrSetText", move |x| {
+                c7.get_or_set(arg(x, 0)?, arg(x, 1)?, opt_arg(x, 2)?, text);
+                Ok(())
+            })?
+            .add("getOrSetBytes", move |x| {
+                c8.get_or_set(arg(x, 0)?, arg(x, 1)?, opt_arg(x, 2)?, bytes);
+                Ok(())
+            })?
+            .finish())
     }
 }

@@ -8,21 +8,23 @@
 
 use std::sync::Arc;
 
-use napi::bindgen_prelude::{Buffer, BufferSlice, Either, Unknown};
+use napi::bindgen_prelude::{Buffer, BufferSlice, Either, Object, Unknown};
 use napi::Env;
 use napi_derive::napi;
 
 use redkit::transport::hosted::{Address, HostedTransport};
 
 use crate::cache::NativeCache;
-use crate::completion::{Completions, Outcome, Slot, Wake};
+use crate::completion::{Completions, Outcome, Wake};
 use crate::errors::{js, to_js};
 use crate::executor::Executor;
+use crate::functions::{arg, Functions, Made};
 use crate::options::{CacheOptions, ConnectOptions, HealthReport};
 use crate::ratelimit::{NativeRateLimiter, RateLimiterOpts};
 
 /// The native client behind `Client` in `redkit.js`.
 #[napi]
+#[derive(Clone)]
 pub struct NativeClient {
     inner: redkit::Client,
     completions: Arc<Completions>,
@@ -146,21 +148,6 @@ impl NativeClient {
         Ok(self.link()?.is_ready())
     }
 
-    /// Bytes the socket read; returns what `takeCompletions` returns, so a reply costs one
-    /// native call. Throws when the stream is broken: close the socket.
-    #[napi(
-        catch_unwind,
-        ts_return_type = "Array<number | undefined | null | string | Buffer | Error>"
-    )]
-    pub fn link_received<'env>(
-        &self,
-        env: &'env Env,
-        chunk: BufferSlice,
-    ) -> napi::Result<Vec<Slot<'env>>> {
-        js(self.on_link(|link| link.received(&chunk))?)?;
-        self.take_completions(env)
-    }
-
     /// The socket closed: requests in flight fail over to their retries.
     #[napi(catch_unwind)]
     pub fn link_disconnected(&self, reason: String) -> napi::Result<()> {
@@ -271,16 +258,6 @@ impl NativeClient {
         ))
     }
 
-    /// What JS must do now: `[output, id, tag, value, ...]`, the bytes to write (or
-    /// `null`) and every finished operation (tag 0 a value, 1 an error, 2 run the loader).
-    #[napi(
-        catch_unwind,
-        ts_return_type = "Array<number | undefined | null | string | Buffer | Error>"
-    )]
-    pub fn take_completions<'env>(&self, env: &'env Env) -> napi::Result<Vec<Slot<'env>>> {
-        self.completions.take(env, self.link.as_deref())
-    }
-
     /// The loader of operation `id` produced this encoded value.
     #[napi(catch_unwind)]
     pub fn loader_resolved(&self, id: u32, value: Either<String, Buffer>) {
@@ -297,5 +274,38 @@ impl NativeClient {
     pub fn loader_rejected(&self, id: u32, error: Unknown) {
         let err = redkit::Error::loader(napi::Error::from(error));
         self.completions.settle_loader(id, Err(err));
+    }
+}
+
+impl NativeClient {
+    /// What JS must do now: `[output, id, tag, value, ...]`, the bytes to write (a latin1
+    /// string, or `null`) and every finished operation (tag 0 a value, 1 an error, 2 run
+    /// the loader).
+    fn take_completions(&self, env: &Env) -> napi::Result<Made> {
+        let flat = self.completions.take(env, self.link.as_deref())?;
+        Made::from(env, flat)
+    }
+
+    /// Bytes the socket read; returns what `take_completions` returns, so a reply costs
+    /// one native call. Throws when the stream is broken: close the socket.
+    fn link_received(&self, env: &Env, chunk: BufferSlice) -> napi::Result<Made> {
+        js(self.on_link(|link| link.received(&chunk))?)?;
+        self.take_completions(env)
+    }
+}
+
+#[napi]
+impl NativeClient {
+    /// The calls made for every operation, as plain functions (see `functions.rs`).
+    #[napi(
+        catch_unwind,
+        ts_return_type = "{ takeCompletions(): Array<number | undefined | null | string | Buffer | Error>; linkReceived(chunk: Buffer): Array<number | undefined | null | string | Buffer | Error> }"
+    )]
+    pub fn functions<'env>(&self, env: &'env Env) -> napi::Result<Object<'env>> {
+        let (c1, c2) = (self.clone(), self.clone());
+        Ok(Functions::new(env)?
+            .add("takeCompletions", move |x| c1.take_completions(x.env))?
+            .add("linkReceived", move |x| c2.link_received(x.env, arg(x, 0)?))?
+            .finish())
     }
 }

@@ -12,6 +12,7 @@ pub mod client;
 pub mod completion;
 pub mod errors;
 pub mod executor;
+pub mod functions;
 pub mod options;
 pub mod ratelimit;
 

@@ -8,6 +8,8 @@
 
 use std::sync::Arc;
 
+use napi::bindgen_prelude::Object;
+use napi::Env;
 use napi_derive::napi;
 use redkit::ratelimit::{duration_from_ms, whole_number};
 use redkit::{
@@ -16,6 +18,7 @@ use redkit::{
 
 use crate::completion::{Completions, Outcome};
 use crate::errors::marked_message;
+use crate::functions::{arg, opt_arg, Functions};
 
 /// One more limit decided in the same atomic call.
 #[napi(object)]
@@ -127,6 +130,7 @@ fn encode(r: RateLimitResult) -> Outcome {
 
 /// The native limiter behind `RateLimiter` in `ratelimit.js`.
 #[napi]
+#[derive(Clone)]
 pub struct NativeRateLimiter {
     inner: RateLimiter,
     completions: Arc<Completions>,
@@ -138,11 +142,9 @@ impl NativeRateLimiter {
     }
 }
 
-#[napi]
 impl NativeRateLimiter {
     /// Operation `id`: one atomic decision for `cost` (default 1), at `nowMs` when given.
-    #[napi(catch_unwind)]
-    pub fn limit(&self, id: u32, identifier: String, cost: Option<f64>, now: Option<f64>) {
+    fn limit(&self, id: u32, identifier: String, cost: Option<f64>, now: Option<f64>) {
         let l = self.inner.clone();
         self.completions.run(id, async move {
             let cost = whole_number("cost", cost.unwrap_or(1.0))?;
@@ -155,8 +157,7 @@ impl NativeRateLimiter {
     }
 
     /// Operation `id`: what a request of cost 1 would get now (or at `nowMs`).
-    #[napi(catch_unwind)]
-    pub fn peek(&self, id: u32, identifier: String, now: Option<f64>) {
+    fn peek(&self, id: u32, identifier: String, now: Option<f64>) {
         let l = self.inner.clone();
         self.completions.run(id, async move {
             let r = match now_ms(now)? {
@@ -168,12 +169,38 @@ impl NativeRateLimiter {
     }
 
     /// Operation `id`: forget `identifier`.
-    #[napi(catch_unwind)]
-    pub fn reset(&self, id: u32, identifier: String) {
+    fn reset(&self, id: u32, identifier: String) {
         let l = self.inner.clone();
         self.completions.run(id, async move {
             l.reset(&identifier).await?;
             Ok(Outcome::Unit)
         });
+    }
+}
+
+#[napi]
+impl NativeRateLimiter {
+    /// The operations as plain functions (see `functions.rs`), each taking the operation
+    /// id first.
+    #[napi(
+        catch_unwind,
+        ts_return_type = "{ limit(id: number, identifier: string, cost?: number | null, nowMs?: number | null): void; peek(id: number, identifier: string, nowMs?: number | null): void; reset(id: number, identifier: string): void }"
+    )]
+    pub fn functions<'env>(&self, env: &'env Env) -> napi::Result<Object<'env>> {
+        let (l1, l2, l3) = (self.clone(), self.clone(), self.clone());
+        Ok(Functions::new(env)?
+            .add("limit", move |x| {
+                l1.limit(arg(x, 0)?, arg(x, 1)?, opt_arg(x, 2)?, opt_arg(x, 3)?);
+                Ok(())
+            })?
+            .add("peek", move |x| {
+                l2.peek(arg(x, 0)?, arg(x, 1)?, opt_arg(x, 2)?);
+                Ok(())
+            })?
+            .add("reset", move |x| {
+                l3.reset(arg(x, 0)?, arg(x, 1)?);
+                Ok(())
+            })?
+            .finish())
     }
 }
