@@ -125,3 +125,29 @@ test('rediss:// speaks TLS; an unverifiable certificate fails connect unless #in
   await client.close()
   await server.stop()
 })
+
+test('large values cross in many socket chunks, intact', async () => {
+  const server = await startServer()
+  const client = await Client.connect(server.url, { prefix: prefix('large') })
+  const cache = client.cache('c', { codec: 'bytes' })
+  const big = Buffer.alloc(5 * 1024 * 1024)
+  for (let i = 0; i < big.length; i++) big[i] = (i * 7919) & 0xff
+  await cache.set('big', big)
+  const [a, b] = await Promise.all([cache.get('big'), cache.get('big')])
+  assert.ok(big.equals(a) && big.equals(b))
+  await client.close()
+  await server.stop()
+})
+
+test('redis+unix:// connects through a Unix socket', async () => {
+  const os = require('node:os')
+  const path = require('node:path')
+  const sock = path.join(os.tmpdir(), `redkit-${process.pid}.sock`)
+  const server = await startServer(undefined, ['--unixsocket', sock])
+  const client = await Client.connect(`redis+unix://${sock}`, { prefix: prefix('unix') })
+  const cache = client.cache('c')
+  await cache.set('k', 'via unix')
+  assert.equal(await cache.get('k'), 'via unix')
+  await client.close()
+  await server.stop()
+})

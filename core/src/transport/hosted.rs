@@ -365,12 +365,11 @@ impl HostedTransport {
         }
         // Parse straight from the chunk unless a partial reply is waiting for its end.
         let mut pending = std::mem::take(&mut link.input);
-        let buf: &[u8] = if pending.is_empty() {
-            bytes
-        } else {
+        let joined = !pending.is_empty();
+        if joined {
             pending.extend_from_slice(bytes);
-            &pending
-        };
+        }
+        let buf: &[u8] = if joined { &pending } else { bytes };
         let mut at = 0;
         let parsed = loop {
             match resp::parse(&buf[at..]) {
@@ -384,19 +383,19 @@ impl HostedTransport {
                 Err(e) => break Err(e),
             }
         };
-        match parsed {
-            Ok(()) => {
-                let rest = &buf[at..];
-                if !rest.is_empty() {
-                    link.input = rest.to_vec();
-                }
-                Ok(())
-            }
-            Err(e) => {
-                link.broken(&e);
-                Err(e)
-            }
+        if let Err(e) = parsed {
+            link.broken(&e);
+            return Err(e);
         }
+        // Keep the unparsed tail for the next chunk, without copying a large partial
+        // reply again on every chunk that extends it.
+        if joined {
+            pending.drain(..at);
+            link.input = pending;
+        } else if at < bytes.len() {
+            link.input = bytes[at..].to_vec();
+        }
+        Ok(())
     }
 
     /// The socket closed (or the host gave up on it). Requests in flight fail with a
