@@ -1,6 +1,6 @@
 // Wall time and CPU time per cache hit at concurrency 1: redkit `cache.get` beside ioredis
-// `get` + `JSON.parse`. CPU is the whole node process (the JS thread and redkit's tokio
-// worker), so it shows what the thread hops cost, not only how long a call waits.
+// `get` + `JSON.parse`. CPU is the whole node process (every thread), so it counts what a
+// call costs beyond the time it waits.
 // 127.0.0.1 only, bounded: 3 rounds of 20,000 sequential hits per client.
 //
 //   node cpu-per-op.mjs                (REDIS_URL=redis://127.0.0.1:P to reuse a server)
