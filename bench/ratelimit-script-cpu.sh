@@ -24,13 +24,27 @@ usec() {
     EVALSHA "$1" 1 'rk:{rl:api}:g:__rand_int__' limit '' 1 0 100 1000000 0 >/dev/null
   cli INFO commandstats | sed -n 's/^cmdstat_evalsha:.*usec_per_call=\([0-9.]*\).*/\1/p'
 }
+# The one-rule script of algorithm $2 at revision $1 ('' = working tree), assembled as
+# core/src/ratelimit/scripts.rs does (revisions before rl_one_rule.lua: head + algorithm).
+show() { if [ -z "$1" ]; then cat "$2"; else git show "$1:$2"; fi; }
+script() {
+  local d=core/lua
+  if show "$1" $d/rl_one_rule.lua >/dev/null 2>&1; then
+    show "$1" $d/rl_common.lua
+    show "$1" $d/rl_one_rule.lua | while IFS= read -r line; do
+      if [ "$line" = "-- ALGORITHM" ]; then show "$1" "$d/rl_$2.lua"; else printf '%s\n' "$line"; fi
+    done
+  else
+    show "$1" $d/rl_common.lua; show "$1" "$d/rl_$2.lua"
+  fi
+}
 median() { tr ' ' '\n' | grep . | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
 echo "| algorithm | $BASE (µs) | working tree (µs) |"
 echo "|---|---:|---:|"
 for a in gcra token_bucket fixed_window sliding_window sliding_log; do
-  before=$( { git show "$BASE:core/lua/rl_common.lua"; git show "$BASE:core/lua/rl_$a.lua"; } | cli -x SCRIPT LOAD)
-  after=$(cat core/lua/rl_common.lua "core/lua/rl_$a.lua" | cli -x SCRIPT LOAD)
+  before=$(script "$BASE" "$a" | cli -x SCRIPT LOAD)
+  after=$(script '' "$a" | cli -x SCRIPT LOAD)
   b=""; w=""
   for _ in $(seq "$ROUNDS"); do b="$b $(usec "$before")"; w="$w $(usec "$after")"; done
   echo "| $a | $(echo "$b" | median) | $(echo "$w" | median) |"

@@ -3,7 +3,7 @@
 -- denied multi-limit decision consumes nothing.
 local function rule(key, limit, window, burst, write)
   local ok, remaining, reset, retry
-  -- ALGORITHM
+-- ALGORITHM
   return ok, remaining, reset, retry
 end
 

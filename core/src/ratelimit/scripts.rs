@@ -85,3 +85,26 @@ pub(crate) fn key_part(algorithm: Algorithm) -> &'static str {
         Algorithm::FixedWindow => "f",
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The one-rule scripts stay free of closures (the head's `ms` aside), which Redis
+    /// would build anew on every call; see `rl_common.lua`.
+    #[test]
+    fn one_rule_scripts_define_no_function_of_their_own() {
+        for algorithm in Algorithm::ALL {
+            let one = script(algorithm, 1).source();
+            assert_eq!(
+                one.matches("local function ").count(),
+                1,
+                "{algorithm:?}: {one}"
+            );
+            assert!(!one.contains(PLACEHOLDER), "{algorithm:?}");
+            let rules = script(algorithm, 2).source();
+            assert!(rules.contains("local function rule("), "{algorithm:?}");
+            assert!(!rules.contains(PLACEHOLDER), "{algorithm:?}");
+        }
+    }
+}
