@@ -18,21 +18,24 @@ if write and (ok or count_denied) then
   local stamp = string.format('%d', now)
   local seen = redis.call('ZCOUNT', key, stamp, stamp)
   -- In batches: unpack() of a large cost would overflow Lua's stack.
-  local i = 0
+  local i, added = 0, 0
   while i < cost do
     local args = {}
     for j = i + 1, math.min(cost, i + 500) do
       args[#args + 1] = stamp
       args[#args + 1] = stamp .. (seen + j)
     end
-    redis.call('ZADD', key, unpack(args))
+    added = added + redis.call('ZADD', key, unpack(args))
     i = i + 500
   end
   if count_denied then
     -- Only the newest `limit` entries can ever decide a request: keep the set bounded.
     redis.call('ZREMRANGEBYRANK', key, 0, -(limit + 1))
+    count = redis.call('ZCOUNT', key, inside, '+inf')
+  else
+    -- Every new entry is in the window, and only entries outside it were removed.
+    count = count + added
   end
-  count = redis.call('ZCOUNT', key, inside, '+inf')
   redis.call('PEXPIRE', key, math.max(1, ms(window)))
 end
 remaining = math.max(0, limit - count)
