@@ -1,6 +1,7 @@
 -- Several rules: the algorithm becomes a function of its rule. A first pass only reads;
 -- the second writes when every rule allows (or when denied requests are counted), so a
--- denied multi-limit decision consumes nothing.
+-- denied multi-limit decision consumes nothing, and reports each rule as it then stands
+-- (reading a rule twice costs less than keeping every rule's state in a table).
 local function rule(key, limit, window, burst, write)
   local ok, remaining, reset, retry
 -- ALGORITHM
