@@ -4,34 +4,75 @@
 # (median of ROUNDS runs of N calls each), on a private redis-server on a free loopback port.
 # Usage: bench/ratelimit-script-cpu.sh [BASE]   (BASE defaults to HEAD)
 # One rule, limit 100 per second, identifiers rotating over 10,000, server clock (TIME).
+#
+# INSTRUCTIONS=1: instead, redis-server runs under valgrind's callgrind and each script's
+# figure is the instructions the server executes per EVALSHA (parsing the command and
+# writing the reply included) over N calls from one client, after FLUSHALL and 200
+# warm-up calls. Slow, but exact to a fraction of a percent whatever else the machine runs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BASE=${1:-HEAD}
-N=${N:-50000}
-ROUNDS=${ROUNDS:-7}
+INSTRUCTIONS=${INSTRUCTIONS:-}
+N=${N:-$([ -n "$INSTRUCTIONS" ] && echo 2000 || echo 50000)}
+ROUNDS=${ROUNDS:-$([ -n "$INSTRUCTIONS" ] && echo 1 || echo 7)}
 tmp=$(mktemp -d)
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no --daemonize yes \
-  --pidfile "$tmp/redis.pid" --logfile "$tmp/redis.log"
 cli() { redis-cli -p "$port" "$@"; }
+if [ -n "$INSTRUCTIONS" ]; then
+  command -v valgrind >/dev/null || { echo "INSTRUCTIONS=1 needs valgrind (apt-get install valgrind)" >&2; exit 1; }
+  (cd "$tmp" && exec valgrind --tool=callgrind --callgrind-out-file="$tmp/cg.out" \
+    redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no \
+    >"$tmp/redis.log" 2>&1) &
+  server=$!
+else
+  redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no --daemonize yes \
+    --pidfile "$tmp/redis.pid" --logfile "$tmp/redis.log"
+fi
 trap 'cli shutdown nosave >/dev/null 2>&1 || true; rm -rf "$tmp"' EXIT
 until cli ping >/dev/null 2>&1; do sleep 0.1; done
 
-usec() {
-  cli FLUSHALL >/dev/null
-  cli CONFIG RESETSTAT >/dev/null
-  redis-benchmark -p "$port" -n "$N" -c 4 -r 10000 -q \
+decide() { # SHA CALLS CLIENTS
+  redis-benchmark -p "$port" -n "$2" -c "$3" -r 10000 -q \
     EVALSHA "$1" 1 'rk:{rl:api}:g:__rand_int__' limit '' 1 0 100 1000000 0 >/dev/null
-  cli INFO commandstats | sed -n 's/^cmdstat_evalsha:.*usec_per_call=\([0-9.]*\).*/\1/p'
+}
+measure() {
+  cli FLUSHALL >/dev/null
+  if [ -n "$INSTRUCTIONS" ]; then
+    decide "$1" 200 1
+    callgrind_control -z "$server" >/dev/null 2>&1
+    decide "$1" "$N" 1
+    rm -f "$tmp"/cg.out.*
+    callgrind_control -d "$server" >/dev/null 2>&1
+    awk -v n="$N" '/^summary:/ { printf "%d\n", $2 / n }' "$tmp"/cg.out.*
+  else
+    cli CONFIG RESETSTAT >/dev/null
+    decide "$1" "$N" 4
+    cli INFO commandstats | sed -n 's/^cmdstat_evalsha:.*usec_per_call=\([0-9.]*\).*/\1/p'
+  fi
+}
+# The one-rule script of algorithm $2 at revision $1 ('' = working tree), assembled as
+# core/src/ratelimit/scripts.rs does (revisions before rl_one_rule.lua: head + algorithm).
+show() { if [ -z "$1" ]; then cat "$2"; else git show "$1:$2"; fi; }
+script() {
+  local d=core/lua
+  if show "$1" $d/rl_one_rule.lua >/dev/null 2>&1; then
+    show "$1" $d/rl_common.lua
+    show "$1" $d/rl_one_rule.lua | while IFS= read -r line; do
+      if [ "$line" = "-- ALGORITHM" ]; then show "$1" "$d/rl_$2.lua"; else printf '%s\n' "$line"; fi
+    done
+  else
+    show "$1" $d/rl_common.lua; show "$1" "$d/rl_$2.lua"
+  fi
 }
 median() { tr ' ' '\n' | grep . | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
-echo "| algorithm | $BASE (µs) | working tree (µs) |"
+unit=$([ -n "$INSTRUCTIONS" ] && echo "instructions" || echo "µs")
+echo "| algorithm | $BASE ($unit) | working tree ($unit) |"
 echo "|---|---:|---:|"
 for a in gcra token_bucket fixed_window sliding_window sliding_log; do
-  before=$( { git show "$BASE:core/lua/rl_common.lua"; git show "$BASE:core/lua/rl_$a.lua"; } | cli -x SCRIPT LOAD)
-  after=$(cat core/lua/rl_common.lua "core/lua/rl_$a.lua" | cli -x SCRIPT LOAD)
+  before=$(script "$BASE" "$a" | cli -x SCRIPT LOAD)
+  after=$(script '' "$a" | cli -x SCRIPT LOAD)
   b=""; w=""
-  for _ in $(seq "$ROUNDS"); do b="$b $(usec "$before")"; w="$w $(usec "$after")"; done
+  for _ in $(seq "$ROUNDS"); do b="$b $(measure "$before")"; w="$w $(measure "$after")"; done
   echo "| $a | $(echo "$b" | median) | $(echo "$w" | median) |"
 done

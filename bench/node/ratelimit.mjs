@@ -112,7 +112,9 @@ function contenders({ rk, ioredis, upstash }) {
       peer: 'reference: ioredis + redkit gcra script',
       algorithm: 'gcra',
       make: async (prefix, { limit, windowMs }) => {
-        const lua = ['rl_common.lua', 'rl_gcra.lua'].map((f) => fs.readFileSync(path.join(root, 'core', 'lua', f), 'utf8')).join('')
+        // Assembled as core/src/ratelimit/scripts.rs does for one rule.
+        const read = (f) => fs.readFileSync(path.join(root, 'core', 'lua', f), 'utf8')
+        const lua = read('rl_common.lua') + read('rl_one_rule.lua').replace('-- ALGORITHM\n', () => read('rl_gcra.lua'))
         ioredis.defineCommand('redkitGcra', { numberOfKeys: 1, lua })
         return async (id) => (await ioredis.redkitGcra(`${prefix}:{rl:api}:g:${id}`, 'limit', '', 1, 0, limit, windowMs * 1000, 0))[0] === 1
       },

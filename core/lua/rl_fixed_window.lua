@@ -5,31 +5,18 @@
 -- keeps the key as small as Redis can store it.
 
 local TAG = 1024
-
-local function load(key, limit, w, burst)
-  local window = math.floor(now / w)
-  local tag, count = window % TAG, 0
-  local stored = tonumber(redis.call('GET', key) or '')
-  if stored and stored % TAG == tag then
-    count = math.floor(stored / TAG)
-  end
-  return {
-    key = key, limit = limit, burst = burst, tag = tag, ends = (window + 1) * w, count = count,
-    ok = count + cost <= limit,
-  }
+local number = math.floor(now / window)
+local tag, count = number % TAG, 0
+local stored = tonumber(redis.call('GET', key) or '')
+if stored and stored % TAG == tag then
+  count = math.floor(stored / TAG)
 end
-
-local function store(s)
-  s.count = s.count + cost
-  redis.call('SET', s.key, int(s.count * TAG + s.tag), 'PX', math.max(1, ms(s.ends - now)))
+local left = (number + 1) * window - now
+ok = count + cost <= limit
+if write and (ok or count_denied) then
+  count = count + cost
+  redis.call('SET', key, string.format('%d', count * TAG + tag), 'PX', math.max(1, ms(left)))
 end
-
-local function status(s)
-  local left = s.ends - now
-  local remaining = math.max(0, s.limit - s.count)
-  local reset = s.count > 0 and left or 0
-  local retry = s.count + cost > s.limit and left or 0
-  return remaining, reset, retry
-end
-
-return decide(load, store, status)
+remaining = math.max(0, limit - count)
+reset = count > 0 and left or 0
+retry = count + cost > limit and left or 0

@@ -4,58 +4,49 @@
 -- count_denied), so retrying does not prolong a block, and every write resets the
 -- expiry, so the key always expires one window after its newest entry.
 
-local function load(key, limit, window, burst)
-  local from = now - window
-  local count = redis.call('ZCOUNT', key, '(' .. int(from), '+inf')
-  return {
-    key = key, limit = limit, window = window, burst = burst, from = from, count = count,
-    ok = count + cost <= limit,
-  }
-end
-
-local function store(s)
-  local key = s.key
-  redis.call('ZREMRANGEBYSCORE', key, '-inf', int(s.from))
+local from = now - window
+-- Entries scored after `from` are in the window.
+local inside = string.format('(%d', from)
+local count = redis.call('ZCOUNT', key, inside, '+inf')
+ok = count + cost <= limit
+if write and (ok or count_denied) then
+  redis.call('ZREMRANGEBYSCORE', key, '-inf', string.format('%d', from))
   -- A member is the µs time followed by n, the entry's rank among the entries of that
   -- same µs (several requests can share one, above all with a caller clock in ms): unique,
   -- as every time has the same 16 digits, and all digits, so a small set stores it as an
   -- integer.
-  local stamp = int(now)
+  local stamp = string.format('%d', now)
   local seen = redis.call('ZCOUNT', key, stamp, stamp)
   -- In batches: unpack() of a large cost would overflow Lua's stack.
-  local i = 0
+  local i, added = 0, 0
   while i < cost do
     local args = {}
     for j = i + 1, math.min(cost, i + 500) do
       args[#args + 1] = stamp
       args[#args + 1] = stamp .. (seen + j)
     end
-    redis.call('ZADD', key, unpack(args))
+    added = added + redis.call('ZADD', key, unpack(args))
     i = i + 500
   end
   if count_denied then
     -- Only the newest `limit` entries can ever decide a request: keep the set bounded.
-    redis.call('ZREMRANGEBYRANK', key, 0, -(s.limit + 1))
+    redis.call('ZREMRANGEBYRANK', key, 0, -(limit + 1))
+    count = redis.call('ZCOUNT', key, inside, '+inf')
+  else
+    -- Every new entry is in the window, and only entries outside it were removed.
+    count = count + added
   end
-  s.count = redis.call('ZCOUNT', key, '(' .. int(s.from), '+inf')
-  redis.call('PEXPIRE', key, math.max(1, ms(s.window)))
+  redis.call('PEXPIRE', key, math.max(1, ms(window)))
 end
-
-local function status(s)
-  local key, limit, w = s.key, s.limit, s.window
-  local remaining = math.max(0, limit - s.count)
-  local reset, retry = 0, 0
-  if s.count > 0 then
-    local newest = redis.call('ZREVRANGEBYSCORE', key, '+inf', '(' .. int(s.from), 'WITHSCORES', 'LIMIT', 0, 1)
-    reset = tonumber(newest[2]) + w - now
-  end
-  local need = s.count + cost - limit
-  if need > 0 then
-    -- Wait until the need-th oldest entry of the window leaves it.
-    local oldest = redis.call('ZRANGEBYSCORE', key, '(' .. int(s.from), '+inf', 'WITHSCORES', 'LIMIT', need - 1, 1)
-    retry = tonumber(oldest[2]) + w - now
-  end
-  return remaining, reset, retry
+remaining = math.max(0, limit - count)
+reset, retry = 0, 0
+if count > 0 then
+  local newest = redis.call('ZREVRANGEBYSCORE', key, '+inf', inside, 'WITHSCORES', 'LIMIT', 0, 1)
+  reset = tonumber(newest[2]) + window - now
 end
-
-return decide(load, store, status)
+local need = count + cost - limit
+if need > 0 then
+  -- Wait until the need-th oldest entry of the window leaves it.
+  local oldest = redis.call('ZRANGEBYSCORE', key, inside, '+inf', 'WITHSCORES', 'LIMIT', need - 1, 1)
+  retry = tonumber(oldest[2]) + window - now
+end

@@ -309,7 +309,7 @@ impl RateLimiter {
         args.push(arg(if opts.count_denied { "1" } else { "0" }));
         args.extend(self.inner.rule_args.iter().cloned());
         let keys: Vec<Vec<u8>> = keys.into_iter().map(String::into_bytes).collect();
-        let reply = scripts::script(opts.algorithm)
+        let reply = scripts::script(opts.algorithm, self.inner.rule_count)
             .run(self.inner.client.transport(), &keys, &args)
             .await?;
         parse_reply(reply)
