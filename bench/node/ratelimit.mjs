@@ -318,25 +318,33 @@ async function main() {
       return `- Concurrency ${concurrency}: fastest peer ${peer.c.peer} (${peer.c.algorithm}) at ${fmt(peer.ops)} decisions/s; ` +
         `fastest redkit ${ours.c.algorithm} at ${fmt(ours.ops)} (${(ours.ops / peer.ops).toFixed(2)}x).`
     }),
+    ...CONCURRENCY.map((concurrency) => {
+      const at = rows.filter((r) => r.concurrency === concurrency && r.c.algorithm === 'fixed_window')
+      const ours = at.find((r) => r.c.peer === 'redkit-node')
+      const rlf = at.find((r) => r.c.peer.startsWith('rate-limiter-flexible'))
+      return `- Same algorithm (fixed window), concurrency ${concurrency}: redkit-node ${fmt(ours.ops)} against rate-limiter-flexible ` +
+        `${fmt(rlf.ops)} decisions/s (${(ours.ops / rlf.ops).toFixed(2)}x).`
+    }),
     `- One round trip: every peer and every redkit algorithm sends exactly one EVALSHA per decision (redkit with \`localBlock\` sends none for a blocked identifier).`,
     '- Bytes, same algorithm, same key-name length: fixed window ties (one integer key each). Sliding window: Upstash keeps ' +
       'one key per window, so within one window its state is smaller than redkit\'s single `window:current:previous` string, and ' +
       'across a window boundary (the steady state) it is larger (two keys). Token bucket: redkit\'s string is smaller than ' +
       'Upstash\'s hash, and gcra (the default, same policy) is smaller still. No peer has gcra or an exact sliding log.',
     '',
-    'Why the throughput goal is not met (measured on this machine, not guessed):',
+    'Where the time goes (measured on this machine):',
     '',
-    '- The script costs Redis 2-3x the CPU of rate-limiter-flexible\'s (µs column above; redis-benchmark of the two scripts ' +
-      'alone gave 8.0 against 4.3 µs per call). Its three-line script (SET NX, INCRBY, PTTL) has no clock, no cost check, no ' +
-      'multi-rule loop; redkit\'s shared head reads TIME, parses every rule and builds its helper closures on each call.',
-    '- The binding path: the reference row (redkit\'s own gcra script, driven by ioredis from the same process) shows what ' +
-      'the script allows without the binding; the difference to redkit-node gcra is client-side: each decision crosses JS -> tokio worker -> Redis -> tokio -> JS ' +
-      '(three thread wake-ups where ioredis has one; see node-cache.md) and allocates several small buffers (keys, arguments, ' +
-      'reply, result line); perf shows malloc/free and context switches on top. On 2 cores shared by redis-server, the JS ' +
-      'thread and the tokio worker, every one of those costs throughput. rate-limiter-flexible runs entirely on the JS thread.',
+    '- Client side, redkit-node runs each decision on the JS thread over a Node socket, like ioredis (the core\'s hosted ' +
+      'transport; see node-cache.md): no thread hop, every decision started in one turn of the event loop leaves in one ' +
+      'socket write, and the calls into the addon are plain functions. Earlier, each decision crossed JS -> tokio -> Redis -> ' +
+      'tokio -> JS and redkit-node reached half of rate-limiter-flexible\'s decisions/s.',
+    '- Server side, the scripts have a straight-line path for one rule (no closures, no tables) and convert numbers by ' +
+      'arithmetic: 24-28% fewer instructions per call (results/ratelimit-script-cpu.md, counted under valgrind). What is ' +
+      'left above rate-limiter-flexible\'s three calls (SET NX EX, INCRBY, PTTL) is mostly the server clock: TIME costs ' +
+      'about 8,200 of gcra\'s 69,000 instructions; rate-limiter-flexible needs none, as its window starts at the first request ' +
+      'and lives in the key\'s TTL.',
+    '- On 2 cores, redis-server, the JS thread and the benchmark share the machine: at concurrency 64 the server\'s CPU per ' +
+      'decision decides the ranking, at concurrency 1 the round trip does.',
     '- Upstash pays an HTTP request per decision (through the gateway), hence its latency at concurrency 1.',
-    '- Next steps that would close it: a leaner per-call path in the binding (fewer allocations, arguments prebuilt per ' +
-      'limiter) and a script head specialised per algorithm and rule count (no closures, no rule loop for one rule).',
     '',
     `Command: \`node bench/node/ratelimit.mjs\` (BENCH_SECONDS=${SECONDS}, BENCH_ROUNDS=${ROUNDS}), after ` +
       '`cargo build --release -p redkit-gateway` and `(cd bindings-node && npm run build)`.',
