@@ -19,10 +19,13 @@ export {
   LoaderError,
 } from './errors'
 
-/** Options of `client.cache(namespace, opts)`, with the codec narrowed to what Node supports. */
+/** Options of `client.cache(namespace, opts)`, with the codec narrowed to the names Node knows. */
 export interface CacheOpts extends Omit<CacheOptions, 'codec'> {
-  /** `json` (default: any JSON-able value) or `bytes` (Buffers). */
-  codec?: 'json' | 'bytes'
+  /**
+   * `json` (default: any JSON-able value), `bytes` (Buffers) or `msgpack` (MessagePack, needs
+   * the optional `@msgpack/msgpack` package).
+   */
+  codec?: 'json' | 'bytes' | 'msgpack'
 }
 
 /** One cache namespace. `V` is the value type: any JSON-able value, or Buffer with the bytes codec. */

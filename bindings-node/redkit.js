@@ -44,6 +44,37 @@ function encodeBytes(value) {
 
 const identity = (v) => v
 
+// MessagePack, like Python's codec, through an optional package: loaded on first use, so
+// applications that never ask for it do not need it.
+let msgpack = null
+function loadMsgpack() {
+  if (msgpack === null) {
+    try {
+      msgpack = require('@msgpack/msgpack')
+    } catch (err) {
+      throw new InvalidArgument("codec 'msgpack' needs the @msgpack/msgpack package: npm install @msgpack/msgpack", { cause: err })
+    }
+  }
+  return msgpack
+}
+
+function encodeMsgpack(value) {
+  try {
+    const bytes = msgpack.encode(value)
+    return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+  } catch (err) {
+    throw new DecodeError(`value cannot be encoded as MessagePack: ${err.message}`, { cause: err })
+  }
+}
+
+function decodeMsgpack(buf) {
+  try {
+    return msgpack.decode(buf)
+  } catch (err) {
+    throw new DecodeError(`cached value is not valid MessagePack: ${err.message}`, { cause: err })
+  }
+}
+
 // How each codec crosses the boundary: which native methods, and the JS-side encoding.
 const CODECS = {
   json: {
@@ -61,6 +92,17 @@ const CODECS = {
     encode: encodeBytes,
     decode: identity,
     decodeOrNull: identity,
+  },
+  // Stored as bytes; the same encoding Rust (rmp-serde, maps with string keys) and Python
+  // (the msgpack package) write, so each reads what the others stored.
+  msgpack: {
+    get: 'getBytes',
+    set: 'setBytes',
+    getOrSet: 'getOrSetBytes',
+    encode: encodeMsgpack,
+    decode: decodeMsgpack,
+    decodeOrNull: (buf) => (buf === null ? null : decodeMsgpack(buf)),
+    load: loadMsgpack,
   },
 }
 
@@ -209,13 +251,14 @@ class Client {
     return this.#dispatch.submit((id) => this.#native.check(id), JSON.parse, null)
   }
 
-  /** A cache namespace. Options in milliseconds: ttl, jitter, staleTtl, earlyRefresh, lock, lockTimeout, codec. */
+  /** A cache namespace. Options in milliseconds: ttl, jitter, staleTtl, earlyRefresh, lock, lockTimeout, codec (json, bytes or msgpack). */
   cache(namespace, opts) {
     const codecName = opts == null || opts.codec == null ? 'json' : opts.codec
     const codec = Object.hasOwn(CODECS, codecName) ? CODECS[codecName] : null
     if (codec === null) {
-      throw new InvalidArgument(`unknown or unsupported codec ${JSON.stringify(codecName)} (Node supports json and bytes)`)
+      throw new InvalidArgument(`unknown codec ${JSON.stringify(codecName)} (expected json, bytes or msgpack)`)
     }
+    if (codec.load !== undefined) codec.load()
     let nativeCache
     try {
       nativeCache = this.#native.cache(namespace, opts)

@@ -45,6 +45,23 @@ test('JSON values of every shape round-trip', () =>
     assert.equal(await cache.get('never'), null)
   }))
 
+test('the msgpack codec: values round-trip, stored as the MessagePack Rust and Python write', () =>
+  withClient('msgpack', async (client) => {
+    const cache = client.cache('mp', { codec: 'msgpack' })
+    const value = { a: 1, b: [true, null, 'x'] }
+    await cache.set('k', value)
+    assert.deepEqual(await cache.get('k'), value)
+    // The payload as stored: a fixmap with string keys (rmp-serde's to_vec_named, Python's packb).
+    const raw = await client.cache('mp', { codec: 'bytes' }).get('k')
+    assert.deepEqual([...raw], [0x82, 0xa1, 0x61, 0x01, 0xa1, 0x62, 0x93, 0xc3, 0xc0, 0xa1, 0x78])
+    assert.deepEqual(await cache.getOrSet('loaded', async () => ({ n: [1.5, 'é'] })), { n: [1.5, 'é'] })
+    assert.deepEqual(await cache.get('loaded'), { n: [1.5, 'é'] })
+    assert.equal(await cache.get('missing'), null)
+    // Bytes that are not MessagePack are a DecodeError, not garbage.
+    await client.cache('mp', { codec: 'bytes' }).set('bad', Buffer.from([0xc1]))
+    await assert.rejects(cache.get('bad'), (err) => err.code === 'ERR_DECODE')
+  }))
+
 test('ttl per namespace and per write; entries expire', () =>
   withClient('ttl', async (client) => {
     const cache = client.cache('ttl', { ttl: 60_000, earlyRefresh: 0 })

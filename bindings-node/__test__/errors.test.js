@@ -73,7 +73,6 @@ test('wrong argument types are InvalidArgument', async () => {
   assert.throws(() => client.cache('x', { ttl: 0 }), invalid)
   assert.throws(() => client.cache('x', { ttl: -1 }), invalid)
   assert.throws(() => client.cache('x', { earlyRefresh: -1 }), invalid)
-  assert.throws(() => client.cache('x', { codec: 'msgpack' }), invalid)
   assert.throws(() => client.cache('x', { codec: 'pickle' }), invalid)
   assert.throws(() => client.cache(''), invalid)
   assert.throws(() => new redkit.Client(), invalid)
