@@ -273,19 +273,19 @@ impl Cache {
         check_id("cache key", key)?;
         self.tag_keys(&opts.tags)?;
         let now = rt::now_ms();
-        let current = self.read(key).await?;
-        if let Some(e) = &current {
-            if e.is_fresh(now)
-                && !e.should_refresh_early(now, self.inner.opts.early_refresh, rt::random_unit())
-            {
-                return Ok(current.expect("checked").payload);
-            }
+        let mut current = self.read(key).await?;
+        let early = self.inner.opts.early_refresh;
+        let fresh = |e: &mut Envelope| {
+            e.is_fresh(now) && !e.should_refresh_early(now, early, rt::random_unit())
+        };
+        if let Some(e) = current.take_if(fresh) {
+            return Ok(e.payload);
         }
         let entry_key = self.inner.keys.key("k", key);
         // Stale or due for early refresh: if this process is already refreshing it, serve
         // what we have instead of waiting.
-        if current.is_some() && self.inner.flights.in_air(&entry_key) {
-            return Ok(current.expect("checked").payload);
+        if let Some(e) = current.take_if(|_| self.inner.flights.in_air(&entry_key)) {
+            return Ok(e.payload);
         }
         let this = self.clone();
         let (k, ek, o) = (key.to_string(), entry_key.clone(), opts.clone());
