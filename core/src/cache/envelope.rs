@@ -63,18 +63,19 @@ fn header(raw: &[u8]) -> Option<(u64, u64, usize)> {
 /// and read it) ended by `:`, and the bytes it took with the `:`. By hand: it runs on every
 /// hit, and going through `str` (UTF-8 check, then `parse`) cost several times more.
 fn number(s: &[u8]) -> Option<(u64, usize)> {
+    let len = s.iter().position(|&b| b == b':')?;
+    if len == 0 || len > 19 {
+        return None;
+    }
     let mut n = 0u64;
-    for (i, &b) in s.iter().enumerate() {
-        if b == b':' {
-            return (i > 0).then_some((n, i + 1));
-        }
+    for &b in &s[..len] {
         let digit = b.wrapping_sub(b'0');
-        if digit > 9 || i == 19 {
+        if digit > 9 {
             return None;
         }
         n = n * 10 + u64::from(digit);
     }
-    None
+    Some((n, len + 1))
 }
 
 #[cfg(test)]
