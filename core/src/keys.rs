@@ -23,11 +23,18 @@ impl Keyspace {
     /// `base` + `part` + `:` + `id`, e.g. `rk:{cache:users}:k:user:42`.
     pub fn key(&self, part: &str, id: &str) -> String {
         let mut k = String::with_capacity(self.base.len() + part.len() + 1 + id.len());
-        k.push_str(&self.base);
-        k.push_str(part);
-        k.push(':');
-        k.push_str(id);
+        self.write_key(&mut k, part, id);
         k
+    }
+
+    /// [`Keyspace::key`] written into `buf` (cleared first), for a caller that reuses one
+    /// buffer instead of allocating a key per call.
+    pub fn write_key(&self, buf: &mut String, part: &str, id: &str) {
+        buf.clear();
+        buf.push_str(&self.base);
+        buf.push_str(part);
+        buf.push(':');
+        buf.push_str(id);
     }
 
     /// `base` + `part`, for keys that are one per instance.

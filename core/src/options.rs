@@ -10,7 +10,8 @@ use crate::error::{Error, Result};
 pub struct ConnectOptions {
     /// Namespace put before every key redkit writes (`rk` by default).
     pub prefix: String,
-    /// How many times one request is retried after a connection failure (default 3).
+    /// How many times one request is retried after a connection failure, and how many
+    /// more times a reconnect tries after its first try fails (default 3).
     pub retries: u32,
     /// Upper bound of the exponential backoff between retries (default 2 s).
     pub retry_backoff_max: Duration,

@@ -1,6 +1,7 @@
 //! The little the patterns need from a runtime — a clock, a timer, a deadline and cheap
 //! randomness — with one implementation per target, so pattern code has no `cfg`.
 
+use std::cell::Cell;
 use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -66,26 +67,41 @@ pub async fn timeout<T>(
     }
 }
 
-static RNG_STATE: AtomicU64 = AtomicU64::new(0);
+const GOLDEN: u64 = 0x9E37_79B9_7F4A_7C15;
 
-/// A fast, non-cryptographic random number (splitmix64 over a shared counter seeded
+thread_local! {
+    /// Per thread: every cache hit draws a number (XFetch), and one shared state was a
+    /// cache line every worker thread fought over. 0 means "not seeded yet".
+    static RNG_STATE: Cell<u64> = const { Cell::new(0) };
+}
+
+/// Seeds handed out so far: tells apart threads seeded in the same millisecond.
+static SEEDS: AtomicU64 = AtomicU64::new(0);
+
+/// A fast, non-cryptographic random number (splitmix64 over a per-thread counter seeded
 /// from the clock). Good for jitter and sampling; never for secrets.
 pub fn random_u64() -> u64 {
-    let mut seed = RNG_STATE.load(Ordering::Relaxed);
-    if seed == 0 {
-        seed = now_ms() ^ 0x9E37_79B9_7F4A_7C15 ^ ((&RNG_STATE as *const _ as u64) << 16);
-        #[cfg(not(target_arch = "wasm32"))]
-        {
-            seed ^= (std::process::id() as u64) << 32;
+    RNG_STATE.with(|state| {
+        let mut s = state.get();
+        if s == 0 {
+            s = seed();
         }
-        let _ = RNG_STATE.compare_exchange(0, seed, Ordering::Relaxed, Ordering::Relaxed);
-    }
-    let mut z = RNG_STATE
-        .fetch_add(0x9E37_79B9_7F4A_7C15, Ordering::Relaxed)
-        .wrapping_add(0x9E37_79B9_7F4A_7C15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
+        s = s.wrapping_add(GOLDEN);
+        state.set(s);
+        let mut z = s;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    })
+}
+
+/// A starting state that differs per process, per thread and over time.
+fn seed() -> u64 {
+    let n = SEEDS.fetch_add(1, Ordering::Relaxed);
+    let seed = now_ms() ^ GOLDEN ^ n.wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    #[cfg(not(target_arch = "wasm32"))]
+    let seed = seed ^ ((std::process::id() as u64) << 32);
+    seed.max(1)
 }
 
 /// A random float in (0, 1]: never 0, so `ln` of it is finite.
@@ -107,7 +123,39 @@ pub fn token() -> String {
     format!("{:016x}{:016x}", random_u64(), random_u64())
 }
 
-/// After a process fork, the child must not produce the parent's random sequence.
+/// After a process fork, the child must not produce the parent's random sequence. Call it
+/// in the child, on the thread that forked (the only thread the child has).
 pub fn reseed_after_fork() {
-    RNG_STATE.store(0, Ordering::Relaxed);
+    RNG_STATE.with(|state| state.set(0));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn threads_draw_different_sequences() {
+        let draw = || (0..4).map(|_| random_u64()).collect::<Vec<_>>();
+        let here = draw();
+        let there = std::thread::spawn(draw).join().unwrap();
+        assert_ne!(here, there);
+        assert!(here.windows(2).all(|w| w[0] != w[1]));
+    }
+
+    #[test]
+    fn reseeding_starts_a_new_sequence() {
+        random_u64();
+        let before = RNG_STATE.with(Cell::get);
+        reseed_after_fork();
+        assert_eq!(RNG_STATE.with(Cell::get), 0);
+        random_u64();
+        assert_ne!(RNG_STATE.with(Cell::get), before.wrapping_add(GOLDEN));
+    }
+
+    #[test]
+    fn random_unit_is_in_zero_one() {
+        assert!((0..1000)
+            .map(|_| random_unit())
+            .all(|r| r > 0.0 && r <= 1.0));
+    }
 }

@@ -184,6 +184,31 @@ async fn connect_fails_fast_unless_lazy(connect: Connect) {
     ));
 }
 
+#[tokio::test]
+async fn lazy_connect_makes_one_connection_on_first_use() {
+    let server = Server::start();
+    let lazy = ConnectOptions {
+        lazy_connect: true,
+        ..opts("lazy1")
+    };
+    let c = Client::connect_with(&server.url(), lazy).await.unwrap();
+    // Only the raw connection asking.
+    let list = server.raw(&["CLIENT", "LIST"]).unwrap();
+    assert_eq!(list.lines().count(), 1, "{list}");
+    // Many first requests at once wait for the same connection attempt.
+    let tasks: Vec<_> = (0..20)
+        .map(|_| {
+            let c = c.clone();
+            tokio::spawn(async move { c.ping().await })
+        })
+        .collect();
+    for t in tasks {
+        t.await.unwrap().unwrap();
+    }
+    let list = server.raw(&["CLIENT", "LIST"]).unwrap();
+    assert_eq!(list.lines().count(), 2, "{list}");
+}
+
 async fn without_offline_queue_a_dead_server_fails_at_once(connect: Connect) {
     let mut server = Server::start();
     let o = ConnectOptions {

@@ -5,7 +5,12 @@
 //!
 //! `cargo run --release -p redkit-bench --bin cache-bench` (starts its own redis-server;
 //! set REDIS_URL to use another). BENCH_SECONDS: time per contender (default 3), split
-//! over BENCH_ROUNDS rounds (default 5).
+//! over BENCH_ROUNDS rounds (default 5). BENCH_ONLY=<text>[|<text>...]: run only the
+//! contenders whose name contains one of them, and print without recording (profiling).
+//!
+//! Besides the hit rows, "redkit transport get" runs redkit's transport alone (the GET of
+//! an entry key, no cache layer), so a gap between a hit and raw GET can be placed on one
+//! side of the cache layer or the other.
 
 use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
@@ -79,6 +84,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
     for concurrency in [1usize, 64] {
         let (rj, cb) = (raw.clone(), cache.clone());
+        let (tc, tk): (Client, Arc<str>) = (client.clone(), cache.entry_key("hot")?.into());
         let (r, m, c1, c2, r2, c3) = (
             raw.clone(),
             manager.clone(),
@@ -115,6 +121,16 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                     let mut m = m.clone();
                     Box::pin(async move {
                         let _: Vec<u8> = m.get("raw:hot").await.expect("get");
+                    })
+                },
+            ),
+            Contender::new(
+                "redkit transport get (no cache layer)",
+                "redis-rs GET (MultiplexedConnection)",
+                move |_| {
+                    let (c, k) = (tc.clone(), tk.clone());
+                    Box::pin(async move {
+                        let _ = c.transport().get(&k).await.expect("get");
                     })
                 },
             ),
@@ -176,11 +192,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 },
             ),
         ];
-        // BENCH_ONLY=<text> keeps the contenders whose name contains it (for profiling).
         let only = std::env::var("BENCH_ONLY").unwrap_or_default();
         let mut contenders: Vec<Contender> = contenders
             .into_iter()
-            .filter(|c| c.name.contains(&only))
+            .filter(|c| only.split('|').any(|part| c.name.contains(part)))
             .collect();
         let seq = Arc::new(AtomicU64::new(0));
         let slice = Duration::from_secs_f64(secs / rounds as f64);

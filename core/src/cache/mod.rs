@@ -14,6 +14,7 @@ mod envelope;
 mod options;
 mod single_flight;
 
+use std::cell::RefCell;
 use std::future::Future;
 use std::sync::{Arc, LazyLock};
 use std::time::Duration;
@@ -46,6 +47,13 @@ static INVALIDATE: LazyLock<Script> = LazyLock::new(|| {
         include_str!("../../lua/cache_invalidate.lua"),
     )
 });
+
+thread_local! {
+    /// The entry key of a read. The transport copies the key into its command before `get`
+    /// returns (the future it returns cannot borrow the key), so one buffer per thread
+    /// serves every read: on a hit, a new String per call was a measurable part of the cost.
+    static READ_KEY: RefCell<String> = const { RefCell::new(String::new()) };
+}
 
 /// Configures a [`Cache`]; from [`Client::cache`].
 #[derive(Debug, Clone)]
@@ -178,7 +186,8 @@ impl Cache {
 
     /// A fresh value's bytes, or `None` (missing, or stale). One GET.
     pub async fn get_bytes(&self, key: &str) -> Result<Option<Vec<u8>>> {
-        let entry = self.read(&self.entry_key(key)?).await?;
+        check_id("cache key", key)?;
+        let entry = self.read(key).await?;
         Ok(entry
             .filter(|e| e.is_fresh(rt::now_ms()))
             .map(|e| e.payload))
@@ -261,21 +270,22 @@ impl Cache {
         F: FnOnce() -> Fut + MaybeSend + 'static,
         Fut: Future<Output = Result<Vec<u8>>> + MaybeSend + 'static,
     {
-        let entry_key = self.entry_key(key)?;
+        check_id("cache key", key)?;
         self.tag_keys(&opts.tags)?;
         let now = rt::now_ms();
-        let current = self.read(&entry_key).await?;
-        if let Some(e) = &current {
-            if e.is_fresh(now)
-                && !e.should_refresh_early(now, self.inner.opts.early_refresh, rt::random_unit())
-            {
-                return Ok(current.expect("checked").payload);
-            }
-            // Stale or due for early refresh: if this process is already refreshing it,
-            // serve what we have instead of waiting.
-            if self.inner.flights.in_air(&entry_key) {
-                return Ok(current.expect("checked").payload);
-            }
+        let mut current = self.read(key).await?;
+        let early = self.inner.opts.early_refresh;
+        let fresh = |e: &mut Envelope| {
+            e.is_fresh(now) && !e.should_refresh_early(now, early, rt::random_unit())
+        };
+        if let Some(e) = current.take_if(fresh) {
+            return Ok(e.payload);
+        }
+        let entry_key = self.inner.keys.key("k", key);
+        // Stale or due for early refresh: if this process is already refreshing it, serve
+        // what we have instead of waiting.
+        if let Some(e) = current.take_if(|_| self.inner.flights.in_air(&entry_key)) {
+            return Ok(e.payload);
         }
         let this = self.clone();
         let (k, ek, o) = (key.to_string(), entry_key.clone(), opts.clone());
@@ -329,10 +339,15 @@ impl Cache {
         codec.decode(&raw)
     }
 
-    /// GET and decode; a value that is not a redkit entry reads as a miss (and is
-    /// overwritten by the next write).
-    async fn read(&self, entry_key: &str) -> Result<Option<Envelope>> {
-        let raw = self.inner.client.transport().get(entry_key).await?;
+    /// GET the entry of `key` (checked by the caller) and decode it; a value that is not a
+    /// redkit entry reads as a miss (and is overwritten by the next write).
+    async fn read(&self, key: &str) -> Result<Option<Envelope>> {
+        let transport = self.inner.client.transport();
+        let pending = READ_KEY.with_borrow_mut(|entry_key| {
+            self.inner.keys.write_key(entry_key, "k", key);
+            transport.get(entry_key)
+        });
+        let raw = pending.await?;
         Ok(raw.and_then(|r| Envelope::decode(r).ok()))
     }
 
@@ -391,7 +406,7 @@ impl Cache {
                         .await;
                 }
                 // Fail-safe: a stale value beats an error.
-                match self.read(entry_key).await {
+                match self.read(key).await {
                     Ok(Some(stale)) => Ok(stale.payload),
                     _ => Err(e),
                 }

@@ -1,18 +1,19 @@
 //! The native transport: redis-rs on tokio.
 //!
-//! One multiplexed [`ConnectionManager`] is shared by every clone of the client (never a
-//! connection per request). It reconnects in the background; on top of it each request
-//! gets bounded retries with jittered exponential backoff, an overall deadline, and a
-//! bounded "offline queue" (requests waiting for the reconnect). Blocking commands get
-//! dedicated connections so they never stall the shared one.
+//! One multiplexed connection ([`link`]) is shared by every clone of the client (never a
+//! connection per request) and replaced when it breaks. On top of it each request gets
+//! bounded retries with jittered exponential backoff, an overall deadline, and a bounded
+//! "offline queue" (requests waiting for the reconnect). Blocking commands get dedicated
+//! connections so they never stall the shared one.
 
+mod link;
+
+use std::future::Future;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 use std::time::Instant;
 
-use redis::aio::{
-    ConnectionLike, ConnectionManager, ConnectionManagerConfig, MultiplexedConnection,
-};
+use redis::aio::{ConnectionLike, MultiplexedConnection};
 use redis::{AsyncConnectionConfig, RedisError};
 use tokio::sync::Semaphore;
 
@@ -21,12 +22,13 @@ use crate::options::ConnectOptions;
 use crate::rt;
 use crate::transport::{BoxFuture, Transport};
 use crate::value::{Cmd, Value};
+use link::Link;
 
 /// A [`Transport`] over redis-rs: standalone servers, `redis://` and `rediss://` URLs
 /// with user, password and database index.
 pub struct NativeTransport {
     client: redis::Client,
-    manager: ConnectionManager,
+    link: Link,
     opts: ConnectOptions,
     /// Permits for requests waiting out a reconnect; bounds the offline queue.
     offline: Semaphore,
@@ -43,16 +45,15 @@ impl NativeTransport {
         install_crypto_provider();
         let client =
             redis::Client::open(url).map_err(|e| Error::invalid(format!("bad url: {e}")))?;
-        let config = ConnectionManagerConfig::new()
+        // The response timeout bounds a request's first attempt (see `with_retries`).
+        let config = AsyncConnectionConfig::new()
             .set_connection_timeout(Some(opts.connect_timeout))
-            .set_response_timeout(Some(opts.timeout))
-            .set_number_of_retries(opts.retries as usize)
-            .set_max_delay(opts.retry_backoff_max);
-        let manager = if opts.lazy_connect {
-            ConnectionManager::new_lazy_with_config(client.clone(), config).map_err(convert)?
+            .set_response_timeout(Some(opts.timeout));
+        let link = if opts.lazy_connect {
+            Link::lazy(client.clone(), config, opts.clone())
         } else {
             rt::timeout(opts.connect_timeout, "connect", async {
-                ConnectionManager::new_with_config(client.clone(), config)
+                Link::connect(client.clone(), config, opts.clone())
                     .await
                     .map_err(convert)
             })
@@ -60,7 +61,7 @@ impl NativeTransport {
         };
         Ok(NativeTransport {
             client,
-            manager,
+            link,
             offline: Semaphore::new(opts.offline_queue_max),
             opts,
             blocking_idle: Mutex::new(Vec::new()),
@@ -77,38 +78,63 @@ impl NativeTransport {
     }
 
     /// Run `attempt` until it succeeds, fails for a reason a retry cannot fix, or the
-    /// retries run out, all within the per-command deadline.
+    /// retries run out, all within the per-command deadline. `attempt(wait)`: whether it
+    /// may wait for a reconnect under way (only a retry, holding a place in the offline
+    /// queue, does).
     ///
     /// The first attempt runs without a timer of ours: redis-rs already bounds it with the
     /// response and connection timeouts (both set from the options), and a second timer
-    /// per command costs throughput under concurrency. Retries, the rare path, each run
-    /// under what is left of the deadline.
+    /// per command costs throughput under concurrency. Retries, the rare path, run in a
+    /// future of their own: inlined, their timers would more than double the size of
+    /// every request's future, which is allocated and copied on each call.
     async fn with_retries<T, F, Fut>(&self, what: &str, mut attempt: F) -> Result<T>
     where
-        F: FnMut() -> Fut,
-        Fut: std::future::Future<Output = Result<T>>,
+        F: FnMut(bool) -> Fut,
+        Fut: Future<Output = Result<T>>,
     {
         self.ensure_open()?;
         let deadline = Instant::now() + self.opts.timeout;
-        let mut result = attempt().await;
+        match attempt(false).await {
+            Err(e) if e.is_connection_trouble() && self.may_retry(0) => {
+                Box::pin(self.retry(what, deadline, e, attempt)).await
+            }
+            other => other,
+        }
+    }
+
+    /// The retries of [`Self::with_retries`], after the first attempt failed with `error`;
+    /// each runs under what is left of the deadline.
+    async fn retry<T, F, Fut>(
+        &self,
+        what: &str,
+        deadline: Instant,
+        mut error: Error,
+        mut attempt: F,
+    ) -> Result<T>
+    where
+        F: FnMut(bool) -> Fut,
+        Fut: Future<Output = Result<T>>,
+    {
+        // Waiting for the reconnect: hold a place in the bounded queue.
+        let _place = self
+            .offline
+            .try_acquire()
+            .map_err(|_| Error::Connection("offline queue is full while reconnecting".into()))?;
         let mut tries = 0u32;
         loop {
-            match result {
-                Err(e) if is_connection_trouble(&e) && self.may_retry(tries) => {
-                    // Waiting for the reconnect: hold a place in the bounded queue.
-                    let _place = self.offline.try_acquire().map_err(|_| {
-                        Error::Connection("offline queue is full while reconnecting".into())
-                    })?;
-                    let pause = self.opts.backoff(tries);
-                    if Instant::now() + pause >= deadline {
-                        return Err(e);
-                    }
-                    rt::sleep(pause).await;
-                    self.ensure_open()?;
-                    tries += 1;
-                    let left = deadline.saturating_duration_since(Instant::now());
-                    result = rt::timeout(left, what, attempt()).await;
+            // While a reconnect is under way, waiting for it is the pause.
+            if !self.link.connecting() {
+                let pause = self.opts.backoff(tries);
+                if Instant::now() + pause >= deadline {
+                    return Err(error);
                 }
+                rt::sleep(pause).await;
+            }
+            self.ensure_open()?;
+            tries += 1;
+            let left = deadline.saturating_duration_since(Instant::now());
+            match rt::timeout(left, what, attempt(true)).await {
+                Err(e) if e.is_connection_trouble() && self.may_retry(tries) => error = e,
                 other => return other,
             }
         }
@@ -136,15 +162,13 @@ impl Transport for NativeTransport {
     fn send(&self, cmd: Cmd) -> BoxFuture<'_, Result<Value>> {
         let packed = to_redis_cmd(&cmd);
         Box::pin(async move {
-            self.with_retries(cmd.name(), || {
-                let mut conn = self.manager.clone();
-                let packed = &packed;
-                async move {
-                    conn.req_packed_command(packed)
-                        .await
-                        .map_err(convert)
-                        .and_then(reply)
-                }
+            let packed = &packed;
+            self.with_retries(cmd.name(), |wait| async move {
+                self.link
+                    .send(packed, wait)
+                    .await
+                    .map_err(convert)
+                    .and_then(reply)
             })
             .await
         })
@@ -154,16 +178,14 @@ impl Transport for NativeTransport {
         let mut packed = redis::Cmd::with_capacity(2, 3 + key.len());
         packed.arg("GET").arg(key);
         Box::pin(async move {
+            let packed = &packed;
             let reply = self
-                .with_retries("GET", || {
-                    let mut conn = self.manager.clone();
-                    let packed = &packed;
-                    async move {
-                        conn.req_packed_command(packed)
-                            .await
-                            .map_err(convert)
-                            .and_then(reply)
-                    }
+                .with_retries("GET", |wait| async move {
+                    self.link
+                        .send(packed, wait)
+                        .await
+                        .map_err(convert)
+                        .and_then(reply)
                 })
                 .await?;
             reply.into_bytes()
@@ -180,16 +202,14 @@ impl Transport for NativeTransport {
             if count == 0 {
                 return Ok(Vec::new());
             }
-            self.with_retries("pipeline", || {
-                let mut conn = self.manager.clone();
-                let pipe = &pipe;
-                async move {
-                    let replies = conn
-                        .req_packed_commands(pipe, 0, count)
-                        .await
-                        .map_err(convert)?;
-                    Ok(replies.into_iter().map(from_redis).collect())
-                }
+            let pipe = &pipe;
+            self.with_retries("pipeline", |wait| async move {
+                let replies = self
+                    .link
+                    .send_pipeline(pipe, count, wait)
+                    .await
+                    .map_err(convert)?;
+                Ok(replies.into_iter().map(from_redis).collect())
             })
             .await
         })
@@ -228,10 +248,6 @@ fn install_crypto_provider() {
     ONCE.call_once(|| {
         let _ = rustls::crypto::ring::default_provider().install_default();
     });
-}
-
-fn is_connection_trouble(e: &Error) -> bool {
-    matches!(e, Error::Connection(_)) || (matches!(e, Error::Server(_)) && e.is_retryable())
 }
 
 fn to_redis_cmd(cmd: &Cmd) -> redis::Cmd {
