@@ -95,8 +95,7 @@ impl NativeClient {
             });
         }
         let prefix = opts.prefix.clone();
-        let hosted = js(runtime.block_on(HostedTransport::with_native_blocking(&url, opts)))?;
-        let hosted = Arc::new(hosted);
+        let hosted = Arc::new(js(HostedTransport::new(&url, opts))?);
         let inner = js(redkit::Client::from_transport(hosted.clone(), &prefix))?;
         Ok(NativeClient {
             inner,

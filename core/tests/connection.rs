@@ -1,7 +1,5 @@
 //! Connection management against a real server that is killed, restarted and stopped
-//! under the client: retries, reconnects, deadlines, the offline queue, URLs. Every test
-//! that is about connection management rather than TLS runs on both socket-owning
-//! transports: the native one (redis-rs) and the hosted one (driven by a host, as Node does).
+//! under the client: retries, reconnects, deadlines, the offline queue, URLs.
 
 mod common;
 
@@ -17,52 +15,6 @@ fn opts(prefix: &str) -> ConnectOptions {
     }
 }
 
-/// Which transport a test connects with.
-#[derive(Clone, Copy)]
-enum Connect {
-    Native,
-    Hosted,
-}
-
-impl Connect {
-    async fn to(self, url: &str, opts: ConnectOptions) -> Result<Client, Error> {
-        match self {
-            Connect::Native => Client::connect_with(url, opts).await,
-            Connect::Hosted => common::hosted::connect(url, opts).await,
-        }
-    }
-}
-
-/// `both_transports!(name)`: `name::native` and `name::hosted`, running `name(Connect)`.
-macro_rules! both_transports {
-    ($($name:ident),* $(,)?) => {$(
-        mod $name {
-            #[tokio::test]
-            async fn native() {
-                super::$name(super::Connect::Native).await
-            }
-            #[tokio::test]
-            async fn hosted() {
-                super::$name(super::Connect::Hosted).await
-            }
-        }
-    )*};
-}
-
-both_transports!(
-    clones_share_one_connection,
-    commands_survive_a_server_side_kill,
-    commands_retry_through_a_server_restart,
-    a_dead_server_fails_within_the_deadline,
-    connect_fails_fast_unless_lazy,
-    without_offline_queue_a_dead_server_fails_at_once,
-    the_offline_queue_is_bounded,
-    blocking_commands_do_not_stall_the_shared_connection,
-    acl_user_password_and_db_index_come_from_the_url,
-    bad_urls_and_options_are_invalid_arguments,
-    a_late_reply_never_reaches_the_next_request,
-);
-
 async fn set_get(c: &Client, i: u64) -> Result<(), Error> {
     let t = c.transport();
     t.send(Cmd::new("SET").arg("k").arg(i)).await?;
@@ -71,9 +23,12 @@ async fn set_get(c: &Client, i: u64) -> Result<(), Error> {
     Ok(())
 }
 
-async fn clones_share_one_connection(connect: Connect) {
+#[tokio::test]
+async fn clones_share_one_connection() {
     let server = Server::start();
-    let c = connect.to(&server.url(), opts("one")).await.unwrap();
+    let c = Client::connect_with(&server.url(), opts("one"))
+        .await
+        .unwrap();
     let clones: Vec<Client> = (0..20).map(|_| c.clone()).collect();
     let tasks: Vec<_> = clones
         .into_iter()
@@ -87,9 +42,12 @@ async fn clones_share_one_connection(connect: Connect) {
     assert_eq!(list.lines().count(), 2, "{list}");
 }
 
-async fn commands_survive_a_server_side_kill(connect: Connect) {
+#[tokio::test]
+async fn commands_survive_a_server_side_kill() {
     let server = Server::start();
-    let c = connect.to(&server.url(), opts("kill")).await.unwrap();
+    let c = Client::connect_with(&server.url(), opts("kill"))
+        .await
+        .unwrap();
     set_get(&c, 1).await.unwrap();
     for i in 0..5 {
         // Kill every client connection (the asking one is skipped by default).
@@ -99,9 +57,12 @@ async fn commands_survive_a_server_side_kill(connect: Connect) {
     }
 }
 
-async fn commands_retry_through_a_server_restart(connect: Connect) {
+#[tokio::test]
+async fn commands_retry_through_a_server_restart() {
     let mut server = Server::start();
-    let c = connect.to(&server.url(), opts("restart")).await.unwrap();
+    let c = Client::connect_with(&server.url(), opts("restart"))
+        .await
+        .unwrap();
     let worker = {
         let c = c.clone();
         tokio::spawn(async move {
@@ -133,14 +94,15 @@ async fn commands_retry_through_a_server_restart(connect: Connect) {
     drop(server);
 }
 
-async fn a_dead_server_fails_within_the_deadline(connect: Connect) {
+#[tokio::test]
+async fn a_dead_server_fails_within_the_deadline() {
     let mut server = Server::start();
     let timeout = Duration::from_millis(800);
     let o = ConnectOptions {
         timeout,
         ..opts("dead")
     };
-    let c = connect.to(&server.url(), o).await.unwrap();
+    let c = Client::connect_with(&server.url(), o).await.unwrap();
     c.ping().await.unwrap();
     server.stop();
     let started = Instant::now();
@@ -157,12 +119,13 @@ async fn a_dead_server_fails_within_the_deadline(connect: Connect) {
     assert!(err.is_retryable());
 }
 
-async fn connect_fails_fast_unless_lazy(connect: Connect) {
+#[tokio::test]
+async fn connect_fails_fast_unless_lazy() {
     let server = Server::start();
     let url = server.url();
     drop(server);
     let started = Instant::now();
-    let err = connect.to(&url, opts("ff")).await.unwrap_err();
+    let err = Client::connect_with(&url, opts("ff")).await.unwrap_err();
     assert!(
         matches!(err, Error::Connection(_) | Error::Timeout(_)),
         "{err:?}"
@@ -174,8 +137,7 @@ async fn connect_fails_fast_unless_lazy(connect: Connect) {
         timeout: Duration::from_millis(500),
         ..opts("lazy")
     };
-    let c = connect
-        .to(&url, lazy)
+    let c = Client::connect_with(&url, lazy)
         .await
         .expect("lazy connect does not touch the server");
     assert!(matches!(
@@ -209,13 +171,14 @@ async fn lazy_connect_makes_one_connection_on_first_use() {
     assert_eq!(list.lines().count(), 2, "{list}");
 }
 
-async fn without_offline_queue_a_dead_server_fails_at_once(connect: Connect) {
+#[tokio::test]
+async fn without_offline_queue_a_dead_server_fails_at_once() {
     let mut server = Server::start();
     let o = ConnectOptions {
         offline_queue: false,
         ..opts("noq")
     };
-    let c = connect.to(&server.url(), o).await.unwrap();
+    let c = Client::connect_with(&server.url(), o).await.unwrap();
     server.stop();
     let started = Instant::now();
     assert!(c.ping().await.is_err());
@@ -226,14 +189,15 @@ async fn without_offline_queue_a_dead_server_fails_at_once(connect: Connect) {
     );
 }
 
-async fn the_offline_queue_is_bounded(connect: Connect) {
+#[tokio::test]
+async fn the_offline_queue_is_bounded() {
     let mut server = Server::start();
     let o = ConnectOptions {
         offline_queue_max: 2,
         timeout: Duration::from_secs(2),
         ..opts("bound")
     };
-    let c = connect.to(&server.url(), o).await.unwrap();
+    let c = Client::connect_with(&server.url(), o).await.unwrap();
     server.stop();
     let tasks: Vec<_> = (0..10)
         .map(|_| {
@@ -255,9 +219,12 @@ async fn the_offline_queue_is_bounded(connect: Connect) {
     );
 }
 
-async fn blocking_commands_do_not_stall_the_shared_connection(connect: Connect) {
+#[tokio::test]
+async fn blocking_commands_do_not_stall_the_shared_connection() {
     let server = Server::start();
-    let c = connect.to(&server.url(), opts("blk")).await.unwrap();
+    let c = Client::connect_with(&server.url(), opts("blk"))
+        .await
+        .unwrap();
     let blocker = {
         let c = c.clone();
         tokio::spawn(async move {
@@ -280,13 +247,14 @@ async fn blocking_commands_do_not_stall_the_shared_connection(connect: Connect) 
     assert_eq!(blocker.await.unwrap().unwrap(), redkit::Value::Nil);
 }
 
-async fn acl_user_password_and_db_index_come_from_the_url(connect: Connect) {
+#[tokio::test]
+async fn acl_user_password_and_db_index_come_from_the_url() {
     let server = Server::start();
     server
         .raw(&["ACL", "SETUSER", "app", "on", ">s3cret", "~*", "+@all"])
         .unwrap();
     let url = format!("redis://app:s3cret@127.0.0.1:{}/3", server.port());
-    let c = connect.to(&url, opts("acl")).await.unwrap();
+    let c = Client::connect_with(&url, opts("acl")).await.unwrap();
     let info = c
         .transport()
         .send(Cmd::new("CLIENT").arg("INFO"))
@@ -299,16 +267,17 @@ async fn acl_user_password_and_db_index_come_from_the_url(connect: Connect) {
     assert!(info.contains("db=3"), "{info}");
 
     let wrong = format!("redis://app:nope@127.0.0.1:{}/3", server.port());
-    let err = connect.to(&wrong, opts("acl")).await.unwrap_err();
+    let err = Client::connect_with(&wrong, opts("acl")).await.unwrap_err();
     assert!(
         matches!(err, Error::Connection(_) | Error::Server(_)),
         "{err:?}"
     );
 }
 
-async fn bad_urls_and_options_are_invalid_arguments(connect: Connect) {
+#[tokio::test]
+async fn bad_urls_and_options_are_invalid_arguments() {
     for url in ["http://127.0.0.1:1", "not a url", "redis://127.0.0.1:99999"] {
-        let err = connect.to(url, opts("u")).await.unwrap_err();
+        let err = Client::connect_with(url, opts("u")).await.unwrap_err();
         assert!(matches!(err, Error::InvalidArgument(_)), "{url}: {err:?}");
     }
     let server = redkit_testkit::shared();
@@ -327,7 +296,7 @@ async fn bad_urls_and_options_are_invalid_arguments(connect: Connect) {
         },
     ] {
         assert!(matches!(
-            connect.to(&server.url(), bad).await,
+            Client::connect_with(&server.url(), bad).await,
             Err(Error::InvalidArgument(_))
         ));
     }
@@ -408,13 +377,14 @@ async fn a_foreign_layout_version_is_refused() {
 
 /// A request that timed out still gets its reply later on the shared connection; it must be
 /// dropped, not handed to the request after it.
-async fn a_late_reply_never_reaches_the_next_request(connect: Connect) {
+#[tokio::test]
+async fn a_late_reply_never_reaches_the_next_request() {
     let server = Server::start();
     let o = ConnectOptions {
         timeout: Duration::from_millis(300),
         ..opts("late")
     };
-    let c = connect.to(&server.url(), o).await.unwrap();
+    let c = Client::connect_with(&server.url(), o).await.unwrap();
     // BLPOP on the shared connection (not send_blocking) holds it for a second.
     let err = c
         .transport()
@@ -431,4 +401,25 @@ async fn a_late_reply_never_reaches_the_next_request(connect: Connect) {
     tokio::time::sleep(Duration::from_millis(1200)).await;
     let v = c.transport().send(Cmd::new("ECHO").arg(42)).await.unwrap();
     assert_eq!(v.as_int().unwrap(), 42);
+}
+
+#[tokio::test]
+async fn tls_verifies_the_certificate_unless_the_url_says_insecure() {
+    let server = Server::start_tls();
+    let verified = format!("rediss://127.0.0.1:{}", server.tls_port().unwrap());
+    let o = ConnectOptions {
+        retries: 0,
+        ..opts("tlsv")
+    };
+    let err = Client::connect_with(&verified, o).await.unwrap_err();
+    assert!(
+        matches!(&err, Error::Connection(m) if m.contains("certificate") || m.contains("Certificate") || m.contains("root")),
+        "a self-signed certificate must be refused: {err:?}"
+    );
+    Client::connect_with(&server.tls_url(), opts("tlsi"))
+        .await
+        .unwrap()
+        .ping()
+        .await
+        .unwrap();
 }

@@ -19,7 +19,7 @@
 //! [`is_closed`]: HostedTransport::is_closed
 
 use std::collections::VecDeque;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Mutex, MutexGuard};
 use std::task::{Poll, Waker};
 use std::time::{Duration, Instant};
 
@@ -29,6 +29,7 @@ use tokio::sync::oneshot;
 use crate::error::{Error, Result};
 use crate::options::ConnectOptions;
 use crate::rt;
+use crate::transport::native::blocking::BlockingPool;
 use crate::transport::resp;
 use crate::transport::{BoxFuture, Transport};
 use crate::value::{Cmd, Value};
@@ -63,7 +64,7 @@ pub struct HostedTransport {
     /// Commands each new connection starts with (AUTH, SELECT), encoded.
     handshake: Vec<Vec<u8>>,
     /// Where blocking commands go: they must never stall the shared connection.
-    blocking: Option<Arc<dyn Transport>>,
+    blocking: BlockingPool,
 }
 
 /// What one request waits for.
@@ -204,13 +205,11 @@ impl Link {
 impl HostedTransport {
     /// A transport for `url` (`redis://`, `rediss://`, `redis+unix://`; user, password and
     /// database index in the URL). No I/O happens here: the host connects to
-    /// [`HostedTransport::address`]. `blocking` serves [`Transport::send_blocking`].
-    pub fn new(
-        url: &str,
-        opts: ConnectOptions,
-        blocking: Option<Arc<dyn Transport>>,
-    ) -> Result<Self> {
+    /// [`HostedTransport::address`]. Blocking commands get connections of their own,
+    /// made on first use.
+    pub fn new(url: &str, opts: ConnectOptions) -> Result<Self> {
         opts.validate()?;
+        let blocking = BlockingPool::new(url, opts.connect_timeout)?;
         let info = url
             .into_connection_info()
             .map_err(|e| Error::invalid(format!("bad url: {e}")))?;
@@ -264,17 +263,6 @@ impl HostedTransport {
             handshake,
             blocking,
         })
-    }
-
-    /// [`HostedTransport::new`] with blocking commands on a native transport of their own,
-    /// which connects on first use (most programs never send a blocking command).
-    pub async fn with_native_blocking(url: &str, opts: ConnectOptions) -> Result<Self> {
-        let lazy = ConnectOptions {
-            lazy_connect: true,
-            ..opts.clone()
-        };
-        let blocking = crate::transport::native::NativeTransport::connect(url, lazy).await?;
-        Self::new(url, opts, Some(Arc::new(blocking)))
     }
 
     /// Where to connect.
@@ -339,6 +327,21 @@ impl HostedTransport {
             link.out = Vec::new();
         }
         Some(written)
+    }
+
+    /// Wait until a request is waiting for a connection (or the transport is closed): a
+    /// lazy host connects then.
+    pub async fn requested(&self) {
+        std::future::poll_fn(|cx| {
+            let mut link = self.link();
+            if !link.queued.is_empty() || !link.out.is_empty() || link.state == State::Closed {
+                Poll::Ready(())
+            } else {
+                link.writer = Some(cx.waker().clone());
+                Poll::Pending
+            }
+        })
+        .await
     }
 
     /// Wait until there are bytes to write, and take them.
@@ -482,6 +485,10 @@ impl HostedTransport {
                     ));
                 }
                 link.queued.push_back((bytes.to_vec(), entry));
+                // A lazy host waits for the first request before it connects.
+                if let Some(host) = link.writer.take() {
+                    host.wake();
+                }
                 Ok(())
             }
         }
@@ -496,22 +503,48 @@ impl HostedTransport {
         slot: fn(oneshot::Sender<Result<T>>) -> Reply,
     ) -> Result<T> {
         let deadline = Instant::now() + self.opts.timeout;
+        match self.attempt(bytes, replies, slot, deadline).await {
+            // The retries, the rare path, run in a future of their own: inlined, their
+            // timer would grow every request's future, which is allocated on each call.
+            Err(e) if e.is_connection_trouble() && self.may_retry(0) => {
+                Box::pin(self.retry(bytes, replies, slot, deadline, e)).await
+            }
+            other => other,
+        }
+    }
+
+    async fn attempt<T>(
+        &self,
+        bytes: &[u8],
+        replies: usize,
+        slot: fn(oneshot::Sender<Result<T>>) -> Reply,
+        deadline: Instant,
+    ) -> Result<T> {
+        let (tx, rx) = oneshot::channel();
+        self.submit(bytes, replies, slot(tx), deadline)?;
+        rx.await.unwrap_or(Err(Error::Closed))
+    }
+
+    /// The retries of [`Self::request`] after its first attempt failed with `error`, each
+    /// after a jittered backoff, all within the request's deadline.
+    async fn retry<T>(
+        &self,
+        bytes: &[u8],
+        replies: usize,
+        slot: fn(oneshot::Sender<Result<T>>) -> Reply,
+        deadline: Instant,
+        mut error: Error,
+    ) -> Result<T> {
         let mut tries = 0u32;
         loop {
-            let (tx, rx) = oneshot::channel();
-            let result = match self.submit(bytes, replies, slot(tx), deadline) {
-                Ok(()) => rx.await.unwrap_or(Err(Error::Closed)),
-                Err(e) => Err(e),
-            };
-            match result {
-                Err(e) if e.is_connection_trouble() && self.may_retry(tries) => {
-                    let pause = self.opts.backoff(tries);
-                    if Instant::now() + pause >= deadline {
-                        return Err(e);
-                    }
-                    rt::sleep(pause).await;
-                    tries += 1;
-                }
+            let pause = self.opts.backoff(tries);
+            if Instant::now() + pause >= deadline {
+                return Err(error);
+            }
+            rt::sleep(pause).await;
+            tries += 1;
+            match self.attempt(bytes, replies, slot, deadline).await {
+                Err(e) if e.is_connection_trouble() && self.may_retry(tries) => error = e,
                 other => return other,
             }
         }
@@ -555,12 +588,7 @@ impl Transport for HostedTransport {
             if self.is_closed() {
                 return Err(Error::Closed);
             }
-            match &self.blocking {
-                Some(blocking) => blocking.send_blocking(cmd).await,
-                None => Err(Error::invalid(
-                    "this client has no connection for blocking commands",
-                )),
-            }
+            self.blocking.send(cmd).await
         })
     }
 
@@ -569,16 +597,16 @@ impl Transport for HostedTransport {
             let mut link = self.link();
             link.state = State::Closed;
             link.fail_in_flight(&Error::Closed);
+            // A host waiting for output or for a first request learns it is closed.
+            if let Some(host) = link.writer.take() {
+                host.wake();
+            }
             for (_, entry) in link.queued.drain(..) {
                 entry.reply.fail(Error::Closed);
             }
         }
-        Box::pin(async move {
-            match &self.blocking {
-                Some(blocking) => blocking.close().await,
-                None => Ok(()),
-            }
-        })
+        self.blocking.close();
+        Box::pin(async { Ok(()) })
     }
 
     fn name(&self) -> &'static str {

@@ -1,13 +1,10 @@
 //! Shared helpers of the core integration tests.
 //!
 //! One suite, every backend: a test written as `async fn name(backend: Backend)` and
-//! registered with `every_backend!(name, super::name)` runs three times: against the real
-//! redis-server the harness starts through the native transport, against the same server
-//! through the hosted transport (the one Node drives), and against the embedded engine.
-//! Where they disagree, the engine or the hosted transport is wrong.
+//! registered with `every_backend!(name, super::name)` runs twice, against the real
+//! redis-server the harness starts and against the embedded engine. Where the two
+//! disagree, the engine is wrong.
 #![allow(dead_code)]
-
-pub mod hosted;
 
 use redkit::{Client, ConnectOptions, EmbeddedOptions, Engine};
 
@@ -16,18 +13,15 @@ use redkit::{Client, ConnectOptions, EmbeddedOptions, Engine};
 pub enum Backend {
     /// The redis-server shared by this test binary.
     Redis,
-    /// The same server through the hosted transport, driven by `hosted.rs`.
-    Hosted,
     /// One in-process engine; every client of this backend shares it.
     Embedded(Engine),
 }
 
 impl Backend {
-    /// `redis`, `hosted` or `embedded` (a fresh engine).
+    /// `redis` or `embedded` (a fresh engine).
     pub fn named(kind: &str) -> Backend {
         match kind {
             "redis" => Backend::Redis,
-            "hosted" => Backend::Hosted,
             "embedded" => Backend::Embedded(Engine::new().expect("engine")),
             other => panic!("unknown backend {other}"),
         }
@@ -38,9 +32,6 @@ impl Backend {
     pub async fn client(&self, prefix: &str) -> Client {
         match self {
             Backend::Redis => client_at(&redkit_testkit::shared().url(), prefix).await,
-            Backend::Hosted => hosted::connect(&redkit_testkit::shared().url(), options(prefix))
-                .await
-                .expect("connect"),
             Backend::Embedded(engine) => {
                 Client::from_transport(std::sync::Arc::new(engine.clone()), prefix).expect("client")
             }
@@ -90,8 +81,8 @@ pub fn db_down() -> std::io::Error {
     std::io::Error::other("database is down")
 }
 
-/// `every_backend!(name, path::to::async_fn)` makes `name::redis`, `name::hosted` and
-/// `name::embedded`, three tests that call the same `async fn(Backend)`. Extra arguments go to
+/// `every_backend!(name, path::to::async_fn)` makes `name::redis` and `name::embedded`,
+/// two tests that call the same `async fn(Backend)`. Extra arguments go to
 /// `#[tokio::test(...)]` (`flavor = "multi_thread"`).
 #[macro_export]
 macro_rules! every_backend {
@@ -100,10 +91,6 @@ macro_rules! every_backend {
             #[tokio::test($($($attr)*)?)]
             async fn redis() {
                 $body($crate::common::Backend::named("redis")).await
-            }
-            #[tokio::test($($($attr)*)?)]
-            async fn hosted() {
-                $body($crate::common::Backend::named("hosted")).await
             }
             #[tokio::test($($($attr)*)?)]
             async fn embedded() {

@@ -1,0 +1,173 @@
+//! The native transport's socket: a tokio task that connects (TCP, TLS or a Unix socket),
+//! moves bytes between the stream and the hosted transport's protocol core, and reconnects
+//! with backoff when the connection breaks. Everything else (RESP, handshake, retries,
+//! deadlines, the offline queue) is the hosted transport's, shared with Node's binding.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio::sync::oneshot;
+
+use crate::error::{Error, Result};
+use crate::transport::hosted::{Address, HostedTransport};
+
+/// How often requests past their deadline are timed out: the precision of every deadline.
+const TICK: Duration = Duration::from_millis(20);
+
+/// Where the first connection's outcome goes (a fail-fast connect waits for it).
+pub type First = Option<oneshot::Sender<Result<()>>>;
+
+fn report(first: &mut First, outcome: Result<()>) {
+    if let Some(tx) = first.take() {
+        let _ = tx.send(outcome);
+    }
+}
+
+/// Keep `t` connected until it is closed. With `lazy`, the first connection waits for
+/// the first request.
+pub async fn drive(t: Arc<HostedTransport>, lazy: bool, mut first: First) {
+    if lazy {
+        t.requested().await;
+    }
+    let connect_timeout = t.options().connect_timeout;
+    let mut attempt = 0;
+    while !t.is_closed() {
+        let opened = tokio::time::timeout(connect_timeout, open(t.address()))
+            .await
+            .unwrap_or_else(|_| {
+                Err(Error::Timeout(format!(
+                    "connecting took longer than {connect_timeout:?}"
+                )))
+            });
+        match opened {
+            Ok(stream) => {
+                attempt = 0;
+                t.connected();
+                let broken = match stream {
+                    Stream::Tcp(s) => {
+                        let (r, w) = s.into_split();
+                        serve(&t, r, w, &mut first).await
+                    }
+                    Stream::Tls(s) => {
+                        let (r, w) = tokio::io::split(*s);
+                        serve(&t, r, w, &mut first).await
+                    }
+                    Stream::Unix(s) => {
+                        let (r, w) = s.into_split();
+                        serve(&t, r, w, &mut first).await
+                    }
+                };
+                if let Some(reason) = broken {
+                    t.disconnected(&reason);
+                }
+            }
+            Err(e) => report(&mut first, Err(e)),
+        }
+        // Wait out the backoff, still timing out the requests that wait meanwhile.
+        let until = tokio::time::Instant::now() + t.reconnect_delay(attempt);
+        attempt = attempt.saturating_add(1);
+        while tokio::time::Instant::now() < until && !t.is_closed() {
+            tokio::time::sleep(TICK).await;
+            let _ = t.expire();
+        }
+    }
+}
+
+enum Stream {
+    Tcp(TcpStream),
+    Tls(Box<tokio_rustls::client::TlsStream<TcpStream>>),
+    Unix(tokio::net::UnixStream),
+}
+
+async fn open(address: &Address) -> Result<Stream> {
+    let refused = |e: std::io::Error| Error::Connection(format!("cannot connect: {e}"));
+    match address {
+        Address::Tcp {
+            host,
+            port,
+            tls,
+            insecure,
+        } => {
+            let tcp = TcpStream::connect((host.as_str(), *port))
+                .await
+                .map_err(refused)?;
+            // Requests are small and latency-bound: never let the kernel hold one back.
+            tcp.set_nodelay(true).map_err(refused)?;
+            if *tls {
+                let tls = super::tls::connect(tcp, host, *insecure).await?;
+                Ok(Stream::Tls(Box::new(tls)))
+            } else {
+                Ok(Stream::Tcp(tcp))
+            }
+        }
+        Address::Unix(path) => Ok(Stream::Unix(
+            tokio::net::UnixStream::connect(path)
+                .await
+                .map_err(refused)?,
+        )),
+    }
+}
+
+/// Move bytes until the connection breaks (`Some(reason)`) or the transport closes.
+/// Writing runs in a task of its own: requests made while a write is under way gather in
+/// the next one, and a large write never holds up reading replies.
+async fn serve<R, W>(
+    t: &Arc<HostedTransport>,
+    mut reader: R,
+    mut writer: W,
+    first: &mut First,
+) -> Option<String>
+where
+    R: AsyncRead + Unpin,
+    W: AsyncWrite + Unpin + Send + 'static,
+{
+    let mut writing = {
+        let t = Arc::clone(t);
+        tokio::spawn(async move {
+            loop {
+                let out = t.output().await;
+                if let Err(e) = writer.write_all(&out).await {
+                    return e.to_string();
+                }
+            }
+        })
+    };
+    if t.is_ready() {
+        report(first, Ok(()));
+    }
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut ticker = tokio::time::interval(TICK);
+    let broken = loop {
+        tokio::select! {
+            read = reader.read(&mut buf) => match read {
+                Ok(0) => break Some("closed by the server".to_string()),
+                Ok(n) => {
+                    if let Err(e) = t.received(&buf[..n]) {
+                        report(first, Err(e.clone()));
+                        break Some(e.to_string());
+                    }
+                    if t.is_ready() {
+                        report(first, Ok(()));
+                    }
+                }
+                Err(e) => break Some(e.to_string()),
+            },
+            _ = ticker.tick() => {
+                if t.is_closed() {
+                    break None;
+                }
+                if let Err(e) = t.expire() {
+                    report(first, Err(e.clone()));
+                    break Some(e.to_string());
+                }
+            }
+            failed = &mut writing => {
+                break Some(failed.unwrap_or_else(|e| format!("writer stopped: {e}")));
+            }
+        }
+    };
+    writing.abort();
+    broken
+}
