@@ -10,8 +10,9 @@ use crate::error::{Error, Result};
 pub struct ConnectOptions {
     /// Namespace put before every key redkit writes (`rk` by default).
     pub prefix: String,
-    /// How many times one request is retried after a connection failure, and how many
-    /// more times a reconnect tries after its first try fails (default 3).
+    /// How many times one request is retried after a connection failure (default 3). The
+    /// connection itself is re-established in the background, with the same backoff, for
+    /// as long as the client is open.
     pub retries: u32,
     /// Upper bound of the exponential backoff between retries (default 2 s).
     pub retry_backoff_max: Duration,
