@@ -3,8 +3,8 @@
 // operation gets an id and a pending entry; the native side runs it on the JS thread (see
 // src/executor.rs) and queues its outcome. `settle` takes what a native call hands back,
 // `[output, id, tag, value, ...]`: it writes the output to the connection and settles every
-// finished operation. Operations started in one JS job share one such call (a microtask),
-// and so one write.
+// finished operation. Operations started in one JS job share such calls (a microtask, or
+// every WRITE_EVERY operations), and so share writes.
 
 const { fromNative } = require('./errors.js')
 
@@ -73,7 +73,7 @@ class Dispatcher {
     return promise
   }
 
-  /** Pump once, after the current JS job: every operation started in this job shares one write. */
+  /** Pump once, after the current JS job: the operations started since the last write share one. */
   schedule() {
     if (this.#scheduled) return
     this.#scheduled = true

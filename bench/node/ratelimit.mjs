@@ -342,12 +342,11 @@ async function main() {
       'left above rate-limiter-flexible\'s three calls (SET NX EX, INCRBY, PTTL) is mostly the server clock: TIME costs ' +
       'about 8,200 of gcra\'s 69,000 instructions; rate-limiter-flexible needs none, as its window starts at the first request ' +
       'and lives in the key\'s TTL.',
-    '- What is left is client-side. The reference row (ioredis driving redkit\'s own gcra script from the same process) ' +
-      'reaches at least rate-limiter-flexible\'s decisions/s, so the scripts no longer hold redkit back; redkit-node\'s ' +
-      'decision path still allocates about twenty small buffers in Rust per decision (each command argument a vector of its ' +
-      'own, keys, the reply array, the result line), and perf puts a quarter of the client\'s samples in malloc and free ' +
-      '(a per-decision timer was ruled out: removing it changed nothing). Next step: commands built in one buffer, results ' +
-      'handed over as numbers.',
+    '- Concurrency 64 is decided by overlap: operations started in one JS job leave in writes of 16 rather than in one ' +
+      'write at the end of the job, so Redis runs the first decisions while JS still starts the others. With one write per ' +
+      'job, the two sides took turns (redis-server and node each under 50 % CPU) and redkit-node reached 90k decisions/s ' +
+      'against rate-limiter-flexible\'s 141k; the per-decision allocations in Rust (each command argument a vector of its ' +
+      'own, keys, the reply array, the result line) remain the next thing to cut.',
     '- On 2 cores, redis-server, the JS thread and the benchmark share the machine: at concurrency 64 the server\'s CPU per ' +
       'decision decides the ranking, at concurrency 1 the round trip does.',
     '- Upstash pays an HTTP request per decision (through the gateway), hence its latency at concurrency 1.',
