@@ -61,11 +61,11 @@ class Dispatcher {
       if (this.#pending.size === 0) this.#keepAlive.ref()
       this.#pending.set(id, { resolve, reject, decode, loader })
     })
-    // Many operations started in one job leave in writes of WRITE_EVERY, not in one at
-    // the end: Redis starts on the first ones while JS is still starting the others, so
-    // the two overlap instead of taking turns (a batch of 64 scripts kept either side idle
-    // half the time).
-    if (++this.#unsent >= WRITE_EVERY) {
+    // A lone operation is written at once, as a JS client would. Many operations started
+    // in one job leave in writes of WRITE_EVERY, not in one at the end: Redis starts on the
+    // first ones while JS is still starting the others, so the two overlap instead of
+    // taking turns (a batch of 64 scripts kept either side idle half the time).
+    if (this.#pending.size === 1 || ++this.#unsent >= WRITE_EVERY) {
       this.pumpNow()
     } else {
       this.schedule()
