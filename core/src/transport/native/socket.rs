@@ -112,7 +112,10 @@ async fn open(address: &Address) -> Result<Stream> {
 
 /// Move bytes until the connection breaks (`Some(reason)`) or the transport closes.
 /// Writing runs in a task of its own: requests made while a write is under way gather in
-/// the next one, and a large write never holds up reading replies.
+/// the next one, and a large write never holds up reading replies. The deadline tick runs
+/// in a task of its own too: a reader that also waited on a timer took 65-70 µs per lone
+/// round trip on the benchmark machine, against 7 µs for a reader that waits on the socket
+/// alone (`cache-bench`, concurrency 1).
 async fn serve<R, W>(
     t: &Arc<HostedTransport>,
     mut reader: R,
@@ -138,7 +141,21 @@ where
         report(first, Ok(()));
     }
     let mut buf = vec![0u8; 64 * 1024];
-    let mut ticker = tokio::time::interval(TICK);
+    let mut ticking = {
+        let t = Arc::clone(t);
+        tokio::spawn(async move {
+            let mut ticker = tokio::time::interval(TICK);
+            loop {
+                ticker.tick().await;
+                if t.is_closed() {
+                    return None;
+                }
+                if let Err(e) = t.expire() {
+                    return Some(e);
+                }
+            }
+        })
+    };
     let broken = loop {
         tokio::select! {
             read = reader.read(&mut buf) => match read {
@@ -154,20 +171,19 @@ where
                 }
                 Err(e) => break Some(e.to_string()),
             },
-            _ = ticker.tick() => {
-                if t.is_closed() {
-                    break None;
-                }
-                if let Err(e) = t.expire() {
+            ticked = &mut ticking => match ticked {
+                Ok(Some(e)) => {
                     report(first, Err(e.clone()));
                     break Some(e.to_string());
                 }
-            }
+                _ => break None,
+            },
             failed = &mut writing => {
                 break Some(failed.unwrap_or_else(|e| format!("writer stopped: {e}")));
             }
         }
     };
     writing.abort();
+    ticking.abort();
     broken
 }
