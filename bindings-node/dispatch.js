@@ -52,6 +52,7 @@ class Dispatcher {
    */
   submit(start, decode, loader) {
     const id = this.#nextId = this.#nextId >= MAX_ID ? 1 : this.#nextId + 1
+    if (this.link !== null) this.link.demand()
     try {
       start(id)
     } catch (err) {

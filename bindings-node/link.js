@@ -21,6 +21,7 @@ class Link {
   #attempt = 0
   #ticker
   #reconnectTimer = null
+  #started = false
   // The first connection's outcome, for a fail-fast `Client.connect`.
   #first = null
 
@@ -38,12 +39,18 @@ class Link {
     const first = new Promise((resolve, reject) => {
       this.#first = { resolve, reject }
     })
+    this.#started = true
     this.#connect()
     return first
   }
 
-  /** Connect in the background (lazyConnect): requests wait in the offline queue meanwhile. */
-  startLazily() {
+  /**
+   * A request is waiting: a lazy client (lazyConnect) connects now, as the Rust and Python
+   * clients do on first use; requests wait in the offline queue meanwhile.
+   */
+  demand() {
+    if (this.#started) return
+    this.#started = true
     this.#connect()
   }
 

@@ -205,7 +205,6 @@ class Client {
     const link = address === null ? null : new Link(nativeClient, dispatch.functions, dispatch, address)
     dispatch.link = link
     if (link !== null && address.lazyConnect) {
-      link.startLazily()
       return new Client(INTERNAL, nativeClient, dispatch, link)
     }
     try {

@@ -48,6 +48,18 @@ test('requests in flight retry through a server restart', async () => {
   await server.stop()
 })
 
+test('lazyConnect: no connection until the first request, as in Rust and Python', async () => {
+  const server = await startServer()
+  const client = await Client.connect(server.url, { prefix: prefix('lazy0'), lazyConnect: true })
+  await new Promise((r) => setTimeout(r, 100))
+  const clients = (list) => list.split('\n').filter((l) => l.startsWith('id=')).length
+  assert.equal(clients(await command(server.port, 'CLIENT', 'LIST')), 1, 'only the asking connection')
+  await client.ping()
+  assert.equal(clients(await command(server.port, 'CLIENT', 'LIST')), 2)
+  await client.close()
+  await server.stop()
+})
+
 test('lazyConnect: requests wait for a server that starts later', async () => {
   const port = await freePort()
   const client = await Client.connect(`redis://127.0.0.1:${port}`, { prefix: prefix('lazy'), lazyConnect: true, timeout: 5000 })
