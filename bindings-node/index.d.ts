@@ -70,8 +70,11 @@ export declare class NativeClient {
    * object (nothing is stored).
    */
   loaderRejected(id: number, error: unknown): void
-  /** The calls made for every operation, as plain functions (see `functions.rs`). */
-  functions(): { takeCompletions(): Array<number | undefined | null | string | Buffer | Error>; linkReceived(chunk: Buffer): Array<number | undefined | null | string | Buffer | Error> }
+  /**
+   * The calls made for every operation, as plain functions (see `functions.rs`).
+   * `header` is where they report which operations finished (see `Completions::take`).
+   */
+  functions(header: Uint32Array): { takeCompletions(): unknown; linkReceived(chunk: Buffer): unknown }
 }
 
 /** The native limiter behind `RateLimiter` in `ratelimit.js`. */

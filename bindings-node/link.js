@@ -98,15 +98,15 @@ class Link {
       this.#settled()
     })
     socket.on('data', (chunk) => {
-      let flat
+      let result
       try {
-        flat = this.#functions.linkReceived(chunk)
+        result = this.#functions.linkReceived(chunk)
       } catch (err) {
         socket.destroy(err)
         this.#dispatch.schedule()
         return
       }
-      this.#dispatch.settle(flat)
+      this.#dispatch.settle(result)
       if (this.#first !== null) this.#settled()
     })
     socket.on('error', (err) => {

@@ -200,7 +200,7 @@ class Client {
       throw fromNative(err)
     }
     dispatch.native = nativeClient
-    dispatch.functions = nativeClient.functions()
+    dispatch.functions = nativeClient.functions(dispatch.header)
     const address = nativeClient.address()
     const link = address === null ? null : new Link(nativeClient, dispatch.functions, dispatch, address)
     dispatch.link = link

@@ -110,6 +110,26 @@ test('concurrent misses on one key share one load (stampede protection)', () =>
     for (const r of results) assert.deepEqual(r, { n: 1 })
   }))
 
+test('thousands of operations in flight each settle with their own outcome', () =>
+  withClient('many', async (client) => {
+    // More than one native call reports at once (1024): the rest come in follow-up calls.
+    const cache = client.cache('many', { ttl: 60_000 })
+    const n = 5000
+    await Promise.all(Array.from({ length: n }, (_, i) => (i % 5 === 0 ? null : cache.set(`k${i}`, { i }))))
+    const got = await Promise.allSettled(
+      Array.from({ length: n }, (_, i) => (i % 7 === 3 ? cache.get('') : cache.get(`k${i}`))),
+    )
+    got.forEach((outcome, i) => {
+      if (i % 7 === 3) {
+        assert.equal(outcome.status, 'rejected')
+        assert.equal(outcome.reason.code, 'ERR_INVALID_ARGUMENT')
+      } else {
+        assert.equal(outcome.status, 'fulfilled')
+        assert.deepEqual(outcome.value, i % 5 === 0 ? null : { i })
+      }
+    })
+  }))
+
 test('a loader that throws reaches the caller as thrown, and nothing is stored', () =>
   withClient('throws', async (client) => {
     const cache = client.cache('throws')

@@ -8,14 +8,14 @@
 
 use std::sync::Arc;
 
-use napi::bindgen_prelude::{Buffer, BufferSlice, Either, Object, Unknown};
+use napi::bindgen_prelude::{Buffer, BufferSlice, Either, Object, Uint32Array, Unknown};
 use napi::Env;
 use napi_derive::napi;
 
 use redkit::transport::hosted::{Address, HostedTransport};
 
 use crate::cache::NativeCache;
-use crate::completion::{Completions, Outcome, Wake};
+use crate::completion::{Completions, Header, Outcome, Wake};
 use crate::errors::{js, to_js};
 use crate::executor::Executor;
 use crate::functions::{arg, Functions, Made};
@@ -277,12 +277,9 @@ impl NativeClient {
 }
 
 impl NativeClient {
-    /// What JS must do now: `[output, id, tag, value, ...]`, the bytes to write (a latin1
-    /// string, or `null`) and every finished operation (tag 0 a value, 1 an error, 2 run
-    /// the loader).
+    /// What JS must do now (see `Completions::take`).
     fn take_completions(&self, env: &Env) -> napi::Result<Made> {
-        let flat = self.completions.take(env, self.link.as_deref())?;
-        Made::from(env, flat)
+        self.completions.take(env, self.link.as_deref())
     }
 
     /// Bytes the socket read; returns what `take_completions` returns, so a reply costs
@@ -296,11 +293,17 @@ impl NativeClient {
 #[napi]
 impl NativeClient {
     /// The calls made for every operation, as plain functions (see `functions.rs`).
+    /// `header` is where they report which operations finished (see `Completions::take`).
     #[napi(
         catch_unwind,
-        ts_return_type = "{ takeCompletions(): Array<number | undefined | null | string | Buffer | Error>; linkReceived(chunk: Buffer): Array<number | undefined | null | string | Buffer | Error> }"
+        ts_return_type = "{ takeCompletions(): unknown; linkReceived(chunk: Buffer): unknown }"
     )]
-    pub fn functions<'env>(&self, env: &'env Env) -> napi::Result<Object<'env>> {
+    pub fn functions<'env>(
+        &self,
+        env: &'env Env,
+        header: Uint32Array,
+    ) -> napi::Result<Object<'env>> {
+        self.completions.set_header(Header::new(header)?);
         let (c1, c2) = (self.clone(), self.clone());
         Ok(Functions::new(env)?
             .add("takeCompletions", move |x| c1.take_completions(x.env))?
