@@ -37,7 +37,8 @@ const MEMORY_REQUESTS = [1, 10, 100]
 
 /** Start redkit-gateway (release build) in front of `redisUrl`; `{ url, token, stop }`. */
 async function startGateway(redisUrl) {
-  const bin = path.join(root, 'target', 'release', 'redkit-gateway')
+  // Where cargo put it: CARGO_TARGET_DIR (scripts/lib.sh sets one) or the workspace's target/.
+  const bin = path.join(process.env.CARGO_TARGET_DIR ?? path.join(root, 'target'), 'release', 'redkit-gateway')
   if (!fs.existsSync(bin)) throw new Error(`${bin} missing: cargo build --release -p redkit-gateway`)
   const port = await freePort()
   const token = crypto.randomBytes(16).toString('hex')

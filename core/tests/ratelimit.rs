@@ -212,6 +212,41 @@ async fn sliding_window_numbers(backend: Backend) {
 }
 every_backend!(sliding_window_numbers, super::sliding_window_numbers);
 
+/// A limit below 2^23 keeps the sliding window's state as one integer, a larger one as a
+/// string; each reads the other's, so processes configured differently share the state.
+async fn sliding_window_state_forms_share_counts(backend: Backend) {
+    let prefix = format!("swforms-{}", std::process::id());
+    let (a, b) = (backend.client(&prefix).await, backend.client(&prefix).await);
+    let build = |client: &Client, limit: i64| {
+        client
+            .rate_limiter("api")
+            .algorithm(Algorithm::SlidingWindow)
+            .limit(limit)
+            .window(Duration::from_secs(10))
+            .build()
+            .unwrap()
+    };
+    let (small, large) = (build(&a, 10), build(&b, 1 << 23));
+    assert!(small.limit_at("u", 4, T0 + 5_000).await.unwrap().allowed);
+    // The large limiter reads the integer form: 4 used.
+    let seen = large.peek_at("u", T0 + 5_000).await.unwrap();
+    assert_eq!(seen.remaining, (1 << 23) - 4);
+    // It writes the string form: 4 + 3 in this window.
+    assert!(large.limit_at("u", 3, T0 + 5_000).await.unwrap().allowed);
+    assert_eq!(small.peek_at("u", T0 + 5_000).await.unwrap().remaining, 3);
+    // A window later both forms weigh the 7 as the previous window's: half of it at 50 %.
+    assert_eq!(small.peek_at("u", T0 + 15_000).await.unwrap().remaining, 6);
+    assert!(small.limit_at("u", 2, T0 + 15_000).await.unwrap().allowed);
+    let after = large.peek_at("u", T0 + 15_000).await.unwrap();
+    assert_eq!(after.remaining, (1 << 23) - 6);
+    // Two windows on, nothing weighs any more.
+    assert_eq!(small.peek_at("u", T0 + 35_000).await.unwrap().remaining, 10);
+}
+every_backend!(
+    sliding_window_state_forms_share_counts,
+    super::sliding_window_state_forms_share_counts
+);
+
 async fn sliding_log_numbers(backend: Backend) {
     let rl = limiter(&backend, Algorithm::SlidingLog, 3, 1000).await;
     assert_eq!(

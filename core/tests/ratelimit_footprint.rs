@@ -60,14 +60,24 @@ async fn bytes_per_identifier() {
         "gcra: {} bytes",
         at(Algorithm::Gcra, 1)
     );
-    let gcra = client.rate_limiter("api").build().unwrap();
-    gcra.limit("user:42", 1).await.unwrap();
-    let key = &gcra.keys_for("user:42").unwrap()[0];
-    assert_eq!(
-        server.raw(&["OBJECT", "ENCODING", key]).unwrap(),
-        "int",
-        "gcra state is one integer"
-    );
+    // As small as a key can be: one int-encoded integer, whatever the traffic.
+    for a in [
+        Algorithm::Gcra,
+        Algorithm::FixedWindow,
+        Algorithm::SlidingWindow,
+    ] {
+        for n in [1, 10, 100] {
+            assert_eq!(at(a, n), at(Algorithm::Gcra, 1), "{a} after {n} requests");
+        }
+        let rl = client.rate_limiter("api").algorithm(a).build().unwrap();
+        rl.limit("user:42", 1).await.unwrap();
+        let key = &rl.keys_for("user:42").unwrap()[0];
+        assert_eq!(
+            server.raw(&["OBJECT", "ENCODING", key]).unwrap(),
+            "int",
+            "{a} state is one integer"
+        );
+    }
     assert!(
         at(Algorithm::SlidingLog, 100) > at(Algorithm::SlidingLog, 1),
         "the log grows with traffic"
