@@ -8,14 +8,21 @@ local TAG = 1024
 local number = math.floor(now / window)
 local tag, count = number % TAG, 0
 local stored = tonumber(redis.call('GET', key) or '')
-if stored and stored % TAG == tag then
+local same = stored and stored % TAG == tag
+if same then
   count = math.floor(stored / TAG)
 end
 local left = (number + 1) * window - now
 ok = count + cost <= limit
 if write and (ok or count_denied) then
   count = count + cost
-  redis.call('SET', key, string.format('%d', count * TAG + tag), 'PX', math.max(1, ms(left)))
+  if same then
+    -- The key already expires when this window ends: add to it (INCRBY costs Redis half
+    -- of a SET with PX, which also replaces the expiry).
+    redis.call('INCRBY', key, string.format('%d', cost * TAG))
+  else
+    redis.call('SET', key, string.format('%d', count * TAG + tag), 'PX', math.max(1, ms(left)))
+  end
 end
 remaining = math.max(0, limit - count)
 reset = count > 0 and left or 0
