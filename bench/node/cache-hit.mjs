@@ -47,6 +47,8 @@ async function main() {
   const ioredis = new Redis({ host: hostname, port: Number(port) })
   const rk = await Client.connect(server.url, { prefix: 'bench' })
   const users = rk.cache('users', { ttl: 3_600_000 })
+  // The same bytes, handed back as a Buffer: a hit that decodes nothing, like a raw GET.
+  const raw = rk.cache('raw', { ttl: 3_600_000, codec: 'bytes' })
   const bento = new BentoCache({
     default: 'redis',
     stores: { redis: bentostore().useL2Layer(redisDriver({ connection: { host: hostname, port: Number(port) } })) },
@@ -55,6 +57,7 @@ async function main() {
   // Seed the entries each contender reads.
   await ioredis.set('plain:user:42', JSON.stringify(USER))
   await users.set('user:42', USER)
+  await raw.set('user:42', Buffer.from(JSON.stringify(USER)))
   await bento.set({ key: 'user:42', value: USER, ttl: '1h' })
   const loaderMustNotRun = () => {
     throw new Error('benchmark expected a hit')
@@ -64,6 +67,7 @@ async function main() {
     ['ioredis `get` (raw string)', () => ioredis.get('plain:user:42')],
     ['ioredis `get` + `JSON.parse`', async () => JSON.parse(await ioredis.get('plain:user:42'))],
     ['redkit `cache.get`', () => users.get('user:42')],
+    ['redkit `cache.get` (bytes codec: a Buffer, no decoding)', () => raw.get('user:42')],
     ['redkit `cache.getOrSet` (hit)', () => users.getOrSet('user:42', loaderMustNotRun)],
     ['bentocache `get` (Redis L2 only)', () => bento.get({ key: 'user:42' })],
     ['bentocache `getOrSet` (hit, Redis L2 only)', () => bento.getOrSet({ key: 'user:42', factory: loaderMustNotRun, ttl: '1h' })],
@@ -71,7 +75,7 @@ async function main() {
   // Sanity: every contender reads the same object.
   for (const [name, op] of contenders) {
     const v = await op()
-    const obj = typeof v === 'string' ? JSON.parse(v) : v
+    const obj = typeof v === 'string' || Buffer.isBuffer(v) ? JSON.parse(v.toString()) : v
     if (JSON.stringify(obj) !== JSON.stringify(USER)) throw new Error(`${name} read ${JSON.stringify(v)}`)
   }
 

@@ -3,8 +3,9 @@
 # thread of it: JS, V8, libuv and the addon) and in redis-server (also under callgrind,
 # its counters zeroed before and dumped after each run): each contender runs with N1 and N2
 # operations and the difference is divided by N2 - N1, so start-up, module loading and
-# warm-up cancel out. Exact to about 1 % from run to run, whatever else the machine runs.
-# Kernel time (the syscalls, the same four per operation for every contender, counted
+# warm-up cancel out. redis-server's figures repeat to about 1 %; the node process's vary by
+# up to 10 % from run to run (when V8 compiles and collects garbage depends on timing), so
+# compare runs, not single figures. Kernel time (the syscalls, the same four per operation for every contender, counted
 # with strace -c) is not in it.
 #
 #   bash bench/node/instructions-per-op.sh     (needs valgrind and redis-server; writes
@@ -51,16 +52,19 @@ row() { # LABEL REDKIT PEER (each "client server")
 
 get_io=$(per_op ioredis-get)
 get_rk=$(per_op redkit-get)
+raw_io=$(per_op ioredis-get-raw)
+raw_rk=$(per_op redkit-get-bytes)
 rl_io=$(per_op rlf-consume)
 rl_rk=$(per_op redkit-limit)
 {
   echo '## Node: instructions per operation, client and server'
   echo
-  echo "callgrind over the whole node process (every thread) and over redis-server $(redis-server --version | sed -n 's/.*v=\([^ ]*\).*/\1/p'), $((N2 - N1)) sequential operations (runs of $N2 minus runs of $N1, after 3,000 warm-up operations each) on 127.0.0.1, Node $(node --version). Exact to about 1 % from run to run whatever else the machine does; kernel time is not counted (the syscalls per operation are the same for every contender: one write, one read, one or two epoll_wait). Rate limits: limit 100 per second, identifiers rotating over 10,000, as in node-ratelimit.md."
+  echo "callgrind over the whole node process (every thread) and over redis-server $(redis-server --version | sed -n 's/.*v=\([^ ]*\).*/\1/p'), $((N2 - N1)) sequential operations (runs of $N2 minus runs of $N1, after 3,000 warm-up operations each) on 127.0.0.1, Node $(node --version). redis-server's figures repeat to about 1 %, the node process's vary by up to 10 % between runs (JIT and GC timing): compare several runs; kernel time is not counted (the syscalls per operation are the same for every contender: one write, one read, one or two epoll_wait). Rate limits: limit 100 per second, identifiers rotating over 10,000, as in node-ratelimit.md."
   echo
   echo '| operation (redkit / peer) | client: redkit | client: peer | client ratio | Redis: redkit | Redis: peer | both: redkit | both: peer |'
   echo '|---|---:|---:|---:|---:|---:|---:|---:|'
   row 'cache hit: `cache.get` / ioredis `get` + `JSON.parse`' "$get_rk" "$get_io"
+  row 'cache hit, no decoding: `cache.get` (bytes codec) / ioredis `get` (raw string)' "$raw_rk" "$raw_io"
   row 'rate limit: fixed_window `limit` / rate-limiter-flexible `consume`' "$rl_rk" "$rl_io"
   echo
   echo 'Command: `bash bench/node/instructions-per-op.sh` (N1=2000, N2=12000).'

@@ -3,7 +3,8 @@
 // difference is the cost of N operations, start-up and JIT warm-up cancelled out.
 //
 //   node one-client.mjs CONTENDER N REDIS_URL
-//   CONTENDER: ioredis-get | redkit-get | rlf-consume | redkit-limit
+//   CONTENDER: ioredis-get | ioredis-get-raw | redkit-get | redkit-get-bytes | rlf-consume |
+//              redkit-limit
 
 import Redis from 'ioredis'
 import { RateLimiterRedis } from 'rate-limiter-flexible'
@@ -26,6 +27,16 @@ const contenders = {
     const r = await ioredis()
     await r.set('plain:user:42', JSON.stringify(value))
     return async () => JSON.parse(await r.get('plain:user:42'))
+  },
+  'ioredis-get-raw': async () => {
+    const r = await ioredis()
+    await r.set('plain:user:42', JSON.stringify(value))
+    return () => r.get('plain:user:42')
+  },
+  'redkit-get-bytes': async () => {
+    const raw = (await Client.connect(url, { prefix: 'ipo' })).cache('raw', { ttl: 3_600_000, codec: 'bytes' })
+    await raw.set('user:42', Buffer.from(JSON.stringify(value)))
+    return () => raw.get('user:42')
   },
   'redkit-get': async () => {
     const users = (await Client.connect(url, { prefix: 'ipo' })).cache('users', { ttl: 3_600_000 })
