@@ -166,37 +166,34 @@ impl Completions {
     /// one (the usual case at low concurrency: no array to build), an array otherwise,
     /// `undefined` when there is nothing. One call per turn of the event loop.
     pub fn take(&self, env: &Env, link: Option<&HostedTransport>) -> napi::Result<Made> {
-        let output =
-            link.and_then(|link| link.drain_output(|bytes| env.create_string_latin1(bytes)));
-        let output = output.transpose()?;
         let mut header = lock(&self.header);
         let header = header
             .as_mut()
             .ok_or_else(|| napi::Error::new(Status::GenericFailure, "no completion header"))?;
+        let output = link
+            .and_then(|link| link.drain_output(|bytes| env.create_string_latin1(bytes)))
+            .transpose()?;
         let mut batch = std::mem::take(&mut *lock(&self.ready));
         let rest = (batch.len() > header.capacity()).then(|| batch.split_off(header.capacity()));
+        // Values first: a value that cannot be made fails its own operation (the header
+        // says so), and every taken operation is reported.
+        let mut values = Vec::with_capacity(batch.len());
         let words = header.words();
-        words[0] = batch.len() as u32;
+        for (i, (id, outcome)) in batch.drain(..).enumerate() {
+            let (tag, value) = slot(env, outcome);
+            words[2 + 2 * i] = id;
+            words[3 + 2 * i] = tag;
+            values.push(value);
+        }
+        words[0] = values.len() as u32;
         words[1] = if output.is_some() { FLAG_OUTPUT } else { 0 }
             | if rest.is_some() { FLAG_MORE } else { 0 };
-        for (i, (id, outcome)) in batch.iter().enumerate() {
-            words[2 + 2 * i] = *id;
-            words[3 + 2 * i] = match outcome {
-                Outcome::Failed(_) => TAG_ERR,
-                Outcome::Load => TAG_LOAD,
-                _ => TAG_OK,
-            };
-        }
-        let made = match (output, batch.len()) {
+        let made = match (output, values.len()) {
             (None, 0) => Made::from(env, ()),
             (Some(text), 0) => Made::from(env, text),
-            (None, 1) => Made::from(env, slot(env, batch.pop().expect("one").1)?),
+            (None, 1) => Made::from(env, values.pop().expect("one")),
             (output, _) => {
-                let mut all = Vec::with_capacity(1 + batch.len());
-                all.extend(output.map(Either7::G));
-                for (_, outcome) in batch.drain(..) {
-                    all.push(slot(env, outcome)?);
-                }
+                let all: Vec<Slot> = output.map(Either7::G).into_iter().chain(values).collect();
                 Made::from(env, all)
             }
         };
@@ -208,10 +205,7 @@ impl Completions {
                 rest.append(&mut ready);
                 *ready = rest;
             }
-            None if ready.is_empty() => {
-                batch.clear();
-                *ready = batch;
-            }
+            None if ready.is_empty() => *ready = batch,
             None => {}
         }
         made
@@ -221,21 +215,14 @@ impl Completions {
     /// encoded value.
     pub async fn load(self: Arc<Self>, id: u32) -> redkit::Result<Vec<u8>> {
         let (tx, rx) = oneshot::channel();
-        self.loaders
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(id, tx);
+        lock(&self.loaders).insert(id, tx);
         self.push(id, Outcome::Load);
         rx.await.unwrap_or_else(|_| Err(Error::Closed))
     }
 
     /// JS finished running the loader of operation `id`: its operation goes on at once.
     pub fn settle_loader(&self, id: u32, result: redkit::Result<Vec<u8>>) {
-        let reply = self
-            .loaders
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .remove(&id);
+        let reply = lock(&self.loaders).remove(&id);
         if let Some(reply) = reply {
             // The operation may be gone (its client dropped): nothing left to tell.
             self.executor.drive(|| drop(reply.send(result)));
@@ -243,16 +230,21 @@ impl Completions {
     }
 }
 
-/// The value JS receives for `outcome`.
-fn slot(env: &Env, outcome: Outcome) -> napi::Result<Slot<'_>> {
-    Ok(match outcome {
-        Outcome::Unit | Outcome::Load => Either7::B(()),
-        Outcome::Null => Either7::C(Null),
-        Outcome::Text(s) => Either7::D(s),
-        Outcome::Bytes(b) => Either7::E(BufferSlice::copy_from(env, b)?),
-        Outcome::Count(n) => Either7::A(n),
-        Outcome::Failed(e) => Either7::F(e),
-    })
+/// The tag and the value JS receives for `outcome`; a Buffer that cannot be made (out of
+/// memory) fails the operation instead.
+fn slot(env: &Env, outcome: Outcome) -> (u32, Slot<'_>) {
+    match outcome {
+        Outcome::Unit => (TAG_OK, Either7::B(())),
+        Outcome::Null => (TAG_OK, Either7::C(Null)),
+        Outcome::Text(s) => (TAG_OK, Either7::D(s)),
+        Outcome::Bytes(b) => match BufferSlice::copy_from(env, b) {
+            Ok(buffer) => (TAG_OK, Either7::E(buffer)),
+            Err(e) => (TAG_ERR, Either7::F(e)),
+        },
+        Outcome::Count(n) => (TAG_OK, Either7::A(n)),
+        Outcome::Failed(e) => (TAG_ERR, Either7::F(e)),
+        Outcome::Load => (TAG_LOAD, Either7::B(())),
+    }
 }
 
 /// A lock that a panic elsewhere does not poison for good.
