@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use common::Backend;
 
-use redkit::{Algorithm, Client, ClockMode, ErrorKind, RateLimitResult, RateLimiter, Reason};
+use redkit::{Algorithm, Client, ClockMode, Cmd, ErrorKind, RateLimitResult, RateLimiter, Reason};
 
 async fn client(backend: &Backend, name: &str) -> Client {
     backend.client_named(name).await
@@ -227,12 +227,25 @@ async fn sliding_window_state_forms_share_counts(backend: Backend) {
             .unwrap()
     };
     let (small, large) = (build(&a, 10), build(&b, 1 << 23));
+    let key = small.keys_for("u").unwrap().remove(0);
+    let state = || async {
+        let raw = a.transport().send(Cmd::new("GET").arg(key.as_str())).await;
+        String::from_utf8(raw.unwrap().into_bytes().unwrap().unwrap()).unwrap()
+    };
     assert!(small.limit_at("u", 4, T0 + 5_000).await.unwrap().allowed);
+    assert!(
+        state().await.parse::<u64>().is_ok(),
+        "a small limit stores one integer"
+    );
     // The large limiter reads the integer form: 4 used.
     let seen = large.peek_at("u", T0 + 5_000).await.unwrap();
     assert_eq!(seen.remaining, (1 << 23) - 4);
     // It writes the string form: 4 + 3 in this window.
     assert!(large.limit_at("u", 3, T0 + 5_000).await.unwrap().allowed);
+    assert!(
+        state().await.ends_with(":7:0"),
+        "a large limit stores window:current:previous"
+    );
     assert_eq!(small.peek_at("u", T0 + 5_000).await.unwrap().remaining, 3);
     // A window later both forms weigh the 7 as the previous window's: half of it at 50 %.
     assert_eq!(small.peek_at("u", T0 + 15_000).await.unwrap().remaining, 6);
@@ -245,6 +258,71 @@ async fn sliding_window_state_forms_share_counts(backend: Backend) {
 every_backend!(
     sliding_window_state_forms_share_counts,
     super::sliding_window_state_forms_share_counts
+);
+
+/// Counted denials stop the sliding window's count at 2^24 - 1, so its one integer stays
+/// exact (below 2^53) and the identifier stays blocked.
+async fn sliding_window_counted_denials_saturate(backend: Backend) {
+    let client = backend.client_named("swsat").await;
+    let rl = client
+        .rate_limiter("api")
+        .algorithm(Algorithm::SlidingWindow)
+        .limit(10)
+        .window(Duration::from_secs(10))
+        .count_denied(true)
+        .build()
+        .unwrap();
+    let key = rl.keys_for("u").unwrap().remove(0);
+    // current = 2^24 - 1, previous = 0, in the window of T0 (number 170,000,004; mod 16: 4).
+    let full = (((1u64 << 24) - 1) * 16 + 4).to_string();
+    let t = client.transport();
+    t.send(Cmd::new("SET").arg(key.as_str()).arg(full.as_str()))
+        .await
+        .unwrap();
+    let r = rl.limit_at("u", 3, T0 + 5_000).await.unwrap();
+    assert!(!r.allowed);
+    let stored = t.send(Cmd::new("GET").arg(key.as_str())).await.unwrap();
+    let stored = String::from_utf8(stored.into_bytes().unwrap().unwrap()).unwrap();
+    assert_eq!(stored, full, "the count stays at its ceiling");
+}
+every_backend!(
+    sliding_window_counted_denials_saturate,
+    super::sliding_window_counted_denials_saturate
+);
+
+/// Within its window a fixed window adds to its key and leaves the key's expiry (the end of
+/// the window, set by the window's first request) alone.
+async fn fixed_window_adds_within_its_window(backend: Backend) {
+    let client = backend.client_named("fwadd").await;
+    let rl = client
+        .rate_limiter("api")
+        .algorithm(Algorithm::FixedWindow)
+        .limit(10)
+        .window(Duration::from_secs(10))
+        .build()
+        .unwrap();
+    let key = rl.keys_for("u").unwrap().remove(0);
+    let t = client.transport();
+    let pttl = || async {
+        t.send(Cmd::new("PTTL").arg(key.as_str()))
+            .await
+            .unwrap()
+            .as_int()
+            .unwrap()
+    };
+    // T0 starts a 10 s window: the first request at +1 s sets 9 s to live.
+    assert!(rl.limit_at("u", 2, T0 + 1_000).await.unwrap().allowed);
+    assert!(pttl().await > 8_000);
+    // At +6 s a rewrite would set 4 s; adding keeps the 9 s.
+    let r = rl.limit_at("u", 3, T0 + 6_000).await.unwrap();
+    assert_eq!(nums(&r), (true, 5, 4_000, 0));
+    assert!(pttl().await > 8_000, "the window's expiry is kept");
+    let r = rl.limit_at("u", 6, T0 + 7_000).await.unwrap();
+    assert_eq!(nums(&r), (false, 5, 3_000, 3_000));
+}
+every_backend!(
+    fixed_window_adds_within_its_window,
+    super::fixed_window_adds_within_its_window
 );
 
 async fn sliding_log_numbers(backend: Backend) {
