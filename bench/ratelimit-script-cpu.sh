@@ -31,22 +31,26 @@ fi
 trap 'cli shutdown nosave >/dev/null 2>&1 || true; rm -rf "$tmp"' EXIT
 until cli ping >/dev/null 2>&1; do sleep 0.1; done
 
-decide() { # SHA CALLS CLIENTS
-  redis-benchmark -p "$port" -n "$2" -c "$3" -r 10000 -q \
-    EVALSHA "$1" 1 'rk:{rl:api}:g:__rand_int__' limit '' 1 0 100 1000000 0 >/dev/null
+decide() { # SHA CALLS CLIENTS ARGS...
+  local sha=$1 calls=$2 clients=$3
+  shift 3
+  redis-benchmark -p "$port" -n "$calls" -c "$clients" -r 10000 -q \
+    EVALSHA "$sha" 1 'rk:{rl:api}:g:__rand_int__' "$@" >/dev/null
 }
-measure() {
+measure() { # SHA ARGS...
+  local sha=$1
+  shift
   cli FLUSHALL >/dev/null
   if [ -n "$INSTRUCTIONS" ]; then
-    decide "$1" 200 1
+    decide "$sha" 200 1 "$@"
     callgrind_control -z "$server" >/dev/null 2>&1
-    decide "$1" "$N" 1
+    decide "$sha" "$N" 1 "$@"
     rm -f "$tmp"/cg.out.*
     callgrind_control -d "$server" >/dev/null 2>&1
     awk -v n="$N" '/^summary:/ { printf "%d\n", $2 / n }' "$tmp"/cg.out.*
   else
     cli CONFIG RESETSTAT >/dev/null
-    decide "$1" "$N" 4
+    decide "$sha" "$N" 4 "$@"
     cli INFO commandstats | sed -n 's/^cmdstat_evalsha:.*usec_per_call=\([0-9.]*\).*/\1/p'
   fi
 }
@@ -64,6 +68,15 @@ script() {
     show "$1" $d/rl_common.lua; show "$1" "$d/rl_$2.lua"
   fi
 }
+# The arguments of one decision (limit 100 per second, cost 1, server clock) in the layout
+# of revision $1, into ARGS: before count_denied joined the mode, it had an argument of its own.
+decision_args() {
+  if show "$1" core/lua/rl_common.lua | grep -q "ARGV\[1\] == 'count'"; then
+    ARGS=(limit '' 1 100 1000000 0)
+  else
+    ARGS=(limit '' 1 0 100 1000000 0)
+  fi
+}
 median() { tr ' ' '\n' | grep . | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
 unit=$([ -n "$INSTRUCTIONS" ] && echo "instructions" || echo "µs")
@@ -72,7 +85,14 @@ echo "|---|---:|---:|"
 for a in gcra token_bucket fixed_window sliding_window sliding_log; do
   before=$(script "$BASE" "$a" | cli -x SCRIPT LOAD)
   after=$(script '' "$a" | cli -x SCRIPT LOAD)
+  decision_args "$BASE"
+  before_args=("${ARGS[@]}")
+  decision_args ''
+  after_args=("${ARGS[@]}")
   b=""; w=""
-  for _ in $(seq "$ROUNDS"); do b="$b $(measure "$before")"; w="$w $(measure "$after")"; done
+  for _ in $(seq "$ROUNDS"); do
+    b="$b $(measure "$before" "${before_args[@]}")"
+    w="$w $(measure "$after" "${after_args[@]}")"
+  done
   echo "| $a | $(echo "$b" | median) | $(echo "$w" | median) |"
 done

@@ -1,28 +1,39 @@
 'use strict'
 // `RateLimiter`: the JS face of the native limiter. It only converts: arguments in, the
-// native result line (`allowed,limit,remaining,resetAfterMs,retryAfterMs,reason[,error]`,
-// see src/ratelimit.rs) out as the result object. Every decision is the Rust core's.
+// native result string (see `encode` in src/ratelimit.rs) out as the result object. Every
+// decision is the Rust core's.
 
 const { InvalidArgument, fromNative } = require('./errors.js')
 
 // Guards the constructor: limiters come from `client.rateLimiter`.
 const INTERNAL = Symbol('redkit.ratelimit.internal')
 
-/** The native line as `{allowed, limit, remaining, resetAfterMs, retryAfterMs, reason, error?}`. */
-function decode(line) {
-  const parts = line.split(',', 6)
+// The native result: the allowed flag, four numbers of four 16-bit code units each, then
+// the reason's name and, after a comma, the covered error.
+const REASON_AT = 17
+
+/** The number in the four code units from `at`, lowest first. */
+function number(s, at) {
+  return (
+    s.charCodeAt(at) +
+    s.charCodeAt(at + 1) * 0x1_0000 +
+    s.charCodeAt(at + 2) * 0x1_0000_0000 +
+    s.charCodeAt(at + 3) * 0x1_0000_0000_0000
+  )
+}
+
+/** The native result as `{allowed, limit, remaining, resetAfterMs, retryAfterMs, reason, error?}`. */
+function decode(s) {
+  const comma = s.indexOf(',', REASON_AT)
   const result = {
-    allowed: parts[0] === '1',
-    limit: +parts[1],
-    remaining: +parts[2],
-    resetAfterMs: +parts[3],
-    retryAfterMs: +parts[4],
-    reason: parts[5],
+    allowed: s.charCodeAt(0) === 1,
+    limit: number(s, 1),
+    remaining: number(s, 5),
+    resetAfterMs: number(s, 9),
+    retryAfterMs: number(s, 13),
+    reason: comma === -1 ? s.slice(REASON_AT) : s.slice(REASON_AT, comma),
   }
-  // The covered error (reason `error`) is everything after the sixth comma.
-  let at = -1
-  for (let i = 0; i < 6; i++) at = line.indexOf(',', at + 1)
-  if (at !== -1) result.error = fromNative(new Error(line.slice(at + 1)))
+  if (comma !== -1) result.error = fromNative(new Error(s.slice(comma + 1)))
   return result
 }
 

@@ -117,7 +117,11 @@ function contenders({ rk, ioredis, upstash }) {
         const read = (f) => fs.readFileSync(path.join(root, 'core', 'lua', f), 'utf8')
         const lua = read('rl_common.lua') + read('rl_one_rule.lua').replace('-- ALGORITHM\n', () => read('rl_gcra.lua'))
         ioredis.defineCommand('redkitGcra', { numberOfKeys: 1, lua })
-        return async (id) => (await ioredis.redkitGcra(`${prefix}:{rl:api}:g:${id}`, 'limit', '', 1, 0, limit, windowMs * 1000, 0))[0] === 1
+        return async (id) => {
+          // An admission is one odd integer, anything else the five-field table (rl_common.lua).
+          const reply = await ioredis.redkitGcra(`${prefix}:{rl:api}:g:${id}`, 'limit', '', 1, limit, windowMs * 1000, 0)
+          return typeof reply === 'number' ? reply % 2 === 1 : reply[0] === 1
+        }
       },
     },
     upstashWith('fixed_window', (l, w) => Ratelimit.fixedWindow(l, w)),

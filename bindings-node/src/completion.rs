@@ -43,6 +43,8 @@ pub enum Outcome {
     Null,
     /// JSON text.
     Text(String),
+    /// A string as UTF-16 code units, any of them (rate limit results, `ratelimit.rs`).
+    Utf16(Vec<u16>),
     /// Raw bytes.
     Bytes(Vec<u8>),
     /// A count (deleted entries).
@@ -230,13 +232,17 @@ impl Completions {
     }
 }
 
-/// The tag and the value JS receives for `outcome`; a Buffer that cannot be made (out of
-/// memory) fails the operation instead.
+/// The tag and the value JS receives for `outcome`; a Buffer or string that cannot be made
+/// (out of memory) fails the operation instead.
 fn slot(env: &Env, outcome: Outcome) -> (u32, Slot<'_>) {
     match outcome {
         Outcome::Unit => (TAG_OK, Either7::B(())),
         Outcome::Null => (TAG_OK, Either7::C(Null)),
         Outcome::Text(s) => (TAG_OK, Either7::D(s)),
+        Outcome::Utf16(units) => match env.create_string_utf16(units) {
+            Ok(string) => (TAG_OK, Either7::G(string)),
+            Err(e) => (TAG_ERR, Either7::F(e)),
+        },
         Outcome::Bytes(b) => match BufferSlice::copy_from(env, b) {
             Ok(buffer) => (TAG_OK, Either7::E(buffer)),
             Err(e) => (TAG_ERR, Either7::F(e)),

@@ -1,6 +1,12 @@
 -- One rule, the common case: the algorithm runs inline, and writes as soon as it decides.
-local key, limit, window, burst = KEYS[1], ARGV[5] + 0, ARGV[6] + 0, ARGV[7] + 0
+local key, limit, window, burst = KEYS[1], ARGV[4] + 0, ARGV[5] + 0, ARGV[6] + 0
 local write = consume
 local ok, remaining, reset, retry
 -- ALGORITHM
-return {ok and 1 or 0, limit + burst, remaining, ms(reset), ok and 0 or ms(retry)}
+local reset_ms = ms(reset)
+-- An admission in one integer when its numbers fit (below 2^53, exact in a Lua number):
+-- remaining below 2^20, reset_after_ms below 2^32 (about 50 days).
+if ok and remaining < 1048576 and reset_ms < 4294967296 then
+  return (reset_ms * 1048576 + remaining) * 2 + 1
+end
+return {ok and 1 or 0, limit + burst, remaining, reset_ms, ok and 0 or ms(retry)}

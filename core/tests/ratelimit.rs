@@ -325,6 +325,63 @@ every_backend!(
     super::fixed_window_adds_within_its_window
 );
 
+/// An admission comes back from Redis packed in one integer while its numbers fit (below
+/// 2^20 remaining, 2^32 ms to reset), in a table past that: both read the same.
+async fn numbers_past_the_packed_reply_are_exact(backend: Backend) {
+    const DAY_MS: u64 = 86_400_000;
+    let client = backend.client_named("packed").await;
+    let fixed = |limit: i64, window_ms: u64| {
+        client
+            .rate_limiter(&format!("f{limit}x{window_ms}"))
+            .algorithm(Algorithm::FixedWindow)
+            .limit(limit)
+            .window(Duration::from_millis(window_ms))
+            .build()
+            .unwrap()
+    };
+    // Time left in T0's aligned window of `w` ms.
+    let left = |w: u64| (T0 / w + 1) * w - T0;
+    // Remaining at the edge: 2^20 - 1 fits, 2^20 does not.
+    for limit in [1 << 20, (1 << 20) + 1, 3_000_000] {
+        let r = fixed(limit, 60_000).limit_at("u", 1, T0).await.unwrap();
+        assert_eq!(nums(&r), (true, limit as u64 - 1, left(60_000), 0));
+        assert_eq!(r.limit, limit as u64);
+    }
+    // A window of 200 days, 124 days to reset from T0: past 2^32 ms.
+    let r = fixed(10, 200 * DAY_MS).limit_at("u", 4, T0).await.unwrap();
+    assert!(left(200 * DAY_MS) > 1 << 32);
+    assert_eq!(nums(&r), (true, 6, left(200 * DAY_MS), 0));
+    // gcra with a burst: the limit reported is limit + burst in either form.
+    let rl = client
+        .rate_limiter("g")
+        .limit(3_000_000)
+        .burst(5)
+        .window(Duration::from_millis(60 * DAY_MS))
+        .build()
+        .unwrap();
+    let r = rl.limit_at("u", 1, T0).await.unwrap();
+    assert_eq!(
+        (r.allowed, r.limit, r.remaining),
+        (true, 3_000_005, 3_000_004)
+    );
+    let rl = client
+        .rate_limiter("g2")
+        .limit(10)
+        .burst(5)
+        .window(Duration::from_secs(10))
+        .build()
+        .unwrap();
+    let r = rl.limit_at("u", 1, T0).await.unwrap();
+    assert_eq!(
+        (r.allowed, r.limit, r.remaining, r.reset_after_ms),
+        (true, 15, 14, 1_000)
+    );
+}
+every_backend!(
+    numbers_past_the_packed_reply_are_exact,
+    super::numbers_past_the_packed_reply_are_exact
+);
+
 async fn sliding_log_numbers(backend: Backend) {
     let rl = limiter(&backend, Algorithm::SlidingLog, 3, 1000).await;
     assert_eq!(

@@ -302,22 +302,53 @@ impl RateLimiter {
         now_ms: Option<u64>,
     ) -> Result<RateLimitResult> {
         let opts = &self.inner.opts;
-        let mut args = Vec::with_capacity(4 + self.inner.rule_args.len());
-        args.push(arg(if op == Op::Limit { "limit" } else { "peek" }));
+        // The script's first argument (rl_common.lua): what to do with this request.
+        let mode = match op {
+            Op::Peek => "peek",
+            Op::Limit if opts.count_denied => "count",
+            Op::Limit => "limit",
+        };
+        let mut args = Vec::with_capacity(3 + self.inner.rule_args.len());
+        args.push(arg(mode));
         args.push(now_ms.map(arg).unwrap_or_default());
         args.push(arg(cost));
-        args.push(arg(if opts.count_denied { "1" } else { "0" }));
         args.extend(self.inner.rule_args.iter().cloned());
         let keys: Vec<Vec<u8>> = keys.into_iter().map(String::into_bytes).collect();
         let reply = scripts::script(opts.algorithm, self.inner.rule_count)
             .run(self.inner.client.transport(), &keys, &args)
             .await?;
-        parse_reply(reply)
+        parse_reply(reply, opts.limit.saturating_add(opts.burst) as u64)
     }
 }
 
-/// `{allowed, limit, remaining, reset_after_ms, retry_after_ms}` from the script.
-fn parse_reply(reply: Value) -> Result<RateLimitResult> {
+/// Low bits of the one-rule script's integer reply: the flag that marks it an admission,
+/// then `remaining` (rl_common.lua).
+const PACKED_REMAINING_BITS: u32 = 20;
+
+/// The script's reply: `{allowed, limit, remaining, reset_after_ms, retry_after_ms}`, or an
+/// admission packed in one odd integer, `(reset_after_ms * 2^20 + remaining) * 2 + 1`,
+/// whose limit is `capacity` (the one rule's limit + burst).
+fn parse_reply(reply: Value, capacity: u64) -> Result<RateLimitResult> {
+    if let Value::Int(packed) = reply {
+        let packed = u64::try_from(packed)
+            .ok()
+            .filter(|p| p & 1 == 1)
+            .ok_or_else(|| {
+                Error::Decode(format!(
+                    "rate limit script returned {packed}, not an admission"
+                ))
+            })?;
+        let fields = packed >> 1;
+        return Ok(RateLimitResult {
+            allowed: true,
+            limit: capacity,
+            remaining: fields & ((1 << PACKED_REMAINING_BITS) - 1),
+            reset_after_ms: fields >> PACKED_REMAINING_BITS,
+            retry_after_ms: 0,
+            reason: Reason::Limit,
+            error: None,
+        });
+    }
     let fields = reply.into_array()?;
     if fields.len() != 5 {
         return Err(Error::Decode(format!(
@@ -340,4 +371,39 @@ fn parse_reply(reply: Value) -> Result<RateLimitResult> {
         reason: Reason::Limit,
         error: None,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_packed_admission_unpacks() {
+        let packed = ((4_000u64 << PACKED_REMAINING_BITS) + 17) * 2 + 1;
+        let r = parse_reply(Value::Int(packed as i64), 20).unwrap();
+        assert_eq!(
+            (
+                r.allowed,
+                r.limit,
+                r.remaining,
+                r.reset_after_ms,
+                r.retry_after_ms
+            ),
+            (true, 20, 17, 4_000, 0)
+        );
+        // The largest the script sends: 2^53 - 1.
+        let r = parse_reply(Value::Int((1 << 53) - 1), 5).unwrap();
+        assert_eq!(
+            (r.remaining, r.reset_after_ms),
+            ((1 << 20) - 1, (1 << 32) - 1)
+        );
+    }
+
+    #[test]
+    fn an_integer_that_is_not_an_admission_is_a_decode_error() {
+        for bad in [0, 2, -1, -3] {
+            let err = parse_reply(Value::Int(bad), 5).unwrap_err();
+            assert!(matches!(err, Error::Decode(_)), "{bad}: {err:?}");
+        }
+    }
 }
