@@ -63,9 +63,28 @@ impl Script {
         keys: &[Vec<u8>],
         args: &[Vec<u8>],
     ) -> Result<Value> {
-        let reply = match transport.send(self.evalsha_cmd(keys, args)).await {
+        self.run_with(transport, |cmd| {
+            cmd.arg(keys.len()).args(keys.iter()).args(args.iter())
+        })
+        .await
+    }
+
+    /// [`Script::run`] with `fill` appending the key count, the keys and the arguments to
+    /// the command: the caller writes them straight into it, and again only when the
+    /// server answers NOSCRIPT.
+    pub async fn run_with(
+        &self,
+        transport: &dyn Transport,
+        fill: impl Fn(Cmd) -> Cmd,
+    ) -> Result<Value> {
+        let reply = match transport
+            .send(fill(Cmd::new("EVALSHA").arg(&self.sha)))
+            .await
+        {
             Err(Error::Server(msg)) if msg.starts_with("NOSCRIPT") => {
-                transport.send(self.eval_cmd(keys, args)).await
+                transport
+                    .send(fill(Cmd::new("EVAL").arg(self.source)))
+                    .await
             }
             other => other,
         };

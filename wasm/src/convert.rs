@@ -13,10 +13,9 @@ use crate::errors::{invalid, message_of};
 /// `Uint8Array`, so binary arguments survive.
 pub fn cmd_to_js(cmd: &Cmd) -> Array {
     cmd.parts()
-        .iter()
         .map(|part| match std::str::from_utf8(part) {
             Ok(s) => JsValue::from_str(s),
-            Err(_) => Uint8Array::from(part.as_slice()).into(),
+            Err(_) => Uint8Array::from(part).into(),
         })
         .collect()
 }

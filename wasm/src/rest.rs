@@ -214,7 +214,6 @@ fn clip(s: &str) -> String {
 /// so they must be UTF-8.
 fn cmd_json(cmd: &Cmd) -> Result<Json> {
     cmd.parts()
-        .iter()
         .map(|p| {
             std::str::from_utf8(p).map(|s| Json::String(s.to_string())).map_err(|_| {
                 Error::invalid(format!(

@@ -308,14 +308,15 @@ impl RateLimiter {
             Op::Limit if opts.count_denied => "count",
             Op::Limit => "limit",
         };
-        let mut args = Vec::with_capacity(3 + self.inner.rule_args.len());
-        args.push(arg(mode));
-        args.push(now_ms.map(arg).unwrap_or_default());
-        args.push(arg(cost));
-        args.extend(self.inner.rule_args.iter().cloned());
-        let keys: Vec<Vec<u8>> = keys.into_iter().map(String::into_bytes).collect();
         let reply = scripts::script(opts.algorithm, self.inner.rule_count)
-            .run(self.inner.client.transport(), &keys, &args)
+            .run_with(self.inner.client.transport(), |cmd| {
+                let cmd = cmd.arg(keys.len()).args(keys.iter()).arg(mode);
+                let cmd = match now_ms {
+                    Some(t) => cmd.arg(t),
+                    None => cmd.arg(""),
+                };
+                cmd.arg(cost).args(self.inner.rule_args.iter())
+            })
             .await?;
         parse_reply(reply, opts.limit.saturating_add(opts.burst) as u64)
     }

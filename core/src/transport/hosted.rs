@@ -34,6 +34,11 @@ use crate::transport::resp;
 use crate::transport::{BoxFuture, Transport};
 use crate::value::{Cmd, Value};
 
+/// Writes a request's commands, as Redis reads them, at the end of a buffer: straight into
+/// the output on a live connection (no buffer of the request's own), into a queued
+/// request's buffer otherwise, and again for each retry.
+type Encode<'a> = &'a (dyn Fn(&mut Vec<u8>) + Sync);
+
 /// Capacity of the output buffer kept between writes.
 const OUTPUT_KEPT: usize = 64 * 1024;
 
@@ -460,7 +465,13 @@ impl HostedTransport {
     }
 
     /// Queue one request of `replies` commands; `Err` when it cannot even wait.
-    fn submit(&self, bytes: &[u8], replies: usize, reply: Reply, deadline: Instant) -> Result<()> {
+    fn submit(
+        &self,
+        encode: Encode,
+        replies: usize,
+        reply: Reply,
+        deadline: Instant,
+    ) -> Result<()> {
         let mut link = self.link();
         let entry = Entry {
             reply,
@@ -470,7 +481,7 @@ impl HostedTransport {
         match link.state {
             State::Closed => Err(Error::Closed),
             State::Ready => {
-                link.out.extend_from_slice(bytes);
+                encode(&mut link.out);
                 link.in_flight.push_back(entry);
                 link.wake_writer();
                 Ok(())
@@ -484,7 +495,9 @@ impl HostedTransport {
                         "offline queue is full while reconnecting".into(),
                     ));
                 }
-                link.queued.push_back((bytes.to_vec(), entry));
+                let mut bytes = Vec::new();
+                encode(&mut bytes);
+                link.queued.push_back((bytes, entry));
                 // A lazy host waits for the first request before it connects.
                 if let Some(host) = link.writer.take() {
                     host.wake();
@@ -494,20 +507,20 @@ impl HostedTransport {
         }
     }
 
-    /// Send `bytes` (`replies` commands) until it succeeds, fails for a reason a retry
+    /// Send what `encode` writes (`replies` commands) until it succeeds, fails for a reason a retry
     /// cannot fix, or the retries or the deadline run out. `slot` makes the reply slot.
     async fn request<T>(
         &self,
-        bytes: &[u8],
+        encode: Encode<'_>,
         replies: usize,
         slot: fn(oneshot::Sender<Result<T>>) -> Reply,
     ) -> Result<T> {
         let deadline = Instant::now() + self.opts.timeout;
-        match self.attempt(bytes, replies, slot, deadline).await {
+        match self.attempt(encode, replies, slot, deadline).await {
             // The retries, the rare path, run in a future of their own: inlined, their
             // timer would grow every request's future, which is allocated on each call.
             Err(e) if e.is_connection_trouble() && self.may_retry(0) => {
-                Box::pin(self.retry(bytes, replies, slot, deadline, e)).await
+                Box::pin(self.retry(encode, replies, slot, deadline, e)).await
             }
             other => other,
         }
@@ -515,13 +528,13 @@ impl HostedTransport {
 
     async fn attempt<T>(
         &self,
-        bytes: &[u8],
+        encode: Encode<'_>,
         replies: usize,
         slot: fn(oneshot::Sender<Result<T>>) -> Reply,
         deadline: Instant,
     ) -> Result<T> {
         let (tx, rx) = oneshot::channel();
-        self.submit(bytes, replies, slot(tx), deadline)?;
+        self.submit(encode, replies, slot(tx), deadline)?;
         rx.await.unwrap_or(Err(Error::Closed))
     }
 
@@ -529,7 +542,7 @@ impl HostedTransport {
     /// after a jittered backoff, all within the request's deadline.
     async fn retry<T>(
         &self,
-        bytes: &[u8],
+        encode: Encode<'_>,
         replies: usize,
         slot: fn(oneshot::Sender<Result<T>>) -> Reply,
         deadline: Instant,
@@ -543,7 +556,7 @@ impl HostedTransport {
             }
             rt::sleep(pause).await;
             tries += 1;
-            match self.attempt(bytes, replies, slot, deadline).await {
+            match self.attempt(encode, replies, slot, deadline).await {
                 Err(e) if e.is_connection_trouble() && self.may_retry(tries) => error = e,
                 other => return other,
             }
@@ -557,28 +570,29 @@ impl HostedTransport {
 
 impl Transport for HostedTransport {
     fn send(&self, cmd: Cmd) -> BoxFuture<'_, Result<Value>> {
-        let mut bytes = Vec::new();
-        resp::encode_command(&mut bytes, cmd.parts());
-        Box::pin(async move { self.request(&bytes, 1, Reply::One).await })
+        Box::pin(async move {
+            self.request(&|out: &mut Vec<u8>| cmd.encode(out), 1, Reply::One)
+                .await
+        })
     }
 
     fn get(&self, key: &str) -> BoxFuture<'_, Result<Option<Vec<u8>>>> {
-        let mut bytes = Vec::new();
-        resp::encode_command(&mut bytes, &[b"GET".as_slice(), key.as_bytes()]);
-        Box::pin(async move { self.request(&bytes, 1, Reply::One).await?.into_bytes() })
+        let mut cmd = Cmd::new("GET");
+        cmd.push(key.as_bytes());
+        Box::pin(async move {
+            self.request(&|out: &mut Vec<u8>| cmd.encode(out), 1, Reply::One)
+                .await?
+                .into_bytes()
+        })
     }
 
     fn pipeline(&self, cmds: Vec<Cmd>) -> BoxFuture<'_, Result<Vec<Value>>> {
-        let mut bytes = Vec::new();
-        for cmd in &cmds {
-            resp::encode_command(&mut bytes, cmd.parts());
-        }
-        let count = cmds.len();
         Box::pin(async move {
-            if count == 0 {
+            if cmds.is_empty() {
                 return Ok(Vec::new());
             }
-            self.request(&bytes, count, |tx| Reply::Many(Vec::new(), tx))
+            let encode = |out: &mut Vec<u8>| cmds.iter().for_each(|cmd| cmd.encode(out));
+            self.request(&encode, cmds.len(), |tx| Reply::Many(Vec::new(), tx))
                 .await
         })
     }

@@ -21,7 +21,8 @@ pub fn encode_command<P: AsRef<[u8]>>(out: &mut Vec<u8>, parts: &[P]) {
     }
 }
 
-fn push_header(out: &mut Vec<u8>, kind: u8, n: usize) {
+/// Append `<kind><n>\r\n`: an array's or a bulk string's header.
+pub(crate) fn push_header(out: &mut Vec<u8>, kind: u8, n: usize) {
     out.push(kind);
     let mut digits = [0u8; 20];
     let mut at = digits.len();

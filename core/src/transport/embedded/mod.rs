@@ -212,7 +212,7 @@ impl Engine {
     pub fn execute(&self, cmd: Cmd) -> Result<Value> {
         self.ensure_open()?;
         self.shared
-            .exec(cmd.parts())
+            .exec(&cmd.into_parts())
             .map_err(|Fail(msg)| server_error(msg))
     }
 

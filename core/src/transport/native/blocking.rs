@@ -69,11 +69,10 @@ impl BlockingPool {
 }
 
 fn to_redis_cmd(cmd: &Cmd) -> redis::Cmd {
-    let parts = cmd.parts();
-    let bytes = parts.iter().map(Vec::len).sum();
-    let mut c = redis::Cmd::with_capacity(parts.len(), bytes);
-    for a in parts {
-        c.arg(a.as_slice());
+    let bytes = cmd.parts().map(<[u8]>::len).sum();
+    let mut c = redis::Cmd::with_capacity(cmd.len(), bytes);
+    for a in cmd.parts() {
+        c.arg(a);
     }
     c
 }
