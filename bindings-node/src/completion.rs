@@ -238,6 +238,11 @@ fn slot(env: &Env, outcome: Outcome) -> (u32, Slot<'_>) {
     match outcome {
         Outcome::Unit => (TAG_OK, Either7::B(())),
         Outcome::Null => (TAG_OK, Either7::C(Null)),
+        // ASCII text (most JSON) is also latin1, which V8 copies without decoding UTF-8.
+        Outcome::Text(s) if s.is_ascii() => match env.create_string_latin1(s.as_bytes()) {
+            Ok(string) => (TAG_OK, Either7::G(string)),
+            Err(e) => (TAG_ERR, Either7::F(e)),
+        },
         Outcome::Text(s) => (TAG_OK, Either7::D(s)),
         Outcome::Utf16(units) => match env.create_string_utf16(units) {
             Ok(string) => (TAG_OK, Either7::G(string)),

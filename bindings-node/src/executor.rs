@@ -47,6 +47,9 @@ struct Shared {
 #[derive(Default)]
 struct Queue {
     ready: Vec<usize>,
+    /// The allocation `drive` polled the last batch from, kept for the next: a fresh vector
+    /// per batch cost an allocation on every call.
+    spare: Vec<usize>,
     /// JS is inside `drive`: it will poll whatever is queued before it returns, so a wake
     /// needs no call into JS.
     driving: bool,
@@ -101,16 +104,21 @@ impl Executor {
         let result = f();
         let _runtime = self.runtime.enter();
         loop {
-            let ready = {
+            let mut ready = {
                 let mut queue = lock(&self.shared.queue);
                 if queue.ready.is_empty() {
                     queue.driving = false;
                     break;
                 }
-                std::mem::take(&mut queue.ready)
+                let spare = std::mem::take(&mut queue.spare);
+                std::mem::replace(&mut queue.ready, spare)
             };
-            for id in ready {
+            for id in ready.drain(..) {
                 self.poll(id);
+            }
+            let mut queue = lock(&self.shared.queue);
+            if queue.spare.capacity() < ready.capacity() {
+                queue.spare = ready;
             }
         }
         result
