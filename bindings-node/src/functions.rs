@@ -6,16 +6,28 @@
 //! an ioredis GET. The calls made for every operation (starting one, taking completions,
 //! feeding socket bytes) are therefore closures made once per object: `functions()` on
 //! each class returns them as an object, and a call costs about 25 ns. Each closure holds
-//! clones of what it needs; a panic inside one is a JS error, never an abort.
+//! clones of what it needs; a panic inside one is a JS error, never an abort. The binding's
+//! unsafe code is here: the functions' trampoline (napi-rs' allocates at every call) and
+//! napi-rs' own value conversion.
 
+use std::ffi::c_void;
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::ptr;
 
-use napi::bindgen_prelude::{
-    FromNapiValue, Function, FunctionCallContext, JsObjectValue, Object, ToNapiValue,
-};
-use napi::{sys, Env, Status};
+use napi::bindgen_prelude::{FromNapiValue, JsObjectValue, Object, ToNapiValue, Unknown};
+use napi::{sys, Env, JsError, Status};
 
 use crate::completion::panic_message;
+
+/// The most arguments a function reads; more are ignored.
+const MAX_ARGS: usize = 4;
+
+/// One call of a function made by [`Functions::add`]: its environment and arguments.
+pub struct Call<'a> {
+    /// The environment of the call in progress.
+    pub env: &'a Env,
+    args: &'a [sys::napi_value],
+}
 
 /// An object of plain functions under construction.
 pub struct Functions<'env> {
@@ -32,23 +44,55 @@ impl<'env> Functions<'env> {
         })
     }
 
-    /// Add `name`, which runs `f` with the call's arguments.
+    /// Add `name`, which runs `f` with the call's arguments. Not napi-rs'
+    /// `create_function_from_closure`: its trampoline allocates the argument list on the
+    /// heap at every call, and a cache hit makes three calls.
+    #[allow(unsafe_code)]
     pub fn add<R, F>(mut self, name: &str, f: F) -> napi::Result<Self>
     where
         R: ToNapiValue,
-        F: Fn(&FunctionCallContext) -> napi::Result<R> + 'static,
+        F: Fn(&Call) -> napi::Result<R> + 'static,
     {
-        let function: Function<'_, (), R> =
-            self.env.create_function_from_closure(name, move |ctx| {
-                match catch_unwind(AssertUnwindSafe(|| f(&ctx))) {
-                    Ok(result) => result,
-                    Err(panic) => Err(napi::Error::new(
-                        Status::GenericFailure,
-                        panic_message(&panic),
-                    )),
-                }
-            })?;
-        self.object.set_named_property(name, function)?;
+        let data = Box::into_raw(Box::new(f));
+        let mut function = ptr::null_mut();
+        let raw_env = self.env.raw();
+        // SAFETY: `data` is a live box that the finalizer below frees when the function is
+        // collected; until then `trampoline::<R, F>` only borrows it.
+        unsafe {
+            let status = sys::napi_create_function(
+                raw_env,
+                name.as_ptr().cast(),
+                name.len() as isize,
+                Some(trampoline::<R, F>),
+                data.cast(),
+                &mut function,
+            );
+            if status != sys::Status::napi_ok {
+                drop(Box::from_raw(data));
+                return Err(napi::Error::new(
+                    Status::GenericFailure,
+                    format!("could not make the native function {name}"),
+                ));
+            }
+            let status = sys::napi_add_finalizer(
+                raw_env,
+                function,
+                data.cast(),
+                Some(finalize::<F>),
+                ptr::null_mut(),
+                ptr::null_mut(),
+            );
+            if status != sys::Status::napi_ok {
+                // The function exists and may still be called: leak the closure rather
+                // than free what it points to.
+                return Err(napi::Error::new(
+                    Status::GenericFailure,
+                    format!("could not attach the native function {name}"),
+                ));
+            }
+            let function = Unknown::from_napi_value(raw_env, function)?;
+            self.object.set_named_property(name, function)?;
+        }
         Ok(self)
     }
 
@@ -58,23 +102,92 @@ impl<'env> Functions<'env> {
     }
 }
 
+/// What V8 calls: the arguments read into an array on the stack, then `F` (the closure
+/// `add` boxed), its result converted; an error or a panic is thrown as a JS error.
+#[allow(unsafe_code)]
+unsafe extern "C" fn trampoline<R, F>(
+    raw_env: sys::napi_env,
+    info: sys::napi_callback_info,
+) -> sys::napi_value
+where
+    R: ToNapiValue,
+    F: Fn(&Call) -> napi::Result<R> + 'static,
+{
+    let mut argc = MAX_ARGS;
+    let mut argv = [ptr::null_mut(); MAX_ARGS];
+    let mut data = ptr::null_mut();
+    // SAFETY: V8 calls this with a live env and callback info; `argv` has room for `argc`
+    // values; `data` is the box `add` made, alive as long as the function (finalizer).
+    let result = unsafe {
+        let status = sys::napi_get_cb_info(
+            raw_env,
+            info,
+            &mut argc,
+            argv.as_mut_ptr(),
+            ptr::null_mut(),
+            &mut data,
+        );
+        if status == sys::Status::napi_ok && !data.is_null() {
+            let f: &F = &*data.cast::<F>();
+            let env = Env::from_raw(raw_env);
+            let call = Call {
+                env: &env,
+                args: &argv[..argc.min(MAX_ARGS)],
+            };
+            match catch_unwind(AssertUnwindSafe(|| {
+                f(&call).and_then(|r| R::to_napi_value(raw_env, r))
+            })) {
+                Ok(result) => result,
+                Err(panic) => Err(napi::Error::new(
+                    Status::GenericFailure,
+                    panic_message(&panic),
+                )),
+            }
+        } else {
+            Err(napi::Error::new(
+                Status::GenericFailure,
+                "could not read the call's arguments",
+            ))
+        }
+    };
+    result.unwrap_or_else(|e| {
+        // SAFETY: the env of the call in progress.
+        unsafe { JsError::from(e).throw_into(raw_env) };
+        ptr::null_mut()
+    })
+}
+
+/// Frees the closure of a collected function.
+#[allow(unsafe_code)]
+unsafe extern "C" fn finalize<F>(_env: sys::napi_env, data: *mut c_void, _hint: *mut c_void) {
+    // SAFETY: `data` is the box `add` made for this function, freed only here, once.
+    drop(unsafe { Box::<F>::from_raw(data.cast()) });
+}
+
 /// Argument `i`, converted.
-pub fn arg<T: FromNapiValue>(ctx: &FunctionCallContext, i: usize) -> napi::Result<T> {
-    ctx.get(i)
+pub fn arg<T: FromNapiValue>(call: &Call, i: usize) -> napi::Result<T> {
+    match call.args.get(i) {
+        #[allow(unsafe_code)]
+        // SAFETY: a value of the call in progress, in its env.
+        Some(&value) => unsafe { T::from_napi_value(call.env.raw(), value) },
+        None => Err(napi::Error::new(
+            Status::InvalidArg,
+            format!("argument {i} is missing"),
+        )),
+    }
 }
 
 /// Argument `i`, `None` when it is missing, `undefined` or `null`.
-pub fn opt_arg<T: FromNapiValue>(ctx: &FunctionCallContext, i: usize) -> napi::Result<Option<T>> {
-    if i >= ctx.length() {
+pub fn opt_arg<T: FromNapiValue>(call: &Call, i: usize) -> napi::Result<Option<T>> {
+    if i >= call.args.len() {
         return Ok(None);
     }
-    ctx.get(i)
+    arg(call, i)
 }
 
 /// A JS value already made: what a closure returns when its result borrows the call's
-/// `Env` (a closure's return type cannot name that lifetime). The only unsafe code of the
-/// binding, and only napi-rs' own conversion: the value is made in the live `Env` of the
-/// current call and handed back to that same call.
+/// `Env` (a closure's return type cannot name that lifetime): the value is made in the
+/// live `Env` of the current call and handed back to that same call.
 pub struct Made(sys::napi_value);
 
 impl Made {
