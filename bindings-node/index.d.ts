@@ -87,6 +87,13 @@ export declare class NativeRateLimiter {
 }
 
 /**
+ * Functions made the way every hot entry point is, for the test suite only: `panic()`
+ * panics, `first(a)` returns its first argument (a string), `second(a, b?)` its second or
+ * `null`.
+ */
+export declare function __functionsForTests(): { panic(): void; first(a: string): string; second(a: string, b?: string | null): string | null }
+
+/**
  * Panics on purpose. Only for the test suite, which checks that a Rust panic in a
  * synchronous call reaches JavaScript as an error and never aborts the process.
  */

@@ -838,6 +838,7 @@ module.exports = nativeBinding
 module.exports.NativeCache = nativeBinding.NativeCache
 module.exports.NativeClient = nativeBinding.NativeClient
 module.exports.NativeRateLimiter = nativeBinding.NativeRateLimiter
+module.exports.__functionsForTests = nativeBinding.__functionsForTests
 module.exports.__panicForTests = nativeBinding.__panicForTests
 module.exports.__panicInPromiseForTests = nativeBinding.__panicInPromiseForTests
 module.exports.errorClasses = nativeBinding.errorClasses

@@ -156,6 +156,19 @@ test('a Rust panic is a JS error, never a process abort', async () => {
   await client.ping()
 })
 
+test('a plain native function reads its arguments and turns a panic into a JS error', () => {
+  const f = native.__functionsForTests()
+  assert.throws(() => f.panic(), /deliberate panic \(plain function\)/)
+  assert.equal(f.first('a'), 'a')
+  // More arguments than the trampoline reads: the extra ones are ignored.
+  assert.equal(f.first('a', 'b', 'c', 'd', 'e', 'f'), 'a')
+  assert.throws(() => f.first(), /argument 0 is missing/)
+  assert.throws(() => f.first(42), /string/i)
+  assert.equal(f.second('a'), null)
+  assert.equal(f.second('a', undefined), null)
+  assert.equal(f.second('a', 'b'), 'b')
+})
+
 test('a server that does not answer in time is a TimeoutError', async () => {
   const { command } = require('./server.js')
   const slow = await Client.connect(server.url, { prefix: prefix('timeout'), timeout: 150, retries: 0 })

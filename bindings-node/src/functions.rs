@@ -206,3 +206,20 @@ impl ToNapiValue for Made {
         Ok(value.0)
     }
 }
+
+/// Functions made the way every hot entry point is, for the test suite only: `panic()`
+/// panics, `first(a)` returns its first argument (a string), `second(a, b?)` its second or
+/// `null`.
+#[napi_derive::napi(
+    js_name = "__functionsForTests",
+    ts_return_type = "{ panic(): void; first(a: string): string; second(a: string, b?: string | null): string | null }"
+)]
+pub fn functions_for_tests(env: &Env) -> napi::Result<Object<'_>> {
+    Ok(Functions::new(env)?
+        .add("panic", |_| -> napi::Result<()> {
+            panic!("a deliberate panic (plain function)")
+        })?
+        .add("first", |x| arg::<String>(x, 0))?
+        .add("second", |x| opt_arg::<String>(x, 1))?
+        .finish())
+}

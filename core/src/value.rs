@@ -392,7 +392,11 @@ mod tests {
 
     #[test]
     fn a_command_encodes_as_redis_reads_it() {
-        let cmd = Cmd::new("EVALSHA").arg("abc").arg(1usize).arg("k").arg(0i64);
+        let cmd = Cmd::new("EVALSHA")
+            .arg("abc")
+            .arg(1usize)
+            .arg("k")
+            .arg(0i64);
         let mut encoded = Vec::new();
         cmd.encode(&mut encoded);
         let mut expected = Vec::new();
