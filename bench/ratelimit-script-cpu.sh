@@ -69,12 +69,17 @@ script() {
   fi
 }
 # The arguments of one decision (limit 100 per second, cost 1, server clock) in the layout
-# of revision $1, into ARGS: before count_denied joined the mode, it had an argument of its own.
+# of revision $1, into ARGS (rl_common.lua; earlier layouts had a mode, the clock, and
+# before that count_denied, as arguments of their own).
 decision_args() {
-  if show "$1" core/lua/rl_common.lua | grep -q "ARGV\[1\] == 'count'"; then
+  local head
+  head=$(show "$1" core/lua/rl_common.lua)
+  if grep -q "count_denied = ARGV\[4\]" <<<"$head"; then
+    ARGS=(limit '' 1 0 100 1000000 0)
+  elif grep -q "ARGV\[1\] == 'count'" <<<"$head"; then
     ARGS=(limit '' 1 100 1000000 0)
   else
-    ARGS=(limit '' 1 0 100 1000000 0)
+    ARGS=(1 100 1000000 0)
   fi
 }
 median() { tr ' ' '\n' | grep . | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }

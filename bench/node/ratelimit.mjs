@@ -119,7 +119,7 @@ function contenders({ rk, ioredis, upstash }) {
         ioredis.defineCommand('redkitGcra', { numberOfKeys: 1, lua })
         return async (id) => {
           // An admission is one odd integer, anything else the five-field table (rl_common.lua).
-          const reply = await ioredis.redkitGcra(`${prefix}:{rl:api}:g:${id}`, 'limit', '', 1, limit, windowMs * 1000, 0)
+          const reply = await ioredis.redkitGcra(`${prefix}:{rl:api}:g:${id}`, 1, limit, windowMs * 1000, 0)
           return typeof reply === 'number' ? reply % 2 === 1 : reply[0] === 1
         }
       },

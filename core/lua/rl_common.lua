@@ -16,12 +16,13 @@
 -- rule is whole again), retry (µs until `cost` would fit).
 --
 -- KEYS[i]  the state key of rule i (every key of one limiter shares one hash tag)
--- ARGV[1]  'limit' (consume), 'count' (consume, and record denied requests too:
---          count_denied) or 'peek' (consume nothing); one argument, not two, as each
---          argument costs Redis about 750 instructions per call
--- ARGV[2]  the caller's clock in ms, or '' to read the server's TIME
--- ARGV[3]  cost
--- ARGV[4..] three per rule: limit, window in microseconds, burst
+-- ARGV[1]  the cost of the request; 0 to peek (what a request of cost 1 would get, consuming
+--          nothing); negative (-cost) to record the request even when it is denied
+--          (count_denied)
+-- ARGV[2..] three per rule (rule i from ARGV[3i - 1]): limit, window in microseconds, burst
+-- ARGV[3 * #KEYS + 2]  optional: the caller's clock in ms; absent, the server's TIME
+-- What to do, how much and whose clock travel in as few arguments as there are facts,
+-- because each argument costs Redis about 1,000 instructions per call.
 -- Reply: {allowed 0|1, limit, remaining, reset_after_ms, retry_after_ms}; or, from the
 -- one-rule script for an admission whose numbers fit, the integer
 -- (reset_after_ms * 2^20 + remaining) * 2 + 1 (an odd number; retry_after_ms is 0 and the
@@ -36,15 +37,21 @@
 -- are written with string.format('%d'), several times cheaper than '%.0f' (it needs a
 -- 64-bit C long, as cache_set.lua already does), and only whole numbers reach it.
 local now
-if ARGV[2] == '' then
+local clock = ARGV[3 * #KEYS + 2]
+if clock == nil then
   local t = redis.call('TIME')
   now = t[1] * 1000000 + t[2]
 else
-  now = ARGV[2] * 1000
+  now = clock * 1000
 end
-local consume = ARGV[1] ~= 'peek'
-local cost = ARGV[3] + 0
-local count_denied = ARGV[1] == 'count'
+local cost = ARGV[1] + 0
+local consume = cost ~= 0
+local count_denied = cost < 0
+if cost < 0 then
+  cost = -cost
+elseif cost == 0 then
+  cost = 1
+end
 
 -- Microseconds to whole milliseconds, rounded up.
 local function ms(us)

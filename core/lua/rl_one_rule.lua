@@ -1,5 +1,5 @@
 -- One rule, the common case: the algorithm runs inline, and writes as soon as it decides.
-local key, limit, window, burst = KEYS[1], ARGV[4] + 0, ARGV[5] + 0, ARGV[6] + 0
+local key, limit, window, burst = KEYS[1], ARGV[2] + 0, ARGV[3] + 0, ARGV[4] + 0
 local write = consume
 local ok, remaining, reset, retry
 -- ALGORITHM

@@ -9,7 +9,7 @@ local function rule(key, limit, window, burst, write)
 end
 
 local function run(i, write)
-  local at = 1 + i * 3
+  local at = 3 * i - 1
   return rule(KEYS[i], ARGV[at] + 0, ARGV[at + 1] + 0, ARGV[at + 2] + 0, write)
 end
 
@@ -30,5 +30,5 @@ for i = 1, #KEYS do
   if retry > longest then longest = retry end
 end
 if allowed then longest = 0 end
-local at = 1 + best * 3
+local at = 3 * best - 1
 return {allowed and 1 or 0, ARGV[at] + ARGV[at + 2], best_remaining, ms(best_reset), ms(longest)}

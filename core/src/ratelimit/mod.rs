@@ -302,20 +302,25 @@ impl RateLimiter {
         now_ms: Option<u64>,
     ) -> Result<RateLimitResult> {
         let opts = &self.inner.opts;
-        // The script's first argument (rl_common.lua): what to do with this request.
-        let mode = match op {
-            Op::Peek => "peek",
-            Op::Limit if opts.count_denied => "count",
-            Op::Limit => "limit",
+        // The script's first argument (rl_common.lua): the cost, 0 to peek, negative to
+        // count the request even when it is denied.
+        let signed_cost = match op {
+            Op::Peek => 0,
+            Op::Limit if opts.count_denied => -cost,
+            Op::Limit => cost,
         };
         let reply = scripts::script(opts.algorithm, self.inner.rule_count)
             .run_with(self.inner.client.transport(), |cmd| {
-                let cmd = cmd.arg(keys.len()).args(keys.iter()).arg(mode);
-                let cmd = match now_ms {
+                let cmd = cmd
+                    .arg(keys.len())
+                    .args(keys.iter())
+                    .arg(signed_cost)
+                    .args(self.inner.rule_args.iter());
+                // The caller's clock goes last, only when it decides.
+                match now_ms {
                     Some(t) => cmd.arg(t),
-                    None => cmd.arg(""),
-                };
-                cmd.arg(cost).args(self.inner.rule_args.iter())
+                    None => cmd,
+                }
             })
             .await?;
         parse_reply(reply, opts.limit.saturating_add(opts.burst) as u64)
