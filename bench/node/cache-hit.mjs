@@ -89,7 +89,12 @@ async function main() {
       }
     }
     for (const [i, [name]] of contenders.entries()) {
-      const r = { ops: median(runs[i].map((x) => x.ops)), p50: median(runs[i].map((x) => x.p50)), p99: median(runs[i].map((x) => x.p99)) }
+      const r = {
+        ops: median(runs[i].map((x) => x.ops)),
+        p50: median(runs[i].map((x) => x.p50)),
+        p99: median(runs[i].map((x) => x.p99)),
+        rounds: runs[i].map((x) => x.ops),
+      }
       rows.push({ name, concurrency, ...r })
       console.log(`${name.padEnd(46)} c=${String(concurrency).padStart(2)}  ${Math.round(r.ops).toString().padStart(7)} ops/s  p50 ${r.p50.toFixed(0).padStart(5)} µs  p99 ${r.p99.toFixed(0).padStart(5)} µs`)
     }
@@ -111,6 +116,11 @@ async function main() {
     ...rows.map((r) => `| ${r.name} | ${r.concurrency} | ${Math.round(r.ops).toLocaleString('en-US')} | ${r.p50.toFixed(0)} | ${r.p99.toFixed(0)} |`),
     '',
     `Command: \`node bench/node/cache-hit.mjs\` (BENCH_SECONDS=${SECONDS}, BENCH_ROUNDS=${ROUNDS}).`,
+    '',
+    'redkit against ioredis round by round (each round runs every contender back to back, so the ratio of one round is ' +
+      'steadier on a shared machine than the ratio of the medians): median, then the lowest and highest round.',
+    '',
+    ...ratioLines(rows),
     '',
     'How redkit-node does it (see bindings-node/README.md):',
     '',
@@ -151,6 +161,24 @@ async function main() {
   ioredis.disconnect()
   await rk.close()
   await server.stop()
+}
+
+/** `- redkit X against ioredis Y, concurrency c: ...` for the pairs the goal is about. */
+function ratioLines(rows) {
+  const pairs = [
+    ['redkit `cache.get`', 'ioredis `get` (raw string)'],
+    ['redkit `cache.get`', 'ioredis `get` + `JSON.parse`'],
+    ['redkit `cache.get` (bytes codec: a Buffer, no decoding)', 'ioredis `get` (raw string)'],
+  ]
+  return CONCURRENCY.flatMap((concurrency) =>
+    pairs.map(([ours, theirs]) => {
+      const a = rows.find((r) => r.name === ours && r.concurrency === concurrency)
+      const b = rows.find((r) => r.name === theirs && r.concurrency === concurrency)
+      const ratios = a.rounds.map((x, k) => x / b.rounds[k])
+      return `- ${ours} against ${theirs}, concurrency ${concurrency}: ${median(ratios).toFixed(2)}x ` +
+        `(${Math.min(...ratios).toFixed(2)}-${Math.max(...ratios).toFixed(2)}x)`
+    }),
+  )
 }
 
 main().catch((err) => {
