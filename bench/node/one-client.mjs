@@ -3,6 +3,8 @@
 // difference is the cost of N operations, start-up and JIT warm-up cancelled out.
 //
 //   node one-client.mjs CONTENDER N REDIS_URL
+//   ONE_CLIENT_RATE=1: print the measured operations per second (after the warm-up) as the
+//   last line (paired.mjs reads it).
 //   CONTENDER: ioredis-get | ioredis-get-raw | redkit-get | redkit-get-bytes | rlf-consume |
 //              redkit-limit
 
@@ -59,5 +61,7 @@ const contenders = {
 
 const op = await contenders[contender]()
 for (let k = 0; k < 3_000; k++) await op()
+const started = performance.now()
 for (let k = 0; k < N; k++) await op()
+if (process.env.ONE_CLIENT_RATE) console.log(N / ((performance.now() - started) / 1000))
 process.exit(0)
