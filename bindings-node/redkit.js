@@ -42,7 +42,13 @@ function encodeBytes(value) {
   throw new InvalidArgument('the bytes codec stores Buffers (or Uint8Arrays) only')
 }
 
-const identity = (v) => v
+/**
+ * A value of the bytes codecs as a Buffer: small ones cross from the addon as latin1 text
+ * (one char per byte, see POOLED_BYTES in src/completion.rs), copied here into a Buffer from
+ * Node's pool, which costs less than a Buffer the addon makes.
+ */
+const toBuffer = (v) => (typeof v === 'string' ? Buffer.from(v, 'latin1') : v)
+const toBufferOrNull = (v) => (v === null ? null : toBuffer(v))
 
 // MessagePack, like Python's codec, through an optional package: loaded on first use, so
 // applications that never ask for it do not need it.
@@ -90,8 +96,8 @@ const CODECS = {
     set: 'setBytes',
     getOrSet: 'getOrSetBytes',
     encode: encodeBytes,
-    decode: identity,
-    decodeOrNull: identity,
+    decode: toBuffer,
+    decodeOrNull: toBufferOrNull,
   },
   // Stored as bytes; the same encoding Rust (rmp-serde, maps with string keys) and Python
   // (the msgpack package) write, so each reads what the others stored.
@@ -100,8 +106,8 @@ const CODECS = {
     set: 'setBytes',
     getOrSet: 'getOrSetBytes',
     encode: encodeMsgpack,
-    decode: decodeMsgpack,
-    decodeOrNull: (buf) => (buf === null ? null : decodeMsgpack(buf)),
+    decode: (v) => decodeMsgpack(toBuffer(v)),
+    decodeOrNull: (v) => (v === null ? null : decodeMsgpack(toBuffer(v))),
     load: loadMsgpack,
   },
 }

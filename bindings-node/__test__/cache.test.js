@@ -203,6 +203,18 @@ test('the bytes codec takes and returns Buffers', () =>
     assert.deepEqual(await cache.get('u8'), Buffer.from([7, 8]))
     const loaded = await cache.getOrSet('l', async () => Buffer.from('loaded'))
     assert.equal(loaded.toString(), 'loaded')
+    // Every byte value, on both sides of the size where values stop crossing as latin1 text
+    // (src/completion.rs), and empty: each comes back as the same bytes, in a Buffer.
+    for (const size of [0, 256, 4095, 4096, 70_000]) {
+      const all = Buffer.alloc(size)
+      for (let i = 0; i < size; i++) all[i] = (i * 7 + 3) % 256
+      await cache.set(`all:${size}`, all)
+      const back = await cache.get(`all:${size}`)
+      assert.ok(Buffer.isBuffer(back), `${size}`)
+      assert.ok(back.equals(all), `${size}`)
+      const viaGetOrSet = await cache.getOrSet(`all:${size}`, () => assert.fail('a hit'))
+      assert.ok(Buffer.isBuffer(viaGetOrSet) && viaGetOrSet.equals(all), `${size}`)
+    }
   }))
 
 test('a JSON value written by one client is read by another (shared layout)', () =>

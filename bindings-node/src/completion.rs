@@ -45,7 +45,7 @@ pub enum Outcome {
     Text(String),
     /// A string as UTF-16 code units, any of them (rate limit results, `ratelimit.rs`).
     Utf16(Vec<u16>),
-    /// Raw bytes.
+    /// Raw bytes: a Buffer in JS (small ones as latin1 text that `redkit.js` turns into one).
     Bytes(Vec<u8>),
     /// A count (deleted entries).
     Count(u32),
@@ -54,6 +54,10 @@ pub enum Outcome {
     /// Not finished: run the operation's loader.
     Load,
 }
+
+/// Bytes shorter than this reach JS as latin1 text (see `slot`): what Node's
+/// `Buffer.from(string)` takes from its shared pool (half of `Buffer.poolSize`).
+const POOLED_BYTES: usize = 4096;
 
 /// Tags of a finished operation in the header (see `take`).
 const TAG_OK: u32 = 0;
@@ -245,6 +249,13 @@ fn slot(env: &Env, outcome: Outcome) -> (u32, Slot<'_>) {
         },
         Outcome::Text(s) => (TAG_OK, Either7::D(s)),
         Outcome::Utf16(units) => match env.create_string_utf16(units) {
+            Ok(string) => (TAG_OK, Either7::G(string)),
+            Err(e) => (TAG_ERR, Either7::F(e)),
+        },
+        // Small values cross as latin1 text (one char per byte, lossless) that redkit.js
+        // copies into a Buffer from Node's pool: a Buffer made here costs a backing store
+        // of its own, allocated, tracked and swept, which cost more than the whole GET.
+        Outcome::Bytes(b) if b.len() < POOLED_BYTES => match env.create_string_latin1(&b) {
             Ok(string) => (TAG_OK, Either7::G(string)),
             Err(e) => (TAG_ERR, Either7::F(e)),
         },
