@@ -316,7 +316,7 @@ macro_rules! int_arg {
             }
             fn write_to(&self, cmd: &mut Cmd) {
                 let mut digits = [0u8; 40];
-                cmd.push(decimal(i128::from(*self), &mut digits));
+                cmd.push(resp::decimal(i128::from(*self), &mut digits));
             }
         }
     )*};
@@ -332,24 +332,6 @@ impl ToArg for usize {
     }
 }
 
-/// `n` in decimal, written at the end of `buf` (40 bytes hold any i128).
-fn decimal(n: i128, buf: &mut [u8; 40]) -> &[u8] {
-    let mut at = buf.len();
-    let mut m = n.unsigned_abs();
-    loop {
-        at -= 1;
-        buf[at] = b'0' + (m % 10) as u8;
-        m /= 10;
-        if m == 0 {
-            break;
-        }
-    }
-    if n < 0 {
-        at -= 1;
-        buf[at] = b'-';
-    }
-    &buf[at..]
-}
 impl ToArg for f64 {
     fn to_arg(&self) -> Vec<u8> {
         // Redis parses doubles with strtod: Rust's shortest round-trip form is exact.

@@ -23,20 +23,31 @@ pub fn encode_command<P: AsRef<[u8]>>(out: &mut Vec<u8>, parts: &[P]) {
 
 /// Append `<kind><n>\r\n`: an array's or a bulk string's header.
 pub(crate) fn push_header(out: &mut Vec<u8>, kind: u8, n: usize) {
+    let mut digits = [0u8; 40];
     out.push(kind);
-    let mut digits = [0u8; 20];
-    let mut at = digits.len();
-    let mut n = n;
+    out.extend_from_slice(decimal(n as i128, &mut digits));
+    out.extend_from_slice(b"\r\n");
+}
+
+/// `n` in decimal, written at the end of `buf`. Every integer type up to 64 bits fits in an
+/// i128; the digits come from the magnitude as a u64, whose division is one instruction
+/// (an i128's is a library call).
+pub(crate) fn decimal(n: i128, buf: &mut [u8; 40]) -> &[u8] {
+    let mut at = buf.len();
+    let mut m = u64::try_from(n.unsigned_abs()).expect("an integer of at most 64 bits");
     loop {
         at -= 1;
-        digits[at] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
+        buf[at] = b'0' + (m % 10) as u8;
+        m /= 10;
+        if m == 0 {
             break;
         }
     }
-    out.extend_from_slice(&digits[at..]);
-    out.extend_from_slice(b"\r\n");
+    if n < 0 {
+        at -= 1;
+        buf[at] = b'-';
+    }
+    &buf[at..]
 }
 
 /// Parse one reply from the front of `buf`: the reply and how many bytes it took, or
