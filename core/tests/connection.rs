@@ -423,3 +423,48 @@ async fn tls_verifies_the_certificate_unless_the_url_says_insecure() {
         .await
         .unwrap();
 }
+
+/// A reply of megabytes arrives in many reads; each read extends the partial reply and is
+/// scanned once (a parse from its start on every read took time quadratic in its size).
+/// Replies before and after it keep their order.
+#[tokio::test]
+async fn a_huge_array_reply_arrives_whole() {
+    const N: usize = 300_000;
+    let server = Server::start();
+    let c = Client::connect_with(&server.url(), opts("huge"))
+        .await
+        .unwrap();
+    let t = c.transport();
+    for chunk in (0..N).collect::<Vec<_>>().chunks(10_000) {
+        t.send(
+            Cmd::new("RPUSH")
+                .arg("list")
+                .args(chunk.iter().map(|i| format!("item:{i}"))),
+        )
+        .await
+        .unwrap();
+    }
+    let started = Instant::now();
+    let (before, all, after) = tokio::join!(
+        t.send(Cmd::new("LLEN").arg("list")),
+        t.send(Cmd::new("LRANGE").arg("list").arg(0i64).arg(-1i64)),
+        t.send(Cmd::new("LINDEX").arg("list").arg(-1i64)),
+    );
+    let all = all.unwrap().into_array().unwrap();
+    assert_eq!(before.unwrap().as_int().unwrap(), N as i64);
+    assert_eq!(all.len(), N);
+    assert_eq!(
+        all[12_345].clone().into_bytes().unwrap().unwrap(),
+        b"item:12345"
+    );
+    assert_eq!(
+        after.unwrap().into_bytes().unwrap().unwrap(),
+        format!("item:{}", N - 1).into_bytes()
+    );
+    // About 4 MB: well under a second when each read is looked at once, even unoptimized.
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "{:?}",
+        started.elapsed()
+    );
+}

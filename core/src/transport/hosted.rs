@@ -120,6 +120,8 @@ struct Link {
     queued: VecDeque<(Vec<u8>, Entry)>,
     /// Received bytes that do not make a whole reply yet.
     input: Vec<u8>,
+    /// How far `input` has been checked for the end of its reply.
+    scan: resp::Scan,
     /// A host waiting in [`HostedTransport::output`] for bytes to write.
     writer: Option<Waker>,
 }
@@ -131,6 +133,7 @@ impl Link {
         }
         self.out.clear();
         self.input.clear();
+        self.scan = resp::Scan::default();
     }
 
     /// The stream cannot be trusted any more. A refused handshake also fails the queued
@@ -261,6 +264,7 @@ impl HostedTransport {
                 in_flight: VecDeque::new(),
                 queued: VecDeque::new(),
                 input: Vec::new(),
+                scan: resp::Scan::default(),
                 writer: None,
             }),
             opts,
@@ -294,6 +298,7 @@ impl HostedTransport {
             return;
         }
         link.input.clear();
+        link.scan = resp::Scan::default();
         if self.handshake.is_empty() {
             link.become_ready();
             return;
@@ -376,6 +381,18 @@ impl HostedTransport {
         let joined = !pending.is_empty();
         if joined {
             pending.extend_from_slice(bytes);
+            // Parse only once the partial reply is whole (see `resp::Scan`).
+            match link.scan.whole(&pending) {
+                Ok(Some(_)) => link.scan = resp::Scan::default(),
+                Ok(None) => {
+                    link.input = pending;
+                    return Ok(());
+                }
+                Err(e) => {
+                    link.broken(&e);
+                    return Err(e);
+                }
+            }
         }
         let buf: &[u8] = if joined { &pending } else { bytes };
         let mut at = 0;

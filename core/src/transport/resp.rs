@@ -141,6 +141,71 @@ fn parse_at(buf: &[u8], at: usize, depth: usize) -> Result<Step> {
     Ok(Some((value, next)))
 }
 
+/// How far a reply that has not fully arrived has been checked, so that each chunk that
+/// extends it is looked at once. Parsing it from its start on every chunk would take time
+/// quadratic in its size (a large array arrives in thousands of chunks); this scan only
+/// finds where each element ends, and [`parse`] runs once the whole reply is there.
+#[derive(Debug, Default)]
+pub struct Scan {
+    /// Where the next element starts, from the start of the reply.
+    at: usize,
+    /// For each array or map still open, outermost first: how many elements it still needs.
+    open: Vec<u64>,
+}
+
+impl Scan {
+    /// Go on over `buf`, the reply's bytes so far from its start (the same start every
+    /// time, and only ever longer): its length once it is whole, `None` until then. What
+    /// is not RESP is an error, as with [`parse`].
+    pub fn whole(&mut self, buf: &[u8]) -> Result<Option<usize>> {
+        loop {
+            let Some((kind, line, next)) = line(buf, self.at)? else {
+                return Ok(None);
+            };
+            let mut end = next;
+            let children = match kind {
+                b'+' | b'-' | b':' | b'_' | b'#' | b',' | b'(' => 0,
+                b'$' | b'=' | b'!' => {
+                    if let Ok(len) = usize::try_from(int(line)?) {
+                        end = next
+                            .checked_add(len)
+                            .and_then(|e| e.checked_add(2))
+                            .ok_or_else(|| protocol("a bulk string longer than memory"))?;
+                        if buf.len() < end {
+                            return Ok(None);
+                        }
+                    }
+                    0
+                }
+                b'*' | b'~' | b'>' => u64::try_from(int(line)?).unwrap_or(0),
+                b'%' => u64::try_from(int(line)?).unwrap_or(0).saturating_mul(2),
+                other => return Err(protocol(&format!("unknown reply type byte 0x{other:02x}"))),
+            };
+            self.at = end;
+            if children > 0 {
+                if self.open.len() >= MAX_DEPTH {
+                    return Err(protocol("replies nested too deeply"));
+                }
+                self.open.push(children);
+                continue;
+            }
+            // An element ended: so may the arrays it closes, and with the outermost, the reply.
+            loop {
+                match self.open.last_mut() {
+                    None => return Ok(Some(self.at)),
+                    Some(left) if *left > 1 => {
+                        *left -= 1;
+                        break;
+                    }
+                    Some(_) => {
+                        self.open.pop();
+                    }
+                }
+            }
+        }
+    }
+}
+
 /// The type byte at `at`, the rest of its line, and where the next line starts.
 fn line(buf: &[u8], at: usize) -> Result<Option<(u8, &[u8], usize)>> {
     let Some(&kind) = buf.get(at) else {
@@ -188,6 +253,39 @@ mod tests {
         let (v, used) = parse(bytes).unwrap().unwrap();
         assert_eq!(used, bytes.len(), "consumed all of {bytes:?}");
         v
+    }
+
+    /// Fed a byte at a time, the scan finds each reply's end exactly where parse does.
+    #[test]
+    fn a_scan_finds_where_a_reply_ends() {
+        let replies: [&[u8]; 8] = [
+            b"+OK\r\n",
+            b"$-1\r\n",
+            b"$5\r\nhe\r\no\r\n",
+            b"*0\r\n",
+            b"*3\r\n:1\r\n*2\r\n$1\r\na\r\n*0\r\n$-1\r\n",
+            b"%2\r\n+k\r\n*1\r\n:1\r\n+k2\r\n_\r\n",
+            b"*2\r\n*1\r\n*1\r\n:7\r\n,1.5\r\n",
+            b"=8\r\ntxt:hey!\r\n",
+        ];
+        for reply in replies {
+            let mut scan = Scan::default();
+            for cut in 0..reply.len() {
+                assert_eq!(
+                    scan.whole(&reply[..cut]).unwrap(),
+                    None,
+                    "{reply:?} at {cut}"
+                );
+            }
+            assert_eq!(scan.whole(reply).unwrap(), Some(reply.len()), "{reply:?}");
+            let mut more = reply.to_vec();
+            more.extend_from_slice(b"+next\r\n");
+            assert_eq!(Scan::default().whole(&more).unwrap(), Some(reply.len()));
+            assert_eq!(parse(reply).unwrap().unwrap().1, reply.len());
+        }
+        assert!(Scan::default().whole(b"?x\r\n").is_err());
+        let deep = b"*1\r\n".repeat(MAX_DEPTH + 1);
+        assert!(Scan::default().whole(&deep).is_err());
     }
 
     #[test]
