@@ -118,6 +118,7 @@ impl RateLimiterBuilder {
                 client: self.client,
                 keys,
                 max_cost: self.opts.max_cost(),
+                capacity: rules[0].capacity() as u64,
                 rule_count: rules.len(),
                 rule_args,
                 local: LocalBlock::default(),
@@ -138,6 +139,9 @@ struct Inner {
     keys: Keyspace,
     opts: RateLimiterOptions,
     max_cost: i64,
+    /// The first rule's capacity: the limit of a result on_error makes, and of an
+    /// admission the one-rule script packs into an integer (which leaves it out).
+    capacity: u64,
     rule_count: usize,
     rule_args: Vec<Vec<u8>>,
     local: LocalBlock,
@@ -260,7 +264,7 @@ impl RateLimiter {
             Ok(r) => r,
             Err(e @ Error::InvalidArgument(_)) => return Err(e),
             Err(e) => {
-                let capacity = opts.limit.saturating_add(opts.burst) as u64;
+                let capacity = self.inner.capacity;
                 return match opts.on_error {
                     OnError::Raise => Err(e),
                     OnError::Allow => Ok(RateLimitResult::from_error(true, capacity, e)),
@@ -323,7 +327,7 @@ impl RateLimiter {
                 }
             })
             .await?;
-        parse_reply(reply, opts.limit.saturating_add(opts.burst) as u64)
+        parse_reply(reply, self.inner.capacity)
     }
 }
 
@@ -403,6 +407,34 @@ mod tests {
             (r.remaining, r.reset_after_ms),
             ((1 << 20) - 1, (1 << 32) - 1)
         );
+    }
+
+    /// What the one-rule script sends back, read off the wire (the embedded engine runs
+    /// the same scripts as Redis): an admission is one odd integer, a denial the table.
+    #[cfg(feature = "embedded")]
+    #[tokio::test]
+    async fn an_admission_is_one_integer_on_the_wire_and_a_denial_a_table() {
+        let client = Client::embedded().unwrap();
+        for algorithm in Algorithm::ALL {
+            let key = format!("k:{algorithm:?}");
+            // Limit 1 per second, cost 1, the caller's clock at a fixed time.
+            let decide = || {
+                scripts::script(algorithm, 1).run_with(client.transport(), |cmd| {
+                    cmd.arg(1usize)
+                        .arg(key.as_str())
+                        .arg(1i64)
+                        .args([1u64, 1_000_000, 0])
+                        .arg(1_700_000_040_000u64)
+                })
+            };
+            match decide().await.unwrap() {
+                Value::Int(n) => assert_eq!(n % 2, 1, "{algorithm:?}: {n}"),
+                other => panic!("{algorithm:?}: an admission came back as {other:?}"),
+            }
+            let denial = decide().await.unwrap().into_array().unwrap();
+            assert_eq!(denial[0], Value::Int(0), "{algorithm:?}");
+            assert_eq!(denial.len(), 5, "{algorithm:?}");
+        }
     }
 
     #[test]
