@@ -48,6 +48,22 @@ test('limit, peek and reset give the documented result object', async () => {
   assert.equal((await api.peek('user:42')).remaining, 3)
 })
 
+test('numbers past 16 and 32 bits cross whole, in both reply forms', async () => {
+  const T0 = 1_700_000_040_000
+  const DAY = 86_400_000
+  const left = (w) => (Math.floor(T0 / w) + 1) * w - T0
+  // A window of 200 days: 124 days (more than 2^32 ms) to its end; limits past 2^16 and
+  // 2^20 (where the script's one-integer admission gives way to its table).
+  for (const limit of [10, 70_000, 3_000_000]) {
+    const api = client.rateLimiter(`wide${limit}`, { algorithm: 'fixed_window', limit, window: 200 * DAY })
+    const r = await api.limit('u', { cost: 3, nowMs: T0 })
+    assert.deepEqual(r, { allowed: true, limit, remaining: limit - 3, resetAfterMs: left(200 * DAY), retryAfterMs: 0, reason: 'limit' })
+    assert.ok(r.resetAfterMs > 2 ** 32)
+    const denied = await api.limit('u', { cost: limit, nowMs: T0 })
+    assert.deepEqual(denied, { allowed: false, limit, remaining: limit - 3, resetAfterMs: left(200 * DAY), retryAfterMs: left(200 * DAY), reason: 'limit' })
+  }
+})
+
 test('the state is in the shared layout, with an expiry', async () => {
   const api = client.rateLimiter('layout', { limit: 10, window: 1_000 })
   await api.limit('ip:1')
