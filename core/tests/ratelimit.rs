@@ -8,10 +8,28 @@ use std::time::Duration;
 
 use common::Backend;
 
-use redkit::{Algorithm, Client, ClockMode, Cmd, ErrorKind, RateLimitResult, RateLimiter, Reason};
+use redkit::{
+    Algorithm, Client, ClockMode, Cmd, ErrorKind, RateLimitResult, RateLimiter, RateLimiterBuilder,
+    Reason,
+};
 
 async fn client(backend: &Backend, name: &str) -> Client {
     backend.client_named(name).await
+}
+
+/// `client`'s limiter `name`: `algorithm`, `limit` per `window_ms`; the caller adds the rest.
+fn builder(
+    client: &Client,
+    name: &str,
+    algorithm: Algorithm,
+    limit: i64,
+    window_ms: u64,
+) -> RateLimiterBuilder {
+    client
+        .rate_limiter(name)
+        .algorithm(algorithm)
+        .limit(limit)
+        .window(Duration::from_millis(window_ms))
 }
 
 async fn limiter(
@@ -20,14 +38,16 @@ async fn limiter(
     limit: i64,
     window_ms: u64,
 ) -> RateLimiter {
-    client(backend, algorithm.as_str())
-        .await
-        .rate_limiter("api")
-        .algorithm(algorithm)
-        .limit(limit)
-        .window(Duration::from_millis(window_ms))
+    let client = client(backend, algorithm.as_str()).await;
+    builder(&client, "api", algorithm, limit, window_ms)
         .build()
         .unwrap()
+}
+
+/// The string stored under `key`.
+async fn stored(client: &Client, key: &str) -> String {
+    let raw = client.transport().send(Cmd::new("GET").arg(key)).await;
+    String::from_utf8(raw.unwrap().into_bytes().unwrap().unwrap()).unwrap()
 }
 
 /// (allowed, remaining, reset_after_ms, retry_after_ms)
@@ -218,20 +238,13 @@ async fn sliding_window_state_forms_share_counts(backend: Backend) {
     let prefix = format!("swforms-{}", std::process::id());
     let (a, b) = (backend.client(&prefix).await, backend.client(&prefix).await);
     let build = |client: &Client, limit: i64| {
-        client
-            .rate_limiter("api")
-            .algorithm(Algorithm::SlidingWindow)
-            .limit(limit)
-            .window(Duration::from_secs(10))
+        builder(client, "api", Algorithm::SlidingWindow, limit, 10_000)
             .build()
             .unwrap()
     };
     let (small, large) = (build(&a, 10), build(&b, 1 << 23));
     let key = small.keys_for("u").unwrap().remove(0);
-    let state = || async {
-        let raw = a.transport().send(Cmd::new("GET").arg(key.as_str())).await;
-        String::from_utf8(raw.unwrap().into_bytes().unwrap().unwrap()).unwrap()
-    };
+    let state = || stored(&a, &key);
     assert!(small.limit_at("u", 4, T0 + 5_000).await.unwrap().allowed);
     assert!(
         state().await.parse::<u64>().is_ok(),
@@ -264,11 +277,7 @@ every_backend!(
 /// exact (below 2^53) and the identifier stays blocked.
 async fn sliding_window_counted_denials_saturate(backend: Backend) {
     let client = backend.client_named("swsat").await;
-    let rl = client
-        .rate_limiter("api")
-        .algorithm(Algorithm::SlidingWindow)
-        .limit(10)
-        .window(Duration::from_secs(10))
+    let rl = builder(&client, "api", Algorithm::SlidingWindow, 10, 10_000)
         .count_denied(true)
         .build()
         .unwrap();
@@ -281,9 +290,11 @@ async fn sliding_window_counted_denials_saturate(backend: Backend) {
         .unwrap();
     let r = rl.limit_at("u", 3, T0 + 5_000).await.unwrap();
     assert!(!r.allowed);
-    let stored = t.send(Cmd::new("GET").arg(key.as_str())).await.unwrap();
-    let stored = String::from_utf8(stored.into_bytes().unwrap().unwrap()).unwrap();
-    assert_eq!(stored, full, "the count stays at its ceiling");
+    assert_eq!(
+        stored(&client, &key).await,
+        full,
+        "the count stays at its ceiling"
+    );
 }
 every_backend!(
     sliding_window_counted_denials_saturate,
@@ -294,11 +305,7 @@ every_backend!(
 /// the window, set by the window's first request) alone.
 async fn fixed_window_adds_within_its_window(backend: Backend) {
     let client = backend.client_named("fwadd").await;
-    let rl = client
-        .rate_limiter("api")
-        .algorithm(Algorithm::FixedWindow)
-        .limit(10)
-        .window(Duration::from_secs(10))
+    let rl = builder(&client, "api", Algorithm::FixedWindow, 10, 10_000)
         .build()
         .unwrap();
     let key = rl.keys_for("u").unwrap().remove(0);
@@ -331,11 +338,8 @@ async fn numbers_past_the_packed_reply_are_exact(backend: Backend) {
     const DAY_MS: u64 = 86_400_000;
     let client = backend.client_named("packed").await;
     let fixed = |limit: i64, window_ms: u64| {
-        client
-            .rate_limiter(&format!("f{limit}x{window_ms}"))
-            .algorithm(Algorithm::FixedWindow)
-            .limit(limit)
-            .window(Duration::from_millis(window_ms))
+        let name = format!("f{limit}x{window_ms}");
+        builder(&client, &name, Algorithm::FixedWindow, limit, window_ms)
             .build()
             .unwrap()
     };
@@ -352,26 +356,21 @@ async fn numbers_past_the_packed_reply_are_exact(backend: Backend) {
     assert!(left(200 * DAY_MS) > 1 << 32);
     assert_eq!(nums(&r), (true, 6, left(200 * DAY_MS), 0));
     // gcra with a burst: the limit reported is limit + burst in either form.
-    let rl = client
-        .rate_limiter("g")
-        .limit(3_000_000)
-        .burst(5)
-        .window(Duration::from_millis(60 * DAY_MS))
-        .build()
+    let gcra = |name: &str, limit: i64, window_ms: u64| {
+        builder(&client, name, Algorithm::Gcra, limit, window_ms)
+            .burst(5)
+            .build()
+            .unwrap()
+    };
+    let r = gcra("g", 3_000_000, 60 * DAY_MS)
+        .limit_at("u", 1, T0)
+        .await
         .unwrap();
-    let r = rl.limit_at("u", 1, T0).await.unwrap();
     assert_eq!(
         (r.allowed, r.limit, r.remaining),
         (true, 3_000_005, 3_000_004)
     );
-    let rl = client
-        .rate_limiter("g2")
-        .limit(10)
-        .burst(5)
-        .window(Duration::from_secs(10))
-        .build()
-        .unwrap();
-    let r = rl.limit_at("u", 1, T0).await.unwrap();
+    let r = gcra("g2", 10, 10_000).limit_at("u", 1, T0).await.unwrap();
     assert_eq!(
         (r.allowed, r.limit, r.remaining, r.reset_after_ms),
         (true, 15, 14, 1_000)
