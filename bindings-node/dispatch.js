@@ -4,7 +4,7 @@
 // src/executor.rs) and queues its outcome. `settle` takes what a native call hands back: it
 // writes the output to the connection and settles every finished operation. Operations
 // started in one JS job share such calls (a microtask, or every WRITE_EVERY operations),
-// and so share writes.
+// and so share writes; an operation sent at once asks its own start call for them.
 
 const { fromNative } = require('./errors.js')
 
@@ -61,30 +61,37 @@ class Dispatcher {
   }
 
   /**
-   * Start an operation: `start(id)` calls the native method (it may throw at once for bad
-   * arguments). `decode` turns the native value into the result; `loader`, for getOrSet,
+   * Start an operation: `start(op)` calls the native function with `op`, the operation's
+   * `Start` (`2 * id + take`, see src/completion.rs); it may throw at once for bad
+   * arguments. `decode` turns the native value into the result; `loader`, for getOrSet,
    * runs on a miss and returns the encoded value.
    */
   submit(start, decode, loader) {
     const free = this.#free
-    const id = free.length > 0 ? free[free.length - 1] : this.#entries.length
+    const id = free.length > 0 ? free.pop() : this.#entries.length
     if (this.link !== null) this.link.demand()
-    try {
-      start(id)
-    } catch (err) {
-      return Promise.reject(fromNative(err))
-    }
-    if (free.length > 0) free.pop()
+    // The entry comes first: a start that takes completions can hand back this very
+    // operation, finished (the embedded engine, a rate limiter's local block).
     const promise = new Promise((resolve, reject) => {
-      if (this.#inFlight++ === 0) this.#keepAlive.ref()
       this.#entries[id] = { resolve, reject, decode, loader }
     })
-    // A lone operation is written at once, as a JS client would. Many operations started
-    // in one job leave in writes of WRITE_EVERY, not in one at the end: Redis starts on the
-    // first ones while JS is still starting the others, so the two overlap instead of
-    // taking turns (a batch of 64 scripts kept either side idle half the time).
-    if (this.#inFlight === 1 || ++this.#unsent >= WRITE_EVERY) {
-      this.pumpNow()
+    if (this.#inFlight++ === 0) this.#keepAlive.ref()
+    // A lone operation is written at once, as a JS client would, by its own start call.
+    // Many operations started in one job leave in writes of WRITE_EVERY, not in one at the
+    // end: Redis starts on the first ones while JS is still starting the others, so the
+    // two overlap instead of taking turns (a batch of 64 scripts kept either side idle
+    // half the time).
+    const now = this.#inFlight === 1 || ++this.#unsent >= WRITE_EVERY
+    let result
+    try {
+      result = start(now ? 2 * id + 1 : 2 * id)
+    } catch (err) {
+      this.#release(id)
+      return Promise.reject(fromNative(err))
+    }
+    if (now) {
+      this.#unsent = 0
+      this.settle(result)
     } else {
       this.schedule()
     }
@@ -124,7 +131,6 @@ class Dispatcher {
       for (let i = 0; i < count; i++) this.#finish(finished[2 * i], finished[2 * i + 1], result[at + i])
     }
     if (flags & FLAG_MORE) this.#pump()
-    if (this.#inFlight === 0) this.#keepAlive.unref()
   }
 
   #finish(id, tag, value) {
@@ -134,9 +140,7 @@ class Dispatcher {
       this.#runLoader(id, entry.loader)
       return
     }
-    this.#entries[id] = undefined
-    this.#free.push(id)
-    this.#inFlight--
+    this.#release(id)
     if (tag === TAG_ERR) {
       entry.reject(fromNative(value))
     } else if (entry.decode === null) {
@@ -148,6 +152,13 @@ class Dispatcher {
         entry.reject(err)
       }
     }
+  }
+
+  /** Operation `id` is over: its id is free again. */
+  #release(id) {
+    this.#entries[id] = undefined
+    this.#free.push(id)
+    if (--this.#inFlight === 0) this.#keepAlive.unref()
   }
 
   async #runLoader(id, loader) {

@@ -11,8 +11,11 @@ export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-was
 
 /** The native cache behind `Cache` in `redkit.js`. */
 export declare class NativeCache {
-  /** The operations as plain functions, each taking the operation id first. */
-  functions(): { getText(id: number, key: string): void; getBytes(id: number, key: string): void; setText(id: number, key: string, value: string, opts?: SetOptions | null): void; setBytes(id: number, key: string, value: Buffer, opts?: SetOptions | null): void; delete(id: number, keys: string[]): void; invalidateTags(id: number, tags: string[]): void; getOrSetText(id: number, key: string, opts?: SetOptions | null): void; getOrSetBytes(id: number, key: string, opts?: SetOptions | null): void }
+  /**
+   * The operations as plain functions, each taking its [`Start`] first and returning
+   * what it asks for (see `Completions::start`).
+   */
+  functions(): { getText(op: number, key: string): unknown; getBytes(op: number, key: string): unknown; setText(op: number, key: string, value: string, opts?: SetOptions | null): unknown; setBytes(op: number, key: string, value: Buffer, opts?: SetOptions | null): unknown; delete(op: number, keys: string[]): unknown; invalidateTags(op: number, tags: string[]): unknown; getOrSetText(op: number, key: string, opts?: SetOptions | null): unknown; getOrSetBytes(op: number, key: string, opts?: SetOptions | null): unknown }
 }
 
 /** The native client behind `Client` in `redkit.js`. */
@@ -43,20 +46,6 @@ export declare class NativeClient {
   reconnectDelay(attempt: number): number
   /** Poll the tasks woken off the JS thread (the answer to `wake`). */
   poll(): void
-  /**
-   * Operation `id`: record or check the data-layout version (what `connect` does once
-   * the connection is up).
-   */
-  checkLayout(id: number): void
-  /** Operation `id`: round-trip a PING. */
-  ping(id: number): void
-  /** Operation `id`: close the connection; later calls fail with `Closed`. */
-  close(id: number): void
-  /**
-   * Operation `id`: server version, persistence, eviction policy and warnings, as JSON
-   * text (a `HealthReport`).
-   */
-  check(id: number): void
   /** The key prefix of this client. */
   get prefix(): string
   /** A cache namespace with its options. */
@@ -71,19 +60,20 @@ export declare class NativeClient {
    */
   loaderRejected(id: number, error: unknown): void
   /**
-   * The calls made for every operation, as plain functions (see `functions.rs`).
-   * `header` is where they report which operations finished (see `Completions::take`).
+   * The calls made for every operation, and the client's own operations (each taking
+   * its `Start` first), as plain functions (see `functions.rs`). `header` is where they
+   * report which operations finished (see `Completions::take`).
    */
-  functions(header: Uint32Array): { takeCompletions(): unknown; linkReceived(chunk: Buffer): unknown }
+  functions(header: Uint32Array): { takeCompletions(): unknown; linkReceived(chunk: Buffer): unknown; checkLayout(op: number): unknown; ping(op: number): unknown; close(op: number): unknown; check(op: number): unknown }
 }
 
 /** The native limiter behind `RateLimiter` in `ratelimit.js`. */
 export declare class NativeRateLimiter {
   /**
-   * The operations as plain functions (see `functions.rs`), each taking the operation
-   * id first.
+   * The operations as plain functions (see `functions.rs`), each taking its [`Start`]
+   * first and returning what it asks for (see `Completions::start`).
    */
-  functions(): { limit(id: number, identifier: string, cost?: number | null, nowMs?: number | null): void; peek(id: number, identifier: string, nowMs?: number | null): void; reset(id: number, identifier: string): void }
+  functions(): { limit(op: number, identifier: string, cost?: number | null, nowMs?: number | null): unknown; peek(op: number, identifier: string, nowMs?: number | null): unknown; reset(op: number, identifier: string): unknown }
 }
 
 /**

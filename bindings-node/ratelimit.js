@@ -64,7 +64,7 @@ class RateLimiter {
     } catch (err) {
       return Promise.reject(err)
     }
-    return this.#dispatch.submit((id) => this.#native.limit(id, identifier, o.cost, o.nowMs), decode, null)
+    return this.#dispatch.submit((op) => this.#native.limit(op, identifier, o.cost, o.nowMs), decode, null)
   }
 
   /** What a request of cost 1 would get now (or at `{ nowMs }`), consuming nothing. */
@@ -75,12 +75,12 @@ class RateLimiter {
     } catch (err) {
       return Promise.reject(err)
     }
-    return this.#dispatch.submit((id) => this.#native.peek(id, identifier, o.nowMs), decode, null)
+    return this.#dispatch.submit((op) => this.#native.peek(op, identifier, o.nowMs), decode, null)
   }
 
   /** Forget `identifier`: its next request starts from a full limit. */
   reset(identifier) {
-    return this.#dispatch.submit((id) => this.#native.reset(id, identifier), null, null)
+    return this.#dispatch.submit((op) => this.#native.reset(op, identifier), null, null)
   }
 }
 

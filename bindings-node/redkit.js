@@ -129,7 +129,7 @@ class Cache {
   /** The fresh value under `key`, or `null`. One GET. */
   get(key) {
     const { get, decodeOrNull } = this.#codec
-    return this.#dispatch.submit((id) => this.#native[get](id, key), decodeOrNull, null)
+    return this.#dispatch.submit((op) => this.#native[get](op, key), decodeOrNull, null)
   }
 
   /** Write-through: store `value` (with the namespace ttl, or `opts.ttl`) under `opts.tags`. */
@@ -140,17 +140,17 @@ class Cache {
     } catch (err) {
       return Promise.reject(err)
     }
-    return this.#dispatch.submit((id) => this.#native[this.#codec.set](id, key, raw, opts), null, null)
+    return this.#dispatch.submit((op) => this.#native[this.#codec.set](op, key, raw, opts), null, null)
   }
 
   /** Delete entries; resolves to how many existed. */
   delete(...keys) {
-    return this.#dispatch.submit((id) => this.#native.delete(id, keys), null, null)
+    return this.#dispatch.submit((op) => this.#native.delete(op, keys), null, null)
   }
 
   /** Every entry carrying any of `tags` reads as a miss from now on; resolves to how many were deleted. */
   invalidateTags(tags) {
-    return this.#dispatch.submit((id) => this.#native.invalidateTags(id, tags), null, null)
+    return this.#dispatch.submit((op) => this.#native.invalidateTags(op, tags), null, null)
   }
 
   /**
@@ -174,7 +174,7 @@ class Cache {
         throw loaderFailure(err)
       }
     }
-    return this.#dispatch.submit((id) => this.#native[getOrSet](id, key, opts), decode, load)
+    return this.#dispatch.submit((op) => this.#native[getOrSet](op, key, opts), decode, load)
   }
 
   /** Memoize `fn` through `getOrSet` (see wrap.js for the key options). */
@@ -215,9 +215,9 @@ class Client {
     }
     try {
       if (link !== null) await link.start()
-      await dispatch.submit((id) => nativeClient.checkLayout(id), null, null)
+      await dispatch.submit((op) => dispatch.functions.checkLayout(op), null, null)
     } catch (err) {
-      await dispatch.submit((id) => nativeClient.close(id), null, null).catch(() => {})
+      await dispatch.submit((op) => dispatch.functions.close(op), null, null).catch(() => {})
       if (link !== null) link.end()
       throw err
     }
@@ -239,13 +239,13 @@ class Client {
 
   /** Round-trip a PING. */
   async ping() {
-    await this.#dispatch.submit((id) => this.#native.ping(id), null, null)
+    await this.#dispatch.submit((op) => this.#dispatch.functions.ping(op), null, null)
   }
 
   /** Close the connection; every later call fails with `Closed`. */
   async close() {
     try {
-      await this.#dispatch.submit((id) => this.#native.close(id), null, null)
+      await this.#dispatch.submit((op) => this.#dispatch.functions.close(op), null, null)
     } finally {
       if (this.#link !== null) this.#link.end()
     }
@@ -253,7 +253,7 @@ class Client {
 
   /** Server version, persistence, eviction policy and warnings. */
   async check() {
-    return this.#dispatch.submit((id) => this.#native.check(id), JSON.parse, null)
+    return this.#dispatch.submit((op) => this.#dispatch.functions.check(op), JSON.parse, null)
   }
 
   /** A cache namespace. Options in milliseconds: ttl, jitter, staleTtl, earlyRefresh, lock, lockTimeout, codec (json, bytes or msgpack). */

@@ -2,9 +2,10 @@
 //! methods for the JSON codec (JSON text crosses as a JS string, parsed by V8) and the
 //! `*Bytes` methods for the bytes codec (Buffers).
 //!
-//! Every operation takes the operation id `redkit.js` allocated and returns at once; the
-//! outcome arrives through the client's completion queue (see `completion.rs`). The
-//! operations are reached through `functions()` (see `functions.rs`).
+//! Every operation takes the operation id `dispatch.js` allocated (a [`Start`]) and
+//! returns at once; the outcome arrives through the client's completion queue (see
+//! `completion.rs`). The operations are reached through `functions()` (see
+//! `functions.rs`).
 
 use std::sync::Arc;
 
@@ -13,8 +14,8 @@ use napi::Env;
 use napi_derive::napi;
 use redkit::Error;
 
-use crate::completion::{Completions, Outcome};
-use crate::functions::{arg, opt_arg, Functions};
+use crate::completion::{Completions, Outcome, Start};
+use crate::functions::{arg, opt_arg, Functions, Made};
 use crate::options::{set_options, SetOptions};
 
 /// The native cache behind `Cache` in `redkit.js`.
@@ -30,23 +31,24 @@ impl NativeCache {
         NativeCache { inner, completions }
     }
 
-    /// Cache-aside whose loader is the JS loader of operation `id`.
+    /// Cache-aside whose loader is the JS loader of the operation.
     fn get_or_set(
         &self,
-        id: u32,
+        env: &Env,
+        op: Start,
         key: String,
         opts: Option<SetOptions>,
         done: fn(Vec<u8>) -> redkit::Result<Outcome>,
-    ) {
+    ) -> napi::Result<Made> {
         let cache = self.inner.clone();
         let completions = Arc::clone(&self.completions);
-        self.completions.run(id, async move {
+        self.completions.start(env, op, async move {
             let opts = set_options(opts)?;
             let raw = cache
-                .get_or_set_bytes(&key, &opts, move || completions.load(id))
+                .get_or_set_bytes(&key, &opts, move || completions.load(op.id))
                 .await?;
             done(raw)
-        });
+        })
     }
 }
 
@@ -72,107 +74,115 @@ fn count(n: u64) -> Outcome {
 }
 
 impl NativeCache {
-    /// Operation `id`: a fresh value as JSON text, or `null`.
-    fn get_text(&self, id: u32, key: String) {
+    /// A fresh value as JSON text, or `null`.
+    fn get_text(&self, env: &Env, op: Start, key: String) -> napi::Result<Made> {
         let cache = self.inner.clone();
-        self.completions.run(
-            id,
-            async move { or_null(cache.get_bytes(&key).await?, text) },
-        );
+        self.completions.start(env, op, async move {
+            or_null(cache.get_bytes(&key).await?, text)
+        })
     }
 
-    /// Operation `id`: a fresh value's bytes, or `null`.
-    fn get_bytes(&self, id: u32, key: String) {
+    /// A fresh value's bytes, or `null`.
+    fn get_bytes(&self, env: &Env, op: Start, key: String) -> napi::Result<Made> {
         let cache = self.inner.clone();
-        self.completions.run(
-            id,
-            async move { or_null(cache.get_bytes(&key).await?, bytes) },
-        );
+        self.completions.start(env, op, async move {
+            or_null(cache.get_bytes(&key).await?, bytes)
+        })
     }
 
-    /// Operation `id`: write-through of JSON text.
-    fn set_text(&self, id: u32, key: String, value: String, opts: Option<SetOptions>) {
+    /// Write-through of JSON text.
+    fn set_text(
+        &self,
+        env: &Env,
+        op: Start,
+        key: String,
+        value: String,
+        opts: Option<SetOptions>,
+    ) -> napi::Result<Made> {
         let cache = self.inner.clone();
-        self.completions.run(id, async move {
+        self.completions.start(env, op, async move {
             cache
                 .set_bytes(&key, value.as_bytes(), &set_options(opts)?)
                 .await?;
             Ok(Outcome::Unit)
-        });
+        })
     }
 
-    /// Operation `id`: write-through of bytes.
-    fn set_bytes(&self, id: u32, key: String, value: Vec<u8>, opts: Option<SetOptions>) {
+    /// Write-through of bytes.
+    fn set_bytes(
+        &self,
+        env: &Env,
+        op: Start,
+        key: String,
+        value: Vec<u8>,
+        opts: Option<SetOptions>,
+    ) -> napi::Result<Made> {
         let cache = self.inner.clone();
-        self.completions.run(id, async move {
+        self.completions.start(env, op, async move {
             cache.set_bytes(&key, &value, &set_options(opts)?).await?;
             Ok(Outcome::Unit)
-        });
+        })
     }
 
-    /// Operation `id`: delete entries; resolves to how many existed.
-    fn delete(&self, id: u32, keys: Vec<String>) {
+    /// Delete entries; resolves to how many existed.
+    fn delete(&self, env: &Env, op: Start, keys: Vec<String>) -> napi::Result<Made> {
         let cache = self.inner.clone();
-        self.completions.run(id, async move {
+        self.completions.start(env, op, async move {
             let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
             Ok(count(cache.delete(&keys).await?))
-        });
+        })
     }
 
-    /// Operation `id`: invalidate every entry carrying any of `tags`; resolves to how many
-    /// were deleted.
-    fn invalidate_tags(&self, id: u32, tags: Vec<String>) {
+    /// Invalidate every entry carrying any of `tags`; resolves to how many were deleted.
+    fn invalidate_tags(&self, env: &Env, op: Start, tags: Vec<String>) -> napi::Result<Made> {
         let cache = self.inner.clone();
-        self.completions.run(id, async move {
+        self.completions.start(env, op, async move {
             let tags: Vec<&str> = tags.iter().map(String::as_str).collect();
             Ok(count(cache.invalidate_tags(&tags).await?))
-        });
+        })
     }
 }
 
 #[napi]
 impl NativeCache {
-    /// The operations as plain functions, each taking the operation id first.
+    /// The operations as plain functions, each taking its [`Start`] first and returning
+    /// what it asks for (see `Completions::start`).
     #[napi(
         catch_unwind,
-        ts_return_type = "{ getText(id: number, key: string): void; getBytes(id: number, key: string): void; setText(id: number, key: string, value: string, opts?: SetOptions | null): void; setBytes(id: number, key: string, value: Buffer, opts?: SetOptions | null): void; delete(id: number, keys: string[]): void; invalidateTags(id: number, tags: string[]): void; getOrSetText(id: number, key: string, opts?: SetOptions | null): void; getOrSetBytes(id: number, key: string, opts?: SetOptions | null): void }"
+        ts_return_type = "{ getText(op: number, key: string): unknown; getBytes(op: number, key: string): unknown; setText(op: number, key: string, value: string, opts?: SetOptions | null): unknown; setBytes(op: number, key: string, value: Buffer, opts?: SetOptions | null): unknown; delete(op: number, keys: string[]): unknown; invalidateTags(op: number, tags: string[]): unknown; getOrSetText(op: number, key: string, opts?: SetOptions | null): unknown; getOrSetBytes(op: number, key: string, opts?: SetOptions | null): unknown }"
     )]
     pub fn functions<'env>(&self, env: &'env Env) -> napi::Result<Object<'env>> {
         let c = || self.clone();
         let (c1, c2, c3, c4, c5, c6, c7, c8) = (c(), c(), c(), c(), c(), c(), c(), c());
         Ok(Functions::new(env)?
             .add("getText", move |x| {
-                c1.get_text(arg(x, 0)?, arg(x, 1)?);
-                Ok(())
+                c1.get_text(x.env, arg(x, 0)?, arg(x, 1)?)
             })?
             .add("getBytes", move |x| {
-                c2.get_bytes(arg(x, 0)?, arg(x, 1)?);
-                Ok(())
+                c2.get_bytes(x.env, arg(x, 0)?, arg(x, 1)?)
             })?
             .add("setText", move |x| {
-                c3.set_text(arg(x, 0)?, arg(x, 1)?, arg(x, 2)?, opt_arg(x, 3)?);
-                Ok(())
+                c3.set_text(x.env, arg(x, 0)?, arg(x, 1)?, arg(x, 2)?, opt_arg(x, 3)?)
             })?
             .add("setBytes", move |x| {
                 let value: BufferSlice = arg(x, 2)?;
-                c4.set_bytes(arg(x, 0)?, arg(x, 1)?, value.to_vec(), opt_arg(x, 3)?);
-                Ok(())
+                c4.set_bytes(
+                    x.env,
+                    arg(x, 0)?,
+                    arg(x, 1)?,
+                    value.to_vec(),
+                    opt_arg(x, 3)?,
+                )
             })?
-            .add("delete", move |x| {
-                c5.delete(arg(x, 0)?, arg(x, 1)?);
-                Ok(())
-            })?
+            .add("delete", move |x| c5.delete(x.env, arg(x, 0)?, arg(x, 1)?))?
             .add("invalidateTags", move |x| {
-                c6.invalidate_tags(arg(x, 0)?, arg(x, 1)?);
-                Ok(())
+                c6.invalidate_tags(x.env, arg(x, 0)?, arg(x, 1)?)
             })?
             .add("getOrSetText", move |x| {
-                c7.get_or_set(arg(x, 0)?, arg(x, 1)?, opt_arg(x, 2)?, text);
-                Ok(())
+                c7.get_or_set(x.env, arg(x, 0)?, arg(x, 1)?, opt_arg(x, 2)?, text)
             })?
             .add("getOrSetBytes", move |x| {
-                c8.get_or_set(arg(x, 0)?, arg(x, 1)?, opt_arg(x, 2)?, bytes);
-                Ok(())
+                c8.get_or_set(x.env, arg(x, 0)?, arg(x, 1)?, opt_arg(x, 2)?, bytes)
             })?
             .finish())
     }

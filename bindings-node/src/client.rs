@@ -15,7 +15,7 @@ use napi_derive::napi;
 use redkit::transport::hosted::{Address, HostedTransport};
 
 use crate::cache::NativeCache;
-use crate::completion::{Completions, Header, Outcome, Wake};
+use crate::completion::{Completions, Header, Outcome, Start, Wake};
 use crate::errors::{js, to_js};
 use crate::executor::Executor;
 use crate::functions::{arg, Functions, Made};
@@ -84,13 +84,13 @@ impl NativeClient {
     pub fn open(url: String, opts: Option<ConnectOptions>, wake: Wake) -> napi::Result<Self> {
         let runtime = crate::runtime()?;
         let opts = js(opts.unwrap_or_default().into_core())?;
-        let completions = Completions::new(Executor::new(wake, runtime.clone()));
+        let executor = Executor::new(wake, runtime.clone());
         if redkit::is_embedded_url(&url) {
             // The engine needs no I/O to start: this returns at once.
             let inner = js(runtime.block_on(redkit::Client::connect_with(&url, opts)))?;
             return Ok(NativeClient {
                 inner,
-                completions,
+                completions: Completions::new(executor, None),
                 link: None,
             });
         }
@@ -99,7 +99,7 @@ impl NativeClient {
         let inner = js(redkit::Client::from_transport(hosted.clone(), &prefix))?;
         Ok(NativeClient {
             inner,
-            completions,
+            completions: Completions::new(executor, Some(Arc::clone(&hosted))),
             link: Some(hosted),
         })
     }
@@ -179,48 +179,6 @@ impl NativeClient {
         self.executor().drive(|| ());
     }
 
-    /// Operation `id`: record or check the data-layout version (what `connect` does once
-    /// the connection is up).
-    #[napi(catch_unwind)]
-    pub fn check_layout(&self, id: u32) {
-        let client = self.inner.clone();
-        self.completions.run(id, async move {
-            client.check_layout().await?;
-            Ok(Outcome::Unit)
-        });
-    }
-
-    /// Operation `id`: round-trip a PING.
-    #[napi(catch_unwind)]
-    pub fn ping(&self, id: u32) {
-        let client = self.inner.clone();
-        self.completions.run(id, async move {
-            client.ping().await?;
-            Ok(Outcome::Unit)
-        });
-    }
-
-    /// Operation `id`: close the connection; later calls fail with `Closed`.
-    #[napi(catch_unwind)]
-    pub fn close(&self, id: u32) {
-        let client = self.inner.clone();
-        self.completions.run(id, async move {
-            client.close().await?;
-            Ok(Outcome::Unit)
-        });
-    }
-
-    /// Operation `id`: server version, persistence, eviction policy and warnings, as JSON
-    /// text (a `HealthReport`).
-    #[napi(catch_unwind)]
-    pub fn check(&self, id: u32) {
-        let client = self.inner.clone();
-        self.completions.run(id, async move {
-            let report = HealthReport::from(client.check().await?);
-            Ok(Outcome::Text(report.to_json()))
-        });
-    }
-
     /// The key prefix of this client.
     #[napi(getter)]
     pub fn prefix(&self) -> String {
@@ -277,26 +235,60 @@ impl NativeClient {
 }
 
 impl NativeClient {
-    /// What JS must do now (see `Completions::take`).
-    fn take_completions(&self, env: &Env) -> napi::Result<Made> {
-        self.completions.take(env, self.link.as_deref())
-    }
-
-    /// Bytes the socket read; returns what `take_completions` returns, so a reply costs
+    /// Bytes the socket read; returns what `Completions::take` returns, so a reply costs
     /// one native call. Throws when the stream is broken: close the socket.
     fn link_received(&self, env: &Env, chunk: BufferSlice) -> napi::Result<Made> {
         js(self.on_link(|link| link.received(&chunk))?)?;
-        self.take_completions(env)
+        self.completions.take(env)
+    }
+
+    /// Record or check the data-layout version (what `connect` does once the connection
+    /// is up).
+    fn check_layout(&self, env: &Env, op: Start) -> napi::Result<Made> {
+        let client = self.inner.clone();
+        self.completions.start(env, op, async move {
+            client.check_layout().await?;
+            Ok(Outcome::Unit)
+        })
+    }
+
+    /// Round-trip a PING.
+    fn ping(&self, env: &Env, op: Start) -> napi::Result<Made> {
+        let client = self.inner.clone();
+        self.completions.start(env, op, async move {
+            client.ping().await?;
+            Ok(Outcome::Unit)
+        })
+    }
+
+    /// Close the connection; later calls fail with `Closed`.
+    fn close(&self, env: &Env, op: Start) -> napi::Result<Made> {
+        let client = self.inner.clone();
+        self.completions.start(env, op, async move {
+            client.close().await?;
+            Ok(Outcome::Unit)
+        })
+    }
+
+    /// Server version, persistence, eviction policy and warnings, as JSON text (a
+    /// `HealthReport`).
+    fn check(&self, env: &Env, op: Start) -> napi::Result<Made> {
+        let client = self.inner.clone();
+        self.completions.start(env, op, async move {
+            let report = HealthReport::from(client.check().await?);
+            Ok(Outcome::Text(report.to_json()))
+        })
     }
 }
 
 #[napi]
 impl NativeClient {
-    /// The calls made for every operation, as plain functions (see `functions.rs`).
-    /// `header` is where they report which operations finished (see `Completions::take`).
+    /// The calls made for every operation, and the client's own operations (each taking
+    /// its `Start` first), as plain functions (see `functions.rs`). `header` is where they
+    /// report which operations finished (see `Completions::take`).
     #[napi(
         catch_unwind,
-        ts_return_type = "{ takeCompletions(): unknown; linkReceived(chunk: Buffer): unknown }"
+        ts_return_type = "{ takeCompletions(): unknown; linkReceived(chunk: Buffer): unknown; checkLayout(op: number): unknown; ping(op: number): unknown; close(op: number): unknown; check(op: number): unknown }"
     )]
     pub fn functions<'env>(
         &self,
@@ -304,10 +296,15 @@ impl NativeClient {
         header: Uint32Array,
     ) -> napi::Result<Object<'env>> {
         self.completions.set_header(Header::new(header)?);
-        let (c1, c2) = (self.clone(), self.clone());
+        let c = || self.clone();
+        let (c1, c2, c3, c4, c5, c6) = (c(), c(), c(), c(), c(), c());
         Ok(Functions::new(env)?
-            .add("takeCompletions", move |x| c1.take_completions(x.env))?
+            .add("takeCompletions", move |x| c1.completions.take(x.env))?
             .add("linkReceived", move |x| c2.link_received(x.env, arg(x, 0)?))?
+            .add("checkLayout", move |x| c3.check_layout(x.env, arg(x, 0)?))?
+            .add("ping", move |x| c4.ping(x.env, arg(x, 0)?))?
+            .add("close", move |x| c5.close(x.env, arg(x, 0)?))?
+            .add("check", move |x| c6.check(x.env, arg(x, 0)?))?
             .finish())
     }
 }

@@ -2,10 +2,12 @@
 //!
 //! napi-rs' `async fn` creates a threadsafe function (a libuv handle) for every promise,
 //! which made a cache hit several times slower than a plain ioredis GET. Cache and rate
-//! limit operations instead take an operation id from `redkit.js`, run on the client's
+//! limit operations instead take an operation id from `dispatch.js`, run on the client's
 //! executor (on the JS thread, see `executor.rs`), and push their outcome into one queue
 //! per client. JS takes every finished outcome in one call after each native call that can
-//! finish operations, and settles the matching promises.
+//! finish operations, and settles the matching promises. The call that starts an operation
+//! is such a call when JS asks (see [`Start`]): a lone operation then costs one native call
+//! to start and send, not two.
 //!
 //! Loaders go the same way in reverse: a miss pushes a "load" request for its operation;
 //! JS runs the loader and hands the encoded value (or the thrown error) back with
@@ -18,10 +20,9 @@ use std::panic::AssertUnwindSafe;
 use std::sync::{Arc, Mutex};
 
 use futures_util::FutureExt;
-use napi::bindgen_prelude::{BufferSlice, Either7, Null, Uint32Array};
+use napi::bindgen_prelude::{BufferSlice, Either7, FromNapiValue, Null, Uint32Array};
 use napi::threadsafe_function::ThreadsafeFunction;
-use napi::Status;
-use napi::{Env, JsString};
+use napi::{sys, Env, JsString, Status};
 use redkit::transport::hosted::HostedTransport;
 use redkit::Error;
 use tokio::sync::oneshot;
@@ -29,6 +30,29 @@ use tokio::sync::oneshot;
 use crate::errors::to_js;
 use crate::executor::Executor;
 use crate::functions::Made;
+
+/// The first argument of every operation: `2 * id + take`. `id` names the operation in
+/// completions; `take` asks the start call to return what `take` returns, as JS does for
+/// an operation it sends at once (see `submit` in `dispatch.js`): it saves the second
+/// native call that would fetch the bytes to write.
+#[derive(Clone, Copy)]
+pub struct Start {
+    /// The operation's id.
+    pub id: u32,
+    take: bool,
+}
+
+#[allow(unsafe_code)]
+impl FromNapiValue for Start {
+    unsafe fn from_napi_value(env: sys::napi_env, value: sys::napi_value) -> napi::Result<Self> {
+        // SAFETY: the caller's contract: a live value of the call in progress, in `env`.
+        let word = unsafe { u32::from_napi_value(env, value)? };
+        Ok(Start {
+            id: word >> 1,
+            take: word & 1 == 1,
+        })
+    }
+}
 
 /// The JS function called when a task was woken off the JS thread: no arguments, called as
 /// `wake()`. Weak: an idle client does not keep the process alive (`redkit.js` holds a
@@ -118,16 +142,19 @@ pub struct Completions {
     header: Mutex<Option<Header>>,
     loaders: Mutex<HashMap<u32, LoaderReply>>,
     executor: Arc<Executor>,
+    /// The connection whose output `take` hands over; `None` on the embedded engine.
+    link: Option<Arc<HostedTransport>>,
 }
 
 impl Completions {
-    /// A queue for the operations `executor` runs.
-    pub fn new(executor: Arc<Executor>) -> Arc<Self> {
+    /// A queue for the operations `executor` runs over `link`.
+    pub fn new(executor: Arc<Executor>, link: Option<Arc<HostedTransport>>) -> Arc<Self> {
         Arc::new(Completions {
             ready: Mutex::new(Vec::new()),
             header: Mutex::new(None),
             loaders: Mutex::new(HashMap::new()),
             executor,
+            link,
         })
     }
 
@@ -140,13 +167,14 @@ impl Completions {
         lock(&self.ready).push((id, outcome));
     }
 
-    /// Run operation `id` on the executor and queue its outcome. A panic in the operation
-    /// becomes its error, never an abort.
-    pub fn run<F>(self: &Arc<Self>, id: u32, op: F)
+    /// Start operation `start.id`: run `op` on the executor and queue its outcome (a panic
+    /// in it becomes its error, never an abort). Returns what `take` returns if JS asked
+    /// for it, `undefined` otherwise.
+    pub fn start<F>(self: &Arc<Self>, env: &Env, start: Start, op: F) -> napi::Result<Made>
     where
         F: Future<Output = redkit::Result<Outcome>> + Send + 'static,
     {
-        let this = Arc::clone(self);
+        let (id, this) = (start.id, Arc::clone(self));
         self.executor.spawn(async move {
             let outcome = match AssertUnwindSafe(op).catch_unwind().await {
                 Ok(Ok(outcome)) => outcome,
@@ -158,6 +186,11 @@ impl Completions {
             };
             this.push(id, outcome);
         });
+        if start.take {
+            self.take(env)
+        } else {
+            Made::from(env, ())
+        }
     }
 
     /// Where `take` writes ids and tags from now on.
@@ -171,12 +204,14 @@ impl Completions {
     /// operations' values in the header's order: the one thing itself when there is just
     /// one (the usual case at low concurrency: no array to build), an array otherwise,
     /// `undefined` when there is nothing. One call per turn of the event loop.
-    pub fn take(&self, env: &Env, link: Option<&HostedTransport>) -> napi::Result<Made> {
+    pub fn take(&self, env: &Env) -> napi::Result<Made> {
         let mut header = lock(&self.header);
         let header = header
             .as_mut()
             .ok_or_else(|| napi::Error::new(Status::GenericFailure, "no completion header"))?;
-        let output = link
+        let output = self
+            .link
+            .as_deref()
             .and_then(|link| link.drain_output(|bytes| env.create_string_latin1(bytes)))
             .transpose()?;
         let mut batch = std::mem::take(&mut *lock(&self.ready));

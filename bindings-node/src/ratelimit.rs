@@ -16,9 +16,9 @@ use redkit::{
     Algorithm, ClockMode, OnError, RateLimitResult, RateLimiter, RateLimiterOptions, Result, Rule,
 };
 
-use crate::completion::{Completions, Outcome};
+use crate::completion::{Completions, Outcome, Start};
 use crate::errors::marked_message;
-use crate::functions::{arg, opt_arg, Functions};
+use crate::functions::{arg, opt_arg, Functions, Made};
 
 /// One more limit decided in the same atomic call.
 #[napi(object)]
@@ -143,64 +143,78 @@ impl NativeRateLimiter {
 }
 
 impl NativeRateLimiter {
-    /// Operation `id`: one atomic decision for `cost` (default 1), at `nowMs` when given.
-    fn limit(&self, id: u32, identifier: String, cost: Option<f64>, now: Option<f64>) {
+    /// One atomic decision for `cost` (default 1), at `nowMs` when given.
+    fn limit(
+        &self,
+        env: &Env,
+        op: Start,
+        identifier: String,
+        cost: Option<f64>,
+        now: Option<f64>,
+    ) -> napi::Result<Made> {
         let l = self.inner.clone();
-        self.completions.run(id, async move {
+        self.completions.start(env, op, async move {
             let cost = whole_number("cost", cost.unwrap_or(1.0))?;
             let r = match now_ms(now)? {
                 Some(t) => l.limit_at(&identifier, cost, t).await?,
                 None => l.limit(&identifier, cost).await?,
             };
             Ok(encode(r))
-        });
+        })
     }
 
-    /// Operation `id`: what a request of cost 1 would get now (or at `nowMs`).
-    fn peek(&self, id: u32, identifier: String, now: Option<f64>) {
+    /// What a request of cost 1 would get now (or at `nowMs`).
+    fn peek(
+        &self,
+        env: &Env,
+        op: Start,
+        identifier: String,
+        now: Option<f64>,
+    ) -> napi::Result<Made> {
         let l = self.inner.clone();
-        self.completions.run(id, async move {
+        self.completions.start(env, op, async move {
             let r = match now_ms(now)? {
                 Some(t) => l.peek_at(&identifier, t).await?,
                 None => l.peek(&identifier).await?,
             };
             Ok(encode(r))
-        });
+        })
     }
 
-    /// Operation `id`: forget `identifier`.
-    fn reset(&self, id: u32, identifier: String) {
+    /// Forget `identifier`.
+    fn reset(&self, env: &Env, op: Start, identifier: String) -> napi::Result<Made> {
         let l = self.inner.clone();
-        self.completions.run(id, async move {
+        self.completions.start(env, op, async move {
             l.reset(&identifier).await?;
             Ok(Outcome::Unit)
-        });
+        })
     }
 }
 
 #[napi]
 impl NativeRateLimiter {
-    /// The operations as plain functions (see `functions.rs`), each taking the operation
-    /// id first.
+    /// The operations as plain functions (see `functions.rs`), each taking its [`Start`]
+    /// first and returning what it asks for (see `Completions::start`).
     #[napi(
         catch_unwind,
-        ts_return_type = "{ limit(id: number, identifier: string, cost?: number | null, nowMs?: number | null): void; peek(id: number, identifier: string, nowMs?: number | null): void; reset(id: number, identifier: string): void }"
+        ts_return_type = "{ limit(op: number, identifier: string, cost?: number | null, nowMs?: number | null): unknown; peek(op: number, identifier: string, nowMs?: number | null): unknown; reset(op: number, identifier: string): unknown }"
     )]
     pub fn functions<'env>(&self, env: &'env Env) -> napi::Result<Object<'env>> {
         let (l1, l2, l3) = (self.clone(), self.clone(), self.clone());
         Ok(Functions::new(env)?
             .add("limit", move |x| {
-                l1.limit(arg(x, 0)?, arg(x, 1)?, opt_arg(x, 2)?, opt_arg(x, 3)?);
-                Ok(())
+                l1.limit(
+                    x.env,
+                    arg(x, 0)?,
+                    arg(x, 1)?,
+                    opt_arg(x, 2)?,
+                    opt_arg(x, 3)?,
+                )
             })?
             .add("peek", move |x| {
-                l2.peek(arg(x, 0)?, arg(x, 1)?, opt_arg(x, 2)?);
-                Ok(())
+                l2.peek(x.env, arg(x, 0)?, arg(x, 1)?, opt_arg(x, 2)?)
             })?
-            .add("reset", move |x| {
-                l3.reset(arg(x, 0)?, arg(x, 1)?);
-                Ok(())
-            })?
+            .add("reset", move |x| l3.reset(x.env, arg(x, 0)?, arg(x, 1)?))?
             .finish())
     }
 }
