@@ -5,7 +5,7 @@ const assert = require('node:assert/strict')
 const { after, before, test } = require('node:test')
 
 const { Client, Closed } = require('..')
-const { prefix, startServer } = require('./server.js')
+const { command, prefix, startServer } = require('./server.js')
 
 let server
 before(async () => {
@@ -215,6 +215,25 @@ test('the bytes codec takes and returns Buffers', () =>
       const viaGetOrSet = await cache.getOrSet(`all:${size}`, () => assert.fail('a hit'))
       assert.ok(Buffer.isBuffer(viaGetOrSet) && viaGetOrSet.equals(all), `${size}`)
     }
+  }))
+
+test('keys of any length and alphabet are stored under their UTF-8 bytes', () =>
+  withClient('keys', async (client) => {
+    const cache = client.cache('keys')
+    // Every length around the 256-byte buffer keys are read into in one call
+    // (src/functions.rs), in one-, two- and four-byte characters, and a NUL.
+    const keys = ['a', 'é', '🙂', 'a\0b', 'x'.repeat(5000)]
+    for (let bytes = 248; bytes <= 257; bytes++) {
+      keys.push('k'.repeat(bytes), 'é'.repeat(bytes >> 1) + 'k'.repeat(bytes & 1), '🙂'.repeat(bytes >> 2) + 'k'.repeat(bytes & 3))
+    }
+    for (const [i, key] of keys.entries()) {
+      await cache.set(key, i)
+      const stored = await command(server.port, 'EXISTS', `${client.prefix}:{cache:keys}:k:${key}`)
+      assert.equal(stored, ':1\r\n', `key of ${Buffer.byteLength(key)} bytes`)
+      assert.equal(await cache.get(key), i)
+      assert.equal(await cache.getOrSet(key, () => assert.fail('a hit')), i)
+    }
+    assert.equal(await cache.delete(...keys), keys.length)
   }))
 
 test('a JSON value written by one client is read by another (shared layout)', () =>

@@ -15,7 +15,7 @@ use napi_derive::napi;
 use redkit::Error;
 
 use crate::completion::{Completions, Outcome, Start};
-use crate::functions::{arg, opt_arg, Functions, Made};
+use crate::functions::{arg, opt_arg, string_arg, Functions, Made};
 use crate::options::{set_options, SetOptions};
 
 /// The native cache behind `Cache` in `redkit.js`.
@@ -52,7 +52,11 @@ impl NativeCache {
     }
 }
 
+/// JSON text: checked to be ASCII (most JSON is, and ASCII is valid UTF-8) or else UTF-8.
 fn text(raw: Vec<u8>) -> redkit::Result<Outcome> {
+    if raw.is_ascii() {
+        return Ok(Outcome::Ascii(raw));
+    }
     String::from_utf8(raw)
         .map(Outcome::Text)
         .map_err(|_| Error::Decode("cached value is not UTF-8 JSON text".into()))
@@ -156,20 +160,26 @@ impl NativeCache {
         let (c1, c2, c3, c4, c5, c6, c7, c8) = (c(), c(), c(), c(), c(), c(), c(), c());
         Ok(Functions::new(env)?
             .add("getText", move |x| {
-                c1.get_text(x.env, arg(x, 0)?, arg(x, 1)?)
+                c1.get_text(x.env, arg(x, 0)?, string_arg(x, 1)?)
             })?
             .add("getBytes", move |x| {
-                c2.get_bytes(x.env, arg(x, 0)?, arg(x, 1)?)
+                c2.get_bytes(x.env, arg(x, 0)?, string_arg(x, 1)?)
             })?
             .add("setText", move |x| {
-                c3.set_text(x.env, arg(x, 0)?, arg(x, 1)?, arg(x, 2)?, opt_arg(x, 3)?)
+                c3.set_text(
+                    x.env,
+                    arg(x, 0)?,
+                    string_arg(x, 1)?,
+                    arg(x, 2)?,
+                    opt_arg(x, 3)?,
+                )
             })?
             .add("setBytes", move |x| {
                 let value: BufferSlice = arg(x, 2)?;
                 c4.set_bytes(
                     x.env,
                     arg(x, 0)?,
-                    arg(x, 1)?,
+                    string_arg(x, 1)?,
                     value.to_vec(),
                     opt_arg(x, 3)?,
                 )
@@ -179,10 +189,10 @@ impl NativeCache {
                 c6.invalidate_tags(x.env, arg(x, 0)?, arg(x, 1)?)
             })?
             .add("getOrSetText", move |x| {
-                c7.get_or_set(x.env, arg(x, 0)?, arg(x, 1)?, opt_arg(x, 2)?, text)
+                c7.get_or_set(x.env, arg(x, 0)?, string_arg(x, 1)?, opt_arg(x, 2)?, text)
             })?
             .add("getOrSetBytes", move |x| {
-                c8.get_or_set(x.env, arg(x, 0)?, arg(x, 1)?, opt_arg(x, 2)?, bytes)
+                c8.get_or_set(x.env, arg(x, 0)?, string_arg(x, 1)?, opt_arg(x, 2)?, bytes)
             })?
             .finish())
     }

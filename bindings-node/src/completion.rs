@@ -65,8 +65,10 @@ pub enum Outcome {
     Unit,
     /// `null` (a miss).
     Null,
-    /// JSON text.
+    /// Text (JSON), any of it.
     Text(String),
+    /// Text whose bytes are all ASCII: also latin1, which V8 copies without decoding UTF-8.
+    Ascii(Vec<u8>),
     /// A string as UTF-16 code units, any of them (rate limit results, `ratelimit.rs`).
     Utf16(Vec<u16>),
     /// Raw bytes: a Buffer in JS (small ones as latin1 text that `redkit.js` turns into one).
@@ -216,26 +218,28 @@ impl Completions {
             .transpose()?;
         let mut batch = std::mem::take(&mut *lock(&self.ready));
         let rest = (batch.len() > header.capacity()).then(|| batch.split_off(header.capacity()));
-        // Values first: a value that cannot be made fails its own operation (the header
-        // says so), and every taken operation is reported.
-        let mut values = Vec::with_capacity(batch.len());
         let words = header.words();
-        for (i, (id, outcome)) in batch.drain(..).enumerate() {
-            let (tag, value) = slot(env, outcome);
-            words[2 + 2 * i] = id;
-            words[3 + 2 * i] = tag;
-            values.push(value);
-        }
-        words[0] = values.len() as u32;
+        words[0] = batch.len() as u32;
         words[1] = if output.is_some() { FLAG_OUTPUT } else { 0 }
             | if rest.is_some() { FLAG_MORE } else { 0 };
-        let made = match (output, values.len()) {
-            (None, 0) => Made::from(env, ()),
-            (Some(text), 0) => Made::from(env, text),
-            (None, 1) => Made::from(env, values.pop().expect("one")),
-            (output, _) => {
-                let all: Vec<Slot> = output.map(Either7::G).into_iter().chain(values).collect();
-                Made::from(env, all)
+        // Values are made before anything is handed back: a value that cannot be made fails
+        // its own operation (its tag says so), and every taken operation is reported.
+        let made = {
+            let mut slots = batch.drain(..).enumerate().map(|(i, (id, outcome))| {
+                let (tag, value) = slot(env, outcome);
+                words[2 + 2 * i] = id;
+                words[3 + 2 * i] = tag;
+                value
+            });
+            match (output, slots.len()) {
+                (None, 0) => Made::from(env, ()),
+                (Some(text), 0) => Made::from(env, text),
+                // The usual case at low concurrency: one value, no array to allocate.
+                (None, 1) => Made::from(env, slots.next().expect("one")),
+                (output, _) => {
+                    let all: Vec<Slot> = output.map(Either7::G).into_iter().chain(slots).collect();
+                    Made::from(env, all)
+                }
             }
         };
         // Hand the batch's allocation back for the next one, or put back what did not fit
@@ -277,8 +281,7 @@ fn slot(env: &Env, outcome: Outcome) -> (u32, Slot<'_>) {
     match outcome {
         Outcome::Unit => (TAG_OK, Either7::B(())),
         Outcome::Null => (TAG_OK, Either7::C(Null)),
-        // ASCII text (most JSON) is also latin1, which V8 copies without decoding UTF-8.
-        Outcome::Text(s) if s.is_ascii() => match env.create_string_latin1(s.as_bytes()) {
+        Outcome::Ascii(b) => match env.create_string_latin1(&b) {
             Ok(string) => (TAG_OK, Either7::G(string)),
             Err(e) => (TAG_ERR, Either7::F(e)),
         },

@@ -2,8 +2,8 @@
 //!
 //! A method of a `#[napi]` class costs about 300 ns per call before it does anything:
 //! napi-rs unwraps `this`, checks its class and registers the borrow of `&self` in a
-//! process-wide table. A cache hit makes three native calls, so that alone was a tenth of
-//! an ioredis GET. The calls made for every operation (starting one, taking completions,
+//! process-wide table. A cache hit makes two or three native calls, so that alone was a
+//! tenth of an ioredis GET. The calls made for every operation (starting one, taking completions,
 //! feeding socket bytes) are therefore closures made once per object: `functions()` on
 //! each class returns them as an object, and a call costs about 25 ns. Each closure holds
 //! clones of what it needs; a panic inside one is a JS error, never an abort. The binding's
@@ -46,7 +46,7 @@ impl<'env> Functions<'env> {
 
     /// Add `name`, which runs `f` with the call's arguments. Not napi-rs'
     /// `create_function_from_closure`: its trampoline allocates the argument list on the
-    /// heap at every call, and a cache hit makes three calls.
+    /// heap at every call, and a cache hit makes two or three calls.
     #[allow(unsafe_code)]
     pub fn add<R, F>(mut self, name: &str, f: F) -> napi::Result<Self>
     where
@@ -175,6 +175,41 @@ pub fn arg<T: FromNapiValue>(call: &Call, i: usize) -> napi::Result<T> {
             format!("argument {i} is missing"),
         )),
     }
+}
+
+/// Keys and identifiers at most this long (in UTF-8) are read in one napi call (see
+/// [`string_arg`]).
+const SHORT_STRING: usize = 256;
+
+/// Argument `i`, a string. napi-rs' conversion asks V8 twice (the length, then the bytes);
+/// a key usually fits a buffer on the stack, which takes one call. Anything else (longer,
+/// not a string) goes the napi-rs way, with its errors.
+pub fn string_arg(call: &Call, i: usize) -> napi::Result<String> {
+    if let Some(&value) = call.args.get(i) {
+        let mut buffer = [0u8; SHORT_STRING];
+        let mut len = 0;
+        #[allow(unsafe_code)]
+        // SAFETY: a value of the call in progress, in its env; V8 writes at most
+        // `buffer.len()` bytes (the last a NUL) and the count of the others into `len`.
+        let status = unsafe {
+            sys::napi_get_value_string_utf8(
+                call.env.raw(),
+                value,
+                buffer.as_mut_ptr().cast(),
+                buffer.len(),
+                &mut len,
+            )
+        };
+        // V8 cuts a string that does not fit before the character that would not: up to
+        // four bytes short of the room there is (`buffer.len()` less the NUL). Read any
+        // string that came that close again the long way.
+        if status == sys::Status::napi_ok && len + 4 < SHORT_STRING - 1 {
+            if let Ok(text) = std::str::from_utf8(&buffer[..len]) {
+                return Ok(text.to_owned());
+            }
+        }
+    }
+    arg(call, i)
 }
 
 /// Argument `i`, `None` when it is missing, `undefined` or `null`.

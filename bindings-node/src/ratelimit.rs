@@ -18,7 +18,7 @@ use redkit::{
 
 use crate::completion::{Completions, Outcome, Start};
 use crate::errors::marked_message;
-use crate::functions::{arg, opt_arg, Functions, Made};
+use crate::functions::{arg, opt_arg, string_arg, Functions, Made};
 
 /// One more limit decided in the same atomic call.
 #[napi(object)]
@@ -206,15 +206,17 @@ impl NativeRateLimiter {
                 l1.limit(
                     x.env,
                     arg(x, 0)?,
-                    arg(x, 1)?,
+                    string_arg(x, 1)?,
                     opt_arg(x, 2)?,
                     opt_arg(x, 3)?,
                 )
             })?
             .add("peek", move |x| {
-                l2.peek(x.env, arg(x, 0)?, arg(x, 1)?, opt_arg(x, 2)?)
+                l2.peek(x.env, arg(x, 0)?, string_arg(x, 1)?, opt_arg(x, 2)?)
             })?
-            .add("reset", move |x| l3.reset(x.env, arg(x, 0)?, arg(x, 1)?))?
+            .add("reset", move |x| {
+                l3.reset(x.env, arg(x, 0)?, string_arg(x, 1)?)
+            })?
             .finish())
     }
 }
