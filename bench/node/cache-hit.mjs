@@ -23,23 +23,11 @@ import { redisDriver } from 'bentocache/drivers/redis'
 import Redis from 'ioredis'
 import { Client } from 'redkit'
 
-import { ROUNDS, SECONDS, WARMUP_MS, measure, median, startRedis } from './harness.mjs'
+import { ROUNDS, SECONDS, USER, WARMUP_MS, measure, median, readSameUser, startRedis } from './harness.mjs'
 
 const here = path.dirname(fileURLToPath(import.meta.url))
 const OUT = process.env.BENCH_OUT ?? path.join(here, '..', 'results', 'node-cache.md')
 const CONCURRENCY = [1, 64]
-
-// A typical cached row: ~250 bytes of JSON.
-const USER = {
-  id: 42,
-  name: 'Ada Lovelace',
-  email: 'ada@example.com',
-  roles: ['admin', 'editor'],
-  teamId: 7,
-  createdAt: '2024-01-01T00:00:00.000Z',
-  settings: { theme: 'dark', locale: 'en-GB', notifications: { email: true, push: false } },
-  bio: 'First programmer; wrote the first algorithm for the Analytical Engine.',
-}
 
 async function main() {
   const server = await startRedis()
@@ -72,12 +60,7 @@ async function main() {
     ['bentocache `get` (Redis L2 only)', () => bento.get({ key: 'user:42' })],
     ['bentocache `getOrSet` (hit, Redis L2 only)', () => bento.getOrSet({ key: 'user:42', factory: loaderMustNotRun, ttl: '1h' })],
   ]
-  // Sanity: every contender reads the same object.
-  for (const [name, op] of contenders) {
-    const v = await op()
-    const obj = typeof v === 'string' || Buffer.isBuffer(v) ? JSON.parse(v.toString()) : v
-    if (JSON.stringify(obj) !== JSON.stringify(USER)) throw new Error(`${name} read ${JSON.stringify(v)}`)
-  }
+  await readSameUser(contenders)
 
   const rows = []
   for (const concurrency of CONCURRENCY) {

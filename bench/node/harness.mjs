@@ -11,6 +11,27 @@ export const SECONDS = Number(process.env.BENCH_SECONDS ?? 1)
 export const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5)
 export const WARMUP_MS = 300
 
+// A typical cached row, ~300 bytes of JSON: what the cache benchmarks read back.
+export const USER = {
+  id: 42,
+  name: 'Ada Lovelace',
+  email: 'ada@example.com',
+  roles: ['admin', 'editor'],
+  teamId: 7,
+  createdAt: '2024-01-01T00:00:00.000Z',
+  settings: { theme: 'dark', locale: 'en-GB', notifications: { email: true, push: false } },
+  bio: 'First programmer; wrote the first algorithm for the Analytical Engine.',
+}
+
+/** Sanity before measuring: every `[name, op]` contender reads USER (as text, bytes or an object). */
+export async function readSameUser(contenders) {
+  for (const [name, op] of contenders) {
+    const v = await op()
+    const obj = typeof v === 'string' || Buffer.isBuffer(v) ? JSON.parse(v.toString()) : v
+    if (JSON.stringify(obj) !== JSON.stringify(USER)) throw new Error(`${name} read ${JSON.stringify(v)}`)
+  }
+}
+
 export const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
 
 export async function freePort() {

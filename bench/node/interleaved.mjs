@@ -22,7 +22,7 @@ import { fileURLToPath } from 'node:url'
 import Redis from 'ioredis'
 import { Client } from 'redkit'
 
-import { startRedis } from './harness.mjs'
+import { USER, readSameUser, startRedis } from './harness.mjs'
 
 const here = path.dirname(fileURLToPath(import.meta.url))
 const OUT = process.env.BENCH_OUT ?? path.join(here, '..', 'results', 'node-interleaved.md')
@@ -44,18 +44,6 @@ function shuffle(xs) {
     const j = Math.floor(random() * (i + 1))
     ;[xs[i], xs[j]] = [xs[j], xs[i]]
   }
-}
-
-// The object of cache-hit.mjs: a typical cached row, ~250 bytes of JSON.
-const USER = {
-  id: 42,
-  name: 'Ada Lovelace',
-  email: 'ada@example.com',
-  roles: ['admin', 'editor'],
-  teamId: 7,
-  createdAt: '2024-01-01T00:00:00.000Z',
-  settings: { theme: 'dark', locale: 'en-GB', notifications: { email: true, push: false } },
-  bio: 'First programmer; wrote the first algorithm for the Analytical Engine.',
 }
 
 const RAW = 'ioredis `get` (raw string)'
@@ -81,11 +69,7 @@ async function main() {
     ['redkit `cache.get` (bytes codec)', () => raw.get('user:42')],
     ['redkit `cache.getOrSet` (hit)', () => users.getOrSet('user:42', loaderMustNotRun)],
   ]
-  for (const [name, op] of contenders) {
-    const v = await op()
-    const obj = typeof v === 'string' || Buffer.isBuffer(v) ? JSON.parse(v.toString()) : v
-    if (JSON.stringify(obj) !== JSON.stringify(USER)) throw new Error(`${name} read ${JSON.stringify(v)}`)
-  }
+  await readSameUser(contenders)
 
   const samples = contenders.map(() => new Float64Array(TURNS * BLOCK))
   const order = contenders.map((_, i) => i)
