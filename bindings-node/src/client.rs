@@ -6,6 +6,7 @@
 //! else (RESP, handshake, retries, deadlines, the offline queue). Every operation runs on
 //! the client's executor, on the JS thread.
 
+use std::future::Future;
 use std::sync::Arc;
 
 use napi::bindgen_prelude::{Buffer, BufferSlice, Either, Object, Uint32Array, Unknown};
@@ -242,30 +243,15 @@ impl NativeClient {
         self.completions.take(env)
     }
 
-    /// Record or check the data-layout version (what `connect` does once the connection
-    /// is up).
-    fn check_layout(&self, env: &Env, op: Start) -> napi::Result<Made> {
-        let client = self.inner.clone();
-        self.completions.start(env, op, async move {
-            client.check_layout().await?;
-            Ok(Outcome::Unit)
-        })
-    }
-
-    /// Round-trip a PING.
-    fn ping(&self, env: &Env, op: Start) -> napi::Result<Made> {
-        let client = self.inner.clone();
-        self.completions.start(env, op, async move {
-            client.ping().await?;
-            Ok(Outcome::Unit)
-        })
-    }
-
-    /// Close the connection; later calls fail with `Closed`.
-    fn close(&self, env: &Env, op: Start) -> napi::Result<Made> {
-        let client = self.inner.clone();
-        self.completions.start(env, op, async move {
-            client.close().await?;
+    /// Run `op`, an operation of the client that resolves to `undefined`.
+    fn unit<F, Fut>(&self, env: &Env, start: Start, op: F) -> napi::Result<Made>
+    where
+        F: FnOnce(redkit::Client) -> Fut,
+        Fut: Future<Output = redkit::Result<()>> + Send + 'static,
+    {
+        let done = op(self.inner.clone());
+        self.completions.start(env, start, async move {
+            done.await?;
             Ok(Outcome::Unit)
         })
     }
@@ -301,9 +287,18 @@ impl NativeClient {
         Ok(Functions::new(env)?
             .add("takeCompletions", move |x| c1.completions.take(x.env))?
             .add("linkReceived", move |x| c2.link_received(x.env, arg(x, 0)?))?
-            .add("checkLayout", move |x| c3.check_layout(x.env, arg(x, 0)?))?
-            .add("ping", move |x| c4.ping(x.env, arg(x, 0)?))?
-            .add("close", move |x| c5.close(x.env, arg(x, 0)?))?
+            // Record or check the data-layout version (what `connect` does once the
+            // connection is up).
+            .add("checkLayout", move |x| {
+                c3.unit(x.env, arg(x, 0)?, |c| async move { c.check_layout().await })
+            })?
+            .add("ping", move |x| {
+                c4.unit(x.env, arg(x, 0)?, |c| async move { c.ping().await })
+            })?
+            // Later calls fail with `Closed`.
+            .add("close", move |x| {
+                c5.unit(x.env, arg(x, 0)?, |c| async move { c.close().await })
+            })?
             .add("check", move |x| c6.check(x.env, arg(x, 0)?))?
             .finish())
     }
