@@ -114,6 +114,12 @@ export interface CacheOptions {
   lockTimeout?: number
   /** `json` (default) or `bytes` (values are Buffers). */
   codec?: string
+  /**
+   * Keep up to this many entries in this process, served without a round trip and kept
+   * coherent by Redis key tracking (default 0: none). Changes from other processes
+   * arrive within the invalidation latency; this process's own writes are seen at once.
+   */
+  nearCache?: number
 }
 
 /** Options of `Client.connect(url, opts)`. Durations in milliseconds. */

@@ -256,7 +256,7 @@ class Client {
     return this.#dispatch.submit((op) => this.#dispatch.functions.check(op), JSON.parse, null)
   }
 
-  /** A cache namespace. Options in milliseconds: ttl, jitter, staleTtl, earlyRefresh, lock, lockTimeout, codec (json, bytes or msgpack). */
+  /** A cache namespace. Options in milliseconds: ttl, jitter, staleTtl, earlyRefresh, lock, lockTimeout, codec (json, bytes or msgpack); nearCache: entries kept in this process, coherent through Redis key tracking. */
   cache(namespace, opts) {
     const codecName = opts == null || opts.codec == null ? 'json' : opts.codec
     const codec = Object.hasOwn(CODECS, codecName) ? CODECS[codecName] : null

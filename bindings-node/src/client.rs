@@ -96,7 +96,12 @@ impl NativeClient {
             });
         }
         let prefix = opts.prefix.clone();
-        let hosted = Arc::new(js(HostedTransport::new(&url, opts))?);
+        // Inside the runtime: the transport's key tracking (near caches) runs its
+        // connection there.
+        let hosted = {
+            let _runtime = runtime.enter();
+            Arc::new(js(HostedTransport::new(&url, opts))?)
+        };
         let inner = js(redkit::Client::from_transport(hosted.clone(), &prefix))?;
         Ok(NativeClient {
             inner,

@@ -47,6 +47,10 @@ pub struct CacheOptions {
     pub lock_timeout: Option<f64>,
     /// `json` (default) or `bytes` (values are Buffers).
     pub codec: Option<String>,
+    /// Keep up to this many entries in this process, served without a round trip and kept
+    /// coherent by Redis key tracking (default 0: none). Changes from other processes
+    /// arrive within the invalidation latency; this process's own writes are seen at once.
+    pub near_cache: Option<f64>,
 }
 
 /// Options of one write (`set`, `getOrSet`).
@@ -113,6 +117,17 @@ fn set_ms(target: &mut Duration, what: &str, value: Option<f64>) -> Result<()> {
     Ok(())
 }
 
+/// A count: a whole number, not negative, that fits in 32 bits.
+fn count(what: &str, value: f64) -> Result<usize> {
+    if value.fract() != 0.0 || !(0.0..=f64::from(u32::MAX)).contains(&value) {
+        return Err(Error::invalid(format!(
+            "{what} must be a whole number from 0 to {}, got {value}",
+            u32::MAX
+        )));
+    }
+    Ok(value as usize)
+}
+
 impl ConnectOptions {
     /// The core's options, defaults filled in.
     pub fn into_core(self) -> Result<redkit::ConnectOptions> {
@@ -163,6 +178,9 @@ impl CacheOptions {
         }
         if let Some(c) = self.codec {
             o.codec = Codec::parse(&c)?;
+        }
+        if let Some(n) = self.near_cache {
+            o.near_cache = count("nearCache", n)?;
         }
         Ok(o)
     }

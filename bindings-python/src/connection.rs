@@ -264,7 +264,7 @@ impl Connection {
 
     /// A cache namespace (durations in ms; the Python layer converts).
     #[pyo3(signature = (namespace, ttl_ms=None, jitter_ms=None, stale_ttl_ms=None, early_refresh=None,
-        lock=None, lock_timeout_ms=None, codec="json"))]
+        lock=None, lock_timeout_ms=None, codec="json", near_cache=None))]
     #[allow(clippy::too_many_arguments)]
     fn cache(
         &self,
@@ -276,6 +276,7 @@ impl Connection {
         lock: Option<bool>,
         lock_timeout_ms: Option<u64>,
         codec: &str,
+        near_cache: Option<usize>,
     ) -> PyResult<CacheCore> {
         let d = redkit::CacheOptions::default();
         let ms = Duration::from_millis;
@@ -287,6 +288,7 @@ impl Connection {
             lock: lock.unwrap_or(d.lock),
             lock_timeout: lock_timeout_ms.map(ms).unwrap_or(d.lock_timeout),
             codec: redkit::Codec::parse(codec).map_err(crate::errors::to_py)?,
+            near_cache: near_cache.unwrap_or(d.near_cache),
         };
         CacheCore::new(Arc::clone(&self.shared), namespace, opts)
     }

@@ -64,6 +64,7 @@ def cache_kwargs(
     lock: bool | None,
     lock_timeout: Duration | None,
     codec: str,
+    near_cache: int | None,
 ) -> dict[str, Any]:
     """``client.cache`` options as the native module takes them."""
     if not isinstance(namespace, str):
@@ -79,6 +80,7 @@ def cache_kwargs(
         lock=_convert.flag("lock", lock),
         lock_timeout_ms=_convert.millis("lock_timeout", lock_timeout),
         codec=codec,
+        near_cache=_convert.count("near_cache", near_cache),
     )
 
 

@@ -60,6 +60,7 @@ class Connection:
         lock: bool | None = None,
         lock_timeout_ms: int | None = None,
         codec: str = "json",
+        near_cache: int | None = None,
     ) -> CacheCore: ...
     def rate_limiter(
         self,

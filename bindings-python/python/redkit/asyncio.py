@@ -228,10 +228,18 @@ class Client:
         lock: bool | None = None,
         lock_timeout: Duration | None = None,
         codec: str = "json",
+        near_cache: int | None = None,
     ) -> Cache:
-        """A cache namespace with these defaults (ttl 1 hour, lock on, JSON values)."""
+        """A cache namespace with these defaults (ttl 1 hour, lock on, JSON values).
+
+        ``near_cache=N`` keeps up to N entries in this process, served without a round trip
+        and kept coherent by Redis (key tracking): changes from other processes arrive
+        within the invalidation latency, this process's own writes are seen at once.
+        """
         c = make_codec(codec)
-        kwargs = _common.cache_kwargs(namespace, ttl, jitter, stale_ttl, early_refresh, lock, lock_timeout, codec)
+        kwargs = _common.cache_kwargs(
+            namespace, ttl, jitter, stale_ttl, early_refresh, lock, lock_timeout, codec, near_cache
+        )
         return Cache(self._conn.cache(**kwargs), c, namespace)
 
     def rate_limiter(

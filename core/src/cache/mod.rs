@@ -6,11 +6,13 @@
 //! then read; XFetch early recomputation; and `stale_ttl`, which serves the stale value
 //! while one caller refreshes and when the loader fails.
 //!
-//! A hit is one plain GET. A write (with any number of tags) is one script. The stored
+//! A hit is one plain GET, or none with a near cache (an in-process copy Redis keeps
+//! coherent; see [`near`]). A write (with any number of tags) is one script. The stored
 //! layout is documented in docs/WIRE.md.
 
 mod codec;
 mod envelope;
+pub mod near;
 mod options;
 mod single_flight;
 
@@ -24,6 +26,7 @@ use serde::Serialize;
 
 pub use codec::Codec;
 pub use envelope::Envelope;
+pub use near::NearCache;
 pub use options::{CacheOptions, SetOptions};
 
 use crate::client::Client;
@@ -102,6 +105,12 @@ impl CacheBuilder {
         self.opts.lock_timeout = d;
         self
     }
+    /// Keep up to this many entries in process memory, served without a round trip and
+    /// kept coherent by Redis (0, the default, keeps none). See [`near`].
+    pub fn near_cache(mut self, max_entries: usize) -> Self {
+        self.opts.near_cache = max_entries;
+        self
+    }
     /// Value encoding for the typed methods.
     pub fn codec(mut self, codec: Codec) -> Self {
         self.opts.codec = codec;
@@ -116,12 +125,17 @@ impl CacheBuilder {
     pub fn build(self) -> Result<Cache> {
         self.opts.validate()?;
         let keys = Keyspace::new(self.client.prefix(), "cache", &self.namespace)?;
+        let near = match self.opts.near_cache {
+            0 => None,
+            n => self.client.transport().near_cache(&keys.key("k", ""), n),
+        };
         Ok(Cache {
             inner: Arc::new(Inner {
                 client: self.client,
                 keys,
                 opts: self.opts,
                 flights: Arc::new(SingleFlight::default()),
+                near,
             }),
         })
     }
@@ -138,6 +152,14 @@ struct Inner {
     keys: Keyspace,
     opts: CacheOptions,
     flights: Arc<SingleFlight>,
+    /// The in-process copy, when asked for and the transport can keep it coherent.
+    near: Option<Arc<NearCache>>,
+}
+
+/// Where a read's entry comes from.
+enum Read<'a> {
+    Near(Envelope),
+    Redis(BoxFuture<'a, Result<Option<Vec<u8>>>>, Option<near::Ticket>),
 }
 
 impl std::fmt::Debug for Cache {
@@ -163,6 +185,17 @@ impl Cache {
     /// The options in force.
     pub fn options(&self) -> &CacheOptions {
         &self.inner.opts
+    }
+
+    /// The in-process copy of this namespace, if it has one: `near_cache` was set and the
+    /// transport can keep it coherent (a server, not the embedded engine or REST).
+    pub fn near(&self) -> Option<&NearCache> {
+        self.inner.near.as_deref()
+    }
+
+    /// Announce a write of `entry_key` to the near cache; hold the guard until the reply.
+    fn writing(&self, entry_key: &str) -> Option<near::WriteGuard> {
+        self.inner.near.as_ref().map(|n| n.begin_write(entry_key))
     }
 
     /// The Redis key an entry is stored under.
@@ -230,6 +263,7 @@ impl Cache {
             .iter()
             .map(|k| self.entry_key(k))
             .collect::<Result<Vec<_>>>()?;
+        let _writing: Vec<_> = names.iter().filter_map(|k| self.writing(k)).collect();
         let n = self
             .inner
             .client
@@ -251,10 +285,15 @@ impl Cache {
         let keys = self.tag_keys(&owned)?;
         // An emptied index keeps its epoch while a loader that started before may still write.
         let guard = (self.inner.opts.lock_timeout * 2).as_millis() as u64;
+        let transport = self.inner.client.transport();
         let n = INVALIDATE
-            .run(self.inner.client.transport(), &keys, &[arg(guard)])
+            .run(transport, &keys, &[arg(guard)])
             .await?
             .as_int()?;
+        // Which entries went is known only to Redis: wait for its word on each of them.
+        if self.inner.near.is_some() {
+            transport.near_sync().await;
+        }
         Ok(n as u64)
     }
 
@@ -341,14 +380,27 @@ impl Cache {
 
     /// GET the entry of `key` (checked by the caller) and decode it; a value that is not a
     /// redkit entry reads as a miss (and is overwritten by the next write).
+    /// With a near cache, its copy, if it has one.
     async fn read(&self, key: &str) -> Result<Option<Envelope>> {
         let transport = self.inner.client.transport();
-        let pending = READ_KEY.with_borrow_mut(|entry_key| {
+        let read = READ_KEY.with_borrow_mut(|entry_key| {
             self.inner.keys.write_key(entry_key, "k", key);
-            transport.get(entry_key)
+            let ticket = match self.inner.near.as_ref().map(|n| n.lookup(entry_key)) {
+                Some(near::Lookup::Hit(entry)) => return Read::Near(entry),
+                Some(near::Lookup::Miss(ticket)) => Some(ticket),
+                Some(near::Lookup::Off) | None => None,
+            };
+            Read::Redis(transport.get(entry_key), ticket)
         });
-        let raw = pending.await?;
-        Ok(raw.and_then(|r| Envelope::decode(r).ok()))
+        let (pending, ticket) = match read {
+            Read::Near(entry) => return Ok(Some(entry)),
+            Read::Redis(pending, ticket) => (pending, ticket),
+        };
+        let entry = pending.await?.and_then(|r| Envelope::decode(r).ok());
+        if let Some(ticket) = ticket {
+            ticket.fill(entry.as_ref());
+        }
+        Ok(entry)
     }
 
     /// The miss path, run once per process per key (single flight).
@@ -541,6 +593,7 @@ impl Cache {
             arg(token),
         ];
         args.extend(epochs);
+        let _writing = self.writing(entry_key);
         let stored = SET
             .run(self.inner.client.transport(), &keys, &args)
             .await?

@@ -27,6 +27,9 @@ pub struct CacheOptions {
     pub lock_timeout: Duration,
     /// Value encoding (default JSON).
     pub codec: Codec,
+    /// Entries kept in process memory at most, served without a round trip and kept
+    /// coherent by Redis' key tracking (default 0: none). See [`crate::cache::near`].
+    pub near_cache: usize,
 }
 
 impl Default for CacheOptions {
@@ -39,6 +42,7 @@ impl Default for CacheOptions {
             lock: true,
             lock_timeout: Duration::from_secs(10),
             codec: Codec::Json,
+            near_cache: 0,
         }
     }
 }

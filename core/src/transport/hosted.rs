@@ -19,17 +19,19 @@
 //! [`is_closed`]: HostedTransport::is_closed
 
 use std::collections::VecDeque;
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Poll, Waker};
 use std::time::{Duration, Instant};
 
 use redis::IntoConnectionInfo;
 use tokio::sync::oneshot;
 
+use crate::cache::NearCache;
 use crate::error::{Error, Result};
 use crate::options::ConnectOptions;
 use crate::rt;
 use crate::transport::native::blocking::BlockingPool;
+use crate::transport::native::tracking::Tracker;
 use crate::transport::resp;
 use crate::transport::{BoxFuture, Transport};
 use crate::value::{Cmd, Value};
@@ -70,6 +72,8 @@ pub struct HostedTransport {
     handshake: Vec<Vec<u8>>,
     /// Where blocking commands go: they must never stall the shared connection.
     blocking: BlockingPool,
+    /// Follows the keys of near caches (a connection of its own, made for the first one).
+    tracker: Tracker,
 }
 
 /// What one request waits for.
@@ -218,6 +222,7 @@ impl HostedTransport {
     pub fn new(url: &str, opts: ConnectOptions) -> Result<Self> {
         opts.validate()?;
         let blocking = BlockingPool::new(url, opts.connect_timeout)?;
+        let tracker = Tracker::new(url, opts.connect_timeout, opts.retry_backoff_max)?;
         let info = url
             .into_connection_info()
             .map_err(|e| Error::invalid(format!("bad url: {e}")))?;
@@ -271,6 +276,7 @@ impl HostedTransport {
             address,
             handshake,
             blocking,
+            tracker,
         })
     }
 
@@ -623,6 +629,17 @@ impl Transport for HostedTransport {
         })
     }
 
+    fn near_cache(&self, prefix: &str, capacity: usize) -> Option<Arc<NearCache>> {
+        if self.is_closed() {
+            return None;
+        }
+        self.tracker.near_cache(prefix, capacity)
+    }
+
+    fn near_sync(&self) -> BoxFuture<'_, ()> {
+        Box::pin(self.tracker.sync())
+    }
+
     fn close(&self) -> BoxFuture<'_, Result<()>> {
         {
             let mut link = self.link();
@@ -637,6 +654,7 @@ impl Transport for HostedTransport {
             }
         }
         self.blocking.close();
+        self.tracker.close();
         Box::pin(async { Ok(()) })
     }
 

@@ -4,6 +4,9 @@
 
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
+
+use crate::cache::NearCache;
 
 use crate::error::Result;
 use crate::value::{Cmd, Value};
@@ -70,6 +73,18 @@ pub trait Transport: MaybeSend + MaybeSync + 'static {
     /// transports run it on a connection of its own so it never stalls the shared one.
     fn send_blocking(&self, cmd: Cmd) -> BoxFuture<'_, Result<Value>> {
         self.send(cmd)
+    }
+
+    /// The in-process store of the cache entries under `prefix`, kept coherent with Redis
+    /// by this transport (see [`crate::cache::near`]). `None` (the default) where the
+    /// transport cannot follow changes: such caches read Redis on every call.
+    fn near_cache(&self, _prefix: &str, _capacity: usize) -> Option<Arc<NearCache>> {
+        None
+    }
+
+    /// Resolves once every change Redis made before the call has reached the near caches.
+    fn near_sync(&self) -> BoxFuture<'_, ()> {
+        Box::pin(async {})
     }
 
     /// Stop sending; later calls fail with [`crate::Error::Closed`].

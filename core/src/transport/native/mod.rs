@@ -11,12 +11,14 @@
 pub mod blocking;
 mod socket;
 mod tls;
+pub mod tracking;
 
 use std::sync::Arc;
 
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
+use crate::cache::NearCache;
 use crate::error::{Error, Result};
 use crate::options::ConnectOptions;
 use crate::transport::hosted::HostedTransport;
@@ -81,6 +83,14 @@ impl Transport for NativeTransport {
 
     fn send_blocking(&self, cmd: Cmd) -> BoxFuture<'_, Result<Value>> {
         self.core.send_blocking(cmd)
+    }
+
+    fn near_cache(&self, prefix: &str, capacity: usize) -> Option<Arc<NearCache>> {
+        self.core.near_cache(prefix, capacity)
+    }
+
+    fn near_sync(&self) -> BoxFuture<'_, ()> {
+        self.core.near_sync()
     }
 
     fn close(&self) -> BoxFuture<'_, Result<()>> {
