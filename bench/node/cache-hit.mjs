@@ -1,7 +1,8 @@
 // Cache-hit throughput and p99 latency at concurrency 1 and 64: redkit beside ioredis's
 // plain GET (the seed's `redis.get` + `JSON.parse`) and bentocache (Redis driver only, no
-// in-memory layer, so every hit is a Redis round trip like the others). Same server, same
-// run, bounded in time; 127.0.0.1 only.
+// in-memory layer, so every hit is a Redis round trip like the others). Then the two-tier
+// forms, where a hit is served from process memory: redkit's near cache beside bentocache
+// with its memory L1 and Redis bus. Same server, same run, bounded in time; 127.0.0.1 only.
 //
 //   node cache-hit.mjs                 starts its own redis-server on a free port
 //   REDIS_URL=redis://127.0.0.1:P node cache-hit.mjs
@@ -19,7 +20,8 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 import { BentoCache, bentostore } from 'bentocache'
-import { redisDriver } from 'bentocache/drivers/redis'
+import { memoryDriver } from 'bentocache/drivers/memory'
+import { redisBusDriver, redisDriver } from 'bentocache/drivers/redis'
 import Redis from 'ioredis'
 import { Client } from 'redkit'
 
@@ -28,6 +30,8 @@ import { ROUNDS, SECONDS, USER, WARMUP_MS, measure, median, readSameUser, startR
 const here = path.dirname(fileURLToPath(import.meta.url))
 const OUT = process.env.BENCH_OUT ?? path.join(here, '..', 'results', 'node-cache.md')
 const CONCURRENCY = [1, 64]
+const NEAR = 'redkit `cache.get` (`nearCache`: served from process memory)'
+const BENTO_TIERED = 'bentocache `get` (memory L1 + Redis L2 + bus)'
 
 async function main() {
   const server = await startRedis()
@@ -37,16 +41,32 @@ async function main() {
   const users = rk.cache('users', { ttl: 3_600_000 })
   // The same bytes, handed back as a Buffer: a hit that decodes nothing, like a raw GET.
   const raw = rk.cache('raw', { ttl: 3_600_000, codec: 'bytes' })
+  // An in-process copy kept coherent by Redis key tracking.
+  const near = rk.cache('near', { ttl: 3_600_000, nearCache: 10_000 })
+  const connection = { host: hostname, port: Number(port) }
   const bento = new BentoCache({
     default: 'redis',
-    stores: { redis: bentostore().useL2Layer(redisDriver({ connection: { host: hostname, port: Number(port) } })) },
+    stores: { redis: bentostore().useL2Layer(redisDriver({ connection })) },
+  })
+  // bentocache's own two tiers: memory L1, Redis L2, and its Redis bus for invalidations.
+  const bentoTiered = new BentoCache({
+    default: 'tiered',
+    prefix: 'tiered',
+    stores: {
+      tiered: bentostore()
+        .useL1Layer(memoryDriver({ maxItems: 10_000 }))
+        .useL2Layer(redisDriver({ connection }))
+        .useBus(redisBusDriver({ connection })),
+    },
   })
 
   // Seed the entries each contender reads.
   await ioredis.set('plain:user:42', JSON.stringify(USER))
   await users.set('user:42', USER)
   await raw.set('user:42', Buffer.from(JSON.stringify(USER)))
+  await near.set('user:42', USER)
   await bento.set({ key: 'user:42', value: USER, ttl: '1h' })
+  await bentoTiered.set({ key: 'user:42', value: USER, ttl: '1h' })
   const loaderMustNotRun = () => {
     throw new Error('benchmark expected a hit')
   }
@@ -59,8 +79,12 @@ async function main() {
     ['redkit `cache.getOrSet` (hit)', () => users.getOrSet('user:42', loaderMustNotRun)],
     ['bentocache `get` (Redis L2 only)', () => bento.get({ key: 'user:42' })],
     ['bentocache `getOrSet` (hit, Redis L2 only)', () => bento.getOrSet({ key: 'user:42', factory: loaderMustNotRun, ttl: '1h' })],
+    [NEAR, () => near.get('user:42')],
+    ['redkit `cache.getOrSet` (hit, `nearCache`)', () => near.getOrSet('user:42', loaderMustNotRun)],
+    [BENTO_TIERED, () => bentoTiered.get({ key: 'user:42' })],
   ]
   await readSameUser(contenders)
+  await nearServesFromMemory(ioredis, () => near.get('user:42'))
 
   const rows = []
   for (const concurrency of CONCURRENCY) {
@@ -91,8 +115,10 @@ async function main() {
       `redis-server ${redisVersion} on 127.0.0.1, same server and same run for every row; median of ${ROUNDS} rounds of ${SECONDS} s ` +
       `(each after ${WARMUP_MS} ms of warm-up; contenders interleaved, order rotated each round). Load average at the end: ${os.loadavg()[0].toFixed(1)}. ` +
       `Node ${process.version}, ${os.cpus().length} cores (${os.cpus()[0].model.trim()}). ` +
-      'Concurrency 64 = 64 promises in flight on one client. bentocache runs with its Redis driver only (no in-memory L1), ' +
-      'so each of its hits is a Redis round trip like the others. redkit built with `npm run build` (release).',
+      'Concurrency 64 = 64 promises in flight on one client. The first bentocache rows run with its Redis driver only (no in-memory L1), ' +
+      'so each of their hits is a Redis round trip like the others. The `nearCache` rows and the last bentocache row keep a copy in ' +
+      'process memory (redkit: kept coherent by Redis key tracking; bentocache: by its bus), so their hits make no round trip. ' +
+      'redkit built with `npm run build` (release).',
     '',
     '| client | concurrency | ops/s | p50 (µs) | p99 (µs) |',
     '|---|---:|---:|---:|---:|',
@@ -142,9 +168,24 @@ async function main() {
   console.log(`\nwrote ${path.relative(process.cwd(), OUT)}`)
 
   await bento.disconnectAll()
+  await bentoTiered.disconnectAll()
   ioredis.disconnect()
   await rk.close()
   await server.stop()
+}
+
+/** Fail unless `read` (a near-cache hit) has stopped reaching Redis: its tracking is confirmed
+ * within milliseconds of the cache's creation, and a row measuring round trips would lie. */
+async function nearServesFromMemory(ioredis, read) {
+  const gets = async () => Number((await ioredis.info('commandstats')).match(/cmdstat_get:calls=(\d+)/)?.[1] ?? 0)
+  const deadline = Date.now() + 5000
+  for (;;) {
+    const before = await gets()
+    for (let i = 0; i < 100; i++) await read()
+    if ((await gets()) === before) return
+    if (Date.now() > deadline) throw new Error('nearCache hits still reach Redis')
+    await new Promise((resolve) => setTimeout(resolve, 20))
+  }
 }
 
 /** `- redkit X against ioredis Y, concurrency c: ...` for the pairs the goal is about. */
@@ -153,6 +194,8 @@ function ratioLines(rows) {
     ['redkit `cache.get`', 'ioredis `get` (raw string)'],
     ['redkit `cache.get`', 'ioredis `get` + `JSON.parse`'],
     ['redkit `cache.get` (bytes codec: a Buffer, no decoding)', 'ioredis `get` (raw string)'],
+    [NEAR, 'ioredis `get` (raw string)'],
+    [NEAR, BENTO_TIERED],
   ]
   return CONCURRENCY.flatMap((concurrency) =>
     pairs.map(([ours, theirs]) => {
