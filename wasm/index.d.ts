@@ -50,6 +50,9 @@ export interface CacheOptions {
   lockTimeout?: number;
   /** `json` (default) or `bytes` (Uint8Array values). */
   codec?: 'json' | 'bytes';
+  /** Accepted for parity with the other runtimes and checked, but the edge keeps no near
+   *  cache: its transports cannot receive Redis' key-tracking pushes, so reads go to Redis. */
+  nearCache?: number;
 }
 
 /** Per-write options. */

@@ -32,6 +32,7 @@ function cacheOptions(setup) {
   for (const [field, name] of Object.entries(ms)) if (field in setup) opts[name] = setup[field]
   if ('early_refresh' in setup) opts.earlyRefresh = setup.early_refresh
   if ('lock' in setup) opts.lock = setup.lock
+  if ('near_cache' in setup) opts.nearCache = setup.near_cache
   return opts
 }
 

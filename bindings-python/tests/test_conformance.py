@@ -55,7 +55,7 @@ def cache_options(setup: dict[str, Any]) -> dict[str, Any]:
     ]:
         if field in setup:
             opts[name] = ms(setup[field])
-    for name in ("early_refresh", "lock"):
+    for name in ("early_refresh", "lock", "near_cache"):
         if name in setup:
             opts[name] = setup[name]
     return opts

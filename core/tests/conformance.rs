@@ -55,6 +55,10 @@ fn cache_options(setup: &Json) -> CacheOptions {
         .and_then(Json::as_f64)
         .unwrap_or(o.early_refresh);
     o.lock = setup.get("lock").and_then(Json::as_bool).unwrap_or(o.lock);
+    o.near_cache = setup
+        .get("near_cache")
+        .and_then(Json::as_u64)
+        .map_or(o.near_cache, |n| n as usize);
     o
 }
 

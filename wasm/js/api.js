@@ -18,6 +18,12 @@ function optNum(v, what) {
   if (typeof v !== 'number' || Number.isNaN(v)) throw new InvalidArgument(`${what} must be a number, got ${typeof v}`);
   return v;
 }
+function optCount(v, what) {
+  if (optNum(v, what) !== undefined && !(Number.isInteger(v) && v >= 0 && v <= 0xffffffff)) {
+    throw new InvalidArgument(`${what} must be a whole number from 0 to 4294967295, got ${v}`);
+  }
+  return v;
+}
 function optStr(v, what) {
   if (v === undefined || v === null) return undefined;
   return str(v, what);
@@ -115,7 +121,7 @@ export class Client {
     this.#closed = true;
   }
 
-  /** A cache namespace: `{ ttl, jitter, staleTtl, earlyRefresh, lock, lockTimeout, codec }`. */
+  /** A cache namespace: `{ ttl, jitter, staleTtl, earlyRefresh, lock, lockTimeout, codec, nearCache }`. */
   cache(namespace, opts) {
     return new Cache(this, str(namespace, 'namespace'), options(opts, 'cache options'));
   }
@@ -167,6 +173,9 @@ export class Cache {
   constructor(client, namespace, o) {
     const codecName = o.codec === undefined ? 'json' : str(o.codec, 'codec');
     this.#codec = codecs[codecName];
+    // Checked like everywhere else, then unused: a near cache needs Redis' key-tracking
+    // pushes, which REST and adapter transports cannot receive, so every read goes to Redis.
+    optCount(o.nearCache, 'nearCache');
     const args = [
       namespace,
       optNum(o.ttl, 'ttl'),

@@ -29,6 +29,7 @@ function cacheOptions(setup) {
   if (setup.lock_timeout_ms !== undefined) o.lockTimeout = setup.lock_timeout_ms;
   if (setup.early_refresh !== undefined) o.earlyRefresh = setup.early_refresh;
   if (setup.lock !== undefined) o.lock = setup.lock;
+  if (setup.near_cache !== undefined) o.nearCache = setup.near_cache;
   return o;
 }
 
