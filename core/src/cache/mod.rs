@@ -385,7 +385,9 @@ impl Cache {
         let transport = self.inner.client.transport();
         let read = READ_KEY.with_borrow_mut(|entry_key| {
             self.inner.keys.write_key(entry_key, "k", key);
-            let ticket = match self.inner.near.as_ref().map(|n| n.lookup(entry_key)) {
+            let grace = self.inner.opts.stale_ttl.as_millis() as u64;
+            let lookup = |n: &Arc<NearCache>| n.lookup(entry_key, rt::now_ms(), grace);
+            let ticket = match self.inner.near.as_ref().map(lookup) {
                 Some(near::Lookup::Hit(entry)) => return Read::Near(entry),
                 Some(near::Lookup::Miss(ticket)) => Some(ticket),
                 Some(near::Lookup::Off) | None => None,

@@ -139,17 +139,26 @@ impl NearCache {
         self.state().live
     }
 
-    /// The entry under `key` (a full Redis key), or a ticket to read it with.
-    pub fn lookup(self: &Arc<Self>, key: &str) -> Lookup {
+    /// The entry under `key` (a full Redis key), or a ticket to read it with. An entry
+    /// stale for `grace_ms` or longer at `now_ms` is dropped: Redis has expired it (the
+    /// entry's key lives `stale_ttl` past its fresh time), though its expiry may not have
+    /// been announced yet (Redis deletes expired keys lazily).
+    pub fn lookup(self: &Arc<Self>, key: &str, now_ms: u64, grace_ms: u64) -> Lookup {
         let mut state = self.state();
         if !state.live {
             return Lookup::Off;
         }
         state.clock += 1;
         let now = state.clock;
-        if let Some(slot) = state.entries.get_mut(key) {
-            slot.used = now;
-            return Lookup::Hit(slot.entry.clone());
+        match state.entries.get_mut(key) {
+            Some(slot) if now_ms < slot.entry.fresh_until_ms.saturating_add(grace_ms) => {
+                slot.used = now;
+                return Lookup::Hit(slot.entry.clone());
+            }
+            Some(_) => {
+                state.entries.swap_remove(key);
+            }
+            None => {}
         }
         state.pending.entry(key.to_string()).or_default().readers += 1;
         Lookup::Miss(Ticket {
@@ -292,14 +301,14 @@ mod tests {
     }
 
     fn miss(near: &Arc<NearCache>, key: &str) -> Ticket {
-        match near.lookup(key) {
+        match near.lookup(key, 0, 0) {
             Lookup::Miss(t) => t,
             _ => panic!("expected a miss for {key}"),
         }
     }
 
     fn hit(near: &Arc<NearCache>, key: &str) -> Option<Vec<u8>> {
-        match near.lookup(key) {
+        match near.lookup(key, 0, 0) {
             Lookup::Hit(e) => Some(e.payload),
             _ => None,
         }
@@ -312,6 +321,19 @@ mod tests {
         assert_eq!(hit(&near, "p:a"), Some(b"1".to_vec()));
         near.invalidate("p:a");
         assert_eq!(hit(&near, "p:a"), None);
+    }
+
+    #[test]
+    fn an_entry_redis_has_expired_is_not_served() {
+        let near = live(10);
+        let e = Envelope {
+            fresh_until_ms: 1_000,
+            ..entry("1")
+        };
+        miss(&near, "p:a").fill(Some(&e));
+        assert!(matches!(near.lookup("p:a", 1_499, 500), Lookup::Hit(_)));
+        assert!(matches!(near.lookup("p:a", 1_500, 500), Lookup::Miss(_)));
+        assert!(near.is_empty());
     }
 
     #[test]
@@ -372,7 +394,7 @@ mod tests {
         let near = live(10);
         miss(&near, "p:a").fill(Some(&entry("1")));
         near.set_live(false);
-        assert!(matches!(near.lookup("p:a"), Lookup::Off));
+        assert!(matches!(near.lookup("p:a", 0, 0), Lookup::Off));
         assert!(near.is_empty());
     }
 
