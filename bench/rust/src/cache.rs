@@ -64,6 +64,22 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .build()?;
     let payload = "x".repeat(100);
     cache.set("hot", &payload, &SetOptions::new()).await?;
+    // The same entry in a namespace with a near cache: hits from process memory.
+    let near = client
+        .cache("near")
+        .ttl(Duration::from_secs(600))
+        .early_refresh(0.0)
+        .near_cache(10_000)
+        .build()?;
+    near.set("hot", &payload, &SetOptions::new()).await?;
+    let live_by = std::time::Instant::now() + Duration::from_secs(5);
+    while !near.near().is_some_and(|n| n.is_live()) {
+        assert!(
+            std::time::Instant::now() < live_by,
+            "near cache tracking not confirmed"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
     let raw = redis::Client::open(url.as_str())?
         .get_multiplexed_async_connection()
         .await?;
@@ -95,6 +111,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         );
         let v1 = payload.clone();
         let v2 = payload.clone();
+        let cn = near.clone();
         let contenders = [
             Contender::new("redis-rs GET (MultiplexedConnection)", "", move |_| {
                 let mut r = r.clone();
@@ -164,6 +181,16 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                             .get_or_set("hot", || async { Ok::<_, std::io::Error>(String::new()) })
                             .await
                             .expect("hit");
+                    })
+                },
+            ),
+            Contender::new(
+                "redkit cache get (hit, near_cache: from process memory)",
+                "redis-rs GET (MultiplexedConnection)",
+                move |_| {
+                    let c = cn.clone();
+                    Box::pin(async move {
+                        let _: Option<String> = c.get("hot").await.expect("get");
                     })
                 },
             ),
