@@ -117,7 +117,7 @@ export interface CacheOptions {
   /**
    * Keep up to this many entries in this process, served without a round trip and kept
    * coherent by Redis key tracking (default 0: none). Changes from other processes
-   * arrive within the invalidation latency; this process's own writes are seen at once.
+   * arrive within the invalidation latency; writes through this client are seen at once.
    */
   nearCache?: number
 }

@@ -107,7 +107,7 @@ export declare class Client {
   /** Server version, persistence, eviction policy and warnings. */
   check(): Promise<HealthReport>
   /** A cache namespace (durations in milliseconds). */
-  cache(namespace: string, opts?: CacheOpts & { codec: 'bytes' }): Cache<Buffer>
+  cache(namespace: string, opts: CacheOpts & { codec: 'bytes' }): Cache<Buffer>
   cache<V = any>(namespace: string, opts?: CacheOpts): Cache<V>
   /** A named rate limiter (durations in milliseconds). */
   rateLimiter(name: string, opts?: RateLimiterOptions): RateLimiter

@@ -17,6 +17,11 @@ async function demo(): Promise<void> {
   const invalidated: number = await users.invalidateTags(['team:7'])
   const find = users.wrap(async (n: number) => ({ id: n, name: 'x' }), { key: (n) => `user:${n}`, ttl: 1000 })
   const found: { id: number } = await find(1)
+  // No options: JSON values, not the bytes overload.
+  const plain = client.cache('plain')
+  await plain.set('k', { id: 1 })
+  const near = client.cache<{ id: number }>('near', { nearCache: 10_000 })
+  const hot: { id: number } | null = await near.get('k')
   const blobs = client.cache('blobs', { codec: 'bytes' })
   const blob: Buffer | null = await blobs.get('b')
   await blobs.set('b', Buffer.from('x'))
@@ -26,7 +31,7 @@ async function demo(): Promise<void> {
     if (err instanceof Closed || err instanceof InvalidArgument) console.log(err.code)
     if (err instanceof RedkitError) console.log(err.message)
   }
-  console.log(version, id, deleted, invalidated, found, blob, redkit.Client === Client)
+  console.log(version, id, deleted, invalidated, found, blob, hot, redkit.Client === Client)
 }
 void demo
 

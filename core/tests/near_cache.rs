@@ -125,7 +125,7 @@ async fn every_change_made_elsewhere_reaches_it() {
 }
 
 #[tokio::test]
-async fn this_process_reads_its_own_writes_at_once() {
+async fn writes_through_the_same_client_are_read_at_once() {
     let server = Server::start();
     let c = client_at(&server.url(), "rk").await;
     let users = near_cache(&c, "users").await;
@@ -153,6 +153,23 @@ async fn this_process_reads_its_own_writes_at_once() {
         .await
         .unwrap();
     assert_eq!((loaded, read(&users, "b").await), (7, Some(7)));
+    // A handle of the namespace without a near cache, on the same client, writes too.
+    let plain = c.cache("users").build().unwrap();
+    for round in 0..50 {
+        assert_eq!(read(&users, "b").await, Some(7 + round));
+        plain
+            .set("b", &(8 + round), &SetOptions::new().tags(["u"]))
+            .await
+            .unwrap();
+        assert_eq!(
+            read(&users, "b").await,
+            Some(8 + round),
+            "plain set, round {round}"
+        );
+    }
+    assert_eq!(read(&users, "b").await, Some(57));
+    plain.invalidate_tags(&["u"]).await.unwrap();
+    assert_eq!(read(&users, "b").await, None, "plain invalidate_tags");
 }
 
 /// The id of the server's connection that tracks in broadcast mode (flag `B`).
@@ -265,4 +282,39 @@ async fn the_embedded_engine_has_no_near_copy_and_needs_none() {
     assert!(users.near().is_none());
     users.set("a", &1, &SetOptions::new()).await.unwrap();
     assert_eq!(read(&users, "a").await, Some(1));
+}
+
+#[tokio::test]
+async fn it_tracks_over_tls() {
+    let server = Server::start_tls();
+    let c = client_at(&server.tls_url(), "rk").await;
+    let users = near_cache(&c, "users").await;
+    users.set("a", &1, &SetOptions::new()).await.unwrap();
+    assert_eq!(read(&users, "a").await, Some(1));
+    let monitor = server.monitor();
+    assert_eq!(read(&users, "a").await, Some(1));
+    assert!(monitor.finish().is_empty(), "a hit over TLS went to Redis");
+}
+
+#[tokio::test]
+async fn it_tracks_with_a_password_and_a_database_index() {
+    let server = Server::start();
+    server
+        .raw(&["CONFIG", "SET", "requirepass", "s3cret"])
+        .unwrap();
+    let url = format!("redis://:s3cret@127.0.0.1:{}/2", server.port());
+    let (here, there) = (client_at(&url, "rk").await, client_at(&url, "rk").await);
+    // Live means the tracking connection authenticated and Redis confirmed the prefix.
+    let near = near_cache(&here, "users").await;
+    let other = there.cache("users").build().unwrap();
+    other.set("a", &1, &SetOptions::new()).await.unwrap();
+    assert_eq!(read(&near, "a").await, Some(1));
+    other.set("a", &2, &SetOptions::new()).await.unwrap();
+    eventually("a change in database 2", || async {
+        read(&near, "a").await == Some(2)
+    })
+    .await;
+    // The harness stops the server with an unauthenticated SHUTDOWN.
+    let unset = redkit::Cmd::new("CONFIG").args(["SET", "requirepass", ""]);
+    there.transport().send(unset).await.unwrap();
 }

@@ -189,7 +189,7 @@ class Client:
 
         ``near_cache=N`` keeps up to N entries in this process, served without a round trip
         and kept coherent by Redis (key tracking): changes from other processes arrive
-        within the invalidation latency, this process's own writes are seen at once.
+        within the invalidation latency, writes through this client are seen at once.
         """
         c = make_codec(codec)
         kwargs = _common.cache_kwargs(

@@ -30,14 +30,18 @@ def millis(name: str, value: Duration | None) -> int | None:
     return round(seconds * 1000)
 
 
+# The largest count any option takes: the same bound in every runtime.
+_COUNT_MAX = 2**32 - 1
+
+
 def count(name: str, value: int | None) -> int | None:
     """A non-negative integer option, or None when not given."""
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int):
         raise TypeError(f"{name} must be an int, not {type(value).__name__}")
-    if value < 0:
-        raise InvalidArgument(f"{name} must not be negative, got {value}")
+    if not 0 <= value <= _COUNT_MAX:
+        raise InvalidArgument(f"{name} must be a whole number from 0 to {_COUNT_MAX}, got {value}")
     return value
 
 

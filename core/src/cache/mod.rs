@@ -125,9 +125,10 @@ impl CacheBuilder {
     pub fn build(self) -> Result<Cache> {
         self.opts.validate()?;
         let keys = Keyspace::new(self.client.prefix(), "cache", &self.namespace)?;
+        let entry_prefix = keys.key("k", "");
         let near = match self.opts.near_cache {
             0 => None,
-            n => self.client.transport().near_cache(&keys.key("k", ""), n),
+            n => self.client.transport().near_cache(&entry_prefix, n),
         };
         Ok(Cache {
             inner: Arc::new(Inner {
@@ -136,6 +137,7 @@ impl CacheBuilder {
                 opts: self.opts,
                 flights: Arc::new(SingleFlight::default()),
                 near,
+                entry_prefix,
             }),
         })
     }
@@ -154,6 +156,8 @@ struct Inner {
     flights: Arc<SingleFlight>,
     /// The in-process copy, when asked for and the transport can keep it coherent.
     near: Option<Arc<NearCache>>,
+    /// What every entry key starts with: names this namespace's near cache.
+    entry_prefix: String,
 }
 
 /// Where a read's entry comes from.
@@ -193,9 +197,11 @@ impl Cache {
         self.inner.near.as_deref()
     }
 
-    /// Announce a write of `entry_key` to the near cache; hold the guard until the reply.
-    fn writing(&self, entry_key: &str) -> Option<near::WriteGuard> {
-        self.inner.near.as_ref().map(|n| n.begin_write(entry_key))
+    /// The near cache this namespace's writes must keep current: this handle's, or one that
+    /// another handle of the namespace on the same client made (this one may have none).
+    fn near_for_writes(&self) -> Option<Arc<NearCache>> {
+        let transport = self.inner.client.transport();
+        (self.inner.near.clone()).or_else(|| transport.near_cache_of(&self.inner.entry_prefix))
     }
 
     /// The Redis key an entry is stored under.
@@ -263,7 +269,12 @@ impl Cache {
             .iter()
             .map(|k| self.entry_key(k))
             .collect::<Result<Vec<_>>>()?;
-        let _writing: Vec<_> = names.iter().filter_map(|k| self.writing(k)).collect();
+        // Held until the reply: no read overlapping the delete may refill the near cache.
+        let near = self.near_for_writes();
+        let _writing: Vec<_> = names
+            .iter()
+            .filter_map(|k| near.as_ref().map(|n| n.begin_write(k)))
+            .collect();
         let n = self
             .inner
             .client
@@ -291,7 +302,7 @@ impl Cache {
             .await?
             .as_int()?;
         // Which entries went is known only to Redis: wait for its word on each of them.
-        if self.inner.near.is_some() {
+        if self.near_for_writes().is_some() {
             transport.near_sync().await;
         }
         Ok(n as u64)
@@ -595,7 +606,8 @@ impl Cache {
             arg(token),
         ];
         args.extend(epochs);
-        let _writing = self.writing(entry_key);
+        // Held until the reply: no read overlapping the write may refill the near cache.
+        let _writing = self.near_for_writes().map(|n| n.begin_write(entry_key));
         let stored = SET
             .run(self.inner.client.transport(), &keys, &args)
             .await?

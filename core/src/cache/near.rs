@@ -17,9 +17,10 @@
 //! ticket's reply is returned to its caller but not stored. A read that began before the
 //! tracking connection came up (an older generation) is not stored either.
 //!
-//! This process's own writes must be visible to its next read at once, without waiting
-//! for their invalidation to come back: a write holds a [`WriteGuard`] on its key from
-//! before it is sent until its reply, and no read that overlaps it stores its reply.
+//! Writes through the same client (any handle of the namespace) must be visible to its next
+//! read at once, without waiting for their invalidation to come back: a write holds a
+//! [`WriteGuard`] on its key from before it is sent until its reply, and no read that
+//! overlaps it stores its reply.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -48,7 +49,7 @@ struct State {
     /// Bumped whenever the store is emptied: a read that began before must not store.
     generation: u64,
     entries: IndexMap<String, Slot>,
-    /// Reads and this process's writes in flight, by entry key.
+    /// Reads and this client's writes in flight, by entry key.
     pending: HashMap<String, Pending>,
     /// Ticks on every hit and store; orders entries for eviction.
     clock: u64,
@@ -92,7 +93,7 @@ pub struct Ticket {
     started: u64,
 }
 
-/// A write of this process in flight; see the module documentation.
+/// A write through this client in flight; see the module documentation.
 pub struct WriteGuard {
     near: Arc<NearCache>,
     key: String,
@@ -179,7 +180,7 @@ impl NearCache {
         }
     }
 
-    /// Announce a write of `key` by this process, before it is sent; the guard goes with
+    /// Announce a write of `key` through this client, before it is sent; the guard goes with
     /// its reply. Until then nothing read of `key` is stored.
     pub fn begin_write(self: &Arc<Self>, key: &str) -> WriteGuard {
         let mut state = self.state();

@@ -636,6 +636,10 @@ impl Transport for HostedTransport {
         self.tracker.near_cache(prefix, capacity)
     }
 
+    fn near_cache_of(&self, prefix: &str) -> Option<Arc<NearCache>> {
+        self.tracker.near_cache_of(prefix)
+    }
+
     fn near_sync(&self) -> BoxFuture<'_, ()> {
         Box::pin(self.tracker.sync())
     }

@@ -82,6 +82,12 @@ pub trait Transport: MaybeSend + MaybeSync + 'static {
         None
     }
 
+    /// The near cache already made for `prefix`, if any: writes through a handle without
+    /// one must still drop their keys from it.
+    fn near_cache_of(&self, _prefix: &str) -> Option<Arc<NearCache>> {
+        None
+    }
+
     /// Resolves once every change Redis made before the call has reached the near caches.
     fn near_sync(&self) -> BoxFuture<'_, ()> {
         Box::pin(async {})

@@ -89,6 +89,10 @@ impl Transport for NativeTransport {
         self.core.near_cache(prefix, capacity)
     }
 
+    fn near_cache_of(&self, prefix: &str) -> Option<Arc<NearCache>> {
+        self.core.near_cache_of(prefix)
+    }
+
     fn near_sync(&self) -> BoxFuture<'_, ()> {
         self.core.near_sync()
     }

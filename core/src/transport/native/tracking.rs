@@ -25,8 +25,8 @@ use tokio::sync::Notify;
 use crate::cache::NearCache;
 use crate::error::{Error, Result};
 
-/// How often the connection is checked with a PING: a connection that died without a word
-/// (a half-open socket) is noticed within this plus the PING's deadline.
+/// How often the connection is checked with a PING, and how long the PING may take: a
+/// connection that died without a word (a half-open socket) is noticed within twice this.
 const HEALTH_INTERVAL: Duration = Duration::from_secs(1);
 
 /// The first pause before reconnecting; it doubles up to the client's `retry_backoff_max`.
@@ -101,6 +101,12 @@ impl Tracker {
         drop(state);
         self.shared.changed.notify_one();
         Some(near)
+    }
+
+    /// The near cache made for `prefix`, if one was.
+    pub fn near_cache_of(&self, prefix: &str) -> Option<Arc<NearCache>> {
+        let state = self.shared.state();
+        state.stores.iter().find(|n| n.prefix() == prefix).cloned()
     }
 
     /// Wait until every invalidation for changes Redis made before this call has reached
@@ -234,7 +240,9 @@ impl Shared {
             tokio::select! {
                 _ = self.changed.notified() => {}
                 _ = tokio::time::sleep(HEALTH_INTERVAL) => {
-                    if redis::cmd("PING").query_async::<redis::Value>(&mut conn).await.is_err() {
+                    let ping = redis::cmd("PING");
+                    let pong = ping.query_async::<redis::Value>(&mut conn);
+                    if !matches!(tokio::time::timeout(HEALTH_INTERVAL, pong).await, Ok(Ok(_))) {
                         break;
                     }
                 }
