@@ -5,13 +5,20 @@
 //! the loop thread wakes, drains the queue and resolves the futures. No tokio thread
 //! ever waits for the GIL (a busy loop holds it for up to the 5 ms switch interval), and
 //! many results that finish together cost one wake-up. This is the asyncio hit path.
+//!
+//! A task is polled once on the calling thread first. One that finishes there (a hit
+//! from a near cache, a bad argument) resolves its future at once, and awaiting a done
+//! future does not even return to the loop: the trip through tokio and the socket pair
+//! would cost more than the whole hit.
 
+use std::any::Any;
 use std::future::Future;
 use std::io::{Read, Write};
 use std::os::fd::AsRawFd;
 use std::os::unix::net::UnixStream;
 use std::panic::AssertUnwindSafe;
 use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll, Waker};
 
 use futures_util::FutureExt;
 use pyo3::prelude::*;
@@ -115,18 +122,41 @@ where
         .bind(py)
         .call0()?
         .call_method0(pyo3::intern!(py, "create_future"))?;
+    let mut task = Box::pin(AssertUnwindSafe(fut).catch_unwind());
+    let first = {
+        // The core's timers and sockets need the runtime; the waker that matters is the
+        // one tokio gives the task if it has to wait.
+        let _runtime = runtime().enter();
+        task.as_mut().poll(&mut Context::from_waker(Waker::noop()))
+    };
+    if let Poll::Ready(result) = first {
+        match outcome(result)(py) {
+            Ok(value) => future.call_method1(pyo3::intern!(py, "set_result"), (value,))?,
+            Err(err) => {
+                future.call_method1(pyo3::intern!(py, "set_exception"), (err.into_value(py),))?
+            }
+        };
+        return Ok(future);
+    }
     let handle = future.clone().unbind();
     let inner = Arc::clone(&bridge.inner);
     runtime().spawn(async move {
-        let outcome: Outcome = match AssertUnwindSafe(fut).catch_unwind().await {
-            Ok(Ok(value)) => Box::new(move |py| value.into_py_any(py)),
-            Ok(Err(err)) => Box::new(move |_| Err(to_py(err))),
-            Err(panic) => {
-                let message = panic_message(&*panic);
-                Box::new(move |_| Err(internal_error(message)))
-            }
-        };
-        inner.complete(handle, outcome);
+        inner.complete(handle, outcome(task.await));
     });
     Ok(future)
+}
+
+/// How a task ended, as the loop thread will turn it into a result or an exception.
+fn outcome<T>(result: Result<redkit::Result<T>, Box<dyn Any + Send>>) -> Outcome
+where
+    T: for<'a> IntoPyObject<'a> + Send + 'static,
+{
+    match result {
+        Ok(Ok(value)) => Box::new(move |py| value.into_py_any(py)),
+        Ok(Err(err)) => Box::new(move |_| Err(to_py(err))),
+        Err(panic) => {
+            let message = panic_message(&*panic);
+            Box::new(move |_| Err(internal_error(message)))
+        }
+    }
 }

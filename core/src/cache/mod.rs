@@ -201,7 +201,10 @@ impl Cache {
     /// another handle of the namespace on the same client made (this one may have none).
     fn near_for_writes(&self) -> Option<Arc<NearCache>> {
         let transport = self.inner.client.transport();
-        (self.inner.near.clone()).or_else(|| transport.near_cache_of(&self.inner.entry_prefix))
+        self.inner
+            .near
+            .clone()
+            .or_else(|| transport.near_cache_of(&self.inner.entry_prefix))
     }
 
     /// The Redis key an entry is stored under.

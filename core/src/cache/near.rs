@@ -12,14 +12,14 @@
 //!
 //! The race every near cache must close: a read leaves on the data connection, another
 //! process changes the key, and the change's invalidation arrives on the tracking
-//! connection before the read's (old) reply. A read therefore takes a [`Ticket`] before it
+//! connection before the read's (old) reply. A read therefore takes a ticket before it
 //! is sent; an invalidation of that key while the ticket is out marks it, and a marked
 //! ticket's reply is returned to its caller but not stored. A read that began before the
 //! tracking connection came up (an older generation) is not stored either.
 //!
 //! Writes through the same client (any handle of the namespace) must be visible to its next
 //! read at once, without waiting for their invalidation to come back: a write holds a
-//! [`WriteGuard`] on its key from before it is sent until its reply, and no read that
+//! guard on its key from before it is sent until its reply, and no read that
 //! overlaps it stores its reply.
 
 use std::collections::HashMap;
@@ -73,7 +73,7 @@ struct Pending {
 }
 
 /// What [`NearCache::lookup`] found.
-pub enum Lookup {
+pub(crate) enum Lookup {
     /// The entry, from process memory.
     Hit(Envelope),
     /// Not here: read it from Redis, then hand the reply to the ticket.
@@ -85,7 +85,7 @@ pub enum Lookup {
 
 /// A read in flight. Dropping it without [`Ticket::fill`] (an error, a cancelled future)
 /// stores nothing.
-pub struct Ticket {
+pub(crate) struct Ticket {
     near: Arc<NearCache>,
     key: String,
     generation: u64,
@@ -94,7 +94,7 @@ pub struct Ticket {
 }
 
 /// A write through this client in flight; see the module documentation.
-pub struct WriteGuard {
+pub(crate) struct WriteGuard {
     near: Arc<NearCache>,
     key: String,
 }
@@ -144,7 +144,7 @@ impl NearCache {
     /// stale for `grace_ms` or longer at `now_ms` is dropped: Redis has expired it (the
     /// entry's key lives `stale_ttl` past its fresh time), though its expiry may not have
     /// been announced yet (Redis deletes expired keys lazily).
-    pub fn lookup(self: &Arc<Self>, key: &str, now_ms: u64, grace_ms: u64) -> Lookup {
+    pub(crate) fn lookup(self: &Arc<Self>, key: &str, now_ms: u64, grace_ms: u64) -> Lookup {
         let mut state = self.state();
         if !state.live {
             return Lookup::Off;
@@ -182,7 +182,7 @@ impl NearCache {
 
     /// Announce a write of `key` through this client, before it is sent; the guard goes with
     /// its reply. Until then nothing read of `key` is stored.
-    pub fn begin_write(self: &Arc<Self>, key: &str) -> WriteGuard {
+    pub(crate) fn begin_write(self: &Arc<Self>, key: &str) -> WriteGuard {
         let mut state = self.state();
         state.entries.swap_remove(key);
         let p = state.pending.entry(key.to_string()).or_default();
@@ -256,7 +256,7 @@ impl Ticket {
     /// Hand over what Redis answered: a redkit entry is stored unless the key changed
     /// while the read was in flight, the store was emptied since it began, or a read that
     /// began later has already answered.
-    pub fn fill(self, entry: Option<&Envelope>) {
+    pub(crate) fn fill(self, entry: Option<&Envelope>) {
         let capacity = self.near.capacity;
         let mut state = self.near.state();
         let Some(p) = state.pending.get_mut(&self.key) else {
