@@ -88,8 +88,17 @@ async function main() {
   })
   assert.equal(await teamSize('7'), 1)
 
+  // A near cache: hot entries also kept in this process, so a hit makes no round trip.
+  // Redis keeps the copy coherent (key tracking): a write from any process reaches it
+  // within the time of one message; a write through this client is seen at once.
+  const hot = client.cache('users', { ttl: 3_600_000, nearCache: 10_000 })
+  await hot.set('user:42', { id: '42', name: 'Ada' })
+  assert.equal((await hot.get('user:42')).name, 'Ada')
+  await users.set('user:42', { id: '42', name: 'Ada L.' }) // another handle, same client
+  assert.equal((await hot.get('user:42')).name, 'Ada L.')
+
   await client.close()
-  console.log('cache example: ok (cache-aside, stampede, delete-on-write, write-through, tags, wrap)')
+  console.log('cache example: ok (cache-aside, stampede, delete-on-write, write-through, tags, wrap, near cache)')
 }
 
 main().catch((err) => {

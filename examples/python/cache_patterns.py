@@ -80,5 +80,14 @@ if __name__ == "__main__":
         pass  # the loader's own exception, and nothing was cached
     assert users.get("user:404") is None
 
+    # A near cache: hot entries also kept in this process, so a hit makes no round trip.
+    # Redis keeps the copy coherent (key tracking): a write from any process reaches it
+    # within the time of one message; a write through this client is seen at once.
+    hot = client.cache("users", ttl=3600, near_cache=10_000)
+    hot.set("user:42", {"id": "42", "name": "Ada"})
+    assert hot.get("user:42")["name"] == "Ada"
+    users.set("user:42", {"id": "42", "name": "Ada L."})  # another handle, same client
+    assert hot.get("user:42")["name"] == "Ada L."
+
     client.close()
     print("cache patterns (blocking): ok")

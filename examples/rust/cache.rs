@@ -136,5 +136,17 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         users.get::<User>("user:1").await?.is_some(),
         users.get::<User>("user:3").await?.is_some()
     );
+
+    // A near cache: hot entries also kept in this process, so a hit makes no round trip.
+    // Redis keeps the copy coherent (key tracking): a write from any process reaches it
+    // within the time of one message; a write through this client is seen at once. (The
+    // embedded engine is in-process already and keeps no copy.)
+    let hot = client.cache("users").near_cache(10_000).build()?;
+    hot.set("user:1", &updated, &SetOptions::new()).await?;
+    users.delete(&["user:1"]).await?; // another handle, same client
+    println!(
+        "near cache: user:1 after a delete through another handle: {:?}",
+        hot.get::<User>("user:1").await?.map(|u| u.name)
+    );
     Ok(())
 }
