@@ -5,7 +5,7 @@ const assert = require('node:assert/strict')
 const { after, before, test } = require('node:test')
 
 const { Client, Closed } = require('..')
-const { command, prefix, startServer } = require('./server.js')
+const { command, prefix, startServer, withClientAt } = require('./server.js')
 
 let server
 before(async () => {
@@ -15,14 +15,7 @@ after(async () => {
   await server.stop()
 })
 
-async function withClient(name, fn) {
-  const client = await Client.connect(server.url, { prefix: prefix(name) })
-  try {
-    await fn(client)
-  } finally {
-    await client.close()
-  }
-}
+const withClient = (name, fn) => withClientAt(server.url, name, fn)
 
 test('connect, ping, check and the prefix', () =>
   withClient('basics', async (client) => {

@@ -15,7 +15,7 @@ const { after, before, test } = require('node:test')
 const { isDeepStrictEqual } = require('node:util')
 
 const { Client, Closed, InvalidArgument } = require('..')
-const { prefix, startServer } = require('./server.js')
+const { prefix, startServer, withClientAt } = require('./server.js')
 
 /** Longest a change may take to reach the near cache, or its tracking to come (back) up. */
 const SETTLE_MS = 3000
@@ -116,14 +116,7 @@ async function trackingIds() {
     .map((line) => /^id=(\d+)/.exec(line)[1])
 }
 
-async function withClient(name, fn) {
-  const client = await Client.connect(server.url, { prefix: prefix(name) })
-  try {
-    await fn(client)
-  } finally {
-    await client.close()
-  }
-}
+const withClient = (name, fn) => withClientAt(server.url, name, fn)
 
 /** `here` (with the near cache) and `there`, another client on the same keys (without). */
 async function withPair(name, fn) {

@@ -117,4 +117,15 @@ async function startTlsServer() {
   return { ...server, tlsPort }
 }
 
-module.exports = { startServer, startTlsServer, freePort, prefix, command }
+/** Run `fn` with a client on `url` under a prefix of its own, closed however `fn` ends. */
+async function withClientAt(url, name, fn) {
+  const { Client } = require('..')
+  const client = await Client.connect(url, { prefix: prefix(name) })
+  try {
+    await fn(client)
+  } finally {
+    await client.close()
+  }
+}
+
+module.exports = { startServer, startTlsServer, freePort, prefix, command, withClientAt }

@@ -152,3 +152,18 @@ class RawRedis:
         result = self.cmd("KEYS", pattern)
         assert isinstance(result, list)
         return sorted(k.decode() for k in result)
+
+
+def wait_for_child(pid: int, timeout: float = 20) -> int:
+    """The exit status of the forked child ``pid``. A child that hangs is killed and fails
+    the test instead of hanging it."""
+    deadline = time.monotonic() + timeout
+    while True:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            return os.waitstatus_to_exitcode(status)
+        if time.monotonic() > deadline:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+            raise AssertionError("the forked child hung")
+        time.sleep(0.01)

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import asyncio
 import os
-import signal
 import sys
 import threading
-import time
+
+from conftest import wait_for_child
 
 import redkit
 import redkit.asyncio
@@ -29,16 +29,7 @@ def in_child(body, timeout: float = 20) -> int:  # type: ignore[no-untyped-def]
             print(f"child failed: {e!r}", file=sys.stderr)
         finally:
             os._exit(code)
-    deadline = time.monotonic() + timeout
-    while True:
-        done, status = os.waitpid(pid, os.WNOHANG)
-        if done:
-            return os.waitstatus_to_exitcode(status)
-        if time.monotonic() > deadline:
-            os.kill(pid, signal.SIGKILL)
-            os.waitpid(pid, 0)
-            raise AssertionError("the forked child hung")
-        time.sleep(0.01)
+    return wait_for_child(pid, timeout)
 
 
 def test_blocking_client_after_fork(client: redkit.Client) -> None:

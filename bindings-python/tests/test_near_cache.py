@@ -22,7 +22,7 @@ from collections.abc import Awaitable
 from typing import Any, Callable
 
 import pytest
-from conftest import RawRedis
+from conftest import RawRedis, wait_for_child
 
 import redkit
 import redkit.asyncio
@@ -282,21 +282,6 @@ def test_asyncio_client(redis_url: str, prefix: str, raw: RawRedis) -> None:
             await there.close()
 
     asyncio.run(main())
-
-
-def wait_for_child(pid: int, timeout: float = 20) -> int:
-    """The exit status of the forked child ``pid``; a child that hangs is killed and fails
-    the test instead of hanging it (as in test_fork.in_child)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        done, status = os.waitpid(pid, os.WNOHANG)
-        if done:
-            return os.waitstatus_to_exitcode(status)
-        if time.monotonic() > deadline:
-            os.kill(pid, signal.SIGKILL)
-            os.waitpid(pid, 0)
-            raise AssertionError("the forked child hung")
-        time.sleep(0.01)
 
 
 def test_a_forked_child_uses_the_same_cache_object(client: redkit.Client, redis_url: str, raw: RawRedis) -> None:
