@@ -101,7 +101,7 @@ pub(crate) struct WriteGuard {
 
 impl NearCache {
     /// An empty store, not live until its tracking is confirmed.
-    pub fn new(prefix: String, capacity: usize) -> Arc<NearCache> {
+    pub(crate) fn new(prefix: String, capacity: usize) -> Arc<NearCache> {
         Arc::new(NearCache {
             prefix,
             capacity,
@@ -203,7 +203,7 @@ impl NearCache {
 
     /// Turn serving and storing on (tracking confirmed) or off (tracking lost). Either way
     /// the store starts empty: while tracking was down, invalidations were missed.
-    pub fn set_live(&self, live: bool) {
+    pub(crate) fn set_live(&self, live: bool) {
         let mut state = self.state();
         state.live = live;
         state.entries.clear();
