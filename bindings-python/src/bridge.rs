@@ -18,7 +18,7 @@ use std::os::fd::AsRawFd;
 use std::os::unix::net::UnixStream;
 use std::panic::AssertUnwindSafe;
 use std::sync::{Arc, Mutex};
-use std::task::{Context, Poll, Waker};
+use std::task::Poll;
 
 use futures_util::FutureExt;
 use pyo3::prelude::*;
@@ -26,7 +26,7 @@ use pyo3::sync::PyOnceLock;
 use pyo3::IntoPyObjectExt;
 
 use crate::errors::{internal_error, panic_message, to_py};
-use crate::runtime::runtime;
+use crate::runtime::{poll_first, runtime};
 
 /// Turns a task's output into the Python result, on the loop thread (it needs the GIL).
 type Outcome = Box<dyn FnOnce(Python<'_>) -> PyResult<Py<PyAny>> + Send>;
@@ -123,13 +123,7 @@ where
         .call0()?
         .call_method0(pyo3::intern!(py, "create_future"))?;
     let mut task = Box::pin(AssertUnwindSafe(fut).catch_unwind());
-    let first = {
-        // The core's timers and sockets need the runtime; the waker that matters is the
-        // one tokio gives the task if it has to wait.
-        let _runtime = runtime().enter();
-        task.as_mut().poll(&mut Context::from_waker(Waker::noop()))
-    };
-    if let Poll::Ready(result) = first {
+    if let Poll::Ready(result) = poll_first(task.as_mut()) {
         match outcome(result)(py) {
             Ok(value) => future.call_method1(pyo3::intern!(py, "set_result"), (value,))?,
             Err(err) => {

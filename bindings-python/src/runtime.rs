@@ -71,25 +71,43 @@ where
     F: Future<Output = redkit::Result<T>> + Send,
     T: Send,
 {
-    // Taken while this thread holds the GIL, like every other use of RUNTIME's lock: a
-    // fork (which happens under the GIL) can then never copy that lock in a held state.
-    let rt = runtime();
-    let outcome = py.detach(|| {
-        std::panic::catch_unwind(AssertUnwindSafe(|| {
-            if tokio::runtime::Handle::try_current().is_ok() {
-                // A loader calling the blocking client: this thread is already inside
-                // `block_on`, which tokio does not nest. Park instead; the runtime's
-                // workers drive the I/O and timers meanwhile.
-                park_on(fut)
-            } else {
-                rt.block_on(fut)
-            }
-        }))
-    });
+    let mut fut = Box::pin(fut);
+    // A call that can finish at once (a near-cache hit, bad input) does, without letting
+    // go of the GIL and taking it back.
+    let outcome = match std::panic::catch_unwind(AssertUnwindSafe(|| poll_first(fut.as_mut()))) {
+        Ok(Poll::Ready(result)) => Ok(result),
+        Ok(Poll::Pending) => {
+            // Taken while this thread holds the GIL, like every other use of RUNTIME's
+            // lock: a fork (which happens under the GIL) can then never copy that lock in
+            // a held state.
+            let rt = runtime();
+            py.detach(|| {
+                std::panic::catch_unwind(AssertUnwindSafe(|| {
+                    if tokio::runtime::Handle::try_current().is_ok() {
+                        // A loader calling the blocking client: this thread is already
+                        // inside `block_on`, which tokio does not nest. Park instead; the
+                        // runtime's workers drive the I/O and timers meanwhile.
+                        park_on(fut)
+                    } else {
+                        rt.block_on(fut)
+                    }
+                }))
+            })
+        }
+        Err(panic) => Err(panic),
+    };
     match outcome {
         Ok(result) => result.map_err(to_py),
         Err(panic) => Err(internal_error(panic_message(&*panic))),
     }
+}
+
+/// Poll a future once on this thread, inside the runtime (the core's timers and sockets
+/// need it). A future that is not done yet is polled again by whoever runs it next, with
+/// the waker that counts.
+pub fn poll_first<F: Future + ?Sized>(fut: std::pin::Pin<&mut F>) -> Poll<F::Output> {
+    let _runtime = runtime().enter();
+    fut.poll(&mut Context::from_waker(Waker::noop()))
 }
 
 /// Poll `fut` on this thread, parking between wake-ups.
