@@ -14,7 +14,6 @@
 //
 // Build the addon in release mode first: (cd bindings-node && npm run build).
 
-import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -22,10 +21,8 @@ import { fileURLToPath } from 'node:url'
 import { BentoCache, bentostore } from 'bentocache'
 import { memoryDriver } from 'bentocache/drivers/memory'
 import { redisBusDriver, redisDriver } from 'bentocache/drivers/redis'
-import Redis from 'ioredis'
-import { Client } from 'redkit'
-
-import { ROUNDS, SECONDS, USER, WARMUP_MS, measure, median, readSameUser, startRedis } from './harness.mjs'
+import { BYTES, PARSED_GET, RAW_GET, cacheHitContenders, loaderMustNotRun } from './cache-contenders.mjs'
+import { ROUNDS, SECONDS, USER, WARMUP_MS, measure, median, readSameUser, startRedis, writeResults } from './harness.mjs'
 
 const here = path.dirname(fileURLToPath(import.meta.url))
 const OUT = process.env.BENCH_OUT ?? path.join(here, '..', 'results', 'node-cache.md')
@@ -35,15 +32,9 @@ const BENTO_TIERED = 'bentocache `get` (memory L1 + Redis L2 + bus)'
 
 async function main() {
   const server = await startRedis()
-  const { port, hostname } = new URL(server.url)
-  const ioredis = new Redis({ host: hostname, port: Number(port) })
-  const rk = await Client.connect(server.url, { prefix: 'bench' })
-  const users = rk.cache('users', { ttl: 3_600_000 })
-  // The same bytes, handed back as a Buffer: a hit that decodes nothing, like a raw GET.
-  const raw = rk.cache('raw', { ttl: 3_600_000, codec: 'bytes' })
+  const { ioredis, rk, connection, contenders: common, close } = await cacheHitContenders(server.url)
   // An in-process copy kept coherent by Redis key tracking.
   const near = rk.cache('near', { ttl: 3_600_000, nearCache: 10_000 })
-  const connection = { host: hostname, port: Number(port) }
   const bento = new BentoCache({
     default: 'redis',
     stores: { redis: bentostore().useL2Layer(redisDriver({ connection })) },
@@ -60,23 +51,13 @@ async function main() {
     },
   })
 
-  // Seed the entries each contender reads.
-  await ioredis.set('plain:user:42', JSON.stringify(USER))
-  await users.set('user:42', USER)
-  await raw.set('user:42', Buffer.from(JSON.stringify(USER)))
+  // Seed the entries the peers read.
   await near.set('user:42', USER)
   await bento.set({ key: 'user:42', value: USER, ttl: '1h' })
   await bentoTiered.set({ key: 'user:42', value: USER, ttl: '1h' })
-  const loaderMustNotRun = () => {
-    throw new Error('benchmark expected a hit')
-  }
 
   const contenders = [
-    ['ioredis `get` (raw string)', () => ioredis.get('plain:user:42')],
-    ['ioredis `get` + `JSON.parse`', async () => JSON.parse(await ioredis.get('plain:user:42'))],
-    ['redkit `cache.get`', () => users.get('user:42')],
-    ['redkit `cache.get` (bytes codec: a Buffer, no decoding)', () => raw.get('user:42')],
-    ['redkit `cache.getOrSet` (hit)', () => users.getOrSet('user:42', loaderMustNotRun)],
+    ...common,
     ['bentocache `get` (Redis L2 only)', () => bento.get({ key: 'user:42' })],
     ['bentocache `getOrSet` (hit, Redis L2 only)', () => bento.getOrSet({ key: 'user:42', factory: loaderMustNotRun, ttl: '1h' })],
     [NEAR, () => near.get('user:42')],
@@ -163,14 +144,11 @@ async function main() {
     '  instructions per hit: `bash bench/node/instructions-per-op.sh`.',
     '',
   ]
-  fs.mkdirSync(path.dirname(OUT), { recursive: true })
-  fs.writeFileSync(OUT, lines.join('\n'))
-  console.log(`\nwrote ${path.relative(process.cwd(), OUT)}`)
+  writeResults(OUT, lines)
 
   await bento.disconnectAll()
   await bentoTiered.disconnectAll()
-  ioredis.disconnect()
-  await rk.close()
+  await close()
   await server.stop()
 }
 
@@ -191,10 +169,10 @@ async function nearServesFromMemory(ioredis, read) {
 /** `- redkit X against ioredis Y, concurrency c: ...` for the pairs the goal is about. */
 function ratioLines(rows) {
   const pairs = [
-    ['redkit `cache.get`', 'ioredis `get` (raw string)'],
-    ['redkit `cache.get`', 'ioredis `get` + `JSON.parse`'],
-    ['redkit `cache.get` (bytes codec: a Buffer, no decoding)', 'ioredis `get` (raw string)'],
-    [NEAR, 'ioredis `get` (raw string)'],
+    ['redkit `cache.get`', RAW_GET],
+    ['redkit `cache.get`', PARSED_GET],
+    [BYTES, RAW_GET],
+    [NEAR, RAW_GET],
     [NEAR, BENTO_TIERED],
   ]
   return CONCURRENCY.flatMap((concurrency) =>

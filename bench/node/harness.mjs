@@ -32,6 +32,13 @@ export async function readSameUser(contenders) {
   }
 }
 
+/** Write a results page (markdown lines) to `out`, making its folder. */
+export function writeResults(out, lines) {
+  fs.mkdirSync(path.dirname(out), { recursive: true })
+  fs.writeFileSync(out, lines.join('\n'))
+  console.log(`\nwrote ${path.relative(process.cwd(), out)}`)
+}
+
 export const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
 
 export async function freePort() {

@@ -14,15 +14,12 @@
 //
 // Build the addon in release mode first: (cd bindings-node && npm run build).
 
-import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 
-import Redis from 'ioredis'
-import { Client } from 'redkit'
-
-import { USER, readSameUser, startRedis } from './harness.mjs'
+import { cacheHitContenders } from './cache-contenders.mjs'
+import { USER, readSameUser, startRedis, writeResults } from './harness.mjs'
 
 const here = path.dirname(fileURLToPath(import.meta.url))
 const OUT = process.env.BENCH_OUT ?? path.join(here, '..', 'results', 'node-interleaved.md')
@@ -46,29 +43,9 @@ function shuffle(xs) {
   }
 }
 
-const RAW = 'ioredis `get` (raw string)'
-
 async function main() {
   const server = await startRedis()
-  const { port, hostname } = new URL(server.url)
-  const ioredis = new Redis({ host: hostname, port: Number(port) })
-  const rk = await Client.connect(server.url, { prefix: 'bench' })
-  const users = rk.cache('users', { ttl: 3_600_000 })
-  const raw = rk.cache('raw', { ttl: 3_600_000, codec: 'bytes' })
-  await ioredis.set('plain:user:42', JSON.stringify(USER))
-  await users.set('user:42', USER)
-  await raw.set('user:42', Buffer.from(JSON.stringify(USER)))
-  const loaderMustNotRun = () => {
-    throw new Error('benchmark expected a hit')
-  }
-
-  const contenders = [
-    [RAW, () => ioredis.get('plain:user:42')],
-    ['ioredis `get` + `JSON.parse`', async () => JSON.parse(await ioredis.get('plain:user:42'))],
-    ['redkit `cache.get`', () => users.get('user:42')],
-    ['redkit `cache.get` (bytes codec)', () => raw.get('user:42')],
-    ['redkit `cache.getOrSet` (hit)', () => users.getOrSet('user:42', loaderMustNotRun)],
-  ]
+  const { ioredis, contenders, close } = await cacheHitContenders(server.url)
   await readSameUser(contenders)
 
   const samples = contenders.map(() => new Float64Array(TURNS * BLOCK))
@@ -115,12 +92,9 @@ async function main() {
     `Command: \`node bench/node/interleaved.mjs\` (BENCH_TURNS=${TURNS}, BENCH_SEED=${SEED}).`,
     '',
   ]
-  fs.mkdirSync(path.dirname(OUT), { recursive: true })
-  fs.writeFileSync(OUT, lines.join('\n'))
-  console.log(`\nwrote ${path.relative(process.cwd(), OUT)}`)
+  writeResults(OUT, lines)
 
-  ioredis.disconnect()
-  await rk.close()
+  await close()
   await server.stop()
 }
 

@@ -9,12 +9,11 @@
 //   PAIRS=10, N=20000 (operations measured per run), BENCH_OUT=../results/node-paired.md
 
 import { execFileSync } from 'node:child_process'
-import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 
-import { median, startRedis } from './harness.mjs'
+import { median, startRedis, writeResults } from './harness.mjs'
 
 const here = path.dirname(fileURLToPath(import.meta.url))
 const OUT = process.env.BENCH_OUT ?? path.join(here, '..', 'results', 'node-paired.md')
@@ -78,9 +77,7 @@ async function main() {
     `Command: \`node bench/node/paired.mjs\` (PAIRS=${PAIRS}, N=${N}).`,
     '',
   ]
-  fs.mkdirSync(path.dirname(OUT), { recursive: true })
-  fs.writeFileSync(OUT, lines.join('\n'))
-  console.log(`\nwrote ${path.relative(process.cwd(), OUT)}`)
+  writeResults(OUT, lines)
 }
 
 main().catch((err) => {

@@ -22,7 +22,7 @@ import Redis from 'ioredis'
 import { RateLimiterRedis } from 'rate-limiter-flexible'
 import { Client } from 'redkit'
 
-import { ROUNDS, SECONDS, WARMUP_MS, freePort, measure, median, startRedis } from './harness.mjs'
+import { ROUNDS, SECONDS, WARMUP_MS, freePort, measure, median, startRedis, writeResults } from './harness.mjs'
 
 const here = path.dirname(fileURLToPath(import.meta.url))
 const root = path.join(here, '..', '..')
@@ -371,9 +371,7 @@ async function main() {
       '`cargo build --release -p redkit-gateway` and `(cd bindings-node && npm run build)`.',
     '',
   ]
-  fs.mkdirSync(path.dirname(OUT), { recursive: true })
-  fs.writeFileSync(OUT, lines.join('\n'))
-  console.log(`\nwrote ${path.relative(process.cwd(), OUT)}`)
+  writeResults(OUT, lines)
 
   ioredis.disconnect()
   for (const c of clients) await c.close()
