@@ -229,10 +229,9 @@ impl Cache {
     /// A fresh value's bytes, or `None` (missing, or stale). One GET.
     pub async fn get_bytes(&self, key: &str) -> Result<Option<Vec<u8>>> {
         check_id("cache key", key)?;
-        let entry = self.read(key).await?;
-        Ok(entry
-            .filter(|e| e.is_fresh(rt::now_ms()))
-            .map(|e| e.payload))
+        let now = rt::now_ms();
+        let entry = self.read(key, now).await?;
+        Ok(entry.filter(|e| e.is_fresh(now)).map(|e| e.payload))
     }
 
     /// A fresh value, decoded with the namespace codec, or `None`.
@@ -326,7 +325,7 @@ impl Cache {
         check_id("cache key", key)?;
         self.tag_keys(&opts.tags)?;
         let now = rt::now_ms();
-        let mut current = self.read(key).await?;
+        let mut current = self.read(key, now).await?;
         let early = self.inner.opts.early_refresh;
         let fresh = |e: &mut Envelope| {
             e.is_fresh(now) && !e.should_refresh_early(now, early, rt::random_unit())
@@ -393,14 +392,15 @@ impl Cache {
     }
 
     /// GET the entry of `key` (checked by the caller) and decode it; a value that is not a
-    /// redkit entry reads as a miss (and is overwritten by the next write).
-    /// With a near cache, its copy, if it has one.
-    async fn read(&self, key: &str) -> Result<Option<Envelope>> {
+    /// redkit entry reads as a miss (and is overwritten by the next write). With a near
+    /// cache, its copy if it has one still alive at `now_ms` (the caller's clock reading:
+    /// one per hit).
+    async fn read(&self, key: &str, now_ms: u64) -> Result<Option<Envelope>> {
         let transport = self.inner.client.transport();
         let read = READ_KEY.with_borrow_mut(|entry_key| {
             self.inner.keys.write_key(entry_key, "k", key);
             let grace = self.inner.opts.stale_ttl.as_millis() as u64;
-            let lookup = |n: &Arc<NearCache>| n.lookup(entry_key, rt::now_ms(), grace);
+            let lookup = |n: &Arc<NearCache>| n.lookup(entry_key, now_ms, grace);
             let ticket = match self.inner.near.as_ref().map(lookup) {
                 Some(near::Lookup::Hit(entry)) => return Read::Near(entry),
                 Some(near::Lookup::Miss(ticket)) => Some(ticket),
@@ -474,7 +474,7 @@ impl Cache {
                         .await;
                 }
                 // Fail-safe: a stale value beats an error.
-                match self.read(key).await {
+                match self.read(key, rt::now_ms()).await {
                     Ok(Some(stale)) => Ok(stale.payload),
                     _ => Err(e),
                 }
