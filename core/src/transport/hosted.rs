@@ -222,7 +222,6 @@ impl HostedTransport {
     pub fn new(url: &str, opts: ConnectOptions) -> Result<Self> {
         opts.validate()?;
         let blocking = BlockingPool::new(url, opts.connect_timeout)?;
-        let tracker = Tracker::new(url, opts.connect_timeout, opts.retry_backoff_max)?;
         let info = url
             .into_connection_info()
             .map_err(|e| Error::invalid(format!("bad url: {e}")))?;
@@ -247,6 +246,7 @@ impl HostedTransport {
             redis::ConnectionAddr::Unix(path) => Address::Unix(path.display().to_string()),
             other => return Err(Error::invalid(format!("unsupported address {other:?}"))),
         };
+        let tracker = Tracker::new(info.clone(), opts.connect_timeout, opts.retry_backoff_max)?;
         let settings = info.redis_settings();
         let mut handshake = Vec::new();
         if let Some(password) = settings.password() {

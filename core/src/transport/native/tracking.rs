@@ -19,7 +19,7 @@ use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::Duration;
 
 use redis::aio::MultiplexedConnection;
-use redis::{AsyncConnectionConfig, IntoConnectionInfo, ProtocolVersion, PushInfo, PushKind};
+use redis::{AsyncConnectionConfig, ProtocolVersion, PushInfo, PushKind};
 use tokio::sync::Notify;
 
 use crate::cache::NearCache;
@@ -58,11 +58,13 @@ struct State {
 }
 
 impl Tracker {
-    /// A tracker for the server at `url`; nothing connects until a near cache is asked for.
-    pub fn new(url: &str, connect_timeout: Duration, backoff_max: Duration) -> Result<Self> {
-        let info = url
-            .into_connection_info()
-            .map_err(|e| Error::invalid(format!("bad url: {e}")))?;
+    /// A tracker for the server `info` describes (the client's parsed URL); nothing
+    /// connects until a near cache is asked for.
+    pub fn new(
+        info: redis::ConnectionInfo,
+        connect_timeout: Duration,
+        backoff_max: Duration,
+    ) -> Result<Self> {
         let settings = info
             .redis_settings()
             .clone()
@@ -90,8 +92,8 @@ impl Tracker {
         if state.closed {
             return None;
         }
-        if let Some(near) = state.stores.iter().find(|n| n.prefix() == prefix) {
-            return Some(Arc::clone(near));
+        if let Some(near) = state.store(prefix) {
+            return Some(near);
         }
         let near = NearCache::new(prefix.to_string(), capacity);
         state.stores.push(Arc::clone(&near));
@@ -105,8 +107,7 @@ impl Tracker {
 
     /// The near cache made for `prefix`, if one was.
     pub fn near_cache_of(&self, prefix: &str) -> Option<Arc<NearCache>> {
-        let state = self.shared.state();
-        state.stores.iter().find(|n| n.prefix() == prefix).cloned()
+        self.shared.state().store(prefix)
     }
 
     /// Wait until every invalidation for changes Redis made before this call has reached
@@ -143,6 +144,13 @@ impl Tracker {
 impl Drop for Tracker {
     fn drop(&mut self) {
         self.close();
+    }
+}
+
+impl State {
+    /// The store made for `prefix`, if one was.
+    fn store(&self, prefix: &str) -> Option<Arc<NearCache>> {
+        self.stores.iter().find(|n| n.prefix() == prefix).cloned()
     }
 }
 
