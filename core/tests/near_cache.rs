@@ -24,6 +24,17 @@ async fn near_cache(c: &Client, ns: &str) -> Cache {
     cache
 }
 
+/// Two clients, as two processes: a near cache of `users` on one (live), a plain handle of
+/// the same namespace on the other.
+async fn near_and_other(server: &Server) -> (Cache, Cache) {
+    let here = client_at(&server.url(), "rk").await;
+    let there = client_at(&server.url(), "rk").await;
+    (
+        near_cache(&here, "users").await,
+        there.cache("users").build().unwrap(),
+    )
+}
+
 /// Poll `check` until it holds or [`SETTLE`] passes.
 async fn eventually<F, Fut>(what: &str, check: F)
 where
@@ -65,10 +76,7 @@ async fn a_hit_from_memory_makes_no_round_trip() {
 #[tokio::test]
 async fn every_change_made_elsewhere_reaches_it() {
     let server = Server::start();
-    let here = client_at(&server.url(), "rk").await;
-    let there = client_at(&server.url(), "rk").await;
-    let near = near_cache(&here, "users").await;
-    let other = there.cache("users").build().unwrap();
+    let (near, other) = near_and_other(&server).await;
     let key = near.entry_key("a").unwrap();
 
     // Each step: fill the near copy, change the key from elsewhere, see the change here.
@@ -187,10 +195,7 @@ fn tracking_client(server: &Server) -> Option<String> {
 #[tokio::test]
 async fn losing_the_tracking_connection_turns_it_off_until_it_is_back() {
     let server = Server::start();
-    let here = client_at(&server.url(), "rk").await;
-    let there = client_at(&server.url(), "rk").await;
-    let near = near_cache(&here, "users").await;
-    let other = there.cache("users").build().unwrap();
+    let (near, other) = near_and_other(&server).await;
     other.set("a", &1, &SetOptions::new()).await.unwrap();
     assert_eq!(read(&near, "a").await, Some(1));
     assert_eq!(near.near().unwrap().len(), 1);
@@ -238,10 +243,7 @@ async fn a_server_restart_loses_nothing() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn under_concurrent_writes_it_settles_on_the_last_one() {
     let server = Server::start();
-    let here = client_at(&server.url(), "rk").await;
-    let there = client_at(&server.url(), "rk").await;
-    let near = near_cache(&here, "users").await;
-    let other = there.cache("users").build().unwrap();
+    let (near, other) = near_and_other(&server).await;
     let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let readers: Vec<_> = (0..8)
         .map(|_| {
@@ -273,6 +275,19 @@ async fn under_concurrent_writes_it_settles_on_the_last_one() {
     for _ in 0..200 {
         assert_eq!(read(&near, "a").await, Some(499));
     }
+}
+
+#[tokio::test]
+async fn a_size_past_32_bits_is_refused_as_in_every_binding() {
+    let c = common::embedded("near-size");
+    let too_big = u32::MAX as usize + 1;
+    let err = c.cache("users").near_cache(too_big).build().unwrap_err();
+    assert!(matches!(err, redkit::Error::InvalidArgument(_)), "{err:?}");
+    assert!(c
+        .cache("users")
+        .near_cache(u32::MAX as usize)
+        .build()
+        .is_ok());
 }
 
 #[tokio::test]

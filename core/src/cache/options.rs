@@ -57,6 +57,14 @@ impl CacheOptions {
         if self.lock_timeout < Duration::from_millis(1) {
             return Err(Error::invalid("lock_timeout must be at least 1 ms"));
         }
+        // The bound every binding checks too: one size means the same everywhere.
+        if self.near_cache > u32::MAX as usize {
+            return Err(Error::invalid(format!(
+                "near_cache must be a whole number from 0 to {}, got {}",
+                u32::MAX,
+                self.near_cache
+            )));
+        }
         Ok(())
     }
 }
