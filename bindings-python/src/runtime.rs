@@ -74,9 +74,10 @@ where
     let mut fut = Box::pin(fut);
     // A call that can finish at once (a near-cache hit, bad input) does, without letting
     // go of the GIL and taking it back.
-    let outcome = match std::panic::catch_unwind(AssertUnwindSafe(|| poll_first(fut.as_mut()))) {
-        Ok(Poll::Ready(result)) => Ok(result),
-        Ok(Poll::Pending) => {
+    let first = std::panic::catch_unwind(AssertUnwindSafe(|| poll_first(fut.as_mut())));
+    let outcome = first.and_then(|first| match first {
+        Poll::Ready(result) => Ok(result),
+        Poll::Pending => {
             // Taken while this thread holds the GIL, like every other use of RUNTIME's
             // lock: a fork (which happens under the GIL) can then never copy that lock in
             // a held state.
@@ -94,8 +95,7 @@ where
                 }))
             })
         }
-        Err(panic) => Err(panic),
-    };
+    });
     match outcome {
         Ok(result) => result.map_err(to_py),
         Err(panic) => Err(internal_error(panic_message(&*panic))),
