@@ -5,6 +5,7 @@
 
 mod common;
 
+use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -178,6 +179,27 @@ async fn writes_through_the_same_client_are_read_at_once() {
     assert_eq!(read(&users, "b").await, Some(57));
     plain.invalidate_tags(&["u"]).await.unwrap();
     assert_eq!(read(&users, "b").await, None, "plain invalidate_tags");
+
+    // The same without timing luck: a plain handle's write drops the copy before it is
+    // sent. Redis's invalidation takes a round trip; this looks right after the first poll.
+    let solo = near_cache(&c, "solo").await;
+    let plain = c.cache("solo").build().unwrap();
+    plain.set("k", &1, &SetOptions::new()).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(50)).await; // the set's own invalidation
+    eventually("k held in memory", || async {
+        read(&solo, "k").await == Some(1) && solo.near().unwrap().len() == 1
+    })
+    .await;
+    let opts = SetOptions::new();
+    let mut write = std::pin::pin!(plain.set("k", &2, &opts));
+    let waker = std::task::Waker::noop();
+    assert!(write
+        .as_mut()
+        .poll(&mut std::task::Context::from_waker(waker))
+        .is_pending());
+    assert_eq!(solo.near().unwrap().len(), 0, "the write left the old copy");
+    write.await.unwrap();
+    assert_eq!(read(&solo, "k").await, Some(2));
 }
 
 /// The id of the server's connection that tracks in broadcast mode (flag `B`).
