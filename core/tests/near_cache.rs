@@ -200,6 +200,24 @@ async fn writes_through_the_same_client_are_read_at_once() {
     assert_eq!(solo.near().unwrap().len(), 0, "the write left the old copy");
     write.await.unwrap();
     assert_eq!(read(&solo, "k").await, Some(2));
+    // And the near handle's own write, the same way.
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    eventually("k = 2 held in memory", || async {
+        read(&solo, "k").await == Some(2) && solo.near().unwrap().len() == 1
+    })
+    .await;
+    let mut write = std::pin::pin!(solo.set("k", &3, &opts));
+    assert!(write
+        .as_mut()
+        .poll(&mut std::task::Context::from_waker(waker))
+        .is_pending());
+    assert_eq!(
+        solo.near().unwrap().len(),
+        0,
+        "its own write left the old copy"
+    );
+    write.await.unwrap();
+    assert_eq!(read(&solo, "k").await, Some(3));
 }
 
 /// The id of the server's connection that tracks in broadcast mode (flag `B`).
