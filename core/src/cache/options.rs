@@ -28,7 +28,8 @@ pub struct CacheOptions {
     /// Value encoding (default JSON).
     pub codec: Codec,
     /// Entries kept in process memory at most, served without a round trip and kept
-    /// coherent by Redis' key tracking (default 0: none). See [`crate::cache::near`].
+    /// coherent by Redis' key tracking (default 0: none; at most 2^32 - 1). See
+    /// [`crate::cache::near`].
     pub near_cache: usize,
 }
 
