@@ -19,7 +19,6 @@
 
 pub mod cache;
 mod client;
-mod error;
 mod health;
 pub mod keys;
 mod options;
@@ -27,20 +26,23 @@ pub mod ratelimit;
 pub mod rt;
 pub mod script;
 pub mod transport;
-mod value;
+
+// The shared vocabulary lives in its own crate so the embedded engine can speak it without
+// the patterns; `crate::error` and `crate::value` keep their paths here.
+use redkit_protocol::{error, value};
 
 pub use cache::{Cache, CacheBuilder, CacheOptions, Codec, SetOptions};
 #[cfg(feature = "native")]
 pub use client::ClientBuilder;
 pub use client::{is_embedded_url, Client, LAYOUT_VERSION};
-pub use error::{Error, ErrorKind, LoaderError, Result};
 pub use health::HealthReport;
 pub use options::ConnectOptions;
 pub use ratelimit::{
     Algorithm, ClockMode, OnError, RateLimitResult, RateLimiter, RateLimiterBuilder,
     RateLimiterOptions, Reason, Rule,
 };
+pub use redkit_protocol::{server_error, Cmd, ToArg, Value};
+pub use redkit_protocol::{Error, ErrorKind, LoaderError, Result};
 #[cfg(feature = "embedded")]
 pub use transport::embedded::{EmbeddedOptions, Engine, Message, Subscription};
 pub use transport::{BoxFuture, MaybeSend, MaybeSync, Transport};
-pub use value::{server_error, Cmd, ToArg, Value};

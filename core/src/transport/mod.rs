@@ -17,7 +17,7 @@ pub mod embedded;
 pub mod hosted;
 #[cfg(feature = "native")]
 pub mod native;
-pub mod resp;
+pub use redkit_protocol::resp;
 
 /// `Send` on native targets, nothing on wasm, where futures hold JS values and are never
 /// moved across threads. Lets one copy of the code serve both.

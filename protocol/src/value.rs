@@ -3,7 +3,7 @@
 //! the same two types.
 
 use crate::error::{Error, Result};
-use crate::transport::resp;
+use crate::resp;
 
 /// One reply from the server. Covers RESP2 and RESP3: transports fold RESP3-only shapes
 /// (verbatim strings, big numbers, attributes) into the nearest variant.

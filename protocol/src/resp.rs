@@ -1,9 +1,9 @@
 //! RESP, the Redis wire protocol: commands encoded into a byte buffer, replies parsed out of
 //! one that may end in the middle of a reply (a socket delivers bytes in arbitrary chunks).
 //!
-//! Used by the hosted transport, whose bytes are moved by the host runtime (see
-//! [`super::hosted`]). Parses RESP2 and the RESP3 types, so a server that pushes RESP3
-//! replies is not a protocol error.
+//! Used by redkit's hosted transport, whose bytes are moved by the host runtime
+//! (`redkit::transport::hosted`). Parses RESP2 and the RESP3 types, so a server that pushes
+//! RESP3 replies is not a protocol error.
 
 use crate::error::{Error, Result};
 use crate::value::Value;

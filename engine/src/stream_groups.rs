@@ -9,7 +9,7 @@ use std::time::Duration;
 use super::command::{Ctx, Spec, WRITE};
 use super::reply::{bulk, int_arg, is, ok, syntax, Fail, Reply};
 use super::streams::{entry_reply, parse_id, parse_read, range_end, Id, Stream};
-use crate::value::Value;
+use redkit_protocol::Value;
 
 pub(crate) static COMMANDS: &[Spec] = &[
     Spec::new("xgroup", -2, WRITE, xgroup),

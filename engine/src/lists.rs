@@ -6,7 +6,7 @@ use std::collections::VecDeque;
 use super::blocking::last_arg_timeout;
 use super::command::{Ctx, Spec, WRITE};
 use super::reply::{bulk, bulks, int_arg, is, no_such_key, ok, syntax, Fail, Reply};
-use crate::value::Value;
+use redkit_protocol::Value;
 
 type List = VecDeque<Vec<u8>>;
 
@@ -237,8 +237,8 @@ fn bpop(ctx: &mut Ctx<'_>, args: &[Vec<u8>]) -> Reply {
 
 #[cfg(test)]
 mod tests {
-    use crate::transport::embedded::testing::{engine, run};
-    use crate::value::Value;
+    use crate::testing::{engine, run};
+    use redkit_protocol::Value;
 
     fn b(items: &[&str]) -> Value {
         Value::Array(

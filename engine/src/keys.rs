@@ -4,7 +4,7 @@
 use super::command::{Ctx, Spec, WRITE};
 use super::glob::glob_match;
 use super::reply::{bulk, bulks, int_arg, is, no_such_key, ok, syntax, Fail, Reply};
-use crate::value::Value;
+use redkit_protocol::Value;
 
 pub(crate) static COMMANDS: &[Spec] = &[
     Spec::new("del", -2, WRITE, del),

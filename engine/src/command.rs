@@ -43,6 +43,11 @@ pub(crate) fn now_us() -> u64 {
         .unwrap_or(0)
 }
 
+/// Unix time in ms.
+pub(crate) fn now_ms() -> u64 {
+    now_us() / 1000
+}
+
 /// A command implementation; `args[0]` is the command name, as Redis's argv.
 pub(crate) type Handler = fn(&mut Ctx<'_>, &[Vec<u8>]) -> Reply;
 
@@ -167,7 +172,7 @@ pub(crate) fn check(args: &[Vec<u8>], in_script: bool) -> Result<&'static Spec, 
 #[cfg(test)]
 mod tests {
     use super::TABLE;
-    use crate::transport::embedded::testing::{engine, run};
+    use crate::testing::{engine, run};
 
     /// Every command with many malformed argument lists: an error reply is fine, a panic
     /// (reported as an internal error) is not.

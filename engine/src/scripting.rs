@@ -15,7 +15,7 @@ use super::command::{dispatch, Ctx, Spec, NOSCRIPT, WRITE};
 use super::db::Db;
 use super::pubsub::PubSub;
 use super::reply::{bulk, fmt_g17, parse_i64, Fail, Reply};
-use crate::value::Value;
+use redkit_protocol::Value;
 
 /// EVAL and friends run in [`Scripting::run`], which holds the Lua state; the table keeps
 /// their arity and marks them as not callable from a script.
@@ -117,7 +117,7 @@ impl Scripting {
             mlua::HookTriggers::new().every_nth_instruction(10_000),
             move |_, _| {
                 let until = watch.load(Ordering::Relaxed);
-                if until != 0 && crate::rt::now_ms() > until {
+                if until != 0 && crate::command::now_ms() > until {
                     return Err(mlua::Error::runtime(
                         "script timed out (the embedded engine's script_timeout)",
                     ));
@@ -217,7 +217,7 @@ impl Scripting {
         let (keys, argv) = args[3..].split_at(numkeys);
         let f = self.scripts[&sha].clone();
         self.deadline.store(
-            crate::rt::now_ms() + self.timeout.as_millis() as u64,
+            crate::command::now_ms() + self.timeout.as_millis() as u64,
             Ordering::Relaxed,
         );
         let result = self.call(db, pubsub, now_us, &f, keys, argv, &sha);

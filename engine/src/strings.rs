@@ -6,7 +6,7 @@ use super::db::Obj;
 use super::reply::{
     bulk, fmt_human, int_arg, not_int, ok, parse_f64, parse_i64, syntax, Fail, Reply,
 };
-use crate::value::Value;
+use redkit_protocol::Value;
 
 pub(crate) static COMMANDS: &[Spec] = &[
     Spec::new("get", 2, 0, get),
@@ -243,12 +243,12 @@ fn incrbyfloat(ctx: &mut Ctx<'_>, args: &[Vec<u8>]) -> Reply {
 
 #[cfg(test)]
 mod tests {
-    use crate::transport::embedded::testing::run;
-    use crate::value::Value;
+    use crate::testing::run;
+    use redkit_protocol::Value;
 
     #[test]
     fn set_options() {
-        let e = crate::transport::embedded::testing::engine();
+        let e = crate::testing::engine();
         assert_eq!(
             run(&e, &["SET", "k", "v", "NX"]),
             Ok(Value::Status("OK".into()))
@@ -280,7 +280,7 @@ mod tests {
 
     #[test]
     fn counters() {
-        let e = crate::transport::embedded::testing::engine();
+        let e = crate::testing::engine();
         assert_eq!(run(&e, &["INCR", "n"]), Ok(Value::Int(1)));
         assert_eq!(run(&e, &["INCRBY", "n", "10"]), Ok(Value::Int(11)));
         assert_eq!(run(&e, &["DECRBY", "n", "2"]), Ok(Value::Int(9)));

@@ -1,7 +1,7 @@
 //! Error replies and the number formats of Redis: how arguments are parsed and how numbers
 //! are printed, so every reply matches a real server byte for byte.
 
-use crate::value::Value;
+use redkit_protocol::Value;
 
 /// An error reply, with its code first (`ERR ...`, `WRONGTYPE ...`), as Redis sends it.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -5,7 +5,7 @@ use indexmap::IndexMap;
 
 use super::command::{Ctx, Spec, WRITE};
 use super::reply::{arity, bulk, bulks, fmt_human, int_arg, ok, parse_f64, parse_i64, Fail, Reply};
-use crate::value::Value;
+use redkit_protocol::Value;
 
 type Hash = IndexMap<Vec<u8>, Vec<u8>>;
 

@@ -8,7 +8,7 @@ use super::command::{Ctx, Spec, WRITE};
 use super::lists::clamp_range;
 use super::reply::{bulk, float_arg, int_arg, is, parse_f64, score, syntax, Fail, Reply};
 use super::zset::{ScoreBound, ZSet};
-use crate::value::Value;
+use redkit_protocol::Value;
 
 pub(crate) static COMMANDS: &[Spec] = &[
     Spec::new("zadd", -4, WRITE, zadd),
@@ -369,8 +369,8 @@ fn bzpop(ctx: &mut Ctx<'_>, args: &[Vec<u8>]) -> Reply {
 
 #[cfg(test)]
 mod tests {
-    use crate::transport::embedded::testing::{engine, run};
-    use crate::value::Value;
+    use crate::testing::{engine, run};
+    use redkit_protocol::Value;
 
     fn b(items: &[&str]) -> Value {
         Value::Array(

@@ -3,7 +3,7 @@
 
 use super::command::{Ctx, Spec, WRITE};
 use super::reply::{bulk, bulks, int_arg, ok, Fail, Reply};
-use crate::value::Value;
+use redkit_protocol::Value;
 
 pub(crate) static COMMANDS: &[Spec] = &[
     Spec::new("ping", -1, 0, ping),

@@ -10,7 +10,7 @@ use std::time::Duration;
 use super::command::{Ctx, Spec, WRITE};
 use super::reply::{arity, bulk, bulks, int_arg, is, parse_i64, syntax, Fail, Reply};
 use super::stream_groups::Group;
-use crate::value::Value;
+use redkit_protocol::Value;
 
 pub(crate) static COMMANDS: &[Spec] = &[
     Spec::new("xadd", -5, WRITE, xadd),
@@ -361,8 +361,8 @@ fn xread(ctx: &mut Ctx<'_>, args: &[Vec<u8>]) -> Reply {
 
 #[cfg(test)]
 mod tests {
-    use crate::transport::embedded::testing::{engine, run};
-    use crate::value::Value;
+    use crate::testing::{engine, run};
+    use redkit_protocol::Value;
 
     #[test]
     fn add_range_trim() {

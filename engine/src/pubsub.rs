@@ -9,7 +9,7 @@ use tokio::sync::mpsc;
 use super::command::{Ctx, Spec};
 use super::glob::glob_match;
 use super::reply::Reply;
-use crate::value::Value;
+use redkit_protocol::Value;
 
 pub(crate) static COMMANDS: &[Spec] = &[Spec::new("publish", 3, 0, publish)];
 

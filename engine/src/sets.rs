@@ -5,7 +5,7 @@ use indexmap::IndexSet;
 
 use super::command::{Ctx, Spec, WRITE};
 use super::reply::{bulks, Fail, Reply};
-use crate::value::Value;
+use redkit_protocol::Value;
 
 type Set = IndexSet<Vec<u8>>;
 
@@ -94,7 +94,7 @@ fn spop(ctx: &mut Ctx<'_>, args: &[Vec<u8>]) -> Reply {
         });
     };
     let mut take = || {
-        let i = (crate::rt::random_u64() % s.len().max(1) as u64) as usize;
+        let i = (random_u64() % s.len().max(1) as u64) as usize;
         s.swap_remove_index(i)
     };
     let reply = match count {
@@ -120,4 +120,11 @@ fn combine(ctx: &mut Ctx<'_>, args: &[Vec<u8>]) -> Reply {
         _ => acc.into_iter().filter(|m| !s.contains(m)).collect(),
     });
     Ok(bulks(out))
+}
+
+/// A random number for SPOP. `RandomState` is seeded randomly per thread and stepped on
+/// every `new()`, so hashing nothing with a fresh one is a cheap draw with no extra crate.
+fn random_u64() -> u64 {
+    use std::hash::BuildHasher;
+    std::collections::hash_map::RandomState::new().hash_one(())
 }

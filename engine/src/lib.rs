@@ -1,6 +1,9 @@
 //! The embedded engine: an in-process server that speaks the Redis commands redkit uses and
 //! runs the same Lua scripts (Lua 5.1, as in Redis), with Redis's semantics and error
-//! replies. `Client::embedded()` runs every pattern with no server at all.
+//! replies. `redkit::Client::embedded()` runs every pattern on it with no server at all.
+//!
+//! It knows no pattern: it speaks [`redkit_protocol`]'s commands and replies only, and the
+//! `redkit` crate adapts it to its `Transport`.
 //!
 //! One lock guards the whole keyspace, so every command and every script is atomic with
 //! respect to every other client of the engine, as on a real server. Expired keys go
@@ -53,12 +56,10 @@ use std::time::Duration;
 
 use tokio::sync::{mpsc, Notify};
 
-use crate::error::{Error, Result};
-use crate::transport::{BoxFuture, Transport};
-use crate::value::{server_error, Cmd, ToArg, Value};
-use command::{check, dispatch, now_us, Ctx, WRITE};
+use command::{check, dispatch, now_ms, now_us, Ctx, WRITE};
 use db::Db;
 use pubsub::PubSub;
+use redkit_protocol::{server_error, Cmd, Error, Result, ToArg, Value};
 use reply::{Fail, Reply};
 use scripting::Scripting;
 
@@ -155,8 +156,8 @@ impl Shared {
 }
 
 /// An in-process Redis-compatible engine. Cheap to clone: clones share one keyspace.
-/// It is a [`Transport`], so `Client::from_transport(Arc::new(engine.clone()), "rk")`
-/// makes a client over it (what `Client::embedded()` does).
+/// The `redkit` crate wraps it in a `Transport` (`redkit::Engine`), which is what
+/// `Client::embedded()` runs on.
 #[derive(Clone)]
 pub struct Engine {
     shared: Arc<Shared>,
@@ -274,7 +275,9 @@ impl Engine {
         }
     }
 
-    async fn send_one(&self, cmd: Cmd) -> Result<Value> {
+    /// Run one command as a client of a server would: blocking commands wait (up to their
+    /// timeout) for a write that lets them answer, and an error reply is an `Err`.
+    pub async fn send(&self, cmd: Cmd) -> Result<Value> {
         // The engine answers without waiting on I/O. Yielding once per command, as a
         // round trip to a server would, keeps a loop of commands from starving the
         // runtime's other tasks and keeps tasks that share the engine progressing evenly.
@@ -284,6 +287,29 @@ impl Engine {
             Err(_) if self.shared.closed.load(Ordering::Acquire) => Err(Error::Closed),
             Err(Fail(msg)) => Err(server_error(msg)),
         }
+    }
+
+    /// Run several commands in order, one reply each: an error reply stays in its slot as
+    /// a [`Value::Error`], as in a pipeline to a server, so one failed command does not hide
+    /// the others' results.
+    pub async fn pipeline(&self, cmds: Vec<Cmd>) -> Result<Vec<Value>> {
+        let mut replies = Vec::with_capacity(cmds.len());
+        for cmd in cmds {
+            replies.push(match self.send(cmd).await {
+                Ok(v) => v,
+                Err(Error::Closed) => return Err(Error::Closed),
+                Err(Error::Server(msg) | Error::Script(msg)) => Value::Error(msg),
+                Err(e) => return Err(e),
+            });
+        }
+        Ok(replies)
+    }
+
+    /// Stop: later commands fail with [`Error::Closed`] and blocked ones give up. Clones
+    /// share the one engine, so closing one closes them all.
+    pub fn close(&self) {
+        self.shared.closed.store(true, Ordering::Release);
+        self.shared.written.notify_waiters();
     }
 
     /// Subscribe to channels and glob patterns; messages PUBLISHed to the engine arrive on
@@ -366,41 +392,10 @@ fn spawn_sweeper(shared: Weak<Shared>, interval: Duration) -> Result<()> {
             if shared.closed.load(Ordering::Acquire) {
                 return;
             }
-            shared.lock().db.sweep(crate::rt::now_ms(), SWEEP_BATCH);
+            shared.lock().db.sweep(now_ms(), SWEEP_BATCH);
         })
         .map(|_| ())
         .map_err(|e| Error::Server(format!("cannot start the expiry thread: {e}")))
-}
-
-impl Transport for Engine {
-    fn send(&self, cmd: Cmd) -> BoxFuture<'_, Result<Value>> {
-        Box::pin(self.send_one(cmd))
-    }
-
-    fn pipeline(&self, cmds: Vec<Cmd>) -> BoxFuture<'_, Result<Vec<Value>>> {
-        Box::pin(async move {
-            let mut replies = Vec::with_capacity(cmds.len());
-            for cmd in cmds {
-                replies.push(match self.send_one(cmd).await {
-                    Ok(v) => v,
-                    Err(Error::Closed) => return Err(Error::Closed),
-                    Err(Error::Server(msg) | Error::Script(msg)) => Value::Error(msg),
-                    Err(e) => return Err(e),
-                });
-            }
-            Ok(replies)
-        })
-    }
-
-    fn close(&self) -> BoxFuture<'_, Result<()>> {
-        self.shared.closed.store(true, Ordering::Release);
-        self.shared.written.notify_waiters();
-        Box::pin(async { Ok(()) })
-    }
-
-    fn name(&self) -> &'static str {
-        "embedded"
-    }
 }
 
 #[cfg(test)]
