@@ -2,7 +2,7 @@
 //! connection per request for blocking ones.
 
 use crate::config::Config;
-use crate::error::ApiError;
+use crate::error::{server_error_text, ApiError};
 use crate::request::Command;
 use axum::http::StatusCode;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
@@ -46,20 +46,19 @@ impl Backend {
         self.client.get_connection_info().addr().to_string()
     }
 
-    /// Run one command. A Redis error reply is an `Err` (400).
+    /// Run one command. A Redis error reply is an `Err` (400); an error nested in a reply
+    /// (a script returning an array with an error table in it) stays in its place. It runs
+    /// as a pipeline of one because redis-rs fails a plain command on any nested error,
+    /// which would lose the rest of the reply.
     pub async fn command(&self, cmd: &Command, blocking: bool) -> Result<Value, ApiError> {
-        let packed = packed(cmd);
-        if blocking {
-            let (mut conn, _slot) = self.blocking_connection().await?;
-            packed
-                .query_async(&mut conn)
-                .await
-                .map_err(|e| ApiError::from_redis(e, self.blocking_timeout))
-        } else {
-            packed
-                .query_async(&mut self.shared.clone())
-                .await
-                .map_err(|e| ApiError::from_redis(e, self.response_timeout))
+        let results = self.pipeline(std::slice::from_ref(cmd), blocking).await?;
+        match results.into_iter().next() {
+            Some(Value::ServerError(e)) => Err(ApiError::bad_request(server_error_text(&e))),
+            Some(value) => Ok(value),
+            None => Err(ApiError::new(
+                StatusCode::BAD_GATEWAY,
+                "ERR Redis sent no reply",
+            )),
         }
     }
 
@@ -125,19 +124,15 @@ impl Backend {
     }
 }
 
-fn packed(cmd: &Command) -> Cmd {
-    let mut packed = Cmd::new();
-    for arg in cmd {
-        packed.arg(arg.as_slice());
-    }
-    packed
-}
-
 /// A pipeline that reports each command's error in its slot instead of failing as a whole.
 fn pipeline(cmds: &[Command]) -> Pipeline {
     let mut pipe = redis::pipe();
     for cmd in cmds {
-        pipe.add_command(packed(cmd));
+        let mut packed = Cmd::new();
+        for arg in cmd {
+            packed.arg(arg.as_slice());
+        }
+        pipe.add_command(packed);
     }
     pipe.ignore_errors();
     pipe

@@ -33,6 +33,9 @@ pub const DEFAULT_DENY: &[&str] = &[
 /// Default request body limit: 1 MiB.
 pub const DEFAULT_MAX_BODY: usize = 1024 * 1024;
 
+/// Default cap on commands per `/pipeline` or `/multi-exec` request.
+pub const DEFAULT_MAX_COMMANDS: usize = 10_000;
+
 /// Everything the gateway needs to run.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -42,6 +45,8 @@ pub struct Config {
     pub token: String,
     /// Largest accepted request body, in bytes.
     pub max_body: usize,
+    /// Most commands in one `/pipeline` or `/multi-exec` request (more: 413).
+    pub max_commands: usize,
     /// Refused commands (`CMD` or `CMD SUBCMD`, any case).
     pub deny: Vec<String>,
     /// How long to wait for Redis to answer a command on the shared connection. Long enough
@@ -61,6 +66,7 @@ impl Config {
             redis_url: redis_url.into(),
             token: token.into(),
             max_body: DEFAULT_MAX_BODY,
+            max_commands: DEFAULT_MAX_COMMANDS,
             deny: DEFAULT_DENY.iter().map(|s| s.to_string()).collect(),
             response_timeout: Duration::from_secs(10),
             blocking_timeout: Duration::from_secs(30),

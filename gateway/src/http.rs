@@ -25,6 +25,8 @@ pub struct App {
     pub token: String,
     /// Largest accepted body, in bytes.
     pub max_body: usize,
+    /// Most commands in one `/pipeline` or `/multi-exec` request.
+    pub max_commands: usize,
 }
 
 /// The routes. One fallback handler sees every request, so that every failure, including
@@ -72,13 +74,13 @@ impl App {
                 .await
             }
             Route::Pipeline => {
-                let cmds = request::batch(&body)?;
+                let cmds = request::batch(&body, self.max_commands)?;
                 let blocking = self.check_all(&cmds)?;
                 let results = self.backend.pipeline(&cmds, blocking).await?;
                 Ok(items(results, encoding))
             }
             Route::MultiExec => {
-                let cmds = request::batch(&body)?;
+                let cmds = request::batch(&body, self.max_commands)?;
                 // Blocking commands do not block inside MULTI, so the shared connection is fine.
                 self.check_all(&cmds)?;
                 let results = self.backend.transaction(&cmds).await?;
@@ -87,11 +89,16 @@ impl App {
         }
     }
 
-    /// `Authorization: Bearer <token>`, compared in constant time.
+    /// `Authorization: Bearer <token>`, compared in constant time. The three failures get
+    /// three messages, so a client can tell a missing header from a misspelt one.
     fn authorize(&self, headers: &HeaderMap) -> Result<(), ApiError> {
-        let given = headers
-            .get(AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
+        let unauthorized = |message| Err(ApiError::new(StatusCode::UNAUTHORIZED, message));
+        let Some(header) = headers.get(AUTHORIZATION) else {
+            return unauthorized("ERR missing bearer token (Authorization: Bearer <token>)");
+        };
+        let given = header
+            .to_str()
+            .ok()
             .and_then(|v| v.split_once(' '))
             .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
             .map(|(_, token)| token.trim());
@@ -103,11 +110,8 @@ impl App {
             {
                 Ok(())
             }
-            Some(_) => Err(ApiError::new(StatusCode::UNAUTHORIZED, "ERR invalid token")),
-            None => Err(ApiError::new(
-                StatusCode::UNAUTHORIZED,
-                "ERR missing bearer token (Authorization: Bearer <token>)",
-            )),
+            Some(_) => unauthorized("ERR invalid token"),
+            None => unauthorized("ERR malformed Authorization header: expected `Bearer <token>`"),
         }
     }
 
@@ -188,12 +192,22 @@ fn encoding(headers: &HeaderMap) -> Encoding {
     }
 }
 
+/// A batch's results as a JSON array, written item by item: a tree of JSON values for the
+/// whole batch would cost many times the size of the answer.
 fn items(results: Vec<redis::Value>, encoding: Encoding) -> Response {
-    let items: Vec<Json> = results
-        .into_iter()
-        .map(|v| item_json(v, encoding))
-        .collect();
-    json_response(StatusCode::OK, &Json::Array(items))
+    let mut out = Vec::with_capacity(results.len() * 16 + 2);
+    out.push(b'[');
+    for (i, value) in results.into_iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        if serde_json::to_writer(&mut out, &item_json(value, encoding)).is_err() {
+            return ApiError::new(StatusCode::BAD_GATEWAY, "ERR cannot encode reply")
+                .into_response();
+        }
+    }
+    out.push(b']');
+    (StatusCode::OK, [(CONTENT_TYPE, "application/json")], out).into_response()
 }
 
 /// Compare without an early exit, so response timing does not reveal how much of a guessed

@@ -12,7 +12,7 @@ mod policy;
 mod reply;
 mod request;
 
-pub use config::{Config, DEFAULT_DENY, DEFAULT_MAX_BODY};
+pub use config::{Config, DEFAULT_DENY, DEFAULT_MAX_BODY, DEFAULT_MAX_COMMANDS};
 
 use std::future::Future;
 use std::sync::Arc;
@@ -32,6 +32,7 @@ impl Gateway {
             policy: policy::Policy::new(&config.deny),
             token: config.token.clone(),
             max_body: config.max_body,
+            max_commands: config.max_commands,
         };
         Ok(Gateway { app: Arc::new(app) })
     }

@@ -26,6 +26,9 @@ struct Args {
     /// Largest request body in bytes [default: 1048576].
     #[arg(long, env = "REDKIT_GATEWAY_MAX_BODY")]
     max_body: Option<usize>,
+    /// Most commands in one /pipeline or /multi-exec request [default: 10000].
+    #[arg(long, env = "REDKIT_GATEWAY_MAX_COMMANDS")]
+    max_commands: Option<usize>,
     /// Comma-separated commands to refuse (`CMD` or `CMD SUBCMD`); replaces the default list.
     /// An empty value denies nothing.
     #[arg(long, env = "REDKIT_GATEWAY_DENY", value_delimiter = ',')]
@@ -45,6 +48,7 @@ impl Args {
     fn config(self) -> Config {
         let mut config = Config::new(self.redis_url, self.token);
         config.max_body = self.max_body.unwrap_or(config.max_body);
+        config.max_commands = self.max_commands.unwrap_or(config.max_commands);
         config.deny = self.deny.unwrap_or(config.deny);
         config.response_timeout = self
             .response_timeout_ms

@@ -132,6 +132,15 @@ test("strings: unicode and binary-ish values survive base64 and plain encoding",
   }
 });
 
+test("numbers: floats and scores reach Redis as the client wrote them", async () => {
+  const redis = client();
+  assert.equal(await redis.incrbyfloat(`${P}:f`, 1.5), 1.5);
+  assert.equal(await redis.incrbyfloat(`${P}:f`, -0.25), 1.25);
+  assert.equal(await redis.zadd(`${P}:z`, { score: 2.5, member: "a" }, { score: 1e2, member: "b" }), 2);
+  assert.deepEqual(await redis.zrange(`${P}:z`, 0, -1, { withScores: true }), ["a", 2.5, "b", 100]);
+  assert.equal(await redis.expire(`${P}:f`, 100), 1);
+});
+
 test("automatic deserialization on and off", async () => {
   const auto = client();
   const raw = client({ automaticDeserialization: false });

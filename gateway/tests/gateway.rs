@@ -537,6 +537,22 @@ async fn malformed_requests_are_400() {
             "ERR command arguments must be strings or numbers",
         ),
         (
+            "/",
+            "[\"SET\", \"k\", true]",
+            "ERR command arguments must be strings or numbers, got true",
+        ),
+        (
+            "/",
+            "[\"SET\", \"k\", [1]]",
+            "ERR command arguments must be strings or numbers, got [1]",
+        ),
+        ("/", "  [\"PING\"", "ERR malformed JSON body"),
+        (
+            "/pipeline",
+            " \"x\"",
+            "ERR the body must be a JSON array of commands",
+        ),
+        (
             "/pipeline",
             "[\"GET\", \"k\"]",
             "ERR a command must be a JSON array",
@@ -840,4 +856,138 @@ async fn shutdown_finishes_requests_in_flight_then_stops() {
         tokio::net::TcpStream::connect(addr).await.is_err(),
         "still listening after shutdown"
     );
+}
+
+#[tokio::test]
+async fn a_malformed_authorization_header_is_named_as_such() {
+    let gw = gw().await;
+    let body = json!(["PING"]).to_string();
+    for header in ["Basic dGVzdA==", "Bearer", TOKEN, "Token abc"] {
+        let (status, reply) = gw
+            .send(
+                Method::POST,
+                "/",
+                &[("authorization", header)],
+                body.clone(),
+            )
+            .await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{header}");
+        assert_eq!(
+            error_of(&reply),
+            "ERR malformed Authorization header: expected `Bearer <token>`",
+            "{header}"
+        );
+    }
+    let (_, reply) = gw.send(Method::POST, "/", &[], body.clone()).await;
+    assert_eq!(
+        error_of(&reply),
+        "ERR missing bearer token (Authorization: Bearer <token>)"
+    );
+    let (_, reply) = gw
+        .send(Method::POST, "/", &[("authorization", "Bearer nope")], body)
+        .await;
+    assert_eq!(error_of(&reply), "ERR invalid token");
+    gw.shutdown().await;
+}
+
+/// A script may return an array with an error in it: `POST /` answers the whole array, the
+/// error in its place, exactly as `/pipeline` does.
+#[tokio::test]
+async fn a_reply_array_with_an_error_in_it_is_returned_whole() {
+    let gw = gw().await;
+    let script = "return {1, redis.error_reply('MYERR inside'), 'x'}";
+    let (status, body) = gw.cmd(json!(["EVAL", script, 0])).await;
+    assert_eq!(
+        (status, body),
+        (
+            StatusCode::OK,
+            json!({"result": [1, {"error": "MYERR inside"}, "x"]})
+        )
+    );
+    let (status, body) = gw
+        .post("/pipeline", json!([["EVAL", script, 0]]).to_string())
+        .await;
+    assert_eq!(
+        (status, body),
+        (
+            StatusCode::OK,
+            json!([{"result": [1, {"error": "MYERR inside"}, "x"]}])
+        )
+    );
+    gw.shutdown().await;
+}
+
+/// Numbers reach Redis as the client wrote them: no float conversion turns `1e2` into
+/// `100.0` or 2^64 into `1.8446744073709552e+19`. Booleans are refused (the README says so).
+#[tokio::test]
+async fn numbers_pass_through_as_written_and_booleans_are_400() {
+    let gw = gw().await;
+    let p = prefix("numbers");
+    for (i, text) in [
+        "1e2",
+        "18446744073709551616",
+        "-0.5",
+        "12345678901234567890123",
+        "1.0",
+        "-7",
+    ]
+    .iter()
+    .enumerate()
+    {
+        let key = format!("{p}:{i}");
+        let (status, body) = gw.post("/", format!("[\"SET\", \"{key}\", {text}]")).await;
+        assert_eq!(status, StatusCode::OK, "{text}: {body}");
+        assert_eq!(gw.ok(json!(["GET", key])).await, json!(text));
+    }
+    // Redis, not the gateway, decides what a number means.
+    let (status, body) = gw.post("/", format!("[\"INCRBY\", \"{p}:n\", 1e2]")).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        error_of(&body),
+        "ERR value is not an integer or out of range"
+    );
+    for (path, body) in [
+        ("/", format!("[\"SET\", \"{p}:b\", true]")),
+        ("/", format!("[\"SET\", \"{p}:b\", false]")),
+        ("/pipeline", format!("[[\"SET\", \"{p}:b\", true]]")),
+        ("/multi-exec", format!("[[\"SET\", \"{p}:b\", false]]")),
+    ] {
+        let (status, reply) = gw.post(path, body.clone()).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{path} {body}");
+        assert!(
+            error_of(&reply).starts_with("ERR command arguments must be strings or numbers, got "),
+            "{reply}"
+        );
+    }
+    assert_eq!(gw.ok(json!(["EXISTS", format!("{p}:b")])).await, json!(0));
+    gw.shutdown().await;
+}
+
+#[tokio::test]
+async fn batches_over_the_command_cap_are_413() {
+    let mut config = Config::new(shared().url(), TOKEN);
+    config.max_commands = 3;
+    let gw = Gw::start(config).await;
+    let p = prefix("cmdcap");
+    let at_cap = json!([
+        ["INCR", format!("{p}:n")],
+        ["INCR", format!("{p}:n")],
+        ["INCR", format!("{p}:n")]
+    ]);
+    for path in ["/pipeline", "/multi-exec"] {
+        let (status, body) = gw.post(path, at_cap.to_string()).await;
+        assert_eq!(status, StatusCode::OK, "{path}: {body}");
+    }
+    let over = json!([["SET", format!("{p}:x"), "1"], ["PING"], ["PING"], ["PING"]]);
+    for path in ["/pipeline", "/multi-exec"] {
+        let (status, body) = gw.post(path, over.to_string()).await;
+        assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{path}");
+        assert_eq!(
+            error_of(&body),
+            "ERR too many commands in one request: at most 3"
+        );
+    }
+    assert_eq!(gw.ok(json!(["EXISTS", format!("{p}:x")])).await, json!(0));
+    assert_eq!(gw.ok(json!(["GET", format!("{p}:n")])).await, json!("6"));
+    gw.shutdown().await;
 }
