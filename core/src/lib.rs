@@ -20,6 +20,7 @@
 pub mod cache;
 mod client;
 mod health;
+pub mod host;
 pub mod keys;
 mod options;
 pub mod ratelimit;
@@ -36,6 +37,7 @@ pub use cache::{Cache, CacheBuilder, CacheOptions, Codec, SetOptions};
 pub use client::ClientBuilder;
 pub use client::{is_embedded_url, Client, LAYOUT_VERSION};
 pub use health::HealthReport;
+pub use host::{Cancel, HostCall, HostError, HostFunction, HostResult};
 pub use options::ConnectOptions;
 pub use ratelimit::{
     Algorithm, ClockMode, OnError, RateLimitResult, RateLimiter, RateLimiterBuilder,

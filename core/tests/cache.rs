@@ -132,6 +132,56 @@ every_backend!(
     super::a_failing_loader_is_an_error_and_caches_nothing
 );
 
+/// A loader reached through the host-callback contract, as the bindings reach theirs.
+struct HostLoader {
+    calls: Arc<AtomicUsize>,
+}
+
+impl redkit::HostFunction for HostLoader {
+    fn call(&self, call: redkit::HostCall) -> redkit::BoxFuture<'static, redkit::HostResult> {
+        self.calls.fetch_add(1, Ordering::SeqCst);
+        Box::pin(async move {
+            match call.arg.as_slice() {
+                b"bad" => Err(redkit::HostError::new("KeyError", "'bad'").with_trace("line 1")),
+                key => Ok([b"\"loaded ", key, b"\""].concat()),
+            }
+        })
+    }
+}
+
+async fn a_host_function_loads_with_the_key_and_keeps_its_error(backend: Backend) {
+    let c = backend.client_named("host").await;
+    let cache = c.cache("c").build().unwrap();
+    let calls = Arc::new(AtomicUsize::new(0));
+    let loader = || HostLoader {
+        calls: Arc::clone(&calls),
+    };
+    let opts = SetOptions::new();
+    let v = cache.get_or_set_host("k1", &opts, loader()).await.unwrap();
+    assert_eq!(v, b"\"loaded k1\"");
+    // A hit does not call it.
+    let v = cache.get_or_set_host("k1", &opts, loader()).await.unwrap();
+    assert_eq!(v, b"\"loaded k1\"");
+    assert_eq!(calls.load(Ordering::SeqCst), 1);
+    match cache.get_or_set_host("bad", &opts, loader()).await {
+        Err(Error::Loader(inner)) => {
+            let e = inner
+                .downcast_ref::<redkit::HostError>()
+                .expect("a HostError");
+            assert_eq!(
+                (e.kind(), e.message(), e.trace()),
+                ("KeyError", "'bad'", Some("line 1"))
+            );
+        }
+        other => panic!("expected the loader's error, got {other:?}"),
+    }
+    assert_eq!(cache.get_bytes("bad").await.unwrap(), None);
+}
+every_backend!(
+    a_host_function_loads_with_the_key_and_keeps_its_error,
+    super::a_host_function_loads_with_the_key_and_keeps_its_error
+);
+
 async fn stale_value_is_served_when_the_loader_fails(backend: Backend) {
     let c = backend.client_named("failsafe").await;
     let cache = c

@@ -31,6 +31,7 @@ pub use options::{CacheOptions, SetOptions};
 
 use crate::client::Client;
 use crate::error::{Error, Result};
+use crate::host::{self, HostFunction};
 use crate::keys::{check_id, Keyspace};
 use crate::rt;
 use crate::script::{arg, Script};
@@ -322,6 +323,32 @@ impl Cache {
         F: FnOnce() -> Fut + MaybeSend + 'static,
         Fut: Future<Output = Result<Vec<u8>>> + MaybeSend + 'static,
     {
+        self.get_or_load(key, opts, move |_| loader()).await
+    }
+
+    /// Cache-aside on bytes whose loader is a host function (see [`crate::host`]): on a
+    /// miss it is called once, with the key (UTF-8) for argument, and what it raises is
+    /// returned as [`Error::Loader`] holding the [`HostError`](crate::host::HostError).
+    /// A hit never touches `loader`.
+    pub async fn get_or_set_host<H: HostFunction>(
+        &self,
+        key: &str,
+        opts: &SetOptions,
+        loader: H,
+    ) -> Result<Vec<u8>> {
+        self.get_or_load(key, opts, move |key| {
+            let pending = host::call(&loader, key.as_bytes().to_vec(), host::Cancel::new());
+            async move { pending.await.map_err(Error::from) }
+        })
+        .await
+    }
+
+    /// Cache-aside on bytes; `loader` gets the key.
+    async fn get_or_load<F, Fut>(&self, key: &str, opts: &SetOptions, loader: F) -> Result<Vec<u8>>
+    where
+        F: FnOnce(&str) -> Fut + MaybeSend + 'static,
+        Fut: Future<Output = Result<Vec<u8>>> + MaybeSend + 'static,
+    {
         check_id("cache key", key)?;
         self.tag_keys(&opts.tags)?;
         let now = rt::now_ms();
@@ -429,7 +456,7 @@ impl Cache {
         loader: F,
     ) -> Result<Vec<u8>>
     where
-        F: FnOnce() -> Fut,
+        F: FnOnce(&str) -> Fut,
         Fut: Future<Output = Result<Vec<u8>>>,
     {
         let token = rt::token();
@@ -443,7 +470,7 @@ impl Cache {
         };
         let holds_lock = epochs.0;
         let started = rt::now_ms();
-        match loader().await {
+        match loader(key).await {
             Ok(value) => {
                 let delta = rt::now_ms().saturating_sub(started);
                 let lock_token = if holds_lock {
