@@ -19,7 +19,11 @@ end
 
 if ARGV[4] == '1' then
   if not redis.call('SET', KEYS[2], ARGV[1], 'NX', 'PX', ARGV[2]) then
-    return {'busy', entry}
+    -- A lock holding the caller's own token is this same call run again: its reply was
+    -- lost with the connection and the client resent it. It is the caller's, not busy.
+    if redis.call('GET', KEYS[2]) ~= ARGV[1] then
+      return {'busy', entry}
+    end
   end
 end
 

@@ -10,7 +10,6 @@ local inside = string.format('(%d', from)
 local count = redis.call('ZCOUNT', key, inside, '+inf')
 ok = count + cost <= limit
 if write and (ok or count_denied) then
-  redis.call('ZREMRANGEBYSCORE', key, '-inf', string.format('%d', from))
   -- A member is the µs time followed by n, the entry's rank among the entries of that
   -- same µs (several requests can share one, above all with a caller clock in ms): unique,
   -- as every time has the same 16 digits, and all digits, so a small set stores it as an
@@ -28,6 +27,10 @@ if write and (ok or count_denied) then
     added = added + redis.call('ZADD', key, unpack(args))
     i = i + 500
   end
+  -- Trimmed after adding, not before: under maxmemory with noeviction Redis refuses a
+  -- script's first memory-growing write (ZADD) only while the script has written
+  -- nothing, and a trim that removed something would let every ZADD through.
+  redis.call('ZREMRANGEBYSCORE', key, '-inf', string.format('%d', from))
   if count_denied then
     -- Only the newest `limit` entries can ever decide a request: keep the set bounded.
     redis.call('ZREMRANGEBYRANK', key, 0, -(limit + 1))

@@ -99,7 +99,9 @@ impl Script {
         if let Some(rest) = msg.strip_prefix("INVALID ") {
             return Error::InvalidArgument(rest.to_string());
         }
-        if msg.starts_with("WRONGTYPE") {
+        // The server refusing the data (a wrong type, or a write past maxmemory under
+        // noeviction) is the same server error it is outside a script.
+        if msg.starts_with("WRONGTYPE") || msg.starts_with("OOM") {
             return Error::Server(msg);
         }
         Error::Script(format!("{}: {msg}", self.name))

@@ -761,3 +761,82 @@ every_backend!(
     sliding_window_error_bound_is_reached_not_exceeded,
     super::sliding_window_error_bound_is_reached_not_exceeded
 );
+
+/// A caller clock read in the wrong unit (seconds, microseconds, nanoseconds) or out of
+/// any range a server clock reads is refused, not decided wrongly (issue 16, item 3).
+async fn a_caller_clock_out_of_range_is_refused(backend: Backend) {
+    let c = client(&backend, "clockrange").await;
+    for algorithm in Algorithm::ALL {
+        let rl = builder(&c, algorithm.as_str(), algorithm, 10, 1_000)
+            .build()
+            .unwrap();
+        for bad in [
+            1_800_000_000_000_000_000,
+            1 << 62,
+            1_765_000_000_000_000,
+            1_765_000_000,
+            0,
+            u64::MAX,
+        ] {
+            assert_eq!(
+                rl.limit_at("u", 1, bad).await.unwrap_err().kind(),
+                ErrorKind::InvalidArgument,
+                "{algorithm:?} limit_at {bad}"
+            );
+            assert_eq!(
+                rl.peek_at("u", bad).await.unwrap_err().kind(),
+                ErrorKind::InvalidArgument,
+                "{algorithm:?} peek_at {bad}"
+            );
+        }
+        // Both ends of the documented range are decided.
+        for good in [
+            *redkit::ratelimit::CALLER_CLOCK_RANGE_MS.start(),
+            *redkit::ratelimit::CALLER_CLOCK_RANGE_MS.end(),
+        ] {
+            assert!(rl.peek_at("v", good).await.unwrap().allowed, "{good}");
+        }
+    }
+}
+every_backend!(
+    a_caller_clock_out_of_range_is_refused,
+    super::a_caller_clock_out_of_range_is_refused
+);
+
+/// A limiter on a closed client refuses with Closed whatever on_error says, as the cache
+/// does: admitting everything because the caller closed the client is not "Redis failed".
+async fn a_closed_client_refuses_decisions(backend: Backend) {
+    let c = client(&backend, "rlclosed").await;
+    let limiters: Vec<RateLimiter> = [
+        redkit::OnError::Allow,
+        redkit::OnError::Deny,
+        redkit::OnError::Raise,
+    ]
+    .into_iter()
+    .map(|on_error| {
+        c.rate_limiter(&format!("{on_error:?}"))
+            .limit(5)
+            .on_error(on_error)
+            .build()
+            .unwrap()
+    })
+    .collect();
+    c.close().await.unwrap();
+    for rl in &limiters {
+        let on_error = rl.options().on_error;
+        assert_eq!(
+            rl.limit("u", 1).await.unwrap_err().kind(),
+            ErrorKind::Closed,
+            "{on_error:?}"
+        );
+        assert_eq!(
+            rl.peek("u").await.unwrap_err().kind(),
+            ErrorKind::Closed,
+            "{on_error:?}"
+        );
+    }
+}
+every_backend!(
+    a_closed_client_refuses_decisions,
+    super::a_closed_client_refuses_decisions
+);

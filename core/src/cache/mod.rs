@@ -9,6 +9,10 @@
 //! A hit is one plain GET, or none with a near cache (an in-process copy Redis keeps
 //! coherent; see [`near`]). A write (with any number of tags) is one script. The stored
 //! layout is documented in docs/WIRE.md.
+//!
+//! When Redis refuses writes (maxmemory under `noeviction`), `set` fails with the server's
+//! OOM error ([`Error::Server`]) and a `get_or_set` miss still calls its loader and returns
+//! the value, unstored.
 
 mod codec;
 mod envelope;
@@ -174,6 +178,11 @@ impl std::fmt::Debug for Cache {
             .field("opts", &self.inner.opts)
             .finish()
     }
+}
+
+/// Whether `e` is Redis refusing a write for want of memory (maxmemory under noeviction).
+fn refuses_writes(e: &Error) -> bool {
+    matches!(e, Error::Server(msg) if msg.starts_with("OOM"))
 }
 
 /// What the miss-path script answered.
@@ -463,10 +472,14 @@ impl Cache {
         let refreshing = current.is_some();
         let epochs = match self
             .acquire(key, entry_key, opts, &token, refreshing, current)
-            .await?
+            .await
         {
-            Ok(value) => return Ok(value),
-            Err(epochs) => epochs,
+            Ok(Ok(value)) => return Ok(value),
+            Ok(Err(epochs)) => epochs,
+            // Redis takes no writes (maxmemory under noeviction) but the loader can still
+            // answer: its value is returned, not stored.
+            Err(e) if refuses_writes(&e) => return loader().await,
+            Err(e) => return Err(e),
         };
         let holds_lock = epochs.0;
         let started = rt::now_ms();
@@ -478,27 +491,32 @@ impl Cache {
                 } else {
                     None
                 };
-                self.write(
-                    entry_key,
-                    key,
-                    &value,
-                    opts,
-                    delta,
-                    Some((&epochs.1, lock_token)),
-                )
-                .await?;
-                Ok(value)
+                let stored = self
+                    .write(
+                        entry_key,
+                        key,
+                        &value,
+                        opts,
+                        delta,
+                        Some((&epochs.1, lock_token)),
+                    )
+                    .await;
+                match stored {
+                    Ok(_) => Ok(value),
+                    // Memory ran out while loading: the value is returned, not stored, and
+                    // the lock (a DEL, which Redis still takes) is not left to expire.
+                    Err(e) if refuses_writes(&e) => {
+                        if holds_lock {
+                            self.unlock(key, &token).await;
+                        }
+                        Ok(value)
+                    }
+                    Err(e) => Err(e),
+                }
             }
             Err(e) => {
                 if holds_lock {
-                    // Best effort: the lock expires on its own if this fails.
-                    let _ = UNLOCK
-                        .run(
-                            self.inner.client.transport(),
-                            &[self.lock_key(key).into_bytes()],
-                            &[arg(&token)],
-                        )
-                        .await;
+                    self.unlock(key, &token).await;
                 }
                 // Fail-safe: a stale value beats an error.
                 match self.read(key, rt::now_ms()).await {
@@ -507,6 +525,18 @@ impl Cache {
                 }
             }
         }
+    }
+
+    /// Release the lock of `key` if `token` still holds it. Best effort: the lock expires
+    /// on its own if this fails.
+    async fn unlock(&self, key: &str, token: &str) {
+        let _ = UNLOCK
+            .run(
+                self.inner.client.transport(),
+                &[self.lock_key(key).into_bytes()],
+                &[arg(token)],
+            )
+            .await;
     }
 
     /// Become the loader, or get a value without loading. `Ok(Ok(value))` is a value to

@@ -188,12 +188,15 @@ impl RateLimiter {
 
     /// [`RateLimiter::limit`] at the caller-supplied time `now_ms` (ms since the Unix
     /// epoch) instead of the configured clock.
+    /// `now_ms` must lie in [`CALLER_CLOCK_RANGE_MS`], else it is an
+    /// [`Error::InvalidArgument`].
     pub async fn limit_at(
         &self,
         identifier: &str,
         cost: i64,
         now_ms: u64,
     ) -> Result<RateLimitResult> {
+        check_caller_clock(now_ms)?;
         self.decide(Op::Limit, identifier, cost, Some(now_ms)).await
     }
 
@@ -202,8 +205,10 @@ impl RateLimiter {
         self.decide(Op::Peek, identifier, 1, self.clock()).await
     }
 
-    /// [`RateLimiter::peek`] at the caller-supplied time `now_ms`.
+    /// [`RateLimiter::peek`] at the caller-supplied time `now_ms` (bounded as for
+    /// [`RateLimiter::limit_at`]).
     pub async fn peek_at(&self, identifier: &str, now_ms: u64) -> Result<RateLimitResult> {
+        check_caller_clock(now_ms)?;
         self.decide(Op::Peek, identifier, 1, Some(now_ms)).await
     }
 
@@ -262,7 +267,9 @@ impl RateLimiter {
         .await;
         let result = match decided {
             Ok(r) => r,
-            Err(e @ Error::InvalidArgument(_)) => return Err(e),
+            // A closed client is the caller's doing, not Redis failing: it is refused as the
+            // cache refuses it, whatever on_error says.
+            Err(e @ (Error::InvalidArgument(_) | Error::Closed)) => return Err(e),
             Err(e) => {
                 let capacity = self.inner.capacity;
                 return match opts.on_error {
@@ -329,6 +336,27 @@ impl RateLimiter {
             .await?;
         parse_reply(reply, self.inner.capacity)
     }
+}
+
+/// The times a caller may pass as `now_ms`: from 2000-01-01 to 2200-01-01 UTC, in
+/// milliseconds since the Unix epoch. Any clock a server reads lies well inside, with a
+/// margin of decades either side; a reading in seconds (1.7e9) falls below it and one in
+/// microseconds or nanoseconds (1.7e15, 1.7e18) above it, where the scripts' microsecond
+/// arithmetic would no longer be exact (2^53 µs is in 2255) and decisions would be wrong.
+pub const CALLER_CLOCK_RANGE_MS: std::ops::RangeInclusive<u64> =
+    946_684_800_000..=7_258_118_400_000;
+
+/// Refuse a caller-supplied time outside [`CALLER_CLOCK_RANGE_MS`].
+fn check_caller_clock(now_ms: u64) -> Result<()> {
+    if CALLER_CLOCK_RANGE_MS.contains(&now_ms) {
+        return Ok(());
+    }
+    Err(Error::invalid(format!(
+        "now_ms must be milliseconds since the Unix epoch between 2000-01-01 and 2200-01-01 \
+         ({} to {}), got {now_ms}",
+        CALLER_CLOCK_RANGE_MS.start(),
+        CALLER_CLOCK_RANGE_MS.end()
+    )))
 }
 
 /// Low bits of the one-rule script's integer reply: the flag that marks it an admission,
