@@ -478,7 +478,7 @@ impl Cache {
             Ok(Err(epochs)) => epochs,
             // Redis takes no writes (maxmemory under noeviction) but the loader can still
             // answer: its value is returned, not stored.
-            Err(e) if refuses_writes(&e) => return loader().await,
+            Err(e) if refuses_writes(&e) => return loader(key).await,
             Err(e) => return Err(e),
         };
         let holds_lock = epochs.0;
