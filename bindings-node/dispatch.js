@@ -15,8 +15,8 @@ const FLAG_OUTPUT = 1
 const FLAG_MORE = 2
 // Operations one native call can report; more wait for the next (FLAG_MORE).
 const HEADER_OPERATIONS = 1024
-// Measured at concurrency 64 (bench/node): 4 to 32 all roughly doubled rate-limit decisions/s
-// against one write per job; 16 gave cache hits the most.
+// Batching writes roughly doubled rate-limit decisions at concurrency 64 and 16 gave cache
+// hits the most (bench/results/code-notes.md).
 const WRITE_EVERY = 16
 
 class Dispatcher {
@@ -24,7 +24,7 @@ class Dispatcher {
   // (the native side never reports an id twice), so the array only grows to the most
   // operations ever in flight at once. Not a Map: a busy Map rehashes into new tables that
   // its old ones keep alive for iterators, and at concurrency 64 that left megabytes for
-  // every young-generation GC to copy (2-3 ms pauses, the p99 of bench/node).
+  // every young-generation GC to copy (the p99 of bench/node; bench/results/code-notes.md).
   #entries = []
   #free = []
   #inFlight = 0

@@ -1,14 +1,14 @@
 //! The hot entry points as plain JavaScript functions.
 //!
-//! A method of a `#[napi]` class costs about 300 ns per call before it does anything:
-//! napi-rs unwraps `this`, checks its class and registers the borrow of `&self` in a
-//! process-wide table. A cache hit makes two or three native calls, so that alone was a
-//! tenth of an ioredis GET. The calls made for every operation (starting one, taking completions,
-//! feeding socket bytes) are therefore closures made once per object: `functions()` on
-//! each class returns them as an object, and a call costs about 25 ns. Each closure holds
-//! clones of what it needs; a panic inside one is a JS error, never an abort. The binding's
-//! unsafe code is here: the functions' trampoline (napi-rs' allocates at every call) and
-//! napi-rs' own value conversion.
+//! A method of a `#[napi]` class costs a lot per call before it does anything: napi-rs
+//! unwraps `this`, checks its class and registers the borrow of `&self` in a process-wide
+//! table, and a cache hit makes two or three native calls (figures in
+//! bench/results/code-notes.md). The calls made for every operation (starting one, taking
+//! completions, feeding socket bytes) are therefore closures made once per object:
+//! `functions()` on each class returns them as an object, at a fraction of a method's cost
+//! per call. Each closure holds clones of what it needs; a panic inside one is a JS error,
+//! never an abort. The binding's unsafe code is here: the functions' trampoline (napi-rs'
+//! allocates at every call) and napi-rs' own value conversion.
 
 use std::ffi::c_void;
 use std::panic::{catch_unwind, AssertUnwindSafe};

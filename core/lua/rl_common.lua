@@ -22,12 +22,12 @@
 -- ARGV[2..] three per rule (rule i from ARGV[3i - 1]): limit, window in microseconds, burst
 -- ARGV[3 * #KEYS + 2]  optional: the caller's clock in ms; absent, the server's TIME
 -- What to do, how much and whose clock travel in as few arguments as there are facts,
--- because each argument costs Redis about 1,000 instructions per call.
+-- because each argument costs Redis work on every call (bench/results/code-notes.md).
 -- Reply: {allowed 0|1, limit, remaining, reset_after_ms, retry_after_ms}; or, from the
 -- one-rule script for an admission whose numbers fit, the integer
 -- (reset_after_ms * 2^20 + remaining) * 2 + 1 (an odd number; retry_after_ms is 0 and the
--- limit the rule's, limit + burst). Redis turns a table of five into a reply for about
--- 6,800 instructions, a third of the whole call's fixed cost; an integer for about 700.
+-- limit the rule's, limit + burst). Redis turns a table of five into a reply for about ten
+-- times the work of an integer (bench/results/code-notes.md).
 --
 -- Time is kept in microseconds; durations leave the script in whole milliseconds rounded
 -- up, so a caller that waits retry_after_ms is never early.

@@ -36,11 +36,6 @@ impl Keyspace {
         buf.push(':');
         buf.push_str(id);
     }
-
-    /// `base` + `part`, for keys that are one per instance.
-    pub fn single(&self, part: &str) -> String {
-        format!("{}{part}", self.base)
-    }
 }
 
 /// Names of pattern instances (cache namespaces, limiter and queue names) become part of a

@@ -1,6 +1,7 @@
 //! redkit: the Redis patterns every application rebuilds by hand — cache-aside with
-//! stampede protection, write-through and tag invalidation, rate limiters, job queues —
-//! written once, with one data layout shared by every runtime (Rust, Python, Node, edge).
+//! stampede protection, write-through and tag invalidation, rate limiters (job queues are
+//! coming) — written once, with one data layout shared by every runtime (Rust, Python,
+//! Node, edge).
 //!
 //! ```no_run
 //! # async fn demo() -> redkit::Result<()> {

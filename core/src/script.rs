@@ -23,11 +23,6 @@ impl Script {
         }
     }
 
-    /// The script's SHA1 as the server names it.
-    pub fn sha(&self) -> &str {
-        &self.sha
-    }
-
     /// The Lua source.
     pub fn source(&self) -> &'static str {
         self.source
@@ -36,24 +31,6 @@ impl Script {
     /// The name given at construction.
     pub fn name(&self) -> &'static str {
         self.name
-    }
-
-    /// The EVALSHA command for these keys and arguments.
-    pub fn evalsha_cmd(&self, keys: &[Vec<u8>], args: &[Vec<u8>]) -> Cmd {
-        self.cmd("EVALSHA", &self.sha, keys, args)
-    }
-
-    /// The EVAL command (full source) for these keys and arguments.
-    pub fn eval_cmd(&self, keys: &[Vec<u8>], args: &[Vec<u8>]) -> Cmd {
-        self.cmd("EVAL", self.source, keys, args)
-    }
-
-    fn cmd(&self, verb: &str, body: &str, keys: &[Vec<u8>], args: &[Vec<u8>]) -> Cmd {
-        Cmd::new(verb)
-            .arg(body)
-            .arg(keys.len())
-            .args(keys.iter())
-            .args(args.iter())
     }
 
     /// Run the script: EVALSHA first, EVAL when the server answers NOSCRIPT.
@@ -106,15 +83,6 @@ impl Script {
         }
         Error::Script(format!("{}: {msg}", self.name))
     }
-}
-
-/// Build an argument list from heterogeneous values.
-#[macro_export]
-#[doc(hidden)]
-macro_rules! args {
-    ($($a:expr),* $(,)?) => {
-        vec![$($crate::value::ToArg::to_arg(&$a)),*]
-    };
 }
 
 /// Convert anything argument-like into wire bytes (for building KEYS/ARGV lists).

@@ -1,6 +1,6 @@
 //! Commands going to the server and the replies coming back, independent of any client
-//! library, so every transport (redis-rs, the embedded engine, REST, a JS client) speaks
-//! the same two types.
+//! library, so every transport (the native RESP connection, the embedded engine, REST, a JS
+//! client) speaks the same two types.
 
 use crate::error::{Error, Result};
 use crate::resp;

@@ -113,9 +113,8 @@ async fn open(address: &Address) -> Result<Stream> {
 /// Move bytes until the connection breaks (`Some(reason)`) or the transport closes.
 /// Writing runs in a task of its own: requests made while a write is under way gather in
 /// the next one, and a large write never holds up reading replies. The deadline tick runs
-/// in a task of its own too: a reader that also waited on a timer took 65-70 µs per lone
-/// round trip on the benchmark machine, against 7 µs for a reader that waits on the socket
-/// alone (`cache-bench`, concurrency 1).
+/// in a task of its own too: a reader that also waited on a timer made a lone round trip
+/// several times slower (bench/results/code-notes.md).
 async fn serve<R, W>(
     t: &Arc<HostedTransport>,
     mut reader: R,
