@@ -23,6 +23,11 @@ impl Script {
         }
     }
 
+    /// The script's SHA1 as the server names it (what EVALSHA sends).
+    pub fn sha(&self) -> &str {
+        &self.sha
+    }
+
     /// The Lua source.
     pub fn source(&self) -> &'static str {
         self.source
@@ -85,7 +90,49 @@ impl Script {
     }
 }
 
+/// Every script the core sends, each once: all the Lua a redkit client ever runs, so a gateway
+/// in front of redkit clients can allow exactly these and refuse any other script
+/// (`redkit-gateway --scripts redkit`). A pattern that adds a script lists it here; a test
+/// checks that every file in `lua/` is part of a listed script.
+pub fn all() -> Vec<&'static Script> {
+    let mut all = crate::cache::scripts();
+    all.extend(crate::ratelimit::scripts::all());
+    all
+}
+
 /// Convert anything argument-like into wire bytes (for building KEYS/ARGV lists).
 pub fn arg(a: impl ToArg) -> Vec<u8> {
     a.to_arg()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::all;
+
+    /// A script missing from [`all`] would be refused by a gateway in `--scripts redkit`
+    /// mode: every Lua file must be part of a listed script (a rate-limit decision file is
+    /// split at the line its algorithm replaces).
+    #[test]
+    fn every_lua_file_is_part_of_a_listed_script() {
+        let scripts = all();
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/lua");
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_none_or(|e| e != "lua") {
+                continue;
+            }
+            let text = std::fs::read_to_string(&path).unwrap();
+            for part in text.split("-- ALGORITHM\n") {
+                assert!(
+                    scripts.iter().any(|s| s.source().contains(part)),
+                    "{} is in no script of redkit::script::all()",
+                    path.display()
+                );
+            }
+        }
+        let mut shas: Vec<&str> = scripts.iter().map(|s| s.sha()).collect();
+        shas.sort_unstable();
+        shas.dedup();
+        assert_eq!(shas.len(), scripts.len(), "a script is listed twice");
+    }
 }

@@ -1,32 +1,46 @@
 //! What the gateway is configured with. The binary fills it from flags and env vars; tests
 //! build it directly.
 
+pub use crate::policy::Scripts;
 use std::time::Duration;
 
-/// Commands refused by default: they reconfigure, wipe, stop or replicate the server, or
-/// reach other hosts, which no edge function should be able to do through a shared token.
-/// An entry is a command (`FLUSHALL`) or a command and its subcommand (`CLIENT KILL`).
+/// Commands refused by default: they reconfigure, wipe, stop or replicate the server, reach
+/// other hosts, or change the one connection every request shares, which no edge function
+/// should be able to do through a shared token. An entry is a command (`FLUSHALL`), which
+/// refuses it with every subcommand, or a command and its subcommand (`SLOWLOG RESET`); an
+/// entry `!CMD SUBCMD` exempts one harmless subcommand of a refused family. Families are
+/// refused whole (`CLIENT`, `FUNCTION`, `SCRIPT`) so that a subcommand Redis adds later is
+/// refused until someone decides it is harmless.
 pub const DEFAULT_DENY: &[&str] = &[
     "ACL",
     "BGREWRITEAOF",
     "BGSAVE",
-    "CLIENT KILL",
-    "CLIENT PAUSE",
+    "CLIENT",
+    "!CLIENT GETNAME",
+    "!CLIENT ID",
+    "!CLIENT INFO",
     "CLUSTER",
     "CONFIG",
     "DEBUG",
     "FAILOVER",
     "FLUSHALL",
     "FLUSHDB",
-    "FUNCTION FLUSH",
+    "FUNCTION",
+    "!FUNCTION LIST",
+    "!FUNCTION STATS",
+    "LATENCY RESET",
     "MIGRATE",
     "MODULE",
+    "PFDEBUG",
+    "PFSELFTEST",
     "REPLICAOF",
     "SAVE",
-    "SCRIPT FLUSH",
-    "SCRIPT KILL",
+    "SCRIPT",
+    "!SCRIPT EXISTS",
+    "!SCRIPT LOAD",
     "SHUTDOWN",
     "SLAVEOF",
+    "SLOWLOG RESET",
     "SWAPDB",
 ];
 
@@ -47,8 +61,10 @@ pub struct Config {
     pub max_body: usize,
     /// Most commands in one `/pipeline` or `/multi-exec` request (more: 413).
     pub max_commands: usize,
-    /// Refused commands (`CMD` or `CMD SUBCMD`, any case).
+    /// Refused commands (`CMD`, `CMD SUBCMD`, or the exemption `!CMD SUBCMD`; any case).
     pub deny: Vec<String>,
+    /// Which Lua scripts may run.
+    pub scripts: Scripts,
     /// How long to wait for Redis to answer a command on the shared connection. Long enough
     /// for slow scripts (EVAL): redis-rs's own 500 ms default is not.
     pub response_timeout: Duration,
@@ -68,6 +84,7 @@ impl Config {
             max_body: DEFAULT_MAX_BODY,
             max_commands: DEFAULT_MAX_COMMANDS,
             deny: DEFAULT_DENY.iter().map(|s| s.to_string()).collect(),
+            scripts: Scripts::Any,
             response_timeout: Duration::from_secs(10),
             blocking_timeout: Duration::from_secs(30),
             max_blocking: 64,

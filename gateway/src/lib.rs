@@ -12,7 +12,8 @@ mod policy;
 mod reply;
 mod request;
 
-pub use config::{Config, DEFAULT_DENY, DEFAULT_MAX_BODY, DEFAULT_MAX_COMMANDS};
+pub use config::{Config, Scripts, DEFAULT_DENY, DEFAULT_MAX_BODY, DEFAULT_MAX_COMMANDS};
+pub use policy::CONNECTION_STATE;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -29,7 +30,7 @@ impl Gateway {
         let backend = backend::Backend::connect(config).await?;
         let app = http::App {
             backend,
-            policy: policy::Policy::new(&config.deny),
+            policy: policy::Policy::new(&config.deny, config.scripts),
             token: config.token.clone(),
             max_body: config.max_body,
             max_commands: config.max_commands,

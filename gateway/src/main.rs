@@ -1,7 +1,7 @@
 //! The `redkit-gateway` binary: flags and env vars, start-up log line, signal handling.
 
 use clap::Parser;
-use redkit_gateway::{Config, Gateway};
+use redkit_gateway::{Config, Gateway, Scripts};
 use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -29,10 +29,15 @@ struct Args {
     /// Most commands in one /pipeline or /multi-exec request [default: 10000].
     #[arg(long, env = "REDKIT_GATEWAY_MAX_COMMANDS")]
     max_commands: Option<usize>,
-    /// Comma-separated commands to refuse (`CMD` or `CMD SUBCMD`); replaces the default list.
-    /// An empty value denies nothing.
+    /// Comma-separated commands to refuse (`CMD`, `CMD SUBCMD`, or `!CMD SUBCMD` to exempt
+    /// one subcommand of a refused family); replaces the default list. An empty value
+    /// denies nothing.
     #[arg(long, env = "REDKIT_GATEWAY_DENY", value_delimiter = ',')]
     deny: Option<Vec<String>>,
+    /// Which Lua scripts may run: `any`, or `redkit` for only the scripts redkit's packages
+    /// send (any other EVAL, EVALSHA, SCRIPT LOAD, FCALL is refused) [default: any].
+    #[arg(long, env = "REDKIT_GATEWAY_SCRIPTS", value_parser = ["any", "redkit"])]
+    scripts: Option<String>,
     /// How long to wait for Redis to answer, in ms (covers slow scripts) [default: 10000].
     #[arg(long, env = "REDKIT_GATEWAY_RESPONSE_TIMEOUT_MS")]
     response_timeout_ms: Option<u64>,
@@ -50,6 +55,9 @@ impl Args {
         config.max_body = self.max_body.unwrap_or(config.max_body);
         config.max_commands = self.max_commands.unwrap_or(config.max_commands);
         config.deny = self.deny.unwrap_or(config.deny);
+        if self.scripts.as_deref() == Some("redkit") {
+            config.scripts = Scripts::Redkit;
+        }
         config.response_timeout = self
             .response_timeout_ms
             .map(Duration::from_millis)
@@ -91,11 +99,19 @@ async fn main() -> ExitCode {
         .map(|a| a.to_string())
         .unwrap_or_else(|_| listen.to_string());
     println!(
-        "redkit-gateway {} listening on http://{local} -> redis {} (max body {} bytes, {} denied commands)",
+        "redkit-gateway {} listening on http://{local} -> redis {} (max body {} bytes, {} deny entries, {} scripts)",
         env!("CARGO_PKG_VERSION"),
         gateway.redis_addr(),
         config.max_body,
-        config.deny.iter().filter(|d| !d.trim().is_empty()).count(),
+        config
+            .deny
+            .iter()
+            .filter(|d| !d.trim().is_empty() && !d.trim().starts_with('!'))
+            .count(),
+        match config.scripts {
+            Scripts::Any => "any",
+            Scripts::Redkit => "only redkit's",
+        },
     );
     match gateway.serve(listener, shutdown_signal()).await {
         Ok(()) => {

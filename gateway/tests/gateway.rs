@@ -991,3 +991,253 @@ async fn batches_over_the_command_cap_are_413() {
     assert_eq!(gw.ok(json!(["GET", format!("{p}:n")])).await, json!("6"));
     gw.shutdown().await;
 }
+
+/// Every entry of the default deny list is refused, every exemption runs, and so does every
+/// command that would change the shared connection. Each refused command carries one junk
+/// argument, so that if the gateway let it through Redis would fail it for its syntax
+/// instead of acting on it (the test has a server of its own all the same).
+#[tokio::test]
+async fn every_default_deny_entry_and_connection_command_is_403_and_exemptions_run() {
+    let server = Server::start();
+    let gw = Gw::on(&server).await;
+    let junk = "redkit-gateway-test-junk";
+    for entry in redkit_gateway::DEFAULT_DENY {
+        let exempt = entry.strip_prefix('!');
+        let words: Vec<&str> = exempt.unwrap_or(entry).split(' ').collect();
+        if let Some(exempt) = exempt {
+            let (status, body) = gw.cmd(json!(words)).await;
+            assert_ne!(status, StatusCode::FORBIDDEN, "{exempt}: {body}");
+            continue;
+        }
+        let mut cmd = words.clone();
+        cmd.push(junk);
+        let (status, body) = gw.cmd(json!(cmd)).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{entry}: {body}");
+        assert_eq!(
+            error_of(&body),
+            format!("ERR {entry} is denied by this gateway")
+        );
+        // Any case, and a family whatever subcommand follows.
+        let lower: Vec<String> = cmd.iter().map(|w| w.to_lowercase()).collect();
+        assert_eq!(
+            gw.cmd(json!(lower)).await.0,
+            StatusCode::FORBIDDEN,
+            "{entry}"
+        );
+    }
+    for entry in redkit_gateway::CONNECTION_STATE {
+        let mut cmd: Vec<&str> = entry.split(' ').collect();
+        cmd.push(junk);
+        let (status, body) = gw.cmd(json!(cmd)).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{entry}: {body}");
+        assert!(
+            error_of(&body).contains("shares one Redis connection"),
+            "{body}"
+        );
+    }
+    gw.assert_serves().await;
+    gw.shutdown().await;
+}
+
+/// The subcommands an adversarial pass got through the per-subcommand list: refused now that
+/// their families are denied whole.
+#[tokio::test]
+async fn dangerous_subcommands_of_denied_families_are_403() {
+    let server = Server::start();
+    let gw = Gw::on(&server).await;
+    for cmd in [
+        json!(["FUNCTION", "RESTORE", "payload", "FLUSH"]),
+        json!(["FUNCTION", "DELETE", "lib"]),
+        json!(["FUNCTION", "KILL"]),
+        json!(["FUNCTION", "FLUSH"]),
+        json!([
+            "FUNCTION",
+            "LOAD",
+            "#!lua name=x\nredis.register_function('f', function() return 1 end)"
+        ]),
+        json!(["CLIENT", "SETNAME", "hijacked"]),
+        json!(["CLIENT", "NO-EVICT", "on"]),
+        json!(["CLIENT", "NO-TOUCH", "on"]),
+        json!(["CLIENT", "UNBLOCK", "1"]),
+        json!(["CLIENT", "LIST"]),
+        json!(["CLIENT", "KILL", "ID", "1"]),
+        json!(["CLIENT", "PAUSE", "10"]),
+        json!(["SCRIPT", "FLUSH"]),
+        json!(["SCRIPT", "KILL"]),
+        json!(["SCRIPT", "DEBUG", "YES"]),
+    ] {
+        let (status, body) = gw.cmd(cmd.clone()).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{cmd}: {body}");
+    }
+    // The harmless ones of those families still run.
+    assert!(gw.ok(json!(["CLIENT", "ID"])).await.is_i64());
+    assert_eq!(
+        gw.ok(json!(["SCRIPT", "EXISTS", "0".repeat(40)])).await,
+        json!([0])
+    );
+    assert_eq!(gw.ok(json!(["FUNCTION", "LIST"])).await, json!([]));
+    gw.shutdown().await;
+}
+
+/// A redkit client whose transport is this gateway, speaking the REST protocol as redkit's
+/// edge transport does (arguments as JSON strings, base64 results), so the scripts it runs
+/// are exactly the ones redkit sends.
+struct RestTransport {
+    client: Client,
+}
+
+impl RestTransport {
+    fn decode(json: &Value) -> redkit::Value {
+        match json {
+            Value::Null => redkit::Value::Nil,
+            Value::Number(n) => n
+                .as_i64()
+                .map(redkit::Value::Int)
+                .unwrap_or_else(|| redkit::Value::Double(n.as_f64().unwrap())),
+            Value::String(s) if s == "OK" => redkit::Value::Status(s.clone()),
+            Value::String(s) => redkit::Value::Bulk(STANDARD.decode(s).unwrap()),
+            Value::Array(items) => redkit::Value::Array(items.iter().map(Self::decode).collect()),
+            Value::Object(_) => Self::slot(json),
+            Value::Bool(b) => redkit::Value::Bool(*b),
+        }
+    }
+
+    fn slot(json: &Value) -> redkit::Value {
+        match json.get("error") {
+            Some(e) => redkit::Value::Error(e.as_str().unwrap().to_string()),
+            None => Self::decode(&json["result"]),
+        }
+    }
+
+    fn body(cmd: &redkit::Cmd) -> Value {
+        cmd.parts()
+            .map(|p| json!(std::str::from_utf8(p).expect("UTF-8 argument")))
+            .collect()
+    }
+}
+
+impl redkit::Transport for RestTransport {
+    fn send(&self, cmd: redkit::Cmd) -> redkit::BoxFuture<'_, redkit::Result<redkit::Value>> {
+        Box::pin(async move {
+            let (_, reply) = self.client.post64("/", Self::body(&cmd).to_string()).await;
+            Self::slot(&reply).into_result()
+        })
+    }
+
+    fn pipeline(
+        &self,
+        cmds: Vec<redkit::Cmd>,
+    ) -> redkit::BoxFuture<'_, redkit::Result<Vec<redkit::Value>>> {
+        Box::pin(async move {
+            let body: Value = cmds.iter().map(Self::body).collect();
+            let (status, reply) = self.client.post64("/pipeline", body.to_string()).await;
+            match reply {
+                Value::Array(items) => Ok(items.iter().map(Self::slot).collect()),
+                other => Err(redkit::Error::Server(format!("{status}: {other}"))),
+            }
+        })
+    }
+
+    fn close(&self) -> redkit::BoxFuture<'_, redkit::Result<()>> {
+        Box::pin(async { Ok(()) })
+    }
+
+    fn name(&self) -> &'static str {
+        "rest-test"
+    }
+}
+
+/// `--scripts redkit`: redkit's own cache and every rate-limit algorithm (one rule and
+/// several) work through the gateway, first with EVAL (a fresh server knows no script) then
+/// EVALSHA; any other script, by body, SHA-1, SCRIPT LOAD or function, is 403.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redkit_scripts_mode_runs_redkits_scripts_and_refuses_any_other() {
+    use redkit::ratelimit::{Algorithm, OnError, Reason};
+    let server = Server::start();
+    let mut config = Config::new(server.url(), TOKEN);
+    config.scripts = redkit_gateway::Scripts::Redkit;
+    let gw = Gw::start(config).await;
+    let transport = std::sync::Arc::new(RestTransport {
+        client: gw.client.clone(),
+    });
+    let client = redkit::Client::from_transport(transport, &prefix("scripts")).unwrap();
+    for round in 0..2 {
+        let cache = client.cache("c").build().unwrap();
+        let v: String = cache
+            .get_or_set("k", || async {
+                Ok::<_, std::io::Error>("loaded".to_string())
+            })
+            .await
+            .unwrap();
+        assert_eq!(v, "loaded");
+        cache
+            .set("tagged", "v", &redkit::SetOptions::default().tags(["t"]))
+            .await
+            .unwrap();
+        assert_eq!(
+            cache.invalidate_tags(&["t"]).await.unwrap(),
+            1,
+            "round {round}"
+        );
+        for algorithm in [
+            Algorithm::Gcra,
+            Algorithm::TokenBucket,
+            Algorithm::SlidingWindow,
+            Algorithm::SlidingLog,
+            Algorithm::FixedWindow,
+        ] {
+            for rules in [1, 2] {
+                let mut limiter = client
+                    .rate_limiter(&format!("rl{round}{rules}{algorithm:?}"))
+                    .algorithm(algorithm)
+                    .limit(2)
+                    .window(Duration::from_secs(60));
+                if rules == 2 {
+                    limiter = limiter.and_limit(5, Duration::from_secs(3600));
+                }
+                let limiter = limiter.on_error(OnError::Raise).build().unwrap();
+                let mut decisions = Vec::new();
+                for _ in 0..3 {
+                    let result = limiter.limit("id", 1).await.unwrap();
+                    assert_eq!(result.reason, Reason::Limit);
+                    decisions.push(result.allowed);
+                }
+                assert_eq!(decisions, [true, true, false], "{algorithm:?} {rules}");
+            }
+        }
+    }
+    // Any other script, in any form, is refused; redkit's own SHA-1 is accepted by EVALSHA.
+    let sha_of_other = "e0e1f9fabfc9d4800c877a703b823ac0578ff8db";
+    for cmd in [
+        json!(["EVAL", "return redis.call('FLUSHALL')", 0]),
+        json!(["eval_ro", "return 1", 0]),
+        json!(["EVALSHA", sha_of_other, 0]),
+        json!(["EVALSHA_RO", sha_of_other, 0]),
+        json!(["SCRIPT", "LOAD", "return 1"]),
+        json!(["FCALL", "f", 0]),
+        json!(["FCALL_RO", "f", 0]),
+        json!(["EVAL"]),
+    ] {
+        let (status, body) = gw.cmd(cmd.clone()).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{cmd}: {body}");
+        assert!(error_of(&body).contains("is not one of redkit's"), "{body}");
+    }
+    let (status, body) = gw
+        .post(
+            "/pipeline",
+            json!([["PING"], ["EVAL", "return 1", 0]]).to_string(),
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    let ours = redkit::script::all()[0];
+    assert_eq!(
+        gw.ok(json!(["SCRIPT", "LOAD", ours.source()])).await,
+        json!(ours.sha())
+    );
+    assert_eq!(
+        gw.ok(json!(["SCRIPT", "EXISTS", ours.sha().to_uppercase()]))
+            .await,
+        json!([1])
+    );
+    gw.shutdown().await;
+}

@@ -56,6 +56,11 @@ static INVALIDATE: LazyLock<Script> = LazyLock::new(|| {
     )
 });
 
+/// Every cache script, for [`crate::script::all`].
+pub(crate) fn scripts() -> Vec<&'static Script> {
+    vec![&SET, &LOCK, &UNLOCK, &INVALIDATE]
+}
+
 thread_local! {
     /// The entry key of a read. The transport copies the key into its command before `get`
     /// returns (the future it returns cannot borrow the key), so one buffer per thread

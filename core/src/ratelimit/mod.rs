@@ -11,7 +11,7 @@
 mod local_block;
 mod options;
 mod result;
-mod scripts;
+pub(crate) mod scripts;
 
 use std::sync::Arc;
 use std::time::Duration;

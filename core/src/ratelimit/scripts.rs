@@ -73,6 +73,23 @@ pub(crate) fn script(algorithm: Algorithm, rules: usize) -> &'static Script {
     }
 }
 
+/// Every rate-limit script, for [`crate::script::all`].
+pub(crate) fn all() -> Vec<&'static Script> {
+    [
+        &GCRA,
+        &TOKEN_BUCKET,
+        &SLIDING_WINDOW,
+        &SLIDING_LOG,
+        &FIXED_WINDOW,
+    ]
+    .into_iter()
+    .flat_map(|scripts| {
+        let scripts: &'static Scripts = scripts;
+        [&scripts.one_rule, &scripts.rules]
+    })
+    .collect()
+}
+
 /// The key part naming an algorithm's state (`rk:{rl:api}:<part>:<identifier>`): one
 /// letter, as every byte of a key is paid once per identifier. Algorithms never share a
 /// key, so switching a limiter's algorithm never misreads old state.
