@@ -6,6 +6,10 @@
 //! ever waits for the GIL (a busy loop holds it for up to the 5 ms switch interval), and
 //! many results that finish together cost one wake-up. This is the asyncio hit path.
 //!
+//! The same queue carries work the other way: a call of an async host function (see
+//! `host.rs`) is a job the loop thread runs when it drains, so starting it takes the GIL
+//! on the loop's own thread, never on a tokio thread.
+//!
 //! A task is polled once on the calling thread first. One that finishes there (a hit
 //! from a near cache, a bad argument) resolves its future at once, and awaiting a done
 //! future does not even return to the loop: the trip through tokio and the socket pair
@@ -29,19 +33,40 @@ use crate::errors::{internal_error, panic_message, to_py};
 use crate::runtime::{poll_first, runtime};
 
 /// Turns a task's output into the Python result, on the loop thread (it needs the GIL).
-type Outcome = Box<dyn FnOnce(Python<'_>) -> PyResult<Py<PyAny>> + Send>;
+pub type Outcome = Box<dyn FnOnce(Python<'_>) -> PyResult<Py<PyAny>> + Send>;
 
-struct Inner {
+/// Work for the loop thread, run with the GIL when the loop drains.
+pub type Job = Box<dyn FnOnce(Python<'_>) + Send>;
+
+/// What the loop thread does when it drains.
+enum Done {
+    /// Resolve this asyncio future with the outcome.
+    Settle(Py<PyAny>, Outcome),
+    /// Run this.
+    Run(Job),
+}
+
+pub struct Inner {
     wake_rx: UnixStream,
     wake_tx: UnixStream,
-    done: Mutex<Vec<(Py<PyAny>, Outcome)>>,
+    done: Mutex<Vec<Done>>,
 }
 
 impl Inner {
-    fn complete(&self, future: Py<PyAny>, outcome: Outcome) {
+    /// Resolve `future` with `outcome` on the loop thread.
+    pub fn complete(&self, future: Py<PyAny>, outcome: Outcome) {
+        self.push(Done::Settle(future, outcome));
+    }
+
+    /// Run `job` on the loop thread.
+    pub fn run(&self, job: Job) {
+        self.push(Done::Run(job));
+    }
+
+    fn push(&self, entry: Done) {
         let was_empty = {
             let mut done = self.done.lock().unwrap_or_else(|p| p.into_inner());
-            done.push((future, outcome));
+            done.push(entry);
             done.len() == 1
         };
         if was_empty {
@@ -56,6 +81,13 @@ impl Inner {
 #[pyclass(frozen, module = "redkit._redkit")]
 pub struct LoopBridge {
     inner: Arc<Inner>,
+}
+
+impl LoopBridge {
+    /// The queue of this loop, to hand work and results to it from any thread.
+    pub fn queue(&self) -> &Arc<Inner> {
+        &self.inner
+    }
 }
 
 #[pymethods]
@@ -86,7 +118,14 @@ impl LoopBridge {
         // leaves a byte behind.
         while matches!((&self.inner.wake_rx).read(&mut sink), Ok(n) if n > 0) {}
         let done = std::mem::take(&mut *self.inner.done.lock().unwrap_or_else(|p| p.into_inner()));
-        for (future, outcome) in done {
+        for entry in done {
+            let (future, outcome) = match entry {
+                Done::Settle(future, outcome) => (future, outcome),
+                Done::Run(job) => {
+                    job(py);
+                    continue;
+                }
+            };
             let future = future.bind(py);
             if future
                 .call_method0(pyo3::intern!(py, "done"))?
@@ -113,15 +152,7 @@ where
     F: Future<Output = redkit::Result<T>> + Send + 'static,
     T: for<'a> IntoPyObject<'a> + Send + 'static,
 {
-    let get_loop = GET_RUNNING_LOOP.get_or_try_init(py, || {
-        py.import("asyncio")
-            .and_then(|m| m.getattr("get_running_loop"))
-            .map(Bound::unbind)
-    })?;
-    let future = get_loop
-        .bind(py)
-        .call0()?
-        .call_method0(pyo3::intern!(py, "create_future"))?;
+    let future = running_loop_future(py)?;
     let mut task = Box::pin(AssertUnwindSafe(fut).catch_unwind());
     if let Poll::Ready(result) = poll_first(task.as_mut()) {
         match outcome(result)(py) {
@@ -138,6 +169,19 @@ where
         inner.complete(handle, outcome(task.await));
     });
     Ok(future)
+}
+
+/// A new asyncio future of the running loop.
+pub fn running_loop_future(py: Python<'_>) -> PyResult<Bound<'_, PyAny>> {
+    let get_loop = GET_RUNNING_LOOP.get_or_try_init(py, || {
+        py.import("asyncio")
+            .and_then(|m| m.getattr("get_running_loop"))
+            .map(Bound::unbind)
+    })?;
+    get_loop
+        .bind(py)
+        .call0()?
+        .call_method0(pyo3::intern!(py, "create_future"))
 }
 
 /// How a task ended, as the loop thread will turn it into a result or an exception.

@@ -9,11 +9,12 @@ use pyo3::types::PyBytes;
 
 use crate::bridge::{self, LoopBridge};
 use crate::connection::{PerProcess, Shared};
-use crate::errors::{from_loader, to_py};
+use crate::errors::to_py;
+use crate::host::PyHost;
 use crate::runtime::block_on;
 
 /// Bytes handed back to Python as `bytes` (a `Vec<u8>` would become a list).
-pub struct Bytes(Vec<u8>);
+pub struct Bytes(pub Vec<u8>);
 
 impl<'py> IntoPyObject<'py> for Bytes {
     type Target = PyBytes;
@@ -23,12 +24,6 @@ impl<'py> IntoPyObject<'py> for Bytes {
     fn into_pyobject(self, py: Python<'py>) -> Result<Self::Output, Self::Error> {
         Ok(PyBytes::new(py, &self.0))
     }
-}
-
-/// What a loader returned, as bytes: the Python layer has already encoded it.
-fn loaded_bytes(value: &Bound<'_, PyAny>) -> PyResult<Vec<u8>> {
-    let bytes: Bound<'_, PyBytes> = value.extract()?;
-    Ok(bytes.as_bytes().to_vec())
 }
 
 /// One cache namespace of one connection.
@@ -178,8 +173,8 @@ impl CacheCore {
         })
     }
 
-    /// Cache-aside with a blocking loader: `loader()` returns the encoded value (bytes).
-    /// It runs on the calling thread, which holds the GIL only while it runs.
+    /// Cache-aside with a blocking loader: `loader(key, cancel)` returns the encoded value
+    /// (bytes). It runs on a thread of the binding's pool (see `host.rs`).
     #[pyo3(signature = (key, loader, ttl_ms=None, tags=Vec::new()))]
     fn get_or_set(
         &self,
@@ -191,16 +186,14 @@ impl CacheCore {
     ) -> PyResult<Bytes> {
         let cache = self.cache()?;
         let opts = set_options(ttl_ms, tags);
-        let load = move || async move {
-            Python::attach(|py| loaded_bytes(&loader.bind(py).call0()?)).map_err(from_loader)
-        };
+        let loader = PyHost::blocking(loader);
         block_on(py, async move {
-            cache.get_or_set_bytes(key, &opts, load).await.map(Bytes)
+            cache.get_or_set_host(key, &opts, loader).await.map(Bytes)
         })
     }
 
-    /// Cache-aside with an async loader: `loader()` returns an awaitable of the encoded
-    /// value, awaited on the caller's event loop.
+    /// Cache-aside with an async loader: `loader(key, cancel)` returns an awaitable of the
+    /// encoded value, run on the caller's event loop.
     #[pyo3(signature = (bridge, key, loader, ttl_ms=None, tags=Vec::new()))]
     fn get_or_set_async<'py>(
         &self,
@@ -213,18 +206,9 @@ impl CacheCore {
     ) -> PyResult<Bound<'py, PyAny>> {
         let cache = self.cache()?;
         let opts = set_options(ttl_ms, tags);
-        let locals = pyo3_async_runtimes::TaskLocals::with_running_loop(py)?.copy_context(py)?;
-        let load = move || async move {
-            let pending = Python::attach(|py| {
-                let awaitable = loader.bind(py).call0()?;
-                pyo3_async_runtimes::into_future_with_locals(&locals, awaitable)
-            })
-            .map_err(from_loader)?;
-            let value = pending.await.map_err(from_loader)?;
-            Python::attach(|py| loaded_bytes(value.bind(py))).map_err(from_loader)
-        };
+        let loader = PyHost::on_loop(py, loader, bridge)?;
         bridge::spawn(py, bridge.get(), async move {
-            cache.get_or_set_bytes(&key, &opts, load).await.map(Bytes)
+            cache.get_or_set_host(&key, &opts, loader).await.map(Bytes)
         })
     }
 }

@@ -3,7 +3,8 @@
 //! The exception classes are defined in Python (`redkit/_errors.py`, so they can also
 //! inherit from the matching builtins) and looked up here by `ErrorKind::class_name()`,
 //! the name every runtime shares. A loader failure carries the Python exception the
-//! loader raised: it is re-raised as it was, not wrapped.
+//! loader raised (in its `HostError`, see `host.rs`): it is re-raised as it was, not
+//! wrapped.
 
 use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
@@ -33,16 +34,14 @@ fn raise(name: &str, message: String) -> PyErr {
 /// A redkit error as the Python exception of the same name.
 pub fn to_py(err: redkit::Error) -> PyErr {
     if let redkit::Error::Loader(cause) = &err {
-        if let Some(original) = cause.downcast_ref::<PyErr>() {
+        let raised = cause
+            .downcast_ref::<redkit::HostError>()
+            .and_then(|e| e.original::<PyErr>());
+        if let Some(original) = raised {
             return Python::attach(|py| original.clone_ref(py));
         }
     }
     raise(err.kind().class_name(), err.to_string())
-}
-
-/// A Python exception raised by a loader, carried through the core.
-pub fn from_loader(err: PyErr) -> redkit::Error {
-    redkit::Error::loader(err)
 }
 
 /// What a caught panic said.

@@ -6,6 +6,8 @@ mod bridge;
 mod cache;
 mod connection;
 mod errors;
+mod host;
+mod pool;
 mod ratelimit;
 mod runtime;
 
@@ -45,6 +47,10 @@ fn _redkit(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<ratelimit::PyRateLimitResult>()?;
     m.add_function(wrap_pyfunction!(_after_fork_in_child, m)?)?;
     m.add_function(wrap_pyfunction!(_panic_for_test, m)?)?;
+    m.add_class::<host::Cancellation>()?;
+    m.add_class::<host::Reply>()?;
+    m.add_function(wrap_pyfunction!(host::_run_many, m)?)?;
+    m.add_function(wrap_pyfunction!(host::_run_many_async, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

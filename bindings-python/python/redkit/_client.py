@@ -14,7 +14,7 @@ from ._codec import Codec
 from ._codec import codec as make_codec
 from ._convert import Duration
 from ._ratelimit import Algorithm, Clock, OnError, RateLimiter, Rule
-from ._redkit import CacheCore, Connection
+from ._redkit import CacheCore, Cancellation, Connection
 
 T = TypeVar("T")
 
@@ -68,17 +68,18 @@ class Cache:
     ) -> Any:
         """Cache-aside: the fresh value, or ``loader()``'s result, stored and returned.
 
-        ``loader`` may be a plain or a coroutine function (run to completion here with
-        ``asyncio.run``). Concurrent misses share one load (in this process, and across
-        processes with ``lock=True``). If the loader raises, that exception is re-raised
-        and nothing is stored.
+        ``loader`` may be a plain or a coroutine function (run to completion with
+        ``asyncio.run``); it runs on a thread of redkit's loader pool, never on one of
+        redkit's I/O threads, while this thread waits with the GIL released. Concurrent
+        misses share one load (in this process, and across processes with ``lock=True``).
+        If the loader raises, that exception is re-raised and nothing is stored.
         """
         if not callable(loader):
             raise TypeError(f"loader must be callable, not {type(loader).__name__}")
         encode = self._codec.encode
         _common.check_not_loading(self._core, _common.key(key))
 
-        def load() -> bytes:
+        def load(_key: bytes, _cancel: Cancellation) -> bytes:
             token = _common.start_loading(self._core, key)
             try:
                 value = loader()

@@ -15,6 +15,33 @@ class LoopBridge:
 
 _Health = tuple[str, str, str, list[str]]
 
+class Cancellation:
+    """The cancellation signal of one host-function call."""
+
+    def is_set(self) -> bool: ...
+    def wait(self, timeout: float | None = None) -> bool: ...
+    def wait_async(self) -> Awaitable[bool]: ...
+
+class Reply:
+    def __call__(self, task: object) -> None: ...
+
+# A function the core calls (see bindings-python/src/host.rs): (argument, signal) -> bytes.
+HostFunction = Callable[[bytes, Cancellation], bytes]
+AsyncHostFunction = Callable[[bytes, Cancellation], Awaitable[bytes]]
+_Report = tuple[int, bool, bytes | None, tuple[str, str, str | None] | None]
+
+def _run_many(
+    func: HostFunction, n: int, concurrency: int, cancel_every: int = 0, cancel_after_ms: int = 1
+) -> list[_Report]: ...
+def _run_many_async(
+    bridge: LoopBridge,
+    func: AsyncHostFunction,
+    n: int,
+    concurrency: int,
+    cancel_every: int = 0,
+    cancel_after_ms: int = 1,
+) -> Awaitable[list[_Report]]: ...
+
 class Connection:
     @staticmethod
     def connect(
@@ -88,14 +115,12 @@ class CacheCore:
     def delete_async(self, bridge: LoopBridge, keys: list[str]) -> Awaitable[int]: ...
     def invalidate_tags(self, tags: list[str]) -> int: ...
     def invalidate_tags_async(self, bridge: LoopBridge, tags: list[str]) -> Awaitable[int]: ...
-    def get_or_set(
-        self, key: str, loader: Callable[[], bytes], ttl_ms: int | None = None, tags: list[str] = ...
-    ) -> bytes: ...
+    def get_or_set(self, key: str, loader: HostFunction, ttl_ms: int | None = None, tags: list[str] = ...) -> bytes: ...
     def get_or_set_async(
         self,
         bridge: LoopBridge,
         key: str,
-        loader: Callable[[], Awaitable[bytes]],
+        loader: AsyncHostFunction,
         ttl_ms: int | None = None,
         tags: list[str] = ...,
     ) -> Awaitable[bytes]: ...

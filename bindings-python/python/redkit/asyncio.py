@@ -19,7 +19,7 @@ from ._common import HealthReport
 from ._convert import Duration
 from ._limit_calls import CostFn, KeyFn, limit_calls
 from ._ratelimit import Algorithm, Clock, OnError, Rule, ident, now, whole
-from ._redkit import CacheCore, Connection, LoopBridge, RateLimiterCore, RateLimitResult
+from ._redkit import CacheCore, Cancellation, Connection, LoopBridge, RateLimiterCore, RateLimitResult
 
 __all__ = ["Client", "Cache", "RateLimiter"]
 
@@ -98,7 +98,7 @@ class Cache:
         encode = self._codec.encode
         _common.check_not_loading(self._core, _common.key(key))
 
-        async def load() -> bytes:
+        async def load(_key: bytes, _cancel: Cancellation) -> bytes:
             token = _common.start_loading(self._core, key)
             try:
                 value = loader()
