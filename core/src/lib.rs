@@ -24,6 +24,7 @@ mod health;
 pub mod host;
 pub mod keys;
 mod options;
+pub mod queue;
 pub mod ratelimit;
 pub mod rt;
 pub mod script;
@@ -40,6 +41,7 @@ pub use client::{is_embedded_url, Client, LAYOUT_VERSION};
 pub use health::HealthReport;
 pub use host::{Cancel, HostCall, HostError, HostFunction, HostResult};
 pub use options::ConnectOptions;
+pub use queue::{Job, JobOptions, JobState, Queue, QueueOptions};
 pub use ratelimit::{
     Algorithm, ClockMode, OnError, RateLimitResult, RateLimiter, RateLimiterBuilder,
     RateLimiterOptions, Reason, Rule,

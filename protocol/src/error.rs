@@ -48,6 +48,9 @@ pub enum Error {
     /// A user-supplied loader failed. The original error is kept for the binding.
     #[error("loader failed: {0}")]
     Loader(LoaderError),
+    /// A queue job failed for good (what `wait_until_finished` raises): its failed reason.
+    #[error("job failed: {0}")]
+    JobFailed(String),
 }
 
 /// The kind of an [`Error`], without its payload: what bindings map to classes.
@@ -74,6 +77,8 @@ pub enum ErrorKind {
     LockNotAcquired,
     /// See [`Error::Loader`].
     Loader,
+    /// See [`Error::JobFailed`].
+    JobFailed,
 }
 
 impl ErrorKind {
@@ -90,6 +95,7 @@ impl ErrorKind {
             ErrorKind::Closed => "Closed",
             ErrorKind::LockNotAcquired => "LockNotAcquired",
             ErrorKind::Loader => "LoaderError",
+            ErrorKind::JobFailed => "JobFailed",
         }
     }
 
@@ -106,6 +112,7 @@ impl ErrorKind {
             ErrorKind::Closed => "ERR_CLOSED",
             ErrorKind::LockNotAcquired => "ERR_LOCK_NOT_ACQUIRED",
             ErrorKind::Loader => "ERR_LOADER",
+            ErrorKind::JobFailed => "ERR_JOB_FAILED",
         }
     }
 }
@@ -130,6 +137,7 @@ impl Error {
             Error::Closed => ErrorKind::Closed,
             Error::LockNotAcquired(_) => ErrorKind::LockNotAcquired,
             Error::Loader(_) => ErrorKind::Loader,
+            Error::JobFailed(_) => ErrorKind::JobFailed,
         }
     }
 

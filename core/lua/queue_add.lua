@@ -1,0 +1,64 @@
+-- Add jobs atomically, any number per call (add and add_bulk are one round trip each).
+-- ARGV[1] n, then 9 values per job: id ('' for an automatic one), name, data, opts JSON,
+-- delay_ms, priority, lifo 0|1, dedup_id ('' for none), dedup_ttl_ms (-1: until the job
+-- completes or fails).
+-- Reply: per job {id, ts} when added, {id, fields} when the id or the deduplication id
+-- already held a job (that job is returned, nothing is written).
+redis.call('HSETNX', K_META, 'v', 'q1')
+local n = tonumber(ARGV[1])
+local out = {}
+for i = 0, n - 1 do
+  local a = 2 + i * 9
+  local id, name, data, opts = ARGV[a], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3]
+  local delay, priority, lifo = tonumber(ARGV[a + 4]), tonumber(ARGV[a + 5]), ARGV[a + 6] == '1'
+  local ddid, ddttl = ARGV[a + 7], tonumber(ARGV[a + 8])
+  local existing
+  if ddid ~= '' then
+    local until_ms = redis.call('ZSCORE', K_DEDUPX, ddid)
+    if until_ms and (until_ms == 'inf' or tonumber(until_ms) > now) then
+      local holder = redis.call('HGET', K_DEDUP, ddid)
+      if holder then
+        local fields = redis.call('HGETALL', jkey(holder))
+        if #fields > 0 then
+          existing = {holder, fields}
+          event('deduplicated', 'id', holder, 'dedup', ddid)
+        end
+      end
+    end
+  end
+  if not existing then
+    if id == '' then
+      id = tostring(redis.call('HINCRBY', K_META, 'id', 1))
+    else
+      local fields = redis.call('HGETALL', jkey(id))
+      if #fields > 0 then
+        existing = {id, fields}
+      end
+    end
+  end
+  if existing then
+    out[i + 1] = existing
+  else
+    local key = jkey(id)
+    if ddid ~= '' then
+      redis.call('HSET', key, 'name', name, 'data', data, 'opts', opts, 'ts', fmt(now), 'ddid', ddid)
+      redis.call('HSET', K_DEDUP, ddid, id)
+      if ddttl < 0 then
+        redis.call('ZADD', K_DEDUPX, 'inf', ddid)
+      else
+        redis.call('ZADD', K_DEDUPX, fmt(now + ddttl), ddid)
+      end
+    else
+      redis.call('HSET', key, 'name', name, 'data', data, 'opts', opts, 'ts', fmt(now))
+    end
+    if delay > 0 then
+      push_delayed(id, now + delay)
+      event('delayed', 'id', id, 'at', fmt(now + delay))
+    else
+      push_ready(id, priority, lifo)
+      event('waiting', 'id', id)
+    end
+    out[i + 1] = {id, now}
+  end
+end
+return out

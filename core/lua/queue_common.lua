@@ -1,0 +1,212 @@
+-- Shared head of every queue script (core/src/queue/scripts.rs prepends it). The layout it
+-- works on is docs/WIRE.md, section Queue.
+--
+-- KEYS[1] is the queue's base, `<prefix>:{queue:<name>}:`: it carries the queue's hash tag,
+-- so a cluster routes the call to the queue's slot, and every key below shares that tag.
+-- Time is the server's: ms since the Unix epoch, read once per call.
+local B = KEYS[1]
+local K_META = B .. 'meta'
+local K_WAIT = B .. 'wait'
+local K_PRIO = B .. 'prio'
+local K_DELAYED = B .. 'delayed'
+local K_ACTIVE = B .. 'active'
+local K_COMPLETED = B .. 'completed'
+local K_FAILED = B .. 'failed'
+local K_GC = B .. 'gc'
+local K_MARKER = B .. 'marker'
+local K_EVENTS = B .. 'events'
+local K_DEDUP = B .. 'dedup'
+local K_DEDUPX = B .. 'dedupx'
+local K_WORKERS = B .. 'workers'
+local K_WINFO = B .. 'winfo'
+local K_SCHED = B .. 'sched'
+local K_SCHEDD = B .. 'schedd'
+
+local time = redis.call('TIME')
+local now = time[1] * 1000 + math.floor(time[2] / 1000)
+
+-- Numbers reach Redis through '%d': Lua's default conversion prints 14 significant digits,
+-- and scores (ready_ms × 4096) have 16.
+local function fmt(n)
+  return string.format('%d', n)
+end
+
+local function jkey(id)
+  return B .. 'j:' .. id
+end
+
+-- Events stream, bounded (approximate trim: Redis trims whole nodes, cheaply).
+local function event(...)
+  redis.call('XADD', K_EVENTS, 'MAXLEN', '~', 10000, '*', 'ev', ...)
+end
+
+local function next_seq()
+  return redis.call('HINCRBY', K_META, 'seq', 1)
+end
+
+-- The job's options; most jobs carry none ('{}'), which costs no decode.
+local function decode_opts(raw)
+  if not raw or raw == '{}' then
+    return {}
+  end
+  return cjson.decode(raw)
+end
+
+-- Make a job ready: `prio` zset when it has a priority (FIFO within one), else the wait
+-- list (head for lifo). Wakes one idle worker.
+local function push_ready(id, priority, lifo)
+  if priority and priority > 0 then
+    redis.call('ZADD', K_PRIO, fmt(priority * 4294967296 + next_seq() % 4294967296), id)
+  elseif lifo then
+    redis.call('LPUSH', K_WAIT, id)
+  else
+    redis.call('RPUSH', K_WAIT, id)
+  end
+  redis.call('ZADD', K_MARKER, 0, '0')
+end
+
+local function push_delayed(id, ready_ms)
+  redis.call('ZADD', K_DELAYED, fmt(ready_ms * 4096 + next_seq() % 4096), id)
+  -- An idle worker wakes to shorten its wait if this job is now the first due.
+  redis.call('ZADD', K_MARKER, 0, '0')
+end
+
+-- Release the job's deduplication id if it holds one without a ttl (those last until the
+-- job completes or fails; ones with a ttl last their ttl).
+local function release_dedup(id, ddid)
+  if ddid and redis.call('HGET', K_DEDUP, ddid) == id then
+    if redis.call('ZSCORE', K_DEDUPX, ddid) == 'inf' then
+      redis.call('HDEL', K_DEDUP, ddid)
+      redis.call('ZREM', K_DEDUPX, ddid)
+    end
+  end
+end
+
+-- Delete a finished job's keys and index entries (its state set is given).
+local function delete_finished(id, zkey)
+  local ddid = redis.call('HGET', jkey(id), 'ddid')
+  release_dedup(id, ddid)
+  redis.call('DEL', jkey(id), B .. 'l:' .. id)
+  redis.call('ZREM', zkey, id)
+  redis.call('ZREM', K_GC, id)
+end
+
+-- Age-based removal that is due, at most `limit` jobs.
+local function collect_garbage(limit)
+  local due = redis.call('ZRANGEBYSCORE', K_GC, '-inf', now, 'LIMIT', 0, limit)
+  for _, id in ipairs(due) do
+    redis.call('ZREM', K_COMPLETED, id)
+    redis.call('ZREM', K_FAILED, id)
+    delete_finished(id, K_GC)
+  end
+  return #due
+end
+
+-- Apply remove_on_complete / remove_on_fail to a job just added to `zkey`. Bounded: at
+-- most 1000 older jobs go per call (the next finish continues).
+local function apply_removal(id, spec, zkey)
+  if spec == nil or spec == false then
+    return
+  end
+  if spec == true then
+    delete_finished(id, zkey)
+    return
+  end
+  local count, age
+  if type(spec) == 'number' then
+    count = spec
+  else
+    count, age = spec['count'], spec['age']
+  end
+  if age then
+    redis.call('ZADD', K_GC, fmt(now + age * 1000), id)
+    collect_garbage(100)
+  end
+  if count then
+    local excess = redis.call('ZCARD', zkey) - count
+    if excess > 0 then
+      if excess > 1000 then
+        excess = 1000
+      end
+      for _, old in ipairs(redis.call('ZRANGE', zkey, 0, excess - 1)) do
+        delete_finished(old, zkey)
+      end
+    end
+  end
+end
+
+-- Promote delayed jobs that are due (at most `limit`) to the ready structures.
+local function promote_due(limit)
+  local due = redis.call('ZRANGEBYSCORE', K_DELAYED, '-inf', fmt(now * 4096 + 4095), 'LIMIT', 0, limit)
+  for _, id in ipairs(due) do
+    redis.call('ZREM', K_DELAYED, id)
+    local o = decode_opts(redis.call('HGET', jkey(id), 'opts'))
+    push_ready(id, o['priority'], o['lifo'])
+    event('waiting', 'id', id)
+  end
+end
+
+-- Take up to `n` jobs for worker `wid`, each leased for `lock_ms`; the global limiter
+-- allows `lmax` takes per `ldur` ms (lmax 0: no limit). Reply (docs/WIRE.md):
+-- {1, 0, job, job, ...} with each job {id, fields, token, now}; {0, wait_ms} nothing ready
+-- (-1: no delayed job either); {2, wait_ms} limited for wait_ms, or paused (-1).
+local function take(wid, lock_ms, lmax, ldur, n)
+  local meta = redis.call('HMGET', K_META, 'paused', 'lw', 'lc')
+  if meta[1] == '1' then
+    return {2, -1}
+  end
+  local lw, lc
+  if lmax > 0 then
+    lw, lc = tonumber(meta[2]), tonumber(meta[3])
+    if not lw or now >= lw + ldur then
+      lw, lc = now, 0
+    elseif lc >= lmax then
+      return {2, lw + ldur - now}
+    end
+    n = math.min(n, lmax - lc)
+  end
+  promote_due(1000)
+  local out = {1, 0}
+  local got = 0
+  while got < n do
+    local id = redis.call('LPOP', K_WAIT)
+    if not id then
+      id = redis.call('ZPOPMIN', K_PRIO)[1]
+    end
+    if not id then
+      break
+    end
+    -- A ready id always has its hash; one without (a hand-deleted key) is dropped.
+    local key = jkey(id)
+    local fields = redis.call('HGETALL', key)
+    if #fields > 0 then
+      local tok = 0
+      for i = 1, #fields, 2 do
+        if fields[i] == 'tok' then
+          tok = tonumber(fields[i + 1])
+        end
+      end
+      tok = tok + 1
+      redis.call('HSET', key, 'tok', tok, 'pon', fmt(now), 'wid', wid)
+      redis.call('ZADD', K_ACTIVE, fmt(now + lock_ms), id)
+      event('active', 'id', id)
+      got = got + 1
+      out[#out + 1] = {id, fields, tok, now}
+    end
+  end
+  if got == 0 then
+    local first = redis.call('ZRANGE', K_DELAYED, 0, 0, 'WITHSCORES')
+    if first[2] then
+      return {0, math.max(1, math.floor(first[2] / 4096) - now)}
+    end
+    return {0, -1}
+  end
+  if lmax > 0 then
+    redis.call('HSET', K_META, 'lw', fmt(lw), 'lc', lc + got)
+  end
+  -- Another idle worker may take the next ones.
+  if redis.call('LLEN', K_WAIT) > 0 or redis.call('ZCARD', K_PRIO) > 0 then
+    redis.call('ZADD', K_MARKER, 0, '0')
+  end
+  return out
+end

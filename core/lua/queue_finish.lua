@@ -1,0 +1,98 @@
+-- Finish deliveries and, in the same call, take the next jobs: one round trip per job for a
+-- busy worker (and one for several jobs finished together).
+-- ARGV: f, then 6 values per finished delivery: id, token, outcome (completed | failed |
+-- unrecoverable | cancelled | timeout), value (the return value, or the failed reason),
+-- stack ('' or one error's stack text), r (a draw in [0, 1) for the backoff jitter); then
+-- the take arguments: worker_id, lock_ms, limiter_max, limiter_duration_ms, n (0: take
+-- nothing).
+-- Reply: {fins, take reply...}: fins one code per delivery: 0 refused (the token no longer
+-- holds a live lease: the job was or will be delivered again; counted in meta.late),
+-- 1 completed, 2 failed for good, 3 retry scheduled. The take reply is {0, -1} when n is 0.
+local f = tonumber(ARGV[1])
+local fins = {}
+for i = 0, f - 1 do
+  local a = 2 + i * 6
+  local id, token, outcome, value, stack = ARGV[a], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ARGV[a + 4]
+  local r = tonumber(ARGV[a + 5])
+  local key = jkey(id)
+  local fin
+  local j = redis.call('HMGET', key, 'tok', 'opts', 'am', 'ddid', 'st')
+  local lease = redis.call('ZSCORE', K_ACTIVE, id)
+  if j[1] ~= token or not lease or tonumber(lease) < now then
+    redis.call('HINCRBY', K_META, 'late', 1)
+    event('lost', 'id', id, 'tok', token)
+    fin = 0
+  else
+    redis.call('ZREM', K_ACTIVE, id)
+    local o = decode_opts(j[2])
+    local am = (tonumber(j[3]) or 0) + 1
+    if outcome == 'completed' then
+      redis.call('HSET', key, 'rv', value, 'fon', fmt(now), 'am', am)
+      redis.call('ZADD', K_COMPLETED, fmt(now), id)
+      event('completed', 'id', id, 'rv', value)
+      release_dedup(id, j[4])
+      apply_removal(id, o['remove_on_complete'], K_COMPLETED)
+      fin = 1
+    else
+      local st = j[5]
+      if stack ~= '' then
+        local list = st and cjson.decode(st) or {}
+        table.insert(list, stack)
+        while #list > 10 do
+          table.remove(list, 1)
+        end
+        st = cjson.encode(list)
+      end
+      if outcome == 'failed' or outcome == 'timeout' then
+        local attempts = o['attempts'] or 1
+        if am < attempts then
+          local delay = 0
+          local b = o['backoff']
+          if b then
+            delay = b['delay'] or 0
+            if b['type'] == 'exponential' then
+              delay = delay * 2 ^ (am - 1)
+            end
+            if b['jitter'] then
+              delay = delay - math.floor(delay * b['jitter'] * r)
+            end
+            -- Past ~1,000 years a delay means "never soon"; keep it an exact integer.
+            delay = math.floor(math.min(delay, 2 ^ 45))
+          end
+          redis.call('HSET', key, 'am', am, 'fr', value)
+          if st then
+            redis.call('HSET', key, 'st', st)
+          end
+          if delay > 0 then
+            push_delayed(id, now + delay)
+            event('retrying', 'id', id, 'delay', fmt(delay), 'fr', value)
+          else
+            push_ready(id, o['priority'], o['lifo'])
+            event('retrying', 'id', id, 'delay', '0', 'fr', value)
+          end
+          fin = 3
+        end
+      end
+      if not fin then
+        redis.call('HSET', key, 'am', am, 'fr', value, 'fon', fmt(now))
+        if st then
+          redis.call('HSET', key, 'st', st)
+        end
+        redis.call('ZADD', K_FAILED, fmt(now), id)
+        event('failed', 'id', id, 'fr', value, 'am', am)
+        release_dedup(id, j[4])
+        apply_removal(id, o['remove_on_fail'], K_FAILED)
+        fin = 2
+      end
+    end
+  end
+  fins[i + 1] = fin
+end
+local t = 2 + f * 6
+local n = tonumber(ARGV[t + 4])
+local reply = {0, -1}
+if n > 0 then
+  reply = take(ARGV[t], tonumber(ARGV[t + 1]), tonumber(ARGV[t + 2]), tonumber(ARGV[t + 3]), n)
+end
+table.insert(reply, 1, fins)
+return reply

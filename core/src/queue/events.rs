@@ -1,0 +1,155 @@
+//! Reading a queue's events stream (`<base>events`, docs/WIRE.md) from any process.
+
+use std::collections::BTreeMap;
+use std::collections::VecDeque;
+use std::time::Duration;
+
+use super::Queue;
+use crate::error::Result;
+use crate::value::{Cmd, Value};
+
+/// One event of a queue.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueueEvent {
+    /// The stream entry id (`<ms>-<n>`): resume after it with [`Queue::events_from`].
+    pub id: String,
+    /// `waiting`, `delayed`, `active`, `progress`, `completed`, `failed`, `retrying`,
+    /// `stalled`, `removed`, `cancelled`, `deduplicated`, `paused`, `resumed`, `drained`,
+    /// `cleaned`, `lost`.
+    pub event: String,
+    /// The job concerned, if any.
+    pub job_id: Option<String>,
+    /// The other fields (`rv`, `fr`, `delay`, `data`, ...).
+    pub fields: BTreeMap<String, String>,
+}
+
+/// A cursor over a queue's events; [`QueueEvents::next`] waits on the server (XREAD
+/// BLOCK on a connection of its own), so an idle reader sends one command per second.
+#[derive(Debug)]
+pub struct QueueEvents {
+    queue: Queue,
+    key: String,
+    last: String,
+    buffered: VecDeque<QueueEvent>,
+}
+
+impl Queue {
+    /// The queue's events from now on.
+    pub fn events(&self) -> QueueEvents {
+        self.events_from("$")
+    }
+
+    /// The queue's events after the entry `id` (`"0"`: every event the bounded stream
+    /// still holds; `"$"`: from now on).
+    pub fn events_from(&self, id: &str) -> QueueEvents {
+        QueueEvents {
+            queue: self.clone(),
+            key: format!("{}events", self.base()),
+            last: id.to_string(),
+            buffered: VecDeque::new(),
+        }
+    }
+}
+
+fn text(v: Value) -> Result<String> {
+    Ok(v.into_string()?.unwrap_or_default())
+}
+
+impl QueueEvents {
+    /// Pin a `$` cursor to the stream's last entry now, so events added from here on are
+    /// read even if the first read starts later.
+    pub async fn prime(&mut self) -> Result<()> {
+        if self.last != "$" {
+            return Ok(());
+        }
+        let r = self
+            .queue
+            .client()
+            .transport()
+            .send(
+                Cmd::new("XREVRANGE")
+                    .arg(&self.key)
+                    .arg("+")
+                    .arg("-")
+                    .arg("COUNT")
+                    .arg(1),
+            )
+            .await?
+            .into_array()?;
+        self.last = match r.into_iter().next() {
+            Some(entry) => text(entry.into_array()?.into_iter().next().unwrap_or(Value::Nil))?,
+            None => "0-0".to_string(),
+        };
+        Ok(())
+    }
+
+    /// The next event, waiting for it as long as it takes.
+    pub async fn next(&mut self) -> Result<QueueEvent> {
+        loop {
+            if let Some(e) = self.buffered.pop_front() {
+                return Ok(e);
+            }
+            let batch = self.next_batch(Duration::from_secs(1)).await?;
+            self.buffered.extend(batch);
+        }
+    }
+
+    /// The events that arrive within `block` (at most 100; none if none came).
+    pub async fn next_batch(&mut self, block: Duration) -> Result<Vec<QueueEvent>> {
+        self.prime().await?;
+        if !self.buffered.is_empty() {
+            return Ok(self.buffered.drain(..).collect());
+        }
+        let reply = self
+            .queue
+            .client()
+            .transport()
+            .send_blocking(
+                Cmd::new("XREAD")
+                    .arg("COUNT")
+                    .arg(100)
+                    .arg("BLOCK")
+                    .arg(block.as_millis().max(1) as u64)
+                    .arg("STREAMS")
+                    .arg(&self.key)
+                    .arg(&self.last),
+            )
+            .await?;
+        // RESP2 answers [[name, entries]], RESP3 a map name → entries.
+        let streams: Vec<Value> = match reply {
+            Value::Map(m) => m.into_iter().map(|(_, entries)| entries).collect(),
+            other => other
+                .into_array()?
+                .into_iter()
+                .map(|s| Ok(s.into_array()?.into_iter().nth(1).unwrap_or(Value::Nil)))
+                .collect::<Result<_>>()?,
+        };
+        let mut out = Vec::new();
+        for entries in streams {
+            for entry in entries.into_array()? {
+                let mut e = entry.into_array()?.into_iter();
+                let id = text(e.next().unwrap_or(Value::Nil))?;
+                let mut event = QueueEvent {
+                    id: id.clone(),
+                    event: String::new(),
+                    job_id: None,
+                    fields: BTreeMap::new(),
+                };
+                let mut kv = e.next().unwrap_or(Value::Nil).into_array()?.into_iter();
+                while let (Some(k), Some(v)) = (kv.next(), kv.next()) {
+                    let (k, v) = (text(k)?, text(v)?);
+                    match k.as_str() {
+                        "ev" => event.event = v,
+                        "id" => event.job_id = Some(v),
+                        _ => {
+                            event.fields.insert(k, v);
+                        }
+                    }
+                }
+                self.last = id;
+                out.push(event);
+            }
+        }
+        Ok(out)
+    }
+}

@@ -1,0 +1,41 @@
+//! The queue's Lua scripts: each is `queue_common.lua` (keys, clock, shared steps) followed
+//! by its own file, assembled once per process.
+
+use std::sync::LazyLock;
+
+use crate::script::Script;
+
+macro_rules! queue_script {
+    ($name:literal) => {
+        LazyLock::new(|| {
+            let source = format!(
+                "{}{}",
+                include_str!("../../lua/queue_common.lua"),
+                include_str!(concat!("../../lua/", $name, ".lua"))
+            );
+            Script::new($name, Box::leak(source.into_boxed_str()))
+        })
+    };
+}
+
+pub(crate) static ADD: LazyLock<Script> = queue_script!("queue_add");
+pub(crate) static TAKE: LazyLock<Script> = queue_script!("queue_take");
+pub(crate) static FINISH: LazyLock<Script> = queue_script!("queue_finish");
+pub(crate) static EXTEND: LazyLock<Script> = queue_script!("queue_extend");
+pub(crate) static MAINTAIN: LazyLock<Script> = queue_script!("queue_maintain");
+pub(crate) static PROGRESS: LazyLock<Script> = queue_script!("queue_progress");
+pub(crate) static LOG: LazyLock<Script> = queue_script!("queue_log");
+pub(crate) static STATE: LazyLock<Script> = queue_script!("queue_state");
+pub(crate) static JOBS: LazyLock<Script> = queue_script!("queue_jobs");
+pub(crate) static REMOVE: LazyLock<Script> = queue_script!("queue_remove");
+pub(crate) static PROMOTE: LazyLock<Script> = queue_script!("queue_promote");
+pub(crate) static RETRY: LazyLock<Script> = queue_script!("queue_retry");
+pub(crate) static CLEAN: LazyLock<Script> = queue_script!("queue_clean");
+pub(crate) static DRAIN: LazyLock<Script> = queue_script!("queue_drain");
+pub(crate) static OBLITERATE: LazyLock<Script> = queue_script!("queue_obliterate");
+pub(crate) static PAUSE: LazyLock<Script> = queue_script!("queue_pause");
+pub(crate) static CANCEL: LazyLock<Script> = queue_script!("queue_cancel");
+pub(crate) static SCHED_UPSERT: LazyLock<Script> = queue_script!("queue_sched_upsert");
+pub(crate) static SCHED_NEXT: LazyLock<Script> = queue_script!("queue_sched_next");
+pub(crate) static SCHED_REMOVE: LazyLock<Script> = queue_script!("queue_sched_remove");
+pub(crate) static WORKERS: LazyLock<Script> = queue_script!("queue_workers");
