@@ -20,6 +20,12 @@ impl Keyspace {
         })
     }
 
+    /// `rk:{queue:emails}:`: what every key of the instance starts with (queue scripts
+    /// get it as KEYS[1] and derive their keys from it).
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
     /// `base` + `part` + `:` + `id`, e.g. `rk:{cache:users}:k:user:42`.
     pub fn key(&self, part: &str, id: &str) -> String {
         let mut k = String::with_capacity(self.base.len() + part.len() + 1 + id.len());

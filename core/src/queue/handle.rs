@@ -138,7 +138,7 @@ impl Queue {
             inner: Arc::new(Inner {
                 client,
                 name: name.to_string(),
-                base: keys.single(""),
+                base: keys.base().to_string(),
                 opts,
             }),
         })
