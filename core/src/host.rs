@@ -75,13 +75,19 @@ pub struct HostCall {
 impl HostCall {
     /// A call with `arg` and `cancel`, and a fresh id.
     pub fn new(arg: Vec<u8>, cancel: Cancel) -> Self {
-        static NEXT: AtomicU64 = AtomicU64::new(1);
         HostCall {
             arg,
             cancel,
-            id: NEXT.fetch_add(1, Ordering::Relaxed),
+            id: next_call_id(),
         }
     }
+}
+
+/// A fresh call id (see [`HostCall::id`]); the cache names its Rust loaders' calls from
+/// the same sequence.
+pub(crate) fn next_call_id() -> u64 {
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    NEXT.fetch_add(1, Ordering::Relaxed)
 }
 
 /// Call `f` with `arg`. `cancel` is the call's signal: cancel it to ask the function to
@@ -92,7 +98,16 @@ pub fn call(
     arg: Vec<u8>,
     cancel: Cancel,
 ) -> impl Future<Output = HostResult> + MaybeSend + 'static {
-    let pending = f.call(HostCall::new(arg, cancel.clone()));
+    call_with(f, HostCall::new(arg, cancel))
+}
+
+/// [`call`] with a call made beforehand (its id chosen by the caller).
+pub(crate) fn call_with(
+    f: &dyn HostFunction,
+    call: HostCall,
+) -> impl Future<Output = HostResult> + MaybeSend + 'static {
+    let cancel = call.cancel.clone();
+    let pending = f.call(call);
     Invocation {
         pending,
         cancel,

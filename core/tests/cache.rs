@@ -622,3 +622,134 @@ every_backend!(
     a_closed_client_refuses_work,
     super::a_closed_client_refuses_work
 );
+
+/// The error of a `get_or_set_bytes` whose loader asks for `key` of `cache`.
+fn asks_for(
+    cache: &redkit::Cache,
+    key: &'static str,
+) -> impl std::future::Future<Output = redkit::Result<Vec<u8>>> + Send + 'static {
+    let cache = cache.clone();
+    async move {
+        cache
+            .get_or_set_bytes(key, &SetOptions::new(), || async { Ok(b"inner".to_vec()) })
+            .await
+    }
+}
+
+/// A loader asking for its own key, directly or through a cycle A → B → A, is refused at
+/// once with InvalidArgument instead of waiting for itself (issue 16, item 1); the key
+/// works afterwards.
+async fn a_loader_asking_for_its_own_key_is_refused(backend: Backend) {
+    let c = backend.client_named("reentry").await;
+    let cache = c
+        .cache("r")
+        .lock_timeout(Duration::from_secs(10))
+        .build()
+        .unwrap();
+    let started = Instant::now();
+    let inner = asks_for(&cache, "a");
+    let err = cache
+        .get_or_set_bytes("a", &SetOptions::new(), move || inner)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::InvalidArgument(_)), "{err}");
+    assert!(err.to_string().contains("would wait for itself"), "{err}");
+
+    // A → B → A.
+    let b_asks_a = {
+        let cache = cache.clone();
+        move || async move {
+            let again = asks_for(&cache, "a");
+            cache
+                .get_or_set_bytes("b", &SetOptions::new(), move || again)
+                .await
+        }
+    };
+    let err = cache
+        .get_or_set_bytes("a", &SetOptions::new(), b_asks_a)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::InvalidArgument(_)), "{err}");
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
+
+    // Another key from a loader is fine, and the refused keys load normally now.
+    let other = asks_for(&cache, "other");
+    let v = cache
+        .get_or_set_bytes("a", &SetOptions::new(), move || async move {
+            assert_eq!(other.await?, b"inner");
+            Ok(b"outer".to_vec())
+        })
+        .await
+        .unwrap();
+    assert_eq!(v, b"outer");
+    let b = cache
+        .get_or_set_bytes("b", &SetOptions::new(), || async { Ok(b"b".to_vec()) })
+        .await
+        .unwrap();
+    assert_eq!(b, b"b");
+}
+every_backend!(
+    a_loader_asking_for_its_own_key_is_refused,
+    super::a_loader_asking_for_its_own_key_is_refused
+);
+
+/// A host names the load a call comes from by the id its loader was given, even when the
+/// call runs outside the loader's future (as a JS promise does); a call that names nothing
+/// and joins its own load waits at most lock_timeout, and the key recovers.
+async fn a_host_named_load_is_refused_and_an_unnamed_one_is_bounded(backend: Backend) {
+    let c = backend.client_named("reentry-host").await;
+    let cache = c
+        .cache("h")
+        .lock_timeout(Duration::from_millis(300))
+        .build()
+        .unwrap();
+    let opts = SetOptions::new();
+    // Named: the inner call runs on a task of its own, with the loader's id.
+    let named = {
+        let cache = cache.clone();
+        move |id: u64| async move {
+            tokio::spawn(async move {
+                cache
+                    .get_or_set_bytes_in(Some(id), "k", &SetOptions::new(), |_| async {
+                        Ok(b"inner".to_vec())
+                    })
+                    .await
+            })
+            .await
+            .unwrap()
+        }
+    };
+    let started = Instant::now();
+    let err = cache
+        .get_or_set_bytes_in(None, "k", &opts, named)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::InvalidArgument(_)), "{err}");
+    assert!(started.elapsed() < Duration::from_millis(250));
+
+    // Unnamed: the inner call cannot be told apart from another caller; it gives up after
+    // lock_timeout instead of hanging the key for the rest of the process.
+    let unnamed = {
+        let cache = cache.clone();
+        move |_: u64| async move { tokio::spawn(asks_for(&cache, "k")).await.unwrap() }
+    };
+    let err = cache
+        .get_or_set_bytes_in(None, "k", &opts, unnamed)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Timeout(_)), "{err}");
+    assert!(started.elapsed() < Duration::from_secs(3));
+    let v = cache
+        .get_or_set_bytes("k", &opts, || async { Ok(b"later".to_vec()) })
+        .await
+        .unwrap();
+    assert_eq!(v, b"later");
+}
+every_backend!(
+    a_host_named_load_is_refused_and_an_unnamed_one_is_bounded,
+    super::a_host_named_load_is_refused_and_an_unnamed_one_is_bounded
+);

@@ -16,6 +16,7 @@
 
 mod codec;
 mod envelope;
+mod load_scope;
 pub mod near;
 mod options;
 mod single_flight;
@@ -41,6 +42,7 @@ use crate::rt;
 use crate::script::{arg, Script};
 use crate::transport::{BoxFuture, MaybeSend};
 use crate::value::{Cmd, Value};
+use load_scope::{LoadScope, Scoped};
 use single_flight::SingleFlight;
 
 static SET: LazyLock<Script> =
@@ -327,6 +329,11 @@ impl Cache {
 
     /// Cache-aside on bytes: the fresh value, or the loader's result, stored and returned.
     /// See the module docs for the stampede protection around the loader.
+    ///
+    /// Called from inside the loader of the same key (directly, or through other loaders:
+    /// A → B → A), a miss is an [`Error::InvalidArgument`]: it would wait for itself. A
+    /// call is known to come from a loader when it is awaited inside the loader's future;
+    /// one moved to another task loses that, and then waits at most `lock_timeout`.
     pub async fn get_or_set_bytes<F, Fut>(
         &self,
         key: &str,
@@ -337,7 +344,27 @@ impl Cache {
         F: FnOnce() -> Fut + MaybeSend + 'static,
         Fut: Future<Output = Result<Vec<u8>>> + MaybeSend + 'static,
     {
-        self.get_or_load(key, opts, move |_| loader()).await
+        self.get_or_load(None, key, opts, move |_, _| loader())
+            .await
+    }
+
+    /// [`Cache::get_or_set_bytes`] for a host whose loaders run outside the core's polls
+    /// (a JS promise): `loader` gets the id of its load, which the binding keeps in a
+    /// host-side context while the loader runs, and `within` is that id when this call is
+    /// made from a loader, so that a loader asking for its own key is refused.
+    pub async fn get_or_set_bytes_in<F, Fut>(
+        &self,
+        within: Option<u64>,
+        key: &str,
+        opts: &SetOptions,
+        loader: F,
+    ) -> Result<Vec<u8>>
+    where
+        F: FnOnce(u64) -> Fut + MaybeSend + 'static,
+        Fut: Future<Output = Result<Vec<u8>>> + MaybeSend + 'static,
+    {
+        self.get_or_load(within, key, opts, move |_, id| loader(id))
+            .await
     }
 
     /// Cache-aside on bytes whose loader is a host function (see [`crate::host`]): on a
@@ -350,17 +377,44 @@ impl Cache {
         opts: &SetOptions,
         loader: H,
     ) -> Result<Vec<u8>> {
-        self.get_or_load(key, opts, move |key| {
-            let pending = host::call(&loader, key.as_bytes().to_vec(), host::Cancel::new());
+        self.get_or_set_host_in(None, key, opts, loader).await
+    }
+
+    /// [`Cache::get_or_set_host`] made from inside a host loader: `within` is the
+    /// [`HostCall::id`](crate::host::HostCall::id) of the loader call it is made from (the
+    /// binding keeps it in a host-side context), so that a loader asking for its own key,
+    /// directly or through other loaders, is an [`Error::InvalidArgument`], not a wait
+    /// for itself.
+    pub async fn get_or_set_host_in<H: HostFunction>(
+        &self,
+        within: Option<u64>,
+        key: &str,
+        opts: &SetOptions,
+        loader: H,
+    ) -> Result<Vec<u8>> {
+        self.get_or_load(within, key, opts, move |key, id| {
+            let call = host::HostCall {
+                arg: key.as_bytes().to_vec(),
+                cancel: host::Cancel::new(),
+                id,
+            };
+            let pending = host::call_with(&loader, call);
             async move { pending.await.map_err(Error::from) }
         })
         .await
     }
 
-    /// Cache-aside on bytes; `loader` gets the key.
-    async fn get_or_load<F, Fut>(&self, key: &str, opts: &SetOptions, loader: F) -> Result<Vec<u8>>
+    /// Cache-aside on bytes; `loader` gets the key and the id of its load. `within` names
+    /// the load this call is made from, if a host said so (see [`load_scope`]).
+    async fn get_or_load<F, Fut>(
+        &self,
+        within: Option<u64>,
+        key: &str,
+        opts: &SetOptions,
+        loader: F,
+    ) -> Result<Vec<u8>>
     where
-        F: FnOnce(&str) -> Fut + MaybeSend + 'static,
+        F: FnOnce(&str, u64) -> Fut + MaybeSend + 'static,
         Fut: Future<Output = Result<Vec<u8>>> + MaybeSend + 'static,
     {
         check_id("cache key", key)?;
@@ -380,6 +434,17 @@ impl Cache {
         if let Some(e) = current.take_if(|_| self.inner.flights.in_air(&entry_key)) {
             return Ok(e.payload);
         }
+        // Looked up on the miss path only: a hit costs nothing here.
+        let within = LoadScope::of(within);
+        if within.contains(&entry_key) {
+            return Err(Error::invalid(format!(
+                "get_or_set({key:?}) was called from its own loader (directly or through \
+                 other loaders): it would wait for itself"
+            )));
+        }
+        let scope = within.enter(&entry_key);
+        let id = host::next_call_id();
+        let loader = move |key: &str| Scoped::start(scope, id, || loader(key, id));
         let this = self.clone();
         let (k, ek, o) = (key.to_string(), entry_key.clone(), opts.clone());
         let landed = self
@@ -387,6 +452,7 @@ impl Cache {
             .flights
             .run(
                 &entry_key,
+                self.inner.opts.lock_timeout,
                 move || -> BoxFuture<'static, single_flight::Landed> {
                     Box::pin(
                         async move { this.load(&k, &ek, &o, current, loader).await.map(Arc::new) },
