@@ -1,5 +1,10 @@
 //! The Redis side: one shared multiplexed connection for ordinary commands, and a fresh
 //! connection per request for blocking ones.
+//!
+//! Once a request finds Redis unreachable, the gateway knows it is down: every request gets
+//! its 502 at once, and one background task tries to reconnect (with backoff) until a PING
+//! gets through. Without this, each request would wait through redis-rs's own reconnection
+//! attempts (~9 s), longer than an edge client waits for its answer.
 
 use crate::config::Config;
 use crate::error::{server_error_text, ApiError};
@@ -7,34 +12,69 @@ use crate::request::Command;
 use axum::http::StatusCode;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::{AsyncConnectionConfig, Client, Cmd, Pipeline, RedisError, Value};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Weak};
 use std::time::Duration;
 use tokio::sync::Semaphore;
 
 /// How long opening a connection to Redis may take.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// Connection attempts at start before giving up (with 100 ms, 200 ms, ... between them).
+const START_ATTEMPTS: u32 = 7;
+
+/// The longest wait between two reconnection attempts while Redis is down.
+const PROBE_MAX_DELAY: Duration = Duration::from_secs(1);
+
 /// Where commands run.
 #[derive(Clone)]
 pub struct Backend {
     client: Client,
-    shared: ConnectionManager,
+    shared: Arc<Shared>,
     response_timeout: Duration,
     blocking_timeout: Duration,
     blocking_slots: Arc<Semaphore>,
 }
 
+/// The shared connection and whether Redis is known to be reachable.
+struct Shared {
+    manager: ConnectionManager,
+    /// False from the first request that found Redis unreachable until a probe gets through.
+    up: AtomicBool,
+    /// Whether the background reconnection task runs (there is at most one).
+    probing: AtomicBool,
+}
+
 impl Backend {
-    /// Open the shared connection (fails if Redis cannot be reached).
+    /// Open the shared connection (fails if Redis cannot be reached within a few attempts).
     pub async fn connect(config: &Config) -> Result<Backend, RedisError> {
         let client = Client::open(config.redis_url.as_str())?;
+        // One attempt per reconnection: the background probe does the retrying, so no
+        // request ever waits through a series of attempts.
         let manager_config = ConnectionManagerConfig::new()
             .set_connection_timeout(Some(CONNECT_TIMEOUT))
-            .set_response_timeout(Some(config.response_timeout));
-        let shared = ConnectionManager::new_with_config(client.clone(), manager_config).await?;
+            .set_response_timeout(Some(config.response_timeout))
+            .set_number_of_retries(0);
+        let mut delay = Duration::from_millis(100);
+        let mut attempt = 1;
+        let manager = loop {
+            match ConnectionManager::new_with_config(client.clone(), manager_config.clone()).await {
+                Ok(manager) => break manager,
+                Err(e) if attempt < START_ATTEMPTS && unreachable(&e) => {
+                    tokio::time::sleep(delay).await;
+                    delay *= 2;
+                    attempt += 1;
+                }
+                Err(e) => return Err(e),
+            }
+        };
         Ok(Backend {
             client,
-            shared,
+            shared: Arc::new(Shared {
+                manager,
+                up: AtomicBool::new(true),
+                probing: AtomicBool::new(false),
+            }),
             response_timeout: config.response_timeout,
             blocking_timeout: config.blocking_timeout,
             blocking_slots: Arc::new(Semaphore::new(config.max_blocking)),
@@ -67,14 +107,12 @@ impl Backend {
     pub async fn pipeline(&self, cmds: &[Command], blocking: bool) -> Result<Vec<Value>, ApiError> {
         let pipe = pipeline(cmds);
         if blocking {
+            self.check_up()?;
             let (mut conn, _slot) = self.blocking_connection().await?;
-            pipe.query_async(&mut conn)
-                .await
-                .map_err(|e| ApiError::from_redis(e, self.blocking_timeout))
+            let result = pipe.query_async(&mut conn).await;
+            self.seen(result, self.blocking_timeout)
         } else {
-            pipe.query_async(&mut self.shared.clone())
-                .await
-                .map_err(|e| ApiError::from_redis(e, self.response_timeout))
+            self.on_shared(&pipe).await
         }
     }
 
@@ -85,9 +123,44 @@ impl Backend {
     pub async fn transaction(&self, cmds: &[Command]) -> Result<Vec<Value>, ApiError> {
         let mut pipe = pipeline(cmds);
         pipe.atomic();
-        pipe.query_async(&mut self.shared.clone())
-            .await
-            .map_err(|e| ApiError::from_redis(e, self.response_timeout))
+        self.on_shared(&pipe).await
+    }
+
+    /// Run `pipe` on the shared connection, within the response timeout whatever redis-rs
+    /// does meanwhile (reconnecting included).
+    async fn on_shared(&self, pipe: &Pipeline) -> Result<Vec<Value>, ApiError> {
+        self.check_up()?;
+        let mut conn = self.shared.manager.clone();
+        match tokio::time::timeout(self.response_timeout, pipe.query_async(&mut conn)).await {
+            Ok(result) => self.seen(result, self.response_timeout),
+            Err(_) => Err(ApiError::timeout(self.response_timeout)),
+        }
+    }
+
+    /// 502 at once while Redis is known to be down.
+    fn check_up(&self) -> Result<(), ApiError> {
+        if self.shared.up.load(Ordering::Acquire) {
+            Ok(())
+        } else {
+            Err(ApiError::new(
+                StatusCode::BAD_GATEWAY,
+                "ERR Redis unavailable: reconnecting in the background",
+            ))
+        }
+    }
+
+    /// A command's outcome; one showing Redis unreachable marks it down and starts the
+    /// background reconnection.
+    fn seen<T>(&self, result: Result<T, RedisError>, timeout: Duration) -> Result<T, ApiError> {
+        result.map_err(|e| {
+            if unreachable(&e) {
+                self.shared.up.store(false, Ordering::Release);
+                if !self.shared.probing.swap(true, Ordering::AcqRel) {
+                    tokio::spawn(probe(Arc::downgrade(&self.shared)));
+                }
+            }
+            ApiError::from_redis(e, timeout)
+        })
     }
 
     /// A connection of its own for a blocking command, so it never stalls the shared one;
@@ -118,9 +191,35 @@ impl Backend {
         let conn = self
             .client
             .get_multiplexed_async_connection_with_config(&config)
-            .await
-            .map_err(|e| ApiError::from_redis(e, CONNECT_TIMEOUT))?;
-        Ok((conn, slot))
+            .await;
+        Ok((self.seen(conn, CONNECT_TIMEOUT)?, slot))
+    }
+}
+
+/// Whether `e` says Redis cannot be reached (as opposed to a slow reply, which redis-rs
+/// also reports as an I/O error, or an error reply).
+fn unreachable(e: &RedisError) -> bool {
+    !e.is_timeout() && (e.is_io_error() || e.is_connection_dropped() || e.is_connection_refusal())
+}
+
+/// Until Redis answers a PING: one connection attempt, then a wait that doubles up to
+/// [`PROBE_MAX_DELAY`]. Ends early when the gateway is gone.
+async fn probe(shared: Weak<Shared>) {
+    let mut delay = Duration::from_millis(50);
+    loop {
+        tokio::time::sleep(delay).await;
+        let Some(shared) = shared.upgrade() else {
+            return;
+        };
+        let mut conn = shared.manager.clone();
+        let ping = redis::cmd("PING");
+        let answered = tokio::time::timeout(CONNECT_TIMEOUT, ping.query_async::<()>(&mut conn));
+        if let Ok(Ok(())) = answered.await {
+            shared.up.store(true, Ordering::Release);
+            shared.probing.store(false, Ordering::Release);
+            return;
+        }
+        delay = (delay * 2).min(PROBE_MAX_DELAY);
     }
 }
 

@@ -27,6 +27,14 @@ impl ApiError {
         ApiError::new(StatusCode::BAD_REQUEST, message)
     }
 
+    /// 504: Redis did not answer within `timeout`.
+    pub fn timeout(timeout: Duration) -> ApiError {
+        ApiError::new(
+            StatusCode::GATEWAY_TIMEOUT,
+            format!("ERR Redis did not answer within {} ms", timeout.as_millis()),
+        )
+    }
+
     /// The message sent as `error`.
     pub fn message(&self) -> &str {
         &self.message
@@ -37,10 +45,7 @@ impl ApiError {
     /// an unreachable one 502, so clients can tell "retry later" from "fix the request".
     pub fn from_redis(e: RedisError, timeout: Duration) -> ApiError {
         if e.is_timeout() {
-            return ApiError::new(
-                StatusCode::GATEWAY_TIMEOUT,
-                format!("ERR Redis did not answer within {} ms", timeout.as_millis()),
-            );
+            return ApiError::timeout(timeout);
         }
         if e.is_io_error() || e.is_connection_dropped() || e.is_connection_refusal() {
             return ApiError::new(

@@ -1241,3 +1241,49 @@ async fn redkit_scripts_mode_runs_redkits_scripts_and_refuses_any_other() {
     );
     gw.shutdown().await;
 }
+
+/// While Redis is known to be down, every request gets its 502 at once (not after redis-rs's
+/// reconnection attempts, ~9 s, longer than an edge client waits), on every endpoint; the
+/// gateway reconnects in the background and serves again once Redis is back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn while_redis_is_down_requests_fail_fast_and_it_reconnects_in_the_background() {
+    let mut server = Server::start();
+    let gw = Gw::on(&server).await;
+    gw.assert_serves().await;
+    server.stop();
+    let requests = [
+        ("/", json!(["PING"])),
+        ("/pipeline", json!([["PING"], ["GET", "k"]])),
+        ("/multi-exec", json!([["INCR", "k"]])),
+        ("/", json!(["BLPOP", "list", 1])),
+    ];
+    for round in 0..5 {
+        for (path, body) in &requests {
+            let started = Instant::now();
+            let (status, reply) = gw.post(path, body.to_string()).await;
+            let took = started.elapsed();
+            assert_eq!(status, StatusCode::BAD_GATEWAY, "{path} {body}: {reply}");
+            assert!(
+                error_of(&reply).starts_with("ERR Redis unavailable"),
+                "{reply}"
+            );
+            assert!(
+                took < Duration::from_millis(500),
+                "round {round}, {path} {body}: 502 after {took:?}"
+            );
+        }
+    }
+    server.restart();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let (status, body) = gw.cmd(json!(["PING"])).await;
+        if status == StatusCode::OK {
+            assert_eq!(body, json!({"result": "PONG"}));
+            break;
+        }
+        assert_eq!(status, StatusCode::BAD_GATEWAY, "{body}");
+        assert!(Instant::now() < deadline, "no recovery: {body}");
+    }
+    gw.shutdown().await;
+}
