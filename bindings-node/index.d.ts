@@ -29,6 +29,11 @@ export declare class NativeClient {
   static open(url: string, opts: ConnectOptions | undefined | null, wake: () => void): NativeClient
   /** Where to connect; `null` for the embedded engine. */
   address(): LinkAddress | null
+  /**
+   * How the core opens connections of its own: `dial(link)` opens a Node socket for
+   * `link` (see `links.rs`).
+   */
+  dialWith(dial: (link: NativeLink) => void): void
   /** The socket is open: queue the handshake. */
   linkConnected(): void
   /** Whether the handshake of the current connection has been answered. */
@@ -65,6 +70,35 @@ export declare class NativeClient {
    * report which operations finished (see `Completions::take`).
    */
   functions(header: Uint32Array): { takeCompletions(): unknown; linkReceived(chunk: Buffer): unknown; checkLayout(op: number): unknown; ping(op: number): unknown; close(op: number): unknown; check(op: number): unknown }
+}
+
+/** The native half of a connection of its own; `link.js` holds the socket. */
+export declare class NativeLink {
+  /** Where to connect. */
+  address(): LinkAddress
+  /**
+   * Hand every write to `output` as it is due: these requests are started by the core
+   * (a blocking command, a subscription, a health PING), not by a JS call that could
+   * carry their bytes back.
+   */
+  watchOutput(output: (bytes: Buffer | null) => void): void
+  /** The socket is open: queue the setup. */
+  linkConnected(): void
+  /** Whether the setup of the current connection has been answered. */
+  linkReady(): boolean
+  /** Bytes the socket read. Throws when the stream is broken: close the socket. */
+  linkReceived(chunk: Buffer): void
+  /** The socket closed: the request in flight fails over to its retries. */
+  linkDisconnected(reason: string): void
+  /**
+   * Time out overdue requests; returns how many are waiting. Throws when the setup or
+   * a health PING is overdue: close the socket.
+   */
+  linkExpire(): number
+  /** Whether the core closed this connection: stop reconnecting. */
+  linkClosed(): boolean
+  /** Milliseconds to wait before reconnect attempt `attempt` (0-based). */
+  reconnectDelay(attempt: number): number
 }
 
 /** The native limiter behind `RateLimiter` in `ratelimit.js`. */

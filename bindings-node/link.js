@@ -32,6 +32,25 @@ class Link {
     this.#address = address
     this.#ticker = setInterval(() => this.#tick(), TICK_MS)
     this.#ticker.unref()
+    // The core's connections of their own (blocking commands, the near caches' push
+    // channel) are Node sockets too: one network stack per process.
+    if (typeof nativeClient.dialWith === 'function') {
+      nativeClient.dialWith((nativeLink) => Link.#dedicated(nativeLink, functions, dispatch))
+    }
+  }
+
+  // A connection of its own for `nativeLink` (see src/links.rs): the core starts its
+  // requests, so its bytes come through `watchOutput`, and it connects at once.
+  static #dedicated(nativeLink, functions, dispatch) {
+    const own = {
+      linkReceived: (chunk) => {
+        nativeLink.linkReceived(chunk)
+        return functions.takeCompletions()
+      },
+    }
+    const link = new Link(nativeLink, own, dispatch, nativeLink.address())
+    nativeLink.watchOutput((bytes) => (bytes === null ? link.end() : link.write(bytes)))
+    link.demand()
   }
 
   /** Connect now; resolves when the connection is ready, rejects if the first attempt fails. */
@@ -56,8 +75,8 @@ class Link {
 
   /**
    * Write what the native side has to send: bytes as a latin1 string, one char per byte
-   * (see src/completion.rs). Dropped if the socket is gone: the requests they carry fail
-   * over to their retries when the close is reported.
+   * (see src/completion.rs), or a Buffer (a connection of its own). Dropped if the socket
+   * is gone: the requests they carry fail over to their retries when the close is reported.
    */
   write(latin1) {
     if (this.#socket !== null) this.#socket.write(latin1, 'latin1')

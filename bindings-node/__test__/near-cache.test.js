@@ -446,3 +446,29 @@ test('close ends the tracking connection; the process exits on its own, closed o
     await eventually(`${name}: its tracking connection is gone`, async () => (await trackingIds()).length === 0)
   }
 })
+
+test('the tracking connection is a Node socket: a Node process has one network stack', async () => {
+  // Count the sockets the client opens (link.js connects with an options object; this
+  // file's own `redis()` helper with a port).
+  const opened = []
+  const connect = net.connect
+  net.connect = function (...args) {
+    if (typeof args[0] === 'object') opened.push(args[0])
+    return connect.apply(this, args)
+  }
+  try {
+    await withClient('stack', async (client) => {
+      assert.equal(opened.length, 1, 'the client connection')
+      const near = client.cache('c', { nearCache: 10 })
+      await near.set('k', 1)
+      await untilFromMemory('filled', () => near.get('k'), 1)
+      // Live means Redis confirmed the tracking, over a socket Node opened.
+      assert.equal((await trackingIds()).length, 1)
+      assert.equal(opened.length, 2, 'the tracking connection is a Node socket')
+      assert.equal(opened[1].port, server.port)
+    })
+  } finally {
+    net.connect = connect
+  }
+  await eventually('the tracking connection is closed', async () => (await trackingIds()).length === 0)
+})

@@ -20,6 +20,7 @@ use crate::completion::{Completions, Header, Outcome, Start, Wake};
 use crate::errors::{js, to_js};
 use crate::executor::Executor;
 use crate::functions::{arg, Functions, Made};
+use crate::links::{Dial, NodeDialer};
 use crate::options::{CacheOptions, ConnectOptions, HealthReport};
 use crate::ratelimit::{NativeRateLimiter, RateLimiterOpts};
 
@@ -50,6 +51,35 @@ pub struct LinkAddress {
     pub connect_timeout_ms: f64,
     /// Connect on first use rather than in `Client.connect`.
     pub lazy_connect: bool,
+}
+
+/// Where `link.js` connects for `link`, and how patiently.
+pub fn link_address(link: &HostedTransport) -> LinkAddress {
+    let opts = link.options();
+    let (host, port, path, tls, insecure) = match link.address() {
+        Address::Tcp {
+            host,
+            port,
+            tls,
+            insecure,
+        } => (
+            Some(host.clone()),
+            Some(u32::from(*port)),
+            None,
+            *tls,
+            *insecure,
+        ),
+        Address::Unix(path) => (None, None, Some(path.clone()), false, false),
+    };
+    LinkAddress {
+        host,
+        port,
+        path,
+        tls,
+        insecure,
+        connect_timeout_ms: opts.connect_timeout.as_secs_f64() * 1000.0,
+        lazy_connect: opts.lazy_connect,
+    }
 }
 
 impl NativeClient {
@@ -96,12 +126,9 @@ impl NativeClient {
             });
         }
         let prefix = opts.prefix.clone();
-        // Inside the runtime: the transport's key tracking (near caches) runs its
-        // connection there.
-        let hosted = {
-            let _runtime = runtime.enter();
-            Arc::new(js(HostedTransport::new(&url, opts))?)
-        };
+        // Connections of their own (blocking commands, the near caches' push channel) are
+        // Node sockets too, once `link.js` gives its dialer (`dialWith`).
+        let hosted = Arc::new(js(HostedTransport::new(&url, opts))?);
         let inner = js(redkit::Client::from_transport(hosted.clone(), &prefix))?;
         Ok(NativeClient {
             inner,
@@ -113,32 +140,16 @@ impl NativeClient {
     /// Where to connect; `null` for the embedded engine.
     #[napi(catch_unwind)]
     pub fn address(&self) -> Option<LinkAddress> {
-        let link = self.link.as_deref()?;
-        let opts = link.options();
-        let (host, port, path, tls, insecure) = match link.address() {
-            Address::Tcp {
-                host,
-                port,
-                tls,
-                insecure,
-            } => (
-                Some(host.clone()),
-                Some(u32::from(*port)),
-                None,
-                *tls,
-                *insecure,
-            ),
-            Address::Unix(path) => (None, None, Some(path.clone()), false, false),
-        };
-        Some(LinkAddress {
-            host,
-            port,
-            path,
-            tls,
-            insecure,
-            connect_timeout_ms: opts.connect_timeout.as_secs_f64() * 1000.0,
-            lazy_connect: opts.lazy_connect,
-        })
+        Some(link_address(self.link.as_deref()?))
+    }
+
+    /// How the core opens connections of its own: `dial(link)` opens a Node socket for
+    /// `link` (see `links.rs`).
+    #[napi(catch_unwind, ts_args_type = "dial: (link: NativeLink) => void")]
+    pub fn dial_with(&self, dial: Dial) -> napi::Result<()> {
+        let dialer = NodeDialer::new(dial, Arc::clone(&self.completions));
+        self.link()?.set_dialer(Arc::new(dialer));
+        Ok(())
     }
 
     /// The socket is open: queue the handshake.

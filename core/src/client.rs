@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use crate::cache::tracking::Tracker;
 use crate::cache::CacheBuilder;
 use crate::error::{Error, Result};
 use crate::health::HealthReport;
@@ -30,6 +31,9 @@ pub struct Client {
 struct Inner {
     transport: Arc<dyn Transport>,
     prefix: String,
+    /// The near caches of every cache handle of this client, and the push channel that
+    /// keeps them coherent.
+    near: Tracker,
 }
 
 impl std::fmt::Debug for Client {
@@ -106,6 +110,7 @@ impl Client {
             inner: Arc::new(Inner {
                 transport,
                 prefix: prefix.to_string(),
+                near: Tracker::default(),
             }),
         })
     }
@@ -127,7 +132,13 @@ impl Client {
 
     /// Close the connection; every later call fails with [`Error::Closed`].
     pub async fn close(&self) -> Result<()> {
+        self.inner.near.close();
         self.transport().close().await
+    }
+
+    /// The near caches of this client.
+    pub(crate) fn near_caches(&self) -> &Tracker {
+        &self.inner.near
     }
 
     /// What the server is and how it is configured, with warnings for settings that

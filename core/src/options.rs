@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use crate::error::{Error, Result};
+use crate::transport::backoff::Backoff;
 
 /// How a client connects and how hard it tries. Every runtime exposes the same options
 /// under the same names.
@@ -63,12 +64,15 @@ impl ConnectOptions {
         Ok(())
     }
 
-    /// The pause before retry number `attempt` (0-based): exponential from 100 ms, capped at
-    /// `retry_backoff_max`, with "equal jitter" (half fixed, half random) so clients that
-    /// lost the same server do not come back in lockstep.
+    /// The one backoff policy of this client ([`Backoff`]): from 100 ms, doubling up to
+    /// `retry_backoff_max`, with equal jitter. Request retries and every reconnect loop
+    /// (the socket task, Node's link, push channels, blocking connections) pause by it.
+    pub fn backoff_policy(&self) -> Backoff {
+        Backoff::new(self.retry_backoff_max)
+    }
+
+    /// The pause before retry number `attempt` (0-based) under [`Self::backoff_policy`].
     pub fn backoff(&self, attempt: u32) -> Duration {
-        let base = Duration::from_millis(100).saturating_mul(1u32 << attempt.min(16));
-        let capped = base.min(self.retry_backoff_max);
-        capped / 2 + crate::rt::random_up_to(capped / 2)
+        self.backoff_policy().delay(attempt)
     }
 }

@@ -20,6 +20,7 @@ mod load_scope;
 pub mod near;
 mod options;
 mod single_flight;
+pub(crate) mod tracking;
 
 use std::cell::RefCell;
 use std::future::Future;
@@ -140,7 +141,10 @@ impl CacheBuilder {
         let entry_prefix = keys.key("k", "");
         let near = match self.opts.near_cache {
             0 => None,
-            n => self.client.transport().near_cache(&entry_prefix, n),
+            n => self
+                .client
+                .near_caches()
+                .near_cache(self.client.transport(), &entry_prefix, n),
         };
         Ok(Cache {
             inner: Arc::new(Inner {
@@ -217,11 +221,11 @@ impl Cache {
     /// The near cache this namespace's writes must keep current: this handle's, or one that
     /// another handle of the namespace on the same client made (this one may have none).
     fn near_for_writes(&self) -> Option<Arc<NearCache>> {
-        let transport = self.inner.client.transport();
+        let near = self.inner.client.near_caches();
         self.inner
             .near
             .clone()
-            .or_else(|| transport.near_cache_of(&self.inner.entry_prefix))
+            .or_else(|| near.near_cache_of(&self.inner.entry_prefix))
     }
 
     /// The Redis key an entry is stored under.
@@ -322,7 +326,7 @@ impl Cache {
             .as_int()?;
         // Which entries went is known only to Redis: wait for its word on each of them.
         if self.near_for_writes().is_some() {
-            transport.near_sync().await;
+            self.inner.client.near_caches().sync().await;
         }
         Ok(n as u64)
     }

@@ -1,22 +1,36 @@
 //! How patterns reach Redis. Every pattern talks only to a [`Transport`]: one command, a
-//! pipeline, a blocking command. Scripts are run on top of that by [`crate::script`], so
-//! the EVALSHA/EVAL dance exists once for every transport.
+//! pipeline, a blocking command, a push channel.
+//!
+//! The network transports are layered, one file per layer: [`resp`] (the wire format),
+//! `connection` (one RESP connection without I/O), `requests` (retries and deadlines),
+//! [`hosted`] (the calls a host that owns the socket makes), `dedicated` (connections of
+//! their own for blocking commands and push channels), and the hosts: [`native`]'s tokio
+//! socket task here, `link.js` in Node. [`backoff`] is the one pause policy of them all.
+//! Scripts are run on top of that by [`crate::script`], so the EVALSHA/EVAL dance exists
+//! once for every transport.
 
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Arc;
-
-use crate::cache::NearCache;
+use std::time::Duration;
 
 use crate::error::Result;
+use crate::transport::push::{PushChannel, PushHandler};
 use crate::value::{Cmd, Value};
 
+pub mod backoff;
+#[cfg(feature = "native")]
+pub(crate) mod connection;
+#[cfg(feature = "native")]
+mod dedicated;
 #[cfg(feature = "embedded")]
 pub mod embedded;
 #[cfg(feature = "native")]
 pub mod hosted;
 #[cfg(feature = "native")]
 pub mod native;
+pub mod push;
+#[cfg(feature = "native")]
+mod requests;
 pub use redkit_protocol::resp;
 
 /// `Send` on native targets, nothing on wasm, where futures hold JS values and are never
@@ -69,28 +83,34 @@ pub trait Transport: MaybeSend + MaybeSync + 'static {
         Box::pin(async move { self.send(cmd).await?.into_bytes() })
     }
 
-    /// Send a command that may block on the server (BZPOPMIN, XREAD BLOCK, ...). Native
-    /// transports run it on a connection of its own so it never stalls the shared one.
+    /// Send a command that may block on the server (BLPOP, BZPOPMIN, BLMOVE, XREAD BLOCK,
+    /// ...). Network transports run it on a connection of its own, made with the client's
+    /// options, so it never stalls the shared one and is not cut short by the per-command
+    /// timeout: it waits as long as the command's own server-side timeout says. A lost
+    /// connection is re-established and the command sent again, within the client's
+    /// retries (a pop Redis made just before the loss is lost with its reply: Redis
+    /// cannot tell). Dropping the future cancels it: its connection is closed, never
+    /// reused with a reply still owed.
     fn send_blocking(&self, cmd: Cmd) -> BoxFuture<'_, Result<Value>> {
         self.send(cmd)
     }
 
-    /// The in-process store of the cache entries under `prefix`, kept coherent with Redis
-    /// by this transport (see [`crate::cache::near`]). `None` (the default) where the
-    /// transport cannot follow changes: such caches read Redis on every call.
-    fn near_cache(&self, _prefix: &str, _capacity: usize) -> Option<Arc<NearCache>> {
-        None
+    /// [`Transport::send_blocking`] with a deadline: a [`crate::Error::Timeout`] once
+    /// `within` has passed (make the command's own timeout shorter, so Redis answers
+    /// first when nothing arrives).
+    fn send_blocking_within(&self, cmd: Cmd, within: Duration) -> BoxFuture<'_, Result<Value>> {
+        Box::pin(crate::rt::timeout(
+            within,
+            "the blocking command",
+            self.send_blocking(cmd),
+        ))
     }
 
-    /// The near cache already made for `prefix`, if any: writes through a handle without
-    /// one must still drop their keys from it.
-    fn near_cache_of(&self, _prefix: &str) -> Option<Arc<NearCache>> {
-        None
-    }
-
-    /// Resolves once every change Redis made before the call has reached the near caches.
-    fn near_sync(&self) -> BoxFuture<'_, ()> {
-        Box::pin(async {})
+    /// A push channel (see [`push`]) on a connection of its own, its events to
+    /// `handler`: `Ok(None)` (the default) where the transport has none (the embedded
+    /// engine, REST), whose users then go without (a cache without a near copy).
+    fn push_channel(&self, _handler: PushHandler) -> Result<Option<Box<dyn PushChannel>>> {
+        Ok(None)
     }
 
     /// Stop sending; later calls fail with [`crate::Error::Closed`].

@@ -5,23 +5,23 @@
 //! and gives each request bounded retries with jittered backoff, an overall deadline and
 //! a bounded offline queue; [`socket`] owns the stream (TCP, TLS or Unix) and reconnects.
 //! Node's binding drives the same core with a Node socket, so both behave alike, and
-//! every request made in one scheduling turn leaves in one write. Blocking commands get
-//! connections of their own ([`blocking`]).
+//! every request made in one scheduling turn leaves in one write. Blocking commands and
+//! push channels get connections of their own, which [`TokioDialer`] drives the same way.
 
-pub mod blocking;
 mod socket;
 mod tls;
-pub mod tracking;
+
+pub use socket::TokioDialer;
 
 use std::sync::Arc;
 
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-use crate::cache::NearCache;
 use crate::error::{Error, Result};
 use crate::options::ConnectOptions;
 use crate::transport::hosted::HostedTransport;
+use crate::transport::push::{PushChannel, PushHandler};
 use crate::transport::{BoxFuture, Transport};
 use crate::value::{Cmd, Value};
 
@@ -41,6 +41,7 @@ impl NativeTransport {
         let lazy = opts.lazy_connect;
         let connect_timeout = opts.connect_timeout;
         let core = Arc::new(HostedTransport::new(url, opts)?);
+        core.set_dialer(Arc::new(TokioDialer::current()));
         let (first_tx, first_rx) = oneshot::channel();
         let socket = tokio::spawn(socket::drive(Arc::clone(&core), lazy, Some(first_tx)));
         let transport = NativeTransport { core, socket };
@@ -85,16 +86,16 @@ impl Transport for NativeTransport {
         self.core.send_blocking(cmd)
     }
 
-    fn near_cache(&self, prefix: &str, capacity: usize) -> Option<Arc<NearCache>> {
-        self.core.near_cache(prefix, capacity)
+    fn send_blocking_within(
+        &self,
+        cmd: Cmd,
+        within: std::time::Duration,
+    ) -> BoxFuture<'_, Result<Value>> {
+        self.core.send_blocking_within(cmd, within)
     }
 
-    fn near_cache_of(&self, prefix: &str) -> Option<Arc<NearCache>> {
-        self.core.near_cache_of(prefix)
-    }
-
-    fn near_sync(&self) -> BoxFuture<'_, ()> {
-        self.core.near_sync()
+    fn push_channel(&self, handler: PushHandler) -> Result<Option<Box<dyn PushChannel>>> {
+        self.core.push_channel(handler)
     }
 
     fn close(&self) -> BoxFuture<'_, Result<()>> {

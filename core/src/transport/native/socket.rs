@@ -2,6 +2,8 @@
 //! moves bytes between the stream and the hosted transport's protocol core, and reconnects
 //! with backoff when the connection breaks. Everything else (RESP, handshake, retries,
 //! deadlines, the offline queue) is the hosted transport's, shared with Node's binding.
+//! The same task drives the connections of their own (blocking commands, push channels)
+//! that [`TokioDialer`] opens.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -11,7 +13,29 @@ use tokio::net::TcpStream;
 use tokio::sync::oneshot;
 
 use crate::error::{Error, Result};
-use crate::transport::hosted::{Address, HostedTransport};
+use crate::transport::hosted::{Address, Dialer, HostedTransport};
+
+/// Opens connections of their own as tokio tasks on one runtime.
+pub struct TokioDialer(tokio::runtime::Handle);
+
+impl TokioDialer {
+    /// A dialer on the runtime this is called from. Panics outside a tokio runtime.
+    pub fn current() -> TokioDialer {
+        TokioDialer(tokio::runtime::Handle::current())
+    }
+
+    /// A dialer on `runtime`.
+    pub fn on(runtime: tokio::runtime::Handle) -> TokioDialer {
+        TokioDialer(runtime)
+    }
+}
+
+impl Dialer for TokioDialer {
+    fn dial(&self, conn: Arc<HostedTransport>) {
+        let lazy = conn.options().lazy_connect;
+        self.0.spawn(drive(conn, lazy, None));
+    }
+}
 
 /// How often requests past their deadline are timed out: the precision of every deadline.
 const TICK: Duration = Duration::from_millis(20);
@@ -129,7 +153,9 @@ where
         let t = Arc::clone(t);
         tokio::spawn(async move {
             loop {
-                let out = t.output().await;
+                let Some(out) = t.output().await else {
+                    return "closed".to_string();
+                };
                 if let Err(e) = writer.write_all(&out).await {
                     return e.to_string();
                 }
