@@ -157,6 +157,17 @@ impl Client {
         RateLimiterBuilder::new(self.clone(), name)
     }
 
+    /// A worker running `processor` over the jobs of queue `queue`; configure it on the
+    /// builder, then `build()` (which starts it unless `autorun(false)`).
+    #[cfg(feature = "embedded")]
+    pub fn worker(
+        &self,
+        queue: &str,
+        processor: std::sync::Arc<dyn crate::worker::Processor>,
+    ) -> crate::worker::WorkerBuilder {
+        crate::worker::WorkerBuilder::new(self.clone(), queue, processor)
+    }
+
     /// Record the layout version on first use, and refuse a server that holds data in a
     /// layout this build does not speak.
     pub async fn check_layout(&self) -> Result<()> {

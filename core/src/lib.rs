@@ -29,6 +29,10 @@ pub mod ratelimit;
 pub mod rt;
 pub mod script;
 pub mod transport;
+// The worker engine runs on tokio (as the embedded engine does), which the wasm build lacks:
+// the edge produces and inspects jobs, it does not process them.
+#[cfg(feature = "embedded")]
+pub mod worker;
 
 // The shared vocabulary lives in its own crate so the embedded engine can speak it without
 // the patterns; `crate::error` and `crate::value` keep their paths here.

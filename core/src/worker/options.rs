@@ -1,0 +1,134 @@
+//! What a worker is configured with: plain public fields a binding fills from keyword
+//! arguments or an options object, and one `validate` every runtime shares.
+
+use std::time::Duration;
+
+use crate::error::{Error, Result};
+
+/// `limiter {max, duration}`: at most `max` jobs start per `duration`, counted across every
+/// worker of the queue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limiter {
+    /// Jobs per window (at least 1).
+    pub max: u64,
+    /// The window (at least 1 ms).
+    pub duration: Duration,
+}
+
+/// A worker's options (API.md, Worker).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct WorkerOptions {
+    /// Jobs processed at once by this worker (default 1).
+    pub concurrency: usize,
+    /// The queue's global rate limit, shared by every worker (default none).
+    pub limiter: Option<Limiter>,
+    /// How long a delivery's lease lasts without renewal (default 30 s). The worker renews
+    /// all of its leases in one round trip every half of it (at most every second).
+    pub lock_duration: Duration,
+    /// How often expired leases are looked for, across all workers (default 30 s). A job
+    /// whose worker died runs again within `lock_duration + stalled_interval`.
+    pub stalled_interval: Duration,
+    /// Recoveries a job may go through before it fails as stalled (default 1).
+    pub max_stalled_count: u32,
+    /// Start fetching when built (default true); otherwise on [`crate::worker::Worker::run`].
+    pub autorun: bool,
+    /// The longest an idle worker blocks on the server before it looks again (default 5 s;
+    /// BullMQ's `drainDelay`). Bounds the commands an idle worker sends.
+    pub drain_delay: Duration,
+    /// How often the worker heartbeats while idle (default 5 s).
+    pub heartbeat_interval: Duration,
+    /// A name shown by `queue.workers()` (default empty).
+    pub name: String,
+}
+
+impl Default for WorkerOptions {
+    fn default() -> Self {
+        WorkerOptions {
+            concurrency: 1,
+            limiter: None,
+            lock_duration: Duration::from_secs(30),
+            stalled_interval: Duration::from_secs(30),
+            max_stalled_count: 1,
+            autorun: true,
+            drain_delay: Duration::from_secs(5),
+            heartbeat_interval: Duration::from_secs(5),
+            name: String::new(),
+        }
+    }
+}
+
+/// The most jobs one worker runs at once.
+const MAX_CONCURRENCY: usize = 100_000;
+
+impl WorkerOptions {
+    /// Refuse options no worker can run with.
+    pub fn validate(&self) -> Result<()> {
+        if self.concurrency == 0 || self.concurrency > MAX_CONCURRENCY {
+            return Err(Error::invalid(format!(
+                "concurrency must be between 1 and {MAX_CONCURRENCY}, got {}",
+                self.concurrency
+            )));
+        }
+        if let Some(l) = self.limiter {
+            if l.max == 0 {
+                return Err(Error::invalid("limiter.max must be at least 1"));
+            }
+            if l.duration < Duration::from_millis(1) {
+                return Err(Error::invalid("limiter.duration must be at least 1 ms"));
+            }
+        }
+        for (name, d, min) in [
+            ("lock_duration", self.lock_duration, 10),
+            ("stalled_interval", self.stalled_interval, 10),
+            ("drain_delay", self.drain_delay, 1),
+            ("heartbeat_interval", self.heartbeat_interval, 10),
+        ] {
+            if d < Duration::from_millis(min) {
+                return Err(Error::invalid(format!(
+                    "{name} must be at least {min} ms, got {d:?}"
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// How often leases are renewed: half their duration, at most a second apart, so a
+    /// `queue.cancel(id)` reaches the processor within a second.
+    pub(crate) fn renew_interval(&self) -> Duration {
+        (self.lock_duration / 2).min(Duration::from_secs(1))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bad_options_are_refused_with_invalid_argument() {
+        let bad = [
+            WorkerOptions {
+                concurrency: 0,
+                ..Default::default()
+            },
+            WorkerOptions {
+                limiter: Some(Limiter {
+                    max: 0,
+                    duration: Duration::from_secs(1),
+                }),
+                ..Default::default()
+            },
+            WorkerOptions {
+                lock_duration: Duration::ZERO,
+                ..Default::default()
+            },
+        ];
+        for o in bad {
+            assert_eq!(
+                o.validate().unwrap_err().kind(),
+                crate::ErrorKind::InvalidArgument
+            );
+        }
+        assert!(WorkerOptions::default().validate().is_ok());
+    }
+}
