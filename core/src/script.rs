@@ -97,6 +97,7 @@ impl Script {
 pub fn all() -> Vec<&'static Script> {
     let mut all = crate::cache::scripts();
     all.extend(crate::ratelimit::scripts::all());
+    all.extend(crate::queue::scripts::all());
     all
 }
 

@@ -11,7 +11,7 @@ mod job;
 mod lease;
 mod options;
 mod scheduler;
-mod scripts;
+pub(crate) mod scripts;
 
 pub use events::{QueueEvent, QueueEvents};
 pub use handle::{Counts, NewJob, Queue, QueueOptions, WorkerInfo};

@@ -39,3 +39,30 @@ pub(crate) static SCHED_UPSERT: LazyLock<Script> = queue_script!("queue_sched_up
 pub(crate) static SCHED_NEXT: LazyLock<Script> = queue_script!("queue_sched_next");
 pub(crate) static SCHED_REMOVE: LazyLock<Script> = queue_script!("queue_sched_remove");
 pub(crate) static WORKERS: LazyLock<Script> = queue_script!("queue_workers");
+
+/// Every queue script, for [`crate::script::all`].
+pub(crate) fn all() -> Vec<&'static Script> {
+    vec![
+        &ADD,
+        &TAKE,
+        &FINISH,
+        &EXTEND,
+        &MAINTAIN,
+        &PROGRESS,
+        &LOG,
+        &STATE,
+        &JOBS,
+        &REMOVE,
+        &PROMOTE,
+        &RETRY,
+        &CLEAN,
+        &DRAIN,
+        &OBLITERATE,
+        &PAUSE,
+        &CANCEL,
+        &SCHED_UPSERT,
+        &SCHED_NEXT,
+        &SCHED_REMOVE,
+        &WORKERS,
+    ]
+}
