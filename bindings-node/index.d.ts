@@ -15,7 +15,7 @@ export declare class NativeCache {
    * The operations as plain functions, each taking its [`Start`] first and returning
    * what it asks for (see `Completions::start`).
    */
-  functions(): { getText(op: number, key: string): unknown; getBytes(op: number, key: string): unknown; setText(op: number, key: string, value: string, opts?: SetOptions | null): unknown; setBytes(op: number, key: string, value: Buffer, opts?: SetOptions | null): unknown; delete(op: number, keys: string[]): unknown; invalidateTags(op: number, tags: string[]): unknown; getOrSetText(op: number, key: string, opts?: SetOptions | null): unknown; getOrSetBytes(op: number, key: string, opts?: SetOptions | null): unknown }
+  functions(): { getText(op: number, key: string): unknown; getBytes(op: number, key: string): unknown; setText(op: number, key: string, value: string, opts?: SetOptions | null): unknown; setBytes(op: number, key: string, value: Buffer, opts?: SetOptions | null): unknown; delete(op: number, keys: string[]): unknown; invalidateTags(op: number, tags: string[]): unknown; getOrSetText(op: number, key: string, opts?: SetOptions | null, within?: number): unknown; getOrSetBytes(op: number, key: string, opts?: SetOptions | null, within?: number): unknown }
 }
 
 /** The native client behind `Client` in `redkit.js`. */

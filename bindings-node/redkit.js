@@ -174,7 +174,8 @@ class Cache {
         throw loaderFailure(err)
       }
     }
-    return this.#dispatch.submit((op) => this.#native[getOrSet](op, key, opts), decode, load)
+    const within = this.#dispatch.loaderOf()
+    return this.#dispatch.submit((op) => this.#native[getOrSet](op, key, opts, within), decode, load)
   }
 
   /** Memoize `fn` through `getOrSet` (see wrap.js for the key options). */

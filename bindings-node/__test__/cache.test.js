@@ -328,3 +328,39 @@ test('staleTtl serves the stale value when the loader fails', () =>
     })
     assert.equal(v, 'old')
   }))
+
+test('a loader asking for its own key, directly or through A -> B -> A, rejects with InvalidArgument at once', () =>
+  withClient('reentry', async (client) => {
+    const { InvalidArgument } = require('..')
+    const cache = client.cache('r', { lockTimeout: 10_000 })
+    const tick = () => new Promise((resolve) => setTimeout(resolve, 5))
+    const started = Date.now()
+    // Synchronously inside the loader, and after awaits (the context crosses them).
+    await assert.rejects(cache.getOrSet('a', () => cache.getOrSet('a', () => 1)), InvalidArgument)
+    await assert.rejects(
+      cache.getOrSet('a', async () => {
+        await tick()
+        return cache.getOrSet('a', () => 1)
+      }),
+      (e) => e instanceof InvalidArgument && /would wait for itself/.test(e.message),
+    )
+    const b = async () => {
+      await tick()
+      return cache.getOrSet('b', async () => {
+        await tick()
+        return cache.getOrSet('a', () => 'never')
+      })
+    }
+    await assert.rejects(cache.getOrSet('a', b), InvalidArgument)
+    assert.ok(Date.now() - started < 2_000, `took ${Date.now() - started} ms`)
+    // Another key from a loader is fine, and the refused keys load normally afterwards.
+    assert.equal(await cache.getOrSet('a', async () => `outer:${await cache.getOrSet('c', () => 'inner')}`), 'outer:inner')
+    assert.equal(await cache.getOrSet('b', () => 'b'), 'b')
+    // A call the loader leaves running after it ended belongs to no load.
+    let late
+    assert.equal(await cache.getOrSet('d', () => {
+      late = tick().then(() => cache.getOrSet('d', () => 'late'))
+      return 'd'
+    }), 'd')
+    assert.equal(await late, 'd')
+  }))

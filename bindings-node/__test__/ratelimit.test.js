@@ -109,6 +109,10 @@ test('bad arguments reject with InvalidArgument and its code, never a crash', as
     () => api.limit('u', { cost: NaN }), () => api.limit('u', { cost: Infinity }),
     () => api.limit('u', { cost: 13 }), () => api.limit('u', { cost: '1' }), () => api.limit('u', 'x'),
     () => api.limit('u', { nowMs: -1 }), () => api.limit('u', { nowMs: 1.5 }), () => api.limit('u', { nowMs: NaN }),
+    // A clock read in the wrong unit is refused, not decided wrongly (issue 16, item 3).
+    () => api.limit('u', { nowMs: 1.8e18 }), () => api.limit('u', { nowMs: 2 ** 62 }),
+    () => api.limit('u', { nowMs: 1.765e15 }), () => api.limit('u', { nowMs: 1.765e9 }),
+    () => api.peek('u', { nowMs: 1.765e15 }),
     () => api.peek(''), () => api.peek(null), () => api.reset(''), () => api.reset({}),
   ]
   for (const call of rejected) {
@@ -216,4 +220,14 @@ describe('onError when Redis is slow or dead', () => {
       await own.stop()
     }
   })
+})
+
+test('a limiter on a closed client rejects with Closed whatever onError says', async () => {
+  const c = await Client.connect(server.url, { prefix: prefix('rlclosed') })
+  const limiters = ['allow', 'deny', 'raise'].map((onError) => c.rateLimiter(onError, { limit: 3, onError }))
+  await c.close()
+  for (const l of limiters) {
+    await assert.rejects(l.limit('u'), (e) => e.name === 'Closed' && e.code === 'ERR_CLOSED')
+    await assert.rejects(l.peek('u'), (e) => e.name === 'Closed' && e.code === 'ERR_CLOSED')
+  }
 })

@@ -31,21 +31,27 @@ impl NativeCache {
         NativeCache { inner, completions }
     }
 
-    /// Cache-aside whose loader is the JS loader of the operation.
+    /// Cache-aside whose loader is the JS loader of the operation. `within` is the
+    /// operation whose loader this call is made from, if any.
     fn get_or_set(
         &self,
         env: &Env,
         op: Start,
         key: String,
         opts: Option<SetOptions>,
+        within: Option<u32>,
         done: fn(Vec<u8>) -> redkit::Result<Outcome>,
     ) -> napi::Result<Made> {
         let cache = self.inner.clone();
         let completions = Arc::clone(&self.completions);
+        // Now, not when the operation first runs: that loader may have ended by then.
+        let within = within.and_then(|w| completions.load_of(w));
         self.completions.start(env, op, async move {
             let opts = set_options(opts)?;
             let raw = cache
-                .get_or_set_bytes(&key, &opts, move || completions.load(op.id))
+                .get_or_set_bytes_in(within, &key, &opts, move |load| {
+                    completions.load(op.id, load)
+                })
                 .await?;
             done(raw)
         })
@@ -153,7 +159,7 @@ impl NativeCache {
     /// what it asks for (see `Completions::start`).
     #[napi(
         catch_unwind,
-        ts_return_type = "{ getText(op: number, key: string): unknown; getBytes(op: number, key: string): unknown; setText(op: number, key: string, value: string, opts?: SetOptions | null): unknown; setBytes(op: number, key: string, value: Buffer, opts?: SetOptions | null): unknown; delete(op: number, keys: string[]): unknown; invalidateTags(op: number, tags: string[]): unknown; getOrSetText(op: number, key: string, opts?: SetOptions | null): unknown; getOrSetBytes(op: number, key: string, opts?: SetOptions | null): unknown }"
+        ts_return_type = "{ getText(op: number, key: string): unknown; getBytes(op: number, key: string): unknown; setText(op: number, key: string, value: string, opts?: SetOptions | null): unknown; setBytes(op: number, key: string, value: Buffer, opts?: SetOptions | null): unknown; delete(op: number, keys: string[]): unknown; invalidateTags(op: number, tags: string[]): unknown; getOrSetText(op: number, key: string, opts?: SetOptions | null, within?: number): unknown; getOrSetBytes(op: number, key: string, opts?: SetOptions | null, within?: number): unknown }"
     )]
     pub fn functions<'env>(&self, env: &'env Env) -> napi::Result<Object<'env>> {
         let c = || self.clone();
@@ -189,10 +195,24 @@ impl NativeCache {
                 c6.invalidate_tags(x.env, arg(x, 0)?, arg(x, 1)?)
             })?
             .add("getOrSetText", move |x| {
-                c7.get_or_set(x.env, arg(x, 0)?, string_arg(x, 1)?, opt_arg(x, 2)?, text)
+                c7.get_or_set(
+                    x.env,
+                    arg(x, 0)?,
+                    string_arg(x, 1)?,
+                    opt_arg(x, 2)?,
+                    opt_arg(x, 3)?,
+                    text,
+                )
             })?
             .add("getOrSetBytes", move |x| {
-                c8.get_or_set(x.env, arg(x, 0)?, string_arg(x, 1)?, opt_arg(x, 2)?, bytes)
+                c8.get_or_set(
+                    x.env,
+                    arg(x, 0)?,
+                    string_arg(x, 1)?,
+                    opt_arg(x, 2)?,
+                    opt_arg(x, 3)?,
+                    bytes,
+                )
             })?
             .finish())
     }

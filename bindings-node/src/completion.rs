@@ -143,6 +143,8 @@ pub struct Completions {
     /// Set once by `functions(header)`, before any take.
     header: Mutex<Option<Header>>,
     loaders: Mutex<HashMap<u32, LoaderReply>>,
+    /// The core's load id of each operation whose loader JS is running (see `load_of`).
+    loads: Mutex<HashMap<u32, u64>>,
     executor: Arc<Executor>,
     /// The connection whose output `take` hands over; `None` on the embedded engine.
     link: Option<Arc<HostedTransport>>,
@@ -155,6 +157,7 @@ impl Completions {
             ready: Mutex::new(Vec::new()),
             header: Mutex::new(None),
             loaders: Mutex::new(HashMap::new()),
+            loads: Mutex::new(HashMap::new()),
             executor,
             link,
         })
@@ -256,17 +259,26 @@ impl Completions {
         made
     }
 
-    /// The loader of operation `id`, as the core calls it: ask JS to run it, wait for the
-    /// encoded value.
-    pub async fn load(self: Arc<Self>, id: u32) -> redkit::Result<Vec<u8>> {
+    /// The loader of operation `id`, as the core calls it for its load `load_id`: ask JS to
+    /// run it, wait for the encoded value.
+    pub async fn load(self: Arc<Self>, id: u32, load_id: u64) -> redkit::Result<Vec<u8>> {
         let (tx, rx) = oneshot::channel();
         lock(&self.loaders).insert(id, tx);
+        lock(&self.loads).insert(id, load_id);
         self.push(id, Outcome::Load);
         rx.await.unwrap_or_else(|_| Err(Error::Closed))
     }
 
+    /// The core's load id of operation `op`, while JS runs its loader: what a call made
+    /// from inside that loader names, so the core can refuse a loader asking for its own
+    /// key (`dispatch.js` knows the operation by an AsyncLocalStorage).
+    pub fn load_of(&self, op: u32) -> Option<u64> {
+        lock(&self.loads).get(&op).copied()
+    }
+
     /// JS finished running the loader of operation `id`: its operation goes on at once.
     pub fn settle_loader(&self, id: u32, result: redkit::Result<Vec<u8>>) {
+        lock(&self.loads).remove(&id);
         let reply = lock(&self.loaders).remove(&id);
         if let Some(reply) = reply {
             // The operation may be gone (its client dropped): nothing left to tell.
