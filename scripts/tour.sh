@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 
 export REDIS_URL="${REDIS_URL:-embedded://}"
 cargo build -q -p redkit-examples --locked
-for example in cache rate_limit; do
+for example in cache rate_limit email_worker; do
   log "example: $example ($REDIS_URL)"
   "$CARGO_TARGET_DIR/debug/$example"
 done

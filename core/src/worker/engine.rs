@@ -63,6 +63,9 @@ impl Signal {
 /// How long a cancelled processor may take to wind down before it is dropped.
 const CANCEL_GRACE: Duration = Duration::from_millis(250);
 
+/// How much longer than its own timeout a blocking wait may take before it is given up.
+const MARKER_SLACK: Duration = Duration::from_secs(2);
+
 /// The most job ends sent in one round trip.
 const MAX_BATCH: usize = 1000;
 
@@ -273,10 +276,12 @@ impl Shared {
         // BZPOPMIN takes seconds as a double; at least 1 ms.
         let secs = wait.max(Duration::from_millis(1)).as_secs_f64();
         let cmd = Cmd::new("BZPOPMIN").arg(self.queue.marker_key()).arg(secs);
+        // A deadline past the server's own timeout: a connection that died without a word
+        // (a half-open socket) cannot hold the worker idle for ever.
         self.queue
             .client()
             .transport()
-            .send_blocking(cmd)
+            .send_blocking_within(cmd, wait + MARKER_SLACK)
             .await
             .map(drop)
     }
