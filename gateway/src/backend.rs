@@ -12,6 +12,7 @@ use crate::request::Command;
 use axum::http::StatusCode;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::{AsyncConnectionConfig, Client, Cmd, Pipeline, RedisError, Value};
+use redkit::transport::backoff::{Backoff, Jitter};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Weak};
 use std::time::Duration;
@@ -202,12 +203,19 @@ fn unreachable(e: &RedisError) -> bool {
     !e.is_timeout() && (e.is_io_error() || e.is_connection_dropped() || e.is_connection_refusal())
 }
 
-/// Until Redis answers a PING: one connection attempt, then a wait that doubles up to
-/// [`PROBE_MAX_DELAY`]. Ends early when the gateway is gone.
+/// Until Redis answers a PING: one connection attempt, then a wait by the client's one
+/// backoff policy (from 50 ms, doubling up to [`PROBE_MAX_DELAY`], jittered). Ends early
+/// when the gateway is gone.
 async fn probe(shared: Weak<Shared>) {
-    let mut delay = Duration::from_millis(50);
+    let policy = Backoff {
+        base: Duration::from_millis(50),
+        cap: PROBE_MAX_DELAY,
+        jitter: Jitter::Equal,
+    };
+    let mut attempt = 0;
     loop {
-        tokio::time::sleep(delay).await;
+        tokio::time::sleep(policy.delay(attempt)).await;
+        attempt = attempt.saturating_add(1);
         let Some(shared) = shared.upgrade() else {
             return;
         };
@@ -219,7 +227,6 @@ async fn probe(shared: Weak<Shared>) {
             shared.probing.store(false, Ordering::Release);
             return;
         }
-        delay = (delay * 2).min(PROBE_MAX_DELAY);
     }
 }
 
