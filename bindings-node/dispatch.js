@@ -9,7 +9,7 @@
 const { AsyncLocalStorage } = require('node:async_hooks')
 const { fromNative } = require('./errors.js')
 
-// The operation whose loader the running code is part of, `{ dispatcher, id }`, so that a
+// The host call (a loader) the running code is part of, `{ dispatcher, id }`, so that a
 // getOrSet made from a loader names it and the core can refuse a loader asking for its
 // own key (see `loaderOf`). Enabled only while some loader runs: in Node 20 an enabled
 // AsyncLocalStorage makes every promise of the process slower.
@@ -17,7 +17,9 @@ const loading = new AsyncLocalStorage()
 let loadersRunning = 0
 
 const TAG_ERR = 1
-const TAG_LOAD = 2
+// A host call (src/host.rs): the tag's low two bits; a call's target is above them.
+const TAG_CALL = 2
+const TAG_ABORT = 3
 // Flags in the header (see `header`).
 const FLAG_OUTPUT = 1
 const FLAG_MORE = 2
@@ -36,6 +38,11 @@ class Dispatcher {
   #entries = []
   #free = []
   #inFlight = 0
+  // Functions the core may call (`register`), by id, and the AbortController of each host
+  // call JS is running, by call id.
+  #functions = []
+  #freeFunctions = []
+  #calls = new Map()
   #scheduled = false
   // Operations started since the last write (see `submit`).
   #unsent = 0
@@ -72,7 +79,8 @@ class Dispatcher {
    * Start an operation: `start(op)` calls the native function with `op`, the operation's
    * `Start` (`2 * id + take`, see src/completion.rs); it may throw at once for bad
    * arguments. `decode` turns the native value into the result; `loader`, for getOrSet,
-   * runs on a miss and returns the encoded value.
+   * is the host function the core calls on a miss: `loader(key, signal)` returns the
+   * encoded value.
    */
   submit(start, decode, loader) {
     const free = this.#free
@@ -142,12 +150,17 @@ class Dispatcher {
   }
 
   #finish(id, tag, value) {
-    const entry = this.#entries[id]
-    if (entry === undefined) return
-    if (tag === TAG_LOAD) {
-      this.#runLoader(id, entry.loader)
+    const kind = tag & 3
+    if (kind === TAG_CALL) {
+      this.#callHost(id, tag >>> 2, value)
       return
     }
+    if (kind === TAG_ABORT) {
+      this.#calls.get(id)?.abort()
+      return
+    }
+    const entry = this.#entries[id]
+    if (entry === undefined) return
     this.#release(id)
     if (tag === TAG_ERR) {
       entry.reject(fromNative(value))
@@ -169,27 +182,69 @@ class Dispatcher {
     if (--this.#inFlight === 0) this.#keepAlive.unref()
   }
 
-  async #runLoader(id, loader) {
-    const scope = { dispatcher: this, id }
-    loadersRunning++
+  /**
+   * Let the core call `fn(arg: Buffer, signal: AbortSignal)` (the host-callback contract,
+   * src/host.rs): returns its id, for the native side. Returns a string or a Buffer (or a
+   * promise of one); `unregister(id)` once the core is done with it.
+   */
+  register(fn) {
+    const id = this.#freeFunctions.length > 0 ? this.#freeFunctions.pop() : this.#functions.length
+    this.#functions[id] = fn
+    return id
+  }
+
+  /** Function `id` will not be called again. */
+  unregister(id) {
+    this.#functions[id] = undefined
+    this.#freeFunctions.push(id)
+  }
+
+  /**
+   * Run host call `callId` of `target` (`2 * id + registered`: an operation's loader or a
+   * registered function). A loader runs inside `loading`, so a getOrSet it makes names it.
+   */
+  async #callHost(callId, target, arg) {
+    const loader = (target & 1) === 0
+    const fn = loader ? this.#entries[target >>> 1]?.loader : this.#functions[target >>> 1]
+    const controller = new AbortController()
+    this.#calls.set(callId, controller)
+    const scope = loader ? { dispatcher: this, id: callId } : null
+    if (loader) loadersRunning++
     try {
-      this.native.loaderResolved(id, await loading.run(scope, loader))
+      if (typeof fn !== 'function') throw new TypeError(`no host function for target ${target}`)
+      const input = typeof arg === 'string' ? Buffer.from(arg, 'latin1') : arg
+      const value = await (loader ? loading.run(scope, fn, input, controller.signal) : fn(input, controller.signal))
+      this.native.hostResolved(callId, value)
     } catch (err) {
-      // The loader's own error (or its result's encoding error): the operation fails with it.
-      this.native.loaderRejected(id, err)
+      // The function's own error (or its result's conversion error), kept for the caller.
+      const { name, message, stack } = describe(err)
+      this.native.hostRejected(callId, err, name, message, stack)
     } finally {
-      // A call the loader left running names no operation once it ended (the id is reused).
-      scope.id = undefined
-      if (--loadersRunning === 0) loading.disable()
+      if (loader) {
+        // A call the loader left running names no call once it ended.
+        scope.id = undefined
+        if (--loadersRunning === 0) loading.disable()
+      }
     }
+    this.#calls.delete(callId)
     this.schedule()
   }
 
-  /** The id of this client's operation whose loader the running code is part of, if any. */
+  /** The id of this client's host call (a loader) the running code is part of, if any. */
   loaderOf() {
     const scope = loading.getStore()
     return scope !== undefined && scope.dispatcher === this ? scope.id : undefined
   }
+}
+
+/** The name, message and stack of whatever a function threw. */
+function describe(err) {
+  if (err !== null && typeof err === 'object') {
+    const name = typeof err.name === 'string' ? err.name : (err.constructor?.name ?? 'Error')
+    const stack = typeof err.stack === 'string' ? err.stack : null
+    return { name, message: String(err.message ?? ''), stack }
+  }
+  return { name: typeof err, message: String(err), stack: null }
 }
 
 module.exports = { Dispatcher }

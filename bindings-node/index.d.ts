@@ -57,13 +57,20 @@ export declare class NativeClient {
   cache(namespace: string, opts?: CacheOptions | undefined | null): NativeCache
   /** A named rate limiter with its options; decisions report through the same queue. */
   rateLimiter(name: string, opts?: RateLimiterOptions | undefined | null): NativeRateLimiter
-  /** The loader of operation `id` produced this encoded value. */
-  loaderResolved(id: number, value: string | Buffer): void
+  /** Host call `id` returned `value` (see `host.rs`). */
+  hostResolved(id: number, value: string | Buffer): void
   /**
-   * The loader of operation `id` threw `error`; the operation fails with that very
-   * object (nothing is stored).
+   * Host call `id` threw `error`, whose name, message and stack JS read; whoever
+   * rethrows it gets that very object.
    */
-  loaderRejected(id: number, error: unknown): void
+  hostRejected(id: number, error: unknown, name: string, message: string, stack?: string | null): void
+  /**
+   * Test hook: run `plan` (see [`RunManyPlan`]) through `redkit::host::run_many`;
+   * operation `op` (a `Start` word) resolves to the reports as JSON text (`[{ index, cancelled, value?,
+   * error? }]`, `value` the result as text, `error` `{ kind, message, trace }`), in the
+   * order calls ended.
+   */
+  runManyForTests(op: number, plan: RunManyPlan): unknown
   /**
    * The calls made for every operation, and the client's own operations (each taking
    * its `Start` first), as plain functions (see `functions.rs`). `header` is where they
@@ -244,6 +251,24 @@ export interface RateLimitRule {
   window: number
   /** Extra capacity spent at once (gcra and token_bucket only; default 0). */
   burst?: number
+}
+
+/**
+ * What `runManyForTests` runs: `calls` calls of the registered function `function`
+ * (argument: the call's index, as text), `concurrency` at a time, every `cancel_every`-th
+ * (0: none) cancelled `cancel_after_ms` after it starts.
+ */
+export interface RunManyPlan {
+  /** The function's id (`Dispatcher.register`). */
+  function: number
+  /** How many calls. */
+  calls: number
+  /** Calls in flight at most. */
+  concurrency: number
+  /** Cancel every this-many-th call (0: none). */
+  cancelEvery: number
+  /** How long after its start a call is cancelled. */
+  cancelAfterMs: number
 }
 
 /** Options of one write (`set`, `getOrSet`). */

@@ -161,6 +161,8 @@ class Cache {
   getOrSet(key, loader, opts) {
     if (typeof loader !== 'function') return Promise.reject(new InvalidArgument('loader must be a function'))
     const { encode, decode, getOrSet } = this.#codec
+    // The host function the core calls on a miss (src/host.rs); the key and the signal are
+    // not the loader's business.
     const load = async () => {
       let value
       try {
@@ -195,6 +197,22 @@ class Client {
     this.#native = nativeClient
     this.#dispatch = dispatch
     this.#link = link
+  }
+
+  /**
+   * Test hook for the host-callback contract (src/host.rs): the core calls `fn(arg, signal)`
+   * `calls` times, `concurrency` at a time, aborting the signal of every `cancelEvery`-th
+   * call `cancelAfterMs` after it starts; resolves to every call's report
+   * (`{ index, cancelled, value?, error?: { kind, message, trace } }`) in the order calls ended.
+   */
+  async __runManyForTests(fn, { calls, concurrency, cancelEvery = 0, cancelAfterMs = 1 }) {
+    const id = this.#dispatch.register(fn)
+    try {
+      const plan = { function: id, calls, concurrency, cancelEvery, cancelAfterMs }
+      return JSON.parse(await this.#dispatch.submit((op) => this.#native.runManyForTests(op, plan), null, null))
+    } finally {
+      this.#dispatch.unregister(id)
+    }
   }
 
   /** Connect to `url`; fails fast unless `lazyConnect`. */

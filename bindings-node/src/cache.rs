@@ -14,8 +14,9 @@ use napi::Env;
 use napi_derive::napi;
 use redkit::Error;
 
-use crate::completion::{Completions, Outcome, Start};
+use crate::completion::{Completions, HostTarget, Outcome, Start};
 use crate::functions::{arg, opt_arg, string_arg, Functions, Made};
+use crate::host::JsHost;
 use crate::options::{set_options, SetOptions};
 
 /// The native cache behind `Cache` in `redkit.js`.
@@ -31,8 +32,8 @@ impl NativeCache {
         NativeCache { inner, completions }
     }
 
-    /// Cache-aside whose loader is the JS loader of the operation. `within` is the
-    /// operation whose loader this call is made from, if any.
+    /// Cache-aside whose loader is the JS loader of the operation (see `host.rs`).
+    /// `within` is the host call (a loader's) this call is made from, if any.
     fn get_or_set(
         &self,
         env: &Env,
@@ -43,15 +44,13 @@ impl NativeCache {
         done: fn(Vec<u8>) -> redkit::Result<Outcome>,
     ) -> napi::Result<Made> {
         let cache = self.inner.clone();
-        let completions = Arc::clone(&self.completions);
         // Now, not when the operation first runs: that loader may have ended by then.
-        let within = within.and_then(|w| completions.load_of(w));
+        let within = within.and_then(|w| self.completions.load_of(w));
+        let loader = JsHost::new(Arc::clone(&self.completions), HostTarget::Loader(op.id));
         self.completions.start(env, op, async move {
             let opts = set_options(opts)?;
             let raw = cache
-                .get_or_set_bytes_in(within, &key, &opts, move |load| {
-                    completions.load(op.id, load)
-                })
+                .get_or_set_host_in(within, &key, &opts, loader)
                 .await?;
             done(raw)
         })

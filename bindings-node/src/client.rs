@@ -16,10 +16,11 @@ use napi_derive::napi;
 use redkit::transport::hosted::{Address, HostedTransport};
 
 use crate::cache::NativeCache;
-use crate::completion::{Completions, Header, Outcome, Start, Wake};
+use crate::completion::{Completions, Header, HostTarget, Outcome, Start, Wake};
 use crate::errors::{js, to_js};
 use crate::executor::Executor;
 use crate::functions::{arg, Functions, Made};
+use crate::host::{host_error, JsHost};
 use crate::links::{Dial, NodeDialer};
 use crate::options::{CacheOptions, ConnectOptions, HealthReport};
 use crate::ratelimit::{NativeRateLimiter, RateLimiterOpts};
@@ -32,6 +33,23 @@ pub struct NativeClient {
     completions: Arc<Completions>,
     /// The native half of the connection `link.js` holds; `None` on the embedded engine.
     link: Option<Arc<HostedTransport>>,
+}
+
+/// What `runManyForTests` runs: `calls` calls of the registered function `function`
+/// (argument: the call's index, as text), `concurrency` at a time, every `cancel_every`-th
+/// (0: none) cancelled `cancel_after_ms` after it starts.
+#[napi(object)]
+pub struct RunManyPlan {
+    /// The function's id (`Dispatcher.register`).
+    pub function: u32,
+    /// How many calls.
+    pub calls: u32,
+    /// Calls in flight at most.
+    pub concurrency: u32,
+    /// Cancel every this-many-th call (0: none).
+    pub cancel_every: u32,
+    /// How long after its start a call is cancelled.
+    pub cancel_after_ms: u32,
 }
 
 /// Where `link.js` connects, and how patiently.
@@ -232,22 +250,73 @@ impl NativeClient {
         ))
     }
 
-    /// The loader of operation `id` produced this encoded value.
+    /// Host call `id` returned `value` (see `host.rs`).
     #[napi(catch_unwind)]
-    pub fn loader_resolved(&self, id: u32, value: Either<String, Buffer>) {
+    pub fn host_resolved(&self, id: u32, value: Either<String, Buffer>) {
         let raw = match value {
             Either::A(text) => text.into_bytes(),
             Either::B(buf) => buf.to_vec(),
         };
-        self.completions.settle_loader(id, Ok(raw));
+        self.completions.settle_call(id, Ok(raw));
     }
 
-    /// The loader of operation `id` threw `error`; the operation fails with that very
-    /// object (nothing is stored).
-    #[napi(catch_unwind, ts_args_type = "id: number, error: unknown")]
-    pub fn loader_rejected(&self, id: u32, error: Unknown) {
-        let err = redkit::Error::loader(napi::Error::from(error));
-        self.completions.settle_loader(id, Err(err));
+    /// Host call `id` threw `error`, whose name, message and stack JS read; whoever
+    /// rethrows it gets that very object.
+    #[napi(
+        catch_unwind,
+        ts_args_type = "id: number, error: unknown, name: string, message: string, stack?: string | null"
+    )]
+    pub fn host_rejected(
+        &self,
+        id: u32,
+        error: Unknown,
+        name: String,
+        message: String,
+        stack: Option<String>,
+    ) {
+        let err = host_error(error, name, message, stack);
+        self.completions.settle_call(id, Err(err));
+    }
+
+    /// Test hook: run `plan` (see [`RunManyPlan`]) through `redkit::host::run_many`;
+    /// operation `op` (a `Start` word) resolves to the reports as JSON text (`[{ index, cancelled, value?,
+    /// error? }]`, `value` the result as text, `error` `{ kind, message, trace }`), in the
+    /// order calls ended.
+    #[napi(catch_unwind, js_name = "runManyForTests", ts_return_type = "unknown")]
+    pub fn run_many_for_tests(&self, env: &Env, op: u32, plan: RunManyPlan) -> napi::Result<Made> {
+        let host = JsHost::new(
+            Arc::clone(&self.completions),
+            HostTarget::Registered(plan.function),
+        );
+        let concurrency = plan.concurrency as usize;
+        let plan = (0..plan.calls)
+            .map(|i| redkit::host::Planned {
+                arg: i.to_string().into_bytes(),
+                cancel_after: (plan.cancel_every > 0 && i % plan.cancel_every == 0)
+                    .then(|| std::time::Duration::from_millis(plan.cancel_after_ms.into())),
+            })
+            .collect();
+        self.completions
+            .start(env, Start::from_word(op), async move {
+                let (tx, mut reports) = redkit::host::events();
+                redkit::host::run_many(&host, plan, concurrency, &tx).await;
+                drop(tx);
+                let mut out = Vec::new();
+                while let Some(r) = reports.recv().await {
+                    let mut report =
+                        serde_json::json!({ "index": r.index, "cancelled": r.cancelled });
+                    match r.result {
+                        Ok(v) => report["value"] = String::from_utf8_lossy(&v).into(),
+                        Err(e) => {
+                            report["error"] = serde_json::json!({
+                                "kind": e.kind(), "message": e.message(), "trace": e.trace(),
+                            })
+                        }
+                    }
+                    out.push(report);
+                }
+                Ok(Outcome::Text(serde_json::Value::Array(out).to_string()))
+            })
     }
 }
 

@@ -9,22 +9,26 @@
 //! is such a call when JS asks (see [`Start`]): a lone operation then costs one native call
 //! to start and send, not two.
 //!
-//! Loaders go the same way in reverse: a miss pushes a "load" request for its operation;
-//! JS runs the loader and hands the encoded value (or the thrown error) back with
-//! `loaderResolved` / `loaderRejected`, which completes a oneshot channel the core's loader
-//! future awaits. No threadsafe function is created per call.
+//! Host functions (the core's host-callback contract, `redkit::host`: cache loaders, next
+//! queue processors) go the same way in reverse: a call pushes a "call" entry naming the
+//! function and carrying the argument; JS runs the function with an `AbortSignal` and hands
+//! the result (or the thrown error) back with `hostResolved` / `hostRejected`, which
+//! completes a oneshot channel the call's future awaits. Cancelling the call pushes an
+//! "abort" entry, and JS aborts the signal. No threadsafe function is created per call.
 
 use std::collections::HashMap;
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex, Weak};
+use std::task::{Context, Waker};
 
 use futures_util::FutureExt;
 use napi::bindgen_prelude::{BufferSlice, Either7, FromNapiValue, Null, Uint32Array};
 use napi::threadsafe_function::ThreadsafeFunction;
 use napi::{sys, Env, JsString, Status};
+use redkit::host::{HostCall, HostError, HostResult};
 use redkit::transport::hosted::HostedTransport;
-use redkit::Error;
 use tokio::sync::oneshot;
 
 use crate::errors::to_js;
@@ -42,15 +46,22 @@ pub struct Start {
     take: bool,
 }
 
+impl Start {
+    /// The start `2 * id + take` names (for a `#[napi]` method, which takes it as a number).
+    pub fn from_word(word: u32) -> Self {
+        Start {
+            id: word >> 1,
+            take: word & 1 == 1,
+        }
+    }
+}
+
 #[allow(unsafe_code)]
 impl FromNapiValue for Start {
     unsafe fn from_napi_value(env: sys::napi_env, value: sys::napi_value) -> napi::Result<Self> {
         // SAFETY: the caller's contract: a live value of the call in progress, in `env`.
         let word = unsafe { u32::from_napi_value(env, value)? };
-        Ok(Start {
-            id: word >> 1,
-            take: word & 1 == 1,
-        })
+        Ok(Start::from_word(word))
     }
 }
 
@@ -77,18 +88,43 @@ pub enum Outcome {
     Count(u32),
     /// The operation failed.
     Failed(napi::Error),
-    /// Not finished: run the operation's loader.
-    Load,
+    /// Not an operation's end: call host function `target` (see [`HostTarget`]) with
+    /// these bytes; the entry's id is the call's.
+    Call(HostTarget, Vec<u8>),
+    /// Not an operation's end: abort the signal of the call whose id the entry has.
+    Abort,
+}
+
+/// Which JS function a host call runs: the loader of an operation (a cache `getOrSet`), or
+/// a function JS registered with its dispatcher (`Dispatcher.register`).
+#[derive(Clone, Copy, Debug)]
+pub enum HostTarget {
+    /// The loader of the operation with this id.
+    Loader(u32),
+    /// The registered function with this id.
+    Registered(u32),
+}
+
+impl HostTarget {
+    /// As JS reads it from a call's tag: `2 * id + registered`.
+    fn word(self) -> u32 {
+        match self {
+            HostTarget::Loader(op) => op << 1,
+            HostTarget::Registered(f) => (f << 1) | 1,
+        }
+    }
 }
 
 /// Bytes shorter than this reach JS as latin1 text (see `slot`): what Node's
 /// `Buffer.from(string)` takes from its shared pool (half of `Buffer.poolSize`).
 const POOLED_BYTES: usize = 4096;
 
-/// Tags of a finished operation in the header (see `take`).
+/// Tags of an entry in the header (see `take`): the low two bits; a call's tag carries its
+/// target above them (`TAG_CALL | target << 2`).
 const TAG_OK: u32 = 0;
 const TAG_ERR: u32 = 1;
-const TAG_LOAD: u32 = 2;
+const TAG_CALL: u32 = 2;
+const TAG_ABORT: u32 = 3;
 
 /// Header flags (see `take`): the result carries bytes to write first; more operations
 /// finished than the header holds (take again).
@@ -135,16 +171,17 @@ impl Header {
     }
 }
 
-type LoaderReply = oneshot::Sender<redkit::Result<Vec<u8>>>;
+type HostReply = oneshot::Sender<HostResult>;
 
 /// The outcome queue of one client.
 pub struct Completions {
     ready: Mutex<Vec<(u32, Outcome)>>,
     /// Set once by `functions(header)`, before any take.
     header: Mutex<Option<Header>>,
-    loaders: Mutex<HashMap<u32, LoaderReply>>,
-    /// The core's load id of each operation whose loader JS is running (see `load_of`).
-    loads: Mutex<HashMap<u32, u64>>,
+    /// Host calls JS has not answered yet, by call id, with the core's id of each
+    /// (`HostCall::id`, see `load_of`).
+    calls: Mutex<HashMap<u32, (HostReply, u64)>>,
+    next_call: AtomicU32,
     executor: Arc<Executor>,
     /// The connection whose output `take` hands over; `None` on the embedded engine.
     link: Option<Arc<HostedTransport>>,
@@ -156,8 +193,8 @@ impl Completions {
         Arc::new(Completions {
             ready: Mutex::new(Vec::new()),
             header: Mutex::new(None),
-            loaders: Mutex::new(HashMap::new()),
-            loads: Mutex::new(HashMap::new()),
+            calls: Mutex::new(HashMap::new()),
+            next_call: AtomicU32::new(0),
             executor,
             link,
         })
@@ -203,8 +240,9 @@ impl Completions {
         *lock(&self.header) = Some(header);
     }
 
-    /// What JS must do now. The header gets the number of finished operations, the flags,
-    /// and each operation's id and tag (0 a value, 1 an error, 2 run the loader); the
+    /// What JS must do now. The header gets the number of entries, the flags, and each
+    /// entry's id and tag (0 a value, 1 an error, 2 call a host function, 3 abort a call's
+    /// signal); the
     /// result is the bytes to write (a latin1 string) if there are any, then the
     /// operations' values in the header's order: the one thing itself when there is just
     /// one (the usual case at low concurrency: no array to build), an array otherwise,
@@ -259,30 +297,68 @@ impl Completions {
         made
     }
 
-    /// The loader of operation `id`, as the core calls it for its load `load_id`: ask JS to
-    /// run it, wait for the encoded value.
-    pub async fn load(self: Arc<Self>, id: u32, load_id: u64) -> redkit::Result<Vec<u8>> {
+    /// Call host function `target` with `call`'s argument: ask JS to run it, wait for its
+    /// result. When the call's signal is set (the core cancelled it, or stopped waiting),
+    /// JS is asked to abort the function's `AbortSignal`.
+    pub async fn call_host(self: Arc<Self>, target: HostTarget, call: HostCall) -> HostResult {
         let (tx, rx) = oneshot::channel();
-        lock(&self.loaders).insert(id, tx);
-        lock(&self.loads).insert(id, load_id);
-        self.push(id, Outcome::Load);
-        rx.await.unwrap_or_else(|_| Err(Error::Closed))
+        let id = self.next_call.fetch_add(1, Ordering::Relaxed);
+        lock(&self.calls).insert(id, (tx, call.id));
+        self.push(id, Outcome::Call(target, call.arg));
+        // A waker, not a select: the abort must reach JS even when this future is dropped.
+        let abort = Waker::from(Arc::new(AbortOnCancel {
+            completions: Arc::downgrade(&self),
+            id,
+        }));
+        let mut cancelled = std::pin::pin!(call.cancel.cancelled());
+        if cancelled
+            .as_mut()
+            .poll(&mut Context::from_waker(&abort))
+            .is_ready()
+        {
+            abort.wake_by_ref();
+        }
+        rx.await.unwrap_or_else(|_| {
+            Err(HostError::new(
+                HostError::UNREACHABLE,
+                "the JavaScript function could not be called (its client is gone)",
+            ))
+        })
     }
 
-    /// The core's load id of operation `op`, while JS runs its loader: what a call made
-    /// from inside that loader names, so the core can refuse a loader asking for its own
-    /// key (`dispatch.js` knows the operation by an AsyncLocalStorage).
-    pub fn load_of(&self, op: u32) -> Option<u64> {
-        lock(&self.loads).get(&op).copied()
+    /// The core's id (`HostCall::id`) of host call `call`, while JS runs it: what a
+    /// getOrSet made from inside a loader names, so the core can refuse a loader asking for
+    /// its own key (`dispatch.js` knows the call by an AsyncLocalStorage).
+    pub fn load_of(&self, call: u32) -> Option<u64> {
+        lock(&self.calls).get(&call).map(|(_, id)| *id)
     }
 
-    /// JS finished running the loader of operation `id`: its operation goes on at once.
-    pub fn settle_loader(&self, id: u32, result: redkit::Result<Vec<u8>>) {
-        lock(&self.loads).remove(&id);
-        let reply = lock(&self.loaders).remove(&id);
+    /// JS finished host call `id`: its caller goes on at once.
+    pub fn settle_call(&self, id: u32, result: HostResult) {
+        let reply = lock(&self.calls).remove(&id).map(|(reply, _)| reply);
         if let Some(reply) = reply {
-            // The operation may be gone (its client dropped): nothing left to tell.
+            // The caller may be gone (cancelled, its client dropped): nothing left to tell.
             self.executor.drive(|| drop(reply.send(result)));
+        }
+    }
+}
+
+/// Asks JS to abort a host call's signal, if JS is still running the call.
+struct AbortOnCancel {
+    completions: Weak<Completions>,
+    id: u32,
+}
+
+impl std::task::Wake for AbortOnCancel {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref()
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        if let Some(completions) = self.completions.upgrade() {
+            if lock(&completions.calls).contains_key(&self.id) {
+                completions.push(self.id, Outcome::Abort);
+            }
         }
     }
 }
@@ -315,7 +391,14 @@ fn slot(env: &Env, outcome: Outcome) -> (u32, Slot<'_>) {
         },
         Outcome::Count(n) => (TAG_OK, Either7::A(n)),
         Outcome::Failed(e) => (TAG_ERR, Either7::F(e)),
-        Outcome::Load => (TAG_LOAD, Either7::B(())),
+        Outcome::Call(target, arg) => {
+            let tag = TAG_CALL | target.word() << 2;
+            match slot(env, Outcome::Bytes(arg)) {
+                (TAG_OK, value) => (tag, value),
+                failed => failed,
+            }
+        }
+        Outcome::Abort => (TAG_ABORT, Either7::B(())),
     }
 }
 

@@ -35,7 +35,8 @@ pub fn to_js(err: Error) -> napi::Error {
         // The loader was JavaScript: give back the object it threw (napi keeps a reference
         // to it, released on the JS thread).
         if let Some(original) = inner
-            .downcast_ref::<napi::Error>()
+            .downcast_ref::<redkit::HostError>()
+            .and_then(|e| e.original::<napi::Error>())
             .and_then(|e| e.try_clone().ok())
         {
             return original;

@@ -13,6 +13,7 @@ pub mod completion;
 pub mod errors;
 pub mod executor;
 pub mod functions;
+pub mod host;
 pub mod links;
 pub mod options;
 pub mod ratelimit;
