@@ -179,3 +179,8 @@ export class LoaderError extends RedkitError {}
 
 /** Test hook: a deliberate panic (in a call, or inside an async task) to see recovery work. */
 export function debugPanic(inTask?: boolean): Promise<never>;
+/** Test hook for the host-callback contract: calls `fn` many times with cancellations. */
+export function debugRunMany(
+  fn: (arg: Uint8Array, signal: AbortSignal) => string | Uint8Array | Promise<string | Uint8Array>,
+  plan: { calls: number; concurrency: number; cancelEvery?: number; cancelAfterMs?: number },
+): Promise<Array<{ index: number; cancelled: boolean; value?: string; error?: { kind: string; message: string; trace: string | null } }>>;

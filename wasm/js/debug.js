@@ -6,3 +6,11 @@ import { glue, guard, run } from './runtime.js';
 export function debugPanic(inTask = false) {
   return inTask ? run(() => glue.debug_panic(true)) : Promise.resolve().then(() => guard(() => glue.debug_panic(false)));
 }
+
+// The host-callback contract (src/host.rs): the core calls `fn(arg: Uint8Array, signal:
+// AbortSignal)` `calls` times, `concurrency` at a time, aborting the signal of every
+// `cancelEvery`-th call `cancelAfterMs` after it starts. Resolves to every call's report
+// (`{ index, cancelled, value?, error?: { kind, message, trace } }`) in the order calls ended.
+export async function debugRunMany(fn, { calls, concurrency, cancelEvery = 0, cancelAfterMs = 1 }) {
+  return JSON.parse(await run(() => glue.debug_run_many(fn, calls, concurrency, cancelEvery, cancelAfterMs)));
+}

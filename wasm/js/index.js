@@ -10,4 +10,4 @@ setModule(bytes);
 
 export * from './api.js';
 export * from './errors.js';
-export { debugPanic } from './debug.js';
+export { debugPanic, debugRunMany } from './debug.js';

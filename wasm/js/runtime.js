@@ -17,6 +17,8 @@ let panicMessage = null;
 const tasks = new Map();
 const slots = new Map();
 let nextSlot = 1;
+// The AbortController of each host call in flight, by its promise's slot.
+const controllers = new Map();
 
 const host = {
   schedule(id) {
@@ -40,6 +42,7 @@ const host = {
       const entry = slots.get(id);
       if (gen !== generation || !entry) return;
       entry.result = result;
+      entry.onLand?.();
       quietly(() => glue.wake_slot(id));
     };
     Promise.resolve(promise).then((v) => land([true, v]), (e) => land([false, e]));
@@ -53,6 +56,22 @@ const host = {
   },
   forget(slot) {
     slots.delete(slot);
+    // A host call nobody waits for any more: its function may stop.
+    controllers.get(slot)?.abort();
+    controllers.delete(slot);
+  },
+  // A call of a host function (src/host.rs `JsHost`): `fn(arg, signal)`, its promise tracked.
+  callHost(fn, arg) {
+    const controller = new AbortController();
+    // `arg` is a view of the module's memory, valid during this call only: copy it.
+    const copy = arg.slice();
+    const slot = host.track(Promise.resolve().then(() => fn(copy, controller.signal)));
+    controllers.set(slot, controller);
+    slots.get(slot).onLand = () => controllers.delete(slot);
+    return slot;
+  },
+  abort(slot) {
+    controllers.get(slot)?.abort();
   },
   sleep(ms) {
     return new Promise((resolve) => setTimeout(resolve, ms));
@@ -72,6 +91,7 @@ function recover(trap) {
   const dead = [...tasks.values()];
   tasks.clear();
   slots.clear();
+  controllers.clear();
   glue.__wbg_reset_state();
   ensure();
   for (const t of dead) t.reject(err);

@@ -7,4 +7,4 @@ setModule(wasmModule);
 
 export * from './api.js';
 export * from './errors.js';
-export { debugPanic } from './debug.js';
+export { debugPanic, debugRunMany } from './debug.js';

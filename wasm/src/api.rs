@@ -9,8 +9,8 @@ use wasm_bindgen::prelude::*;
 
 use crate::adapter::AdapterTransport;
 use crate::convert::{bytes_from_js, millis};
-use crate::errors::{loader_error, to_js};
-use crate::host::{spawn, HostPromise};
+use crate::errors::to_js;
+use crate::host::{spawn, JsHost};
 use crate::rest::RestTransport;
 
 /// A redkit client over one of the edge transports.
@@ -202,7 +202,8 @@ impl WasmCache {
         })
     }
 
-    /// Cache-aside; `loader()` returns a promise of the encoded value (string or bytes).
+    /// Cache-aside; `loader` is a host function (see [`JsHost`]) that returns (a promise
+    /// of) the encoded value, a string or bytes.
     pub fn get_or_set(
         &self,
         key: String,
@@ -212,14 +213,9 @@ impl WasmCache {
     ) -> Result<u32, JsValue> {
         let opts = set_options(ttl_ms, tags)?;
         let c = self.inner.clone();
+        let loader = JsHost::new(loader);
         Ok(spawn(async move {
-            let load = move || async move {
-                let promise = loader.call0(&JsValue::NULL).map_err(loader_error)?;
-                let value = HostPromise::new(promise).await.map_err(loader_error)?;
-                bytes_from_js(&value, "the loader's encoded value")
-                    .map_err(|e| redkit::Error::invalid(crate::errors::message_of(&e)))
-            };
-            c.get_or_set_bytes(&key, &opts, load)
+            c.get_or_set_host(&key, &opts, loader)
                 .await
                 .map(|b| bytes_or_null(Some(b)))
                 .map_err(to_js)

@@ -3,7 +3,6 @@
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::fmt;
-use std::sync::Arc;
 
 use redkit::Error;
 use wasm_bindgen::prelude::*;
@@ -13,7 +12,10 @@ use wasm_bindgen::prelude::*;
 /// an instance of that class.
 pub fn to_js(e: Error) -> JsValue {
     if let Error::Loader(inner) = &e {
-        if let Some(js) = inner.downcast_ref::<JsLoaderError>() {
+        let thrown = inner
+            .downcast_ref::<redkit::HostError>()
+            .and_then(|h| h.original::<JsLoaderError>());
+        if let Some(js) = thrown {
             // The loader's own error goes back to the caller as it was thrown.
             return js.value();
         }
@@ -77,11 +79,6 @@ impl fmt::Display for JsLoaderError {
 }
 
 impl std::error::Error for JsLoaderError {}
-
-/// Wrap a thrown JS value as a core loader error.
-pub fn loader_error(thrown: JsValue) -> Error {
-    Error::Loader(Arc::new(JsLoaderError::new(thrown)))
-}
 
 /// The best human-readable text of a thrown JS value.
 pub fn message_of(v: &JsValue) -> String {

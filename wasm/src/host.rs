@@ -1,5 +1,5 @@
-//! The JS side this module runs on: a tiny executor driven by the facade, and a bridge
-//! from JS promises to Rust futures.
+//! The JS side this module runs on: a tiny executor driven by the facade, a bridge from JS
+//! promises to Rust futures, and JS functions as the core's host functions ([`JsHost`]).
 //!
 //! Why not wasm-bindgen-futures: on wasm32-unknown-unknown a panic aborts (traps) the
 //! instance. Its executor polls from a `queueMicrotask` callback and its promise bridge
@@ -17,7 +17,12 @@ use std::sync::Arc;
 use std::task::{Context, Poll, Wake, Waker};
 use std::time::Duration;
 
+use redkit::host::{HostCall, HostError, HostFunction, HostResult};
+use redkit::transport::BoxFuture;
 use wasm_bindgen::prelude::*;
+
+use crate::convert::bytes_from_js;
+use crate::errors::{message_of, name_of, JsLoaderError};
 
 #[wasm_bindgen]
 extern "C" {
@@ -33,6 +38,10 @@ extern "C" {
     fn take(this: &Host, slot: u32) -> JsValue;
     #[wasm_bindgen(method)]
     fn forget(this: &Host, slot: u32);
+    #[wasm_bindgen(method, js_name = callHost)]
+    fn call_host(this: &Host, func: &js_sys::Function, arg: &[u8]) -> u32;
+    #[wasm_bindgen(method)]
+    fn abort(this: &Host, slot: u32);
     #[wasm_bindgen(method)]
     fn sleep(this: &Host, ms: f64) -> JsValue;
     #[wasm_bindgen(method)]
@@ -123,7 +132,9 @@ pub fn wake_slot(slot: u32) {
     }
 }
 
-/// A JS promise as a Rust future, settled through the facade (no wasm closures).
+/// A JS promise as a Rust future, settled through the facade (no wasm closures). Dropped
+/// before it settles, it tells the facade to forget the promise (and to abort the signal
+/// of a host call's, see [`JsHost`]).
 pub struct HostPromise {
     slot: u32,
     done: bool,
@@ -136,6 +147,13 @@ impl HostPromise {
             slot: with_host(|h| h.track(promise)),
             done: false,
         }
+    }
+}
+
+impl HostPromise {
+    /// Abort the signal of the host call this promise is the result of.
+    fn abort(&self) {
+        with_host(|h| h.abort(self.slot));
     }
 }
 
@@ -163,6 +181,108 @@ impl Drop for HostPromise {
             with_host(|h| h.forget(self.slot));
         }
     }
+}
+
+/// A JS function behind the core's host-callback contract (`redkit::host`): the facade
+/// calls `fn(arg: Uint8Array, signal: AbortSignal)` (js/runtime.js `callHost`) and the
+/// call's cancellation aborts the signal. The result is a string (its UTF-8 bytes) or
+/// bytes; what the function throws keeps its name, message and stack, and the thrown value
+/// itself for the caller.
+pub struct JsHost(js_sys::Function);
+
+impl JsHost {
+    /// The host function `func`.
+    pub fn new(func: js_sys::Function) -> Self {
+        JsHost(func)
+    }
+}
+
+impl HostFunction for JsHost {
+    fn call(&self, call: HostCall) -> BoxFuture<'static, HostResult> {
+        let slot = with_host(|h| h.call_host(&self.0, &call.arg));
+        let mut pending = HostPromise { slot, done: false };
+        Box::pin(async move {
+            let settled = {
+                let cancelled = std::pin::pin!(call.cancel.cancelled());
+                match futures_util::future::select(&mut pending, cancelled).await {
+                    futures_util::future::Either::Left((settled, _)) => Some(settled),
+                    futures_util::future::Either::Right(_) => None,
+                }
+            };
+            let settled = match settled {
+                Some(settled) => settled,
+                None => {
+                    pending.abort();
+                    (&mut pending).await
+                }
+            };
+            match settled {
+                Ok(value) => bytes_from_js(&value, "a host function's result")
+                    .map_err(|e| HostError::new("TypeError", message_of(&e))),
+                Err(thrown) => Err(host_error(thrown)),
+            }
+        })
+    }
+}
+
+/// What a JS function threw, as the core keeps it.
+fn host_error(thrown: JsValue) -> HostError {
+    let name = match name_of(&thrown) {
+        name if name.is_empty() => "Error".to_string(),
+        name => name,
+    };
+    let stack = js_sys::Reflect::get(&thrown, &"stack".into())
+        .ok()
+        .and_then(|s| s.as_string());
+    let error = HostError::new(name, message_of(&thrown));
+    let error = match stack {
+        Some(stack) => error.with_trace(stack),
+        None => error,
+    };
+    error.with_original(JsLoaderError::new(thrown))
+}
+
+/// Test hook: call `func` `calls` times, `concurrency` at a time, aborting the signal of
+/// every `cancel_every`-th call (0: none) `cancel_after_ms` after it starts (see
+/// `redkit::host::run_many`); the task resolves to the reports as JSON text (`[{ index,
+/// cancelled, value?, error?: { kind, message, trace } }]`) in the order calls ended.
+#[wasm_bindgen]
+pub fn debug_run_many(
+    func: js_sys::Function,
+    calls: u32,
+    concurrency: u32,
+    cancel_every: u32,
+    cancel_after_ms: u32,
+) -> u32 {
+    let host = JsHost::new(func);
+    let plan = (0..calls)
+        .map(|i| redkit::host::Planned {
+            arg: i.to_string().into_bytes(),
+            cancel_after: (cancel_every > 0 && i % cancel_every == 0)
+                .then(|| Duration::from_millis(cancel_after_ms.into())),
+        })
+        .collect();
+    spawn(async move {
+        let (tx, mut reports) = redkit::host::events();
+        redkit::host::run_many(&host, plan, concurrency as usize, &tx).await;
+        drop(tx);
+        let mut out = Vec::new();
+        while let Some(r) = reports.recv().await {
+            let mut report = serde_json::json!({ "index": r.index, "cancelled": r.cancelled });
+            match r.result {
+                Ok(v) => report["value"] = String::from_utf8_lossy(&v).into(),
+                Err(e) => {
+                    report["error"] = serde_json::json!({
+                        "kind": e.kind(), "message": e.message(), "trace": e.trace(),
+                    })
+                }
+            }
+            out.push(report);
+        }
+        Ok(JsValue::from_str(
+            &serde_json::Value::Array(out).to_string(),
+        ))
+    })
 }
 
 /// Wait `d` on a JS timer.
