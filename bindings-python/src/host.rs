@@ -13,7 +13,7 @@
 
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::task::{Context, Wake, Waker};
 use std::time::Duration;
 
@@ -31,7 +31,13 @@ use crate::errors::panic_message;
 use crate::pool;
 
 /// A Python function as the core calls it.
-pub struct PyHost(Arc<Target>);
+pub struct PyHost {
+    /// The function until its first call, which moves it into `shared`: a cache hit makes
+    /// a `PyHost` and never calls it, and this way it costs no allocation.
+    unshared: Mutex<Option<Target>>,
+    /// The function, shared with the calls that run it.
+    shared: OnceLock<Arc<Target>>,
+}
 
 struct Target {
     func: Py<PyAny>,
@@ -52,10 +58,10 @@ enum Place {
 impl PyHost {
     /// `func`, a plain function, run on the pool.
     pub fn blocking(func: Py<PyAny>) -> Self {
-        PyHost(Arc::new(Target {
+        PyHost::new(Target {
             func,
             place: Place::Pool,
-        }))
+        })
     }
 
     /// `func`, a coroutine function, run on the loop of `bridge` (the running one) in a copy
@@ -71,21 +77,41 @@ impl PyHost {
                 .and_then(|m| m.getattr("copy_context"))
                 .map(Bound::unbind)
         })?;
-        Ok(PyHost(Arc::new(Target {
+        Ok(PyHost::new(Target {
             func,
             place: Place::Loop {
                 bridge: bridge.clone().unbind(),
                 context: copy.bind(py).call0()?.unbind(),
             },
-        })))
+        }))
+    }
+
+    fn new(target: Target) -> Self {
+        PyHost {
+            unshared: Mutex::new(Some(target)),
+            shared: OnceLock::new(),
+        }
+    }
+
+    /// The function, shared.
+    fn target(&self) -> &Arc<Target> {
+        self.shared.get_or_init(|| {
+            let target = self
+                .unshared
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .take();
+            Arc::new(target.expect("a PyHost holds its function until it is shared"))
+        })
     }
 }
 
 impl HostFunction for PyHost {
     fn call(&self, call: HostCall) -> BoxFuture<'static, HostResult> {
         let (tx, rx) = oneshot::channel();
-        let target = Arc::clone(&self.0);
-        match &self.0.place {
+        let shared = self.target();
+        let target = Arc::clone(shared);
+        match &shared.place {
             Place::Pool => pool::submit(Box::new(move || {
                 let result = std::panic::catch_unwind(AssertUnwindSafe(|| {
                     Python::attach(|py| run_blocking(py, &target.func, call))
