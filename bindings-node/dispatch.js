@@ -150,13 +150,10 @@ class Dispatcher {
   }
 
   #finish(id, tag, value) {
-    const kind = tag & 3
-    if (kind === TAG_CALL) {
-      this.#callHost(id, tag >>> 2, value)
-      return
-    }
-    if (kind === TAG_ABORT) {
-      this.#calls.get(id)?.abort()
+    // One comparison for an operation's end (the hit path), as before host calls.
+    if (tag > TAG_ERR) {
+      if ((tag & 3) === TAG_CALL) this.#callHost(id, tag >>> 2, value)
+      else if (tag === TAG_ABORT) this.#calls.get(id)?.abort()
       return
     }
     const entry = this.#entries[id]
