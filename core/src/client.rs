@@ -142,9 +142,11 @@ impl Client {
     }
 
     /// What the server is and how it is configured, with warnings for settings that
-    /// lose data (no persistence for queues, an eviction policy that drops locks).
+    /// lose data: no AOF (queued jobs), an `allkeys-*` eviction policy (a
+    /// `volatile-*` one is safe with queues: queue keys never carry an expiry, cache
+    /// entries always do).
     pub async fn check(&self) -> Result<HealthReport> {
-        crate::health::check(self.transport()).await
+        crate::health::check(self.transport(), self.prefix()).await
     }
 
     /// A cache namespace; configure it on the builder, then `build()`.

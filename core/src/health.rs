@@ -17,7 +17,11 @@ pub struct HealthReport {
     pub warnings: Vec<String>,
 }
 
-pub(crate) async fn check(transport: &dyn Transport) -> Result<HealthReport> {
+/// How many SCAN calls (of 1,000 keys each) look for a queue before check() concludes
+/// there is none: a bound on a diagnostic's work, whatever the keyspace's size.
+const QUEUE_SCANS: usize = 20;
+
+pub(crate) async fn check(transport: &dyn Transport, prefix: &str) -> Result<HealthReport> {
     // CONFIG is often forbidden (managed services, gateways): its error only leaves the
     // snapshot setting unknown.
     let mut replies = transport
@@ -53,6 +57,11 @@ pub(crate) async fn check(transport: &dyn Transport) -> Result<HealthReport> {
     }
     .to_string();
     let eviction_policy = field("maxmemory_policy").unwrap_or_else(|| "unknown".into());
+    // Queue keys never carry an expiry and cache keys always do, so `volatile-*` policies
+    // evict only cache entries: safe for both. `allkeys-*` may evict jobs: worth naming
+    // them when queues live here (looked for only then).
+    let evicts_anything = eviction_policy.starts_with("allkeys");
+    let queues = evicts_anything && queues_in_use(transport, prefix).await;
     let mut warnings = Vec::new();
     if !aof {
         warnings.push(
@@ -61,10 +70,15 @@ pub(crate) async fn check(transport: &dyn Transport) -> Result<HealthReport> {
                 .to_string(),
         );
     }
-    if eviction_policy != "noeviction" && eviction_policy != "unknown" {
+    if evicts_anything {
+        let what = if queues {
+            "queued jobs, locks and rate-limit state"
+        } else {
+            "locks and rate-limit state (and queued jobs, once queues live here)"
+        };
         warnings.push(format!(
-            "maxmemory-policy is {eviction_policy}: under memory pressure the server may evict \
-             queue, lock and rate-limit keys; use noeviction for those (a separate instance for caches)"
+            "maxmemory-policy is {eviction_policy}: under memory pressure the server may evict {what}; \
+             use a volatile-* policy (only keys with an expiry, as every cache entry has, are evicted) or noeviction"
         ));
     }
     Ok(HealthReport {
@@ -73,4 +87,45 @@ pub(crate) async fn check(transport: &dyn Transport) -> Result<HealthReport> {
         eviction_policy,
         warnings,
     })
+}
+
+/// Whether any queue of `prefix` has keys on the server (its `meta` hash), looked for with
+/// at most [`QUEUE_SCANS`] SCAN calls. A server that refuses SCAN says no.
+async fn queues_in_use(transport: &dyn Transport, prefix: &str) -> bool {
+    let escaped: String = prefix
+        .chars()
+        .flat_map(|c| match c {
+            '*' | '?' | '[' | ']' | '\\' => vec!['\\', c],
+            c => vec![c],
+        })
+        .collect();
+    let pattern = format!("{escaped}:{{queue:*}}:meta");
+    let mut cursor = "0".to_string();
+    for _ in 0..QUEUE_SCANS {
+        let cmd = Cmd::new("SCAN")
+            .arg(&cursor)
+            .arg("MATCH")
+            .arg(&pattern)
+            .arg("COUNT")
+            .arg(1000usize);
+        let Ok(reply) = transport.send(cmd).await.and_then(|r| r.into_array()) else {
+            return false;
+        };
+        let mut parts = reply.into_iter();
+        cursor = parts
+            .next()
+            .and_then(|c| c.into_string().ok().flatten())
+            .unwrap_or_else(|| "0".into());
+        let found = parts
+            .next()
+            .and_then(|k| k.into_array().ok())
+            .is_some_and(|k| !k.is_empty());
+        if found {
+            return true;
+        }
+        if cursor == "0" {
+            return false;
+        }
+    }
+    false
 }
