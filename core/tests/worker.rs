@@ -579,3 +579,48 @@ async fn bad_options_are_refused() {
         );
     }
 }
+
+/// A paused queue hands the worker nothing; a resume wakes it at once. A delayed job runs
+/// when due, though the idle worker blocks for up to `drain_delay` (5 s).
+async fn queue_pause_and_delayed_jobs(backend: Backend) {
+    let client = backend.client_named("w_qpause").await;
+    let queue = client.queue("q").unwrap();
+    let worker = client
+        .worker("q", processor_fn(|_, _| async { Ok(ok()) }))
+        .build()
+        .unwrap();
+    queue.pause().await.unwrap();
+    jobs::add(&client, "q", 1, jobs::none()).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(jobs::count(&client, "q", "completed").await, 0);
+    let resumed = Instant::now();
+    queue.resume().await.unwrap();
+    jobs::until(&client, "q", "completed", 1, Duration::from_secs(5)).await;
+    assert!(
+        resumed.elapsed() < Duration::from_millis(1000),
+        "{:?}",
+        resumed.elapsed()
+    );
+
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let added = Instant::now();
+    jobs::add(
+        &client,
+        "q",
+        1,
+        JobOptions::new().delay(Duration::from_millis(400)),
+    )
+    .await;
+    jobs::until(&client, "q", "completed", 2, Duration::from_secs(5)).await;
+    let took = added.elapsed();
+    worker.close(true).await;
+    assert!(
+        took >= Duration::from_millis(400) && took < Duration::from_millis(1500),
+        "{took:?}"
+    );
+}
+every_backend!(
+    queue_pause,
+    super::queue_pause_and_delayed_jobs,
+    flavor = "multi_thread"
+);

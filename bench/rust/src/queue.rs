@@ -1,0 +1,197 @@
+//! Queue and worker throughput of redkit's Rust core on one redis-server: `add` (one job
+//! per call, one call in flight), `add_bulk` (1,000 jobs per call), and a worker at
+//! concurrency 1 and 100 on no-op jobs; with the commands the server runs per job (INFO
+//! commandstats, the scripts' own commands included) beside BullMQ's 23.
+//!
+//! `cargo run --release -p redkit-bench --bin queue-bench` (a server of its own unless
+//! REDIS_URL is set; BENCH_JOBS sets the jobs per worker run, default 20,000). Prints a
+//! markdown table and writes it to bench/results/rust-queue.md.
+
+use std::time::{Duration, Instant};
+
+use redkit::worker::processor_fn;
+use redkit::{Client, JobOptions};
+
+async fn info(client: &Client, section: &str) -> String {
+    client
+        .transport()
+        .send(redkit::Cmd::new("INFO").arg(section))
+        .await
+        .expect("info")
+        .into_string()
+        .expect("text")
+        .unwrap_or_default()
+}
+
+/// Every command the server ran (scripts' commands included), INFO itself left out, and
+/// the CPU time it used (user + system, µs): what a job costs the server, whatever else
+/// loads the machine.
+async fn server_cost(client: &Client) -> (u64, f64) {
+    let calls = info(client, "commandstats")
+        .await
+        .lines()
+        .filter(|l| l.starts_with("cmdstat_") && !l.starts_with("cmdstat_info:"))
+        .filter_map(|l| l.split("calls=").nth(1))
+        .filter_map(|r| r.split(',').next())
+        .filter_map(|n| n.parse::<u64>().ok())
+        .sum();
+    let cpu = info(client, "cpu")
+        .await
+        .lines()
+        .filter(|l| l.starts_with("used_cpu_sys:") || l.starts_with("used_cpu_user:"))
+        .filter_map(|l| l.split(':').nth(1))
+        .filter_map(|v| v.trim().parse::<f64>().ok())
+        .sum::<f64>();
+    (calls, cpu * 1e6)
+}
+
+async fn reset(client: &Client) {
+    client
+        .transport()
+        .send(redkit::Cmd::new("FLUSHALL"))
+        .await
+        .expect("flush");
+    client
+        .transport()
+        .send(redkit::Cmd::new("CONFIG").arg("RESETSTAT"))
+        .await
+        .expect("resetstat");
+}
+
+async fn fill(client: &Client, n: u64) {
+    let q = client.queue("bench").expect("queue");
+    let mut i = 0;
+    while i < n {
+        let k = (n - i).min(1000);
+        q.add_bulk((i..i + k).map(|j| ("noop", j, JobOptions::default())))
+            .await
+            .expect("add_bulk");
+        i += k;
+    }
+}
+
+/// Jobs per second of a worker at `concurrency` over `n` queued no-op jobs, the server
+/// commands per job and the server's CPU µs per job.
+async fn worker_run(client: &Client, n: u64, concurrency: usize) -> (f64, f64, f64) {
+    reset(client).await;
+    fill(client, n).await;
+    let before = server_cost(client).await;
+    let q = client.queue("bench").expect("queue");
+    let started = Instant::now();
+    let worker = client
+        .worker("bench", processor_fn(|_, _| async { Ok(b"1".to_vec()) }))
+        .concurrency(concurrency)
+        .build()
+        .expect("worker");
+    loop {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+        if q.counts().await.expect("counts").completed >= n {
+            break;
+        }
+    }
+    let rate = n as f64 / started.elapsed().as_secs_f64();
+    worker.close(true).await;
+    // The counts polled meanwhile are a handful of commands against n jobs.
+    let after = server_cost(client).await;
+    let n = n as f64;
+    (
+        rate,
+        (after.0 - before.0) as f64 / n,
+        (after.1 - before.1) / n,
+    )
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let jobs: u64 = std::env::var("BENCH_JOBS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(20_000);
+    let own_server = std::env::var("REDIS_URL")
+        .is_err()
+        .then(redkit_testkit::Server::start);
+    let url =
+        std::env::var("REDIS_URL").unwrap_or_else(|_| own_server.as_ref().expect("server").url());
+    let client = Client::builder(&url).prefix("qbench").build().await?;
+    let q = client.queue("bench")?;
+
+    reset(&client).await;
+    let n = jobs / 2;
+    let (_, cpu0) = server_cost(&client).await;
+    let started = Instant::now();
+    for i in 0..n {
+        q.add("noop", &i, JobOptions::default()).await?;
+    }
+    let add = n as f64 / started.elapsed().as_secs_f64();
+    let add_cpu = (server_cost(&client).await.1 - cpu0) / n as f64;
+
+    reset(&client).await;
+    let bulk_n = jobs * 5;
+    let (_, cpu0) = server_cost(&client).await;
+    let started = Instant::now();
+    fill(&client, bulk_n).await;
+    let bulk = bulk_n as f64 / started.elapsed().as_secs_f64();
+    let bulk_cpu = (server_cost(&client).await.1 - cpu0) / bulk_n as f64;
+
+    let (c1, c1_cmds, c1_cpu) = worker_run(&client, jobs / 2, 1).await;
+    let (c100, c100_cmds, c100_cpu) = worker_run(&client, jobs * 2, 100).await;
+
+    let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    let mut out = String::new();
+    out.push_str("## Rust: queue and worker\n\n");
+    out.push_str(
+        "redkit's Rust core on one redis-server (a server of its own), one run; BullMQ's figures \
+         are the ones issue 17 quotes for this kind of machine (BullMQ itself, same server, same \
+         run, comes with the Node binding). No-op jobs, JSON payload a number. Server CPU is \
+         redis-server's user + system time per job (INFO cpu), which the machine's load does \
+         not inflate the way it does jobs/s.\n",
+    );
+    out.push_str(&format!(
+        "Command: `cargo run --release -p redkit-bench --bin queue-bench` (BENCH_JOBS={jobs}); \
+         load average at the end: {}\n\n",
+        load.split_whitespace()
+            .take(3)
+            .collect::<Vec<_>>()
+            .join(" ")
+    ));
+    out.push_str("| what | redkit jobs/s | BullMQ jobs/s | ratio | server commands per job | server CPU µs per job |\n");
+    out.push_str("|---|---:|---:|---:|---|---:|\n");
+    let mut row = |what: &str, ours: f64, theirs: f64, cmds: &str, cpu: f64| {
+        out.push_str(&format!(
+            "| {what} | {ours:.0} | {theirs:.0} | {:.2}× | {cmds} | {cpu:.1} |\n",
+            ours / theirs
+        ))
+    };
+    row(
+        "add (1 per call, 1 in flight)",
+        add,
+        9_400.0,
+        "1 EVALSHA per job",
+        add_cpu,
+    );
+    row(
+        "add_bulk (1,000 per call)",
+        bulk,
+        41_700.0,
+        "1 EVALSHA per 1,000 jobs",
+        bulk_cpu,
+    );
+    row(
+        "worker, concurrency 1",
+        c1,
+        7_900.0,
+        &format!("{c1_cmds:.1} (BullMQ: 23)"),
+        c1_cpu,
+    );
+    row(
+        "worker, concurrency 100",
+        c100,
+        35_600.0,
+        &format!("{c100_cmds:.1} (BullMQ: 23)"),
+        c100_cpu,
+    );
+    print!("{out}");
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../results/rust-queue.md");
+    std::fs::write(path, out)?;
+    Ok(())
+}
