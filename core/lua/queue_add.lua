@@ -4,9 +4,21 @@
 -- completes or fails).
 -- Reply: per job {id, ts} when added, {id, fields} when the id or the deduplication id
 -- already held a job (that job is returned, nothing is written).
-redis.call('HSETNX', K_META, 'v', 'q1')
 local n = tonumber(ARGV[1])
 local out = {}
+-- Automatic ids are reserved for the whole call at once: one HINCRBY, not one per job.
+-- A job with a deduplication id may turn out a duplicate and need none: it takes its id
+-- when it is added.
+local auto = 0
+for i = 0, n - 1 do
+  if ARGV[2 + i * 9] == '' and ARGV[2 + i * 9 + 7] == '' then
+    auto = auto + 1
+  end
+end
+local next_id = 0
+if auto > 0 then
+  next_id = redis.call('HINCRBY', K_META, 'id', auto) - auto
+end
 for i = 0, n - 1 do
   local a = 2 + i * 9
   local id, name, data, opts = ARGV[a], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3]
@@ -27,8 +39,11 @@ for i = 0, n - 1 do
     end
   end
   if not existing then
-    if id == '' then
-      id = tostring(redis.call('HINCRBY', K_META, 'id', 1))
+    if id == '' and ddid ~= '' then
+      id = fmt(redis.call('HINCRBY', K_META, 'id', 1))
+    elseif id == '' then
+      next_id = next_id + 1
+      id = fmt(next_id)
     else
       local fields = redis.call('HGETALL', jkey(id))
       if #fields > 0 then

@@ -40,6 +40,19 @@ local function event(...)
   redis.call('XADD', K_EVENTS, 'MAXLEN', '~', 10000, '*', 'ev', ...)
 end
 
+-- The meta fields the hot path reads, in one HMGET per call (see `load_meta`): paused, the
+-- limiter's window (lw, lc), the first delayed job's due time (nd), the first age-based
+-- removal's due time (gcat). nd and gcat are never later than the truth (a removal may
+-- leave them early, which costs one look), so a call with nothing due skips the look.
+local meta
+
+local function load_meta()
+  if not meta then
+    meta = redis.call('HMGET', K_META, 'paused', 'lw', 'lc', 'nd', 'gcat')
+  end
+  return meta
+end
+
 local function next_seq()
   return redis.call('HINCRBY', K_META, 'seq', 1)
 end
@@ -57,18 +70,31 @@ end
 local function push_ready(id, priority, lifo)
   if priority and priority > 0 then
     redis.call('ZADD', K_PRIO, fmt(priority * 4294967296 + next_seq() % 4294967296), id)
-  elseif lifo then
-    redis.call('LPUSH', K_WAIT, id)
-  else
-    redis.call('RPUSH', K_WAIT, id)
+    redis.call('ZADD', K_MARKER, 0, '0')
+    return
   end
-  redis.call('ZADD', K_MARKER, 0, '0')
+  local len
+  if lifo then
+    len = redis.call('LPUSH', K_WAIT, id)
+  else
+    len = redis.call('RPUSH', K_WAIT, id)
+  end
+  -- A longer list got its wake-up when it held one job (from the push or the take that
+  -- left it so), and every take that may leave jobs adds one again.
+  if len == 1 then
+    redis.call('ZADD', K_MARKER, 0, '0')
+  end
 end
 
 local function push_delayed(id, ready_ms)
   redis.call('ZADD', K_DELAYED, fmt(ready_ms * 4096 + next_seq() % 4096), id)
-  -- An idle worker wakes to shorten its wait if this job is now the first due.
-  redis.call('ZADD', K_MARKER, 0, '0')
+  local nd = load_meta()[4]
+  if not nd or ready_ms < tonumber(nd) then
+    meta[4] = fmt(ready_ms)
+    redis.call('HSET', K_META, 'nd', meta[4])
+    -- An idle worker wakes to shorten its wait: this job is now the first due.
+    redis.call('ZADD', K_MARKER, 0, '0')
+  end
 end
 
 -- Release the job's deduplication id if it holds one without a ttl (those last until the
@@ -91,13 +117,22 @@ local function delete_finished(id, zkey)
   redis.call('ZREM', K_GC, id)
 end
 
--- Age-based removal that is due, at most `limit` jobs.
+-- Age-based removal that is due, at most `limit` jobs; then the next due time.
 local function collect_garbage(limit)
-  local due = redis.call('ZRANGEBYSCORE', K_GC, '-inf', now, 'LIMIT', 0, limit)
+  local due = redis.call('ZRANGEBYSCORE', K_GC, '-inf', fmt(now), 'LIMIT', 0, limit)
   for _, id in ipairs(due) do
     redis.call('ZREM', K_COMPLETED, id)
     redis.call('ZREM', K_FAILED, id)
     delete_finished(id, K_GC)
+  end
+  local first = redis.call('ZRANGE', K_GC, 0, 0, 'WITHSCORES')
+  load_meta()
+  if first[2] then
+    meta[5] = first[2]
+    redis.call('HSET', K_META, 'gcat', first[2])
+  else
+    meta[5] = false
+    redis.call('HDEL', K_META, 'gcat')
   end
   return #due
 end
@@ -119,8 +154,15 @@ local function apply_removal(id, spec, zkey)
     count, age = spec['count'], spec['age']
   end
   if age then
-    redis.call('ZADD', K_GC, fmt(now + age * 1000), id)
-    collect_garbage(100)
+    local at = now + age * 1000
+    redis.call('ZADD', K_GC, fmt(at), id)
+    local gcat = load_meta()[5]
+    if gcat and tonumber(gcat) <= now then
+      collect_garbage(100)
+    elseif not gcat or at < tonumber(gcat) then
+      meta[5] = fmt(at)
+      redis.call('HSET', K_META, 'gcat', meta[5])
+    end
   end
   if count then
     local excess = redis.call('ZCARD', zkey) - count
@@ -135,7 +177,8 @@ local function apply_removal(id, spec, zkey)
   end
 end
 
--- Promote delayed jobs that are due (at most `limit`) to the ready structures.
+-- Promote delayed jobs that are due (at most `limit`) to the ready structures; then the
+-- next due time.
 local function promote_due(limit)
   local due = redis.call('ZRANGEBYSCORE', K_DELAYED, '-inf', fmt(now * 4096 + 4095), 'LIMIT', 0, limit)
   for _, id in ipairs(due) do
@@ -144,6 +187,15 @@ local function promote_due(limit)
     push_ready(id, o['priority'], o['lifo'])
     event('waiting', 'id', id)
   end
+  local first = redis.call('ZRANGE', K_DELAYED, 0, 0, 'WITHSCORES')
+  load_meta()
+  if first[2] then
+    meta[4] = fmt(math.floor(first[2] / 4096))
+    redis.call('HSET', K_META, 'nd', meta[4])
+  else
+    meta[4] = false
+    redis.call('HDEL', K_META, 'nd')
+  end
 end
 
 -- Take up to `n` jobs for worker `wid`, each leased for `lock_ms`; the global limiter
@@ -151,7 +203,7 @@ end
 -- {1, 0, job, job, ...} with each job {id, fields, token, now}; {0, wait_ms} nothing ready
 -- (-1: no delayed job either); {2, wait_ms} limited for wait_ms, or paused (-1).
 local function take(wid, lock_ms, lmax, ldur, n)
-  local meta = redis.call('HMGET', K_META, 'paused', 'lw', 'lc')
+  load_meta()
   if meta[1] == '1' then
     return {2, -1}
   end
@@ -165,7 +217,9 @@ local function take(wid, lock_ms, lmax, ldur, n)
     end
     n = math.min(n, lmax - lc)
   end
-  promote_due(1000)
+  if meta[4] and tonumber(meta[4]) <= now then
+    promote_due(1000)
+  end
   local out = {1, 0}
   local got = 0
   while got < n do
@@ -187,8 +241,10 @@ local function take(wid, lock_ms, lmax, ldur, n)
         end
       end
       tok = tok + 1
-      redis.call('HSET', key, 'tok', tok, 'pon', fmt(now), 'wid', wid)
-      redis.call('ZADD', K_ACTIVE, fmt(now + lock_ms), id)
+      -- The lease's end is in the hash too, so a finish checks token and lease in one read.
+      local lx = fmt(now + lock_ms)
+      redis.call('HSET', key, 'tok', tok, 'pon', fmt(now), 'wid', wid, 'lx', lx)
+      redis.call('ZADD', K_ACTIVE, lx, id)
       event('active', 'id', id)
       got = got + 1
       out[#out + 1] = {id, fields, tok, now}
@@ -204,8 +260,9 @@ local function take(wid, lock_ms, lmax, ldur, n)
   if lmax > 0 then
     redis.call('HSET', K_META, 'lw', fmt(lw), 'lc', lc + got)
   end
-  -- Another idle worker may take the next ones.
-  if redis.call('LLEN', K_WAIT) > 0 or redis.call('ZCARD', K_PRIO) > 0 then
+  -- Jobs may remain (a take that got fewer than it asked for emptied the queue): another
+  -- idle worker may take the next ones.
+  if got == n then
     redis.call('ZADD', K_MARKER, 0, '0')
   end
   return out

@@ -9,10 +9,11 @@ redis.call('HSET', K_WINFO, wid, info)
 local lost, cancelled = {}, {}
 for i = 4, #ARGV - 1, 2 do
   local id, token = ARGV[i], ARGV[i + 1]
-  local j = redis.call('HMGET', jkey(id), 'tok', 'cxl')
-  local lease = redis.call('ZSCORE', K_ACTIVE, id)
-  if j[1] == token and lease and tonumber(lease) >= now then
-    redis.call('ZADD', K_ACTIVE, fmt(now + lock_ms), id)
+  local j = redis.call('HMGET', jkey(id), 'tok', 'cxl', 'lx')
+  if j[1] == token and j[3] and tonumber(j[3]) >= now and redis.call('ZSCORE', K_ACTIVE, id) then
+    local lx = fmt(now + lock_ms)
+    redis.call('ZADD', K_ACTIVE, lx, id)
+    redis.call('HSET', jkey(id), 'lx', lx)
     if j[2] == '1' then
       cancelled[#cancelled + 1] = id
     end

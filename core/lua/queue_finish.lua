@@ -16,14 +16,14 @@ for i = 0, f - 1 do
   local r = tonumber(ARGV[a + 5])
   local key = jkey(id)
   local fin
-  local j = redis.call('HMGET', key, 'tok', 'opts', 'am', 'ddid', 'st')
-  local lease = redis.call('ZSCORE', K_ACTIVE, id)
-  if j[1] ~= token or not lease or tonumber(lease) < now then
+  local j = redis.call('HMGET', key, 'tok', 'opts', 'am', 'ddid', 'st', 'lx')
+  -- The token must be the current delivery's and its lease live; the job must still be
+  -- active (not recovered from a stall by the upkeep, nor removed).
+  if j[1] ~= token or not j[6] or tonumber(j[6]) < now or redis.call('ZREM', K_ACTIVE, id) == 0 then
     redis.call('HINCRBY', K_META, 'late', 1)
     event('lost', 'id', id, 'tok', token)
     fin = 0
   else
-    redis.call('ZREM', K_ACTIVE, id)
     local o = decode_opts(j[2])
     local am = (tonumber(j[3]) or 0) + 1
     if outcome == 'completed' then
