@@ -47,6 +47,9 @@ pub const DEFAULT_DENY: &[&str] = &[
 /// Default request body limit: 1 MiB.
 pub const DEFAULT_MAX_BODY: usize = 1024 * 1024;
 
+/// Default cap on request bytes held at once across all requests: 64 MiB.
+pub const DEFAULT_MAX_INFLIGHT_BYTES: usize = 64 * 1024 * 1024;
+
 /// Default cap on commands per `/pipeline` or `/multi-exec` request.
 pub const DEFAULT_MAX_COMMANDS: usize = 10_000;
 
@@ -61,6 +64,21 @@ pub struct Config {
     pub max_body: usize,
     /// Most commands in one `/pipeline` or `/multi-exec` request (more: 413).
     pub max_commands: usize,
+    /// Most request-body bytes held at once across all requests, from the first byte read
+    /// until the answer is written (more: 503). Bounds the memory a burst of large requests
+    /// can take, as `max_body` bounds one.
+    pub max_inflight_bytes: usize,
+    /// How long a client may take to send a request's headers (and how long an idle
+    /// keep-alive connection stays open); then the connection is closed.
+    pub header_timeout: Duration,
+    /// How long a client may take to send a request's body, once its headers are in (more: 408).
+    pub body_timeout: Duration,
+    /// Most connections open at once; one more is answered 503 and closed. Keep it below the
+    /// process's file limit (`ulimit -n`) minus the Redis connections (`max_blocking` + 1).
+    pub max_connections: usize,
+    /// After the shutdown signal, how long requests in flight may take before their
+    /// connections are dropped and the gateway stops.
+    pub shutdown_timeout: Duration,
     /// Refused commands (`CMD`, `CMD SUBCMD`, or the exemption `!CMD SUBCMD`; any case).
     pub deny: Vec<String>,
     /// Which Lua scripts may run.
@@ -83,6 +101,11 @@ impl Config {
             token: token.into(),
             max_body: DEFAULT_MAX_BODY,
             max_commands: DEFAULT_MAX_COMMANDS,
+            max_inflight_bytes: DEFAULT_MAX_INFLIGHT_BYTES,
+            header_timeout: Duration::from_secs(10),
+            body_timeout: Duration::from_secs(30),
+            max_connections: 512,
+            shutdown_timeout: Duration::from_secs(10),
             deny: DEFAULT_DENY.iter().map(|s| s.to_string()).collect(),
             scripts: Scripts::Any,
             response_timeout: Duration::from_secs(10),

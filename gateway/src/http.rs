@@ -12,8 +12,11 @@ use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Router;
 use http_body_util::{BodyExt, LengthLimitError, Limited};
+use hyper::body::Body as _;
 use serde_json::{json, Value as Json};
 use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 /// What every request handler shares.
 pub struct App {
@@ -27,6 +30,12 @@ pub struct App {
     pub max_body: usize,
     /// Most commands in one `/pipeline` or `/multi-exec` request.
     pub max_commands: usize,
+    /// One permit per request-body byte held, across all requests.
+    pub inflight: Arc<Semaphore>,
+    /// The size of `inflight`, for the error message.
+    pub max_inflight_bytes: usize,
+    /// How long a body may take to arrive.
+    pub body_timeout: Duration,
 }
 
 /// The routes. One fallback handler sees every request, so that every failure, including
@@ -62,7 +71,8 @@ impl App {
         let encoding = encoding(&parts.headers);
         let path = parts.uri.path();
         let route = route(&parts.method, path)?;
-        let body = self.read_body(body).await?;
+        // The permit for the body's bytes is held until the answer is built.
+        let (body, _held) = self.read_body(body).await?;
         match route {
             Route::Single => self.one(&request::single(&body)?, encoding, false).await,
             Route::Path => {
@@ -115,17 +125,66 @@ impl App {
         }
     }
 
-    async fn read_body(&self, body: Body) -> Result<Bytes, ApiError> {
-        match Limited::new(body, self.max_body).collect().await {
-            Ok(collected) => Ok(collected.to_bytes()),
-            Err(e) if e.is::<LengthLimitError>() => Err(ApiError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                format!("ERR request body larger than {} bytes", self.max_body),
-            )),
-            Err(e) => Err(ApiError::bad_request(format!(
-                "ERR cannot read request body: {e}"
-            ))),
+    /// The whole body, within the size limit and the body timeout, with the in-flight
+    /// permits for its bytes (taken as each chunk arrives, so a burst of large requests is
+    /// refused with 503 before it is all in memory).
+    async fn read_body(
+        &self,
+        body: Body,
+    ) -> Result<(Bytes, Option<OwnedSemaphorePermit>), ApiError> {
+        let mut body = Limited::new(body, self.max_body);
+        let capacity = body.size_hint().exact().unwrap_or(0);
+        let mut bytes =
+            Vec::with_capacity(usize::try_from(capacity).unwrap_or(0).min(self.max_body));
+        let mut held: Option<OwnedSemaphorePermit> = None;
+        let read = async {
+            while let Some(frame) = body.frame().await {
+                let frame = frame.map_err(|e| {
+                    if e.is::<LengthLimitError>() {
+                        ApiError::new(
+                            StatusCode::PAYLOAD_TOO_LARGE,
+                            format!("ERR request body larger than {} bytes", self.max_body),
+                        )
+                    } else {
+                        ApiError::bad_request(format!("ERR cannot read request body: {e}"))
+                    }
+                })?;
+                let Ok(data) = frame.into_data() else {
+                    continue;
+                };
+                let permit = u32::try_from(data.len())
+                    .ok()
+                    .and_then(|n| self.inflight.clone().try_acquire_many_owned(n).ok())
+                    .ok_or_else(|| {
+                        ApiError::new(
+                            StatusCode::SERVICE_UNAVAILABLE,
+                            format!(
+                                "ERR the gateway holds {} bytes of requests already, retry later",
+                                self.max_inflight_bytes
+                            ),
+                        )
+                    })?;
+                match held.as_mut() {
+                    Some(held) => held.merge(permit),
+                    None => held = Some(permit),
+                }
+                bytes.extend_from_slice(&data);
+            }
+            Ok::<(), ApiError>(())
+        };
+        match tokio::time::timeout(self.body_timeout, read).await {
+            Ok(result) => result?,
+            Err(_) => {
+                return Err(ApiError::new(
+                    StatusCode::REQUEST_TIMEOUT,
+                    format!(
+                        "ERR request body not received within {} ms",
+                        self.body_timeout.as_millis()
+                    ),
+                ))
+            }
         }
+        Ok((Bytes::from(bytes), held))
     }
 
     async fn one(

@@ -11,8 +11,12 @@ mod http;
 mod policy;
 mod reply;
 mod request;
+mod serve;
 
-pub use config::{Config, Scripts, DEFAULT_DENY, DEFAULT_MAX_BODY, DEFAULT_MAX_COMMANDS};
+pub use config::{
+    Config, Scripts, DEFAULT_DENY, DEFAULT_MAX_BODY, DEFAULT_MAX_COMMANDS,
+    DEFAULT_MAX_INFLIGHT_BYTES,
+};
 pub use policy::CONNECTION_STATE;
 
 use std::future::Future;
@@ -22,6 +26,7 @@ use tokio::net::TcpListener;
 /// A gateway connected to its Redis, ready to serve.
 pub struct Gateway {
     app: Arc<http::App>,
+    limits: serve::Limits,
 }
 
 impl Gateway {
@@ -34,8 +39,23 @@ impl Gateway {
             token: config.token.clone(),
             max_body: config.max_body,
             max_commands: config.max_commands,
+            inflight: Arc::new(tokio::sync::Semaphore::new(
+                config
+                    .max_inflight_bytes
+                    .min(tokio::sync::Semaphore::MAX_PERMITS),
+            )),
+            max_inflight_bytes: config.max_inflight_bytes,
+            body_timeout: config.body_timeout,
         };
-        Ok(Gateway { app: Arc::new(app) })
+        let limits = serve::Limits {
+            header_timeout: config.header_timeout,
+            max_connections: config.max_connections,
+            shutdown_timeout: config.shutdown_timeout,
+        };
+        Ok(Gateway {
+            app: Arc::new(app),
+            limits,
+        })
     }
 
     /// Where the Redis server is (host and port, no credentials), for logs.
@@ -48,14 +68,14 @@ impl Gateway {
         http::router(self.app.clone())
     }
 
-    /// Serve on `listener` until `shutdown` completes, then finish the requests in flight.
+    /// Serve on `listener` until `shutdown` completes, then finish the requests in flight
+    /// within the configured shutdown timeout. Connections are bounded in number, and in
+    /// how long their headers and bodies may take (see [`Config`]).
     pub async fn serve(
         self,
         listener: TcpListener,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        axum::serve(listener, self.router())
-            .with_graceful_shutdown(shutdown)
-            .await
+        serve::serve(listener, self.router(), self.limits, shutdown).await
     }
 }

@@ -29,6 +29,23 @@ struct Args {
     /// Most commands in one /pipeline or /multi-exec request [default: 10000].
     #[arg(long, env = "REDKIT_GATEWAY_MAX_COMMANDS")]
     max_commands: Option<usize>,
+    /// Most request-body bytes held at once across all requests (more: 503) [default: 67108864].
+    #[arg(long, env = "REDKIT_GATEWAY_MAX_INFLIGHT_BYTES")]
+    max_inflight_bytes: Option<usize>,
+    /// Most connections open at once (more: 503); keep it below `ulimit -n` [default: 512].
+    #[arg(long, env = "REDKIT_GATEWAY_MAX_CONNECTIONS")]
+    max_connections: Option<usize>,
+    /// How long a client may take to send a request's headers, in ms; also how long an idle
+    /// connection stays open [default: 10000].
+    #[arg(long, env = "REDKIT_GATEWAY_HEADER_TIMEOUT_MS")]
+    header_timeout_ms: Option<u64>,
+    /// How long a client may take to send a request's body, in ms (then 408) [default: 30000].
+    #[arg(long, env = "REDKIT_GATEWAY_BODY_TIMEOUT_MS")]
+    body_timeout_ms: Option<u64>,
+    /// After SIGTERM/SIGINT, how long requests in flight may take before the gateway drops
+    /// them and exits, in ms [default: 10000].
+    #[arg(long, env = "REDKIT_GATEWAY_SHUTDOWN_TIMEOUT_MS")]
+    shutdown_timeout_ms: Option<u64>,
     /// Comma-separated commands to refuse (`CMD`, `CMD SUBCMD`, or `!CMD SUBCMD` to exempt
     /// one subcommand of a refused family); replaces the default list. An empty value
     /// denies nothing.
@@ -67,6 +84,12 @@ impl Args {
             .map(Duration::from_millis)
             .unwrap_or(config.blocking_timeout);
         config.max_blocking = self.max_blocking.unwrap_or(config.max_blocking);
+        config.max_inflight_bytes = self.max_inflight_bytes.unwrap_or(config.max_inflight_bytes);
+        config.max_connections = self.max_connections.unwrap_or(config.max_connections);
+        let ms = |flag: Option<u64>, default| flag.map(Duration::from_millis).unwrap_or(default);
+        config.header_timeout = ms(self.header_timeout_ms, config.header_timeout);
+        config.body_timeout = ms(self.body_timeout_ms, config.body_timeout);
+        config.shutdown_timeout = ms(self.shutdown_timeout_ms, config.shutdown_timeout);
         config
     }
 }

@@ -1287,3 +1287,160 @@ async fn while_redis_is_down_requests_fail_fast_and_it_reconnects_in_the_backgro
     }
     gw.shutdown().await;
 }
+
+/// A connection that has sent `bytes` and nothing more.
+async fn raw(addr: SocketAddr, bytes: &[u8]) -> tokio::net::TcpStream {
+    use tokio::io::AsyncWriteExt;
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    stream.write_all(bytes).await.unwrap();
+    stream
+}
+
+/// Everything the gateway sends on `stream` until it closes it, or `None` if it is still
+/// open after `within`.
+async fn until_closed(stream: &mut tokio::net::TcpStream, within: Duration) -> Option<String> {
+    use tokio::io::AsyncReadExt;
+    let mut got = Vec::new();
+    let read = stream.read_to_end(&mut got);
+    match tokio::time::timeout(within, read).await {
+        Ok(_) => Some(String::from_utf8_lossy(&got).into_owned()),
+        Err(_) => None,
+    }
+}
+
+const HALF_HEADERS: &[u8] = b"POST / HTTP/1.1\r\nhost: gateway\r\nauthoriz";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn half_sent_headers_and_idle_connections_are_closed_at_the_header_timeout() {
+    let mut config = Config::new(shared().url(), TOKEN);
+    config.header_timeout = Duration::from_millis(300);
+    let gw = Gw::start(config).await;
+    for bytes in [HALF_HEADERS, b""] {
+        let started = Instant::now();
+        let mut stream = raw(gw.addr, bytes).await;
+        let answer = until_closed(&mut stream, Duration::from_secs(5)).await;
+        assert!(answer.is_some(), "still open after 5 s: {bytes:?}");
+        assert!(started.elapsed() >= Duration::from_millis(250));
+    }
+    gw.assert_serves().await;
+    gw.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_body_that_does_not_arrive_is_408() {
+    let mut config = Config::new(shared().url(), TOKEN);
+    config.body_timeout = Duration::from_millis(300);
+    let gw = Gw::start(config).await;
+    let head = format!(
+        "POST / HTTP/1.1\r\nhost: gateway\r\nauthorization: Bearer {TOKEN}\r\ncontent-length: 100\r\n\r\n[\"PING\""
+    );
+    let mut stream = raw(gw.addr, head.as_bytes()).await;
+    let answer = until_closed(&mut stream, Duration::from_secs(5))
+        .await
+        .expect("answered and closed");
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(
+        answer.ends_with(r#"{"error":"ERR request body not received within 300 ms"}"#),
+        "{answer}"
+    );
+    gw.assert_serves().await;
+    gw.shutdown().await;
+}
+
+/// More connections than the cap: the extra ones get a 503 at once (not a hang), and once
+/// the slow ones reach their header timeout real requests are served again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connections_over_the_cap_get_503_and_slow_ones_cannot_starve_real_requests() {
+    let mut config = Config::new(shared().url(), TOKEN);
+    config.max_connections = 8;
+    config.header_timeout = Duration::from_millis(700);
+    let gw = Gw::start(config).await;
+    let mut slow = Vec::new();
+    for _ in 0..20 {
+        slow.push(raw(gw.addr, HALF_HEADERS).await);
+    }
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let started = Instant::now();
+    let (status, body) = gw.cmd(json!(["PING"])).await;
+    assert_eq!(
+        (status, body),
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            json!({"error": "ERR too many connections, retry later"})
+        )
+    );
+    assert!(started.elapsed() < Duration::from_millis(500));
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    gw.assert_serves().await;
+    drop(slow);
+    gw.shutdown().await;
+}
+
+/// A connection stuck in its headers does not keep the gateway running after the shutdown
+/// signal: it stops within the shutdown timeout.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stuck_connection_does_not_outlive_the_shutdown_timeout() {
+    let mut config = Config::new(shared().url(), TOKEN);
+    config.header_timeout = Duration::from_secs(60);
+    config.body_timeout = Duration::from_secs(60);
+    config.shutdown_timeout = Duration::from_millis(300);
+    let mut gw = Gw::start(config).await;
+    let _half_headers = raw(gw.addr, HALF_HEADERS).await;
+    let head = format!(
+        "POST / HTTP/1.1\r\nhost: gateway\r\nauthorization: Bearer {TOKEN}\r\ncontent-length: 100\r\n\r\n["
+    );
+    let _half_body = raw(gw.addr, head.as_bytes()).await;
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let started = Instant::now();
+    gw.stop.take().unwrap().send(()).unwrap();
+    tokio::time::timeout(Duration::from_secs(5), gw.served)
+        .await
+        .expect("stops despite the stuck connections")
+        .unwrap()
+        .unwrap();
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+/// Request bytes held at once are capped across requests: while one large body is being
+/// received, another that would pass the cap is 503, and it is served once the first is done.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn request_bytes_in_flight_are_capped_across_requests() {
+    use tokio::io::AsyncWriteExt;
+    let mut config = Config::new(shared().url(), TOKEN);
+    config.max_inflight_bytes = 1024 * 1024;
+    let gw = Gw::start(config).await;
+    let p = prefix("inflight");
+    let head = format!(
+        "POST /set/{p}:big HTTP/1.1\r\nhost: gateway\r\nauthorization: Bearer {TOKEN}\r\ncontent-length: 900000\r\n\r\n"
+    );
+    let mut big = raw(gw.addr, head.as_bytes()).await;
+    big.write_all(&vec![b'x'; 800_000]).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let (status, body) = gw
+        .post(&format!("/set/{p}:other"), vec![b'y'; 300_000])
+        .await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+    assert_eq!(
+        error_of(&body),
+        "ERR the gateway holds 1048576 bytes of requests already, retry later"
+    );
+    big.write_all(&vec![b'x'; 100_000]).await.unwrap();
+    let mut answer = vec![0u8; 12];
+    tokio::io::AsyncReadExt::read_exact(&mut big, &mut answer)
+        .await
+        .unwrap();
+    assert_eq!(&answer, b"HTTP/1.1 200");
+    let (status, _) = gw
+        .post(&format!("/set/{p}:other"), vec![b'y'; 300_000])
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        gw.ok(json!(["STRLEN", format!("{p}:big")])).await,
+        json!(900_000)
+    );
+    gw.shutdown().await;
+}
