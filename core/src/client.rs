@@ -8,6 +8,8 @@ use crate::error::{Error, Result};
 use crate::health::HealthReport;
 use crate::options::ConnectOptions;
 use crate::ratelimit::RateLimiterBuilder;
+use crate::rt;
+use crate::server_clock::ServerClock;
 use crate::transport::Transport;
 use crate::value::Cmd;
 
@@ -34,6 +36,8 @@ struct Inner {
     /// The near caches of every cache handle of this client, and the push channel that
     /// keeps them coherent.
     near: Tracker,
+    /// The server's clock, which cache entries are judged by.
+    clock: ServerClock,
 }
 
 impl std::fmt::Debug for Client {
@@ -111,6 +115,7 @@ impl Client {
                 transport,
                 prefix: prefix.to_string(),
                 near: Tracker::default(),
+                clock: ServerClock::default(),
             }),
         })
     }
@@ -118,6 +123,11 @@ impl Client {
     /// The transport this client sends through.
     pub fn transport(&self) -> &dyn Transport {
         &*self.inner.transport
+    }
+
+    /// The offset of the server's clock from this host's (see [`crate::server_clock`]).
+    pub(crate) fn server_clock(&self) -> &ServerClock {
+        &self.inner.clock
     }
 
     /// The key prefix.
@@ -171,16 +181,19 @@ impl Client {
     }
 
     /// Record the layout version on first use, and refuse a server that holds data in a
-    /// layout this build does not speak.
+    /// layout this build does not speak. Measures the server's clock in the same round trip.
     pub async fn check_layout(&self) -> Result<()> {
         let key = format!("{}:layout", self.prefix());
+        let sent = rt::now_ms();
         let replies = self
             .transport()
             .pipeline(vec![
                 Cmd::new("SETNX").arg(&key).arg(LAYOUT_VERSION),
                 Cmd::new("GET").arg(&key),
+                Cmd::new("TIME"),
             ])
             .await?;
+        self.inner.clock.record(replies.get(2), sent, rt::now_ms());
         let stored = replies
             .into_iter()
             .nth(1)

@@ -28,6 +28,7 @@ pub mod queue;
 pub mod ratelimit;
 pub mod rt;
 pub mod script;
+mod server_clock;
 pub mod transport;
 // The worker engine runs on tokio (as the embedded engine does), which the wasm build lacks:
 // the edge produces and inspects jobs, it does not process them.

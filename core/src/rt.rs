@@ -3,24 +3,39 @@
 
 use std::cell::Cell;
 use std::future::Future;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::time::Duration;
 
 use crate::error::{Error, Result};
 
-/// Wall-clock time in milliseconds since the Unix epoch.
-#[cfg(not(target_arch = "wasm32"))]
+/// Wall-clock time in milliseconds since the Unix epoch, as this host's clock reads it
+/// (which may be off from the server's: see `crate::server_clock`).
 pub fn now_ms() -> u64 {
+    wall_ms().saturating_add_signed(SKEW_MS.load(Ordering::Relaxed))
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+fn wall_ms() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_millis() as u64)
         .unwrap_or(0)
 }
 
-/// Wall-clock time in milliseconds since the Unix epoch.
 #[cfg(target_arch = "wasm32")]
-pub fn now_ms() -> u64 {
+fn wall_ms() -> u64 {
     js_sys::Date::now() as u64
+}
+
+/// How far [`now_ms`] reads from the host's clock (0 but in tests: see [`skew_clock`]).
+static SKEW_MS: AtomicI64 = AtomicI64::new(0);
+
+/// Make [`now_ms`] read `ms` off the host's clock from now on (negative: behind), as a host
+/// whose clock is wrong would. For tests of what a client with a bad clock does; the
+/// process-wide setting is shared by every client in it.
+#[doc(hidden)]
+pub fn skew_clock(ms: i64) {
+    SKEW_MS.store(ms, Ordering::Relaxed);
 }
 
 /// Wait for `d`.

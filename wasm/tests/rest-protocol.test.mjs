@@ -1,6 +1,6 @@
 // The REST transport's side of the Upstash protocol, checked against a scripted HTTP server
 // that records what it receives: paths, bodies, headers, base64 replies, per-slot pipeline
-// errors, and retries after 5xx answers.
+// errors, and retries after 5xx answers. TIME is answered by the server itself (see below).
 
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -12,13 +12,25 @@ let server;
 let url;
 let seen = [];
 let script = [];
+// How far this server's clock is from the test's, ms (its TIME replies).
+let clockOffsetMs = 0;
 
 before(async () => {
   server = http.createServer((req, res) => {
     let body = '';
     req.on('data', (d) => (body += d));
     req.on('end', () => {
-      seen.push({ method: req.method, path: req.url, headers: req.headers, body: JSON.parse(body) });
+      const command = JSON.parse(body);
+      if (command[0] === 'TIME') {
+        // A client sends TIME beside its first cache read to learn the server's clock:
+        // answered here, outside the script and the record of each test.
+        const ms = Date.now() + clockOffsetMs;
+        const time = [String(Math.floor(ms / 1000)), String((ms % 1000) * 1000)];
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ result: time.map(b64) }));
+        return;
+      }
+      seen.push({ method: req.method, path: req.url, headers: req.headers, body: command });
       const [status, reply] = script.shift() ?? [500, { error: 'unscripted request' }];
       res.writeHead(status, { 'content-type': 'application/json' });
       res.end(JSON.stringify(reply));
@@ -89,4 +101,18 @@ test('a reply that is not JSON or not base64 is a DecodeError', async () => {
   await assert.rejects(Client.rest({ url }).cache('c').get('k'), (e) => e.name === 'DecodeError');
   reset([200, { neither: 1 }]);
   await assert.rejects(Client.rest({ url }).ping(), (e) => e.name === 'DecodeError');
+});
+
+test("freshness is judged by the server's clock (TIME), not the client's", async () => {
+  const minute = 60_000;
+  const entry = (freshUntil) => [200, { result: b64(`v1:${freshUntil}:0:"v"`) }];
+  // The server's clock is 10 minutes behind: what it wrote a moment ago for a minute is fresh.
+  clockOffsetMs = -10 * minute;
+  reset(entry(Date.now() + clockOffsetMs + minute));
+  assert.equal(await Client.rest({ url }).cache('c').get('k'), 'v');
+  // 10 minutes ahead: what turned stale a second ago on the server's clock is stale.
+  clockOffsetMs = 10 * minute;
+  reset(entry(Date.now() + clockOffsetMs - 1000));
+  assert.equal(await Client.rest({ url }).cache('c').get('k'), null);
+  clockOffsetMs = 0;
 });

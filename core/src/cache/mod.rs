@@ -27,6 +27,7 @@ use std::future::Future;
 use std::sync::{Arc, LazyLock};
 use std::time::Duration;
 
+use futures_util::future::join;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
@@ -178,7 +179,8 @@ struct Inner {
 
 /// Where a read's entry comes from.
 enum Read<'a> {
-    Near(Envelope),
+    /// The near cache's copy, and the server's time it was judged at.
+    Near(Envelope, u64),
     Redis(BoxFuture<'a, Result<Option<Vec<u8>>>>, Option<near::Ticket>),
 }
 
@@ -250,8 +252,7 @@ impl Cache {
     /// A fresh value's bytes, or `None` (missing, or stale). One GET.
     pub async fn get_bytes(&self, key: &str) -> Result<Option<Vec<u8>>> {
         check_id("cache key", key)?;
-        let now = rt::now_ms();
-        let entry = self.read(key, now).await?;
+        let (entry, now) = self.read(key).await?;
         Ok(entry.filter(|e| e.is_fresh(now)).map(|e| e.payload))
     }
 
@@ -423,8 +424,7 @@ impl Cache {
     {
         check_id("cache key", key)?;
         self.tag_keys(&opts.tags)?;
-        let now = rt::now_ms();
-        let mut current = self.read(key, now).await?;
+        let (mut current, now) = self.read(key).await?;
         let early = self.inner.opts.early_refresh;
         let fresh = |e: &mut Envelope| {
             e.is_fresh(now) && !e.should_refresh_early(now, early, rt::random_unit())
@@ -502,32 +502,46 @@ impl Cache {
         codec.decode(&raw)
     }
 
-    /// GET the entry of `key` (checked by the caller) and decode it; a value that is not a
-    /// redkit entry reads as a miss (and is overwritten by the next write). With a near
-    /// cache, its copy if it has one still alive at `now_ms` (the caller's clock reading:
-    /// one per hit).
-    async fn read(&self, key: &str, now_ms: u64) -> Result<Option<Envelope>> {
+    /// GET the entry of `key` (checked by the caller) and decode it, with the server's time
+    /// it is to be judged by: entries say in server time until when they are fresh (one
+    /// clock reading per hit). A value that is not a redkit entry reads as a miss (and is
+    /// overwritten by the next write). With a near cache, its copy if it has one still alive
+    /// then (none before the server's time is known).
+    async fn read(&self, key: &str) -> Result<(Option<Envelope>, u64)> {
+        let local_ms = rt::now_ms();
+        let clock = self.inner.client.server_clock();
+        let known = clock.now(local_ms);
         let transport = self.inner.client.transport();
         let read = READ_KEY.with_borrow_mut(|entry_key| {
             self.inner.keys.write_key(entry_key, "k", key);
             let grace = self.inner.opts.stale_ttl.as_millis() as u64;
-            let lookup = |n: &Arc<NearCache>| n.lookup(entry_key, now_ms, grace);
-            let ticket = match self.inner.near.as_ref().map(lookup) {
-                Some(near::Lookup::Hit(entry)) => return Read::Near(entry),
-                Some(near::Lookup::Miss(ticket)) => Some(ticket),
-                Some(near::Lookup::Off) | None => None,
+            let ticket = match (self.inner.near.as_ref(), known) {
+                (Some(near), Some(now_ms)) => match near.lookup(entry_key, now_ms, grace) {
+                    near::Lookup::Hit(entry) => return Read::Near(entry, now_ms),
+                    near::Lookup::Miss(ticket) => Some(ticket),
+                    near::Lookup::Off => None,
+                },
+                _ => None,
             };
             Read::Redis(transport.get(entry_key), ticket)
         });
         let (pending, ticket) = match read {
-            Read::Near(entry) => return Ok(Some(entry)),
+            Read::Near(entry, now_ms) => return Ok((Some(entry), now_ms)),
             Read::Redis(pending, ticket) => (pending, ticket),
         };
-        let entry = pending.await?.and_then(|r| Envelope::decode(r).ok());
+        let (raw, now_ms) = match known {
+            Some(now_ms) if !clock.claim_measurement(local_ms) => (pending.await, now_ms),
+            // TIME travels beside the GET: no wait for a round trip of its own.
+            _ => {
+                let (raw, ()) = join(pending, clock.measure(transport)).await;
+                (raw, clock.at(local_ms))
+            }
+        };
+        let entry = raw?.and_then(|r| Envelope::decode(r).ok());
         if let Some(ticket) = ticket {
             ticket.fill(entry.as_ref());
         }
-        Ok(entry)
+        Ok((entry, now_ms))
     }
 
     /// The miss path, run once per process per key (single flight).
@@ -594,8 +608,8 @@ impl Cache {
                     self.unlock(key, &token).await;
                 }
                 // Fail-safe: a stale value beats an error.
-                match self.read(key, rt::now_ms()).await {
-                    Ok(Some(stale)) => Ok(stale.payload),
+                match self.read(key).await {
+                    Ok((Some(stale), _)) => Ok(stale.payload),
                     _ => Err(e),
                 }
             }
