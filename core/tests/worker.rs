@@ -624,3 +624,37 @@ every_backend!(
     super::queue_pause_and_delayed_jobs,
     flavor = "multi_thread"
 );
+
+/// Heartbeats make a worker visible; a queue whose jobs wait while no worker was seen
+/// within the window reads as stuck.
+async fn liveness_reports_a_stuck_queue(backend: Backend) {
+    let client = backend.client_named("w_live").await;
+    let queue = client.queue("q").unwrap();
+    let worker = client
+        .worker("q", processor_fn(|_, _| async { Ok(ok()) }))
+        .concurrency(3)
+        .name("mailer")
+        .build()
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let live = queue.liveness(Duration::from_secs(10)).await.unwrap();
+    assert_eq!(live.workers.len(), 1, "{live:?}");
+    let w = &live.workers[0];
+    assert_eq!(
+        (w.name.as_str(), w.concurrency, w.pid),
+        ("mailer", 3, std::process::id())
+    );
+    assert!(!live.stuck);
+    worker.close(true).await;
+
+    jobs::add(&client, "q", 2, jobs::none()).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let live = queue.liveness(Duration::from_millis(200)).await.unwrap();
+    assert_eq!(live.waiting, 2);
+    assert!(live.workers.is_empty() && live.stuck, "{live:?}");
+}
+every_backend!(
+    liveness,
+    super::liveness_reports_a_stuck_queue,
+    flavor = "multi_thread"
+);

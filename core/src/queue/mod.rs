@@ -21,3 +21,5 @@ pub use options::{
     Backoff, BackoffKind, Deduplication, JobOptions, Removal, MAX_DURATION_MS, MAX_PRIORITY,
 };
 pub use scheduler::{Repeat, Scheduler, SchedulerSpec};
+// Worker options read durations the same way.
+pub(crate) use options::ms;

@@ -62,6 +62,51 @@ impl Default for WorkerOptions {
 const MAX_CONCURRENCY: usize = 100_000;
 
 impl WorkerOptions {
+    /// Read options from their JSON form (what a binding hands over from its keyword
+    /// arguments or options object): `concurrency`, `limiter {max, duration}`,
+    /// `lock_duration`, `stalled_interval`, `max_stalled_count`, `autorun`, `drain_delay`,
+    /// `heartbeat_interval`, `name`; durations in ms or as strings with a unit (`"30s"`).
+    /// Unknown names and ill-typed values are an [`Error::InvalidArgument`]; null leaves
+    /// an option at its default.
+    pub fn from_json(value: &serde_json::Value) -> Result<WorkerOptions> {
+        let obj = value
+            .as_object()
+            .ok_or_else(|| Error::invalid("worker options must be a mapping"))?;
+        let mut o = WorkerOptions::default();
+        for (name, v) in obj {
+            if v.is_null() {
+                continue;
+            }
+            match name.as_str() {
+                "concurrency" => o.concurrency = field(name, v)?,
+                "limiter" => {
+                    #[derive(serde::Deserialize)]
+                    #[serde(deny_unknown_fields)]
+                    struct Raw {
+                        max: u64,
+                        #[serde(with = "crate::queue::ms")]
+                        duration: Duration,
+                    }
+                    let raw: Raw = field(name, v)?;
+                    o.limiter = Some(Limiter {
+                        max: raw.max,
+                        duration: raw.duration,
+                    });
+                }
+                "lock_duration" => o.lock_duration = duration(name, v)?,
+                "stalled_interval" => o.stalled_interval = duration(name, v)?,
+                "max_stalled_count" => o.max_stalled_count = field(name, v)?,
+                "autorun" => o.autorun = field(name, v)?,
+                "drain_delay" => o.drain_delay = duration(name, v)?,
+                "heartbeat_interval" => o.heartbeat_interval = duration(name, v)?,
+                "name" => o.name = field(name, v)?,
+                other => return Err(Error::invalid(format!("unknown worker option {other:?}"))),
+            }
+        }
+        o.validate()?;
+        Ok(o)
+    }
+
     /// Refuse options no worker can run with.
     pub fn validate(&self) -> Result<()> {
         if self.concurrency == 0 || self.concurrency > MAX_CONCURRENCY {
@@ -100,6 +145,14 @@ impl WorkerOptions {
     }
 }
 
+fn field<T: serde::de::DeserializeOwned>(name: &str, v: &serde_json::Value) -> Result<T> {
+    serde_json::from_value(v.clone()).map_err(|e| Error::invalid(format!("{name}: {e}")))
+}
+
+fn duration(name: &str, v: &serde_json::Value) -> Result<Duration> {
+    crate::queue::ms::deserialize(v.clone()).map_err(|e| Error::invalid(format!("{name}: {e}")))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -130,5 +183,41 @@ mod tests {
             );
         }
         assert!(WorkerOptions::default().validate().is_ok());
+    }
+
+    #[test]
+    fn options_read_from_json_as_a_binding_hands_them_over() {
+        let o = WorkerOptions::from_json(&serde_json::json!({
+            "concurrency": 5,
+            "limiter": {"max": 100, "duration": 60_000},
+            "lock_duration": "10s",
+            "max_stalled_count": 3,
+            "autorun": false,
+            "name": "mailer",
+            "stalled_interval": null,
+        }))
+        .unwrap();
+        assert_eq!(o.concurrency, 5);
+        assert_eq!(
+            o.limiter,
+            Some(Limiter {
+                max: 100,
+                duration: Duration::from_secs(60)
+            })
+        );
+        assert_eq!(o.lock_duration, Duration::from_secs(10));
+        assert_eq!(o.stalled_interval, Duration::from_secs(30));
+        assert_eq!((o.max_stalled_count, o.autorun), (3, false));
+        for bad in [
+            serde_json::json!({"concurency": 5}),
+            serde_json::json!({"concurrency": -1}),
+            serde_json::json!({"concurrency": 0}),
+            serde_json::json!({"lock_duration": "soon"}),
+            serde_json::json!({"limiter": {"max": 1}}),
+            serde_json::json!([1]),
+        ] {
+            let e = WorkerOptions::from_json(&bad).unwrap_err();
+            assert_eq!(e.kind(), crate::ErrorKind::InvalidArgument, "{bad}");
+        }
     }
 }
