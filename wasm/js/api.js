@@ -4,6 +4,7 @@
 
 import { toSendCommand } from './adapters.js';
 import { Closed, DecodeError, InvalidArgument, toError } from './errors.js';
+import { currentLoad, runLoad } from './loading.js';
 import { currentGeneration, glue, guard, run } from './runtime.js';
 
 const utf8 = new TextEncoder();
@@ -231,8 +232,17 @@ export class Cache {
     const ttl = optNum(o.ttl, 'ttl');
     const tags = strings(o.tags, 'tags');
     const codec = this.#codec;
-    const load = () => Promise.resolve().then(loader).then((v) => codec.encode(v));
-    return this.#decode(await run(() => this.#wasm().get_or_set(key, load, ttl, tags)));
+    const start = () => {
+      try {
+        return Promise.resolve(loader()).then((v) => codec.encode(v));
+      } catch (err) {
+        return Promise.reject(err);
+      }
+    };
+    // A host function: (key, signal, call id); the id names this load (js/loading.js).
+    const load = (_key, _signal, id) => runLoad(id, start);
+    const within = currentLoad();
+    return this.#decode(await run(() => this.#wasm().get_or_set(key, load, ttl, tags, within)));
   }
 
   /** Every entry carrying any of `tags` reads as a miss from now on; resolves to how many were deleted. */

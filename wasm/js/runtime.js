@@ -61,11 +61,12 @@ const host = {
     controllers.delete(slot);
   },
   // A call of a host function (src/host.rs `JsHost`): `fn(arg, signal)`, its promise tracked.
-  callHost(fn, arg) {
+  callHost(fn, arg, id) {
     const controller = new AbortController();
     // `arg` is a view of the module's memory, valid during this call only: copy it.
     const copy = arg.slice();
-    const slot = host.track(Promise.resolve().then(() => fn(copy, controller.signal)));
+    // The call's id, for a function that names its call when it calls back (a loader).
+    const slot = host.track(Promise.resolve().then(() => fn(copy, controller.signal, id)));
     controllers.set(slot, controller);
     slots.get(slot).onLand = () => controllers.delete(slot);
     return slot;

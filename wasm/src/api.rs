@@ -203,19 +203,26 @@ impl WasmCache {
     }
 
     /// Cache-aside; `loader` is a host function (see [`JsHost`]) that returns (a promise
-    /// of) the encoded value, a string or bytes.
+    /// of) the encoded value, a string or bytes. `within` is the host call id of the loader
+    /// this call is made from, if any (`js/loading.js`): the core refuses a loader asking
+    /// for its own key.
     pub fn get_or_set(
         &self,
         key: String,
         loader: Function,
         ttl_ms: Option<f64>,
         tags: Vec<String>,
+        within: Option<f64>,
     ) -> Result<u32, JsValue> {
         let opts = set_options(ttl_ms, tags)?;
+        // Ids are whole numbers below 2^53 (they count loads); anything else names none.
+        let within = within
+            .filter(|w| w.fract() == 0.0 && (0.0..9_007_199_254_740_992.0).contains(w))
+            .map(|w| w as u64);
         let c = self.inner.clone();
         let loader = JsHost::new(loader);
         Ok(spawn(async move {
-            c.get_or_set_host(&key, &opts, loader)
+            c.get_or_set_host_in(within, &key, &opts, loader)
                 .await
                 .map(|b| bytes_or_null(Some(b)))
                 .map_err(to_js)

@@ -39,7 +39,7 @@ extern "C" {
     #[wasm_bindgen(method)]
     fn forget(this: &Host, slot: u32);
     #[wasm_bindgen(method, js_name = callHost)]
-    fn call_host(this: &Host, func: &js_sys::Function, arg: &[u8]) -> u32;
+    fn call_host(this: &Host, func: &js_sys::Function, arg: &[u8], id: f64) -> u32;
     #[wasm_bindgen(method)]
     fn abort(this: &Host, slot: u32);
     #[wasm_bindgen(method)]
@@ -199,7 +199,8 @@ impl JsHost {
 
 impl HostFunction for JsHost {
     fn call(&self, call: HostCall) -> BoxFuture<'static, HostResult> {
-        let slot = with_host(|h| h.call_host(&self.0, &call.arg));
+        // The id is a count of calls: a whole number JS holds exactly for the process's life.
+        let slot = with_host(|h| h.call_host(&self.0, &call.arg, call.id as f64));
         let mut pending = HostPromise { slot, done: false };
         Box::pin(async move {
             let settled = {

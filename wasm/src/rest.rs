@@ -98,15 +98,15 @@ impl RestTransport {
         let init = request_init(self.token.as_deref(), body, left_ms)
             .map_err(|e| Failure::last(Error::invalid(message_of(&e))))?;
         let url = format!("{}{path}", self.url);
-        let request = global_fetch(&url, &init).map_err(|e| fetch_error(&e, left_ms))?;
+        let request = global_fetch(&url, &init).map_err(|e| fetch_error(&e, self.opts.timeout))?;
         let response = HostPromise::new(request)
             .await
-            .map_err(|e| fetch_error(&e, left_ms))?;
+            .map_err(|e| fetch_error(&e, self.opts.timeout))?;
         let response: FetchResponse = response.unchecked_into();
         let status = response.status();
         let text = HostPromise::new(response.text())
             .await
-            .map_err(|e| fetch_error(&e, left_ms))?;
+            .map_err(|e| fetch_error(&e, self.opts.timeout))?;
         let text = text.as_string().unwrap_or_default();
         let parsed: Option<Json> = serde_json::from_str(&text).ok();
         let why = || error_text(&parsed, &text);
@@ -184,10 +184,12 @@ fn request_init(
     Ok(init.into())
 }
 
-fn fetch_error(e: &JsValue, left_ms: u64) -> Failure {
+/// What a failed fetch means. An abort is the request's deadline passing: named by the
+/// whole `timeout`, not by what was left of it for the last attempt.
+fn fetch_error(e: &JsValue, timeout: Duration) -> Failure {
     match name_of(e).as_str() {
         "TimeoutError" | "AbortError" => Failure::last(Error::Timeout(format!(
-            "REST request took longer than {left_ms} ms"
+            "REST request took longer than {timeout:?}"
         ))),
         // fetch rejects with a TypeError when the network fails.
         _ => Failure::retry(Error::Connection(format!(

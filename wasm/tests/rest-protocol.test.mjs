@@ -32,6 +32,7 @@ before(async () => {
       }
       seen.push({ method: req.method, path: req.url, headers: req.headers, body: command });
       const [status, reply] = script.shift() ?? [500, { error: 'unscripted request' }];
+      if (status === 'hang') return; // never answers: the client's deadline ends it
       res.writeHead(status, { 'content-type': 'application/json' });
       res.end(JSON.stringify(reply));
     });
@@ -72,6 +73,17 @@ test('5xx answers are retried with backoff, then succeed', async () => {
   reset([503, { error: 'busy' }], [502, { error: 'bad gateway' }], [200, { result: b64('PONG') }]);
   await Client.rest({ url, retries: 3, retryBackoffMax: 50 }).ping();
   assert.equal(seen.length, 3);
+});
+
+test('a timeout after retries names the whole deadline, not what was left of it', async () => {
+  reset([503, { error: 'busy' }], [503, { error: 'busy' }], ['hang']);
+  const started = Date.now();
+  await assert.rejects(
+    Client.rest({ url, timeout: 800, retries: 3, retryBackoffMax: 50 }).ping(),
+    (e) => e.name === 'TimeoutError' && /took longer than 800ms/.test(e.message),
+  );
+  assert.equal(seen.length, 3);
+  assert.ok(Date.now() - started < 1_500);
 });
 
 test('retries are bounded: retries + 1 attempts, then a ConnectionError', async () => {
