@@ -156,6 +156,21 @@ test('a Rust panic is a JS error, never a process abort', async () => {
   await client.ping()
 })
 
+test('a caught panic prints nothing to stderr, not even with RUST_BACKTRACE', () => {
+  const { spawnSync } = require('node:child_process')
+  const script = `
+    const native = require(${JSON.stringify(require.resolve('../index.js'))})
+    try { native.__panicForTests() } catch (e) { if (!/deliberate panic/.test(e.message)) throw e }
+    native.__panicInPromiseForTests().then(() => process.exit(3), (e) => process.exit(/deliberate panic/.test(e.message) ? 0 : 4))
+  `
+  const child = spawnSync(process.execPath, ['-e', script], {
+    env: { ...process.env, RUST_BACKTRACE: '1' },
+    encoding: 'utf8',
+  })
+  assert.equal(child.status, 0, child.stderr)
+  assert.equal(child.stderr, '')
+})
+
 test('a plain native function reads its arguments and turns a panic into a JS error', () => {
   const f = native.__functionsForTests()
   assert.throws(() => f.panic(), /deliberate panic \(plain function\)/)

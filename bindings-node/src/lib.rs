@@ -27,6 +27,11 @@ static RUNTIME: OnceLock<tokio::runtime::Handle> = OnceLock::new();
 /// only ever wakes for timers.
 #[napi_derive::module_init]
 fn init() {
+    // Every panic here is caught and becomes a JS error carrying its message (napi's
+    // catch_unwind, the trampolines of functions.rs, the operations of completion.rs,
+    // tokio's tasks); the default hook would also print it, with a backtrace under
+    // RUST_BACKTRACE, to a stderr that belongs to the application.
+    std::panic::set_hook(Box::new(|_| {}));
     if let Ok(rt) = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
         .enable_all()

@@ -184,7 +184,7 @@ impl Drop for HostPromise {
 }
 
 /// A JS function behind the core's host-callback contract (`redkit::host`): the facade
-/// calls `fn(arg: Uint8Array, signal: AbortSignal)` (js/runtime.js `callHost`) and the
+/// calls `fn(arg: Uint8Array, signal: AbortSignal, id: number)` (js/runtime.js `callHost`) and the
 /// call's cancellation aborts the signal. The result is a string (its UTF-8 bytes) or
 /// bytes; what the function throws keeps its name, message and stack, and the thrown value
 /// itself for the caller.
