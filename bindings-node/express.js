@@ -1,12 +1,12 @@
 'use strict'
 // Express (and Connect-style) middleware over a redkit RateLimiter: one decision per
 // request, the IETF draft headers (RateLimit-Limit, RateLimit-Remaining, RateLimit-Reset in
-// seconds) and, on a denial, 429 with Retry-After and a JSON body. The decision itself is
-// the limiter's (the Rust core); this file only maps it onto HTTP.
+// seconds) and, on a denial, 429 with Retry-After and a JSON body. The decision and its
+// HTTP meaning are the Rust core's (the same answer as Flask, Starlette and the edge give);
+// this file only writes it.
 
 const { InvalidArgument } = require('./errors.js')
-
-const seconds = (ms) => Math.ceil(ms / 1000)
+const { rateLimitHttp } = require('./index.js')
 
 /**
  * `app.use(rateLimit(limiter, { key, cost, headers }))`:
@@ -14,7 +14,7 @@ const seconds = (ms) => Math.ceil(ms / 1000)
  *   Express's `trust proxy`), or the socket's address without Express. `null` or
  *   `undefined` lets the request through unlimited (an allowlist, say).
  * - `cost(req)`: cost units of this request (default 1).
- * - `headers`: set the RateLimit-* headers (default true).
+ * - `headers`: set the RateLimit-* headers (default true; Retry-After is always set).
  * The result is left on `req.rateLimit`. When Redis could not decide (`reason: 'error'`)
  * the limiter's `onError` chose: allowed requests go on without RateLimit-* headers (their
  * numbers mean nothing then); denied ones get 503, not 429, since the client did nothing
@@ -38,34 +38,17 @@ function rateLimit(limiter, opts = {}) {
       return next(err)
     }
     req.rateLimit = result
-    if (result.reason === 'error') {
-      if (result.allowed) return next()
-      res.setHeader('Retry-After', '1')
-      return sendJson(res, 503, { error: 'rate limiter unavailable', reason: 'error' })
+    const answer = rateLimitHttp(
+      result.allowed, result.limit, result.remaining, result.resetAfterMs, result.retryAfterMs, result.reason,
+    )
+    for (const [name, value] of answer.headers) {
+      if (headers || name === 'Retry-After') res.setHeader(name, value)
     }
-    if (headers) {
-      res.setHeader('RateLimit-Limit', String(result.limit))
-      res.setHeader('RateLimit-Remaining', String(result.remaining))
-      res.setHeader('RateLimit-Reset', String(seconds(result.resetAfterMs)))
-    }
-    if (result.allowed) return next()
-    // Never 0: a client told "retry after 0 s" retries at once and is denied again.
-    res.setHeader('Retry-After', String(Math.max(1, seconds(result.retryAfterMs))))
-    return sendJson(res, 429, {
-      error: 'too many requests',
-      limit: result.limit,
-      remaining: result.remaining,
-      retryAfterMs: result.retryAfterMs,
-      reason: result.reason,
-    })
+    if (answer.body === undefined || answer.body === null) return next()
+    res.statusCode = answer.status
+    res.setHeader('Content-Type', 'application/json; charset=utf-8')
+    res.end(answer.body)
   }
-}
-
-/** Plain `http.ServerResponse` calls, so the middleware needs nothing from Express itself. */
-function sendJson(res, status, body) {
-  res.statusCode = status
-  res.setHeader('Content-Type', 'application/json; charset=utf-8')
-  res.end(JSON.stringify(body))
 }
 
 module.exports = { rateLimit }

@@ -201,6 +201,19 @@ export interface HealthReport {
   warnings: Array<string>
 }
 
+/** What the middleware answers for one decision. */
+export interface HttpAnswer {
+  /** 200 when the request goes on; 429 (denied) or 503 (Redis failed, `onError` denied). */
+  status: number
+  /**
+   * `[name, value]` pairs: for the handler's response when the request goes on, for
+   * the refusal otherwise.
+   */
+  headers: Array<Array<string>>
+  /** The JSON body of a refusal; absent when the request goes on. */
+  body?: string
+}
+
 /** Where `link.js` connects, and how patiently. */
 export interface LinkAddress {
   /** Host name or IP (TCP). */
@@ -242,6 +255,12 @@ export interface RateLimiterOptions {
   /** `server` (default: the script reads TIME) or `client` (this process's clock). */
   clock?: string
 }
+
+/**
+ * The answer for a decision, from its fields (a result of `limit`, as `redkit.js`
+ * gives it).
+ */
+export declare function rateLimitHttp(allowed: boolean, limit: number, remaining: number, resetAfterMs: number, retryAfterMs: number, reason: string): HttpAnswer
 
 /** One more limit decided in the same atomic call. */
 export interface RateLimitRule {

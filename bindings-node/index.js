@@ -843,3 +843,4 @@ module.exports.__functionsForTests = nativeBinding.__functionsForTests
 module.exports.__panicForTests = nativeBinding.__panicForTests
 module.exports.__panicInPromiseForTests = nativeBinding.__panicInPromiseForTests
 module.exports.errorClasses = nativeBinding.errorClasses
+module.exports.rateLimitHttp = nativeBinding.rateLimitHttp

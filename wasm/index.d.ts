@@ -177,6 +177,34 @@ export class Closed extends RedkitError {}
 export class LockNotAcquired extends RedkitError {}
 export class LoaderError extends RedkitError {}
 
+/** The HTTP meaning of a decision (the core's, the same as Express, Flask and Starlette). */
+export interface RateLimitAnswer {
+  /** 200 when the request goes on; 429 (denied) or 503 (Redis failed and onError denied). */
+  status: number;
+  /** `[name, value]` pairs: for the handler's response, or for the refusal. */
+  headers: [string, string][];
+  /** The JSON body of a refusal; null when the request goes on. */
+  body: string | null;
+}
+
+/** What an HTTP middleware answers for `result`. */
+export function rateLimitAnswer(result: RateLimitResult): RateLimitAnswer;
+
+/**
+ * Wrap a fetch-style handler: each request is first decided by `limiter`; a refusal is
+ * answered at once (429 or 503 with a JSON body), an admitted request's response gets the
+ * RateLimit-* headers. `key` gives the identifier (default: the x-forwarded-for address;
+ * null or undefined: not limited), `cost` the request's cost (default 1).
+ */
+export function withRateLimit<Rest extends unknown[]>(
+  limiter: RateLimiter,
+  handler: (request: Request, ...rest: Rest) => Response | Promise<Response>,
+  opts?: {
+    key?: (request: Request) => string | null | undefined | Promise<string | null | undefined>;
+    cost?: (request: Request) => number | Promise<number>;
+  },
+): (request: Request, ...rest: Rest) => Promise<Response>;
+
 /** Test hook: a deliberate panic (in a call, or inside an async task) to see recovery work. */
 export function debugPanic(inTask?: boolean): Promise<never>;
 /** Test hook for the host-callback contract: calls `fn` many times with cancellations. */

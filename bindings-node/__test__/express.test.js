@@ -61,10 +61,14 @@ test('RateLimit-* headers on every response, 429 + Retry-After + JSON body when 
     const retry = Number(denied.headers.get('retry-after'))
     assert.ok(retry >= 1 && retry <= 60, `Retry-After ${retry}`)
     assert.match(denied.headers.get('content-type'), /^application\/json/)
+    // The core's answer: the same body as Flask, Starlette and the edge give.
     const body = await denied.json()
-    assert.equal(body.error, 'too many requests')
+    assert.deepEqual(Object.keys(body), ['error', 'reason', 'limit', 'remaining', 'retry_after_ms'])
+    assert.equal(body.error, 'rate_limited')
     assert.equal(body.reason, 'limit')
-    assert.ok(body.retryAfterMs > 0 && Math.ceil(body.retryAfterMs / 1000) === retry)
+    assert.equal(body.limit, 2)
+    assert.equal(body.remaining, 0)
+    assert.ok(body.retry_after_ms > 0 && Math.ceil(body.retry_after_ms / 1000) === retry)
   })
   // The default key is req.ip: the loopback address was the one limited.
   assert.equal((await limiter.peek('127.0.0.1')).remaining, 0)
@@ -112,7 +116,7 @@ test('when Redis cannot decide: onError allow passes without headers, deny is 50
       const r = await fetch(base)
       assert.equal(r.status, 503)
       assert.equal(r.headers.get('retry-after'), '1')
-      assert.equal((await r.json()).reason, 'error')
+      assert.deepEqual(await r.json(), { error: 'rate_limiter_unavailable', reason: 'error' })
     })
     await serve(app(mws.raise), async (base) => {
       const r = await fetch(base)

@@ -14,6 +14,7 @@ pub mod errors;
 pub mod executor;
 pub mod functions;
 pub mod host;
+pub mod http;
 pub mod links;
 pub mod options;
 pub mod ratelimit;

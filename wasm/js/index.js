@@ -10,4 +10,5 @@ setModule(bytes);
 
 export * from './api.js';
 export * from './errors.js';
+export { rateLimitAnswer, withRateLimit } from './http.js';
 export { debugPanic, debugRunMany } from './debug.js';

@@ -142,6 +142,12 @@ function ensure() {
   }
 }
 
+/** Call a plain function of the module (one that starts no task). */
+export function call(fn) {
+  ensure();
+  return guard(fn);
+}
+
 /** The current generation: objects made in an older one must be re-created. */
 export function currentGeneration() {
   ensure();

@@ -7,4 +7,5 @@ setModule(wasmModule);
 
 export * from './api.js';
 export * from './errors.js';
+export { rateLimitAnswer, withRateLimit } from './http.js';
 export { debugPanic, debugRunMany } from './debug.js';

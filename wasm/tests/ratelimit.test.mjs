@@ -4,7 +4,9 @@
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Client, ConnectionError, InvalidArgument, RedkitError, TimeoutError, debugPanic } from 'redkit-wasm';
+import {
+  Client, ConnectionError, InvalidArgument, RedkitError, TimeoutError, debugPanic, rateLimitAnswer, withRateLimit,
+} from 'redkit-wasm';
 import { TOKEN, freePort, prefix, startServers } from './harness.mjs';
 
 let servers;
@@ -98,6 +100,10 @@ for (const transport of ['rest', 'adapter']) {
         () => api.limit('u', { cost: 0 }), () => api.limit('u', { cost: -1 }), () => api.limit('u', { cost: 1.5 }),
         () => api.limit('u', { cost: 13 }), () => api.limit('u', { cost: '1' }), () => api.limit('u', 'x'),
         () => api.limit('u', { nowMs: -1 }), () => api.limit('u', { nowMs: 1.5 }),
+        // A clock read in the wrong unit is refused, not decided wrongly (issue 16, item 3).
+        () => api.limit('u', { nowMs: 1.8e18 }), () => api.limit('u', { nowMs: 2 ** 62 }),
+        () => api.limit('u', { nowMs: 1.765e15 }), () => api.limit('u', { nowMs: 1.765e9 }),
+        () => api.peek('u', { nowMs: 1.765e15 }),
         () => api.peek(''), () => api.peek(null), () => api.reset(''), () => api.reset({}),
       ];
       for (const call of rejected) {
@@ -105,6 +111,16 @@ for (const transport of ['rest', 'adapter']) {
       }
       // limit + burst is the most one call can ask for.
       assert.equal((await api.limit('u', { cost: 12 })).allowed, true);
+    });
+
+    test('a limiter on a closed client rejects with Closed whatever onError says', async () => {
+      const c = client('rlclosed');
+      const limiters = ['allow', 'deny', 'raise'].map((onError) => c.rateLimiter(onError, { limit: 3, onError }));
+      await c.close();
+      for (const l of limiters) {
+        await assert.rejects(l.limit('u'), (e) => e.name === 'Closed' && e.code === 'ERR_CLOSED');
+        await assert.rejects(l.peek('u'), (e) => e.name === 'Closed' && e.code === 'ERR_CLOSED');
+      }
     });
   });
 }
@@ -225,5 +241,36 @@ describe('onError when Redis or the gateway fails', () => {
     } finally {
       await own.stop();
     }
+  });
+});
+
+describe('edge glue: the HTTP meaning of a decision is the core\'s', () => {
+  test('withRateLimit: RateLimit-* headers, then 429 with Retry-After and the shared JSON body', async () => {
+    const limiter = servers.transports.adapter(prefix('glue')).rateLimiter('api', { algorithm: 'fixed_window', limit: 1, window: 60_000 });
+    const handler = withRateLimit(limiter, () => new Response('hello'), { key: (req) => req.headers.get('x-user') });
+    const ask = (user) => handler(new Request('http://edge/', { headers: user ? { 'x-user': user } : {} }));
+    const first = await ask('ada');
+    assert.equal(first.status, 200);
+    assert.equal(await first.text(), 'hello');
+    assert.equal(first.headers.get('ratelimit-limit'), '1');
+    assert.equal(first.headers.get('ratelimit-remaining'), '0');
+    const denied = await ask('ada');
+    assert.equal(denied.status, 429);
+    assert.ok(Number(denied.headers.get('retry-after')) >= 1);
+    const body = await denied.json();
+    assert.deepEqual(Object.keys(body), ['error', 'reason', 'limit', 'remaining', 'retry_after_ms']);
+    assert.equal(body.error, 'rate_limited');
+    // No identifier: not limited.
+    for (let i = 0; i < 3; i++) assert.equal((await ask(null)).status, 200);
+  });
+
+  test('failed open goes on without headers; failed closed is 503 with Retry-After: 1', async () => {
+    const open = rateLimitAnswer({ allowed: true, limit: 5, remaining: 0, resetAfterMs: 0, retryAfterMs: 0, reason: 'error' });
+    assert.deepEqual(open, { status: 200, headers: [], body: null });
+    const closed = rateLimitAnswer({ allowed: false, limit: 5, remaining: 0, resetAfterMs: 0, retryAfterMs: 0, reason: 'error' });
+    assert.deepEqual(closed, {
+      status: 503, headers: [['Retry-After', '1']], body: '{"error":"rate_limiter_unavailable","reason":"error"}',
+    });
+    assert.throws(() => rateLimitAnswer({ allowed: true, reason: 'maybe' }), InvalidArgument);
   });
 });

@@ -8,6 +8,7 @@
 //! `on_error` with a `timeout`, so a dead or slow Redis never hangs a request.
 //! Algorithms, their state and their error bounds are described in docs/ratelimit.md.
 
+pub mod http;
 mod local_block;
 mod options;
 mod result;
@@ -16,6 +17,7 @@ pub(crate) mod scripts;
 use std::sync::Arc;
 use std::time::Duration;
 
+pub use http::HttpAnswer;
 pub use options::{
     duration_from_ms, whole_number, Algorithm, ClockMode, OnError, RateLimiterOptions, Rule,
 };

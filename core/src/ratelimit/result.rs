@@ -23,6 +23,18 @@ impl Reason {
             Reason::Error => "error",
         }
     }
+
+    /// The reason named by [`Reason::as_str`].
+    pub fn parse(s: &str) -> crate::error::Result<Reason> {
+        match s {
+            "limit" => Ok(Reason::Limit),
+            "local_block" => Ok(Reason::LocalBlock),
+            "error" => Ok(Reason::Error),
+            other => Err(Error::invalid(format!(
+                "reason must be limit, local_block or error, got {other:?}"
+            ))),
+        }
+    }
 }
 
 /// One decision: whether the request may go on, and the numbers for `RateLimit-*` and

@@ -1,0 +1,58 @@
+// The edge glue of the rate limiter: the HTTP meaning of a decision is the core's (the
+// same status, headers and body as Express, Flask and Starlette give); this file only
+// turns it into fetch-API Responses.
+
+import { InvalidArgument } from './errors.js';
+import { call, glue } from './runtime.js';
+
+/**
+ * `{ status, headers, body }` for a decision: `body` null means the request goes on and
+ * its response gets `headers` (none when Redis failed open); otherwise the answer is a
+ * refusal (429 denied, 503 Redis failed and onError denied) with a JSON body.
+ */
+export function rateLimitAnswer(result) {
+  if (result === null || typeof result !== 'object') throw new InvalidArgument('rateLimitAnswer needs a rate limit result');
+  return call(() => glue.rate_limit_http(
+    result.allowed === true, result.limit, result.remaining, result.resetAfterMs, result.retryAfterMs, String(result.reason),
+  ));
+}
+
+/**
+ * Wrap a fetch-style handler `(request, ...rest) => Response`: each request is first
+ * decided by `limiter`; a refusal is answered at once, and an admitted request's response
+ * gets the RateLimit-* headers. `key(request)` (sync or async) gives the identifier
+ * (default: the `x-forwarded-for` client address; null or undefined lets the request
+ * through unlimited); `cost(request)` its cost (default 1).
+ */
+export function withRateLimit(limiter, handler, opts = {}) {
+  if (limiter === null || typeof limiter !== 'object' || typeof limiter.limit !== 'function') {
+    throw new InvalidArgument('withRateLimit needs a RateLimiter (from client.rateLimiter(name, opts))');
+  }
+  if (typeof handler !== 'function') throw new InvalidArgument('withRateLimit needs a handler function');
+  const { key = clientAddress, cost } = opts;
+  if (typeof key !== 'function') throw new InvalidArgument('withRateLimit option key must be a function');
+  if (cost !== undefined && typeof cost !== 'function') throw new InvalidArgument('withRateLimit option cost must be a function');
+  return async function rateLimited(request, ...rest) {
+    const identifier = await key(request);
+    if (identifier === null || identifier === undefined) return handler(request, ...rest);
+    const result = await limiter.limit(String(identifier), cost === undefined ? undefined : { cost: await cost(request) });
+    const answer = rateLimitAnswer(result);
+    if (answer.body !== null) {
+      return new Response(answer.body, {
+        status: answer.status,
+        headers: [['Content-Type', 'application/json'], ...answer.headers],
+      });
+    }
+    const response = await handler(request, ...rest);
+    if (answer.headers.length === 0) return response;
+    // A fetched Response's headers are immutable: answer with a copy.
+    const out = new Response(response.body, response);
+    for (const [name, value] of answer.headers) out.headers.set(name, value);
+    return out;
+  };
+}
+
+function clientAddress(request) {
+  const forwarded = request.headers.get('x-forwarded-for');
+  return forwarded ? forwarded.split(',')[0].trim() : 'unknown';
+}
