@@ -52,6 +52,9 @@ impl From<redkit::RateLimitResult> for PyRateLimitResult {
     }
 }
 
+/// `(status, headers, body)`: what `RateLimitResult.http()` gives Python.
+type HttpTriple = (u16, Vec<(&'static str, String)>, Option<String>);
+
 #[pymethods]
 impl PyRateLimitResult {
     /// The exception `on_error` covered, as the redkit exception it would have raised.
@@ -60,6 +63,23 @@ impl PyRateLimitResult {
         self.failure
             .clone()
             .map(|e| to_py(e).into_value(py).into_any())
+    }
+
+    /// What an HTTP middleware answers for this decision, the same in every runtime:
+    /// `(status, headers, body)`; a `None` body means the request goes on (see the core's
+    /// `ratelimit::http`).
+    fn http(&self) -> PyResult<HttpTriple> {
+        let decision = redkit::RateLimitResult {
+            allowed: self.allowed,
+            limit: self.limit,
+            remaining: self.remaining,
+            reset_after_ms: self.reset_after_ms,
+            retry_after_ms: self.retry_after_ms,
+            reason: redkit::Reason::parse(self.reason).map_err(to_py)?,
+            error: None,
+        };
+        let answer = decision.http();
+        Ok((answer.status, answer.headers, answer.body))
     }
 
     fn __repr__(&self) -> String {

@@ -44,6 +44,7 @@ def check_denied(status: int, headers: dict[str, str], body: object) -> None:
     assert int(headers["retry-after"]) >= 1
     assert headers["ratelimit-remaining"] == "0"
     assert isinstance(body, dict) and body["error"] == "rate_limited" and body["retry_after_ms"] > 0
+    assert body["reason"] == "limit" and body["remaining"] == 0 and body["limit"] >= 1
 
 
 def test_starlette_blocking_limiter(client: redkit.Client) -> None:
@@ -126,8 +127,50 @@ def test_flask_key_and_cost(client: redkit.Client) -> None:
     assert http.get("/?user=bob&heavy=1").status_code == 200
 
 
-def test_flask_on_error_allow_with_dead_redis() -> None:
-    dead = redkit.Client.connect("redis://127.0.0.1:1", lazy_connect=True, retries=0)
-    app = flask_app(dead.rate_limiter("down", on_error="allow", timeout=0.2))
-    r = app.test_client().get("/")
-    assert r.status_code == 200 and r.headers["RateLimit-Remaining"] == "0"
+DEAD = "redis://127.0.0.1:1"  # nothing listens on port 1
+
+
+def test_flask_with_dead_redis_on_error_decides() -> None:
+    """The core's HTTP meaning (the same as Express and the edge): failed open goes on
+    without RateLimit-* headers; failed closed is a 503 with Retry-After: 1, not a 429."""
+    dead = redkit.Client.connect(DEAD, lazy_connect=True, retries=0)
+    r = flask_app(dead.rate_limiter("down", on_error="allow", timeout=0.2)).test_client().get("/")
+    assert r.status_code == 200 and "RateLimit-Remaining" not in r.headers
+    r = flask_app(dead.rate_limiter("down", on_error="deny", timeout=0.2)).test_client().get("/")
+    assert (r.status_code, r.headers["Retry-After"]) == (503, "1")
+    assert r.get_json() == {"error": "rate_limiter_unavailable", "reason": "error"}
+
+
+def test_starlette_with_dead_redis_on_error_decides() -> None:
+    dead = redkit.Client.connect(DEAD, lazy_connect=True, retries=0)
+    with TestClient(starlette_app(dead.rate_limiter("down", on_error="allow", timeout=0.2))) as http:
+        r = http.get("/")
+        assert r.status_code == 200 and "ratelimit-remaining" not in r.headers
+    with TestClient(starlette_app(dead.rate_limiter("down", on_error="deny", timeout=0.2))) as http:
+        r = http.get("/")
+        assert (r.status_code, r.headers["retry-after"]) == (503, "1")
+        assert r.json() == {"error": "rate_limiter_unavailable", "reason": "error"}
+
+
+def test_a_key_of_none_is_not_limited(client: redkit.Client) -> None:
+    """A key function answering None lets the request through unlimited, in both glues."""
+    limiter = client.rate_limiter("nokey", limit=1, window=60)
+    flask_http = flask_app(limiter, key=lambda req: None).test_client()
+    with TestClient(starlette_app(limiter, key=lambda req: None)) as starlette_http:
+        for _ in range(3):
+            r = flask_http.get("/")
+            assert r.status_code == 200 and "RateLimit-Limit" not in r.headers
+            r2 = starlette_http.get("/")
+            assert r2.status_code == 200 and "ratelimit-limit" not in r2.headers
+
+
+def test_the_http_meaning_is_the_cores(client: redkit.Client) -> None:
+    limiter = client.rate_limiter("meaning", limit=1, window=60)
+    assert limiter.limit("u").http() == (
+        200,
+        [("RateLimit-Limit", "1"), ("RateLimit-Remaining", "0"), ("RateLimit-Reset", "60")],
+        None,
+    )
+    status, headers, body = limiter.limit("u").http()
+    assert status == 429 and ("Retry-After", "60") in headers
+    assert body is not None and body.startswith('{"error":"rate_limited","reason":"limit","limit":1,"remaining":0,')

@@ -169,6 +169,12 @@ BAD_CALLS: list[tuple[str, tuple[Any, ...], dict[str, Any], type[Exception]]] = 
     ("limit", ("u",), {"cost": 1.0}, TypeError),
     ("limit", ("u",), {"now_ms": -1}, redkit.InvalidArgument),
     ("limit", ("u",), {"now_ms": 1.5}, TypeError),
+    # A clock read in the wrong unit is refused, not decided wrongly (issue 16, item 3).
+    ("limit", ("u",), {"now_ms": 1_800_000_000_000_000_000}, redkit.InvalidArgument),
+    ("limit", ("u",), {"now_ms": 2**62}, redkit.InvalidArgument),
+    ("limit", ("u",), {"now_ms": 1_765_000_000_000_000}, redkit.InvalidArgument),
+    ("limit", ("u",), {"now_ms": 1_765_000_000}, redkit.InvalidArgument),
+    ("peek", ("u",), {"now_ms": 1_765_000_000_000_000}, redkit.InvalidArgument),
     ("limit", ("",), {}, redkit.InvalidArgument),
     ("limit", (42,), {}, TypeError),
     ("limit", (b"u",), {}, TypeError),
@@ -203,6 +209,27 @@ def test_bad_calls_asyncio(
 
 
 DEAD = "redis://127.0.0.1:1"  # nothing listens on port 1
+
+
+@pytest.mark.parametrize("on_error", ["allow", "deny", "raise"])
+def test_a_closed_client_raises_closed(redis_url: str, prefix: str, on_error: str) -> None:
+    """A closed client is refused as the cache refuses it, whatever on_error says."""
+    client = redkit.Client.connect(redis_url, prefix=prefix)
+    limiter = client.rate_limiter("closed", limit=3, on_error=on_error)  # type: ignore[arg-type]
+    client.close()
+    with pytest.raises(redkit.Closed):
+        limiter.limit("u")
+    with pytest.raises(redkit.Closed):
+        limiter.peek("u")
+
+    async def main() -> None:
+        aclient = await redkit.asyncio.Client.connect(redis_url, prefix=prefix)
+        alimiter = aclient.rate_limiter("closed", limit=3, on_error=on_error)  # type: ignore[arg-type]
+        await aclient.close()
+        with pytest.raises(redkit.Closed):
+            await alimiter.limit("u")
+
+    asyncio.run(main())
 
 
 @pytest.mark.parametrize("on_error, allowed", [("deny", False), ("allow", True)])

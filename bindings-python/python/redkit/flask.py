@@ -1,6 +1,7 @@
 """A Flask extension: every request first asks a redkit rate limiter; a denied one gets a
-429 with a JSON body, every answer the ``RateLimit-*`` headers (and ``Retry-After`` on a
-429).
+429 with a JSON body and ``Retry-After``, every answer the ``RateLimit-*`` headers; when
+Redis fails, ``on_error`` decides and a denial is a 503. The answer is the core's
+(``RateLimitResult.http()``), the same as the Express and edge glue give.
 
     from redkit.flask import RateLimit
 
@@ -8,21 +9,21 @@
     RateLimit(app, limiter=client.rate_limiter("api", limit=100, window=60))
 
 Requests are keyed by client address (``request.remote_addr``) unless ``key(request)``
-says otherwise; ``cost`` is an int or ``cost(request)``. ``exempt`` names endpoints that
+says otherwise (``None``: not limited); ``cost`` is an int or ``cost(request)``. ``exempt`` names endpoints that
 are never limited.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Callable, Union
+from typing import Callable, Optional, Union
 
 from flask import Flask, Request, Response, g, request
 
 from . import _http
 from ._ratelimit import RateLimiter
 
-RequestKey = Callable[[Request], str]
+RequestKey = Callable[[Request], Optional[str]]
 RequestCost = Union[int, Callable[[Request], int]]
 
 
@@ -61,17 +62,20 @@ class RateLimit:
     def _before(self) -> Response | None:
         if request.endpoint in self.exempt:
             return None
-        cost = self.cost(request) if callable(self.cost) else self.cost
-        result = self.limiter.limit(self.key(request), cost)
-        g.redkit_rate_limit = result
-        if result.allowed:
+        who = self.key(request)
+        if who is None:  # no identifier: not limited
             return None
-        return Response(_http.denied_body(result), status=429, mimetype="application/json")
+        cost = self.cost(request) if callable(self.cost) else self.cost
+        result = self.limiter.limit(who, cost)
+        g.redkit_rate_limit = result
+        status, headers, body = _http.answer(result)
+        g.redkit_rate_limit_headers = headers
+        if body is None:
+            return None
+        return Response(body, status=status, mimetype="application/json")
 
     def _after(self, response: Response) -> Response:
-        result = g.pop("redkit_rate_limit", None)
-        if result is not None:
-            response.headers.update(_http.headers(result))
+        response.headers.update(g.pop("redkit_rate_limit_headers", None) or [])
         return response
 
 

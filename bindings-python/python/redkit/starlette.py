@@ -1,13 +1,14 @@
 """An ASGI middleware for Starlette and FastAPI: every HTTP request first asks a redkit
-rate limiter; a denied one gets a 429 with a JSON body, every answer the ``RateLimit-*``
-headers (and ``Retry-After`` on a 429).
+rate limiter; a denied one gets a 429 with a JSON body and ``Retry-After``, every answer the
+``RateLimit-*`` headers; when Redis fails, ``on_error`` decides and a denial is a 503. The
+answer is the core's (``RateLimitResult.http()``), the same as the Express and edge glue give.
 
     from redkit.starlette import RateLimitMiddleware
 
     client = await redkit.asyncio.Client.connect(url)   # or a blocking redkit.Client
     app.add_middleware(RateLimitMiddleware, limiter=client.rate_limiter("api", limit=100, window=60))
 
-Requests are keyed by client address unless ``key(request)`` says otherwise; ``cost`` is an
+Requests are keyed by client address unless ``key(request)`` says otherwise (``None``: not limited); ``cost`` is an
 int or ``cost(request)``. A blocking limiter's decision runs in a worker thread.
 """
 
@@ -15,7 +16,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Awaitable, MutableMapping
-from typing import Any, Callable, Union
+from typing import Any, Callable, Optional, Union
 
 import anyio.to_thread
 from starlette.requests import Request
@@ -30,7 +31,7 @@ Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
-RequestKey = Callable[[Request], str]
+RequestKey = Callable[[Request], Optional[str]]
 RequestCost = Union[int, Callable[[Request], int]]
 
 
@@ -58,8 +59,10 @@ class RateLimitMiddleware:
         self.key = key
         self.cost = cost
 
-    async def _decide(self, request: Request) -> RateLimitResult:
+    async def _decide(self, request: Request) -> RateLimitResult | None:
         who = self.key(request)
+        if who is None:  # no identifier: not limited
+            return None
         cost = self.cost(request) if callable(self.cost) else self.cost
         if isinstance(self.limiter, AsyncRateLimiter):
             return await self.limiter.limit(who, cost)
@@ -70,13 +73,16 @@ class RateLimitMiddleware:
             await self.app(scope, receive, send)
             return
         result = await self._decide(Request(scope))
-        extra = [(k.lower().encode(), v.encode()) for k, v in _http.headers(result).items()]
-        if not result.allowed:
-            body = _http.denied_body(result)
+        if result is None:
+            await self.app(scope, receive, send)
+            return
+        status, headers, body = _http.answer(result)
+        extra = [(k.lower().encode(), v.encode()) for k, v in headers]
+        if body is not None:
             await send(
                 {
                     "type": "http.response.start",
-                    "status": 429,
+                    "status": status,
                     "headers": [
                         (b"content-type", b"application/json"),
                         (b"content-length", str(len(body)).encode()),
