@@ -467,7 +467,7 @@ async fn events_and_pause(backend: Backend) {
     let mut events = worker.events();
     let ids = jobs::add(&client, "q", 1, jobs::none()).await;
     let mut seen = Vec::new();
-    while seen.len() < 2 {
+    while seen.len() < 3 {
         let e = tokio::time::timeout(Duration::from_secs(5), events.next())
             .await
             .expect("event")
@@ -479,6 +479,10 @@ async fn events_and_pause(backend: Backend) {
         result: ok()
     }));
     assert!(seen.contains(&WorkerEvent::Drained));
+    assert!(seen.contains(&WorkerEvent::Progress {
+        job_id: ids[0].clone(),
+        progress: serde_json::json!(50)
+    }));
     assert_eq!(
         jobs::job(&client, "q", &ids[0]).await.progress,
         Some(serde_json::json!(50))

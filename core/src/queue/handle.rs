@@ -298,6 +298,7 @@ impl Queue {
                         cancel_requested: false,
                         scheduler: None,
                         queue: self.clone(),
+                        on_progress: None,
                     }),
                     fields => Job::from_fields(self, id, fields),
                 }

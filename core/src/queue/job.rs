@@ -46,7 +46,12 @@ pub struct Job {
     /// The scheduler that made the job and the slot (server ms) it stands for.
     pub scheduler: Option<(String, u64)>,
     pub(crate) queue: Queue,
+    /// Told of each progress update: a worker's local `progress` event.
+    pub(crate) on_progress: Option<ProgressHook>,
 }
+
+/// What a worker hangs on the jobs it hands to its processor to hear their progress.
+pub(crate) type ProgressHook = std::sync::Arc<dyn Fn(&str, &serde_json::Value) + Send + Sync>;
 
 impl std::fmt::Debug for Job {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -150,6 +155,7 @@ impl Job {
             cancel_requested: false,
             scheduler: None,
             queue: queue.clone(),
+            on_progress: None,
         };
         let mut slot = None;
         let mut it = fields.into_array()?.into_iter();
@@ -215,6 +221,9 @@ impl Job {
     /// Report progress (any JSON value): stored on the job and sent as a `progress` event.
     pub async fn update_progress(&mut self, progress: serde_json::Value) -> Result<()> {
         self.queue.update_progress(&self.id, &progress).await?;
+        if let Some(hook) = &self.on_progress {
+            hook(&self.id, &progress);
+        }
         self.progress = Some(progress);
         Ok(())
     }

@@ -229,7 +229,14 @@ impl Shared {
             return 0;
         };
         let n = jobs.len();
-        for job in jobs {
+        for mut job in jobs {
+            let events = self.events.clone();
+            job.on_progress = Some(Arc::new(move |id: &str, p: &serde_json::Value| {
+                events.emit(WorkerEvent::Progress {
+                    job_id: id.to_string(),
+                    progress: p.clone(),
+                })
+            }));
             let signal = Signal::default();
             self.running().insert(
                 job.id.clone(),

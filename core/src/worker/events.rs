@@ -49,8 +49,8 @@ pub enum WorkerEvent {
     Progress {
         /// The job's id.
         job_id: String,
-        /// The progress (JSON).
-        progress: Vec<u8>,
+        /// The progress (any JSON value).
+        progress: serde_json::Value,
     },
     /// This worker's stalled check gave a job whose lease expired back to the queue.
     Stalled {
