@@ -73,8 +73,9 @@ pub struct Config {
     pub header_timeout: Duration,
     /// How long a client may take to send a request's body, once its headers are in (more: 408).
     pub body_timeout: Duration,
-    /// Most connections open at once; one more is answered 503 and closed. Keep it below the
-    /// process's file limit (`ulimit -n`) minus the Redis connections (`max_blocking` + 1).
+    /// Most connections open at once; one more is answered 503 and closed. With
+    /// `max_blocking`, up to 64 refusals in progress and a few descriptors of its own, it
+    /// must fit in the process's file limit (`ulimit -n`).
     pub max_connections: usize,
     /// After the shutdown signal, how long requests in flight may take before their
     /// connections are dropped and the gateway stops.

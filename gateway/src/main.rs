@@ -103,6 +103,19 @@ async fn main() -> ExitCode {
         eprintln!("redkit-gateway: the token must not be empty");
         return ExitCode::FAILURE;
     }
+    if let Some(limit) = open_files_limit() {
+        // Each connection, each blocking command's connection, and each over-the-cap
+        // connection being refused (up to 64) holds a descriptor, plus a few of our own.
+        let needed = config.max_connections + config.max_blocking + 64 + 16;
+        if needed > limit {
+            eprintln!(
+                "redkit-gateway: warning: --max-connections {} and --max-blocking {} need about {needed} file descriptors, \
+                 more than the limit of {limit} (ulimit -n): past it, new connections wait in the kernel until a slow one times out. \
+                 Lower them or raise the limit.",
+                config.max_connections, config.max_blocking
+            );
+        }
+    }
     let gateway = match Gateway::connect(&config).await {
         Ok(g) => g,
         Err(e) => {
@@ -146,6 +159,13 @@ async fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// The soft limit on open files, where /proc says it (Linux).
+fn open_files_limit() -> Option<usize> {
+    let limits = std::fs::read_to_string("/proc/self/limits").ok()?;
+    let line = limits.lines().find(|l| l.starts_with("Max open files"))?;
+    line.split_whitespace().nth(3)?.parse().ok()
 }
 
 /// Completes on SIGINT (Ctrl-C) or SIGTERM (what container runtimes send).

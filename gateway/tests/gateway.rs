@@ -1206,6 +1206,17 @@ async fn redkit_scripts_mode_runs_redkits_scripts_and_refuses_any_other() {
             }
         }
     }
+    // The queue's scripts too (they came after the allow-list: it follows the core's).
+    let queue = client.queue("q").unwrap();
+    let job = queue
+        .add("job", &json!({"n": 1}), redkit::JobOptions::default())
+        .await
+        .unwrap();
+    queue.pause().await.unwrap();
+    assert!(queue.is_paused().await.unwrap());
+    queue.resume().await.unwrap();
+    assert_eq!(queue.log(&job.id, "a line").await.unwrap(), 1);
+    assert_eq!(queue.counts().await.unwrap().waiting, 1);
     // Any other script, in any form, is refused; redkit's own SHA-1 is accepted by EVALSHA.
     let sha_of_other = "e0e1f9fabfc9d4800c877a703b823ac0578ff8db";
     for cmd in [
