@@ -151,6 +151,25 @@ async fn a_blocking_command_past_its_deadline_times_out_and_leaves_no_waiter() {
     assert_eq!(got, popped("q", "a"));
 }
 
+#[tokio::test]
+async fn a_client_dropped_without_close_closes_its_connections() {
+    let server = Server::start();
+    let c = Client::connect_with(&server.url(), opts("dropped"))
+        .await
+        .unwrap();
+    // Answered, its connection is kept idle for the next blocking command.
+    let nil = c.transport().send_blocking(blpop("q", 1)).await.unwrap();
+    assert_eq!(nil, Value::Nil);
+    let others = |l: &str| !l.contains("cmd=client|list");
+    assert_eq!(clients(&server, others).len(), 2, "shared + idle blocking");
+    // Its socket tasks hold the connections, not the client: they must end with it.
+    drop(c);
+    until("every connection of the dropped client to close", || {
+        clients(&server, others).is_empty()
+    })
+    .await;
+}
+
 /// Wait for a BLPOP, break its connection with `cut`, and check that the command is sent
 /// again on a new connection and still gets what is pushed afterwards.
 async fn a_blocking_command_survives(server: &mut Server, cut: impl FnOnce(&mut Server, &str)) {

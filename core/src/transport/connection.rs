@@ -603,7 +603,8 @@ impl Connection {
             return Err(Error::Closed);
         }
         link.topics.retain(|t| t != topic);
-        if link.state == State::Ready {
+        // A setup under way may have made it already: end it after the setup.
+        if matches!(link.state, State::Ready | State::Handshaking) {
             // Redis confirms with a push; the consumer sees it as a message.
             resp::encode_command(&mut link.out, &command);
             link.wake_writer();

@@ -127,6 +127,14 @@ impl Dedicated {
     }
 }
 
+impl Drop for Dedicated {
+    /// A transport dropped without `close` still closes its connections of their own: their
+    /// socket tasks hold them, not the transport.
+    fn drop(&mut self) {
+        self.close();
+    }
+}
+
 /// An instant no blocking command waits for: "no deadline".
 fn far_future() -> Instant {
     let now = Instant::now();

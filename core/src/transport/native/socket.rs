@@ -11,6 +11,7 @@ use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
 
 use crate::error::{Error, Result};
 use crate::transport::hosted::{Address, Dialer, HostedTransport};
@@ -151,7 +152,7 @@ where
 {
     let mut writing = {
         let t = Arc::clone(t);
-        tokio::spawn(async move {
+        Aborting(tokio::spawn(async move {
             loop {
                 let Some(out) = t.output().await else {
                     return "closed".to_string();
@@ -160,7 +161,7 @@ where
                     return e.to_string();
                 }
             }
-        })
+        }))
     };
     if t.is_ready() {
         report(first, Ok(()));
@@ -168,7 +169,7 @@ where
     let mut buf = vec![0u8; 64 * 1024];
     let mut ticking = {
         let t = Arc::clone(t);
-        tokio::spawn(async move {
+        Aborting(tokio::spawn(async move {
             let mut ticker = tokio::time::interval(TICK);
             loop {
                 ticker.tick().await;
@@ -179,7 +180,7 @@ where
                     return Some(e);
                 }
             }
-        })
+        }))
     };
     let broken = loop {
         tokio::select! {
@@ -196,19 +197,28 @@ where
                 }
                 Err(e) => break Some(e.to_string()),
             },
-            ticked = &mut ticking => match ticked {
+            ticked = &mut ticking.0 => match ticked {
                 Ok(Some(e)) => {
                     report(first, Err(e.clone()));
                     break Some(e.to_string());
                 }
                 _ => break None,
             },
-            failed = &mut writing => {
+            failed = &mut writing.0 => {
                 break Some(failed.unwrap_or_else(|e| format!("writer stopped: {e}")));
             }
         }
     };
-    writing.abort();
-    ticking.abort();
     broken
+}
+
+/// A task aborted when its handle is dropped: the writer and the deadline tick end with
+/// the task that serves the socket, even when that one is aborted (a transport dropped
+/// without `close`); detached, they held the stream and the transport forever.
+struct Aborting<T>(JoinHandle<T>);
+
+impl<T> Drop for Aborting<T> {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
