@@ -662,6 +662,29 @@ async fn wait_until_finished_sees_the_result(backend: Backend) {
         f.wait_until_finished(Duration::from_secs(1)).await,
         Err(Error::JobFailed(r)) if r == "nope"
     ));
+    // A job removed as it completes: its event carries the result.
+    let r = q
+        .add(
+            "r",
+            &0,
+            JobOptions::new().remove_on_complete(Removal::Remove),
+        )
+        .await
+        .unwrap();
+    let waiter = {
+        let r = r.clone();
+        tokio::spawn(async move { r.wait_until_finished(Duration::from_secs(5)).await })
+    };
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let taken = take_one(&q, 30_000).await;
+    finish(&q, &taken, completed(json!("gone"))).await;
+    assert_eq!(q.state(&r.id).await.unwrap(), None);
+    let rv = waiter.await.unwrap().unwrap();
+    assert_eq!(rv.as_deref(), Some(&b"\"gone\""[..]));
+    assert!(matches!(
+        q.wait_until_finished("nope", Duration::from_secs(1)).await,
+        Err(Error::NotFound(_))
+    ));
     let g = q.add("z", &0, JobOptions::new()).await.unwrap();
     assert!(matches!(
         g.wait_until_finished(Duration::from_millis(100)).await,

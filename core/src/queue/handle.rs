@@ -651,8 +651,8 @@ impl Queue {
         // between the look and the wait.
         events.prime().await?;
         loop {
-            match self.state(id).await? {
-                None => return Err(Error::NotFound(format!("job {id}"))),
+            let state = self.state(id).await?;
+            match state {
                 Some(JobState::Completed) => {
                     let job = self.get_job(id).await?;
                     return Ok(job.and_then(|j| j.return_value));
@@ -666,13 +666,34 @@ impl Queue {
                 _ => {}
             }
             let left = deadline.saturating_sub(crate::rt::now_ms());
-            if left == 0 {
-                return Err(Error::Timeout(format!("job {id} did not finish in time")));
+            // A job that is gone may have finished and been removed (remove_on_complete)
+            // since the cursor was placed: its event says how it ended.
+            let block = match state {
+                None => 1,
+                Some(_) if left == 0 => {
+                    return Err(Error::Timeout(format!("job {id} did not finish in time")))
+                }
+                Some(_) => left.min(1000),
+            };
+            for e in events.next_batch(Duration::from_millis(block)).await? {
+                if e.job_id.as_deref() != Some(id) {
+                    continue;
+                }
+                match e.event.as_str() {
+                    "completed" => {
+                        return Ok(e.fields.get("rv").map(|v| v.clone().into_bytes()));
+                    }
+                    "failed" => {
+                        return Err(Error::JobFailed(
+                            e.fields.get("fr").cloned().unwrap_or_default(),
+                        ));
+                    }
+                    _ => {}
+                }
             }
-            // Any event may be the one; the state is looked at again either way.
-            events
-                .next_batch(Duration::from_millis(left.min(1000)))
-                .await?;
+            if state.is_none() {
+                return Err(Error::NotFound(format!("job {id}")));
+            }
         }
     }
 }
