@@ -650,6 +650,12 @@ async fn liveness_reports_a_stuck_queue(backend: Backend) {
     );
     assert!(!live.stuck);
     worker.close(true).await;
+    // A closed worker leaves the list at once.
+    assert!(queue
+        .workers(Duration::from_secs(10))
+        .await
+        .unwrap()
+        .is_empty());
 
     jobs::add(&client, "q", 2, jobs::none()).await;
     tokio::time::sleep(Duration::from_millis(300)).await;

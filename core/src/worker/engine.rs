@@ -207,6 +207,17 @@ impl Shared {
         }
         self.slots.until_all_free().await;
         let _ = self.stopped.send(true);
+        // Gone from `queue.workers()` at once rather than when its heartbeat ages out.
+        let base = self.queue.base();
+        let _ = self
+            .queue
+            .client()
+            .transport()
+            .pipeline(vec![
+                Cmd::new("ZREM").arg(format!("{base}workers")).arg(&self.id),
+                Cmd::new("HDEL").arg(format!("{base}winfo")).arg(&self.id),
+            ])
+            .await;
     }
 
     /// Mark a worker that never started as stopped.
