@@ -134,7 +134,7 @@ async fn main() -> ExitCode {
         .local_addr()
         .map(|a| a.to_string())
         .unwrap_or_else(|_| listen.to_string());
-    println!(
+    say(format_args!(
         "redkit-gateway {} listening on http://{local} -> redis {} (max body {} bytes, {} deny entries, {} scripts)",
         env!("CARGO_PKG_VERSION"),
         gateway.redis_addr(),
@@ -148,10 +148,10 @@ async fn main() -> ExitCode {
             Scripts::Any => "any",
             Scripts::Redkit => "only redkit's",
         },
-    );
+    ));
     match gateway.serve(listener, shutdown_signal()).await {
         Ok(()) => {
-            println!("redkit-gateway stopped");
+            say(format_args!("redkit-gateway stopped"));
             ExitCode::SUCCESS
         }
         Err(e) => {
@@ -159,6 +159,13 @@ async fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// A line on stdout. A closed stdout (a process manager gone, a pipe nobody reads) must not
+/// turn a clean shutdown into a panic, as `println!` would.
+fn say(line: std::fmt::Arguments) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stdout(), "{line}");
 }
 
 /// The soft limit on open files, where /proc says it (Linux).
@@ -182,5 +189,7 @@ async fn shutdown_signal() {
         _ = tokio::signal::ctrl_c() => {},
         _ = terminate => {},
     }
-    println!("redkit-gateway: shutting down, finishing requests in flight");
+    say(format_args!(
+        "redkit-gateway: shutting down, finishing requests in flight"
+    ));
 }
