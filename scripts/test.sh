@@ -20,6 +20,10 @@ log "core builds for wasm without the native transport"
 rustup target list --installed | grep -q wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
 cargo check -p redkit --target wasm32-unknown-unknown --no-default-features --locked
 
+log "the core's msgpack codec (an optional feature no workspace crate turns on)"
+cargo clippy -p redkit --features msgpack --lib --locked -- -D warnings
+cargo test -p redkit --features msgpack --lib --locked cache::codec
+
 log "cargo test (Rust core, every backend)"
 cargo test --workspace --locked
 

@@ -82,3 +82,27 @@ fn msgpack_decode<T: DeserializeOwned>(_: &[u8]) -> Result<T> {
         "the msgpack codec needs redkit's `msgpack` feature",
     ))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[cfg(feature = "msgpack")]
+    #[test]
+    fn msgpack_writes_maps_with_string_keys_and_reads_them_back() {
+        let value = serde_json::json!({"id": 7, "tags": ["a", "b"]});
+        let raw = Codec::Msgpack.encode(&value).unwrap();
+        // A fixmap of two entries whose first key is the string "id" (docs/WIRE.md).
+        assert_eq!(&raw[..4], &[0x82, 0xa2, b'i', b'd']);
+        let back: serde_json::Value = Codec::Msgpack.decode(&raw).unwrap();
+        assert_eq!(back, value);
+        assert!(Codec::Msgpack.decode::<serde_json::Value>(b"\xc1").is_err());
+    }
+
+    #[cfg(not(feature = "msgpack"))]
+    #[test]
+    fn msgpack_without_the_feature_is_an_invalid_argument() {
+        let err = Codec::Msgpack.encode(&1).unwrap_err();
+        assert_eq!(err.kind(), crate::ErrorKind::InvalidArgument);
+    }
+}
