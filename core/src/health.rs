@@ -59,9 +59,16 @@ pub(crate) async fn check(transport: &dyn Transport, prefix: &str) -> Result<Hea
     let eviction_policy = field("maxmemory_policy").unwrap_or_else(|| "unknown".into());
     // Queue keys never carry an expiry and cache keys always do, so `volatile-*` policies
     // evict only cache entries: safe for both. `allkeys-*` may evict jobs: worth naming
-    // them when queues live here (looked for only then).
+    // them when queues live here. Natively the queues are always looked for (a queue
+    // whose jobs wait with no worker alive is reported); on the edge, which runs no
+    // worker and pays per request, only under `allkeys-*`.
     let evicts_anything = eviction_policy.starts_with("allkeys");
-    let queues = evicts_anything && queues_in_use(transport, prefix).await;
+    let look = evicts_anything || cfg!(not(target_arch = "wasm32"));
+    let queues = if look {
+        queue_names(transport, prefix).await
+    } else {
+        Vec::new()
+    };
     let mut warnings = Vec::new();
     if !aof {
         warnings.push(
@@ -71,7 +78,7 @@ pub(crate) async fn check(transport: &dyn Transport, prefix: &str) -> Result<Hea
         );
     }
     if evicts_anything {
-        let what = if queues {
+        let what = if !queues.is_empty() {
             "queued jobs, locks and rate-limit state"
         } else {
             "locks and rate-limit state (and queued jobs, once queues live here)"
@@ -81,6 +88,9 @@ pub(crate) async fn check(transport: &dyn Transport, prefix: &str) -> Result<Hea
              use a volatile-* policy (only keys with an expiry, as every cache entry has, are evicted) or noeviction"
         ));
     }
+    if cfg!(not(target_arch = "wasm32")) && !queues.is_empty() {
+        warnings.extend(stuck_queues(transport, prefix, &queues).await);
+    }
     Ok(HealthReport {
         server_version,
         persistence,
@@ -89,9 +99,15 @@ pub(crate) async fn check(transport: &dyn Transport, prefix: &str) -> Result<Hea
     })
 }
 
-/// Whether any queue of `prefix` has keys on the server (its `meta` hash), looked for with
-/// at most [`QUEUE_SCANS`] SCAN calls. A server that refuses SCAN says no.
-async fn queues_in_use(transport: &dyn Transport, prefix: &str) -> bool {
+/// How long without a heartbeat before a queue with waiting jobs is reported stuck.
+const STUCK_AFTER_MS: i64 = 60_000;
+
+/// The most queues check() looks at.
+const MAX_QUEUES: usize = 100;
+
+/// The queues of `prefix` on the server (by their `meta` hash), found with at most
+/// [`QUEUE_SCANS`] SCAN calls, at most [`MAX_QUEUES`]. A server that refuses SCAN has none.
+async fn queue_names(transport: &dyn Transport, prefix: &str) -> Vec<String> {
     let escaped: String = prefix
         .chars()
         .flat_map(|c| match c {
@@ -100,6 +116,8 @@ async fn queues_in_use(transport: &dyn Transport, prefix: &str) -> bool {
         })
         .collect();
     let pattern = format!("{escaped}:{{queue:*}}:meta");
+    let head = format!("{prefix}:{{queue:");
+    let mut names = Vec::new();
     let mut cursor = "0".to_string();
     for _ in 0..QUEUE_SCANS {
         let cmd = Cmd::new("SCAN")
@@ -109,23 +127,85 @@ async fn queues_in_use(transport: &dyn Transport, prefix: &str) -> bool {
             .arg("COUNT")
             .arg(1000usize);
         let Ok(reply) = transport.send(cmd).await.and_then(|r| r.into_array()) else {
-            return false;
+            break;
         };
         let mut parts = reply.into_iter();
         cursor = parts
             .next()
             .and_then(|c| c.into_string().ok().flatten())
             .unwrap_or_else(|| "0".into());
-        let found = parts
+        for key in parts
             .next()
             .and_then(|k| k.into_array().ok())
-            .is_some_and(|k| !k.is_empty());
-        if found {
-            return true;
+            .unwrap_or_default()
+        {
+            let name = key
+                .into_string()
+                .ok()
+                .flatten()
+                .and_then(|k| Some(k.strip_prefix(&head)?.strip_suffix("}:meta")?.to_string()));
+            if let Some(name) = name.filter(|n| !names.contains(n)) {
+                names.push(name);
+            }
         }
-        if cursor == "0" {
-            return false;
+        if cursor == "0" || names.len() >= MAX_QUEUES {
+            break;
         }
     }
-    false
+    names.truncate(MAX_QUEUES);
+    names
+}
+
+/// A warning per queue whose jobs wait while no worker heartbeat came for
+/// [`STUCK_AFTER_MS`] (or ever): one pipeline for all of them.
+async fn stuck_queues(transport: &dyn Transport, prefix: &str, queues: &[String]) -> Vec<String> {
+    let mut cmds = vec![Cmd::new("TIME")];
+    for q in queues {
+        let base = format!("{prefix}:{{queue:{q}}}:");
+        cmds.push(
+            Cmd::new("ZRANGE")
+                .arg(format!("{base}workers"))
+                .arg(-1i64)
+                .arg(-1i64)
+                .arg("WITHSCORES"),
+        );
+        cmds.push(Cmd::new("LLEN").arg(format!("{base}wait")));
+        cmds.push(Cmd::new("ZCARD").arg(format!("{base}prio")));
+    }
+    let Ok(replies) = transport.pipeline(cmds).await else {
+        return Vec::new();
+    };
+    let mut it = replies.into_iter();
+    let now = it
+        .next()
+        .and_then(|t| t.into_array().ok())
+        .and_then(|t| t.first().and_then(|s| s.as_int().ok()))
+        .map_or(0, |s| s * 1000);
+    let mut out = Vec::new();
+    for q in queues {
+        let (Some(seen), Some(wait), Some(prio)) = (it.next(), it.next(), it.next()) else {
+            break;
+        };
+        let waiting = wait.as_int().unwrap_or(0) + prio.as_int().unwrap_or(0);
+        let last = seen
+            .into_array()
+            .ok()
+            .and_then(|a| a.into_iter().nth(1))
+            .and_then(|s| s.as_f64().ok())
+            .map(|ms| ms as i64);
+        if waiting == 0 {
+            continue;
+        }
+        match last {
+            None => out.push(format!(
+                "queue {q}: {waiting} jobs waiting and no worker is registered"
+            )),
+            Some(at) if now - at > STUCK_AFTER_MS => out.push(format!(
+                "queue {q}: {waiting} jobs waiting and no worker seen for {} s",
+                (now - at) / 1000
+            )),
+            Some(_) => {}
+        }
+    }
+    out
 }

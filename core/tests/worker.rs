@@ -649,6 +649,8 @@ async fn liveness_reports_a_stuck_queue(backend: Backend) {
         ("mailer", 3, std::process::id())
     );
     assert!(!live.stuck);
+    let report = client.check().await.unwrap();
+    assert!(!report.warnings.iter().any(|w| w.starts_with("queue ")));
     worker.close(true).await;
     // A closed worker leaves the list at once.
     assert!(queue
@@ -662,6 +664,16 @@ async fn liveness_reports_a_stuck_queue(backend: Backend) {
     let live = queue.liveness(Duration::from_millis(200)).await.unwrap();
     assert_eq!(live.waiting, 2);
     assert!(live.workers.is_empty() && live.stuck, "{live:?}");
+    // check() finds the queue and says so.
+    let report = client.check().await.unwrap();
+    assert!(
+        report
+            .warnings
+            .iter()
+            .any(|w| w == "queue q: 2 jobs waiting and no worker is registered"),
+        "{:?}",
+        report.warnings
+    );
 }
 every_backend!(
     liveness,
