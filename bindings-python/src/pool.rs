@@ -2,9 +2,12 @@
 //!
 //! A plain function holds the GIL while it runs and may block for as long as it likes; on
 //! one of the core's I/O threads that would stall every request of the process. It runs
-//! here instead: a pool that starts a thread when every thread is busy (up to
-//! `REDKIT_HOST_THREADS`, default 64) and lets a thread go after a minute without work.
-//! Submitting never takes the GIL.
+//! here instead: a pool that starts a thread whenever every thread is busy and lets a
+//! thread go after a minute without work. There is no upper bound on purpose: a loader may
+//! call the cache, whose loader needs a thread of its own while the first one waits, so a
+//! bound would turn enough concurrent misses into a deadlock. The calls in flight bound
+//! the threads (the callers' threads times the nesting of loaders, or a worker's
+//! concurrency). Submitting never takes the GIL.
 //!
 //! Like the runtime, the pool belongs to one process: after `fork()` its threads are gone,
 //! so a child starts a pool of its own. The pool in use is found without a lock (a lock
@@ -24,7 +27,6 @@ const IDLE: Duration = Duration::from_secs(60);
 
 struct Pool {
     pid: u32,
-    max_threads: usize,
     state: Mutex<State>,
     work: Condvar,
 }
@@ -52,7 +54,6 @@ fn pool() -> &'static Pool {
     }
     let fresh: &'static mut Pool = Box::leak(Box::new(Pool {
         pid,
-        max_threads: max_threads(),
         state: Mutex::new(State::default()),
         work: Condvar::new(),
     }));
@@ -72,15 +73,6 @@ fn pool() -> &'static Pool {
     }
 }
 
-/// Threads at most: `REDKIT_HOST_THREADS`, default 64.
-fn max_threads() -> usize {
-    std::env::var("REDKIT_HOST_THREADS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .filter(|&n| n > 0)
-        .unwrap_or(64)
-}
-
 impl Pool {
     fn state(&self) -> MutexGuard<'_, State> {
         // Jobs run outside the lock: nothing can panic while it is held.
@@ -95,7 +87,7 @@ pub fn submit(job: Job) {
     let start = {
         let mut state = pool.state();
         state.jobs.push_back(job);
-        let start = state.jobs.len() > state.idle && state.threads < pool.max_threads;
+        let start = state.jobs.len() > state.idle;
         if start {
             state.threads += 1;
         }

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from typing import Any
 
 import pytest
@@ -203,3 +204,28 @@ def test_a_forked_child_gets_a_pool_of_its_own(client: redkit.Client) -> None:
 
     assert in_child(child) == 0
     assert cache.get("child") == "redkit-host"
+
+
+def test_many_concurrent_misses_whose_loaders_call_the_cache_all_finish(client: redkit.Client) -> None:
+    # Each outer loader waits on a pool thread for an inner loader that needs a thread of
+    # its own: a bounded pool (it was 64) deadlocks once that many outer loaders run.
+    cache = client.cache("host-nested")
+    callers = 80
+    start = threading.Barrier(callers)
+    results: dict[int, Any] = {}
+
+    def outer(i: int) -> Any:
+        time.sleep(0.2)  # every outer loader is running before any inner one can finish
+        return cache.get_or_set(f"inner{i}", lambda: i * 2)
+
+    def caller(i: int) -> None:
+        start.wait()
+        results[i] = cache.get_or_set(f"outer{i}", lambda: outer(i))
+
+    threads = [threading.Thread(target=caller, args=(i,), daemon=True) for i in range(callers)]
+    for t in threads:
+        t.start()
+    deadline = time.monotonic() + 30
+    for t in threads:
+        t.join(max(0.0, deadline - time.monotonic()))
+    assert results == {i: i * 2 for i in range(callers)}, f"{callers - len(results)} callers never finished"
