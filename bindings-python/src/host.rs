@@ -372,63 +372,97 @@ fn plan(n: usize, cancel_every: usize, cancel_after_ms: u64) -> Vec<redkit::host
         .collect()
 }
 
-/// Run the plan through `host::run_many` and read every report off its event stream.
-async fn run_plan(
-    host: PyHost,
-    plan: Vec<redkit::host::Planned>,
-    concurrency: usize,
-) -> redkit::Result<Vec<PyReport>> {
-    let (tx, mut reports) = redkit::host::events();
-    redkit::host::run_many(&host, plan, concurrency, &tx).await;
-    drop(tx);
-    let mut out = Vec::new();
-    while let Some(r) = reports.recv().await {
-        let (value, error) = match r.result {
-            Ok(v) => (Some(Bytes(v)), None),
-            Err(e) => (
-                None,
-                Some((
-                    e.kind().to_string(),
-                    e.message().to_string(),
-                    e.trace().map(str::to_string),
-                )),
-            ),
-        };
-        out.push((r.index, r.cancelled, value, error));
+/// A report as Python gets it.
+fn py_report(r: redkit::host::CallReport) -> PyReport {
+    let (value, error) = match r.result {
+        Ok(v) => (Some(Bytes(v)), None),
+        Err(e) => (
+            None,
+            Some((
+                e.kind().to_string(),
+                e.message().to_string(),
+                e.trace().map(str::to_string),
+            )),
+        ),
+    };
+    (r.index, r.cancelled, value, error)
+}
+
+/// The reports of a `_run_many`, read off the core's event stream as calls end: iterate
+/// it (blocking, the GIL released while waiting), or await `next_async(bridge)` until it
+/// gives None (what `redkit._host.reports` does).
+#[pyclass(frozen, module = "redkit._redkit")]
+pub struct Reports(Arc<tokio::sync::Mutex<redkit::host::Events<redkit::host::CallReport>>>);
+
+impl Reports {
+    /// Start the plan in the background (on the core's runtime; the calls themselves run
+    /// where `host` runs them). Called with the GIL held, like every use of the runtime.
+    fn start(host: PyHost, plan: Vec<redkit::host::Planned>, concurrency: usize) -> Reports {
+        let (tx, events) = redkit::host::events();
+        crate::runtime::runtime().spawn(async move {
+            redkit::host::run_many(&host, plan, concurrency, &tx).await;
+        });
+        Reports(Arc::new(tokio::sync::Mutex::new(events)))
     }
-    Ok(out)
+
+    /// The next report, or None once every call has reported.
+    fn next(&self) -> impl Future<Output = redkit::Result<Option<PyReport>>> + Send + 'static {
+        let events = Arc::clone(&self.0);
+        async move { Ok(events.lock().await.recv().await.map(py_report)) }
+    }
+}
+
+#[pymethods]
+impl Reports {
+    fn __iter__(slf: PyRef<'_, Self>) -> PyRef<'_, Self> {
+        slf
+    }
+
+    fn __next__(&self, py: Python<'_>) -> PyResult<Option<PyReport>> {
+        crate::runtime::block_on(py, self.next())
+    }
+
+    /// The next report, awaitable on the loop of `bridge`; None at the end.
+    fn next_async<'py>(
+        &self,
+        py: Python<'py>,
+        bridge: &Bound<'py, LoopBridge>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        bridge::spawn(py, bridge.get(), self.next())
+    }
 }
 
 /// Test hook: call the plain function `func(arg, cancel)` `n` times, `concurrency` at a
-/// time, cancelling every `cancel_every`-th call; the reports, in the order calls ended.
+/// time, cancelling every `cancel_every`-th call; its reports as they come.
 #[pyfunction]
 #[pyo3(signature = (func, n, concurrency, cancel_every=0, cancel_after_ms=1))]
 pub fn _run_many(
-    py: Python<'_>,
     func: Py<PyAny>,
     n: usize,
     concurrency: usize,
     cancel_every: usize,
     cancel_after_ms: u64,
-) -> PyResult<Vec<PyReport>> {
+) -> Reports {
     let host = PyHost::blocking(func);
-    let plan = plan(n, cancel_every, cancel_after_ms);
-    crate::runtime::block_on(py, run_plan(host, plan, concurrency))
+    Reports::start(host, plan(n, cancel_every, cancel_after_ms), concurrency)
 }
 
-/// `_run_many` for a coroutine function, on the running loop: an awaitable of the reports.
+/// `_run_many` for a coroutine function, run on the loop of `bridge` (the running one).
 #[pyfunction]
 #[pyo3(signature = (bridge, func, n, concurrency, cancel_every=0, cancel_after_ms=1))]
-pub fn _run_many_async<'py>(
-    py: Python<'py>,
-    bridge: &Bound<'py, LoopBridge>,
+pub fn _run_many_async(
+    py: Python<'_>,
+    bridge: &Bound<'_, LoopBridge>,
     func: Py<PyAny>,
     n: usize,
     concurrency: usize,
     cancel_every: usize,
     cancel_after_ms: u64,
-) -> PyResult<Bound<'py, PyAny>> {
+) -> PyResult<Reports> {
     let host = PyHost::on_loop(py, func, bridge)?;
-    let plan = plan(n, cancel_every, cancel_after_ms);
-    bridge::spawn(py, bridge.get(), run_plan(host, plan, concurrency))
+    Ok(Reports::start(
+        host,
+        plan(n, cancel_every, cancel_after_ms),
+        concurrency,
+    ))
 }

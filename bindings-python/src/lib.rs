@@ -49,6 +49,7 @@ fn _redkit(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(_panic_for_test, m)?)?;
     m.add_class::<host::Cancellation>()?;
     m.add_class::<host::Reply>()?;
+    m.add_class::<host::Reports>()?;
     m.add_function(wrap_pyfunction!(host::_run_many, m)?)?;
     m.add_function(wrap_pyfunction!(host::_run_many_async, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;

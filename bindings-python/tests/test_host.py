@@ -13,12 +13,14 @@ import pytest
 
 import redkit
 import redkit.asyncio
-from redkit import _redkit
+from redkit import _host, _redkit
 from redkit._redkit import Cancellation
 
 CALLS = 300
 CONCURRENCY = 32
 CANCEL_EVERY = 3
+# Calls from here on wait until the first report was read (see the tests).
+LATE = 150
 
 
 def thread_name() -> str:
@@ -58,6 +60,10 @@ def test_blocking_function_hundreds_of_concurrent_calls_with_cancellations() -> 
     caller = threading.get_ident()
     lock = threading.Lock()
 
+    # Set once the first report is read: the later calls wait for it, so the reports must
+    # come as calls end (a list made at the end would never come).
+    first_read = threading.Event()
+
     def fn(arg: bytes, cancel: Cancellation) -> bytes:
         assert threading.get_ident() != caller
         with lock:
@@ -71,9 +77,14 @@ def test_blocking_function_hundreds_of_concurrent_calls_with_cancellations() -> 
         assert not cancel.is_set()
         if index % CANCEL_EVERY == 1:
             raise ValueError(f"bad {index}")
+        if index >= LATE:
+            assert first_read.wait(10.0)
         return f"ok {index}".encode()
 
-    reports = _redkit._run_many(fn, CALLS, CONCURRENCY, CANCEL_EVERY, 5)
+    stream = _redkit._run_many(fn, CALLS, CONCURRENCY, CANCEL_EVERY, 5)
+    reports = [next(stream)]
+    first_read.set()
+    reports.extend(stream)
     check_reports(reports)
     # Plain functions ran on the binding's pool only, never on a core I/O thread.
     assert threads == {"redkit-host"}, threads
@@ -84,6 +95,7 @@ def test_asyncio_function_hundreds_of_concurrent_calls_with_cancellations() -> N
         loop = asyncio.get_running_loop()
         in_flight = 0
         most = 0
+        first_read = asyncio.Event()  # as in the blocking test
 
         async def fn(arg: bytes, cancel: Cancellation) -> bytes:
             nonlocal in_flight, most
@@ -99,11 +111,17 @@ def test_asyncio_function_hundreds_of_concurrent_calls_with_cancellations() -> N
                 await asyncio.sleep(0.001)
                 if index % CANCEL_EVERY == 1:
                     raise ValueError(f"bad {index}")
+                if index >= LATE:
+                    await asyncio.wait_for(first_read.wait(), 10.0)
                 return f"ok {index}".encode()
             finally:
                 in_flight -= 1
 
-        reports = await _redkit._run_many_async(redkit.asyncio._bridge(), fn, CALLS, CONCURRENCY, CANCEL_EVERY, 5)
+        stream = _redkit._run_many_async(redkit.asyncio._bridge(), fn, CALLS, CONCURRENCY, CANCEL_EVERY, 5)
+        reports: list[Any] = []
+        async for report in _host.reports(stream):
+            first_read.set()
+            reports.append(report)
         # The calls did overlap, and never beyond the concurrency asked for.
         assert 1 < most <= CONCURRENCY, most
         return reports
@@ -115,7 +133,7 @@ def test_what_a_function_gives_back_must_be_bytes() -> None:
     def fn(arg: bytes, cancel: Cancellation) -> Any:
         return "not bytes"
 
-    [(_, _, value, error)] = _redkit._run_many(fn, 1, 1)
+    [(_, _, value, error)] = list(_redkit._run_many(fn, 1, 1))
     assert value is None and error is not None and error[0] == "TypeError" and "must return bytes" in error[1]
 
 
@@ -124,7 +142,8 @@ def test_an_async_function_that_raises_before_awaiting_is_an_error() -> None:
         raise KeyError("early")
 
     async def main() -> list[Any]:
-        return await _redkit._run_many_async(redkit.asyncio._bridge(), not_a_coroutine, 1, 1)
+        stream = _redkit._run_many_async(redkit.asyncio._bridge(), not_a_coroutine, 1, 1)
+        return [r async for r in _host.reports(stream)]
 
     [(_, _, value, error)] = asyncio.run(main())
     assert value is None and error is not None and error[0] == "KeyError"
@@ -141,7 +160,7 @@ def test_cancellation_wait_refuses_a_bad_timeout() -> None:
         assert cancel.wait(0.0) is False
         return b"x"
 
-    [(_, _, value, _)] = _redkit._run_many(fn, 1, 1)
+    [(_, _, value, _)] = list(_redkit._run_many(fn, 1, 1))
     assert value == b"x" and seen == ["refused"] * 3
 
 
@@ -199,7 +218,7 @@ def test_a_forked_child_gets_a_pool_of_its_own(client: redkit.Client) -> None:
 
     def child() -> None:
         assert cache.get_or_set("child", lambda: thread_name()) == "redkit-host"
-        reports = _redkit._run_many(lambda arg, cancel: arg, 50, 8)
+        reports = list(_redkit._run_many(lambda arg, cancel: arg, 50, 8))
         assert sorted(r[2] for r in reports) == sorted(str(i).encode() for i in range(50))
 
     assert in_child(child) == 0

@@ -30,9 +30,16 @@ HostFunction = Callable[[bytes, Cancellation], bytes]
 AsyncHostFunction = Callable[[bytes, Cancellation], Awaitable[bytes]]
 _Report = tuple[int, bool, bytes | None, tuple[str, str, str | None] | None]
 
+class Reports:
+    """Reports of host-function calls as they end (the core's event stream)."""
+
+    def __iter__(self) -> Reports: ...
+    def __next__(self) -> _Report: ...
+    def next_async(self, bridge: LoopBridge) -> Awaitable[_Report | None]: ...
+
 def _run_many(
     func: HostFunction, n: int, concurrency: int, cancel_every: int = 0, cancel_after_ms: int = 1
-) -> list[_Report]: ...
+) -> Reports: ...
 def _run_many_async(
     bridge: LoopBridge,
     func: AsyncHostFunction,
@@ -40,7 +47,7 @@ def _run_many_async(
     concurrency: int,
     cancel_every: int = 0,
     cancel_after_ms: int = 1,
-) -> Awaitable[list[_Report]]: ...
+) -> Reports: ...
 
 class Connection:
     @staticmethod
