@@ -65,12 +65,10 @@ export declare class NativeClient {
    */
   hostRejected(id: number, error: unknown, name: string, message: string, stack?: string | null): void
   /**
-   * Test hook: run `plan` (see [`RunManyPlan`]) through `redkit::host::run_many`;
-   * operation `op` (a `Start` word) resolves to the reports as JSON text (`[{ index, cancelled, value?,
-   * error? }]`, `value` the result as text, `error` `{ kind, message, trace }`), in the
-   * order calls ended.
+   * Test hook: run `plan` (see [`RunManyPlan`]) through `redkit::host::run_many`, in
+   * the background; its reports come as calls end, from the returned stream.
    */
-  runManyForTests(op: number, plan: RunManyPlan): unknown
+  runManyForTests(plan: RunManyPlan): NativeReports
   /**
    * The calls made for every operation, and the client's own operations (each taking
    * its `Start` first), as plain functions (see `functions.rs`). `header` is where they
@@ -115,6 +113,17 @@ export declare class NativeRateLimiter {
    * first and returning what it asks for (see `Completions::start`).
    */
   functions(): { limit(op: number, identifier: string, cost?: number | null, nowMs?: number | null): unknown; peek(op: number, identifier: string, nowMs?: number | null): unknown; reset(op: number, identifier: string): unknown }
+}
+
+/**
+ * Reports of host calls as they end, read off the core's event stream
+ * (`client.__runManyForTests` iterates it): each `next(op)` is an operation that resolves
+ * to the next report as JSON text (`{ index, cancelled, value?, error?: { kind, message,
+ * trace } }`), or `null` once every call has reported.
+ */
+export declare class NativeReports {
+  /** Operation `op` (a `Start` word) resolves to the next report, or `null`. */
+  next(op: number): unknown
 }
 
 /**

@@ -839,6 +839,7 @@ module.exports.NativeCache = nativeBinding.NativeCache
 module.exports.NativeClient = nativeBinding.NativeClient
 module.exports.NativeLink = nativeBinding.NativeLink
 module.exports.NativeRateLimiter = nativeBinding.NativeRateLimiter
+module.exports.NativeReports = nativeBinding.NativeReports
 module.exports.__functionsForTests = nativeBinding.__functionsForTests
 module.exports.__panicForTests = nativeBinding.__panicForTests
 module.exports.__panicInPromiseForTests = nativeBinding.__panicInPromiseForTests

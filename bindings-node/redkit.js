@@ -202,14 +202,18 @@ class Client {
   /**
    * Test hook for the host-callback contract (src/host.rs): the core calls `fn(arg, signal)`
    * `calls` times, `concurrency` at a time, aborting the signal of every `cancelEvery`-th
-   * call `cancelAfterMs` after it starts; resolves to every call's report
-   * (`{ index, cancelled, value?, error?: { kind, message, trace } }`) in the order calls ended.
+   * call `cancelAfterMs` after it starts; yields every call's report
+   * (`{ index, cancelled, value?, error?: { kind, message, trace } }`) as calls end.
    */
-  async __runManyForTests(fn, { calls, concurrency, cancelEvery = 0, cancelAfterMs = 1 }) {
+  async *__runManyForTests(fn, { calls, concurrency, cancelEvery = 0, cancelAfterMs = 1 }) {
     const id = this.#dispatch.register(fn)
     try {
-      const plan = { function: id, calls, concurrency, cancelEvery, cancelAfterMs }
-      return JSON.parse(await this.#dispatch.submit((op) => this.#native.runManyForTests(op, plan), null, null))
+      const reports = this.#native.runManyForTests({ function: id, calls, concurrency, cancelEvery, cancelAfterMs })
+      for (;;) {
+        const text = await this.#dispatch.submit((op) => reports.next(op), null, null)
+        if (text === null) return
+        yield JSON.parse(text)
+      }
     } finally {
       this.#dispatch.unregister(id)
     }

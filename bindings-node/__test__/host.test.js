@@ -20,6 +20,9 @@ after(async () => {
 const CALLS = 300
 const CONCURRENCY = 32
 const CANCEL_EVERY = 3
+// Calls from here on wait until the first report was read: the reports must come as calls
+// end (a list made at the end would never come).
+const LATE = 150
 
 class CancelledByCore extends Error {
   name = 'CancelledByCore'
@@ -53,6 +56,10 @@ function checkReports(reports) {
 async function hundredsOfCalls(client) {
   let inFlight = 0
   let most = 0
+  let firstRead
+  const read = new Promise((resolve) => {
+    firstRead = resolve
+  })
   const fn = async (arg, signal) => {
     assert.ok(Buffer.isBuffer(arg))
     assert.ok(signal instanceof AbortSignal)
@@ -67,17 +74,23 @@ async function hundredsOfCalls(client) {
       assert.equal(signal.aborted, false)
       await new Promise((resolve) => setTimeout(resolve, 1))
       if (index % CANCEL_EVERY === 1) throw new RangeError(`bad ${index}`)
+      if (index >= LATE) await read
       return `ok ${index}`
     } finally {
       inFlight--
     }
   }
-  const reports = await client.__runManyForTests(fn, {
+  const reports = []
+  const stream = client.__runManyForTests(fn, {
     calls: CALLS,
     concurrency: CONCURRENCY,
     cancelEvery: CANCEL_EVERY,
     cancelAfterMs: 5,
   })
+  for await (const report of stream) {
+    firstRead()
+    reports.push(report)
+  }
   checkReports(reports)
   // The calls overlapped, never beyond the concurrency asked for.
   assert.ok(most > 1 && most <= CONCURRENCY, `most in flight: ${most}`)
@@ -97,7 +110,9 @@ test('the same on the embedded engine', async () => {
 
 test('a result that is neither a string nor a Buffer fails that call', () =>
   withClientAt(server.url, 'host-bad', async (client) => {
-    const [report] = await client.__runManyForTests(() => 42, { calls: 1, concurrency: 1 })
+    const reports = []
+    for await (const r of client.__runManyForTests(() => 42, { calls: 1, concurrency: 1 })) reports.push(r)
+    const [report] = reports
     assert.equal(report.value, undefined)
     assert.ok(report.error.message.length > 0)
   }))

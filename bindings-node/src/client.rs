@@ -20,7 +20,7 @@ use crate::completion::{Completions, Header, HostTarget, Outcome, Start, Wake};
 use crate::errors::{js, to_js};
 use crate::executor::Executor;
 use crate::functions::{arg, Functions, Made};
-use crate::host::{host_error, JsHost};
+use crate::host::{host_error, JsHost, NativeReports};
 use crate::links::{Dial, NodeDialer};
 use crate::options::{CacheOptions, ConnectOptions, HealthReport};
 use crate::ratelimit::{NativeRateLimiter, RateLimiterOpts};
@@ -278,12 +278,10 @@ impl NativeClient {
         self.completions.settle_call(id, Err(err));
     }
 
-    /// Test hook: run `plan` (see [`RunManyPlan`]) through `redkit::host::run_many`;
-    /// operation `op` (a `Start` word) resolves to the reports as JSON text (`[{ index, cancelled, value?,
-    /// error? }]`, `value` the result as text, `error` `{ kind, message, trace }`), in the
-    /// order calls ended.
-    #[napi(catch_unwind, js_name = "runManyForTests", ts_return_type = "unknown")]
-    pub fn run_many_for_tests(&self, env: &Env, op: u32, plan: RunManyPlan) -> napi::Result<Made> {
+    /// Test hook: run `plan` (see [`RunManyPlan`]) through `redkit::host::run_many`, in
+    /// the background; its reports come as calls end, from the returned stream.
+    #[napi(catch_unwind, js_name = "runManyForTests")]
+    pub fn run_many_for_tests(&self, plan: RunManyPlan) -> NativeReports {
         let host = JsHost::new(
             Arc::clone(&self.completions),
             HostTarget::Registered(plan.function),
@@ -296,27 +294,11 @@ impl NativeClient {
                     .then(|| std::time::Duration::from_millis(plan.cancel_after_ms.into())),
             })
             .collect();
-        self.completions
-            .start(env, Start::from_word(op), async move {
-                let (tx, mut reports) = redkit::host::events();
-                redkit::host::run_many(&host, plan, concurrency, &tx).await;
-                drop(tx);
-                let mut out = Vec::new();
-                while let Some(r) = reports.recv().await {
-                    let mut report =
-                        serde_json::json!({ "index": r.index, "cancelled": r.cancelled });
-                    match r.result {
-                        Ok(v) => report["value"] = String::from_utf8_lossy(&v).into(),
-                        Err(e) => {
-                            report["error"] = serde_json::json!({
-                                "kind": e.kind(), "message": e.message(), "trace": e.trace(),
-                            })
-                        }
-                    }
-                    out.push(report);
-                }
-                Ok(Outcome::Text(serde_json::Value::Array(out).to_string()))
-            })
+        let (tx, events) = redkit::host::events();
+        self.executor().spawn(async move {
+            redkit::host::run_many(&host, plan, concurrency, &tx).await;
+        });
+        NativeReports::new(events, Arc::clone(&self.completions))
     }
 }
 

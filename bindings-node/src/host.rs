@@ -8,10 +8,13 @@
 use std::sync::Arc;
 
 use napi::bindgen_prelude::Unknown;
-use redkit::host::{HostCall, HostError, HostFunction, HostResult};
+use napi::Env;
+use napi_derive::napi;
+use redkit::host::{CallReport, Events, HostCall, HostError, HostFunction, HostResult};
 use redkit::transport::BoxFuture;
 
-use crate::completion::{Completions, HostTarget};
+use crate::completion::{Completions, HostTarget, Outcome, Start};
+use crate::functions::Made;
 
 /// A JS function as the core calls it.
 pub struct JsHost {
@@ -49,4 +52,54 @@ pub fn host_error(
         None => error,
     };
     error.with_original(napi::Error::from(thrown))
+}
+
+/// Reports of host calls as they end, read off the core's event stream
+/// (`client.__runManyForTests` iterates it): each `next(op)` is an operation that resolves
+/// to the next report as JSON text (`{ index, cancelled, value?, error?: { kind, message,
+/// trace } }`), or `null` once every call has reported.
+#[napi]
+pub struct NativeReports {
+    events: Arc<tokio::sync::Mutex<Events<CallReport>>>,
+    completions: Arc<Completions>,
+}
+
+impl NativeReports {
+    /// The stream `events`, read through the queue of `completions`.
+    pub fn new(events: Events<CallReport>, completions: Arc<Completions>) -> Self {
+        NativeReports {
+            events: Arc::new(tokio::sync::Mutex::new(events)),
+            completions,
+        }
+    }
+}
+
+#[napi]
+impl NativeReports {
+    /// Operation `op` (a `Start` word) resolves to the next report, or `null`.
+    #[napi(catch_unwind, ts_return_type = "unknown")]
+    pub fn next(&self, env: &Env, op: u32) -> napi::Result<Made> {
+        let events = Arc::clone(&self.events);
+        self.completions
+            .start(env, Start::from_word(op), async move {
+                Ok(match events.lock().await.recv().await {
+                    Some(r) => Outcome::Text(report_json(r)),
+                    None => Outcome::Null,
+                })
+            })
+    }
+}
+
+/// One report as JSON text.
+fn report_json(r: CallReport) -> String {
+    let mut report = serde_json::json!({ "index": r.index, "cancelled": r.cancelled });
+    match r.result {
+        Ok(v) => report["value"] = String::from_utf8_lossy(&v).into(),
+        Err(e) => {
+            report["error"] = serde_json::json!({
+                "kind": e.kind(), "message": e.message(), "trace": e.trace(),
+            })
+        }
+    }
+    report.to_string()
 }
