@@ -175,8 +175,11 @@ pub struct Deduplication {
 
 /// Options of one job. Every field is optional: unset fields take the queue's defaults
 /// (`client.queue_with(name, defaults)`), then the documented default.
+///
+/// Input is read by [`JobOptions::from_json`], which refuses unknown names; the derived
+/// `Deserialize` reads what a job hash stores, and ignores names it does not know, so a
+/// job written by a later build with a new option still reads here.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct JobOptions {
     /// A custom id: adding an existing id returns the existing job. Not empty and not a
     /// decimal integer (automatic ids are).
@@ -490,6 +493,13 @@ mod tests {
                 .delay,
             Some(Duration::from_millis(1500))
         );
+    }
+
+    #[test]
+    fn stored_options_from_a_later_build_still_read() {
+        let stored: JobOptions =
+            serde_json::from_str(r#"{"attempts":2,"some_future_option":true}"#).unwrap();
+        assert_eq!(stored.attempts, Some(2));
     }
 
     #[test]
