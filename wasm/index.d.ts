@@ -207,8 +207,8 @@ export function withRateLimit<Rest extends unknown[]>(
 
 /** Test hook: a deliberate panic (in a call, or inside an async task) to see recovery work. */
 export function debugPanic(inTask?: boolean): Promise<never>;
-/** Test hook for the host-callback contract: calls `fn` many times with cancellations. */
+/** Test hook for the host-callback contract: calls `fn` many times with cancellations; yields each call's report as it ends. */
 export function debugRunMany(
   fn: (arg: Uint8Array, signal: AbortSignal) => string | Uint8Array | Promise<string | Uint8Array>,
   plan: { calls: number; concurrency: number; cancelEvery?: number; cancelAfterMs?: number },
-): Promise<Array<{ index: number; cancelled: boolean; value?: string; error?: { kind: string; message: string; trace: string | null } }>>;
+): AsyncGenerator<{ index: number; cancelled: boolean; value?: string; error?: { kind: string; message: string; trace: string | null } }>;

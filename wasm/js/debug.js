@@ -9,8 +9,17 @@ export function debugPanic(inTask = false) {
 
 // The host-callback contract (src/host.rs): the core calls `fn(arg: Uint8Array, signal:
 // AbortSignal)` `calls` times, `concurrency` at a time, aborting the signal of every
-// `cancelEvery`-th call `cancelAfterMs` after it starts. Resolves to every call's report
-// (`{ index, cancelled, value?, error?: { kind, message, trace } }`) in the order calls ended.
-export async function debugRunMany(fn, { calls, concurrency, cancelEvery = 0, cancelAfterMs = 1 }) {
-  return JSON.parse(await run(() => glue.debug_run_many(fn, calls, concurrency, cancelEvery, cancelAfterMs)));
+// `cancelEvery`-th call `cancelAfterMs` after it starts. Yields every call's report
+// (`{ index, cancelled, value?, error?: { kind, message, trace } }`) as calls end.
+export async function* debugRunMany(fn, { calls, concurrency, cancelEvery = 0, cancelAfterMs = 1 }) {
+  const reports = guard(() => glue.debug_run_many(fn, calls, concurrency, cancelEvery, cancelAfterMs));
+  try {
+    for (;;) {
+      const text = await run(() => reports.next());
+      if (text === null) return;
+      yield JSON.parse(text);
+    }
+  } finally {
+    reports.free();
+  }
 }

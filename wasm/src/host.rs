@@ -13,6 +13,7 @@ use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
+use std::rc::Rc;
 use std::sync::Arc;
 use std::task::{Context, Poll, Wake, Waker};
 use std::time::Duration;
@@ -245,8 +246,8 @@ fn host_error(thrown: JsValue) -> HostError {
 
 /// Test hook: call `func` `calls` times, `concurrency` at a time, aborting the signal of
 /// every `cancel_every`-th call (0: none) `cancel_after_ms` after it starts (see
-/// `redkit::host::run_many`); the task resolves to the reports as JSON text (`[{ index,
-/// cancelled, value?, error?: { kind, message, trace } }]`) in the order calls ended.
+/// `redkit::host::run_many`), in the background; the reports come as calls end, from the
+/// returned stream.
 #[wasm_bindgen]
 pub fn debug_run_many(
     func: js_sys::Function,
@@ -254,7 +255,7 @@ pub fn debug_run_many(
     concurrency: u32,
     cancel_every: u32,
     cancel_after_ms: u32,
-) -> u32 {
+) -> WasmReports {
     let host = JsHost::new(func);
     let plan = (0..calls)
         .map(|i| redkit::host::Planned {
@@ -263,27 +264,54 @@ pub fn debug_run_many(
                 .then(|| Duration::from_millis(cancel_after_ms.into())),
         })
         .collect();
+    let (tx, events) = redkit::host::events();
     spawn(async move {
-        let (tx, mut reports) = redkit::host::events();
         redkit::host::run_many(&host, plan, concurrency as usize, &tx).await;
-        drop(tx);
-        let mut out = Vec::new();
-        while let Some(r) = reports.recv().await {
-            let mut report = serde_json::json!({ "index": r.index, "cancelled": r.cancelled });
-            match r.result {
-                Ok(v) => report["value"] = String::from_utf8_lossy(&v).into(),
-                Err(e) => {
-                    report["error"] = serde_json::json!({
-                        "kind": e.kind(), "message": e.message(), "trace": e.trace(),
-                    })
-                }
-            }
-            out.push(report);
+        Ok(JsValue::UNDEFINED)
+    });
+    WasmReports(Rc::new(RefCell::new(Some(events))))
+}
+
+/// Reports of host calls as they end, read off the core's event stream: each `next()` is a
+/// task that resolves to the next report as JSON text (`{ index, cancelled, value?,
+/// error?: { kind, message, trace } }`), or `null` once every call has reported.
+#[wasm_bindgen]
+pub struct WasmReports(Rc<RefCell<Option<redkit::host::Events<redkit::host::CallReport>>>>);
+
+#[wasm_bindgen]
+impl WasmReports {
+    /// A task resolving to the next report, or `null`.
+    pub fn next(&self) -> u32 {
+        let events = Rc::clone(&self.0);
+        spawn(async move {
+            // Taken out while waiting (one reader at a time), put back after.
+            let Some(mut stream) = events.borrow_mut().take() else {
+                return Err(crate::errors::invalid(
+                    "next() called again before the last one settled",
+                ));
+            };
+            let report = stream.recv().await;
+            *events.borrow_mut() = Some(stream);
+            Ok(match report {
+                Some(r) => JsValue::from_str(&report_json(r)),
+                None => JsValue::NULL,
+            })
+        })
+    }
+}
+
+/// One report as JSON text.
+fn report_json(r: redkit::host::CallReport) -> String {
+    let mut report = serde_json::json!({ "index": r.index, "cancelled": r.cancelled });
+    match r.result {
+        Ok(v) => report["value"] = String::from_utf8_lossy(&v).into(),
+        Err(e) => {
+            report["error"] = serde_json::json!({
+                "kind": e.kind(), "message": e.message(), "trace": e.trace(),
+            })
         }
-        Ok(JsValue::from_str(
-            &serde_json::Value::Array(out).to_string(),
-        ))
-    })
+    }
+    report.to_string()
 }
 
 /// Wait `d` on a JS timer.

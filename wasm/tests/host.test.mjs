@@ -9,6 +9,9 @@ import { debugRunMany } from 'redkit-wasm';
 const CALLS = 300;
 const CONCURRENCY = 32;
 const CANCEL_EVERY = 3;
+// Calls from here on wait until the first report was read: the reports must come as calls
+// end (a list made at the end would never come).
+const LATE = 150;
 
 class CancelledByCore extends Error {
   name = 'CancelledByCore';
@@ -17,6 +20,10 @@ class CancelledByCore extends Error {
 test('a JS function: hundreds of concurrent calls with aborts, every outcome reported', async () => {
   let inFlight = 0;
   let most = 0;
+  let firstRead;
+  const read = new Promise((resolve) => {
+    firstRead = resolve;
+  });
   const fn = async (arg, signal) => {
     assert.ok(arg instanceof Uint8Array);
     assert.ok(signal instanceof AbortSignal);
@@ -31,14 +38,19 @@ test('a JS function: hundreds of concurrent calls with aborts, every outcome rep
       assert.equal(signal.aborted, false);
       await new Promise((resolve) => setTimeout(resolve, 1));
       if (index % CANCEL_EVERY === 1) throw new RangeError(`bad ${index}`);
+      if (index >= LATE) await read;
       return index % 2 ? `ok ${index}` : new TextEncoder().encode(`ok ${index}`);
     } finally {
       inFlight--;
     }
   };
-  const reports = await debugRunMany(fn, {
+  const reports = [];
+  for await (const report of debugRunMany(fn, {
     calls: CALLS, concurrency: CONCURRENCY, cancelEvery: CANCEL_EVERY, cancelAfterMs: 5,
-  });
+  })) {
+    firstRead();
+    reports.push(report);
+  }
   assert.deepEqual(reports.map((r) => r.index).sort((a, b) => a - b), Array.from({ length: CALLS }, (_, i) => i));
   for (const r of reports) {
     if (r.index % CANCEL_EVERY === 0) {
@@ -60,7 +72,9 @@ test('a JS function: hundreds of concurrent calls with aborts, every outcome rep
 });
 
 test('a result that is neither a string nor bytes fails that call with a TypeError', async () => {
-  const [report] = await debugRunMany(() => 42, { calls: 1, concurrency: 1 });
+  const reports = [];
+  for await (const r of debugRunMany(() => 42, { calls: 1, concurrency: 1 })) reports.push(r);
+  const [report] = reports;
   assert.equal(report.value, undefined);
   assert.equal(report.error.kind, 'TypeError');
 });
