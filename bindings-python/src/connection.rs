@@ -10,6 +10,7 @@ use pyo3::prelude::*;
 
 use crate::bridge::{self, LoopBridge};
 use crate::cache::CacheCore;
+use crate::queue::{QueueCore, WorkerCore};
 use crate::ratelimit::RateLimiterCore;
 use crate::runtime::{block_on, runtime};
 
@@ -326,5 +327,25 @@ impl Connection {
             local_block,
             clock,
         )
+    }
+    /// A queue whose jobs start from the options in `defaults_json` (JSON text the Python
+    /// layer made; read by the core's schema).
+    #[pyo3(signature = (name, defaults_json="{}", codec="json"))]
+    fn queue(&self, name: &str, defaults_json: &str, codec: &str) -> PyResult<QueueCore> {
+        QueueCore::new(Arc::clone(&self.shared), name, defaults_json, codec)
+    }
+
+    /// A worker of `queue` (started by `run`): `processor(arg, cancel)` runs on the pool,
+    /// or, given the loop's `bridge`, as a coroutine on that loop.
+    #[pyo3(signature = (queue, processor, opts_json="{}", bridge=None))]
+    fn worker(
+        &self,
+        py: Python<'_>,
+        queue: &str,
+        processor: Py<PyAny>,
+        opts_json: &str,
+        bridge: Option<&Bound<'_, LoopBridge>>,
+    ) -> PyResult<WorkerCore> {
+        WorkerCore::new(py, &self.shared, queue, processor, opts_json, bridge)
     }
 }

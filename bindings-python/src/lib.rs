@@ -8,6 +8,7 @@ mod connection;
 mod errors;
 mod host;
 mod pool;
+mod queue;
 mod ratelimit;
 mod runtime;
 
@@ -44,6 +45,8 @@ fn _redkit(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<cache::CacheCore>()?;
     m.add_class::<bridge::LoopBridge>()?;
     m.add_class::<ratelimit::RateLimiterCore>()?;
+    m.add_class::<queue::QueueCore>()?;
+    m.add_class::<queue::WorkerCore>()?;
     m.add_class::<ratelimit::PyRateLimitResult>()?;
     m.add_function(wrap_pyfunction!(_after_fork_in_child, m)?)?;
     m.add_function(wrap_pyfunction!(_panic_for_test, m)?)?;

@@ -105,3 +105,35 @@ def web(limiter: redkit.RateLimiter) -> None:
 
     RateLimit(Flask(__name__), limiter=limiter, key=lambda req: req.remote_addr or "", exempt=["health"])
     Starlette().add_middleware(RateLimitMiddleware, limiter=limiter, key=lambda req: req.url.path)
+
+
+def queues(client: redkit.Client) -> None:
+    q: redkit.Queue = client.queue("emails", attempts=3, backoff={"type": "exponential", "delay": 1})
+    job: redkit.Job[Any] = q.add("send", {"to": "ada"}, priority=1, delay=0.5, remove_on_complete={"age": 86400})
+    jobs: list[redkit.Job[Any]] = q.add_bulk([{"name": "send", "data": 1, "opts": {"lifo": True}}])
+    found: redkit.Job[Any] | None = q.get_job(job.id)
+    counts: dict[str, int] = q.counts()
+    state: str | None = job.state()
+    ids: list[str] = q.clean(60, 100, "completed")
+    del jobs, found, counts, state, ids
+
+    def process(job: redkit.Job[Any]) -> int:
+        cancelled = job.cancelled is not None and job.cancelled.is_set()
+        return 0 if cancelled else len(job.name)
+
+    worker: redkit.Worker = client.worker("emails", process, concurrency=5, limiter={"max": 100, "duration": 60})
+    worker.close()
+
+
+async def queues_async(client: redkit.asyncio.Client) -> None:
+    q: redkit.asyncio.Queue = client.queue("emails")
+    job: redkit.asyncio.Job[Any] = await q.add("send", 1, job_id="a")
+    result: Any = await job.wait_until_finished(5)
+    del result
+
+    async def process(job: redkit.asyncio.Job[Any]) -> str:
+        await job.update_progress(50)
+        return job.id
+
+    worker: redkit.asyncio.Worker = client.worker("emails", process, concurrency=10)
+    await worker.close()

@@ -18,6 +18,7 @@ from ._errors import (
     ConnectionError,
     DecodeError,
     InvalidArgument,
+    JobFailed,
     LoaderError,
     LockNotAcquired,
     NotFound,
@@ -25,8 +26,10 @@ from ._errors import (
     ScriptError,
     ServerError,
     TimeoutError,
+    UnrecoverableError,
 )
 from ._limit_calls import RateLimited
+from ._queue import Job, Queue, Worker
 from ._ratelimit import RateLimiter
 from ._redkit import RateLimitResult
 
@@ -55,5 +58,10 @@ __all__ = [
     "Closed",
     "LockNotAcquired",
     "LoaderError",
+    "JobFailed",
+    "UnrecoverableError",
+    "Queue",
+    "Job",
+    "Worker",
     "__version__",
 ]

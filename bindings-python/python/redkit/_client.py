@@ -5,14 +5,15 @@ from __future__ import annotations
 
 import asyncio
 import inspect
-from collections.abc import Awaitable, Iterable
+from collections.abc import Awaitable, Iterable, Mapping
 from typing import Any, Callable, TypeVar
 
-from . import _common, _convert, _ratelimit
+from . import _common, _convert, _queue, _ratelimit
 from ._cached import F, cached_decorator
 from ._codec import Codec
 from ._codec import codec as make_codec
 from ._convert import Duration
+from ._queue import Job, Queue, Removal, Worker
 from ._ratelimit import Algorithm, Clock, OnError, RateLimiter, Rule
 from ._redkit import CacheCore, Cancellation, Connection
 
@@ -221,6 +222,66 @@ class Client:
         )
         return RateLimiter(self._conn.rate_limiter(**kwargs), name)
 
+    def queue(
+        self,
+        name: str,
+        *,
+        priority: int | None = None,
+        delay: Duration | str | None = None,
+        attempts: int | None = None,
+        backoff: Mapping[str, Any] | None = None,
+        remove_on_complete: Removal | None = None,
+        remove_on_fail: Removal | None = None,
+        lifo: bool | None = None,
+        timeout: Duration | str | None = None,
+        deduplication: Mapping[str, Any] | None = None,
+        codec: str = "json",
+    ) -> Queue:
+        """The job queue ``name``, returned at once (no round trip). The options are the
+        defaults of its jobs (an add's own win); durations in seconds. Bad options raise
+        here."""
+        if not isinstance(name, str):
+            raise TypeError(f"queue name must be a str, not {type(name).__name__}")
+        defaults = _queue.job_options(
+            None, priority, delay, attempts, backoff, remove_on_complete, remove_on_fail, lifo, timeout, deduplication
+        )
+        return Queue(self._conn.queue(name, defaults, codec), make_codec(codec), name)
+
+    def worker(
+        self,
+        queue: str,
+        processor: Callable[[Job[Any]], Any],
+        *,
+        concurrency: int | None = None,
+        limiter: Mapping[str, Any] | None = None,
+        lock_duration: Duration | str | None = None,
+        stalled_interval: Duration | str | None = None,
+        max_stalled_count: int | None = None,
+        drain_delay: Duration | str | None = None,
+        heartbeat_interval: Duration | str | None = None,
+        name: str | None = None,
+        codec: str = "json",
+    ) -> Worker:
+        """A worker running ``processor(job)`` over the jobs of ``queue``, returned at once;
+        start it with ``run()``. The processor runs on redkit's thread pool (an ``async
+        def`` is run to completion there); its return value is the job's result, an
+        exception fails the attempt (:class:`redkit.UnrecoverableError`: no retry).
+        ``limiter={"max": n, "duration": seconds}`` is shared by every worker of the queue."""
+        _queue.check_processor(processor)
+        q = self.queue(queue, codec=codec)
+        opts = _queue.worker_options(
+            concurrency,
+            limiter,
+            lock_duration,
+            stalled_interval,
+            max_stalled_count,
+            drain_delay,
+            heartbeat_interval,
+            name,
+        )
+        core = self._conn.worker(queue, _queue.blocking_processor(q, processor), opts)
+        return Worker(core, q)
+
     def __enter__(self) -> Client:
         return self
 
@@ -228,4 +289,4 @@ class Client:
         self.close()
 
 
-__all__ = ["Client", "Cache", "RateLimiter"]
+__all__ = ["Client", "Cache", "RateLimiter", "Queue", "Worker", "Job"]

@@ -23,6 +23,8 @@ __all__ = [
     "Closed",
     "LockNotAcquired",
     "LoaderError",
+    "JobFailed",
+    "UnrecoverableError",
 ]
 
 
@@ -68,3 +70,11 @@ class LockNotAcquired(RedkitError):
 
 class LoaderError(RedkitError):
     """A loader failed. Python loaders' own exceptions are re-raised unchanged instead."""
+
+
+class JobFailed(RedkitError):
+    """A job waited for (``wait_until_finished``) failed; the message is its reason."""
+
+
+class UnrecoverableError(RedkitError):
+    """Raise it from a processor to fail the job at once, whatever attempts it has left."""

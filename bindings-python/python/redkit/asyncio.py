@@ -8,20 +8,22 @@ import asyncio
 import inspect
 import os
 import weakref
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any, Callable
 
-from . import _common, _convert, _ratelimit
+from . import _aqueue, _common, _convert, _queue, _ratelimit
+from ._aqueue import Job, Queue, Worker
 from ._cached import F, cached_decorator
 from ._codec import Codec
 from ._codec import codec as make_codec
 from ._common import HealthReport
 from ._convert import Duration
 from ._limit_calls import CostFn, KeyFn, limit_calls
+from ._queue import Removal
 from ._ratelimit import Algorithm, Clock, OnError, Rule, ident, now, whole
 from ._redkit import CacheCore, Cancellation, Connection, LoopBridge, RateLimiterCore, RateLimitResult
 
-__all__ = ["Client", "Cache", "RateLimiter"]
+__all__ = ["Client", "Cache", "RateLimiter", "Queue", "Worker", "Job"]
 
 # One completion queue per event loop (see bindings-python/src/bridge.rs): Rust tasks
 # hand results to it, and the loop resolves them when its socket turns readable.
@@ -264,6 +266,67 @@ class Client:
             name, limit, window, algorithm, burst, limits, count_denied, on_error, timeout, local_block, clock
         )
         return RateLimiter(self._conn.rate_limiter(**kwargs), name)
+
+    def queue(
+        self,
+        name: str,
+        *,
+        priority: int | None = None,
+        delay: Duration | str | None = None,
+        attempts: int | None = None,
+        backoff: Mapping[str, Any] | None = None,
+        remove_on_complete: Removal | None = None,
+        remove_on_fail: Removal | None = None,
+        lifo: bool | None = None,
+        timeout: Duration | str | None = None,
+        deduplication: Mapping[str, Any] | None = None,
+        codec: str = "json",
+    ) -> Queue:
+        """The job queue ``name``, returned at once; see :meth:`redkit.Client.queue`."""
+        if not isinstance(name, str):
+            raise TypeError(f"queue name must be a str, not {type(name).__name__}")
+        defaults = _queue.job_options(
+            None, priority, delay, attempts, backoff, remove_on_complete, remove_on_fail, lifo, timeout, deduplication
+        )
+        return Queue(self._conn.queue(name, defaults, codec), make_codec(codec), name)
+
+    def worker(
+        self,
+        queue: str,
+        processor: Callable[[Job[Any]], Any],
+        *,
+        concurrency: int | None = None,
+        limiter: Mapping[str, Any] | None = None,
+        lock_duration: Duration | str | None = None,
+        stalled_interval: Duration | str | None = None,
+        max_stalled_count: int | None = None,
+        drain_delay: Duration | str | None = None,
+        heartbeat_interval: Duration | str | None = None,
+        name: str | None = None,
+        codec: str = "json",
+    ) -> Worker:
+        """A worker running ``processor(job)`` over the jobs of ``queue``, returned at once;
+        start it with ``await worker.run()``. An ``async def`` processor runs on the running
+        event loop (call this from it), a plain function on redkit's thread pool; up to
+        ``concurrency`` jobs at once. An exception fails the attempt
+        (:class:`redkit.UnrecoverableError`: no retry)."""
+        _queue.check_processor(processor)
+        q = self.queue(queue, codec=codec)
+        opts = _queue.worker_options(
+            concurrency,
+            limiter,
+            lock_duration,
+            stalled_interval,
+            max_stalled_count,
+            drain_delay,
+            heartbeat_interval,
+            name,
+        )
+        if _aqueue.is_async(processor):
+            core = self._conn.worker(queue, _aqueue.loop_processor(q, processor), opts, _bridge())
+        else:
+            core = self._conn.worker(queue, _aqueue.pool_processor(q, processor), opts)
+        return Worker(core, q)
 
     async def __aenter__(self) -> Client:
         return self

@@ -1,0 +1,256 @@
+"""Job queues and workers for the asyncio client: the same calls as ``redkit._queue``,
+awaitable, on the same native objects (each native call takes the loop's bridge)."""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Iterable, Mapping
+from typing import Any, Callable
+
+from . import _queue
+from ._codec import Codec
+from ._convert import Duration
+from ._errors import UnrecoverableError
+from ._queue import JobFields, RawJob, Removal, States, T
+from ._redkit import Cancellation, LoopBridge, QueueCore, WorkerCore
+
+
+def _bridge() -> LoopBridge:
+    # Late: redkit.asyncio imports this module.
+    from .asyncio import _bridge as bridge
+
+    return bridge()
+
+
+class Job(JobFields[T]):
+    """A job of an asyncio :class:`Queue`."""
+
+    __slots__ = ()
+
+    _queue: Queue
+
+    async def update_progress(self, progress: Any) -> None:
+        """Report progress (any JSON value): stored on the job, sent as an event."""
+        await self._queue._core.update_progress(_bridge(), self.id, _queue.progress_json(progress))
+        self.progress = progress
+
+    async def log(self, line: str) -> int:
+        """Append a line to the job's log; returns the number of lines."""
+        if not isinstance(line, str):
+            raise TypeError(f"line must be a str, not {type(line).__name__}")
+        n: int = await self._queue._core.log(_bridge(), self.id, line)
+        return n
+
+    async def logs(self, start: int = 0, end: int = -1) -> list[str]:
+        """The job's log lines."""
+        out: list[str] = await self._queue._core.logs(_bridge(), self.id, start, end)
+        return out
+
+    async def state(self) -> str | None:
+        """``waiting``, ``delayed``, ``active``, ``completed`` or ``failed``; None once
+        removed."""
+        out: str | None = await self._queue._core.state(_bridge(), self.id)
+        return out
+
+    async def wait_until_finished(self, timeout: Duration = 30) -> Any:
+        """The return value once the job completes; raises :class:`redkit.JobFailed`
+        when it fails, :class:`redkit.TimeoutError` after ``timeout`` seconds."""
+        return await self._queue._wait(self.id, timeout)
+
+    async def remove(self) -> bool:
+        """Remove the job (refused while it is active)."""
+        return await self._queue.remove(self.id)
+
+    async def retry(self) -> bool:
+        """Run a failed (or completed) job again, its attempts reset."""
+        out: bool = await self._queue._core.retry_job(_bridge(), self.id)
+        return out
+
+
+class Queue:
+    """A durable job queue, awaitable (``client.queue(name, **default_job_options)``)."""
+
+    __slots__ = ("_core", "_codec", "name")
+
+    def __init__(self, core: QueueCore, codec: Codec, name: str) -> None:
+        self._core = core
+        self._codec = codec
+        self.name = name
+
+    def _job(self, raw: RawJob) -> Job[Any]:
+        return Job(self, raw, self._codec)
+
+    async def add(
+        self,
+        name: str,
+        data: Any = None,
+        *,
+        job_id: str | None = None,
+        priority: int | None = None,
+        delay: Duration | str | None = None,
+        attempts: int | None = None,
+        backoff: Mapping[str, Any] | None = None,
+        remove_on_complete: Removal | None = None,
+        remove_on_fail: Removal | None = None,
+        lifo: bool | None = None,
+        timeout: Duration | str | None = None,
+        deduplication: Mapping[str, Any] | None = None,
+    ) -> Job[Any]:
+        """Add a job; see :meth:`redkit.Queue.add`."""
+        opts = _queue.job_options(
+            job_id, priority, delay, attempts, backoff, remove_on_complete, remove_on_fail, lifo, timeout, deduplication
+        )
+        return self._job(await self._core.add(_bridge(), name, self._codec.encode(data), opts))
+
+    async def add_bulk(self, jobs: Iterable[Mapping[str, Any]]) -> list[Job[Any]]:
+        """Add ``[{"name", "data", "opts"}, ...]`` atomically in one round trip."""
+        raws = await self._core.add_bulk(_bridge(), _queue.bulk(self._codec, jobs))
+        return [self._job(r) for r in raws]
+
+    async def get_job(self, id: str) -> Job[Any] | None:
+        """The job with this id, or None."""
+        raw = await self._core.get_job(_bridge(), _queue.job_id(id))
+        return None if raw is None else self._job(raw)
+
+    async def get_jobs(self, states: States, start: int = 0, end: int = -1) -> list[Job[Any]]:
+        """Jobs in these states, ``start..end`` (inclusive; -1 the last) of each state."""
+        raws = await self._core.get_jobs(_bridge(), _queue.state_list(states), start, end)
+        return [self._job(r) for r in raws]
+
+    async def counts(self) -> dict[str, int]:
+        """State name → number of jobs (``paused`` present while paused)."""
+        out: dict[str, int] = await self._core.counts(_bridge())
+        return out
+
+    async def pause(self) -> None:
+        """Hand out no jobs (adds still succeed)."""
+        await self._core.set_paused(_bridge(), True)
+
+    async def resume(self) -> None:
+        """Hand out jobs again."""
+        await self._core.set_paused(_bridge(), False)
+
+    async def is_paused(self) -> bool:
+        out: bool = await self._core.is_paused(_bridge())
+        return out
+
+    async def retry_jobs(self, state: str = "failed") -> int:
+        """Move every failed (or completed) job back to waiting; how many moved."""
+        out: int = await self._core.retry_jobs(_bridge(), state)
+        return out
+
+    async def promote(self, id: str) -> bool:
+        """Make a delayed job ready now; False when it is not delayed."""
+        out: bool = await self._core.promote(_bridge(), _queue.job_id(id))
+        return out
+
+    async def remove(self, id: str) -> bool:
+        """Remove a job and its logs; False when there is none (an active job is refused)."""
+        out: bool = await self._core.remove(_bridge(), _queue.job_id(id))
+        return out
+
+    async def cancel(self, id: str) -> bool:
+        """Cancel a job (see :meth:`redkit.Queue.cancel`)."""
+        out: bool = await self._core.cancel(_bridge(), _queue.job_id(id))
+        return out
+
+    async def clean(self, grace: Duration, limit: int = 1000, state: str = "completed") -> list[str]:
+        """Remove up to ``limit`` jobs of ``state`` finished more than ``grace`` seconds
+        ago; their ids."""
+        out: list[str] = await self._core.clean(_bridge(), _queue.grace_ms(grace), _queue._count(limit), state)
+        return out
+
+    async def drain(self, delayed: bool = False) -> None:
+        """Remove every waiting job (and delayed ones when ``delayed``)."""
+        await self._core.drain(_bridge(), _queue._flag("delayed", delayed))
+
+    async def obliterate(self, force: bool = False) -> None:
+        """Delete the queue and every job (refused while jobs are active unless ``force``)."""
+        await self._core.obliterate(_bridge(), _queue._flag("force", force))
+
+    async def _wait(self, id: str, timeout: Duration) -> Any:
+        raw = await self._core.wait_until_finished(_bridge(), _queue.job_id(id), _queue.timeout_ms(timeout))
+        return None if raw is None else self._codec.decode(raw)
+
+
+def loop_processor(queue: Queue, processor: Callable[[Job[Any]], Any]) -> Callable[[bytes, Cancellation], Any]:
+    """The host function the core starts on the caller's loop for each delivery."""
+    codec = queue._codec
+
+    async def call(arg: bytes, cancel: Cancellation) -> bytes:
+        job: Job[Any] = Job(queue, _queue.delivered_raw(arg), codec)
+        job.cancelled = cancel
+        try:
+            result = processor(job)
+            if inspect.isawaitable(result):
+                result = await result
+        except UnrecoverableError as e:
+            raise _queue.unrecoverable(e) from e.__cause__
+        return _queue.result_bytes(codec, result)
+
+    return call
+
+
+def pool_processor(queue: Queue, processor: Callable[[Job[Any]], Any]) -> Callable[[bytes, Cancellation], bytes]:
+    """A plain function of an asyncio worker, run on redkit's thread pool."""
+    codec = queue._codec
+
+    def call(arg: bytes, cancel: Cancellation) -> bytes:
+        job: Job[Any] = Job(queue, _queue.delivered_raw(arg), codec)
+        job.cancelled = cancel
+        try:
+            result = processor(job)
+        except UnrecoverableError as e:
+            raise _queue.unrecoverable(e) from e.__cause__
+        return _queue.result_bytes(codec, result)
+
+    return call
+
+
+class Worker:
+    """Runs ``processor(job)`` over a queue's jobs: an ``async def`` on the loop that made
+    the worker, a plain function on redkit's thread pool. ``await worker.run()`` until
+    ``await worker.close()`` from another task (or a signal handler's task)."""
+
+    __slots__ = ("_core", "queue")
+
+    def __init__(self, core: WorkerCore, queue: Queue) -> None:
+        self._core = core
+        self.queue = queue
+
+    @property
+    def id(self) -> str:
+        """This worker's id."""
+        return self._core.id
+
+    async def run(self) -> None:
+        """Process jobs until :meth:`close`."""
+        await self._core.run_async(_bridge())
+
+    async def close(self, graceful: bool = True) -> None:
+        """Stop fetching; ``graceful`` waits for the jobs in flight, otherwise they are
+        left to stalled recovery. :meth:`run` then returns."""
+        await self._core.close(_bridge(), _queue._flag("graceful", graceful))
+
+    def pause(self) -> None:
+        """Take no new jobs; those in flight go on."""
+        self._core.pause()
+
+    def resume(self) -> None:
+        self._core.resume()
+
+    async def __aenter__(self) -> Worker:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+
+def is_async(processor: object) -> bool:
+    """Whether ``processor`` is to run on the loop (a coroutine function)."""
+    return inspect.iscoroutinefunction(processor) or inspect.iscoroutinefunction(
+        getattr(processor, "__call__", None)  # noqa: B004 - an object with async __call__
+    )
+
+
+__all__ = ["Job", "Queue", "Worker"]

@@ -1,0 +1,521 @@
+"""Job queues and workers for the blocking client: ``client.queue(...)`` → :class:`Queue`,
+``client.worker(...)`` → :class:`Worker`, and the :class:`Job` both hand out.
+
+This layer only converts: keyword options become the JSON the core's one option schema
+reads (durations in seconds here, as everywhere in the Python API), payloads and results
+go through the queue's codec (JSON by default, so every runtime reads them). Queue and
+worker semantics (ids, priorities, retries, leases, timeouts, cancellation) are the core's.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import inspect
+import json
+from collections.abc import Awaitable, Iterable, Mapping
+from typing import Any, Callable, Generic, TypeVar, Union
+
+from . import _convert
+from ._codec import Codec
+from ._convert import Duration
+from ._errors import UnrecoverableError
+from ._redkit import Cancellation, QueueCore, WorkerCore
+
+T = TypeVar("T")
+
+Removal = Union[bool, int, Mapping[str, int]]
+"""``remove_on_complete`` / ``remove_on_fail``: ``True`` (remove at once), a count (keep
+the newest n), or ``{"age": seconds, "count": n}``."""
+
+States = Union[str, Iterable[str]]
+"""A job state name (``waiting``, ``active``, ``delayed``, ``completed``, ``failed``) or
+several."""
+
+# How long the blocking `run()` waits on the core before it lets Python run signal
+# handlers (a `close()` from one of them, Ctrl-C).
+_RUN_SLICE_MS = 100
+
+
+def _duration(name: str, value: Any) -> Any:
+    """A duration option as the core reads it: whole ms (from seconds or a timedelta), or a
+    string with a unit (``"1.5s"``) as given."""
+    if value is None or isinstance(value, str):
+        return value
+    return _convert.millis(name, value)
+
+
+def _nested(name: str, value: Any, duration_key: str) -> Any:
+    """``backoff`` / ``deduplication``: a mapping whose ``duration_key`` is a duration."""
+    if not isinstance(value, Mapping):
+        return value  # the core names the expected shape
+    out = dict(value)
+    if duration_key in out:
+        out[duration_key] = _duration(f"{name}.{duration_key}", out[duration_key])
+    return out
+
+
+def _json(what: str, value: Mapping[str, Any]) -> str:
+    try:
+        return json.dumps(value, allow_nan=False)
+    except (TypeError, ValueError) as e:
+        raise TypeError(f"{what}: {e}") from e
+
+
+def job_options(
+    job_id: str | None = None,
+    priority: int | None = None,
+    delay: Duration | str | None = None,
+    attempts: int | None = None,
+    backoff: Mapping[str, Any] | None = None,
+    remove_on_complete: Removal | None = None,
+    remove_on_fail: Removal | None = None,
+    lifo: bool | None = None,
+    timeout: Duration | str | None = None,
+    deduplication: Mapping[str, Any] | None = None,
+) -> str:
+    """Job options as the JSON text the core's schema reads (unset ones left out)."""
+    opts: dict[str, Any] = {
+        "job_id": job_id,
+        "priority": priority,
+        "delay": _duration("delay", delay),
+        "attempts": attempts,
+        "backoff": _nested("backoff", backoff, "delay"),
+        "remove_on_complete": remove_on_complete,
+        "remove_on_fail": remove_on_fail,
+        "lifo": lifo,
+        "timeout": _duration("timeout", timeout),
+        "deduplication": _nested("deduplication", deduplication, "ttl"),
+    }
+    return _json("job options", {k: v for k, v in opts.items() if v is not None})
+
+
+def worker_options(
+    concurrency: int | None,
+    limiter: Mapping[str, Any] | None,
+    lock_duration: Duration | str | None,
+    stalled_interval: Duration | str | None,
+    max_stalled_count: int | None,
+    drain_delay: Duration | str | None,
+    heartbeat_interval: Duration | str | None,
+    name: str | None,
+) -> str:
+    """Worker options as the JSON text the core's schema reads."""
+    opts: dict[str, Any] = {
+        "concurrency": concurrency,
+        "limiter": _nested("limiter", limiter, "duration"),
+        "lock_duration": _duration("lock_duration", lock_duration),
+        "stalled_interval": _duration("stalled_interval", stalled_interval),
+        "max_stalled_count": max_stalled_count,
+        "drain_delay": _duration("drain_delay", drain_delay),
+        "heartbeat_interval": _duration("heartbeat_interval", heartbeat_interval),
+        "name": name,
+    }
+    return _json("worker options", {k: v for k, v in opts.items() if v is not None})
+
+
+def state_list(value: States) -> list[str]:
+    """State names as a list."""
+    if isinstance(value, str):
+        return [value]
+    out = list(value)
+    for s in out:
+        if not isinstance(s, str):
+            raise TypeError(f"a job state must be a str, not {type(s).__name__}")
+    return out
+
+
+def job_id(value: str) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"job id must be a str, not {type(value).__name__}")
+    return value
+
+
+def grace_ms(grace: Duration) -> int:
+    ms = _convert.millis("grace", grace)
+    assert ms is not None
+    return ms
+
+
+def timeout_ms(timeout: Duration) -> int:
+    ms = _convert.millis("timeout", timeout)
+    assert ms is not None
+    return ms
+
+
+def progress_json(progress: Any) -> str:
+    try:
+        return json.dumps(progress, allow_nan=False)
+    except (TypeError, ValueError) as e:
+        raise TypeError(f"progress must be JSON (a number, a mapping...): {e}") from e
+
+
+RawJob = tuple[
+    str, str, bytes, str, int, Union[str, None], Union[bytes, None], Union[str, None], int, Union[int, None],
+    Union[int, None], list[str],
+]  # fmt: skip
+
+
+class JobFields(Generic[T]):
+    """What a job holds; the blocking and asyncio :class:`Job` add their methods."""
+
+    __slots__ = (
+        "_queue",
+        "id",
+        "name",
+        "data",
+        "opts",
+        "attempts_made",
+        "progress",
+        "return_value",
+        "failed_reason",
+        "timestamp",
+        "processed_on",
+        "finished_on",
+        "stacktrace",
+        "cancelled",
+    )
+
+    id: str
+    """The job id (automatic ids are decimal integers)."""
+    name: str
+    data: T
+    """The payload, decoded by the queue's codec."""
+    opts: dict[str, Any]
+    """The effective options, in the core's JSON form (durations in ms)."""
+    attempts_made: int
+    """Attempts that have ended, success included."""
+    progress: Any
+    return_value: Any
+    failed_reason: str | None
+    timestamp: int
+    """When the job was added: server time, ms since the Unix epoch."""
+    processed_on: int | None
+    finished_on: int | None
+    stacktrace: list[str]
+    """Tracebacks of the last failed attempts, oldest first."""
+    cancelled: Cancellation | None
+    """In a processor: set when the job's timeout passes or ``queue.cancel(id)`` is called
+    (``is_set()``, ``wait(timeout)``, ``await wait_async()``); None outside a worker."""
+
+    def __init__(self, queue: Any, raw: RawJob, codec: Codec) -> None:
+        (
+            self.id,
+            self.name,
+            data,
+            opts,
+            self.attempts_made,
+            progress,
+            rv,
+            self.failed_reason,
+            self.timestamp,
+            self.processed_on,
+            self.finished_on,
+            self.stacktrace,
+        ) = raw
+        self._queue = queue
+        self.data = codec.decode(data)
+        self.opts = json.loads(opts)
+        self.progress = None if progress is None else json.loads(progress)
+        self.return_value = None if rv is None else codec.decode(rv)
+        self.cancelled = None
+
+    def __repr__(self) -> str:
+        return f"<Job {self.name!r} id={self.id!r} attempts_made={self.attempts_made}>"
+
+
+def delivered_raw(arg: bytes) -> RawJob:
+    """A job as the worker engine hands it to a processor (``job_arg`` in the core)."""
+    d = json.loads(arg)
+    data = d["data"]
+    raw = base64.b64decode(data["base64"]) if isinstance(data, dict) else data.encode("utf-8")
+    progress = d.get("progress")
+    return (
+        d["id"],
+        d["name"],
+        raw,
+        json.dumps(d.get("opts") or {}),
+        d.get("attempts_made", 0),
+        None if progress is None else json.dumps(progress),
+        None,
+        None,
+        d.get("timestamp", 0),
+        d.get("processed_on"),
+        None,
+        [],
+    )
+
+
+def result_bytes(codec: Codec, value: Any) -> bytes:
+    """A processor's result through the codec; a value it cannot store fails the job with
+    the codec's error (``DecodeError``, ``TypeError``)."""
+    return codec.encode(value)
+
+
+def unrecoverable(e: UnrecoverableError) -> UnrecoverableError:
+    """A subclass of UnrecoverableError as the class itself: the core knows the error by
+    its type name."""
+    if type(e) is UnrecoverableError:
+        return e
+    out = UnrecoverableError(f"{type(e).__name__}: {e}")
+    out.__cause__ = e
+    return out
+
+
+def check_processor(processor: object) -> None:
+    if not callable(processor):
+        raise TypeError(f"processor must be callable, not {type(processor).__name__}")
+
+
+def _finish(value: Awaitable[T]) -> T:
+    async def wait() -> T:
+        return await value
+
+    return asyncio.run(wait())
+
+
+class Job(JobFields[T]):
+    """A job of a blocking :class:`Queue`."""
+
+    __slots__ = ()
+
+    _queue: Queue
+
+    def update_progress(self, progress: Any) -> None:
+        """Report progress (any JSON value): stored on the job, sent as an event."""
+        self._queue._core.update_progress(None, self.id, progress_json(progress))
+        self.progress = progress
+
+    def log(self, line: str) -> int:
+        """Append a line to the job's log; returns the number of lines."""
+        if not isinstance(line, str):
+            raise TypeError(f"line must be a str, not {type(line).__name__}")
+        n: int = self._queue._core.log(None, self.id, line)
+        return n
+
+    def logs(self, start: int = 0, end: int = -1) -> list[str]:
+        """The job's log lines."""
+        out: list[str] = self._queue._core.logs(None, self.id, start, end)
+        return out
+
+    def state(self) -> str | None:
+        """``waiting``, ``delayed``, ``active``, ``completed`` or ``failed``; None once
+        removed."""
+        out: str | None = self._queue._core.state(None, self.id)
+        return out
+
+    def wait_until_finished(self, timeout: Duration = 30) -> Any:
+        """The return value once the job completes; raises :class:`redkit.JobFailed`
+        when it fails, :class:`redkit.TimeoutError` after ``timeout`` seconds."""
+        return self._queue._wait(self.id, timeout)
+
+    def remove(self) -> bool:
+        """Remove the job (refused while it is active)."""
+        return self._queue.remove(self.id)
+
+    def retry(self) -> bool:
+        """Run a failed (or completed) job again, its attempts reset."""
+        out: bool = self._queue._core.retry_job(None, self.id)
+        return out
+
+
+class Queue:
+    """A durable job queue (``client.queue(name, **default_job_options)``). Every change is
+    one atomic script on the server; jobs survive restarts of this process."""
+
+    __slots__ = ("_core", "_codec", "name")
+
+    def __init__(self, core: QueueCore, codec: Codec, name: str) -> None:
+        self._core = core
+        self._codec = codec
+        self.name = name
+
+    def _job(self, raw: RawJob) -> Job[Any]:
+        return Job(self, raw, self._codec)
+
+    def add(
+        self,
+        name: str,
+        data: Any = None,
+        *,
+        job_id: str | None = None,
+        priority: int | None = None,
+        delay: Duration | str | None = None,
+        attempts: int | None = None,
+        backoff: Mapping[str, Any] | None = None,
+        remove_on_complete: Removal | None = None,
+        remove_on_fail: Removal | None = None,
+        lifo: bool | None = None,
+        timeout: Duration | str | None = None,
+        deduplication: Mapping[str, Any] | None = None,
+    ) -> Job[Any]:
+        """Add a job; returns it (or the existing one for a known ``job_id`` or
+        deduplication id). Durations in seconds; see API.md for each option."""
+        opts = job_options(
+            job_id, priority, delay, attempts, backoff, remove_on_complete, remove_on_fail, lifo, timeout, deduplication
+        )
+        return self._job(self._core.add(None, name, self._codec.encode(data), opts))
+
+    def add_bulk(self, jobs: Iterable[Mapping[str, Any]]) -> list[Job[Any]]:
+        """Add ``[{"name", "data", "opts"}, ...]`` atomically in one round trip."""
+        return [self._job(r) for r in self._core.add_bulk(None, bulk(self._codec, jobs))]
+
+    def get_job(self, id: str) -> Job[Any] | None:
+        """The job with this id, or None."""
+        raw = self._core.get_job(None, job_id(id))
+        return None if raw is None else self._job(raw)
+
+    def get_jobs(self, states: States, start: int = 0, end: int = -1) -> list[Job[Any]]:
+        """Jobs in these states, ``start..end`` (inclusive; -1 the last) of each state."""
+        return [self._job(r) for r in self._core.get_jobs(None, state_list(states), start, end)]
+
+    def counts(self) -> dict[str, int]:
+        """State name → number of jobs (``paused`` present while paused)."""
+        out: dict[str, int] = self._core.counts(None)
+        return out
+
+    def pause(self) -> None:
+        """Hand out no jobs (adds still succeed)."""
+        self._core.set_paused(None, True)
+
+    def resume(self) -> None:
+        """Hand out jobs again."""
+        self._core.set_paused(None, False)
+
+    def is_paused(self) -> bool:
+        out: bool = self._core.is_paused(None)
+        return out
+
+    def retry_jobs(self, state: str = "failed") -> int:
+        """Move every failed (or completed) job back to waiting; how many moved."""
+        out: int = self._core.retry_jobs(None, state)
+        return out
+
+    def promote(self, id: str) -> bool:
+        """Make a delayed job ready now; False when it is not delayed."""
+        out: bool = self._core.promote(None, job_id(id))
+        return out
+
+    def remove(self, id: str) -> bool:
+        """Remove a job and its logs; False when there is none (an active job is refused)."""
+        out: bool = self._core.remove(None, job_id(id))
+        return out
+
+    def cancel(self, id: str) -> bool:
+        """Cancel a job: a running one sees ``job.cancelled`` and fails as cancelled; a
+        waiting or delayed one fails at once."""
+        out: bool = self._core.cancel(None, job_id(id))
+        return out
+
+    def clean(self, grace: Duration, limit: int = 1000, state: str = "completed") -> list[str]:
+        """Remove up to ``limit`` jobs of ``state`` finished more than ``grace`` seconds
+        ago; their ids."""
+        out: list[str] = self._core.clean(None, grace_ms(grace), _count(limit), state)
+        return out
+
+    def drain(self, delayed: bool = False) -> None:
+        """Remove every waiting job (and delayed ones when ``delayed``)."""
+        self._core.drain(None, _flag("delayed", delayed))
+
+    def obliterate(self, force: bool = False) -> None:
+        """Delete the queue and every job (refused while jobs are active unless ``force``)."""
+        self._core.obliterate(None, _flag("force", force))
+
+    def _wait(self, id: str, timeout: Duration) -> Any:
+        raw = self._core.wait_until_finished(None, job_id(id), timeout_ms(timeout))
+        return None if raw is None else self._codec.decode(raw)
+
+
+def bulk(codec: Codec, jobs: Iterable[Mapping[str, Any]]) -> list[tuple[str, bytes, str]]:
+    """``add_bulk``'s entries as the native call takes them."""
+    out = []
+    for job in jobs:
+        if not isinstance(job, Mapping):
+            raise TypeError(f"each job must be a mapping with name, data, opts; not {type(job).__name__}")
+        unknown = set(job) - {"name", "data", "opts"}
+        if unknown:
+            raise TypeError(f"unknown job keys {sorted(unknown)} (expected name, data, opts)")
+        opts = job.get("opts") or {}
+        if not isinstance(opts, Mapping):
+            raise TypeError(f"opts must be a mapping, not {type(opts).__name__}")
+        out.append((job["name"], codec.encode(job.get("data")), job_options(**opts)))
+    return out
+
+
+def _count(limit: int) -> int:
+    n = _convert.count("limit", limit)
+    assert n is not None
+    return n
+
+
+def _flag(name: str, value: bool) -> bool:
+    out = _convert.flag(name, value)
+    assert out is not None
+    return out
+
+
+def blocking_processor(queue: Queue, processor: Callable[[Job[Any]], Any]) -> Callable[[bytes, Cancellation], bytes]:
+    """The host function the core calls on its thread pool for each delivery."""
+    codec = queue._codec
+
+    def call(arg: bytes, cancel: Cancellation) -> bytes:
+        job: Job[Any] = Job(queue, delivered_raw(arg), codec)
+        job.cancelled = cancel
+        try:
+            result = processor(job)
+            if inspect.isawaitable(result):
+                result = _finish(result)
+        except UnrecoverableError as e:
+            raise unrecoverable(e) from e.__cause__
+        return result_bytes(codec, result)
+
+    return call
+
+
+class Worker:
+    """Runs ``processor(job)`` over a queue's jobs (``client.worker(...)``): plain
+    functions on redkit's thread pool, up to ``concurrency`` at once, the GIL released
+    whenever the core waits. Start it with :meth:`run`; stop it with :meth:`close` from
+    another thread or a signal handler."""
+
+    __slots__ = ("_core", "queue")
+
+    def __init__(self, core: WorkerCore, queue: Queue) -> None:
+        self._core = core
+        self.queue = queue
+
+    @property
+    def id(self) -> str:
+        """This worker's id."""
+        return self._core.id
+
+    def run(self) -> None:
+        """Process jobs until :meth:`close`. Signal handlers run meanwhile; an exception
+        from one (Ctrl-C) closes the worker gracefully and propagates."""
+        try:
+            while not self._core.run_for(_RUN_SLICE_MS):
+                pass
+        except BaseException:
+            self._core.close(None, True)
+            raise
+
+    def close(self, graceful: bool = True) -> None:
+        """Stop fetching; ``graceful`` waits for the jobs in flight, otherwise they are
+        left to stalled recovery. :meth:`run` then returns."""
+        self._core.close(None, _flag("graceful", graceful))
+
+    def pause(self) -> None:
+        """Take no new jobs; those in flight go on."""
+        self._core.pause()
+
+    def resume(self) -> None:
+        self._core.resume()
+
+    def __enter__(self) -> Worker:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+__all__ = ["Job", "Queue", "Worker", "Removal", "States"]
