@@ -57,6 +57,11 @@ export declare class NativeClient {
   cache(namespace: string, opts?: CacheOptions | undefined | null): NativeCache
   /** A named rate limiter with its options; decisions report through the same queue. */
   rateLimiter(name: string, opts?: RateLimiterOptions | undefined | null): NativeRateLimiter
+  /**
+   * The queue `name`; `defaults` is the JSON text of its default job options (camelCase,
+   * read by the core's schema, see `queue.rs`). No round trip.
+   */
+  queue(name: string, defaults?: string | undefined | null): NativeQueue
   /** Host call `id` returned `value` (see `host.rs`). */
   hostResolved(id: number, value: string | Buffer): void
   /**
@@ -104,6 +109,16 @@ export declare class NativeLink {
   linkClosed(): boolean
   /** Milliseconds to wait before reconnect attempt `attempt` (0-based). */
   reconnectDelay(attempt: number): number
+}
+
+/** The native queue behind `Queue` in `queue.js`. */
+export declare class NativeQueue {
+  /**
+   * The operations as plain functions (see `functions.rs`), each taking its [`Start`]
+   * first. Results are JSON text (`undefined` for calls that return nothing, `null` for
+   * a missing job).
+   */
+  functions(): { add(op: number, name: string, data: string, opts?: string | null): unknown; addBulk(op: number, jobs: string): unknown; getJob(op: number, id: string): unknown; getJobs(op: number, states: string, start: number, end: number): unknown; counts(op: number): unknown; pause(op: number): unknown; resume(op: number): unknown; isPaused(op: number): unknown; retryJobs(op: number, state: string): unknown; promote(op: number, id: string): unknown; remove(op: number, id: string): unknown; cancel(op: number, id: string): unknown; clean(op: number, graceMs: number, limit: number, state: string): unknown; drain(op: number, delayed: boolean): unknown; obliterate(op: number, force: boolean): unknown }
 }
 
 /** The native limiter behind `RateLimiter` in `ratelimit.js`. */

@@ -838,6 +838,7 @@ module.exports = nativeBinding
 module.exports.NativeCache = nativeBinding.NativeCache
 module.exports.NativeClient = nativeBinding.NativeClient
 module.exports.NativeLink = nativeBinding.NativeLink
+module.exports.NativeQueue = nativeBinding.NativeQueue
 module.exports.NativeRateLimiter = nativeBinding.NativeRateLimiter
 module.exports.NativeReports = nativeBinding.NativeReports
 module.exports.__functionsForTests = nativeBinding.__functionsForTests

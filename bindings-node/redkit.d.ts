@@ -3,8 +3,11 @@
 import type { CacheOptions, ConnectOptions, HealthReport, RateLimitRule, RateLimiterOptions as NativeRateLimiterOptions, SetOptions } from './index'
 import type { RedkitError } from './errors'
 import type { WrapOptions } from './wrap'
+import type { JobOptions, Queue } from './queue-types'
 
 export type { CacheOptions, ConnectOptions, HealthReport, RateLimitRule, SetOptions, WrapOptions }
+export type { BackoffOptions, JobCounts, JobOptions, JobState, RemovalOptions } from './queue-types'
+export { Job, Queue } from './queue-types'
 export {
   RedkitError,
   ConnectionError,
@@ -111,12 +114,16 @@ export declare class Client {
   cache<V = any>(namespace: string, opts?: CacheOpts): Cache<V>
   /** A named rate limiter (durations in milliseconds). */
   rateLimiter(name: string, opts?: RateLimiterOptions): RateLimiter
+  /** A durable job queue, returned at once; `defaultJobOptions` as BullMQ's. */
+  queue<D = any, R = any>(name: string, defaultJobOptions?: JobOptions): Queue<D, R>
 }
 
 declare const redkit: {
   Client: typeof Client
   Cache: typeof Cache
   RateLimiter: typeof RateLimiter
+  Queue: typeof import('./queue-types').Queue
+  Job: typeof import('./queue-types').Job
   RedkitError: typeof import('./errors').RedkitError
   ConnectionError: typeof import('./errors').ConnectionError
   TimeoutError: typeof import('./errors').TimeoutError

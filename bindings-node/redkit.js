@@ -11,6 +11,7 @@ const { Dispatcher } = require('./dispatch.js')
 const { Link } = require('./link.js')
 const { wrap } = require('./wrap.js')
 const { RateLimiter, rateLimiter } = require('./ratelimit.js')
+const { Job, Queue, queue } = require('./queue.js')
 
 const { DecodeError, InvalidArgument, fromNative, loaderFailure } = errors
 
@@ -303,12 +304,22 @@ class Client {
   rateLimiter(name, opts) {
     return rateLimiter(this.#native, this.#dispatch, name, opts)
   }
+
+  /**
+   * A durable job queue, returned at once. `defaultJobOptions` as BullMQ's (attempts,
+   * backoff {type, delay}, delay, priority, removeOnComplete {age (s), count}, …).
+   */
+  queue(name, defaultJobOptions) {
+    return queue(this.#native, this.#dispatch, name, defaultJobOptions)
+  }
 }
 
 module.exports = {
   Client,
   Cache,
   RateLimiter,
+  Queue,
+  Job,
   RedkitError: errors.RedkitError,
   ConnectionError: errors.ConnectionError,
   TimeoutError: errors.TimeoutError,

@@ -6,6 +6,8 @@ export const {
   Client,
   Cache,
   RateLimiter,
+  Queue,
+  Job,
   RedkitError,
   ConnectionError,
   TimeoutError,

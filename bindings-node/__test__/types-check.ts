@@ -55,3 +55,28 @@ async function limits(client: Client): Promise<void> {
   console.log(r.allowed, r.retryAfterMs, peeked.remaining, why)
 }
 void limits
+
+// The queue: BullMQ's option names and units.
+import { type Job, type JobCounts, type Queue } from '../redkit'
+
+async function queues(client: Client): Promise<void> {
+  const emails: Queue<{ to: string }, string> = client.queue('emails', {
+    attempts: 3, backoff: { type: 'exponential', delay: 1000 },
+    removeOnComplete: { age: 24 * 3600 }, removeOnFail: { age: 7 * 24 * 3600 },
+  })
+  const job: Job<{ to: string }, string> = await emails.add('welcome', { to: 'a@b.c' }, { jobId: 'w1', priority: 2, delay: 10 })
+  const many = await emails.addBulk([{ name: 'n', data: { to: 'x' } }])
+  const again = await emails.getJob(job.id)
+  const waiting = await emails.getJobs(['waiting', 'delayed'], 0, 9)
+  const counts: JobCounts = await emails.counts()
+  await emails.pause()
+  const paused: boolean = await emails.isPaused()
+  await emails.resume()
+  const retried: number = await emails.retryJobs('failed')
+  const flags: boolean[] = [await emails.promote('1'), await emails.remove('1'), await emails.cancel('1')]
+  const cleaned: string[] = await emails.clean(1000, 100, 'completed')
+  await emails.drain(true)
+  await emails.obliterate({ force: true })
+  console.log(job.data.to, job.returnValue, many.length, again?.attemptsMade, waiting, counts.waiting, paused, retried, flags, cleaned)
+}
+void queues

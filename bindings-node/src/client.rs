@@ -23,6 +23,7 @@ use crate::functions::{arg, Functions, Made};
 use crate::host::{host_error, JsHost, NativeReports};
 use crate::links::{Dial, NodeDialer};
 use crate::options::{CacheOptions, ConnectOptions, HealthReport};
+use crate::queue::{job_options, NativeQueue};
 use crate::ratelimit::{NativeRateLimiter, RateLimiterOpts};
 
 /// The native client behind `Client` in `redkit.js`.
@@ -248,6 +249,19 @@ impl NativeClient {
             limiter,
             Arc::clone(&self.completions),
         ))
+    }
+
+    /// The queue `name`; `defaults` is the JSON text of its default job options (camelCase,
+    /// read by the core's schema, see `queue.rs`). No round trip.
+    #[napi(catch_unwind)]
+    pub fn queue(&self, name: String, defaults: Option<String>) -> napi::Result<NativeQueue> {
+        let defaults = js(job_options(defaults.as_deref()))?;
+        let opts = redkit::queue::QueueOptions {
+            defaults,
+            ..Default::default()
+        };
+        let queue = js(self.inner.queue_with(&name, opts))?;
+        Ok(NativeQueue::new(queue, Arc::clone(&self.completions)))
     }
 
     /// Host call `id` returned `value` (see `host.rs`).

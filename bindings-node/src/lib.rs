@@ -17,6 +17,7 @@ pub mod host;
 pub mod http;
 pub mod links;
 pub mod options;
+pub mod queue;
 pub mod ratelimit;
 
 use std::sync::OnceLock;

@@ -1,0 +1,345 @@
+//! `NativeQueue`: the core's queue, converted. Options arrive as the JSON text of the JS
+//! object (camelCase, BullMQ's names and units), are renamed to the core's snake_case names
+//! and read by the core's own schema (`JobOptions::from_json`) in one call; payloads arrive
+//! as JSON text and are stored as the queue's JSON codec bytes; jobs leave as JSON text
+//! that `queue.js` parses into `Job` objects. Every queue decision is the core's.
+//!
+//! Operations travel the client's completion queue (see `completion.rs`), as cache
+//! operations do.
+
+use std::sync::Arc;
+
+use napi::bindgen_prelude::Object;
+use napi::Env;
+use napi_derive::napi;
+use redkit::queue::{Job, JobOptions, JobState, NewJob, Queue};
+use redkit::ratelimit::{duration_from_ms, whole_number};
+use redkit::{Error, Result};
+use serde_json::{Map, Value};
+
+use crate::completion::{Completions, Outcome, Start};
+use crate::functions::{arg, opt_arg, string_arg, Functions, Made};
+
+/// `jobId` → `job_id`. A name already holding `_` is refused: JS spells options in
+/// camelCase, and accepting both spellings would let one option be given twice.
+fn snake(name: &str) -> Result<String> {
+    if name.contains('_') {
+        return Err(Error::invalid(format!(
+            "unknown job option {name:?} (options are camelCase, e.g. removeOnComplete)"
+        )));
+    }
+    let mut out = String::with_capacity(name.len() + 4);
+    for c in name.chars() {
+        if c.is_ascii_uppercase() {
+            out.push('_');
+            out.push(c.to_ascii_lowercase());
+        } else {
+            out.push(c);
+        }
+    }
+    Ok(out)
+}
+
+/// `job_id` → `jobId`.
+fn camel(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    let mut upper = false;
+    for c in name.chars() {
+        if c == '_' {
+            upper = true;
+        } else if upper {
+            out.push(c.to_ascii_uppercase());
+            upper = false;
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Job options from the JSON text of a JS options object (top-level names camelCase; the
+/// nested shapes `{type, delay}`, `{age, count}`, `{id, ttl}` are the same in every
+/// language). `None` or `null` is no option.
+pub fn job_options(text: Option<&str>) -> Result<JobOptions> {
+    let Some(text) = text else {
+        return Ok(JobOptions::new());
+    };
+    let value: Value = serde_json::from_str(text)
+        .map_err(|e| Error::invalid(format!("job options are not JSON: {e}")))?;
+    job_options_value(value)
+}
+
+fn job_options_value(value: Value) -> Result<JobOptions> {
+    match value {
+        Value::Null => Ok(JobOptions::new()),
+        Value::Object(obj) => {
+            let mut renamed = Map::with_capacity(obj.len());
+            for (k, v) in obj {
+                renamed.insert(snake(&k)?, v);
+            }
+            JobOptions::from_json(&Value::Object(renamed))
+        }
+        _ => Err(Error::invalid("job options must be an object")),
+    }
+}
+
+/// The job as the JSON text `queue.js` reads: camelCase names, `data` and `returnValue`
+/// decoded from the queue's JSON codec.
+fn job_json(job: &Job) -> Result<Value> {
+    let decode = |what: &str, bytes: &[u8]| -> Result<Value> {
+        serde_json::from_slice(bytes)
+            .map_err(|e| Error::Decode(format!("job {} {what} is not JSON: {e}", job.id)))
+    };
+    let opts = match serde_json::to_value(&job.opts) {
+        Ok(Value::Object(o)) => Value::Object(o.into_iter().map(|(k, v)| (camel(&k), v)).collect()),
+        _ => Value::Object(Map::new()),
+    };
+    let mut o = Map::new();
+    o.insert("id".into(), job.id.clone().into());
+    o.insert("name".into(), job.name.clone().into());
+    o.insert("data".into(), decode("data", &job.data)?);
+    o.insert("opts".into(), opts);
+    o.insert("attemptsMade".into(), job.attempts_made.into());
+    o.insert(
+        "progress".into(),
+        job.progress.clone().unwrap_or(Value::Null),
+    );
+    o.insert(
+        "returnValue".into(),
+        match &job.return_value {
+            Some(b) => decode("return value", b)?,
+            None => Value::Null,
+        },
+    );
+    o.insert("failedReason".into(), job.failed_reason.clone().into());
+    o.insert("timestamp".into(), job.timestamp.into());
+    o.insert("processedOn".into(), job.processed_on.into());
+    o.insert("finishedOn".into(), job.finished_on.into());
+    o.insert("stacktrace".into(), job.stacktrace.clone().into());
+    Ok(Value::Object(o))
+}
+
+fn text(v: Value) -> Outcome {
+    Outcome::Text(v.to_string())
+}
+
+fn jobs_text(jobs: &[Job]) -> Result<Outcome> {
+    Ok(text(Value::Array(
+        jobs.iter().map(job_json).collect::<Result<_>>()?,
+    )))
+}
+
+/// A whole, non-negative number that fits `u32` (limits).
+fn count(what: &str, n: f64) -> Result<u32> {
+    u32::try_from(whole_number(what, n)?).map_err(|_| {
+        Error::invalid(format!(
+            "{what} must be between 0 and {}, got {n}",
+            u32::MAX
+        ))
+    })
+}
+
+/// The jobs of `addBulk`: the JSON text of `[{name, data, opts}]`.
+fn new_jobs(text: &str) -> Result<Vec<NewJob>> {
+    let list: Vec<Value> = serde_json::from_str(text)
+        .map_err(|e| Error::invalid(format!("addBulk takes an array of jobs: {e}")))?;
+    list.into_iter()
+        .enumerate()
+        .map(|(i, item)| {
+            let Value::Object(mut o) = item else {
+                return Err(Error::invalid(format!(
+                    "addBulk: jobs[{i}] must be an object"
+                )));
+            };
+            let name = match o.remove("name") {
+                Some(Value::String(s)) => s,
+                _ => {
+                    return Err(Error::invalid(format!(
+                        "addBulk: jobs[{i}].name must be a string"
+                    )))
+                }
+            };
+            let data = match o.remove("data") {
+                Some(v) => serde_json::to_vec(&v).map_err(|e| Error::invalid(e.to_string()))?,
+                None => {
+                    return Err(Error::invalid(format!(
+                        "addBulk: jobs[{i}].data is missing"
+                    )))
+                }
+            };
+            let opts = job_options_value(o.remove("opts").unwrap_or(Value::Null))?;
+            if let Some(k) = o.keys().next() {
+                return Err(Error::invalid(format!(
+                    "addBulk: jobs[{i}] has an unknown field {k:?}"
+                )));
+            }
+            Ok(NewJob { name, data, opts })
+        })
+        .collect()
+}
+
+/// The native queue behind `Queue` in `queue.js`.
+#[napi]
+#[derive(Clone)]
+pub struct NativeQueue {
+    inner: Queue,
+    completions: Arc<Completions>,
+}
+
+impl NativeQueue {
+    pub(crate) fn new(inner: Queue, completions: Arc<Completions>) -> Self {
+        NativeQueue { inner, completions }
+    }
+
+    /// The core queue (the worker reads it).
+    pub fn core(&self) -> &Queue {
+        &self.inner
+    }
+
+    /// Start `op` with a clone of the queue.
+    fn run<F, Fut>(&self, env: &Env, start: Start, op: F) -> napi::Result<Made>
+    where
+        F: FnOnce(Queue) -> Fut,
+        Fut: std::future::Future<Output = Result<Outcome>> + Send + 'static,
+    {
+        self.completions.start(env, start, op(self.inner.clone()))
+    }
+}
+
+#[napi]
+impl NativeQueue {
+    /// The operations as plain functions (see `functions.rs`), each taking its [`Start`]
+    /// first. Results are JSON text (`undefined` for calls that return nothing, `null` for
+    /// a missing job).
+    #[napi(
+        catch_unwind,
+        ts_return_type = "{ add(op: number, name: string, data: string, opts?: string | null): unknown; addBulk(op: number, jobs: string): unknown; getJob(op: number, id: string): unknown; getJobs(op: number, states: string, start: number, end: number): unknown; counts(op: number): unknown; pause(op: number): unknown; resume(op: number): unknown; isPaused(op: number): unknown; retryJobs(op: number, state: string): unknown; promote(op: number, id: string): unknown; remove(op: number, id: string): unknown; cancel(op: number, id: string): unknown; clean(op: number, graceMs: number, limit: number, state: string): unknown; drain(op: number, delayed: boolean): unknown; obliterate(op: number, force: boolean): unknown }"
+    )]
+    pub fn functions<'env>(&self, env: &'env Env) -> napi::Result<Object<'env>> {
+        let q = self.clone();
+        let f = Functions::new(env)?;
+        let c = q.clone();
+        let f = f.add("add", move |x| {
+            let (name, data) = (string_arg(x, 1)?, arg::<String>(x, 2)?);
+            let opts: Option<String> = opt_arg(x, 3)?;
+            c.run(x.env, arg(x, 0)?, move |q| async move {
+                let opts = job_options(opts.as_deref())?;
+                let job = q.add_raw(&name, data.into_bytes(), opts).await?;
+                Ok(text(job_json(&job)?))
+            })
+        })?;
+        let c = q.clone();
+        let f = f.add("addBulk", move |x| {
+            let jobs = arg::<String>(x, 1)?;
+            c.run(x.env, arg(x, 0)?, move |q| async move {
+                let jobs = q.add_bulk_raw(new_jobs(&jobs)?).await?;
+                jobs_text(&jobs)
+            })
+        })?;
+        let c = q.clone();
+        let f = f.add("getJob", move |x| {
+            let id = string_arg(x, 1)?;
+            c.run(x.env, arg(x, 0)?, move |q| async move {
+                Ok(match q.get_job(&id).await? {
+                    Some(job) => text(job_json(&job)?),
+                    None => Outcome::Null,
+                })
+            })
+        })?;
+        let c = q.clone();
+        let f = f.add("getJobs", move |x| {
+            let states = string_arg(x, 1)?;
+            let (start, end): (f64, f64) = (arg(x, 2)?, arg(x, 3)?);
+            c.run(x.env, arg(x, 0)?, move |q| async move {
+                let states: Vec<String> = serde_json::from_str(&states)
+                    .map_err(|_| Error::invalid("states must be an array of state names"))?;
+                let names: Vec<&str> = states.iter().map(String::as_str).collect();
+                let (start, end) = (whole_number("start", start)?, whole_number("end", end)?);
+                jobs_text(&q.get_jobs_named(&names, start, end).await?)
+            })
+        })?;
+        let c = q.clone();
+        let f = f.add("counts", move |x| {
+            c.run(x.env, arg(x, 0)?, |q| async move {
+                let m = q.counts().await?.as_map();
+                Ok(text(serde_json::to_value(m).unwrap_or(Value::Null)))
+            })
+        })?;
+        let c = q.clone();
+        let f = f.add("pause", move |x| {
+            c.run(x.env, arg(x, 0)?, |q| async move {
+                q.pause().await?;
+                Ok(Outcome::Unit)
+            })
+        })?;
+        let c = q.clone();
+        let f = f.add("resume", move |x| {
+            c.run(x.env, arg(x, 0)?, |q| async move {
+                q.resume().await?;
+                Ok(Outcome::Unit)
+            })
+        })?;
+        let c = q.clone();
+        let f = f.add("isPaused", move |x| {
+            c.run(x.env, arg(x, 0)?, |q| async move {
+                Ok(text(q.is_paused().await?.into()))
+            })
+        })?;
+        let c = q.clone();
+        let f = f.add("retryJobs", move |x| {
+            let state = string_arg(x, 1)?;
+            c.run(x.env, arg(x, 0)?, move |q| async move {
+                Ok(text(q.retry_jobs(JobState::parse(&state)?).await?.into()))
+            })
+        })?;
+        let c = q.clone();
+        let f = f.add("promote", move |x| {
+            let id = string_arg(x, 1)?;
+            c.run(x.env, arg(x, 0)?, move |q| async move {
+                Ok(text(q.promote(&id).await?.into()))
+            })
+        })?;
+        let c = q.clone();
+        let f = f.add("remove", move |x| {
+            let id = string_arg(x, 1)?;
+            c.run(x.env, arg(x, 0)?, move |q| async move {
+                Ok(text(q.remove(&id).await?.into()))
+            })
+        })?;
+        let c = q.clone();
+        let f = f.add("cancel", move |x| {
+            let id = string_arg(x, 1)?;
+            c.run(x.env, arg(x, 0)?, move |q| async move {
+                Ok(text(q.cancel(&id).await?.into()))
+            })
+        })?;
+        let c = q.clone();
+        let f = f.add("clean", move |x| {
+            let (grace, limit): (f64, f64) = (arg(x, 1)?, arg(x, 2)?);
+            let state = string_arg(x, 3)?;
+            c.run(x.env, arg(x, 0)?, move |q| async move {
+                let grace = duration_from_ms("grace", grace)?;
+                let limit = count("limit", limit)?;
+                let ids = q.clean(grace, limit, JobState::parse(&state)?).await?;
+                Ok(text(ids.into()))
+            })
+        })?;
+        let c = q.clone();
+        let f = f.add("drain", move |x| {
+            let delayed: bool = arg(x, 1)?;
+            c.run(x.env, arg(x, 0)?, move |q| async move {
+                q.drain(delayed).await?;
+                Ok(Outcome::Unit)
+            })
+        })?;
+        let c = q;
+        let f = f.add("obliterate", move |x| {
+            let force: bool = arg(x, 1)?;
+            c.run(x.env, arg(x, 0)?, move |q| async move {
+                q.obliterate(force).await?;
+                Ok(Outcome::Unit)
+            })
+        })?;
+        Ok(f.finish())
+    }
+}
