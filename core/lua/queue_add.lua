@@ -16,6 +16,17 @@ for i = 0, n - 1 do
   end
 end
 local next_id = 0
+-- FIFO jobs enter the wait list in one RPUSH per 500 (unpack() has a stack limit), as
+-- push_ready would one by one: the list was empty before them, one idle worker wakes.
+local tail = {}
+local function flush_tail()
+  if #tail > 0 then
+    if redis.call('RPUSH', K_WAIT, unpack(tail)) == #tail then
+      redis.call('ZADD', K_MARKER, 0, '0')
+    end
+    tail = {}
+  end
+end
 if auto > 0 then
   next_id = redis.call('HINCRBY', K_META, 'id', auto) - auto
 else
@@ -59,7 +70,7 @@ for i = 0, n - 1 do
   else
     local key = jkey(id)
     if ddid ~= '' then
-      redis.call('HSET', key, 'name', name, 'data', data, 'opts', opts, 'ts', fmt(now), 'ddid', ddid)
+      redis.call('HSET', key, 'name', name, 'data', data, 'opts', opts, 'ts', now_s, 'ddid', ddid)
       redis.call('HSET', K_DEDUP, ddid, id)
       if ddttl < 0 then
         redis.call('ZADD', K_DEDUPX, 'inf', ddid)
@@ -67,16 +78,25 @@ for i = 0, n - 1 do
         redis.call('ZADD', K_DEDUPX, fmt(now + ddttl), ddid)
       end
     else
-      redis.call('HSET', key, 'name', name, 'data', data, 'opts', opts, 'ts', fmt(now))
+      redis.call('HSET', key, 'name', name, 'data', data, 'opts', opts, 'ts', now_s)
     end
     if delay > 0 then
       push_delayed(id, now + delay)
       event('delayed', 'id', id, 'at', fmt(now + delay))
-    else
+    elseif priority > 0 or lifo then
+      -- A lifo job goes to the head after the FIFO ones before it.
+      flush_tail()
       push_ready(id, priority, lifo)
+      event('waiting', 'id', id)
+    else
+      tail[#tail + 1] = id
+      if #tail == 500 then
+        flush_tail()
+      end
       event('waiting', 'id', id)
     end
     out[i + 1] = {id, now}
   end
 end
+flush_tail()
 return out

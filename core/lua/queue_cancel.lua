@@ -17,8 +17,8 @@ end
 if redis.call('ZREM', K_PRIO, id) + redis.call('ZREM', K_DELAYED, id) == 0 then
   redis.call('LREM', K_WAIT, 1, id)
 end
-redis.call('HSET', key, 'cxl', '1', 'fr', reason, 'fon', fmt(now))
-redis.call('ZADD', K_FAILED, fmt(now), id)
+redis.call('HSET', key, 'cxl', '1', 'fr', reason, 'fon', now_s)
+redis.call('ZADD', K_FAILED, now_s, id)
 event('cancelled', 'id', id)
 event('failed', 'id', id, 'fr', reason)
 local j = redis.call('HMGET', key, 'opts', 'ddid')

@@ -31,13 +31,24 @@ local function fmt(n)
   return string.format('%d', n)
 end
 
+-- `now` as Redis reads it, formatted once per call (the hot paths write it for every job).
+local now_s = fmt(now)
+
 local function jkey(id)
   return B .. 'j:' .. id
 end
 
--- Events stream, bounded (approximate trim: Redis trims whole nodes, cheaply).
+-- Events stream, bounded (approximate trim: Redis trims whole nodes, cheaply). The first
+-- event of a call trims, the others of the same call append only: the stream stays within
+-- 10,000 + one node + one call's events, and a bulk call does not pay the trim per event.
+local trimmed = false
 local function event(...)
-  redis.call('XADD', K_EVENTS, 'MAXLEN', '~', 10000, '*', 'ev', ...)
+  if trimmed then
+    redis.call('XADD', K_EVENTS, '*', 'ev', ...)
+  else
+    trimmed = true
+    redis.call('XADD', K_EVENTS, 'MAXLEN', '~', 10000, '*', 'ev', ...)
+  end
 end
 
 -- The meta fields the hot path reads, in one HMGET per call (see `load_meta`): paused, the
@@ -119,7 +130,7 @@ end
 
 -- Age-based removal that is due, at most `limit` jobs; then the next due time.
 local function collect_garbage(limit)
-  local due = redis.call('ZRANGEBYSCORE', K_GC, '-inf', fmt(now), 'LIMIT', 0, limit)
+  local due = redis.call('ZRANGEBYSCORE', K_GC, '-inf', now_s, 'LIMIT', 0, limit)
   for _, id in ipairs(due) do
     redis.call('ZREM', K_COMPLETED, id)
     redis.call('ZREM', K_FAILED, id)
@@ -222,33 +233,51 @@ local function take(wid, lock_ms, lmax, ldur, n)
   end
   local out = {1, 0}
   local got = 0
+  -- Every job of one call gets the same lease end; they enter the active set in one ZADD
+  -- per 500 (unpack() has a stack limit).
+  local lx = fmt(now + lock_ms)
+  local leased = {}
   while got < n do
-    local id = redis.call('LPOP', K_WAIT)
-    if not id then
-      id = redis.call('ZPOPMIN', K_PRIO)[1]
-    end
-    if not id then
-      break
-    end
-    -- A ready id always has its hash; one without (a hand-deleted key) is dropped.
-    local key = jkey(id)
-    local fields = redis.call('HGETALL', key)
-    if #fields > 0 then
-      local tok = 0
-      for i = 1, #fields, 2 do
-        if fields[i] == 'tok' then
-          tok = tonumber(fields[i + 1])
-        end
+    -- Wait list first, then the priority set, as many as still wanted per pop.
+    local ids = redis.call('LPOP', K_WAIT, n - got)
+    if not ids then
+      ids = {}
+      local popped = redis.call('ZPOPMIN', K_PRIO, n - got)
+      for i = 1, #popped, 2 do
+        ids[#ids + 1] = popped[i]
       end
-      tok = tok + 1
-      -- The lease's end is in the hash too, so a finish checks token and lease in one read.
-      local lx = fmt(now + lock_ms)
-      redis.call('HSET', key, 'tok', tok, 'pon', fmt(now), 'wid', wid, 'lx', lx)
-      redis.call('ZADD', K_ACTIVE, lx, id)
-      event('active', 'id', id)
-      got = got + 1
-      out[#out + 1] = {id, fields, tok, now}
+      if #ids == 0 then
+        break
+      end
     end
+    for _, id in ipairs(ids) do
+      -- A ready id always has its hash; one without (a hand-deleted key) is dropped.
+      local key = jkey(id)
+      local fields = redis.call('HGETALL', key)
+      if #fields > 0 then
+        local tok = 0
+        for i = 1, #fields, 2 do
+          if fields[i] == 'tok' then
+            tok = tonumber(fields[i + 1])
+          end
+        end
+        tok = tok + 1
+        -- The lease's end is in the hash too, so a finish checks token and lease in one read.
+        redis.call('HSET', key, 'tok', tok, 'pon', now_s, 'wid', wid, 'lx', lx)
+        leased[#leased + 1] = lx
+        leased[#leased + 1] = id
+        if #leased == 1000 then
+          redis.call('ZADD', K_ACTIVE, unpack(leased))
+          leased = {}
+        end
+        event('active', 'id', id)
+        got = got + 1
+        out[#out + 1] = {id, fields, tok, now}
+      end
+    end
+  end
+  if #leased > 0 then
+    redis.call('ZADD', K_ACTIVE, unpack(leased))
   end
   if got == 0 then
     local first = redis.call('ZRANGE', K_DELAYED, 0, 0, 'WITHSCORES')

@@ -10,6 +10,15 @@
 -- 1 completed, 2 failed for good, 3 retry scheduled. The take reply is {0, -1} when n is 0.
 local f = tonumber(ARGV[1])
 local fins = {}
+-- Completed jobs without a removal rule enter the completed set in one ZADD per 500
+-- (unpack() has a stack limit); the set is made whole before any removal rule looks at it.
+local completed = {}
+local function flush_completed()
+  if #completed > 0 then
+    redis.call('ZADD', K_COMPLETED, unpack(completed))
+    completed = {}
+  end
+end
 for i = 0, f - 1 do
   local a = 2 + i * 6
   local id, token, outcome, value, stack = ARGV[a], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ARGV[a + 4]
@@ -27,11 +36,21 @@ for i = 0, f - 1 do
     local o = decode_opts(j[2])
     local am = (tonumber(j[3]) or 0) + 1
     if outcome == 'completed' then
-      redis.call('HSET', key, 'rv', value, 'fon', fmt(now), 'am', am)
-      redis.call('ZADD', K_COMPLETED, fmt(now), id)
+      redis.call('HSET', key, 'rv', value, 'fon', now_s, 'am', am)
+      local spec = o['remove_on_complete']
+      if spec == nil or spec == false then
+        completed[#completed + 1] = now_s
+        completed[#completed + 1] = id
+        if #completed == 1000 then
+          flush_completed()
+        end
+      else
+        flush_completed()
+        redis.call('ZADD', K_COMPLETED, now_s, id)
+      end
       event('completed', 'id', id, 'rv', value)
       release_dedup(id, j[4])
-      apply_removal(id, o['remove_on_complete'], K_COMPLETED)
+      apply_removal(id, spec, K_COMPLETED)
       fin = 1
     else
       local st = j[5]
@@ -74,13 +93,15 @@ for i = 0, f - 1 do
         end
       end
       if not fin then
-        redis.call('HSET', key, 'am', am, 'fr', value, 'fon', fmt(now))
+        redis.call('HSET', key, 'am', am, 'fr', value, 'fon', now_s)
         if st then
           redis.call('HSET', key, 'st', st)
         end
-        redis.call('ZADD', K_FAILED, fmt(now), id)
+        redis.call('ZADD', K_FAILED, now_s, id)
         event('failed', 'id', id, 'fr', value, 'am', am)
         release_dedup(id, j[4])
+        -- Age-based removal may reach into the completed set: it must be whole.
+        flush_completed()
         apply_removal(id, o['remove_on_fail'], K_FAILED)
         fin = 2
       end
@@ -88,6 +109,7 @@ for i = 0, f - 1 do
   end
   fins[i + 1] = fin
 end
+flush_completed()
 local t = 2 + f * 6
 local n = tonumber(ARGV[t + 4])
 local reply = {0, -1}

@@ -10,15 +10,15 @@
 local max_stalled, limit, worker_ttl = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
 redis.call('HSETNX', K_META, 'v', 'q1')
 local stalled, failed = {}, {}
-for _, id in ipairs(redis.call('ZRANGEBYSCORE', K_ACTIVE, '-inf', '(' .. fmt(now), 'LIMIT', 0, limit)) do
+for _, id in ipairs(redis.call('ZRANGEBYSCORE', K_ACTIVE, '-inf', '(' .. now_s, 'LIMIT', 0, limit)) do
   redis.call('ZREM', K_ACTIVE, id)
   local key = jkey(id)
   if redis.call('EXISTS', key) == 1 then
     local sc = redis.call('HINCRBY', key, 'sc', 1)
     if sc > max_stalled then
       local reason = 'job stalled more than allowable limit'
-      redis.call('HSET', key, 'fr', reason, 'fon', fmt(now))
-      redis.call('ZADD', K_FAILED, fmt(now), id)
+      redis.call('HSET', key, 'fr', reason, 'fon', now_s)
+      redis.call('ZADD', K_FAILED, now_s, id)
       event('failed', 'id', id, 'fr', reason)
       local j = redis.call('HMGET', key, 'opts', 'ddid')
       release_dedup(id, j[2])
@@ -38,7 +38,7 @@ for _, id in ipairs(redis.call('ZRANGEBYSCORE', K_ACTIVE, '-inf', '(' .. fmt(now
   end
 end
 local removed = collect_garbage(limit)
-for _, ddid in ipairs(redis.call('ZRANGEBYSCORE', K_DEDUPX, '-inf', fmt(now), 'LIMIT', 0, limit)) do
+for _, ddid in ipairs(redis.call('ZRANGEBYSCORE', K_DEDUPX, '-inf', now_s, 'LIMIT', 0, limit)) do
   redis.call('ZREM', K_DEDUPX, ddid)
   redis.call('HDEL', K_DEDUP, ddid)
 end

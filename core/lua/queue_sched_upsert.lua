@@ -27,7 +27,7 @@ redis.call('ZADD', K_SCHED, fmt(slot), sid)
 local jid = 'repeat:' .. sid .. ':' .. fmt(slot)
 local key = jkey(jid)
 if redis.call('EXISTS', key) == 0 then
-  redis.call('HSET', key, 'name', ARGV[4], 'data', ARGV[5], 'opts', ARGV[6], 'ts', fmt(now),
+  redis.call('HSET', key, 'name', ARGV[4], 'data', ARGV[5], 'opts', ARGV[6], 'ts', now_s,
     'sid', sid, 'slot', fmt(slot))
   if slot > now then
     push_delayed(jid, slot)

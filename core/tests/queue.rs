@@ -427,6 +427,74 @@ every_backend!(
     super::remove_on_complete_and_fail
 );
 
+/// The scripts batch their writes within one call (the wait list's pushes in an add, the
+/// active set's entries in a take, the completed set's entries in a finish): the result
+/// must be the one of the jobs handled one by one.
+async fn one_call_batches_as_one_by_one(backend: Backend) {
+    let c = backend.client_named("q_batch").await;
+    let q = c.queue("q").unwrap();
+    let specs: Vec<(&str, JobOptions)> = vec![
+        ("a", JobOptions::new()),
+        ("p", JobOptions::new().priority(1)),
+        ("b", JobOptions::new()),
+        ("l", JobOptions::new().lifo(true)),
+        ("c", JobOptions::new()),
+        ("d", JobOptions::new()),
+    ];
+    q.add_bulk(specs.iter().map(|(n, o)| (*n, &0, o.clone())))
+        .await
+        .unwrap();
+    let names = |t: Take| match t {
+        Take::Jobs(jobs) => jobs.into_iter().map(|j| j.name).collect::<Vec<_>>(),
+        other => panic!("expected jobs, got {other:?}"),
+    };
+    assert_eq!(
+        names(q.take(&args(30_000), 4).await.unwrap()),
+        ["l", "a", "b", "c"]
+    );
+    assert_eq!(names(q.take(&args(30_000), 10).await.unwrap()), ["d", "p"]);
+    assert_eq!(q.counts().await.unwrap().active, 6);
+
+    // Four deliveries finished in one call; the second keeps only the last completed job,
+    // so the first one (completed just before it) goes, the later two stay.
+    let keep_one = JobOptions::new().remove_on_complete(Removal::KeepLast(1));
+    let opts = [
+        JobOptions::new(),
+        keep_one,
+        JobOptions::new(),
+        JobOptions::new(),
+    ];
+    let q2 = c.queue("q2").unwrap();
+    let added = q2
+        .add_bulk(opts.iter().map(|o| ("x", &0, o.clone())))
+        .await
+        .unwrap();
+    let jobs = match q2.take(&args(30_000), 4).await.unwrap() {
+        Take::Jobs(jobs) => jobs,
+        other => panic!("expected jobs, got {other:?}"),
+    };
+    let finishes: Vec<Finish> = jobs
+        .iter()
+        .map(|j| Finish {
+            id: j.id.clone(),
+            token: j.token,
+            outcome: completed(json!(1)),
+            jitter_draw: 0.0,
+        })
+        .collect();
+    let (fins, _) = q2.finish(&finishes, &args(30_000), 0).await.unwrap();
+    assert_eq!(fins, [Finished::Completed; 4]);
+    assert_eq!(q2.counts().await.unwrap().completed, 3);
+    assert!(q2.get_job(&added[0].id).await.unwrap().is_none());
+    for j in &added[1..] {
+        assert_eq!(q2.state(&j.id).await.unwrap(), Some(JobState::Completed));
+    }
+}
+every_backend!(
+    one_call_batches_as_one_by_one,
+    super::one_call_batches_as_one_by_one
+);
+
 async fn pause_limiter_and_cancel(backend: Backend) {
     let c = backend.client_named("q_pause").await;
     let q = c.queue("q").unwrap();
