@@ -298,6 +298,38 @@ every_backend!(
     flavor = "multi_thread"
 );
 
+/// `close()` that comes before `run()` (another thread closing a worker that has not
+/// started yet, or one started but not yet waited on) still ends `run()`: the stop is
+/// remembered even while nobody waits for it. `run()` used to wait forever.
+async fn run_after_close_returns(backend: Backend) {
+    let client = backend.client_named("w_close_run").await;
+    let never_started = client
+        .worker("q", processor_fn(|_, _| async { Ok(ok()) }))
+        .autorun(false)
+        .build()
+        .unwrap();
+    never_started.close(true).await;
+    tokio::time::timeout(Duration::from_secs(5), never_started.run())
+        .await
+        .expect("run() after close() of a worker never started returns")
+        .unwrap();
+
+    let started = client
+        .worker("q", processor_fn(|_, _| async { Ok(ok()) }))
+        .build()
+        .unwrap();
+    started.close(true).await;
+    tokio::time::timeout(Duration::from_secs(5), started.run())
+        .await
+        .expect("run() after close() of a started worker returns")
+        .unwrap();
+}
+every_backend!(
+    run_after_close,
+    super::run_after_close_returns,
+    flavor = "multi_thread"
+);
+
 async fn stalled_job_is_recovered_in_time(backend: Backend) {
     let client = backend.client_named("w_stall").await;
     let ids = jobs::add(&client, "q", 1, jobs::none()).await;

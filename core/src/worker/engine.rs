@@ -206,7 +206,8 @@ impl Shared {
             }
         }
         self.slots.until_all_free().await;
-        let _ = self.stopped.send(true);
+        // send_replace: the stop is kept even when no `run()` waits yet (send would drop it).
+        self.stopped.send_replace(true);
         // Gone from `queue.workers()` at once rather than when its heartbeat ages out.
         let base = self.queue.base();
         let _ = self
@@ -223,7 +224,8 @@ impl Shared {
     /// Mark a worker that never started as stopped.
     pub(crate) fn mark_stopped(&self) {
         self.closing.store(true, Ordering::Release);
-        let _ = self.stopped.send(true);
+        // send_replace: the stop is kept even when no `run()` waits yet (send would drop it).
+        self.stopped.send_replace(true);
     }
 
     pub(crate) fn stopped(&self) -> watch::Receiver<bool> {
