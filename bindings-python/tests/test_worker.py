@@ -269,3 +269,18 @@ def test_asyncio_cancel_and_plain_processor(redis_url: str, prefix: str) -> None
         await client.close()
 
     asyncio.run(main())
+
+
+def test_close_before_or_during_run_start(client: redkit.Client) -> None:
+    # A close() that wins the race against run() still ends run() (it used to block forever:
+    # the core dropped a stop nobody was waiting for yet).
+    for i in range(30):
+        worker = client.worker("race", lambda job: None, drain_delay=0.2)
+        if i % 2:
+            worker.close()
+            worker.run()
+        else:
+            t = threading.Thread(target=worker.close)
+            t.start()
+            worker.run()
+            t.join(5)
