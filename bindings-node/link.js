@@ -9,9 +9,6 @@ const tls = require('node:tls')
 
 const { ConnectionError } = require('./errors.js')
 
-// How often overdue requests are timed out: the precision of every deadline.
-const TICK_MS = 25
-
 class Link {
   #native
   #functions
@@ -30,7 +27,8 @@ class Link {
     this.#functions = functions
     this.#dispatch = dispatch
     this.#address = address
-    this.#ticker = setInterval(() => this.#tick(), TICK_MS)
+    // How often overdue requests are timed out: the core's tick, the precision of every deadline.
+    this.#ticker = setInterval(() => this.#tick(), address.deadlineTickMs)
     this.#ticker.unref()
     // The core's connections of their own (blocking commands, the near caches' push
     // channel) are Node sockets too: one network stack per process.

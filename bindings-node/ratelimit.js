@@ -84,21 +84,12 @@ class RateLimiter {
   }
 }
 
-/** `limits` entries must be objects: napi reads fields off them (and a `null` would surface
- *  as a bare TypeError rather than an InvalidArgument). Field types are napi's to check. */
-function checkRules(limits) {
-  if (limits === undefined || limits === null) return
-  if (!Array.isArray(limits)) throw new InvalidArgument('limits must be an array of { limit, window, burst? } objects')
-  limits.forEach((r, i) => optionsObject(r ?? 0, `limits[${i}]`))
-}
-
 /** `client.rateLimiter(name, opts)` over the native client. */
 function rateLimiter(nativeClient, dispatch, name, opts) {
-  const o = optionsObject(opts, 'rateLimiter options')
-  checkRules(o.limits)
   let nativeLimiter
   try {
-    nativeLimiter = nativeClient.rateLimiter(name, o)
+    // The core reads (and checks) every option.
+    nativeLimiter = nativeClient.rateLimiter(name, opts)
   } catch (err) {
     throw fromNative(err)
   }

@@ -1,13 +1,64 @@
-// Types of the public API (redkit.js / redkit.mjs). The option and report shapes are the
-// generated ones of the native addon (index.d.ts).
-import type { CacheOptions, ConnectOptions, HealthReport, RateLimitRule, RateLimiterOptions as NativeRateLimiterOptions, SetOptions } from './index'
+// Types of the public API (redkit.js / redkit.mjs). The report shape is the generated one of
+// the native addon (index.d.ts); options are read by the Rust core (unknown names, wrong
+// types, NaN and out-of-range durations are an InvalidArgument).
+import type { HealthReport } from './index'
 import type { RedkitError } from './errors'
-import type { WrapOptions } from './wrap'
+import type { Duration, SetOptions, WrapOptions } from './wrap'
 import type { JobOptions, Queue } from './queue-types'
 
-export type { CacheOptions, ConnectOptions, HealthReport, RateLimitRule, SetOptions, WrapOptions }
+export type { Duration, HealthReport, SetOptions, WrapOptions }
 export type { BackoffOptions, JobCounts, JobOptions, JobState, RemovalOptions } from './queue-types'
 export { Job, Queue } from './queue-types'
+
+/** Options of `Client.connect(url, opts)`. */
+export interface ConnectOptions {
+  /** Key namespace put before every key (default `rk`). */
+  prefix?: string
+  /** Retries per request after a connection failure (0 to 100, default 3). */
+  retries?: number
+  /** Cap of the backoff between retries (default 2 s). */
+  retryBackoffMax?: Duration
+  /** Deadline per command, retries included (default 5 s, at most 2^31 - 1 ms). */
+  timeout?: Duration
+  /** Deadline for connecting (default 5 s, at most 2^31 - 1 ms). */
+  connectTimeout?: Duration
+  /** Connect on first use instead of now (default false: fail fast). */
+  lazyConnect?: boolean
+  /** Let requests wait for a reconnect (default true). */
+  offlineQueue?: boolean
+  /** Most requests waiting for a reconnect at once (default 10000). */
+  offlineQueueMax?: number
+}
+
+/** Options of `client.cache(namespace, opts)`. */
+export interface CacheOptions {
+  /** How long an entry is fresh (default one hour, at most ten years). */
+  ttl?: Duration
+  /** Up to this much random time is added to each ttl (default 0). */
+  jitter?: Duration
+  /** How long a stale entry may still be served while refreshing or when the loader fails (default 0: off). */
+  staleTtl?: Duration
+  /** XFetch beta for probabilistic early refresh; 0 turns it off (default 1). */
+  earlyRefresh?: number
+  /** One loader per key across processes (default true). */
+  lock?: boolean
+  /** Longest a loader holds the lock, and longest others wait for it (default 10 s). */
+  lockTimeout?: Duration
+  /** `json` (default), `bytes` or `msgpack`. */
+  codec?: string
+  /** Keep up to this many entries in this process, kept coherent by Redis key tracking (default 0: none). */
+  nearCache?: number
+}
+
+/** One more limit decided in the same atomic call. */
+export interface RateLimitRule {
+  /** Requests (cost units) per window, at least 1. */
+  limit: number
+  /** The window, at least 1 ms. */
+  window: Duration
+  /** Extra capacity spent at once (gcra and token_bucket only; default 0). */
+  burst?: number
+}
 export {
   RedkitError,
   ConnectionError,
@@ -54,8 +105,22 @@ export declare class Cache<V = any> {
 /** A rate limiting algorithm (docs/ratelimit.md). */
 export type RateLimitAlgorithm = 'gcra' | 'token_bucket' | 'sliding_window' | 'sliding_log' | 'fixed_window'
 
-/** Options of `client.rateLimiter(name, opts)`, names narrowed; durations in ms. */
-export interface RateLimiterOptions extends Omit<NativeRateLimiterOptions, 'algorithm' | 'onError' | 'clock'> {
+/** Options of `client.rateLimiter(name, opts)`. */
+export interface RateLimiterOptions {
+  /** Requests (cost units) per window (default 10). */
+  limit?: number
+  /** The window (default 1 s). */
+  window?: Duration
+  /** Extra capacity spent at once, gcra and token_bucket only (default 0). */
+  burst?: number
+  /** More limits decided atomically with the first: nothing is consumed unless all allow. */
+  limits?: RateLimitRule[]
+  /** Record denied requests too, so a client that keeps retrying stays blocked. */
+  countDenied?: boolean
+  /** The longest one decision waits for Redis (default 1 s, at most 2^31 - 1 ms). */
+  timeout?: Duration
+  /** Remember denied identifiers in this process until their retry time. */
+  localBlock?: boolean
   /** Default `gcra`. */
   algorithm?: RateLimitAlgorithm
   /** When Redis fails or exceeds `timeout`: `deny` (default) or `allow` give a result with

@@ -144,8 +144,11 @@ class Cache {
     return this.#dispatch.submit((op) => this.#native[this.#codec.set](op, key, raw, opts), null, null)
   }
 
-  /** Delete entries; resolves to how many existed. */
+  /** Delete entries: `delete('a', 'b')`; resolves to how many existed. */
   delete(...keys) {
+    if (keys.length === 1 && Array.isArray(keys[0])) {
+      return Promise.reject(new InvalidArgument('delete takes keys as separate arguments: delete(...keys)'))
+    }
     return this.#dispatch.submit((op) => this.#native.delete(op, keys), null, null)
   }
 
@@ -280,25 +283,22 @@ class Client {
     return this.#dispatch.submit((op) => this.#dispatch.functions.check(op), JSON.parse, null)
   }
 
-  /** A cache namespace. Options in milliseconds: ttl, jitter, staleTtl, earlyRefresh, lock, lockTimeout, codec (json, bytes or msgpack); nearCache: entries kept in this process, coherent through Redis key tracking. */
+  /** A cache namespace. Options (durations in ms or with a unit, '5m'): ttl, jitter, staleTtl, earlyRefresh, lock, lockTimeout, codec (json, bytes or msgpack); nearCache: entries kept in this process, coherent through Redis key tracking. */
   cache(namespace, opts) {
-    const codecName = opts == null || opts.codec == null ? 'json' : opts.codec
-    const codec = Object.hasOwn(CODECS, codecName) ? CODECS[codecName] : null
-    if (codec === null) {
-      throw new InvalidArgument(`unknown codec ${JSON.stringify(codecName)} (expected json, bytes or msgpack)`)
-    }
-    if (codec.load !== undefined) codec.load()
     let nativeCache
     try {
+      // The core reads (and checks) every option, the codec's name included.
       nativeCache = this.#native.cache(namespace, opts)
     } catch (err) {
       throw fromNative(err)
     }
+    const codec = CODECS[opts?.codec ?? 'json']
+    if (codec.load !== undefined) codec.load()
     return new Cache(INTERNAL, nativeCache, codec, this.#dispatch)
   }
 
   /**
-   * A named rate limiter. Options (durations in ms): limit, window, algorithm, burst,
+   * A named rate limiter. Options (durations in ms or with a unit, '1m'): limit, window, algorithm, burst,
    * limits, countDenied, onError, timeout, localBlock, clock.
    */
   rateLimiter(name, opts) {

@@ -1,4 +1,13 @@
-import type { SetOptions } from './index'
+/** A duration: milliseconds, or a string with a unit (`'250ms'`, `'60s'`, `'5m'`, `'1h'`, `'7d'`). */
+export type Duration = number | string
+
+/** Options of one write (`set`, `getOrSet`). */
+export interface SetOptions {
+  /** Fresh time of this entry; the namespace ttl when absent. */
+  ttl?: Duration
+  /** Tags that `invalidateTags` can invalidate this entry by. */
+  tags?: string[]
+}
 
 /** Options of `cache.wrap(fn, opts)`. */
 export interface WrapOptions<Args extends unknown[]> extends SetOptions {

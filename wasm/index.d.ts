@@ -1,6 +1,16 @@
 // Types of redkit-wasm (hand-written: the public API is the JS facade in js/, not the raw
 // wasm-bindgen exports). Same names and shapes as the Node binding; durations in ms.
 
+/** A duration: milliseconds, or a string with a unit (`'250ms'`, `'60s'`, `'5m'`, `'1h'`, `'7d'`).
+ *  Options are read by the Rust core: unknown names, wrong types, NaN and durations beyond
+ *  their maximum (2^31 - 1 ms for timeouts, ten years for ttls and windows) are an
+ *  `InvalidArgument`. */
+export type Duration = number | string;
+
+/** The options of `pattern` (`connect`, `cache`, `set`, `rate_limiter`) as the core reads
+ *  them: JSON with every default filled in, durations in ms. For tests and the curious. */
+export function resolveOptions(pattern: string, opts: unknown): string;
+
 /** Options of `Client.rest`. */
 export interface RestOptions {
   /** The REST endpoint: Upstash, or redkit-gateway in front of any Redis. */
@@ -10,11 +20,11 @@ export interface RestOptions {
   /** Key namespace (default `rk`). */
   prefix?: string;
   /** Deadline per request, retries included, in ms (default 5000). */
-  timeout?: number;
+  timeout?: Duration;
   /** Retries after a network error or a 5xx (default 3), with jittered exponential backoff. */
   retries?: number;
   /** Cap of the backoff between retries, in ms (default 2000). */
-  retryBackoffMax?: number;
+  retryBackoffMax?: Duration;
 }
 
 /** What `Client.adapter` needs: one function. `args[0]` is the command name. */
@@ -37,17 +47,17 @@ export interface HealthReport {
 /** Options of `client.cache(namespace, opts)`. */
 export interface CacheOptions {
   /** Fresh time in ms (default 1 hour). */
-  ttl?: number;
+  ttl?: Duration;
   /** Up to this many ms of random extra ttl per write. */
-  jitter?: number;
+  jitter?: Duration;
   /** Serve a stale entry this long past its ttl while refreshing or when the loader fails. */
-  staleTtl?: number;
+  staleTtl?: Duration;
   /** XFetch β (default 1; 0 turns early refresh off). */
   earlyRefresh?: number;
   /** One loader per key across processes (default true). */
   lock?: boolean;
   /** Longest the loader lock is held / waited for, in ms (default 10000). */
-  lockTimeout?: number;
+  lockTimeout?: Duration;
   /** `json` (default) or `bytes` (Uint8Array values). */
   codec?: 'json' | 'bytes';
   /** Accepted for parity with the other runtimes and checked, but the edge keeps no near
@@ -58,7 +68,7 @@ export interface CacheOptions {
 /** Per-write options. */
 export interface SetOptions {
   /** Overrides the namespace ttl, in ms. */
-  ttl?: number;
+  ttl?: Duration;
   /** Tags `invalidateTags` can drop this entry by. */
   tags?: string[];
 }
@@ -90,7 +100,7 @@ export class Cache<V = unknown> {
   get(key: string): Promise<V | null>;
   set(key: string, value: V, opts?: SetOptions): Promise<void>;
   /** `delete('a', 'b')` or `delete(['a', 'b'])`; resolves to how many existed. */
-  delete(...keys: string[] | [string[]]): Promise<number>;
+  delete(...keys: string[]): Promise<number>;
   getOrSet<T extends V = V>(key: string, loader: () => T | Promise<T>, opts?: SetOptions): Promise<T>;
   invalidateTags(tags: string[]): Promise<number>;
   wrap<A extends unknown[], T extends V>(fn: (...args: A) => T | Promise<T>, opts?: WrapOptions<A>): (...args: A) => Promise<T>;
@@ -104,7 +114,7 @@ export interface RateLimitRule {
   /** Requests (cost units) per window, at least 1. */
   limit: number;
   /** The window in ms, at least 1. */
-  window: number;
+  window: Duration;
   /** Extra capacity spent at once (gcra and token_bucket only; default 0). */
   burst?: number;
 }
@@ -114,7 +124,7 @@ export interface RateLimiterOptions {
   /** Requests (cost units) per window (default 10). */
   limit?: number;
   /** The window in ms (default 1000). */
-  window?: number;
+  window?: Duration;
   /** Default `gcra`. */
   algorithm?: RateLimitAlgorithm;
   /** Extra capacity spent at once, gcra and token_bucket only (default 0). */
@@ -127,7 +137,7 @@ export interface RateLimiterOptions {
    *  reason `error`; `raise` rejects. */
   onError?: 'deny' | 'allow' | 'raise';
   /** The longest one decision waits for Redis, in ms (default 1000). */
-  timeout?: number;
+  timeout?: Duration;
   /** Remember denied identifiers in this isolate until their retry time (default false). */
   localBlock?: boolean;
   /** `server` (default: the script reads TIME) or `client` (this isolate's clock). */

@@ -17,7 +17,7 @@ use redkit::Error;
 use crate::completion::{Completions, HostTarget, Outcome, Start};
 use crate::functions::{arg, opt_arg, string_arg, Functions, Made};
 use crate::host::JsHost;
-use crate::options::{set_options, SetOptions};
+use crate::options::{set_options, Js};
 
 /// The native cache behind `Cache` in `redkit.js`.
 #[napi]
@@ -39,7 +39,7 @@ impl NativeCache {
         env: &Env,
         op: Start,
         key: String,
-        opts: Option<SetOptions>,
+        opts: Option<Js>,
         within: Option<u32>,
         done: fn(Vec<u8>) -> redkit::Result<Outcome>,
     ) -> napi::Result<Made> {
@@ -106,7 +106,7 @@ impl NativeCache {
         op: Start,
         key: String,
         value: String,
-        opts: Option<SetOptions>,
+        opts: Option<Js>,
     ) -> napi::Result<Made> {
         let cache = self.inner.clone();
         self.completions.start(env, op, async move {
@@ -124,7 +124,7 @@ impl NativeCache {
         op: Start,
         key: String,
         value: Vec<u8>,
-        opts: Option<SetOptions>,
+        opts: Option<Js>,
     ) -> napi::Result<Made> {
         let cache = self.inner.clone();
         self.completions.start(env, op, async move {
@@ -134,7 +134,8 @@ impl NativeCache {
     }
 
     /// Delete entries; resolves to how many existed.
-    fn delete(&self, env: &Env, op: Start, keys: Vec<String>) -> napi::Result<Made> {
+    fn delete(&self, env: &Env, op: Start, keys: Js) -> napi::Result<Made> {
+        let keys = keys.texts("keys")?;
         let cache = self.inner.clone();
         self.completions.start(env, op, async move {
             let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
@@ -143,7 +144,8 @@ impl NativeCache {
     }
 
     /// Invalidate every entry carrying any of `tags`; resolves to how many were deleted.
-    fn invalidate_tags(&self, env: &Env, op: Start, tags: Vec<String>) -> napi::Result<Made> {
+    fn invalidate_tags(&self, env: &Env, op: Start, tags: Js) -> napi::Result<Made> {
+        let tags = tags.texts("tags")?;
         let cache = self.inner.clone();
         self.completions.start(env, op, async move {
             let tags: Vec<&str> = tags.iter().map(String::as_str).collect();
@@ -158,7 +160,7 @@ impl NativeCache {
     /// what it asks for (see `Completions::start`).
     #[napi(
         catch_unwind,
-        ts_return_type = "{ getText(op: number, key: string): unknown; getBytes(op: number, key: string): unknown; setText(op: number, key: string, value: string, opts?: SetOptions | null): unknown; setBytes(op: number, key: string, value: Buffer, opts?: SetOptions | null): unknown; delete(op: number, keys: string[]): unknown; invalidateTags(op: number, tags: string[]): unknown; getOrSetText(op: number, key: string, opts?: SetOptions | null, within?: number): unknown; getOrSetBytes(op: number, key: string, opts?: SetOptions | null, within?: number): unknown }"
+        ts_return_type = "{ getText(op: number, key: string): unknown; getBytes(op: number, key: string): unknown; setText(op: number, key: string, value: string, opts?: unknown): unknown; setBytes(op: number, key: string, value: Buffer, opts?: unknown): unknown; delete(op: number, keys: string[]): unknown; invalidateTags(op: number, tags: string[]): unknown; getOrSetText(op: number, key: string, opts?: unknown, within?: number): unknown; getOrSetBytes(op: number, key: string, opts?: unknown, within?: number): unknown }"
     )]
     pub fn functions<'env>(&self, env: &'env Env) -> napi::Result<Object<'env>> {
         let c = || self.clone();

@@ -22,9 +22,9 @@ use crate::executor::Executor;
 use crate::functions::{arg, Functions, Made};
 use crate::host::{host_error, JsHost, NativeReports};
 use crate::links::{Dial, NodeDialer};
-use crate::options::{CacheOptions, ConnectOptions, HealthReport};
+use crate::options::{read, HealthReport, Js};
 use crate::queue::{job_options, NativeQueue};
-use crate::ratelimit::{NativeRateLimiter, RateLimiterOpts};
+use crate::ratelimit::NativeRateLimiter;
 
 /// The native client behind `Client` in `redkit.js`.
 #[napi]
@@ -70,6 +70,8 @@ pub struct LinkAddress {
     pub connect_timeout_ms: f64,
     /// Connect on first use rather than in `Client.connect`.
     pub lazy_connect: bool,
+    /// How often to time out overdue requests (the core's deadline tick), ms.
+    pub deadline_tick_ms: f64,
 }
 
 /// Where `link.js` connects for `link`, and how patiently.
@@ -98,6 +100,7 @@ pub fn link_address(link: &HostedTransport) -> LinkAddress {
         insecure,
         connect_timeout_ms: opts.connect_timeout.as_secs_f64() * 1000.0,
         lazy_connect: opts.lazy_connect,
+        deadline_tick_ms: redkit::transport::DEADLINE_TICK.as_secs_f64() * 1000.0,
     }
 }
 
@@ -129,11 +132,11 @@ impl NativeClient {
     #[napi(
         factory,
         catch_unwind,
-        ts_args_type = "url: string, opts: ConnectOptions | undefined | null, wake: () => void"
+        ts_args_type = "url: string, opts: unknown, wake: () => void"
     )]
-    pub fn open(url: String, opts: Option<ConnectOptions>, wake: Wake) -> napi::Result<Self> {
+    pub fn open(url: String, opts: Option<Js>, wake: Wake) -> napi::Result<Self> {
         let runtime = crate::runtime()?;
-        let opts = js(opts.unwrap_or_default().into_core())?;
+        let opts: redkit::ConnectOptions = read("connect options", opts)?;
         let executor = Executor::new(wake, runtime.clone());
         if redkit::is_embedded_url(&url) {
             // The engine needs no I/O to start: this returns at once.
@@ -221,29 +224,21 @@ impl NativeClient {
         self.inner.prefix().to_string()
     }
 
-    /// A cache namespace with its options.
-    #[napi(catch_unwind)]
-    pub fn cache(
-        &self,
-        namespace: String,
-        opts: Option<CacheOptions>,
-    ) -> napi::Result<NativeCache> {
-        let opts = js(opts.unwrap_or_default().into_core())?;
+    /// A cache namespace with its options (read by the core).
+    #[napi(catch_unwind, ts_args_type = "namespace: string, opts?: unknown")]
+    pub fn cache(&self, namespace: Js, opts: Option<Js>) -> napi::Result<NativeCache> {
+        let namespace = namespace.text("namespace")?;
+        let opts: redkit::CacheOptions = read("cache options", opts)?;
         let cache = js(self.inner.cache(&namespace).options(opts).build())?;
         Ok(NativeCache::new(cache, Arc::clone(&self.completions)))
     }
 
-    /// A named rate limiter with its options; decisions report through the same queue.
-    #[napi(
-        catch_unwind,
-        ts_args_type = "name: string, opts?: RateLimiterOptions | undefined | null"
-    )]
-    pub fn rate_limiter(
-        &self,
-        name: String,
-        opts: Option<RateLimiterOpts>,
-    ) -> napi::Result<NativeRateLimiter> {
-        let opts = js(opts.unwrap_or_default().into_core())?;
+    /// A named rate limiter with its options (read by the core); decisions report
+    /// through the same queue.
+    #[napi(catch_unwind, ts_args_type = "name: string, opts?: unknown")]
+    pub fn rate_limiter(&self, name: Js, opts: Option<Js>) -> napi::Result<NativeRateLimiter> {
+        let name = name.text("name")?;
+        let opts: redkit::RateLimiterOptions = read("rate limiter options", opts)?;
         let limiter = js(self.inner.rate_limiter(&name).options(opts).build())?;
         Ok(NativeRateLimiter::new(
             limiter,

@@ -183,7 +183,8 @@ const SHORT_STRING: usize = 256;
 
 /// Argument `i`, a string. napi-rs' conversion asks V8 twice (the length, then the bytes);
 /// a key usually fits a buffer on the stack, which takes one call. Anything else (longer,
-/// not a string) goes the napi-rs way, with its errors.
+/// not a string, or read with a U+FFFD that may stand for a lone surrogate) is read as
+/// UTF-16 (see `options::text`): not a string, or a lone surrogate, is an `InvalidArgument`.
 pub fn string_arg(call: &Call, i: usize) -> napi::Result<String> {
     if let Some(&value) = call.args.get(i) {
         let mut buffer = [0u8; SHORT_STRING];
@@ -205,11 +206,19 @@ pub fn string_arg(call: &Call, i: usize) -> napi::Result<String> {
         // string that came that close again the long way.
         if status == sys::Status::napi_ok && len + 4 < SHORT_STRING - 1 {
             if let Ok(text) = std::str::from_utf8(&buffer[..len]) {
-                return Ok(text.to_owned());
+                // V8 writes a lone surrogate as U+FFFD (EF BF BD): only then look closer.
+                if !buffer[..len].contains(&0xEF) || !text.contains('\u{FFFD}') {
+                    return Ok(text.to_owned());
+                }
             }
         }
+        #[allow(unsafe_code)]
+        // SAFETY: a value of the call in progress, in its env.
+        return unsafe { crate::options::text(call.env.raw(), value, "a key or identifier") };
     }
-    arg(call, i)
+    Err(crate::errors::to_js(redkit::Error::invalid(format!(
+        "argument {i} is missing: a string was expected"
+    ))))
 }
 
 /// Argument `i`, `None` when it is missing, `undefined` or `null`.

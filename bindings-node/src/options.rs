@@ -1,66 +1,237 @@
-//! Option objects as JavaScript passes them (camelCase, durations in milliseconds) and
-//! their conversion into the core's option types.
+//! Options as the core reads them: one walk from a JavaScript value to [`redkit::Input`],
+//! knowing no option by name. Names, defaults, types, units and bounds are the core's
+//! (`redkit::input`): a new option costs nothing here. Strings are read as UTF-16, so a
+//! lone surrogate is refused rather than turned into U+FFFD (where distinct keys would
+//! collide).
 
-use std::time::Duration;
+use std::ptr;
 
+use napi::bindgen_prelude::FromNapiValue;
+use napi::sys;
 use napi_derive::napi;
-use redkit::{Codec, Error, Result};
+use redkit::input::{self, Options};
+use redkit::{Dialect, Error, Input};
 
-/// Options of `Client.connect(url, opts)`. Durations in milliseconds.
-#[napi(object)]
-#[derive(Default)]
-pub struct ConnectOptions {
-    /// Key namespace put before every key (default `rk`).
-    pub prefix: Option<String>,
-    /// Retries per request after a connection failure (default 3).
-    pub retries: Option<u32>,
-    /// Cap of the backoff between retries, ms (default 2000).
-    pub retry_backoff_max: Option<f64>,
-    /// Deadline per command, retries included, ms (default 5000).
-    pub timeout: Option<f64>,
-    /// Deadline for connecting, ms (default 5000).
-    pub connect_timeout: Option<f64>,
-    /// Connect on first use instead of now (default false: fail fast).
-    pub lazy_connect: Option<bool>,
-    /// Let requests wait for a reconnect (default true).
-    pub offline_queue: Option<bool>,
-    /// Most requests waiting for a reconnect at once (default 10000).
-    pub offline_queue_max: Option<u32>,
+use crate::errors::{js, to_js};
+
+/// A JS value as the core reads options: its type and contents, nothing interpreted.
+pub struct Js(Input);
+
+impl Js {
+    /// The value as a name (a namespace, a limiter's name): a well-formed string.
+    pub fn text(self, what: &str) -> napi::Result<String> {
+        match self.0 {
+            Input::Str(s) => Ok(s),
+            other => Err(not_text(what, &other)),
+        }
+    }
+
+    /// The value as a list of names (keys, tags): an array of well-formed strings.
+    pub fn texts(self, what: &str) -> napi::Result<Vec<String>> {
+        match self.0 {
+            Input::List(items) => items
+                .into_iter()
+                .map(|item| Js(item).text(&format!("each of {what}")))
+                .collect(),
+            other => Err(to_js(Error::invalid(format!(
+                "{what} must be an array of strings, got {}",
+                describe(&other)
+            )))),
+        }
+    }
 }
 
-/// Options of `client.cache(namespace, opts)`. Durations in milliseconds.
-#[napi(object)]
-#[derive(Default)]
-pub struct CacheOptions {
-    /// How long an entry is fresh, ms (default one hour).
-    pub ttl: Option<f64>,
-    /// Up to this much random time is added to each ttl, ms (default 0).
-    pub jitter: Option<f64>,
-    /// How long a stale entry may still be served while refreshing or when the loader
-    /// fails, ms (default 0: off).
-    pub stale_ttl: Option<f64>,
-    /// XFetch beta for probabilistic early refresh; 0 turns it off (default 1).
-    pub early_refresh: Option<f64>,
-    /// One loader per key across processes (default true).
-    pub lock: Option<bool>,
-    /// Longest a loader holds the lock, and longest others wait for it, ms (default 10000).
-    pub lock_timeout: Option<f64>,
-    /// `json` (default) or `bytes` (values are Buffers).
-    pub codec: Option<String>,
-    /// Keep up to this many entries in this process, served without a round trip and kept
-    /// coherent by Redis key tracking (default 0: none). Changes from other processes
-    /// arrive within the invalidation latency; writes through this client are seen at once.
-    pub near_cache: Option<f64>,
+impl FromNapiValue for Js {
+    #[allow(unsafe_code)]
+    unsafe fn from_napi_value(env: sys::napi_env, value: sys::napi_value) -> napi::Result<Self> {
+        // SAFETY: napi-rs hands a live value of the call in progress, in its env.
+        unsafe { walk(env, value, 0) }.map(Js)
+    }
 }
 
-/// Options of one write (`set`, `getOrSet`).
-#[napi(object)]
-#[derive(Default)]
-pub struct SetOptions {
-    /// Fresh time of this entry, ms; the namespace ttl when absent.
-    pub ttl: Option<f64>,
-    /// Tags that `invalidateTags` can invalidate this entry by.
-    pub tags: Option<Vec<String>>,
+/// Nesting deeper than this is no option object (and a cycle must not recurse forever).
+const MAX_DEPTH: usize = 16;
+
+fn check(status: sys::napi_status) -> napi::Result<()> {
+    if status == sys::Status::napi_ok {
+        Ok(())
+    } else {
+        Err(napi::Error::from_reason(
+            "could not read a JavaScript value",
+        ))
+    }
+}
+
+/// `value` as an [`Input`].
+///
+/// # Safety
+/// `env` and `value` must belong to the call in progress.
+#[allow(unsafe_code)]
+unsafe fn walk(env: sys::napi_env, value: sys::napi_value, depth: usize) -> napi::Result<Input> {
+    let mut kind = 0;
+    // SAFETY (every block below): `env` and `value` are live (the caller's promise); the
+    // out-pointers are local.
+    check(unsafe { sys::napi_typeof(env, value, &mut kind) })?;
+    Ok(match kind {
+        sys::ValueType::napi_undefined | sys::ValueType::napi_null => Input::Null,
+        sys::ValueType::napi_boolean => {
+            let mut b = false;
+            check(unsafe { sys::napi_get_value_bool(env, value, &mut b) })?;
+            Input::Bool(b)
+        }
+        sys::ValueType::napi_number => {
+            let mut n = 0.0;
+            check(unsafe { sys::napi_get_value_double(env, value, &mut n) })?;
+            Input::Number(n)
+        }
+        sys::ValueType::napi_string => match unsafe { utf16(env, value) }? {
+            Some(s) => Input::Str(s),
+            None => Input::Invalid("a string with a lone surrogate".into()),
+        },
+        sys::ValueType::napi_object if depth < MAX_DEPTH => unsafe { object(env, value, depth) }?,
+        sys::ValueType::napi_object => Input::Invalid("an object nested too deep".into()),
+        sys::ValueType::napi_function => Input::Invalid("a function".into()),
+        sys::ValueType::napi_bigint => Input::Invalid("a bigint".into()),
+        _ => Input::Invalid("a symbol".into()),
+    })
+}
+
+/// An array as a list, any other object as its own enumerable string-keyed properties.
+///
+/// # Safety
+/// As [`walk`]; `value` is an object.
+#[allow(unsafe_code)]
+unsafe fn object(env: sys::napi_env, value: sys::napi_value, depth: usize) -> napi::Result<Input> {
+    let mut is_array = false;
+    // SAFETY (every block below): live env and values of the call in progress.
+    check(unsafe { sys::napi_is_array(env, value, &mut is_array) })?;
+    let names = if is_array {
+        value
+    } else {
+        let mut names = ptr::null_mut();
+        check(unsafe {
+            sys::napi_get_all_property_names(
+                env,
+                value,
+                sys::KeyCollectionMode::own_only,
+                sys::KeyFilter::enumerable | sys::KeyFilter::skip_symbols,
+                sys::KeyConversion::numbers_to_strings,
+                &mut names,
+            )
+        })?;
+        names
+    };
+    let mut len = 0;
+    check(unsafe { sys::napi_get_array_length(env, names, &mut len) })?;
+    let mut items = Vec::with_capacity(len as usize);
+    let mut entries = Vec::with_capacity(len as usize);
+    for i in 0..len {
+        let mut item = ptr::null_mut();
+        check(unsafe { sys::napi_get_element(env, names, i, &mut item) })?;
+        if is_array {
+            items.push(unsafe { walk(env, item, depth + 1) }?);
+            continue;
+        }
+        let mut field = ptr::null_mut();
+        check(unsafe { sys::napi_get_property(env, value, item, &mut field) })?;
+        // Property names of a plain object are well-formed unless written with escapes:
+        // such a name matches no option, and is refused as unknown under its lossy form.
+        let name = unsafe { utf16(env, item) }?.unwrap_or_else(|| "\u{FFFD}".into());
+        entries.push((name, unsafe { walk(env, field, depth + 1) }?));
+    }
+    Ok(if is_array {
+        Input::List(items)
+    } else {
+        Input::Map(entries)
+    })
+}
+
+/// A JS string, read as UTF-16: `None` when it holds a lone surrogate.
+///
+/// # Safety
+/// As [`walk`]; `value` is a string.
+#[allow(unsafe_code)]
+unsafe fn utf16(env: sys::napi_env, value: sys::napi_value) -> napi::Result<Option<String>> {
+    let mut len = 0;
+    // SAFETY: a null buffer asks for the length only; then `units` has room for `len`
+    // units and the NUL V8 writes after them.
+    check(unsafe { sys::napi_get_value_string_utf16(env, value, ptr::null_mut(), 0, &mut len) })?;
+    let mut units = vec![0u16; len + 1];
+    let mut written = 0;
+    check(unsafe {
+        sys::napi_get_value_string_utf16(env, value, units.as_mut_ptr(), len + 1, &mut written)
+    })?;
+    units.truncate(written);
+    Ok(String::from_utf16(&units).ok())
+}
+
+/// A key, identifier or name: a string without lone surrogates, else an `InvalidArgument`
+/// (one kind for `undefined`, numbers and broken strings alike).
+///
+/// # Safety
+/// `env` and `value` must belong to the call in progress.
+#[allow(unsafe_code)]
+pub unsafe fn text(env: sys::napi_env, value: sys::napi_value, what: &str) -> napi::Result<String> {
+    // SAFETY: the caller's promise.
+    Js(unsafe { walk(env, value, MAX_DEPTH) }?).text(what)
+}
+
+/// The error for a name or key that is no well-formed string.
+fn not_text(what: &str, got: &Input) -> napi::Error {
+    to_js(Error::invalid(match got {
+        Input::Invalid(broken) if broken.contains("surrogate") => {
+            format!("{what} must not contain lone surrogates")
+        }
+        other => format!("{what} must be a string, got {}", describe(other)),
+    }))
+}
+
+fn describe(input: &Input) -> &'static str {
+    match input {
+        Input::Null => "undefined or null",
+        Input::Bool(_) => "a boolean",
+        Input::Int(_) | Input::Number(_) => "a number",
+        Input::List(_) => "an array",
+        _ => "an object",
+    }
+}
+
+/// `opts` (absent, or an object) as the core's options `T`; `what` names them in errors.
+pub fn read<T: Options>(what: &str, opts: Option<Js>) -> napi::Result<T> {
+    js(input::read(
+        what,
+        opts.map_or(Input::Null, |o| o.0),
+        Dialect::JS,
+    ))
+}
+
+/// A value's own conversion, for the per-write ttl (`set`, `getOrSet`): by the rules of
+/// every duration option.
+pub fn duration(what: &str, value: Js) -> redkit::Result<std::time::Duration> {
+    input::duration(what, value.0, Dialect::JS)
+}
+
+/// Options of one write (`set`, `getOrSet`): `{ ttl, tags }`.
+pub fn set_options(opts: Option<Js>) -> redkit::Result<redkit::SetOptions> {
+    input::read(
+        "set options",
+        opts.map_or(Input::Null, |o| o.0),
+        Dialect::JS,
+    )
+}
+
+/// Test hook for the conformance scenarios (conformance/options): `opts` read as the
+/// options of `pattern`, answered as the core's JSON (every default filled in, ms).
+#[napi(
+    js_name = "__resolveOptions",
+    ts_args_type = "pattern: string, opts: unknown"
+)]
+pub fn resolve_options(pattern: String, opts: Option<Js>) -> napi::Result<String> {
+    js(input::resolve_json(
+        &pattern,
+        opts.map_or(Input::Null, |o| o.0),
+        Dialect::JS,
+    ))
 }
 
 /// What `client.check()` reports.
@@ -98,106 +269,4 @@ impl From<redkit::HealthReport> for HealthReport {
             warnings: r.warnings,
         }
     }
-}
-
-/// A duration given in milliseconds: a finite number, not negative.
-fn ms(what: &str, value: f64) -> Result<Duration> {
-    if !value.is_finite() || value < 0.0 {
-        return Err(Error::invalid(format!(
-            "{what} must be a finite number of milliseconds >= 0, got {value}"
-        )));
-    }
-    Ok(Duration::from_secs_f64(value / 1000.0))
-}
-
-fn set_ms(target: &mut Duration, what: &str, value: Option<f64>) -> Result<()> {
-    if let Some(v) = value {
-        *target = ms(what, v)?;
-    }
-    Ok(())
-}
-
-/// A count: a whole number, not negative, that fits in 32 bits.
-fn count(what: &str, value: f64) -> Result<usize> {
-    if value.fract() != 0.0 || !(0.0..=f64::from(u32::MAX)).contains(&value) {
-        return Err(Error::invalid(format!(
-            "{what} must be a whole number from 0 to {}, got {value}",
-            u32::MAX
-        )));
-    }
-    Ok(value as usize)
-}
-
-impl ConnectOptions {
-    /// The core's options, defaults filled in.
-    pub fn into_core(self) -> Result<redkit::ConnectOptions> {
-        let mut o = redkit::ConnectOptions::default();
-        if let Some(p) = self.prefix {
-            o.prefix = p;
-        }
-        if let Some(n) = self.retries {
-            o.retries = n;
-        }
-        set_ms(
-            &mut o.retry_backoff_max,
-            "retryBackoffMax",
-            self.retry_backoff_max,
-        )?;
-        set_ms(&mut o.timeout, "timeout", self.timeout)?;
-        set_ms(
-            &mut o.connect_timeout,
-            "connectTimeout",
-            self.connect_timeout,
-        )?;
-        if let Some(b) = self.lazy_connect {
-            o.lazy_connect = b;
-        }
-        if let Some(b) = self.offline_queue {
-            o.offline_queue = b;
-        }
-        if let Some(n) = self.offline_queue_max {
-            o.offline_queue_max = n as usize;
-        }
-        Ok(o)
-    }
-}
-
-impl CacheOptions {
-    /// The core's options, defaults filled in.
-    pub fn into_core(self) -> Result<redkit::CacheOptions> {
-        let mut o = redkit::CacheOptions::default();
-        set_ms(&mut o.ttl, "ttl", self.ttl)?;
-        set_ms(&mut o.jitter, "jitter", self.jitter)?;
-        set_ms(&mut o.stale_ttl, "staleTtl", self.stale_ttl)?;
-        set_ms(&mut o.lock_timeout, "lockTimeout", self.lock_timeout)?;
-        if let Some(beta) = self.early_refresh {
-            o.early_refresh = beta;
-        }
-        if let Some(b) = self.lock {
-            o.lock = b;
-        }
-        if let Some(c) = self.codec {
-            o.codec = Codec::parse(&c)?;
-        }
-        if let Some(n) = self.near_cache {
-            o.near_cache = count("nearCache", n)?;
-        }
-        Ok(o)
-    }
-}
-
-impl SetOptions {
-    /// The core's per-write options.
-    pub fn into_core(self) -> Result<redkit::SetOptions> {
-        let mut o = redkit::SetOptions::new();
-        if let Some(ttl) = self.ttl {
-            o = o.ttl(ms("ttl", ttl)?);
-        }
-        Ok(o.tags(self.tags.unwrap_or_default()))
-    }
-}
-
-/// Per-write options, absent ones meaning "none".
-pub fn set_options(opts: Option<SetOptions>) -> Result<redkit::SetOptions> {
-    opts.unwrap_or_default().into_core()
 }

@@ -1,5 +1,5 @@
-//! `NativeRateLimiter`: the rate limiter, converted. Options arrive as the object
-//! `client.rateLimiter(name, opts)` got (camelCase, ms), results leave as one compact
+//! `NativeRateLimiter`: the rate limiter, converted. Options are read by the core (see
+//! `options.rs`), results leave as one compact
 //! string (see `encode`) that `ratelimit.js` reads into `{allowed, limit, remaining,
 //! resetAfterMs, retryAfterMs, reason, error?}`. Every decision is the core's.
 //!
@@ -11,93 +11,12 @@ use std::sync::Arc;
 use napi::bindgen_prelude::Object;
 use napi::Env;
 use napi_derive::napi;
-use redkit::ratelimit::{duration_from_ms, whole_number};
-use redkit::{
-    Algorithm, ClockMode, OnError, RateLimitResult, RateLimiter, RateLimiterOptions, Result, Rule,
-};
+use redkit::ratelimit::whole_number;
+use redkit::{RateLimitResult, RateLimiter, Result};
 
 use crate::completion::{Completions, Outcome, Start};
 use crate::errors::marked_message;
 use crate::functions::{arg, opt_arg, string_arg, Functions, Made};
-
-/// One more limit decided in the same atomic call.
-#[napi(object)]
-pub struct RateLimitRule {
-    /// Requests (cost units) per window, at least 1.
-    pub limit: f64,
-    /// The window in ms, at least 1.
-    pub window: f64,
-    /// Extra capacity spent at once (gcra and token_bucket only; default 0).
-    pub burst: Option<f64>,
-}
-
-/// Options of `client.rateLimiter(name, opts)`. Durations in milliseconds.
-#[napi(object, js_name = "RateLimiterOptions")]
-#[derive(Default)]
-pub struct RateLimiterOpts {
-    /// Requests (cost units) per window (default 10).
-    pub limit: Option<f64>,
-    /// The window in ms (default 1000).
-    pub window: Option<f64>,
-    /// `gcra` (default), `token_bucket`, `sliding_window`, `sliding_log`, `fixed_window`.
-    pub algorithm: Option<String>,
-    /// Extra capacity spent at once, gcra and token_bucket only (default 0).
-    pub burst: Option<f64>,
-    /// More limits decided atomically with the first: nothing is consumed unless all allow.
-    pub limits: Option<Vec<RateLimitRule>>,
-    /// Record denied requests too, so a client that keeps retrying stays blocked.
-    pub count_denied: Option<bool>,
-    /// `deny` (default), `allow` or `raise` when Redis fails or exceeds `timeout`.
-    pub on_error: Option<String>,
-    /// The longest one decision waits for Redis, ms (default 1000).
-    pub timeout: Option<f64>,
-    /// Remember denied identifiers in this process until their retry time.
-    pub local_block: Option<bool>,
-    /// `server` (default: the script reads TIME) or `client` (this process's clock).
-    pub clock: Option<String>,
-}
-
-impl RateLimiterOpts {
-    /// The core's options, defaults filled in; ranges are checked by the core at build.
-    pub fn into_core(self) -> Result<RateLimiterOptions> {
-        let mut o = RateLimiterOptions::default();
-        if let Some(n) = self.limit {
-            o.limit = whole_number("limit", n)?;
-        }
-        if let Some(ms) = self.window {
-            o.window = duration_from_ms("window", ms)?;
-        }
-        if let Some(a) = self.algorithm {
-            o.algorithm = Algorithm::parse(&a)?;
-        }
-        if let Some(n) = self.burst {
-            o.burst = whole_number("burst", n)?;
-        }
-        for (i, r) in self.limits.unwrap_or_default().into_iter().enumerate() {
-            o.extra_limits.push(Rule {
-                limit: whole_number(&format!("limits[{i}].limit"), r.limit)?,
-                window: duration_from_ms(&format!("limits[{i}].window"), r.window)?,
-                burst: whole_number(&format!("limits[{i}].burst"), r.burst.unwrap_or(0.0))?,
-            });
-        }
-        if let Some(b) = self.count_denied {
-            o.count_denied = b;
-        }
-        if let Some(e) = self.on_error {
-            o.on_error = OnError::parse(&e)?;
-        }
-        if let Some(ms) = self.timeout {
-            o.timeout = duration_from_ms("timeout", ms)?;
-        }
-        if let Some(b) = self.local_block {
-            o.local_block = b;
-        }
-        if let Some(c) = self.clock {
-            o.clock = ClockMode::parse(&c)?;
-        }
-        Ok(o)
-    }
-}
 
 /// A caller-supplied clock (`nowMs`): a whole, non-negative number of ms since the epoch.
 fn now_ms(v: Option<f64>) -> Result<Option<u64>> {

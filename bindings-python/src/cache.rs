@@ -2,7 +2,6 @@
 //! values (JSON by default) and calls these; every cache semantic is in core.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
@@ -11,6 +10,7 @@ use crate::bridge::{self, LoopBridge};
 use crate::connection::{PerProcess, Shared};
 use crate::errors::to_py;
 use crate::host::PyHost;
+use crate::options::{duration, Text};
 use crate::runtime::block_on;
 
 /// Bytes handed back to Python as `bytes` (a `Vec<u8>` would become a list).
@@ -64,20 +64,22 @@ impl CacheCore {
     }
 }
 
-fn set_options(ttl_ms: Option<u64>, tags: Vec<String>) -> redkit::SetOptions {
-    redkit::SetOptions {
-        ttl: ttl_ms.map(Duration::from_millis),
-        tags,
+/// One write's ttl (read by the core's duration rules, like every option) and tags.
+fn set_options(ttl: Option<&Bound<'_, PyAny>>, tags: Vec<Text>) -> PyResult<redkit::SetOptions> {
+    let opts = redkit::SetOptions::new().tags(tags.into_iter().map(|t| t.0));
+    match ttl {
+        Some(ttl) => Ok(opts.ttl(duration("ttl", ttl)?)),
+        None => Ok(opts),
     }
 }
 
 #[pymethods]
 impl CacheCore {
     /// The fresh value's bytes, or None.
-    fn get(&self, py: Python<'_>, key: &str) -> PyResult<Option<Bytes>> {
+    fn get(&self, py: Python<'_>, key: Text) -> PyResult<Option<Bytes>> {
         let cache = self.cache()?;
         block_on(py, async move {
-            cache.get_bytes(key).await.map(|v| v.map(Bytes))
+            cache.get_bytes(&key.0).await.map(|v| v.map(Bytes))
         })
     }
 
@@ -86,52 +88,55 @@ impl CacheCore {
         &self,
         py: Python<'py>,
         bridge: &Bound<'py, LoopBridge>,
-        key: String,
+        key: Text,
     ) -> PyResult<Bound<'py, PyAny>> {
         let cache = self.cache()?;
         bridge::spawn(py, bridge.get(), async move {
-            cache.get_bytes(&key).await.map(|v| v.map(Bytes))
+            cache.get_bytes(&key.0).await.map(|v| v.map(Bytes))
         })
     }
 
     /// Write-through.
-    #[pyo3(signature = (key, value, ttl_ms=None, tags=Vec::new()))]
+    #[pyo3(signature = (key, value, ttl=None, tags=Vec::new()))]
     fn set(
         &self,
         py: Python<'_>,
-        key: &str,
+        key: Text,
         value: &[u8],
-        ttl_ms: Option<u64>,
-        tags: Vec<String>,
+        ttl: Option<&Bound<'_, PyAny>>,
+        tags: Vec<Text>,
     ) -> PyResult<()> {
         let cache = self.cache()?;
-        let opts = set_options(ttl_ms, tags);
-        block_on(py, async move { cache.set_bytes(key, value, &opts).await })
+        let opts = set_options(ttl, tags)?;
+        block_on(
+            py,
+            async move { cache.set_bytes(&key.0, value, &opts).await },
+        )
     }
 
     /// `set`, awaitable.
-    #[pyo3(signature = (bridge, key, value, ttl_ms=None, tags=Vec::new()))]
+    #[pyo3(signature = (bridge, key, value, ttl=None, tags=Vec::new()))]
     fn set_async<'py>(
         &self,
         py: Python<'py>,
         bridge: &Bound<'py, LoopBridge>,
-        key: String,
+        key: Text,
         value: Vec<u8>,
-        ttl_ms: Option<u64>,
-        tags: Vec<String>,
+        ttl: Option<&Bound<'_, PyAny>>,
+        tags: Vec<Text>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let cache = self.cache()?;
-        let opts = set_options(ttl_ms, tags);
+        let opts = set_options(ttl, tags)?;
         bridge::spawn(py, bridge.get(), async move {
-            cache.set_bytes(&key, &value, &opts).await
+            cache.set_bytes(&key.0, &value, &opts).await
         })
     }
 
     /// Delete entries; how many existed.
-    fn delete(&self, py: Python<'_>, keys: Vec<String>) -> PyResult<u64> {
+    fn delete(&self, py: Python<'_>, keys: Vec<Text>) -> PyResult<u64> {
         let cache = self.cache()?;
         block_on(py, async move {
-            let refs: Vec<&str> = keys.iter().map(String::as_str).collect();
+            let refs: Vec<&str> = keys.iter().map(|k| k.0.as_str()).collect();
             cache.delete(&refs).await
         })
     }
@@ -141,20 +146,20 @@ impl CacheCore {
         &self,
         py: Python<'py>,
         bridge: &Bound<'py, LoopBridge>,
-        keys: Vec<String>,
+        keys: Vec<Text>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let cache = self.cache()?;
         bridge::spawn(py, bridge.get(), async move {
-            let refs: Vec<&str> = keys.iter().map(String::as_str).collect();
+            let refs: Vec<&str> = keys.iter().map(|k| k.0.as_str()).collect();
             cache.delete(&refs).await
         })
     }
 
     /// Invalidate every entry carrying any of `tags`; how many were deleted.
-    fn invalidate_tags(&self, py: Python<'_>, tags: Vec<String>) -> PyResult<u64> {
+    fn invalidate_tags(&self, py: Python<'_>, tags: Vec<Text>) -> PyResult<u64> {
         let cache = self.cache()?;
         block_on(py, async move {
-            let refs: Vec<&str> = tags.iter().map(String::as_str).collect();
+            let refs: Vec<&str> = tags.iter().map(|t| t.0.as_str()).collect();
             cache.invalidate_tags(&refs).await
         })
     }
@@ -164,31 +169,31 @@ impl CacheCore {
         &self,
         py: Python<'py>,
         bridge: &Bound<'py, LoopBridge>,
-        tags: Vec<String>,
+        tags: Vec<Text>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let cache = self.cache()?;
         bridge::spawn(py, bridge.get(), async move {
-            let refs: Vec<&str> = tags.iter().map(String::as_str).collect();
+            let refs: Vec<&str> = tags.iter().map(|t| t.0.as_str()).collect();
             cache.invalidate_tags(&refs).await
         })
     }
 
     /// Cache-aside with a blocking loader: `loader(key, cancel)` returns the encoded value
     /// (bytes). It runs on a thread of the binding's pool (see `host.rs`).
-    #[pyo3(signature = (key, loader, ttl_ms=None, tags=Vec::new()))]
+    #[pyo3(signature = (key, loader, ttl=None, tags=Vec::new()))]
     fn get_or_set(
         &self,
         py: Python<'_>,
-        key: &str,
+        key: Text,
         loader: Py<PyAny>,
-        ttl_ms: Option<u64>,
-        tags: Vec<String>,
+        ttl: Option<&Bound<'_, PyAny>>,
+        tags: Vec<Text>,
     ) -> PyResult<Bytes> {
         let cache = self.cache()?;
-        let opts = set_options(ttl_ms, tags);
+        let opts = set_options(ttl, tags)?;
         let loader = PyHost::blocking(loader);
         block_on(py, async move {
-            cache.get_or_set_host(key, &opts, loader).await.map(Bytes)
+            cache.get_or_set_host(&key.0, &opts, loader).await.map(Bytes)
         })
     }
 
@@ -199,16 +204,16 @@ impl CacheCore {
         &self,
         py: Python<'py>,
         bridge: &Bound<'py, LoopBridge>,
-        key: String,
+        key: Text,
         loader: Py<PyAny>,
-        ttl_ms: Option<u64>,
-        tags: Vec<String>,
+        ttl: Option<&Bound<'_, PyAny>>,
+        tags: Vec<Text>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let cache = self.cache()?;
-        let opts = set_options(ttl_ms, tags);
+        let opts = set_options(ttl, tags)?;
         let loader = PyHost::on_loop(py, loader, bridge)?;
         bridge::spawn(py, bridge.get(), async move {
-            cache.get_or_set_host(&key, &opts, loader).await.map(Bytes)
+            cache.get_or_set_host(&key.0, &opts, loader).await.map(Bytes)
         })
     }
 }

@@ -4,12 +4,13 @@
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use pyo3::prelude::*;
+use pyo3::types::PyDict;
 
 use crate::bridge::{self, LoopBridge};
 use crate::cache::CacheCore;
+use crate::options::{read, Text};
 use crate::queue::{QueueCore, WorkerCore};
 use crate::ratelimit::RateLimiterCore;
 use crate::runtime::{block_on, runtime};
@@ -39,10 +40,7 @@ impl Shared {
         // Inherited from the parent: its connection tasks ran on threads this process
         // does not have. Leak it rather than run its destructors here.
         std::mem::forget(state.take());
-        let opts = redkit::ConnectOptions {
-            lazy_connect: true,
-            ..self.opts.clone()
-        };
+        let opts = self.opts.clone().lazy_connect(true);
         let client = runtime()
             .block_on(redkit::Client::connect_with(&self.url, opts))
             .map_err(crate::errors::to_py)?;
@@ -85,35 +83,6 @@ pub struct Connection {
     shared: Arc<Shared>,
 }
 
-/// Connection options as the Python layer passes them (durations already in ms).
-#[allow(clippy::too_many_arguments)]
-fn options(
-    prefix: Option<String>,
-    retries: Option<u32>,
-    retry_backoff_max_ms: Option<u64>,
-    timeout_ms: Option<u64>,
-    connect_timeout_ms: Option<u64>,
-    lazy_connect: Option<bool>,
-    offline_queue: Option<bool>,
-    offline_queue_max: Option<usize>,
-) -> redkit::ConnectOptions {
-    let d = redkit::ConnectOptions::default();
-    redkit::ConnectOptions {
-        prefix: prefix.unwrap_or(d.prefix),
-        retries: retries.unwrap_or(d.retries),
-        retry_backoff_max: retry_backoff_max_ms
-            .map(Duration::from_millis)
-            .unwrap_or(d.retry_backoff_max),
-        timeout: timeout_ms.map(Duration::from_millis).unwrap_or(d.timeout),
-        connect_timeout: connect_timeout_ms
-            .map(Duration::from_millis)
-            .unwrap_or(d.connect_timeout),
-        lazy_connect: lazy_connect.unwrap_or(d.lazy_connect),
-        offline_queue: offline_queue.unwrap_or(d.offline_queue),
-        offline_queue_max: offline_queue_max.unwrap_or(d.offline_queue_max),
-    }
-}
-
 fn connected(url: String, opts: redkit::ConnectOptions, client: redkit::Client) -> Connection {
     Connection {
         shared: Arc::new(Shared {
@@ -138,65 +107,30 @@ fn health(r: redkit::HealthReport) -> Health {
 
 #[pymethods]
 impl Connection {
-    /// Connect now (blocking), unless `lazy_connect`.
+    /// Connect now (blocking), unless `lazy_connect`. `opts`: the keyword options of
+    /// `Client.connect`, read by the core.
     #[staticmethod]
-    #[pyo3(signature = (url, prefix=None, retries=None, retry_backoff_max_ms=None, timeout_ms=None,
-        connect_timeout_ms=None, lazy_connect=None, offline_queue=None, offline_queue_max=None))]
-    #[allow(clippy::too_many_arguments)]
+    #[pyo3(signature = (url, opts=None))]
     fn connect(
         py: Python<'_>,
         url: String,
-        prefix: Option<String>,
-        retries: Option<u32>,
-        retry_backoff_max_ms: Option<u64>,
-        timeout_ms: Option<u64>,
-        connect_timeout_ms: Option<u64>,
-        lazy_connect: Option<bool>,
-        offline_queue: Option<bool>,
-        offline_queue_max: Option<usize>,
+        opts: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<Connection> {
-        let opts = options(
-            prefix,
-            retries,
-            retry_backoff_max_ms,
-            timeout_ms,
-            connect_timeout_ms,
-            lazy_connect,
-            offline_queue,
-            offline_queue_max,
-        );
+        let opts: redkit::ConnectOptions = read("connect options", opts)?;
         let client = block_on(py, redkit::Client::connect_with(&url, opts.clone()))?;
         Ok(connected(url, opts, client))
     }
 
     /// Connect, as an awaitable on the caller's event loop.
     #[staticmethod]
-    #[pyo3(signature = (bridge, url, prefix=None, retries=None, retry_backoff_max_ms=None, timeout_ms=None,
-        connect_timeout_ms=None, lazy_connect=None, offline_queue=None, offline_queue_max=None))]
-    #[allow(clippy::too_many_arguments)]
+    #[pyo3(signature = (bridge, url, opts=None))]
     fn connect_async<'py>(
         py: Python<'py>,
         bridge: &Bound<'py, LoopBridge>,
         url: String,
-        prefix: Option<String>,
-        retries: Option<u32>,
-        retry_backoff_max_ms: Option<u64>,
-        timeout_ms: Option<u64>,
-        connect_timeout_ms: Option<u64>,
-        lazy_connect: Option<bool>,
-        offline_queue: Option<bool>,
-        offline_queue_max: Option<usize>,
+        opts: Option<&Bound<'py, PyDict>>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let opts = options(
-            prefix,
-            retries,
-            retry_backoff_max_ms,
-            timeout_ms,
-            connect_timeout_ms,
-            lazy_connect,
-            offline_queue,
-            offline_queue_max,
-        );
+        let opts: redkit::ConnectOptions = read("connect options", opts)?;
         bridge::spawn(py, bridge.get(), async move {
             let client = redkit::Client::connect_with(&url, opts.clone()).await?;
             Ok(connected(url, opts, client))
@@ -263,70 +197,23 @@ impl Connection {
         )
     }
 
-    /// A cache namespace (durations in ms; the Python layer converts).
-    #[pyo3(signature = (namespace, ttl_ms=None, jitter_ms=None, stale_ttl_ms=None, early_refresh=None,
-        lock=None, lock_timeout_ms=None, codec="json", near_cache=None))]
-    #[allow(clippy::too_many_arguments)]
-    fn cache(
-        &self,
-        namespace: &str,
-        ttl_ms: Option<u64>,
-        jitter_ms: Option<u64>,
-        stale_ttl_ms: Option<u64>,
-        early_refresh: Option<f64>,
-        lock: Option<bool>,
-        lock_timeout_ms: Option<u64>,
-        codec: &str,
-        near_cache: Option<usize>,
-    ) -> PyResult<CacheCore> {
-        let d = redkit::CacheOptions::default();
-        let ms = Duration::from_millis;
-        let opts = redkit::CacheOptions {
-            ttl: ttl_ms.map(ms).unwrap_or(d.ttl),
-            jitter: jitter_ms.map(ms).unwrap_or(d.jitter),
-            stale_ttl: stale_ttl_ms.map(ms).unwrap_or(d.stale_ttl),
-            early_refresh: early_refresh.unwrap_or(d.early_refresh),
-            lock: lock.unwrap_or(d.lock),
-            lock_timeout: lock_timeout_ms.map(ms).unwrap_or(d.lock_timeout),
-            codec: redkit::Codec::parse(codec).map_err(crate::errors::to_py)?,
-            near_cache: near_cache.unwrap_or(d.near_cache),
-        };
-        CacheCore::new(Arc::clone(&self.shared), namespace, opts)
+    /// A cache namespace; `opts`: the keyword options of `client.cache`, read by the core.
+    #[pyo3(signature = (namespace, opts=None))]
+    fn cache(&self, namespace: Text, opts: Option<&Bound<'_, PyDict>>) -> PyResult<CacheCore> {
+        let opts = read("cache options", opts)?;
+        CacheCore::new(Arc::clone(&self.shared), &namespace.0, opts)
     }
 
-    /// A rate limiter (durations in ms, extra rules as `(limit, window_ms, burst)`; the
-    /// Python layer converts).
-    #[pyo3(signature = (name, limit=None, window_ms=None, algorithm=None, burst=None, limits=Vec::new(),
-        count_denied=None, on_error=None, timeout_ms=None, local_block=None, clock=None))]
-    #[allow(clippy::too_many_arguments)]
+    /// A rate limiter; `opts`: the keyword options of `client.rate_limiter`, read by the
+    /// core.
+    #[pyo3(signature = (name, opts=None))]
     fn rate_limiter(
         &self,
-        name: &str,
-        limit: Option<i64>,
-        window_ms: Option<f64>,
-        algorithm: Option<&str>,
-        burst: Option<i64>,
-        limits: Vec<(i64, f64, i64)>,
-        count_denied: Option<bool>,
-        on_error: Option<&str>,
-        timeout_ms: Option<f64>,
-        local_block: Option<bool>,
-        clock: Option<&str>,
+        name: Text,
+        opts: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<RateLimiterCore> {
-        RateLimiterCore::new(
-            Arc::clone(&self.shared),
-            name,
-            limit,
-            window_ms,
-            algorithm,
-            burst,
-            limits,
-            count_denied,
-            on_error,
-            timeout_ms,
-            local_block,
-            clock,
-        )
+        let opts = read("rate limiter options", opts)?;
+        RateLimiterCore::new(Arc::clone(&self.shared), &name.0, opts)
     }
     /// A queue whose jobs start from the options in `defaults_json` (JSON text the Python
     /// layer made; read by the core's schema).

@@ -8,6 +8,7 @@ mod connection;
 mod errors;
 mod host;
 mod pool;
+mod options;
 mod queue;
 mod ratelimit;
 mod runtime;
@@ -55,6 +56,7 @@ fn _redkit(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<host::Reports>()?;
     m.add_function(wrap_pyfunction!(host::_run_many, m)?)?;
     m.add_function(wrap_pyfunction!(host::_run_many_async, m)?)?;
+    m.add_function(wrap_pyfunction!(options::_resolve_options, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

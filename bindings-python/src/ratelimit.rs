@@ -1,6 +1,6 @@
-//! `RateLimiterCore`: the native half of `redkit.RateLimiter`. Converts the Python layer's
-//! arguments (durations already in ms) into `RateLimiterOptions` and results into a
-//! `RateLimitResult` object; every decision is the core's.
+//! `RateLimiterCore`: the native half of `redkit.RateLimiter`. Options are read by the core
+//! (see `options.rs`); results become a `RateLimitResult` object; every decision is the
+//! core's.
 
 use std::sync::Arc;
 
@@ -9,9 +9,9 @@ use pyo3::prelude::*;
 use crate::bridge::{self, LoopBridge};
 use crate::connection::{PerProcess, Shared};
 use crate::errors::to_py;
+use crate::options::Text;
 use crate::runtime::block_on;
-use redkit::ratelimit::duration_from_ms;
-use redkit::{Algorithm, ClockMode, OnError, RateLimiter, RateLimiterOptions, Rule};
+use redkit::{RateLimiter, RateLimiterOptions};
 
 /// One decision, with the numbers for `RateLimit-*` and `Retry-After` headers.
 #[pyclass(frozen, module = "redkit._redkit", name = "RateLimitResult")]
@@ -96,59 +96,6 @@ impl PyRateLimitResult {
     }
 }
 
-/// Options as the Python layer passes them: types already checked, durations in ms,
-/// extra rules as `(limit, window_ms, burst)`. Values are checked by the core.
-#[allow(clippy::too_many_arguments)]
-fn options(
-    limit: Option<i64>,
-    window_ms: Option<f64>,
-    algorithm: Option<&str>,
-    burst: Option<i64>,
-    limits: Vec<(i64, f64, i64)>,
-    count_denied: Option<bool>,
-    on_error: Option<&str>,
-    timeout_ms: Option<f64>,
-    local_block: Option<bool>,
-    clock: Option<&str>,
-) -> redkit::Result<RateLimiterOptions> {
-    let mut o = RateLimiterOptions::default();
-    if let Some(n) = limit {
-        o.limit = n;
-    }
-    if let Some(ms) = window_ms {
-        o.window = duration_from_ms("window", ms)?;
-    }
-    if let Some(a) = algorithm {
-        o.algorithm = Algorithm::parse(a)?;
-    }
-    if let Some(n) = burst {
-        o.burst = n;
-    }
-    for (i, (limit, window_ms, burst)) in limits.into_iter().enumerate() {
-        o.extra_limits.push(Rule {
-            limit,
-            window: duration_from_ms(&format!("limits[{i}] window"), window_ms)?,
-            burst,
-        });
-    }
-    if let Some(b) = count_denied {
-        o.count_denied = b;
-    }
-    if let Some(e) = on_error {
-        o.on_error = OnError::parse(e)?;
-    }
-    if let Some(ms) = timeout_ms {
-        o.timeout = duration_from_ms("timeout", ms)?;
-    }
-    if let Some(b) = local_block {
-        o.local_block = b;
-    }
-    if let Some(c) = clock {
-        o.clock = ClockMode::parse(c)?;
-    }
-    Ok(o)
-}
-
 /// One named limiter of one connection.
 #[pyclass(frozen, module = "redkit._redkit")]
 pub struct RateLimiterCore {
@@ -160,34 +107,11 @@ pub struct RateLimiterCore {
 }
 
 impl RateLimiterCore {
-    #[allow(clippy::too_many_arguments)]
     pub(crate) fn new(
         conn: Arc<Shared>,
         name: &str,
-        limit: Option<i64>,
-        window_ms: Option<f64>,
-        algorithm: Option<&str>,
-        burst: Option<i64>,
-        limits: Vec<(i64, f64, i64)>,
-        count_denied: Option<bool>,
-        on_error: Option<&str>,
-        timeout_ms: Option<f64>,
-        local_block: Option<bool>,
-        clock: Option<&str>,
+        opts: RateLimiterOptions,
     ) -> PyResult<RateLimiterCore> {
-        let opts = options(
-            limit,
-            window_ms,
-            algorithm,
-            burst,
-            limits,
-            count_denied,
-            on_error,
-            timeout_ms,
-            local_block,
-            clock,
-        )
-        .map_err(to_py)?;
         let core = RateLimiterCore {
             conn,
             name: name.to_string(),
@@ -225,15 +149,15 @@ fn now(now_ms: Option<i64>) -> PyResult<Option<u64>> {
 
 async fn decide(
     l: RateLimiter,
-    identifier: String,
+    identifier: Text,
     cost: Option<i64>,
     now_ms: Option<u64>,
 ) -> redkit::Result<PyRateLimitResult> {
     let r = match (cost, now_ms) {
-        (Some(c), Some(t)) => l.limit_at(&identifier, c, t).await,
-        (Some(c), None) => l.limit(&identifier, c).await,
-        (None, Some(t)) => l.peek_at(&identifier, t).await,
-        (None, None) => l.peek(&identifier).await,
+        (Some(c), Some(t)) => l.limit_at(&identifier.0, c, t).await,
+        (Some(c), None) => l.limit(&identifier.0, c).await,
+        (None, Some(t)) => l.peek_at(&identifier.0, t).await,
+        (None, None) => l.peek(&identifier.0).await,
     };
     r.map(PyRateLimitResult::from)
 }
@@ -245,7 +169,7 @@ impl RateLimiterCore {
     fn limit(
         &self,
         py: Python<'_>,
-        identifier: String,
+        identifier: Text,
         cost: i64,
         now_ms: Option<i64>,
     ) -> PyResult<PyRateLimitResult> {
@@ -259,7 +183,7 @@ impl RateLimiterCore {
         &self,
         py: Python<'py>,
         bridge: &Bound<'py, LoopBridge>,
-        identifier: String,
+        identifier: Text,
         cost: i64,
         now_ms: Option<i64>,
     ) -> PyResult<Bound<'py, PyAny>> {
@@ -272,7 +196,7 @@ impl RateLimiterCore {
     fn peek(
         &self,
         py: Python<'_>,
-        identifier: String,
+        identifier: Text,
         now_ms: Option<i64>,
     ) -> PyResult<PyRateLimitResult> {
         let (l, t) = (self.limiter()?, now(now_ms)?);
@@ -285,7 +209,7 @@ impl RateLimiterCore {
         &self,
         py: Python<'py>,
         bridge: &Bound<'py, LoopBridge>,
-        identifier: String,
+        identifier: Text,
         now_ms: Option<i64>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let (l, t) = (self.limiter()?, now(now_ms)?);
@@ -293,9 +217,9 @@ impl RateLimiterCore {
     }
 
     /// Forget `identifier`.
-    fn reset(&self, py: Python<'_>, identifier: String) -> PyResult<()> {
+    fn reset(&self, py: Python<'_>, identifier: Text) -> PyResult<()> {
         let l = self.limiter()?;
-        block_on(py, async move { l.reset(&identifier).await })
+        block_on(py, async move { l.reset(&identifier.0).await })
     }
 
     /// `reset`, awaitable.
@@ -303,14 +227,18 @@ impl RateLimiterCore {
         &self,
         py: Python<'py>,
         bridge: &Bound<'py, LoopBridge>,
-        identifier: String,
+        identifier: Text,
     ) -> PyResult<Bound<'py, PyAny>> {
         let l = self.limiter()?;
-        bridge::spawn(py, bridge.get(), async move { l.reset(&identifier).await })
+        bridge::spawn(
+            py,
+            bridge.get(),
+            async move { l.reset(&identifier.0).await },
+        )
     }
 
     /// The Redis keys holding `identifier`'s state (one per rule).
-    fn keys_for(&self, identifier: &str) -> PyResult<Vec<String>> {
-        self.limiter()?.keys_for(identifier).map_err(to_py)
+    fn keys_for(&self, identifier: Text) -> PyResult<Vec<String>> {
+        self.limiter()?.keys_for(&identifier.0).map_err(to_py)
     }
 }

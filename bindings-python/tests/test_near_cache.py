@@ -339,13 +339,13 @@ def test_a_forked_child_uses_the_same_cache_object(client: redkit.Client, redis_
 
 @pytest.mark.parametrize("bad", ["10", 1.5, True], ids=["str", "float", "bool"])
 def test_near_cache_of_the_wrong_type_is_refused(client: redkit.Client, redis_url: str, prefix: str, bad: Any) -> None:
-    with pytest.raises(TypeError, match="near_cache"):
+    with pytest.raises(redkit.InvalidArgument, match="near_cache"):
         client.cache("users", near_cache=bad)
 
     async def main() -> None:
         aclient = await redkit.asyncio.Client.connect(redis_url, prefix=prefix)
         try:
-            with pytest.raises(TypeError, match="near_cache"):
+            with pytest.raises(redkit.InvalidArgument, match="near_cache"):
                 aclient.cache("users", near_cache=bad)
         finally:
             await aclient.close()

@@ -20,8 +20,10 @@
 
 pub mod cache;
 mod client;
+pub mod duration;
 mod health;
 pub mod host;
+pub mod input;
 pub mod keys;
 mod options;
 pub mod queue;
@@ -45,7 +47,8 @@ pub use client::ClientBuilder;
 pub use client::{is_embedded_url, Client, LAYOUT_VERSION};
 pub use health::HealthReport;
 pub use host::{Cancel, HostCall, HostError, HostFunction, HostResult};
-pub use options::ConnectOptions;
+pub use input::{Dialect, Input};
+pub use options::{ConnectOptions, MAX_RETRIES};
 pub use queue::{Job, JobOptions, JobState, Queue, QueueOptions};
 pub use ratelimit::{
     Algorithm, ClockMode, OnError, RateLimitResult, RateLimiter, RateLimiterBuilder,

@@ -63,9 +63,10 @@ fn cache_options(setup: &Json) -> CacheOptions {
 }
 
 fn set_options(step: &Json) -> SetOptions {
-    SetOptions {
-        ttl: ms(step, "ttl_ms"),
-        tags: strings(step, "tags"),
+    let opts = SetOptions::new().tags(strings(step, "tags"));
+    match ms(step, "ttl_ms") {
+        Some(ttl) => opts.ttl(ttl),
+        None => opts,
     }
 }
 

@@ -50,11 +50,13 @@ fn options(setup: &Map<String, Value>) -> redkit::Result<RateLimiterOptions> {
             "clock" => o.clock = ClockMode::parse(v.as_str().expect("clock"))?,
             "extra_limits" => {
                 for r in v.as_array().expect("extra_limits") {
-                    o.extra_limits.push(Rule {
-                        limit: r["limit"].as_i64().expect("limit"),
-                        window: ms(&r["window_ms"], "window")?,
-                        burst: r.get("burst").and_then(Value::as_i64).unwrap_or(0),
-                    });
+                    o.extra_limits.push(
+                        Rule::new(
+                            r["limit"].as_i64().expect("limit"),
+                            ms(&r["window_ms"], "window")?,
+                        )
+                        .burst(r.get("burst").and_then(Value::as_i64).unwrap_or(0)),
+                    );
                 }
             }
             other => panic!("unknown setup field {other}"),

@@ -9,10 +9,7 @@ use redkit::{Client, Cmd, ConnectOptions, Error};
 use redkit_testkit::Server;
 
 fn opts(prefix: &str) -> ConnectOptions {
-    ConnectOptions {
-        prefix: prefix.to_string(),
-        ..Default::default()
-    }
+    ConnectOptions::default().prefix(prefix)
 }
 
 async fn set_get(c: &Client, i: u64) -> Result<(), Error> {
@@ -98,10 +95,7 @@ async fn commands_retry_through_a_server_restart() {
 async fn a_dead_server_fails_within_the_deadline() {
     let mut server = Server::start();
     let timeout = Duration::from_millis(800);
-    let o = ConnectOptions {
-        timeout,
-        ..opts("dead")
-    };
+    let o = opts("dead").timeout(timeout);
     let c = Client::connect_with(&server.url(), o).await.unwrap();
     c.ping().await.unwrap();
     server.stop();
@@ -132,11 +126,9 @@ async fn connect_fails_fast_unless_lazy() {
     );
     assert!(started.elapsed() < Duration::from_secs(2));
 
-    let lazy = ConnectOptions {
-        lazy_connect: true,
-        timeout: Duration::from_millis(500),
-        ..opts("lazy")
-    };
+    let lazy = opts("lazy")
+        .lazy_connect(true)
+        .timeout(Duration::from_millis(500));
     let c = Client::connect_with(&url, lazy)
         .await
         .expect("lazy connect does not touch the server");
@@ -149,10 +141,7 @@ async fn connect_fails_fast_unless_lazy() {
 #[tokio::test]
 async fn lazy_connect_makes_one_connection_on_first_use() {
     let server = Server::start();
-    let lazy = ConnectOptions {
-        lazy_connect: true,
-        ..opts("lazy1")
-    };
+    let lazy = opts("lazy1").lazy_connect(true);
     let c = Client::connect_with(&server.url(), lazy).await.unwrap();
     // Only the raw connection asking.
     let list = server.raw(&["CLIENT", "LIST"]).unwrap();
@@ -174,10 +163,7 @@ async fn lazy_connect_makes_one_connection_on_first_use() {
 #[tokio::test]
 async fn without_offline_queue_a_dead_server_fails_at_once() {
     let mut server = Server::start();
-    let o = ConnectOptions {
-        offline_queue: false,
-        ..opts("noq")
-    };
+    let o = opts("noq").offline_queue(false);
     let c = Client::connect_with(&server.url(), o).await.unwrap();
     server.stop();
     let started = Instant::now();
@@ -192,11 +178,9 @@ async fn without_offline_queue_a_dead_server_fails_at_once() {
 #[tokio::test]
 async fn the_offline_queue_is_bounded() {
     let mut server = Server::start();
-    let o = ConnectOptions {
-        offline_queue_max: 2,
-        timeout: Duration::from_secs(2),
-        ..opts("bound")
-    };
+    let o = opts("bound")
+        .offline_queue_max(2)
+        .timeout(Duration::from_secs(2));
     let c = Client::connect_with(&server.url(), o).await.unwrap();
     server.stop();
     let tasks: Vec<_> = (0..10)
@@ -282,18 +266,9 @@ async fn bad_urls_and_options_are_invalid_arguments() {
     }
     let server = redkit_testkit::shared();
     for bad in [
-        ConnectOptions {
-            prefix: String::new(),
-            ..Default::default()
-        },
-        ConnectOptions {
-            prefix: "a{b".into(),
-            ..Default::default()
-        },
-        ConnectOptions {
-            timeout: Duration::ZERO,
-            ..Default::default()
-        },
+        ConnectOptions::default().prefix(String::new()),
+        ConnectOptions::default().prefix("a{b"),
+        ConnectOptions::default().timeout(Duration::ZERO),
     ] {
         assert!(matches!(
             Client::connect_with(&server.url(), bad).await,
@@ -328,10 +303,7 @@ async fn rediss_urls_speak_tls() {
 async fn tls_url_against_a_plain_port_fails_cleanly() {
     let server = Server::start();
     let url = format!("rediss://127.0.0.1:{}", server.port());
-    let o = ConnectOptions {
-        connect_timeout: Duration::from_secs(1),
-        ..opts("tls")
-    };
+    let o = opts("tls").connect_timeout(Duration::from_secs(1));
     let started = Instant::now();
     let err = Client::connect_with(&url, o).await.unwrap_err();
     assert!(
@@ -380,10 +352,7 @@ async fn a_foreign_layout_version_is_refused() {
 #[tokio::test]
 async fn a_late_reply_never_reaches_the_next_request() {
     let server = Server::start();
-    let o = ConnectOptions {
-        timeout: Duration::from_millis(300),
-        ..opts("late")
-    };
+    let o = opts("late").timeout(Duration::from_millis(300));
     let c = Client::connect_with(&server.url(), o).await.unwrap();
     // BLPOP on the shared connection (not send_blocking) holds it for a second.
     let err = c
@@ -407,10 +376,7 @@ async fn a_late_reply_never_reaches_the_next_request() {
 async fn tls_verifies_the_certificate_unless_the_url_says_insecure() {
     let server = Server::start_tls();
     let verified = format!("rediss://127.0.0.1:{}", server.tls_port().unwrap());
-    let o = ConnectOptions {
-        retries: 0,
-        ..opts("tlsv")
-    };
+    let o = opts("tlsv").retries(0);
     let err = Client::connect_with(&verified, o).await.unwrap_err();
     assert!(
         matches!(&err, Error::Connection(m) if m.contains("certificate") || m.contains("Certificate") || m.contains("root")),

@@ -371,10 +371,7 @@ async fn engine_replies_match_redis_server() {
     let prefix = redkit_testkit::prefix("diff");
     let redis = Client::connect_with(
         &redkit_testkit::shared().url(),
-        ConnectOptions {
-            prefix: prefix.clone(),
-            ..Default::default()
-        },
+        ConnectOptions::default().prefix(prefix.clone()),
     )
     .await
     .unwrap();

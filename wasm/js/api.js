@@ -7,37 +7,18 @@ import { Closed, DecodeError, InvalidArgument, toError } from './errors.js';
 import { currentLoad, runLoad } from './loading.js';
 import { currentGeneration, glue, guard, run } from './runtime.js';
 
-const utf8 = new TextEncoder();
 const fromUtf8 = new TextDecoder('utf-8', { fatal: true });
 
 function str(v, what) {
   if (typeof v !== 'string') throw new InvalidArgument(`${what} must be a string, got ${typeof v}`);
   return v;
 }
+/** A number argument (a cost, a caller-supplied clock); NaN is refused here, the range by the core. */
 function optNum(v, what) {
   if (v === undefined || v === null) return undefined;
-  if (typeof v !== 'number' || Number.isNaN(v)) throw new InvalidArgument(`${what} must be a number, got ${typeof v}`);
-  return v;
-}
-function optCount(v, what) {
-  if (optNum(v, what) !== undefined && !(Number.isInteger(v) && v >= 0 && v <= 0xffffffff)) {
-    throw new InvalidArgument(`${what} must be a whole number from 0 to 4294967295, got ${v}`);
+  if (typeof v !== 'number' || Number.isNaN(v)) {
+    throw new InvalidArgument(`${what} must be a number, got ${Number.isNaN(v) ? 'NaN' : typeof v}`);
   }
-  return v;
-}
-function optStr(v, what) {
-  if (v === undefined || v === null) return undefined;
-  return str(v, what);
-}
-function optBool(v, what) {
-  if (v === undefined || v === null) return undefined;
-  if (typeof v !== 'boolean') throw new InvalidArgument(`${what} must be a boolean, got ${typeof v}`);
-  return v;
-}
-function strings(v, what) {
-  if (v === undefined || v === null) return [];
-  if (!Array.isArray(v)) throw new InvalidArgument(`${what} must be an array of strings`);
-  for (const s of v) str(s, `each of ${what}`);
   return v;
 }
 function options(v, what) {
@@ -77,24 +58,20 @@ export class Client {
     this.#handle = new Handle(make);
   }
 
-  /** The Upstash-compatible REST protocol over fetch. */
+  /** The Upstash-compatible REST protocol over fetch: `{ url, token, ...connection options }`
+   *  (read by the core: prefix, timeout, retries, retryBackoffMax, ...). */
   static rest(opts) {
-    const o = options(opts, 'Client.rest options');
-    const url = str(o.url, 'url');
-    if (o.token !== undefined && o.token !== null) str(o.token, 'token');
-    const prefix = o.prefix === undefined ? undefined : str(o.prefix, 'prefix');
-    const timeout = optNum(o.timeout, 'timeout');
-    const retries = optNum(o.retries, 'retries');
-    const backoff = optNum(o.retryBackoffMax, 'retryBackoffMax');
-    return new Client(() => glue.WasmClient.rest(url, o.token ?? undefined, prefix, timeout, retries, backoff));
+    const { url, token, ...connect } = options(opts, 'Client.rest options');
+    str(url, 'url');
+    if (token !== undefined && token !== null) str(token, 'token');
+    return new Client(() => glue.WasmClient.rest(url, token ?? undefined, connect));
   }
 
-  /** Wrap a JS Redis client you already have (see js/adapters.js for what it needs). */
+  /** Wrap a JS Redis client you already have (see js/adapters.js for what it needs);
+   *  `opts`: connection options (only `prefix` applies: the client owns its connection). */
   static adapter(client, opts) {
     const send = toSendCommand(client);
-    const o = options(opts, 'Client.adapter options');
-    const prefix = o.prefix === undefined ? undefined : str(o.prefix, 'prefix');
-    return new Client(() => glue.WasmClient.adapter(send, prefix));
+    return new Client(() => glue.WasmClient.adapter(send, opts));
   }
 
   /** @internal the live wasm client. */
@@ -122,15 +99,16 @@ export class Client {
     this.#closed = true;
   }
 
-  /** A cache namespace: `{ ttl, jitter, staleTtl, earlyRefresh, lock, lockTimeout, codec, nearCache }`. */
+  /** A cache namespace: `{ ttl, jitter, staleTtl, earlyRefresh, lock, lockTimeout, codec, nearCache }`
+   *  (read by the core; durations in ms or with a unit, `'5m'`). */
   cache(namespace, opts) {
-    return new Cache(this, str(namespace, 'namespace'), options(opts, 'cache options'));
+    return new Cache(this, namespace, opts);
   }
 
   /** A rate limiter: `{ limit, window, algorithm, burst, limits, countDenied, onError,
-   *  timeout, localBlock, clock }`. */
+   *  timeout, localBlock, clock }` (read by the core). */
   rateLimiter(name, opts) {
-    return new RateLimiter(this, str(name, 'name'), options(opts, 'rateLimiter options'));
+    return new RateLimiter(this, name, opts);
   }
 }
 
@@ -157,9 +135,9 @@ const codecs = {
   },
   bytes: {
     encode(value) {
+      // One rule in every runtime: the bytes codec stores bytes, a string is refused.
       if (value instanceof Uint8Array) return value;
-      if (typeof value === 'string') return utf8.encode(value);
-      throw new InvalidArgument('the bytes codec stores Uint8Array (or string) values');
+      throw new InvalidArgument('the bytes codec stores Uint8Array values only');
     },
     decode: (bytes) => bytes,
   },
@@ -171,25 +149,11 @@ export class Cache {
   #handle;
   #codec;
 
-  constructor(client, namespace, o) {
-    const codecName = o.codec === undefined ? 'json' : str(o.codec, 'codec');
-    this.#codec = codecs[codecName];
-    // Checked like everywhere else, then unused: a near cache needs Redis' key-tracking
-    // pushes, which REST and adapter transports cannot receive, so every read goes to Redis.
-    optCount(o.nearCache, 'nearCache');
-    const args = [
-      namespace,
-      optNum(o.ttl, 'ttl'),
-      optNum(o.jitter, 'jitter'),
-      optNum(o.staleTtl, 'staleTtl'),
-      optNum(o.earlyRefresh, 'earlyRefresh'),
-      optBool(o.lock, 'lock'),
-      optNum(o.lockTimeout, 'lockTimeout'),
-      codecName,
-    ];
+  constructor(client, namespace, opts) {
     this.#client = client;
-    // The core validates every option (and rejects codecs the edge build lacks).
-    this.#handle = new Handle(() => this.#client._wasm().cache(...args));
+    // The core reads and checks every option (and rejects codecs the edge build lacks).
+    this.#handle = new Handle(() => this.#client._wasm().cache(namespace, opts));
+    this.#codec = codecs[opts?.codec ?? 'json'];
   }
 
   #wasm() {
@@ -203,34 +167,26 @@ export class Cache {
 
   /** The fresh value, or null. */
   async get(key) {
-    str(key, 'key');
     return this.#decode(await run(() => this.#wasm().get(key)));
   }
 
   /** Write-through: `{ ttl, tags }`. */
   async set(key, value, opts) {
-    str(key, 'key');
-    const o = options(opts, 'set options');
     const raw = this.#codec.encode(value);
-    const ttl = optNum(o.ttl, 'ttl');
-    const tags = strings(o.tags, 'tags');
-    await run(() => this.#wasm().set(key, raw, ttl, tags));
+    await run(() => this.#wasm().set(key, raw, opts));
   }
 
-  /** Delete entries: `delete('a', 'b')` or `delete(['a', 'b'])`; resolves to how many existed. */
-  delete(...keys) {
-    const list = keys.length === 1 && Array.isArray(keys[0]) ? keys[0] : keys;
-    strings(list, 'keys');
-    return run(() => this.#wasm().delete(list));
+  /** Delete entries: `delete('a', 'b')`; resolves to how many existed. */
+  async delete(...keys) {
+    if (keys.length === 1 && Array.isArray(keys[0])) {
+      throw new InvalidArgument('delete takes keys as separate arguments: delete(...keys)');
+    }
+    return run(() => this.#wasm().delete(keys));
   }
 
   /** Cache-aside: on a miss, `loader()` (sync or async) runs once and its value is stored. */
   async getOrSet(key, loader, opts) {
-    str(key, 'key');
     if (typeof loader !== 'function') throw new InvalidArgument('loader must be a function');
-    const o = options(opts, 'getOrSet options');
-    const ttl = optNum(o.ttl, 'ttl');
-    const tags = strings(o.tags, 'tags');
     const codec = this.#codec;
     const start = () => {
       try {
@@ -242,40 +198,34 @@ export class Cache {
     // A host function: (key, signal, call id); the id names this load (js/loading.js).
     const load = (_key, _signal, id) => runLoad(id, start);
     const within = currentLoad();
-    return this.#decode(await run(() => this.#wasm().get_or_set(key, load, ttl, tags, within)));
+    return this.#decode(await run(() => this.#wasm().get_or_set(key, load, opts, within)));
   }
 
   /** Every entry carrying any of `tags` reads as a miss from now on; resolves to how many were deleted. */
-  invalidateTags(tags) {
-    const list = strings(tags, 'tags');
-    return run(() => this.#wasm().invalidate_tags(list));
+  async invalidateTags(tags) {
+    return run(() => this.#wasm().invalidate_tags(tags));
   }
 
-  /** Memoize `fn` through getOrSet: `{ key: (...args) => string, ttl, tags }`. */
+  /** Memoize `fn` through getOrSet: `{ key, ttl, tags }`. `key` is a function of the
+   *  call's arguments or a string prefix (the key is then `prefix:` + the JSON of the
+   *  arguments); without it the prefix is `fn.name`, so an anonymous function needs a key
+   *  (as in every runtime: anonymous functions must not share one). */
   wrap(fn, opts) {
     if (typeof fn !== 'function') throw new InvalidArgument('wrap needs a function');
-    const o = options(opts, 'wrap options');
-    const keyOf = o.key ?? ((...args) => `${fn.name || 'fn'}:${JSON.stringify(args)}`);
-    if (typeof keyOf !== 'function') throw new InvalidArgument('wrap option key must be a function');
-    const setOpts = { ttl: o.ttl, tags: o.tags };
+    const { key, ...setOpts } = options(opts, 'wrap options');
+    let keyOf = key;
+    if (typeof key !== 'function') {
+      const prefix = key ?? fn.name;
+      if (typeof prefix !== 'string' || prefix === '') {
+        throw new InvalidArgument('wrap needs a `key` option (a string or a function) for an anonymous function');
+      }
+      keyOf = (...args) => `${prefix}:${JSON.stringify(args)}`;
+    }
     const cache = this;
     return function wrapped(...args) {
       return cache.getOrSet(str(keyOf(...args), 'wrap key'), () => fn.apply(this, args), setOpts);
     };
   }
-}
-
-/** `[{ limit, window, burst }]` as the flat `[limit, window, burst, ...]` the module takes. */
-function rules(v) {
-  if (v === undefined || v === null) return [];
-  if (!Array.isArray(v)) throw new InvalidArgument('limits must be an array of { limit, window } objects');
-  return v.flatMap((r, i) => {
-    const o = options(r, `limits[${i}]`);
-    const limit = optNum(o.limit, `limits[${i}].limit`);
-    const window = optNum(o.window, `limits[${i}].window`);
-    if (limit === undefined || window === undefined) throw new InvalidArgument(`limits[${i}] needs a limit and a window`);
-    return [limit, window, optNum(o.burst, `limits[${i}].burst`) ?? 0];
-  });
 }
 
 /** The result's covered error (when `reason` is `error`) as its error class. */
@@ -291,24 +241,11 @@ export class RateLimiter {
   #client;
   #handle;
 
-  constructor(client, name, o) {
-    const args = [
-      name,
-      optNum(o.limit, 'limit'),
-      optNum(o.window, 'window'),
-      optStr(o.algorithm, 'algorithm'),
-      optNum(o.burst, 'burst'),
-      rules(o.limits),
-      optBool(o.countDenied, 'countDenied'),
-      optStr(o.onError, 'onError'),
-      optNum(o.timeout, 'timeout'),
-      optBool(o.localBlock, 'localBlock'),
-      optStr(o.clock, 'clock'),
-    ];
+  constructor(client, name, opts) {
     this.#client = client;
-    // The core validates every option; the handle is re-created after a recovered panic
-    // (the local block list starts empty again then).
-    this.#handle = new Handle(() => this.#client._wasm().rate_limiter(...args));
+    // The core reads and checks every option; the handle is re-created after a recovered
+    // panic (the local block list starts empty again then).
+    this.#handle = new Handle(() => this.#client._wasm().rate_limiter(name, opts));
   }
 
   #wasm() {
@@ -318,7 +255,6 @@ export class RateLimiter {
 
   /** One atomic decision: `{ cost }` (default 1), `nowMs` for a caller-supplied clock. */
   async limit(identifier, opts) {
-    str(identifier, 'identifier');
     const o = options(opts, 'limit options');
     const cost = optNum(o.cost, 'cost');
     const now = optNum(o.nowMs, 'nowMs');
@@ -327,14 +263,12 @@ export class RateLimiter {
 
   /** What a request of cost 1 would get now, consuming nothing; `{ nowMs }` optional. */
   async peek(identifier, opts) {
-    str(identifier, 'identifier');
     const now = optNum(options(opts, 'peek options').nowMs, 'nowMs');
     return decision(await run(() => this.#wasm().peek(identifier, now)));
   }
 
   /** Forget `identifier`: its next request starts from a full limit. */
   async reset(identifier) {
-    str(identifier, 'identifier');
     await run(() => this.#wasm().reset(identifier));
   }
 }

@@ -23,3 +23,10 @@ export async function* debugRunMany(fn, { calls, concurrency, cancelEvery = 0, c
     reports.free();
   }
 }
+
+/** The options of `pattern` (`connect`, `cache`, `set`, `rate_limiter`) as the core reads
+ *  them, as JSON with every default filled in (durations in ms): what the conformance
+ *  scenarios compare (conformance/options). */
+export function resolveOptions(pattern, opts) {
+  return guard(() => glue.resolveOptions(pattern, opts));
+}

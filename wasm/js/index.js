@@ -11,4 +11,4 @@ setModule(bytes);
 export * from './api.js';
 export * from './errors.js';
 export { rateLimitAnswer, withRateLimit } from './http.js';
-export { debugPanic, debugRunMany } from './debug.js';
+export { debugPanic, debugRunMany, resolveOptions } from './debug.js';

@@ -8,4 +8,4 @@ setModule(wasmModule);
 export * from './api.js';
 export * from './errors.js';
 export { rateLimitAnswer, withRateLimit } from './http.js';
-export { debugPanic, debugRunMany } from './debug.js';
+export { debugPanic, debugRunMany, resolveOptions } from './debug.js';

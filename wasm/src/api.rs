@@ -8,9 +8,10 @@ use redkit::{Cache, CacheOptions, Client, Codec, ConnectOptions, SetOptions};
 use wasm_bindgen::prelude::*;
 
 use crate::adapter::AdapterTransport;
-use crate::convert::{bytes_from_js, millis};
+use crate::convert::bytes_from_js;
 use crate::errors::to_js;
 use crate::host::{spawn, JsHost};
+use crate::options::{read, text, texts};
 use crate::rest::RestTransport;
 
 /// A redkit client over one of the edge transports.
@@ -21,43 +22,22 @@ pub struct WasmClient {
 
 #[wasm_bindgen]
 impl WasmClient {
-    /// `Client.rest({url, token, timeout, retries, retryBackoffMax, prefix})`.
-    pub fn rest(
-        url: &str,
-        token: Option<String>,
-        prefix: Option<String>,
-        timeout_ms: Option<f64>,
-        retries: Option<f64>,
-        retry_backoff_max_ms: Option<f64>,
-    ) -> Result<WasmClient, JsValue> {
-        let mut opts = ConnectOptions::default();
-        if let Some(p) = prefix {
-            opts.prefix = p;
-        }
-        if let Some(t) = millis(timeout_ms, "timeout")? {
-            opts.timeout = t;
-        }
-        if let Some(m) = millis(retry_backoff_max_ms, "retryBackoffMax")? {
-            opts.retry_backoff_max = m;
-        }
-        if let Some(r) = retries {
-            if !(r.is_finite() && r >= 0.0 && r.fract() == 0.0 && r <= 100.0) {
-                return Err(crate::errors::invalid(format!(
-                    "retries must be a whole number from 0 to 100, got {r}"
-                )));
-            }
-            opts.retries = r as u32;
-        }
+    /// `Client.rest({url, token, ...connection options})`: `opts` holds the connection
+    /// options (the facade takes `url` and `token` out), read by the core.
+    pub fn rest(url: &str, token: Option<String>, opts: JsValue) -> Result<WasmClient, JsValue> {
+        let opts: ConnectOptions = read("Client.rest options", &opts)?;
         let prefix = opts.prefix.clone();
         let transport = RestTransport::new(url, token, opts).map_err(to_js)?;
         let inner = Client::from_transport(Arc::new(transport), &prefix).map_err(to_js)?;
         Ok(WasmClient { inner })
     }
 
-    /// `Client.adapter(jsClient)`: `send` is the facade's `sendCommand(args)`.
-    pub fn adapter(send: Function, prefix: Option<String>) -> Result<WasmClient, JsValue> {
-        let prefix = prefix.unwrap_or_else(|| ConnectOptions::default().prefix);
-        let inner = Client::from_transport(Arc::new(AdapterTransport::new(send)), &prefix)
+    /// `Client.adapter(jsClient, opts)`: `send` is the facade's `sendCommand(args)`; `opts`
+    /// the connection options (the adapter's own client owns the connection: only `prefix`
+    /// applies), read by the core.
+    pub fn adapter(send: Function, opts: JsValue) -> Result<WasmClient, JsValue> {
+        let opts: ConnectOptions = read("Client.adapter options", &opts)?;
+        let inner = Client::from_transport(Arc::new(AdapterTransport::new(send)), &opts.prefix)
             .map_err(to_js)?;
         Ok(WasmClient { inner })
     }
@@ -95,49 +75,20 @@ impl WasmClient {
         })
     }
 
-    /// `client.cache(namespace, {ttl, jitter, staleTtl, earlyRefresh, lock, lockTimeout, codec})`.
-    #[allow(clippy::too_many_arguments)]
-    pub fn cache(
-        &self,
-        namespace: &str,
-        ttl_ms: Option<f64>,
-        jitter_ms: Option<f64>,
-        stale_ttl_ms: Option<f64>,
-        early_refresh: Option<f64>,
-        lock: Option<bool>,
-        lock_timeout_ms: Option<f64>,
-        codec: Option<String>,
-    ) -> Result<WasmCache, JsValue> {
-        let mut opts = CacheOptions::default();
-        if let Some(d) = millis(ttl_ms, "ttl")? {
-            opts.ttl = d;
-        }
-        if let Some(d) = millis(jitter_ms, "jitter")? {
-            opts.jitter = d;
-        }
-        if let Some(d) = millis(stale_ttl_ms, "staleTtl")? {
-            opts.stale_ttl = d;
-        }
-        if let Some(b) = early_refresh {
-            opts.early_refresh = b;
-        }
-        if let Some(l) = lock {
-            opts.lock = l;
-        }
-        if let Some(d) = millis(lock_timeout_ms, "lockTimeout")? {
-            opts.lock_timeout = d;
-        }
-        if let Some(c) = codec {
-            opts.codec = Codec::parse(&c).map_err(to_js)?;
-            if opts.codec == Codec::Msgpack {
-                return Err(crate::errors::invalid(
-                    "the msgpack codec is not in the edge build; use json or bytes",
-                ));
-            }
+    /// `client.cache(namespace, opts)`, the options read by the core. A near cache needs
+    /// Redis' key-tracking pushes, which REST and adapter transports cannot receive: with
+    /// them every read goes to Redis, as on any transport without tracking.
+    pub fn cache(&self, namespace: JsValue, opts: JsValue) -> Result<WasmCache, JsValue> {
+        let namespace = text(&namespace, "namespace")?;
+        let opts: CacheOptions = read("cache options", &opts)?;
+        if opts.codec == Codec::Msgpack {
+            return Err(crate::errors::invalid(
+                "the msgpack codec is not in the edge build; use json or bytes",
+            ));
         }
         let inner = self
             .inner
-            .cache(namespace)
+            .cache(&namespace)
             .options(opts)
             .build()
             .map_err(to_js)?;
@@ -151,11 +102,9 @@ pub struct WasmCache {
     inner: Cache,
 }
 
-fn set_options(ttl_ms: Option<f64>, tags: Vec<String>) -> Result<SetOptions, JsValue> {
-    Ok(SetOptions {
-        ttl: millis(ttl_ms, "ttl")?,
-        tags,
-    })
+/// Options of one write (`{ ttl, tags }`), read by the core.
+fn set_options(opts: &JsValue) -> Result<SetOptions, JsValue> {
+    read("set options", opts)
 }
 
 fn bytes_or_null(v: Option<Vec<u8>>) -> JsValue {
@@ -166,21 +115,19 @@ fn bytes_or_null(v: Option<Vec<u8>>) -> JsValue {
 #[wasm_bindgen]
 impl WasmCache {
     /// A fresh value's bytes, or null.
-    pub fn get(&self, key: String) -> u32 {
+    pub fn get(&self, key: JsValue) -> Result<u32, JsValue> {
+        let key = text(&key, "key")?;
         let c = self.inner.clone();
-        spawn(async move { c.get_bytes(&key).await.map(bytes_or_null).map_err(to_js) })
+        Ok(spawn(async move {
+            c.get_bytes(&key).await.map(bytes_or_null).map_err(to_js)
+        }))
     }
 
     /// Write-through.
-    pub fn set(
-        &self,
-        key: String,
-        value: JsValue,
-        ttl_ms: Option<f64>,
-        tags: Vec<String>,
-    ) -> Result<u32, JsValue> {
+    pub fn set(&self, key: JsValue, value: JsValue, opts: JsValue) -> Result<u32, JsValue> {
+        let key = text(&key, "key")?;
         let raw = bytes_from_js(&value, "value")?;
-        let opts = set_options(ttl_ms, tags)?;
+        let opts = set_options(&opts)?;
         let c = self.inner.clone();
         Ok(spawn(async move {
             c.set_bytes(&key, &raw, &opts)
@@ -191,15 +138,16 @@ impl WasmCache {
     }
 
     /// Delete entries; resolves to how many existed.
-    pub fn delete(&self, keys: Vec<String>) -> u32 {
+    pub fn delete(&self, keys: JsValue) -> Result<u32, JsValue> {
+        let keys = texts(&keys, "keys")?;
         let c = self.inner.clone();
-        spawn(async move {
+        Ok(spawn(async move {
             let refs: Vec<&str> = keys.iter().map(String::as_str).collect();
             c.delete(&refs)
                 .await
                 .map(|n| JsValue::from_f64(n as f64))
                 .map_err(to_js)
-        })
+        }))
     }
 
     /// Cache-aside; `loader` is a host function (see [`JsHost`]) that returns (a promise
@@ -208,13 +156,13 @@ impl WasmCache {
     /// for its own key.
     pub fn get_or_set(
         &self,
-        key: String,
+        key: JsValue,
         loader: Function,
-        ttl_ms: Option<f64>,
-        tags: Vec<String>,
+        opts: JsValue,
         within: Option<f64>,
     ) -> Result<u32, JsValue> {
-        let opts = set_options(ttl_ms, tags)?;
+        let key = text(&key, "key")?;
+        let opts = set_options(&opts)?;
         // Ids are whole numbers below 2^53 (they count loads); anything else names none.
         let within = within
             .filter(|w| w.fract() == 0.0 && (0.0..9_007_199_254_740_992.0).contains(w))
@@ -230,14 +178,15 @@ impl WasmCache {
     }
 
     /// Invalidate every entry carrying any of `tags`; resolves to how many were deleted.
-    pub fn invalidate_tags(&self, tags: Vec<String>) -> u32 {
+    pub fn invalidate_tags(&self, tags: JsValue) -> Result<u32, JsValue> {
+        let tags = texts(&tags, "tags")?;
         let c = self.inner.clone();
-        spawn(async move {
+        Ok(spawn(async move {
             let refs: Vec<&str> = tags.iter().map(String::as_str).collect();
             c.invalidate_tags(&refs)
                 .await
                 .map(|n| JsValue::from_f64(n as f64))
                 .map_err(to_js)
-        })
+        }))
     }
 }

@@ -1,7 +1,5 @@
 //! Conversions between JS values and the core's types.
 
-use std::time::Duration;
-
 use js_sys::{Array, Uint8Array};
 use redkit::{Cmd, Value};
 use wasm_bindgen::prelude::*;
@@ -93,17 +91,4 @@ pub fn bytes_from_js(v: &JsValue, what: &str) -> Result<Vec<u8>, JsValue> {
         "{what} must be a string or a Uint8Array, got {}",
         message_of(v)
     )))
-}
-
-/// A duration given in milliseconds by JS; `None` when absent.
-pub fn millis(v: Option<f64>, what: &str) -> Result<Option<Duration>, JsValue> {
-    match v {
-        None => Ok(None),
-        Some(ms) if ms.is_finite() && ms >= 0.0 => {
-            Ok(Some(Duration::from_micros((ms * 1000.0).round() as u64)))
-        }
-        Some(ms) => Err(invalid(format!(
-            "{what} must be a finite number of milliseconds >= 0, got {ms}"
-        ))),
-    }
 }

@@ -1,16 +1,14 @@
-//! The rate limiter as the facade drives it: options in, `{allowed, limit, remaining,
-//! resetAfterMs, retryAfterMs, reason}` out. Every decision is the core's; this module only
-//! converts numbers and names.
+//! The rate limiter as the facade drives it: options in (read by the core, see
+//! `options.rs`), `{allowed, limit, remaining, resetAfterMs, retryAfterMs, reason}` out.
+//! Every decision is the core's.
 
-use redkit::ratelimit::duration_from_ms;
-use redkit::{
-    Algorithm, ClockMode, Error, OnError, RateLimitResult, RateLimiter, RateLimiterOptions, Rule,
-};
+use redkit::{Error, RateLimitResult, RateLimiter, RateLimiterOptions};
 use wasm_bindgen::prelude::*;
 
 use crate::api::WasmClient;
 use crate::errors::to_js;
 use crate::host::spawn;
+use crate::options::{read, text};
 
 /// A JS number that must be a whole number (a limit, a cost, a time in ms): the core's
 /// check, argument order as the call sites read best.
@@ -30,73 +28,13 @@ fn now_ms(v: Option<f64>) -> Result<Option<u64>, Error> {
 
 #[wasm_bindgen]
 impl WasmClient {
-    /// `client.rateLimiter(name, {limit, window, algorithm, burst, limits, countDenied,
-    /// onError, timeout, localBlock, clock})` as the facade passes them (absent ones
-    /// `None`); `limits` as flattened `[limit, windowMs, burst]` triples.
-    #[allow(clippy::too_many_arguments)]
-    pub fn rate_limiter(
-        &self,
-        name: &str,
-        limit: Option<f64>,
-        window_ms: Option<f64>,
-        algorithm: Option<String>,
-        burst: Option<f64>,
-        limits: Vec<f64>,
-        count_denied: Option<bool>,
-        on_error: Option<String>,
-        timeout_ms: Option<f64>,
-        local_block: Option<bool>,
-        clock: Option<String>,
-    ) -> Result<WasmRateLimiter, JsValue> {
-        // Types were checked by the facade; names, numbers and ranges are checked here
-        // and by the core (RateLimiterOptions::validate, at build).
-        let opts = (|| -> Result<RateLimiterOptions, Error> {
-            let mut o = RateLimiterOptions::default();
-            if let Some(n) = limit {
-                o.limit = whole(n, "limit")?;
-            }
-            if let Some(ms) = window_ms {
-                o.window = duration_from_ms("window", ms)?;
-            }
-            if let Some(a) = algorithm {
-                o.algorithm = Algorithm::parse(&a)?;
-            }
-            if let Some(n) = burst {
-                o.burst = whole(n, "burst")?;
-            }
-            for (i, rule) in limits.chunks(3).enumerate() {
-                let &[limit, window_ms, burst] = rule else {
-                    return Err(Error::invalid(
-                        "limits must be {limit, window, burst} triples",
-                    ));
-                };
-                o.extra_limits.push(Rule {
-                    limit: whole(limit, &format!("limits[{i}].limit"))?,
-                    window: duration_from_ms(&format!("limits[{i}].window"), window_ms)?,
-                    burst: whole(burst, &format!("limits[{i}].burst"))?,
-                });
-            }
-            if let Some(b) = count_denied {
-                o.count_denied = b;
-            }
-            if let Some(e) = on_error {
-                o.on_error = OnError::parse(&e)?;
-            }
-            if let Some(ms) = timeout_ms {
-                o.timeout = duration_from_ms("timeout", ms)?;
-            }
-            if let Some(b) = local_block {
-                o.local_block = b;
-            }
-            if let Some(c) = clock {
-                o.clock = ClockMode::parse(&c)?;
-            }
-            Ok(o)
-        })()
-        .map_err(to_js)?;
+    /// `client.rateLimiter(name, opts)`, the options read by the core.
+    pub fn rate_limiter(&self, name: JsValue, opts: JsValue) -> Result<WasmRateLimiter, JsValue> {
+        let name = text(&name, "name")?;
+        let opts: RateLimiterOptions = read("rate limiter options", &opts)?;
         let inner = self
             .inner
-            .rate_limiter(name)
+            .rate_limiter(&name)
             .options(opts)
             .build()
             .map_err(to_js)?;
@@ -132,10 +70,11 @@ impl WasmRateLimiter {
     /// One atomic decision for a request of `cost` (default 1), at `now_ms` when given.
     pub fn limit(
         &self,
-        identifier: String,
+        identifier: JsValue,
         cost: Option<f64>,
         now: Option<f64>,
     ) -> Result<u32, JsValue> {
+        let identifier = text(&identifier, "identifier")?;
         let cost = whole(cost.unwrap_or(1.0), "cost").map_err(to_js)?;
         let now = now_ms(now).map_err(to_js)?;
         let l = self.inner.clone();
@@ -149,7 +88,8 @@ impl WasmRateLimiter {
     }
 
     /// What a request of cost 1 would get now (or at `now_ms`), consuming nothing.
-    pub fn peek(&self, identifier: String, now: Option<f64>) -> Result<u32, JsValue> {
+    pub fn peek(&self, identifier: JsValue, now: Option<f64>) -> Result<u32, JsValue> {
+        let identifier = text(&identifier, "identifier")?;
         let now = now_ms(now).map_err(to_js)?;
         let l = self.inner.clone();
         Ok(spawn(async move {
@@ -162,13 +102,14 @@ impl WasmRateLimiter {
     }
 
     /// Forget `identifier`.
-    pub fn reset(&self, identifier: String) -> u32 {
+    pub fn reset(&self, identifier: JsValue) -> Result<u32, JsValue> {
+        let identifier = text(&identifier, "identifier")?;
         let l = self.inner.clone();
-        spawn(async move {
+        Ok(spawn(async move {
             l.reset(&identifier)
                 .await
                 .map(|_| JsValue::UNDEFINED)
                 .map_err(to_js)
-        })
+        }))
     }
 }

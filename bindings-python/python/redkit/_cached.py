@@ -10,7 +10,8 @@ import json
 from collections.abc import Iterable
 from typing import Any, Callable, TypeVar, cast
 
-from ._convert import Duration
+from ._errors import InvalidArgument
+from ._options import Duration
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -41,6 +42,11 @@ def cached_decorator(
     fixed_tags = None if tags is None else list(tags)
 
     def decorate(fn: F) -> F:
+        if key is None and "<lambda>" in fn.__qualname__:
+            # Every lambda of a module has the same qualname: without a key they would
+            # share entries (the same rule as JavaScript's anonymous functions).
+            raise InvalidArgument("cached() needs a key= to memoize a lambda: anonymous functions would share entries")
+
         def entry(args: tuple[Any, ...], kwargs: dict[str, Any]) -> str:
             return key(*args, **kwargs) if key is not None else default_key(fn, args, kwargs)
 

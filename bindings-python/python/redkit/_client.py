@@ -6,16 +6,19 @@ from __future__ import annotations
 import asyncio
 import inspect
 from collections.abc import Awaitable, Iterable, Mapping
-from typing import Any, Callable, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, TypeVar
 
-from . import _common, _convert, _queue, _ratelimit
+from . import _common, _convert, _queue
 from ._cached import F, cached_decorator
 from ._codec import Codec
 from ._codec import codec as make_codec
-from ._convert import Duration
+from ._options import CacheOptions, ConnectOptions, Duration, RateLimiterOptions
 from ._queue import Job, Queue, Removal, Worker
-from ._ratelimit import Algorithm, Clock, OnError, RateLimiter, Rule
+from ._ratelimit import RateLimiter
 from ._redkit import CacheCore, Cancellation, Connection
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 
 T = TypeVar("T")
 
@@ -48,7 +51,7 @@ class Cache:
     def set(self, key: str, value: Any, *, ttl: Duration | None = None, tags: Iterable[str] | None = None) -> None:
         """Write-through: store ``value`` (ttl overrides the namespace's) under ``tags``."""
         raw = self._codec.encode(value)
-        self._core.set(_common.key(key), raw, _convert.millis("ttl", ttl), _convert.tags(tags))
+        self._core.set(_common.key(key), raw, ttl, _convert.tags(tags))
 
     def delete(self, *keys: str) -> int:
         """Delete-on-write: remove entries; returns how many existed."""
@@ -90,7 +93,7 @@ class Cache:
                 _common.finish_loading(token)
             return encode(value)
 
-        raw = self._core.get_or_set(key, load, _convert.millis("ttl", ttl), _convert.tags(tags))
+        raw = self._core.get_or_set(key, load, ttl, _convert.tags(tags))
         return self._codec.decode(raw)
 
     def cached(
@@ -116,33 +119,10 @@ class Client:
         self._conn = conn
 
     @classmethod
-    def connect(
-        cls,
-        url: str,
-        *,
-        prefix: str | None = None,
-        retries: int | None = None,
-        retry_backoff_max: Duration | None = None,
-        timeout: Duration | None = None,
-        connect_timeout: Duration | None = None,
-        lazy_connect: bool | None = None,
-        offline_queue: bool | None = None,
-        offline_queue_max: int | None = None,
-    ) -> Client:
+    def connect(cls, url: str, **options: Unpack[ConnectOptions]) -> Client:
         """Connect to ``url`` (``redis://`` or ``rediss://``, user/password/db in the URL).
-        Fails fast unless ``lazy_connect=True``."""
-        kwargs = _common.connect_kwargs(
-            url,
-            prefix,
-            retries,
-            retry_backoff_max,
-            timeout,
-            connect_timeout,
-            lazy_connect,
-            offline_queue,
-            offline_queue_max,
-        )
-        return cls(Connection.connect(**kwargs))
+        Fails fast unless ``lazy_connect=True``. Options: see :class:`ConnectOptions`."""
+        return cls(Connection.connect(_common.url(url), dict(options)))
 
     @classmethod
     def embedded(cls, *, prefix: str | None = None) -> Client:
@@ -174,53 +154,23 @@ class Client:
         lose data."""
         return _common.health(self._conn.check())
 
-    def cache(
-        self,
-        namespace: str,
-        *,
-        ttl: Duration | None = None,
-        jitter: Duration | None = None,
-        stale_ttl: Duration | None = None,
-        early_refresh: float | None = None,
-        lock: bool | None = None,
-        lock_timeout: Duration | None = None,
-        codec: str = "json",
-        near_cache: int | None = None,
-    ) -> Cache:
+    def cache(self, namespace: str, **options: Unpack[CacheOptions]) -> Cache:
         """A cache namespace with these defaults (ttl 1 hour, lock on, JSON values).
 
         ``near_cache=N`` keeps up to N entries in this process, served without a round trip
         and kept coherent by Redis (key tracking): changes from other processes arrive
         within the invalidation latency, writes through this client are seen at once.
+        Options: see :class:`redkit._options.CacheOptions`.
         """
-        c = make_codec(codec)
-        kwargs = _common.cache_kwargs(
-            namespace, ttl, jitter, stale_ttl, early_refresh, lock, lock_timeout, codec, near_cache
-        )
-        return Cache(self._conn.cache(**kwargs), c, namespace)
+        core = self._conn.cache(_common.name("namespace", namespace), dict(options))
+        return Cache(core, make_codec(options.get("codec") or "json"), namespace)
 
-    def rate_limiter(
-        self,
-        name: str,
-        *,
-        limit: int | None = None,
-        window: Duration | None = None,
-        algorithm: Algorithm | None = None,
-        burst: int | None = None,
-        limits: Iterable[Rule] | None = None,
-        count_denied: bool | None = None,
-        on_error: OnError | None = None,
-        timeout: Duration | None = None,
-        local_block: bool | None = None,
-        clock: Clock | None = None,
-    ) -> RateLimiter:
+    def rate_limiter(self, name: str, **options: Unpack[RateLimiterOptions]) -> RateLimiter:
         """A named rate limiter (defaults: gcra, 10 per second, on_error deny, timeout
         1 s; see docs/ratelimit.md). ``limits`` adds ``(limit, window[, burst])`` rules
-        decided in the same atomic call. Bad options raise here."""
-        kwargs = _ratelimit.limiter_kwargs(
-            name, limit, window, algorithm, burst, limits, count_denied, on_error, timeout, local_block, clock
-        )
-        return RateLimiter(self._conn.rate_limiter(**kwargs), name)
+        decided in the same atomic call. Bad options raise here. Options: see
+        :class:`redkit._options.RateLimiterOptions`."""
+        return RateLimiter(self._conn.rate_limiter(_common.name("name", name), dict(options)), name)
 
     def queue(
         self,

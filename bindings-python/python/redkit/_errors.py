@@ -4,9 +4,13 @@ The native module looks these classes up by name (``ErrorKind::class_name()`` in
 core), so the names are the same in every runtime. Where a builtin means the same thing,
 the class also inherits from it, so ``except TimeoutError`` keeps working.
 
-Wrong Python *types* (a key that is not a ``str``, tags that are a string instead of a
-list, a duration that is not a number) raise the builtin :class:`TypeError`; well-typed but
-unusable *values* (an empty key, a zero ttl) raise :class:`InvalidArgument`.
+Wrong Python *types* of arguments (a key that is not a ``str``, tags that are a string
+instead of a list, a loader that is not callable) raise the builtin :class:`TypeError`;
+well-typed but unusable *values* (an empty key) raise :class:`InvalidArgument`. Options (the
+keyword options of ``connect``, ``cache`` and ``rate_limiter``, and a write's ``ttl``) are
+read by the Rust core, as in every runtime: any bad option, whatever its type (an unknown
+name, a str for a limit, NaN, a duration beyond its maximum), raises
+:class:`InvalidArgument`.
 """
 
 import builtins

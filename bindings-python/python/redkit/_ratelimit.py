@@ -1,24 +1,14 @@
-"""The rate limiter shared by both clients: argument conversion and the blocking
-``RateLimiter``. Every decision is the core's (one Lua script per call); this module only
-checks Python types and converts seconds to milliseconds."""
+"""The rate limiter shared by both clients: argument checks and the blocking
+``RateLimiter``. Every decision is the core's (one Lua script per call), and so are the
+options (see ``_options.py``)."""
 
 from __future__ import annotations
 
-import math
-from collections.abc import Iterable
-from datetime import timedelta
-from typing import Any, Callable, Literal, Union
+from typing import Callable
 
-from ._convert import Duration
 from ._errors import InvalidArgument
 from ._limit_calls import CostFn, F, KeyFn, limit_calls
 from ._redkit import RateLimiterCore, RateLimitResult
-
-Algorithm = Literal["gcra", "token_bucket", "sliding_window", "sliding_log", "fixed_window"]
-OnError = Literal["deny", "allow", "raise"]
-Clock = Literal["server", "client"]
-Rule = Union[tuple[int, Duration], tuple[int, Duration, int]]
-"""An extra limit: ``(limit, window)`` or ``(limit, window, burst)``."""
 
 _I64 = 2**63
 
@@ -31,71 +21,6 @@ def whole(name: str, value: int) -> int:
     if not -_I64 <= value < _I64:
         raise InvalidArgument(f"{name} is out of range: {value}")
     return value
-
-
-def millis(name: str, value: Duration) -> float:
-    """Seconds or a timedelta as (fractional) milliseconds; NaN, infinite and negative
-    values are left for the core to refuse with InvalidArgument."""
-    if isinstance(value, bool) or not isinstance(value, (int, float, timedelta)):
-        raise TypeError(f"{name} must be seconds (int or float) or a timedelta, not {type(value).__name__}")
-    seconds = value.total_seconds() if isinstance(value, timedelta) else float(value)
-    return seconds * 1000 if math.isfinite(seconds) else seconds
-
-
-def _rule(i: int, rule: Rule) -> tuple[int, float, int]:
-    if not isinstance(rule, tuple) or len(rule) not in (2, 3):
-        raise TypeError(f"limits[{i}] must be a (limit, window) or (limit, window, burst) tuple, not {rule!r}")
-    burst = rule[2] if len(rule) == 3 else 0
-    return (
-        whole(f"limits[{i}] limit", rule[0]),
-        millis(f"limits[{i}] window", rule[1]),
-        whole(f"limits[{i}] burst", burst),
-    )
-
-
-def _name(what: str, value: Any) -> Any:
-    if value is not None and not isinstance(value, str):
-        raise TypeError(f"{what} must be a str, not {type(value).__name__}")
-    return value
-
-
-def _flag(what: str, value: Any) -> Any:
-    if value is not None and not isinstance(value, bool):
-        raise TypeError(f"{what} must be a bool, not {type(value).__name__}")
-    return value
-
-
-def limiter_kwargs(
-    name: str,
-    limit: int | None,
-    window: Duration | None,
-    algorithm: Algorithm | None,
-    burst: int | None,
-    limits: Iterable[Rule] | None,
-    count_denied: bool | None,
-    on_error: OnError | None,
-    timeout: Duration | None,
-    local_block: bool | None,
-    clock: Clock | None,
-) -> dict[str, Any]:
-    """``client.rate_limiter`` options as the native module takes them."""
-    if not isinstance(name, str):
-        raise TypeError(f"name must be a str, not {type(name).__name__}")
-    if limits is not None and isinstance(limits, (str, bytes, tuple)):
-        raise TypeError("limits must be a list of (limit, window) tuples")
-    return dict(
-        name=name,
-        limit=None if limit is None else whole("limit", limit),
-        window_ms=None if window is None else millis("window", window),
-        algorithm=_name("algorithm", algorithm),
-        burst=None if burst is None else whole("burst", burst),
-        limits=[_rule(i, r) for i, r in enumerate(limits or [])],
-        count_denied=_flag("count_denied", count_denied),
-        on_error=_name("on_error", on_error),
-        timeout_ms=None if timeout is None else millis("timeout", timeout),
-        local_block=_flag("local_block", local_block),
-        clock=_name("clock", clock),
-    )
 
 
 def ident(value: str) -> str:

@@ -1,12 +1,15 @@
 """Stubs of the native module (bindings-python/src). Private: use ``redkit``."""
 
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Mapping
 from typing import Any, Callable, Literal
+
+from ._options import Duration
 
 __version__: str
 
 def _after_fork_in_child() -> None: ...
 def _panic_for_test(bridge: LoopBridge | None = None) -> Awaitable[None] | None: ...
+def _resolve_options(pattern: str, opts: object) -> str: ...
 
 class LoopBridge:
     def __init__(self) -> None: ...
@@ -51,30 +54,9 @@ def _run_many_async(
 
 class Connection:
     @staticmethod
-    def connect(
-        url: str,
-        prefix: str | None = None,
-        retries: int | None = None,
-        retry_backoff_max_ms: int | None = None,
-        timeout_ms: int | None = None,
-        connect_timeout_ms: int | None = None,
-        lazy_connect: bool | None = None,
-        offline_queue: bool | None = None,
-        offline_queue_max: int | None = None,
-    ) -> Connection: ...
+    def connect(url: str, opts: Mapping[str, Any] | None = None) -> Connection: ...
     @staticmethod
-    def connect_async(
-        bridge: LoopBridge,
-        url: str,
-        prefix: str | None = None,
-        retries: int | None = None,
-        retry_backoff_max_ms: int | None = None,
-        timeout_ms: int | None = None,
-        connect_timeout_ms: int | None = None,
-        lazy_connect: bool | None = None,
-        offline_queue: bool | None = None,
-        offline_queue_max: int | None = None,
-    ) -> Awaitable[Connection]: ...
+    def connect_async(bridge: LoopBridge, url: str, opts: Mapping[str, Any] | None = None) -> Awaitable[Connection]: ...
     @property
     def closed(self) -> bool: ...
     @property
@@ -84,32 +66,8 @@ class Connection:
     def close(self) -> None: ...
     def check(self) -> _Health: ...
     def check_async(self, bridge: LoopBridge) -> Awaitable[_Health]: ...
-    def cache(
-        self,
-        namespace: str,
-        ttl_ms: int | None = None,
-        jitter_ms: int | None = None,
-        stale_ttl_ms: int | None = None,
-        early_refresh: float | None = None,
-        lock: bool | None = None,
-        lock_timeout_ms: int | None = None,
-        codec: str = "json",
-        near_cache: int | None = None,
-    ) -> CacheCore: ...
-    def rate_limiter(
-        self,
-        name: str,
-        limit: int | None = None,
-        window_ms: float | None = None,
-        algorithm: str | None = None,
-        burst: int | None = None,
-        limits: list[tuple[int, float, int]] = ...,
-        count_denied: bool | None = None,
-        on_error: str | None = None,
-        timeout_ms: float | None = None,
-        local_block: bool | None = None,
-        clock: str | None = None,
-    ) -> RateLimiterCore: ...
+    def cache(self, namespace: str, opts: Mapping[str, Any] | None = None) -> CacheCore: ...
+    def rate_limiter(self, name: str, opts: Mapping[str, Any] | None = None) -> RateLimiterCore: ...
     def queue(self, name: str, defaults_json: str = "{}", codec: str = "json") -> QueueCore: ...
     def worker(
         self,
@@ -122,21 +80,21 @@ class Connection:
 class CacheCore:
     def get(self, key: str) -> bytes | None: ...
     def get_async(self, bridge: LoopBridge, key: str) -> Awaitable[bytes | None]: ...
-    def set(self, key: str, value: bytes, ttl_ms: int | None = None, tags: list[str] = ...) -> None: ...
+    def set(self, key: str, value: bytes, ttl: Duration | None = None, tags: list[str] = ...) -> None: ...
     def set_async(
-        self, bridge: LoopBridge, key: str, value: bytes, ttl_ms: int | None = None, tags: list[str] = ...
+        self, bridge: LoopBridge, key: str, value: bytes, ttl: Duration | None = None, tags: list[str] = ...
     ) -> Awaitable[None]: ...
     def delete(self, keys: list[str]) -> int: ...
     def delete_async(self, bridge: LoopBridge, keys: list[str]) -> Awaitable[int]: ...
     def invalidate_tags(self, tags: list[str]) -> int: ...
     def invalidate_tags_async(self, bridge: LoopBridge, tags: list[str]) -> Awaitable[int]: ...
-    def get_or_set(self, key: str, loader: HostFunction, ttl_ms: int | None = None, tags: list[str] = ...) -> bytes: ...
+    def get_or_set(self, key: str, loader: HostFunction, ttl: Duration | None = None, tags: list[str] = ...) -> bytes: ...
     def get_or_set_async(
         self,
         bridge: LoopBridge,
         key: str,
         loader: AsyncHostFunction,
-        ttl_ms: int | None = None,
+        ttl: Duration | None = None,
         tags: list[str] = ...,
     ) -> Awaitable[bytes]: ...
 

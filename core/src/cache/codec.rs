@@ -32,6 +32,15 @@ impl Codec {
         }
     }
 
+    /// The name [`Codec::parse`] reads.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Codec::Json => "json",
+            Codec::Bytes => "bytes",
+            Codec::Msgpack => "msgpack",
+        }
+    }
+
     /// Encode a value.
     pub fn encode<T: Serialize + ?Sized>(self, value: &T) -> Result<Vec<u8>> {
         match self {
@@ -82,6 +91,8 @@ fn msgpack_decode<T: DeserializeOwned>(_: &[u8]) -> Result<T> {
         "the msgpack codec needs redkit's `msgpack` feature",
     ))
 }
+
+crate::input::serde_by_name!(Codec);
 
 #[cfg(test)]
 mod tests {

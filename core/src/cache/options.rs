@@ -2,19 +2,29 @@
 
 use std::time::Duration;
 
+use serde::{Deserialize, Serialize};
+
 use crate::cache::codec::Codec;
+use crate::duration::{check_max, MAX_SPAN, MAX_TIMEOUT};
 use crate::error::{Error, Result};
 
-/// Settings of one cache namespace (`client.cache(ns)` builder).
-#[derive(Debug, Clone)]
+/// Settings of one cache namespace (`client.cache(ns)` builder), read from every runtime's
+/// native options by [`crate::input::read`]. `ttl`, `jitter` and `stale_ttl` are at most
+/// [`MAX_SPAN`], `lock_timeout` at most [`MAX_TIMEOUT`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+#[non_exhaustive]
 pub struct CacheOptions {
     /// How long an entry is fresh (default 1 hour).
+    #[serde(with = "crate::duration::serde_ms")]
     pub ttl: Duration,
     /// Up to this much random time is added to each ttl, so keys written together do not
     /// expire together (default 0).
+    #[serde(with = "crate::duration::serde_ms")]
     pub jitter: Duration,
     /// How long after turning stale an entry may still be served: while one caller
     /// refreshes it, and when the loader fails (default 0: off).
+    #[serde(with = "crate::duration::serde_ms")]
     pub stale_ttl: Duration,
     /// XFetch β: > 0 recomputes probabilistically before expiry, 1.0 as in the paper, 0 off
     /// (default 1.0).
@@ -24,6 +34,7 @@ pub struct CacheOptions {
     pub lock: bool,
     /// How long the loader lock is held at most, and how long others wait for it
     /// (default 10 s).
+    #[serde(with = "crate::duration::serde_ms")]
     pub lock_timeout: Duration,
     /// Value encoding (default JSON).
     pub codec: Codec,
@@ -55,9 +66,12 @@ impl CacheOptions {
         if !(self.early_refresh.is_finite() && self.early_refresh >= 0.0) {
             return Err(Error::invalid("early_refresh must be a finite number >= 0"));
         }
+        check_max("jitter", self.jitter, MAX_SPAN)?;
+        check_max("stale_ttl", self.stale_ttl, MAX_SPAN)?;
         if self.lock_timeout < Duration::from_millis(1) {
             return Err(Error::invalid("lock_timeout must be at least 1 ms"));
         }
+        check_max("lock_timeout", self.lock_timeout, MAX_TIMEOUT)?;
         // The bound every binding checks too: one size means the same everywhere.
         if self.near_cache > u32::MAX as usize {
             return Err(Error::invalid(format!(
@@ -70,10 +84,19 @@ impl CacheOptions {
     }
 }
 
+impl crate::input::Options for CacheOptions {
+    fn validate(&self) -> Result<()> {
+        CacheOptions::validate(self)
+    }
+}
+
 /// Per-write options: a ttl that overrides the namespace's, and tags.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+#[non_exhaustive]
 pub struct SetOptions {
     /// Fresh time of this entry; the namespace ttl when `None`.
+    #[serde(with = "crate::duration::serde_ms_opt")]
     pub ttl: Option<Duration>,
     /// Tags that [`crate::cache::Cache::invalidate_tags`] can invalidate this entry by.
     pub tags: Vec<String>,
@@ -102,12 +125,18 @@ impl SetOptions {
     }
 }
 
-/// A ttl must be at least one millisecond (Redis' PX unit).
+impl crate::input::Options for SetOptions {
+    fn validate(&self) -> Result<()> {
+        self.ttl.map_or(Ok(()), |ttl| check_ttl("ttl", ttl))
+    }
+}
+
+/// A ttl must be at least one millisecond (Redis' PX unit), and at most [`MAX_SPAN`].
 pub fn check_ttl(what: &str, ttl: Duration) -> Result<()> {
     if ttl < Duration::from_millis(1) {
         return Err(Error::invalid(format!(
             "{what} must be at least 1 ms, got {ttl:?}"
         )));
     }
-    Ok(())
+    check_max(what, ttl, MAX_SPAN)
 }

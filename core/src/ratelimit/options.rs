@@ -3,6 +3,9 @@
 
 use std::time::Duration;
 
+use serde::{Deserialize, Serialize};
+
+use crate::duration::{check_max, MAX_SPAN, MAX_TIMEOUT};
 use crate::error::{Error, Result};
 
 /// The algorithm deciding each request. Every one is a single Lua script: one round trip
@@ -140,15 +143,22 @@ impl ClockMode {
     }
 }
 
-/// One limit: at most `limit` per `window`, plus `burst` for the bucket algorithms.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+crate::input::serde_by_name!(Algorithm, OnError, ClockMode);
+
+/// One limit: at most `limit` per `window`, plus `burst` for the bucket algorithms. Read
+/// from `{limit, window, burst}` or a `(limit, window[, burst])` list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct Rule {
     /// Requests (cost units) per window; at least 1.
     pub limit: i64,
-    /// The window; at least 1 ms.
+    /// The window; at least 1 ms, at most [`MAX_SPAN`].
+    #[serde(with = "crate::duration::serde_ms")]
     pub window: Duration,
     /// Extra capacity on top of `limit` that may be spent at once (gcra and token_bucket
     /// only; 0 elsewhere).
+    #[serde(default)]
     pub burst: i64,
 }
 
@@ -160,6 +170,12 @@ impl Rule {
             window,
             burst: 0,
         }
+    }
+
+    /// This rule with `burst` extra capacity.
+    pub fn burst(mut self, burst: i64) -> Rule {
+        self.burst = burst;
+        self
     }
 
     /// The most one decision can ever allow under this rule.
@@ -180,11 +196,7 @@ impl Rule {
                 self.window
             )));
         }
-        if self.window > MAX_WINDOW {
-            return Err(Error::invalid(format!(
-                "{what}window must be at most {MAX_WINDOW:?}"
-            )));
-        }
+        check_max(&format!("{what}window"), self.window, MAX_SPAN)?;
         if self.burst < 0 {
             return Err(Error::invalid(format!(
                 "{what}burst must not be negative, got {}",
@@ -207,15 +219,18 @@ impl Rule {
 
 /// Scripts compute in doubles: keep every number far inside their exact integer range.
 const MAX_CAPACITY: i64 = 1 << 40;
-/// Ten years: longer windows are a mistake, and µs times must stay exact doubles.
-const MAX_WINDOW: Duration = Duration::from_secs(10 * 365 * 24 * 3600);
 
-/// Every option of a rate limiter, with the defaults of the API contract.
-#[derive(Debug, Clone, PartialEq)]
+/// Every option of a rate limiter, with the defaults of the API contract, read from every
+/// runtime's native options by [`crate::input::read`] (`extra_limits` under the name
+/// `limits`). `timeout` is at most [`MAX_TIMEOUT`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+#[non_exhaustive]
 pub struct RateLimiterOptions {
     /// Requests (cost units) per window (default 10).
     pub limit: i64,
     /// The window (default 1 s).
+    #[serde(with = "crate::duration::serde_ms")]
     pub window: Duration,
     /// The algorithm (default gcra).
     pub algorithm: Algorithm,
@@ -224,6 +239,7 @@ pub struct RateLimiterOptions {
     /// More limits decided in the same atomic call (say 1000 per hour beside 10 per
     /// second): a request is allowed only when every limit allows it, and then consumes
     /// from all of them.
+    #[serde(rename = "limits")]
     pub extra_limits: Vec<Rule>,
     /// Record denied requests too, so a client that keeps retrying stays blocked
     /// (default false).
@@ -231,6 +247,7 @@ pub struct RateLimiterOptions {
     /// What to answer when Redis fails or is slower than `timeout` (default deny).
     pub on_error: OnError,
     /// The longest one decision may wait for Redis (default 1 s).
+    #[serde(with = "crate::duration::serde_ms")]
     pub timeout: Duration,
     /// Remember denied identifiers in this process until their retry time, so a blocked
     /// client costs no round trip (default false).
@@ -275,7 +292,7 @@ impl RateLimiterOptions {
             let what = if i == 0 {
                 String::new()
             } else {
-                format!("extra_limits[{}]: ", i - 1)
+                format!("limits[{}].", i - 1)
             };
             rule.validate(&what, self.algorithm)?;
         }
@@ -285,7 +302,7 @@ impl RateLimiterOptions {
                 self.timeout
             )));
         }
-        Ok(())
+        check_max("timeout", self.timeout, MAX_TIMEOUT)
     }
 
     /// The largest cost one call may ask for: anything above it could never be allowed.
@@ -294,15 +311,16 @@ impl RateLimiterOptions {
     }
 }
 
-/// A duration from a number of milliseconds as a binding receives it (a JS number, a
-/// Python float): negative, NaN and infinite values are an [`Error::InvalidArgument`].
-pub fn duration_from_ms(what: &str, ms: f64) -> Result<Duration> {
-    if !ms.is_finite() || ms < 0.0 {
-        return Err(Error::invalid(format!(
-            "{what} must be a finite number of milliseconds >= 0, got {ms}"
-        )));
+impl crate::input::Options for RateLimiterOptions {
+    fn validate(&self) -> Result<()> {
+        RateLimiterOptions::validate(self)
     }
-    Duration::try_from_secs_f64(ms / 1000.0).map_err(|e| Error::invalid(format!("{what}: {e}")))
+}
+
+/// A duration from a number of milliseconds (the shared rule of [`crate::duration`]):
+/// negative, NaN, infinite and overlong values are an [`Error::InvalidArgument`].
+pub fn duration_from_ms(what: &str, ms: f64) -> Result<Duration> {
+    crate::duration::from_number(what, ms, crate::duration::Unit::Millis)
 }
 
 /// A whole number as a binding receives it (a JS number: a limit, a cost, a time in ms):

@@ -33,6 +33,10 @@ pub mod push;
 mod requests;
 pub use redkit_protocol::resp;
 
+/// How often a connection times out the requests past their deadline: the precision of
+/// every deadline, the same in every runtime (the native socket task and Node's link).
+pub const DEADLINE_TICK: std::time::Duration = std::time::Duration::from_millis(20);
+
 /// `Send` on native targets, nothing on wasm, where futures hold JS values and are never
 /// moved across threads. Lets one copy of the code serve both.
 #[cfg(not(target_arch = "wasm32"))]

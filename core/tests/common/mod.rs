@@ -61,10 +61,7 @@ pub async fn client_at(url: &str, prefix: &str) -> Client {
 }
 
 fn options(prefix: &str) -> ConnectOptions {
-    ConnectOptions {
-        prefix: prefix.to_string(),
-        ..Default::default()
-    }
+    ConnectOptions::default().prefix(prefix)
 }
 
 /// An embedded client with its own engine and prefix.

@@ -6,7 +6,6 @@
 //! that [`TokioDialer`] opens.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -38,8 +37,7 @@ impl Dialer for TokioDialer {
     }
 }
 
-/// How often requests past their deadline are timed out: the precision of every deadline.
-const TICK: Duration = Duration::from_millis(20);
+use crate::transport::DEADLINE_TICK as TICK;
 
 /// Where the first connection's outcome goes (a fail-fast connect waits for it).
 pub type First = Option<oneshot::Sender<Result<()>>>;

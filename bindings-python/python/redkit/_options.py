@@ -1,0 +1,61 @@
+"""The keyword options of ``Client.connect``, ``client.cache`` and ``client.rate_limiter``,
+for type checkers only. The native module hands them to the Rust core as given: the core
+knows every option (name, default, type, unit, bounds) and refuses unknown names, wrong
+types, NaN and durations beyond their maximum with :class:`redkit.InvalidArgument`, the
+same way in every runtime. Durations are seconds (``int``/``float``), a ``timedelta``, or a
+string with a unit (``"250ms"``, ``"60s"``, ``"5m"``, ``"1h"``, ``"7d"``)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Literal, TypedDict, Union
+
+Duration = Union[int, float, timedelta, str]
+"""Seconds as ``int``/``float``, a ``timedelta``, or a string with a unit (``"250ms"``)."""
+
+Algorithm = Literal["gcra", "token_bucket", "sliding_window", "sliding_log", "fixed_window"]
+OnError = Literal["deny", "allow", "raise"]
+Clock = Literal["server", "client"]
+Rule = Union[tuple[int, Duration], tuple[int, Duration, int]]
+"""An extra limit: ``(limit, window)`` or ``(limit, window, burst)``."""
+
+
+class ConnectOptions(TypedDict, total=False):
+    """``Client.connect(url, **options)``."""
+
+    prefix: str | None
+    retries: int | None
+    retry_backoff_max: Duration | None
+    timeout: Duration | None
+    connect_timeout: Duration | None
+    lazy_connect: bool | None
+    offline_queue: bool | None
+    offline_queue_max: int | None
+
+
+class CacheOptions(TypedDict, total=False):
+    """``client.cache(namespace, **options)``."""
+
+    ttl: Duration | None
+    jitter: Duration | None
+    stale_ttl: Duration | None
+    early_refresh: float | None
+    lock: bool | None
+    lock_timeout: Duration | None
+    codec: str | None
+    near_cache: int | None
+
+
+class RateLimiterOptions(TypedDict, total=False):
+    """``client.rate_limiter(name, **options)``."""
+
+    limit: int | None
+    window: Duration | None
+    algorithm: Algorithm | None
+    burst: int | None
+    limits: list[Rule] | None
+    count_denied: bool | None
+    on_error: OnError | None
+    timeout: Duration | None
+    local_block: bool | None
+    clock: Clock | None
