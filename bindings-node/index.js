@@ -844,5 +844,6 @@ module.exports.NativeReports = nativeBinding.NativeReports
 module.exports.__functionsForTests = nativeBinding.__functionsForTests
 module.exports.__panicForTests = nativeBinding.__panicForTests
 module.exports.__panicInPromiseForTests = nativeBinding.__panicInPromiseForTests
+module.exports.__resolveOptions = nativeBinding.__resolveOptions
 module.exports.errorClasses = nativeBinding.errorClasses
 module.exports.rateLimitHttp = nativeBinding.rateLimitHttp

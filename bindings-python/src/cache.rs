@@ -199,7 +199,7 @@ impl CacheCore {
 
     /// Cache-aside with an async loader: `loader(key, cancel)` returns an awaitable of the
     /// encoded value, run on the caller's event loop.
-    #[pyo3(signature = (bridge, key, loader, ttl_ms=None, tags=Vec::new()))]
+    #[pyo3(signature = (bridge, key, loader, ttl=None, tags=Vec::new()))]
     fn get_or_set_async<'py>(
         &self,
         py: Python<'py>,

@@ -105,10 +105,7 @@ async fn a_resent_lock_script_gets_the_callers_own_lock_back() {
     let proxy = ReplyDropper::start(server.port()).await;
     let client = Client::connect_with(
         &format!("redis://127.0.0.1:{}", proxy.port),
-        ConnectOptions {
-            prefix: "lost".into(),
-            ..Default::default()
-        },
+        ConnectOptions::default().prefix("lost"),
     )
     .await
     .unwrap();
@@ -157,10 +154,7 @@ async fn loads_under_client_kill_storms_never_wait_for_their_own_lock() {
     let server = Server::start();
     let client = Client::connect_with(
         &server.url(),
-        ConnectOptions {
-            prefix: "storm".into(),
-            ..Default::default()
-        },
+        ConnectOptions::default().prefix("storm"),
     )
     .await
     .unwrap();

@@ -14,10 +14,7 @@ async fn starved() -> (Server, Client) {
     let server = Server::start();
     let client = Client::connect_with(
         &server.url(),
-        ConnectOptions {
-            prefix: "oom".into(),
-            ..Default::default()
-        },
+        ConnectOptions::default().prefix("oom"),
     )
     .await
     .unwrap();
