@@ -11,10 +11,7 @@ use redkit_testkit::Server;
 use tokio::sync::mpsc::UnboundedReceiver;
 
 fn opts(prefix: &str) -> ConnectOptions {
-    ConnectOptions {
-        prefix: prefix.to_string(),
-        ..Default::default()
-    }
+    ConnectOptions::default().prefix(prefix)
 }
 
 /// The server's client lines (CLIENT LIST) that `keep` selects.
