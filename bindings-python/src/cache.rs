@@ -193,7 +193,10 @@ impl CacheCore {
         let opts = set_options(ttl, tags)?;
         let loader = PyHost::blocking(loader);
         block_on(py, async move {
-            cache.get_or_set_host(&key.0, &opts, loader).await.map(Bytes)
+            cache
+                .get_or_set_host(&key.0, &opts, loader)
+                .await
+                .map(Bytes)
         })
     }
 
@@ -213,7 +216,10 @@ impl CacheCore {
         let opts = set_options(ttl, tags)?;
         let loader = PyHost::on_loop(py, loader, bridge)?;
         bridge::spawn(py, bridge.get(), async move {
-            cache.get_or_set_host(&key.0, &opts, loader).await.map(Bytes)
+            cache
+                .get_or_set_host(&key.0, &opts, loader)
+                .await
+                .map(Bytes)
         })
     }
 }

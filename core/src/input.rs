@@ -449,6 +449,45 @@ fn name_it(name: &str, e: ReadError) -> ReadError {
     }
 }
 
+/// Serde for a count option (`retries`, `near_cache`, `offline_queue_max`): a whole number
+/// from 0 to 2^32 - 1, the one bound every runtime shares; an option may lower it in its
+/// `validate`.
+pub(crate) mod count {
+    use std::fmt;
+
+    use serde::de::{self, Deserializer, Visitor};
+
+    /// The count, as any unsigned integer type.
+    pub fn deserialize<'de, D: Deserializer<'de>, T: TryFrom<u64>>(d: D) -> Result<T, D::Error> {
+        let n = d.deserialize_u64(Count)?;
+        T::try_from(n).map_err(|_| de::Error::custom(format!("must be at most {n}")))
+    }
+
+    struct Count;
+
+    impl Visitor<'_> for Count {
+        type Value = u64;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            write!(f, "a whole number from 0 to {}", u32::MAX)
+        }
+
+        fn visit_i64<E: de::Error>(self, n: i64) -> Result<u64, E> {
+            match u32::try_from(n) {
+                Ok(n) => Ok(u64::from(n)),
+                Err(_) => Err(E::custom(format!(
+                    "must be a whole number from 0 to {}, got {n}",
+                    u32::MAX
+                ))),
+            }
+        }
+
+        fn visit_u64<E: de::Error>(self, n: u64) -> Result<u64, E> {
+            self.visit_i64(i64::try_from(n).unwrap_or(i64::MAX))
+        }
+    }
+}
+
 /// Serde for an enum of named choices (a codec, an algorithm): written as its name, read
 /// with its `parse`, so a wrong name is refused with the list of right ones.
 macro_rules! serde_by_name {

@@ -25,6 +25,7 @@ pub struct ConnectOptions {
     /// How many times one request is retried after a connection failure (default 3). The
     /// connection itself is re-established in the background, with the same backoff, for
     /// as long as the client is open.
+    #[serde(deserialize_with = "crate::input::count::deserialize")]
     pub retries: u32,
     /// Upper bound of the exponential backoff between retries (default 2 s).
     #[serde(with = "crate::duration::serde_ms")]
@@ -40,6 +41,7 @@ pub struct ConnectOptions {
     /// Keep requests waiting while the connection is re-established (default true).
     pub offline_queue: bool,
     /// How many requests may wait at once while reconnecting; more fail at once.
+    #[serde(deserialize_with = "crate::input::count::deserialize")]
     pub offline_queue_max: usize,
 }
 
@@ -134,7 +136,6 @@ impl ConnectOptions {
         self.offline_queue_max = max;
         self
     }
-
 
     /// The one backoff policy of this client ([`Backoff`]): from 100 ms, doubling up to
     /// `retry_backoff_max`, with equal jitter. Request retries and every reconnect loop

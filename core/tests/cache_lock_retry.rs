@@ -152,12 +152,9 @@ async fn a_resent_lock_script_gets_the_callers_own_lock_back() {
 #[tokio::test]
 async fn loads_under_client_kill_storms_never_wait_for_their_own_lock() {
     let server = Server::start();
-    let client = Client::connect_with(
-        &server.url(),
-        ConnectOptions::default().prefix("storm"),
-    )
-    .await
-    .unwrap();
+    let client = Client::connect_with(&server.url(), ConnectOptions::default().prefix("storm"))
+        .await
+        .unwrap();
     let cache = client
         .cache("c")
         .lock_timeout(LOCK_TIMEOUT)

@@ -12,12 +12,9 @@ use redkit_testkit::Server;
 /// A server of its own (it is starved of memory), and a client of it.
 async fn starved() -> (Server, Client) {
     let server = Server::start();
-    let client = Client::connect_with(
-        &server.url(),
-        ConnectOptions::default().prefix("oom"),
-    )
-    .await
-    .unwrap();
+    let client = Client::connect_with(&server.url(), ConnectOptions::default().prefix("oom"))
+        .await
+        .unwrap();
     assert!(server
         .raw(&["CONFIG", "SET", "maxmemory-policy", "noeviction"])
         .unwrap()

@@ -115,7 +115,8 @@ export class Client {
 const codecs = {
   json: {
     encode(value) {
-      if (value === undefined) throw new InvalidArgument('cannot cache undefined; use null for an absent value');
+      // undefined is no JSON: like any value the codec cannot encode, a DecodeError (as in
+      // Node and Python); use null for an absent value.
       let text;
       try {
         text = JSON.stringify(value);

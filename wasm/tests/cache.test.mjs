@@ -133,12 +133,12 @@ for (const transport of ['rest', 'adapter']) {
       await assert.rejects(cache.set('k', 1, { ttl: -5 }), InvalidArgument);
       await assert.rejects(cache.set('k', 1, { tags: [''] }), InvalidArgument);
       await assert.rejects(cache.set('k', 1, { tags: 'x' }), InvalidArgument);
-      await assert.rejects(cache.set('k', undefined), InvalidArgument);
+      await assert.rejects(cache.set('k', undefined), DecodeError);
       await assert.rejects(cache.set('k', 10n), DecodeError);
       await assert.rejects(cache.delete(''), InvalidArgument);
       await assert.rejects(cache.invalidateTags(['']), InvalidArgument);
       await assert.rejects(cache.getOrSet('k', 'not a function'), InvalidArgument);
-      await assert.rejects(cache.getOrSet('k', () => undefined), InvalidArgument);
+      await assert.rejects(cache.getOrSet('k', () => undefined), DecodeError);
       assert.throws(() => c.cache('bad{name}'), InvalidArgument);
       assert.throws(() => c.cache(''), InvalidArgument);
       assert.throws(() => c.cache('c', { ttl: 0 }), InvalidArgument);

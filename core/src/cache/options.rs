@@ -41,6 +41,7 @@ pub struct CacheOptions {
     /// Entries kept in process memory at most, served without a round trip and kept
     /// coherent by Redis' key tracking (default 0: none; at most 2^32 - 1). See
     /// [`crate::cache::near`].
+    #[serde(deserialize_with = "crate::input::count::deserialize")]
     pub near_cache: usize,
 }
 
