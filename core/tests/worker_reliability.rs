@@ -113,10 +113,7 @@ async fn reliability_child() {
         return;
     };
     let client = loop {
-        let opts = ConnectOptions {
-            prefix: prefix.clone(),
-            ..ConnectOptions::default()
-        };
+        let opts = ConnectOptions::default().prefix(prefix.clone());
         match Client::connect_with(&url, opts).await {
             Ok(c) => break c,
             Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
@@ -189,10 +186,7 @@ async fn at_least_once(n: u64) {
     let mut server = AofServer::start();
     let url = server.url();
     let prefix = format!("rel{}", std::process::id());
-    let opts = ConnectOptions {
-        prefix: prefix.clone(),
-        ..ConnectOptions::default()
-    };
+    let opts = ConnectOptions::default().prefix(prefix.clone());
     let client = Client::connect_with(&url, opts).await.unwrap();
     let queue = client.queue("jobs").unwrap();
     for chunk in (0..n).collect::<Vec<_>>().chunks(1000) {
@@ -288,10 +282,7 @@ fn raw(port: u16, args: &[&str]) {
 async fn client_kill_and_a_server_down_lose_nothing() {
     let mut server = AofServer::start();
     let prefix = "ck";
-    let opts = ConnectOptions {
-        prefix: prefix.into(),
-        ..ConnectOptions::default()
-    };
+    let opts = ConnectOptions::default().prefix(prefix);
     let client = Client::connect_with(&server.url(), opts.clone())
         .await
         .unwrap();
