@@ -131,6 +131,10 @@ async fn cache_scenarios(backend: Backend) {
             .enumerate()
         {
             let at = format!("{name} step {i} ({step})");
+            // A lone surrogate (conformance/README.md) is what a Rust string cannot hold.
+            if step.to_string().contains("$lone_surrogate") {
+                continue;
+            }
             let got = cache_step(&cache, step, &loads).await;
             match (step.get("error"), got) {
                 (Some(class), Err(e)) => {

@@ -81,7 +81,7 @@ for (const transport of ['rest', 'adapter']) {
       const c = client('bad');
       const badOptions = [
         { limit: 0 }, { limit: -1 }, { limit: 1.5 }, { limit: '10' }, { limit: Infinity },
-        { window: 0 }, { window: -5 }, { window: NaN }, { window: '1s' },
+        { window: 0 }, { window: -5 }, { window: NaN }, { window: '1 s' }, { window: '7y' },
         { burst: -1 }, { algorithm: 'fixed_window', burst: 1 }, { algorithm: 'leaky_bucket' }, { algorithm: 5 },
         { limits: 'x' }, { limits: [{ limit: 0, window: 1_000 }] }, { limits: [{ window: 1_000 }] }, { limits: [null] },
         { countDenied: 'yes' }, { onError: 'maybe' }, { timeout: 0 }, { localBlock: 1 }, { clock: 'moon' },

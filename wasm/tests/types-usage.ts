@@ -18,7 +18,6 @@ export async function usage(env: { URL: string; TOKEN: string }, ioredisLike: { 
   const u: User | null = await users.get('user:42');
   await users.set('user:42', { id: '42', name: 'Ada' }, { ttl: 1_000, tags: ['team:7'] });
   const n: number = await users.delete('a', 'b');
-  const m: number = await users.delete(['a', 'b']);
   const loaded: User = await users.getOrSet('user:43', async () => ({ id: '43', name: 'Grace' }), { tags: ['team:7'] });
   const dropped: number = await users.invalidateTags(['team:7']);
   const find = users.wrap(async (id: string) => ({ id, name: 'x' }), { key: (id) => `user:${id}`, ttl: 1_000 });
@@ -40,5 +39,5 @@ export async function usage(env: { URL: string; TOKEN: string }, ioredisLike: { 
   if (r.error) console.log(r.error.code, r.limit);
   await api.reset('user:42');
   await rest.close();
-  return { t, report, u, n, m, loaded, dropped, found, allowed, remaining, resetAfterMs, retryAfterMs, why };
+  return { t, report, u, n, loaded, dropped, found, allowed, remaining, resetAfterMs, retryAfterMs, why };
 }
