@@ -15,7 +15,7 @@ export declare class NativeCache {
    * The operations as plain functions, each taking its [`Start`] first and returning
    * what it asks for (see `Completions::start`).
    */
-  functions(): { getText(op: number, key: string): unknown; getBytes(op: number, key: string): unknown; setText(op: number, key: string, value: string, opts?: SetOptions | null): unknown; setBytes(op: number, key: string, value: Buffer, opts?: SetOptions | null): unknown; delete(op: number, keys: string[]): unknown; invalidateTags(op: number, tags: string[]): unknown; getOrSetText(op: number, key: string, opts?: SetOptions | null, within?: number): unknown; getOrSetBytes(op: number, key: string, opts?: SetOptions | null, within?: number): unknown }
+  functions(): { getText(op: number, key: string): unknown; getBytes(op: number, key: string): unknown; setText(op: number, key: string, value: string, opts?: unknown): unknown; setBytes(op: number, key: string, value: Buffer, opts?: unknown): unknown; delete(op: number, keys: string[]): unknown; invalidateTags(op: number, tags: string[]): unknown; getOrSetText(op: number, key: string, opts?: unknown, within?: number): unknown; getOrSetBytes(op: number, key: string, opts?: unknown, within?: number): unknown }
 }
 
 /** The native client behind `Client` in `redkit.js`. */
@@ -26,7 +26,7 @@ export declare class NativeClient {
    * connects to `address()`. `wake` is called (without arguments) when a task was woken
    * off the JS thread and `poll()` should run.
    */
-  static open(url: string, opts: ConnectOptions | undefined | null, wake: () => void): NativeClient
+  static open(url: string, opts: unknown, wake: () => void): NativeClient
   /** Where to connect; `null` for the embedded engine. */
   address(): LinkAddress | null
   /**
@@ -53,10 +53,13 @@ export declare class NativeClient {
   poll(): void
   /** The key prefix of this client. */
   get prefix(): string
-  /** A cache namespace with its options. */
-  cache(namespace: string, opts?: CacheOptions | undefined | null): NativeCache
-  /** A named rate limiter with its options; decisions report through the same queue. */
-  rateLimiter(name: string, opts?: RateLimiterOptions | undefined | null): NativeRateLimiter
+  /** A cache namespace with its options (read by the core). */
+  cache(namespace: string, opts?: unknown): NativeCache
+  /**
+   * A named rate limiter with its options (read by the core); decisions report
+   * through the same queue.
+   */
+  rateLimiter(name: string, opts?: unknown): NativeRateLimiter
   /**
    * The queue `name`; `defaults` is the JSON text of its default job options (camelCase,
    * read by the core's schema, see `queue.rs`). No round trip.
@@ -160,52 +163,11 @@ export declare function __panicForTests(): void
  */
 export declare function __panicInPromiseForTests(): Promise<void>
 
-/** Options of `client.cache(namespace, opts)`. Durations in milliseconds. */
-export interface CacheOptions {
-  /** How long an entry is fresh, ms (default one hour). */
-  ttl?: number
-  /** Up to this much random time is added to each ttl, ms (default 0). */
-  jitter?: number
-  /**
-   * How long a stale entry may still be served while refreshing or when the loader
-   * fails, ms (default 0: off).
-   */
-  staleTtl?: number
-  /** XFetch beta for probabilistic early refresh; 0 turns it off (default 1). */
-  earlyRefresh?: number
-  /** One loader per key across processes (default true). */
-  lock?: boolean
-  /** Longest a loader holds the lock, and longest others wait for it, ms (default 10000). */
-  lockTimeout?: number
-  /** `json` (default) or `bytes` (values are Buffers). */
-  codec?: string
-  /**
-   * Keep up to this many entries in this process, served without a round trip and kept
-   * coherent by Redis key tracking (default 0: none). Changes from other processes
-   * arrive within the invalidation latency; writes through this client are seen at once.
-   */
-  nearCache?: number
-}
-
-/** Options of `Client.connect(url, opts)`. Durations in milliseconds. */
-export interface ConnectOptions {
-  /** Key namespace put before every key (default `rk`). */
-  prefix?: string
-  /** Retries per request after a connection failure (default 3). */
-  retries?: number
-  /** Cap of the backoff between retries, ms (default 2000). */
-  retryBackoffMax?: number
-  /** Deadline per command, retries included, ms (default 5000). */
-  timeout?: number
-  /** Deadline for connecting, ms (default 5000). */
-  connectTimeout?: number
-  /** Connect on first use instead of now (default false: fail fast). */
-  lazyConnect?: boolean
-  /** Let requests wait for a reconnect (default true). */
-  offlineQueue?: boolean
-  /** Most requests waiting for a reconnect at once (default 10000). */
-  offlineQueueMax?: number
-}
+/**
+ * Test hook for the conformance scenarios (conformance/options): `opts` read as the
+ * options of `pattern`, answered as the core's JSON (every default filled in, ms).
+ */
+export declare function __resolveOptions(pattern: string, opts: unknown): string
 
 /**
  * `code -> class name` for every error kind, e.g. `{ ERR_CLOSED: "Closed" }`: `errors.js`
@@ -254,30 +216,8 @@ export interface LinkAddress {
   connectTimeoutMs: number
   /** Connect on first use rather than in `Client.connect`. */
   lazyConnect: boolean
-}
-
-/** Options of `client.rateLimiter(name, opts)`. Durations in milliseconds. */
-export interface RateLimiterOptions {
-  /** Requests (cost units) per window (default 10). */
-  limit?: number
-  /** The window in ms (default 1000). */
-  window?: number
-  /** `gcra` (default), `token_bucket`, `sliding_window`, `sliding_log`, `fixed_window`. */
-  algorithm?: string
-  /** Extra capacity spent at once, gcra and token_bucket only (default 0). */
-  burst?: number
-  /** More limits decided atomically with the first: nothing is consumed unless all allow. */
-  limits?: Array<RateLimitRule>
-  /** Record denied requests too, so a client that keeps retrying stays blocked. */
-  countDenied?: boolean
-  /** `deny` (default), `allow` or `raise` when Redis fails or exceeds `timeout`. */
-  onError?: string
-  /** The longest one decision waits for Redis, ms (default 1000). */
-  timeout?: number
-  /** Remember denied identifiers in this process until their retry time. */
-  localBlock?: boolean
-  /** `server` (default: the script reads TIME) or `client` (this process's clock). */
-  clock?: string
+  /** How often to time out overdue requests (the core's deadline tick), ms. */
+  deadlineTickMs: number
 }
 
 /**
@@ -285,16 +225,6 @@ export interface RateLimiterOptions {
  * gives it).
  */
 export declare function rateLimitHttp(allowed: boolean, limit: number, remaining: number, resetAfterMs: number, retryAfterMs: number, reason: string): HttpAnswer
-
-/** One more limit decided in the same atomic call. */
-export interface RateLimitRule {
-  /** Requests (cost units) per window, at least 1. */
-  limit: number
-  /** The window in ms, at least 1. */
-  window: number
-  /** Extra capacity spent at once (gcra and token_bucket only; default 0). */
-  burst?: number
-}
 
 /**
  * What `runManyForTests` runs: `calls` calls of the registered function `function`
@@ -312,12 +242,4 @@ export interface RunManyPlan {
   cancelEvery: number
   /** How long after its start a call is cancelled. */
   cancelAfterMs: number
-}
-
-/** Options of one write (`set`, `getOrSet`). */
-export interface SetOptions {
-  /** Fresh time of this entry, ms; the namespace ttl when absent. */
-  ttl?: number
-  /** Tags that `invalidateTags` can invalidate this entry by. */
-  tags?: Array<string>
 }
