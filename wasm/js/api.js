@@ -5,6 +5,7 @@
 import { toSendCommand } from './adapters.js';
 import { Closed, DecodeError, InvalidArgument, toError } from './errors.js';
 import { currentLoad, runLoad } from './loading.js';
+import { Queue } from './queue.js';
 import { currentGeneration, glue, guard, run } from './runtime.js';
 
 const fromUtf8 = new TextDecoder('utf-8', { fatal: true });
@@ -109,6 +110,14 @@ export class Client {
    *  timeout, localBlock, clock }` (read by the core). */
   rateLimiter(name, opts) {
     return new RateLimiter(this, name, opts);
+  }
+
+  /** A job queue to produce and inspect (the edge runs no worker): `defaultJobOptions` as
+   *  BullMQ's (`attempts`, `backoff`, `removeOnComplete`, ...), checked by the core. */
+  queue(name, defaultJobOptions) {
+    str(name, 'name');
+    // The core reads and checks the defaults (names, types, ranges) at once, here.
+    return new Queue(this, name, new Handle(() => this._wasm().queue(name, defaultJobOptions)));
   }
 }
 

@@ -7,5 +7,6 @@ setModule(wasmModule);
 
 export * from './api.js';
 export * from './errors.js';
+export { Job, Queue } from './queue.js';
 export { rateLimitAnswer, withRateLimit } from './http.js';
 export { debugPanic, debugRunMany, resolveOptions } from './debug.js';

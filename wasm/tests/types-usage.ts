@@ -1,6 +1,8 @@
 // Compiled (never run) by types.test.mjs with `tsc --noEmit --strict`: the hand-written
 // index.d.ts must describe the API as the examples use it.
-import { Client, InvalidArgument, RedkitError, type HealthReport, type RateLimitResult } from 'redkit-wasm';
+import {
+  Client, InvalidArgument, RedkitError, type HealthReport, type Job, type JobCounts, type JobState, type RateLimitResult,
+} from 'redkit-wasm';
 
 interface User {
   id: string;
@@ -38,6 +40,20 @@ export async function usage(env: { URL: string; TOKEN: string }, ioredisLike: { 
   const why: 'limit' | 'local_block' | 'error' = (await api.peek('user:42')).reason;
   if (r.error) console.log(r.error.code, r.limit);
   await api.reset('user:42');
+  const emails = rest.queue<{ to: string }, string>('emails', {
+    attempts: 3, backoff: { type: 'exponential', delay: 1_000 }, removeOnComplete: { age: 86_400 }, removeOnFail: 100,
+  });
+  const job: Job<{ to: string }, string> = await emails.add('welcome', { to: 'a@b.c' }, { jobId: 'w-1', delay: '5s' });
+  const to: string = job.data.to;
+  const bulk = await emails.addBulk([{ name: 'x', data: { to: 'x' }, opts: { priority: 1 } }]);
+  const state: JobState | null = await (await emails.getJob(bulk[0].id))!.state();
+  const counts: JobCounts = await emails.counts();
+  const waiting: Job<{ to: string }, string>[] = await emails.getJobs(['waiting', 'delayed'], 0, -1);
+  await emails.pause();
+  const paused: boolean = await emails.isPaused();
+  await emails.resume();
+  const moved: number = await emails.retryJobs({ state: 'failed' });
+  const gone: boolean = (await emails.cancel(job.id)) && (await emails.remove(job.id));
   await rest.close();
-  return { t, report, u, n, loaded, dropped, found, allowed, remaining, resetAfterMs, retryAfterMs, why };
+  return { to, state, counts, waiting, paused, moved, gone, t, report, u, n, loaded, dropped, found, allowed, remaining, resetAfterMs, retryAfterMs, why };
 }
