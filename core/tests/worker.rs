@@ -316,6 +316,7 @@ async fn run_after_close_returns(backend: Backend) {
 
     let started = client
         .worker("q", processor_fn(|_, _| async { Ok(ok()) }))
+        .heartbeat_interval(Duration::from_millis(20))
         .build()
         .unwrap();
     started.close(true).await;
@@ -323,6 +324,16 @@ async fn run_after_close_returns(backend: Backend) {
         .await
         .expect("run() after close() of a started worker returns")
         .unwrap();
+    // Its tasks stopped too, even those that had not looked at the stop flag before the
+    // close: it beats no more. (A beat already in flight when close removes the worker
+    // from `queue.workers()` can still put it back once; hence last_seen, not is_empty.)
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    let q = client.queue("q").unwrap();
+    let w = q.workers(Duration::from_secs(60)).await.unwrap();
+    assert!(
+        w.iter().all(|w| w.last_seen >= Duration::from_millis(500)),
+        "{w:?}"
+    );
 }
 every_backend!(
     run_after_close,

@@ -494,7 +494,7 @@ async fn finish_loop(shared: Arc<Shared>, mut ends: mpsc::UnboundedReceiver<End>
         batch.clear();
         tokio::select! {
             n = ends.recv_many(&mut batch, MAX_BATCH) => if n == 0 { return },
-            _ = stopped.changed() => return,
+            _ = stopped.wait_for(|s| *s) => return,
         }
         let freed = batch.len();
         let mut finished = Vec::with_capacity(freed);
@@ -607,6 +607,11 @@ async fn extend_loop(shared: Arc<Shared>) {
     let started = crate::rt::now_ms();
     let mut last = None::<Instant>;
     loop {
+        // A worker closed before this task first ran must not beat (and reappear in
+        // `queue.workers()`) after close removed it.
+        if *stopped.borrow() {
+            return;
+        }
         let leases: Vec<(String, u64)> = shared
             .running()
             .iter()
@@ -650,7 +655,7 @@ async fn extend_loop(shared: Arc<Shared>) {
             .min(shared.opts.heartbeat_interval);
         tokio::select! {
             _ = tokio::time::sleep(every) => {}
-            _ = stopped.changed() => return,
+            _ = stopped.wait_for(|s| *s) => return,
         }
     }
 }
@@ -662,7 +667,7 @@ async fn maintain_loop(shared: Arc<Shared>) {
     loop {
         tokio::select! {
             _ = tokio::time::sleep(every) => {}
-            _ = stopped.changed() => return,
+            _ = stopped.wait_for(|s| *s) => return,
         }
         let ttl = shared.opts.heartbeat_interval * 10;
         match shared
