@@ -15,6 +15,7 @@ use crate::api::WasmClient;
 use crate::convert::bytes_from_js;
 use crate::errors::{invalid, to_js};
 use crate::host::spawn;
+use crate::options::text;
 
 /// Nesting deeper than this is no option object (and a cycle must not recurse forever).
 const MAX_DEPTH: usize = 8;
@@ -244,7 +245,8 @@ fn flag(r: redkit::Result<bool>) -> Result<JsValue, JsValue> {
 impl WasmQueue {
     /// Add a job whose payload the facade encoded; resolves to the job (or, for a `jobId`
     /// or deduplication id already taken, the job holding it).
-    pub fn add(&self, name: String, data: JsValue, opts: JsValue) -> Result<u32, JsValue> {
+    pub fn add(&self, name: JsValue, data: JsValue, opts: JsValue) -> Result<u32, JsValue> {
+        let name = text(&name, "name")?;
         let data = bytes_from_js(&data, "job data")?;
         let opts = job_options(&opts, "job options")?;
         let q = self.inner.clone();
@@ -258,9 +260,7 @@ impl WasmQueue {
         let mut list = Vec::with_capacity(jobs.length() as usize);
         for (i, j) in jobs.iter().enumerate() {
             let get = |k: &str| Reflect::get(&j, &k.into()).unwrap_or(JsValue::UNDEFINED);
-            let name = get("name")
-                .as_string()
-                .ok_or_else(|| invalid(format!("jobs[{i}].name must be a string")))?;
+            let name = text(&get("name"), &format!("jobs[{i}].name"))?;
             list.push(NewJob {
                 name,
                 data: bytes_from_js(&get("data"), &format!("jobs[{i}].data"))?,
@@ -274,14 +274,15 @@ impl WasmQueue {
     }
 
     /// The job with this id, or null.
-    pub fn get_job(&self, id: String) -> u32 {
+    pub fn get_job(&self, id: JsValue) -> Result<u32, JsValue> {
+        let id = text(&id, "id")?;
         let q = self.inner.clone();
-        spawn(async move {
+        Ok(spawn(async move {
             match q.get_job(&id).await.map_err(to_js)? {
                 Some(j) => job_to_js(&j),
                 None => Ok(JsValue::NULL),
             }
-        })
+        }))
     }
 
     /// Jobs in `states`, positions `start..=end` of each state's order (`end` -1: the last).
@@ -318,12 +319,13 @@ impl WasmQueue {
     }
 
     /// The job's state name, or null when there is no such job.
-    pub fn state(&self, id: String) -> u32 {
+    pub fn state(&self, id: JsValue) -> Result<u32, JsValue> {
+        let id = text(&id, "id")?;
         let q = self.inner.clone();
-        spawn(async move {
+        Ok(spawn(async move {
             let s = q.state(&id).await.map_err(to_js)?;
             Ok(s.map_or(JsValue::NULL, |s| s.as_str().into()))
-        })
+        }))
     }
 
     /// Hand out no jobs until resumed (adds still succeed).
@@ -345,27 +347,31 @@ impl WasmQueue {
     }
 
     /// Remove a job; false when there was none (an active one is refused).
-    pub fn remove(&self, id: String) -> u32 {
+    pub fn remove(&self, id: JsValue) -> Result<u32, JsValue> {
+        let id = text(&id, "id")?;
         let q = self.inner.clone();
-        spawn(async move { flag(q.remove(&id).await) })
+        Ok(spawn(async move { flag(q.remove(&id).await) }))
     }
 
     /// Cancel a job; false when there is none or it finished already.
-    pub fn cancel(&self, id: String) -> u32 {
+    pub fn cancel(&self, id: JsValue) -> Result<u32, JsValue> {
+        let id = text(&id, "id")?;
         let q = self.inner.clone();
-        spawn(async move { flag(q.cancel(&id).await) })
+        Ok(spawn(async move { flag(q.cancel(&id).await) }))
     }
 
     /// Make a delayed job ready now; false when it is not delayed.
-    pub fn promote(&self, id: String) -> u32 {
+    pub fn promote(&self, id: JsValue) -> Result<u32, JsValue> {
+        let id = text(&id, "id")?;
         let q = self.inner.clone();
-        spawn(async move { flag(q.promote(&id).await) })
+        Ok(spawn(async move { flag(q.promote(&id).await) }))
     }
 
     /// Run one failed job again; false when it is not failed.
-    pub fn retry_job(&self, id: String) -> u32 {
+    pub fn retry_job(&self, id: JsValue) -> Result<u32, JsValue> {
+        let id = text(&id, "id")?;
         let q = self.inner.clone();
-        spawn(async move { flag(q.retry_job(&id).await) })
+        Ok(spawn(async move { flag(q.retry_job(&id).await) }))
     }
 
     /// Move every job of `state` (`failed` or `completed`) back to waiting; resolves to
