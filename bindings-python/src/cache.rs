@@ -179,7 +179,8 @@ impl CacheCore {
     }
 
     /// Cache-aside with a blocking loader: `loader(key, cancel)` returns the encoded value
-    /// (bytes). It runs on a thread of the binding's pool (see `host.rs`).
+    /// (bytes). It runs on a thread of the binding's pool (see `host.rs`). Called from a
+    /// loader running on the pool, the core learns which one (and refuses a cycle).
     #[pyo3(signature = (key, loader, ttl=None, tags=Vec::new()))]
     fn get_or_set(
         &self,
@@ -192,17 +193,20 @@ impl CacheCore {
         let cache = self.cache()?;
         let opts = set_options(ttl, tags)?;
         let loader = PyHost::blocking(loader);
+        let within = crate::host::current_call();
         block_on(py, async move {
             cache
-                .get_or_set_host(&key.0, &opts, loader)
+                .get_or_set_host_in(within, &key.0, &opts, loader)
                 .await
                 .map(Bytes)
         })
     }
 
     /// Cache-aside with an async loader: `loader(key, cancel)` returns an awaitable of the
-    /// encoded value, run on the caller's event loop.
-    #[pyo3(signature = (bridge, key, loader, ttl=None, tags=Vec::new()))]
+    /// encoded value, run on the caller's event loop. `within` is the id of the host call
+    /// this is made from (`redkit._host.current_call`), so that the core refuses a cycle.
+    #[pyo3(signature = (bridge, key, loader, ttl=None, tags=Vec::new(), within=None))]
+    #[allow(clippy::too_many_arguments)] // the Python signature, one argument each
     fn get_or_set_async<'py>(
         &self,
         py: Python<'py>,
@@ -211,13 +215,14 @@ impl CacheCore {
         loader: Py<PyAny>,
         ttl: Option<&Bound<'_, PyAny>>,
         tags: Vec<Text>,
+        within: Option<u64>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let cache = self.cache()?;
         let opts = set_options(ttl, tags)?;
         let loader = PyHost::on_loop(py, loader, bridge)?;
         bridge::spawn(py, bridge.get(), async move {
             cache
-                .get_or_set_host(&key.0, &opts, loader)
+                .get_or_set_host_in(within, &key.0, &opts, loader)
                 .await
                 .map(Bytes)
         })

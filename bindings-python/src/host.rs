@@ -8,9 +8,16 @@
 //! - A coroutine function is started on the caller's event loop, by the loop thread itself
 //!   (a job on its `LoopBridge` queue), inside the context the caller had.
 //!
+//! While a call runs, its id (`HostCall::id`) is where a `get_or_set` made from inside it
+//! can find it: in a thread-local of the pool thread ([`current_call`]) for a plain
+//! function, in the contextvar `redkit._host.current_call` of its task for a coroutine
+//! function. The cache passes it to the core, which refuses a loader asking for its own
+//! key, directly or through other loaders on other threads (A → B → A).
+//!
 //! What a function raises becomes a `HostError` that keeps its type name, message and
 //! formatted traceback, and the exception itself for whoever raises it again.
 
+use std::cell::Cell;
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::sync::{Arc, Mutex, OnceLock};
@@ -113,6 +120,7 @@ impl HostFunction for PyHost {
         let target = Arc::clone(shared);
         match &shared.place {
             Place::Pool => pool::submit(Box::new(move || {
+                let _running = Running::enter(call.id);
                 let result = std::panic::catch_unwind(AssertUnwindSafe(|| {
                     Python::attach(|py| run_blocking(py, &target.func, call))
                 }));
@@ -144,6 +152,33 @@ impl HostFunction for PyHost {
                 ))
             })
         })
+    }
+}
+
+thread_local! {
+    /// The id of the call a plain function runs in on this pool thread (see [`current_call`]).
+    static CURRENT_CALL: Cell<Option<u64>> = const { Cell::new(None) };
+}
+
+/// The id of the host call running on this thread, if this is a pool thread running one:
+/// a `get_or_set` made here is made from inside that call.
+pub fn current_call() -> Option<u64> {
+    CURRENT_CALL.get()
+}
+
+/// Makes a call's id [`current_call`] until dropped (even by a panic), then puts the
+/// previous one back.
+struct Running(Option<u64>);
+
+impl Running {
+    fn enter(id: u64) -> Running {
+        Running(CURRENT_CALL.replace(Some(id)))
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        CURRENT_CALL.set(self.0);
     }
 }
 
@@ -182,6 +217,7 @@ fn start_on_loop(
             PyBytes::new(py, &call.arg),
             cancel,
             reply.clone_ref(py),
+            call.id,
         ),
     )?;
     Ok(())

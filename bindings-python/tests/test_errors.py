@@ -293,3 +293,44 @@ def test_a_loader_asking_for_its_own_key_is_refused_not_a_hang(client: redkit.Cl
         await aclient.close()
 
     asyncio.run(main())
+
+
+def test_a_cycle_of_loaders_is_refused_not_a_wait(client: redkit.Client, redis_url: str) -> None:
+    # A's loader asks for B, whose loader asks for A. The blocking loaders run on different
+    # threads of redkit's loader pool: the core must still see that B's load runs inside
+    # A's, and refuse at once (not wait lock_timeout for A's lock, or hang).
+    cache = client.cache("cycle", lock_timeout=10)
+
+    def load_a() -> Any:
+        return cache.get_or_set("a", lambda: cache.get_or_set("b", load_b))
+
+    def load_b() -> Any:
+        return cache.get_or_set("a", load_a)
+
+    started = time.monotonic()
+    with pytest.raises(redkit.InvalidArgument, match="its own loader"):
+        cache.get_or_set("a", lambda: cache.get_or_set("b", load_b))
+    assert time.monotonic() - started < 5
+    assert cache.get("a") is None and cache.get("b") is None
+    # Nothing was left behind: both keys load normally afterwards.
+    assert cache.get_or_set("a", lambda: cache.get_or_set("b", lambda: 1)) == 1
+
+    async def main() -> None:
+        aclient = await redkit.asyncio.Client.connect(redis_url, prefix=client.prefix)
+        acache = aclient.cache("cycle-async", lock_timeout=10)
+
+        async def a() -> Any:
+            return await acache.get_or_set("b", b)
+
+        async def b() -> Any:
+            await asyncio.sleep(0)
+            return await acache.get_or_set("a", a)
+
+        started = time.monotonic()
+        with pytest.raises(redkit.InvalidArgument, match="its own loader"):
+            await asyncio.wait_for(acache.get_or_set("a", a), 10)
+        assert time.monotonic() - started < 5
+        assert await acache.get_or_set("a", lambda: 2) == 2
+        await aclient.close()
+
+    asyncio.run(main())

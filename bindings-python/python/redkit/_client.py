@@ -81,19 +81,14 @@ class Cache:
         if not callable(loader):
             raise TypeError(f"loader must be callable, not {type(loader).__name__}")
         encode = self._codec.encode
-        _common.check_not_loading(self._core, _common.key(key))
 
         def load(_key: bytes, _cancel: Cancellation) -> bytes:
-            token = _common.start_loading(self._core, key)
-            try:
-                value = loader()
-                if inspect.isawaitable(value):
-                    value = _run_awaitable(value)
-            finally:
-                _common.finish_loading(token)
+            value = loader()
+            if inspect.isawaitable(value):
+                value = _run_awaitable(value)
             return encode(value)
 
-        raw = self._core.get_or_set(key, load, ttl, _convert.tags(tags))
+        raw = self._core.get_or_set(_common.key(key), load, ttl, _convert.tags(tags))
         return self._codec.decode(raw)
 
     def cached(

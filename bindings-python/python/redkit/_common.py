@@ -1,12 +1,8 @@
-"""What the blocking and asyncio clients share: keys, the health report and the
-loader-reentrancy guard."""
+"""What the blocking and asyncio clients share: keys and the health report."""
 
 from __future__ import annotations
 
-from contextvars import ContextVar, Token
 from dataclasses import dataclass
-
-from ._errors import InvalidArgument
 
 
 @dataclass(frozen=True)
@@ -43,24 +39,3 @@ def key(value: str) -> str:
     if not isinstance(value, str):
         raise TypeError(f"key must be a str, not {type(value).__name__}")
     return value
-
-
-# The entries whose loader is running in this thread / task. A loader that asks for its
-# own key would wait for itself forever (the in-process single flight it would join is
-# the one running it): refuse that instead of hanging.
-_loading: ContextVar[frozenset[tuple[int, str]]] = ContextVar("redkit_loading", default=frozenset())
-
-
-def start_loading(cache: object, key: str) -> Token[frozenset[tuple[int, str]]]:
-    """Mark ``key`` of ``cache`` as being loaded here; undo with ``finish_loading``."""
-    return _loading.set(_loading.get() | {(id(cache), key)})
-
-
-def finish_loading(token: Token[frozenset[tuple[int, str]]]) -> None:
-    _loading.reset(token)
-
-
-def check_not_loading(cache: object, key: str) -> None:
-    """Refuse ``get_or_set(key)`` from inside the loader of that same entry."""
-    if (id(cache), key) in _loading.get():
-        raise InvalidArgument(f"get_or_set({key!r}) was called from its own loader: it would wait for itself")

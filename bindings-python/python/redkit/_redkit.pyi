@@ -98,6 +98,7 @@ class CacheCore:
         loader: AsyncHostFunction,
         ttl: Duration | None = None,
         tags: list[str] = ...,
+        within: int | None = None,
     ) -> Awaitable[bytes]: ...
 
 class RateLimitResult:

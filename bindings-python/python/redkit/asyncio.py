@@ -11,7 +11,7 @@ import weakref
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Callable
 
-from . import _aqueue, _common, _convert, _queue
+from . import _aqueue, _common, _convert, _host, _queue
 from ._aqueue import Job, Queue, Worker
 from ._cached import F, cached_decorator
 from ._codec import Codec
@@ -101,19 +101,16 @@ class Cache:
         if not callable(loader):
             raise TypeError(f"loader must be callable, not {type(loader).__name__}")
         encode = self._codec.encode
-        _common.check_not_loading(self._core, _common.key(key))
 
         async def load(_key: bytes, _cancel: Cancellation) -> bytes:
-            token = _common.start_loading(self._core, key)
-            try:
-                value = loader()
-                if inspect.isawaitable(value):
-                    value = await value
-            finally:
-                _common.finish_loading(token)
+            value = loader()
+            if inspect.isawaitable(value):
+                value = await value
             return encode(value)
 
-        raw = await self._core.get_or_set_async(_bridge(), key, load, ttl, _convert.tags(tags))
+        raw = await self._core.get_or_set_async(
+            _bridge(), _common.key(key), load, ttl, _convert.tags(tags), _host.current_call.get()
+        )
         return self._codec.decode(raw)
 
     def cached(
