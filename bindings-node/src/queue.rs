@@ -1,6 +1,6 @@
 //! `NativeQueue`: the core's queue, converted. Options arrive as the JSON text of the JS
-//! object (camelCase, BullMQ's names and units), are renamed to the core's snake_case names
-//! and read by the core's own schema (`JobOptions::from_json`) in one call; payloads arrive
+//! object (camelCase, BullMQ's names and units) and are read by the core's one schema
+//! through `redkit::input::read`, as every other options object; payloads arrive
 //! as JSON text and are stored as the queue's JSON codec bytes; jobs leave as JSON text
 //! that `queue.js` parses into `Job` objects. Every queue decision is the core's.
 //!
@@ -14,52 +14,14 @@ use napi::Env;
 use napi_derive::napi;
 use redkit::queue::{Job, JobOptions, JobState, NewJob, Queue};
 use redkit::ratelimit::{duration_from_ms, whole_number};
-use redkit::{Error, Result};
+use redkit::{Dialect, Error, Input, Result};
 use serde_json::{Map, Value};
 
 use crate::completion::{Completions, Outcome, Start};
 use crate::functions::{arg, opt_arg, string_arg, Functions, Made};
 
-/// `jobId` → `job_id`. A name already holding `_` is refused: JS spells options in
-/// camelCase, and accepting both spellings would let one option be given twice.
-fn snake(name: &str) -> Result<String> {
-    if name.contains('_') {
-        return Err(Error::invalid(format!(
-            "unknown job option {name:?} (options are camelCase, e.g. removeOnComplete)"
-        )));
-    }
-    let mut out = String::with_capacity(name.len() + 4);
-    for c in name.chars() {
-        if c.is_ascii_uppercase() {
-            out.push('_');
-            out.push(c.to_ascii_lowercase());
-        } else {
-            out.push(c);
-        }
-    }
-    Ok(out)
-}
-
-/// `job_id` → `jobId`.
-fn camel(name: &str) -> String {
-    let mut out = String::with_capacity(name.len());
-    let mut upper = false;
-    for c in name.chars() {
-        if c == '_' {
-            upper = true;
-        } else if upper {
-            out.push(c.to_ascii_uppercase());
-            upper = false;
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
-
-/// Job options from the JSON text of a JS options object (top-level names camelCase; the
-/// nested shapes `{type, delay}`, `{age, count}`, `{id, ttl}` are the same in every
-/// language). `None` or `null` is no option.
+/// Job options from the JSON text of a JS options object (BullMQ's camelCase names, ms;
+/// `removeOnComplete.age` in seconds as in BullMQ). `None` or `null` is no option.
 pub fn job_options(text: Option<&str>) -> Result<JobOptions> {
     let Some(text) = text else {
         return Ok(JobOptions::new());
@@ -69,18 +31,10 @@ pub fn job_options(text: Option<&str>) -> Result<JobOptions> {
     job_options_value(value)
 }
 
+/// Job options from a parsed JS options object, read by the core's one schema with JS's
+/// names and units (`input::read`, as every other options object).
 fn job_options_value(value: Value) -> Result<JobOptions> {
-    match value {
-        Value::Null => Ok(JobOptions::new()),
-        Value::Object(obj) => {
-            let mut renamed = Map::with_capacity(obj.len());
-            for (k, v) in obj {
-                renamed.insert(snake(&k)?, v);
-            }
-            JobOptions::from_json(&Value::Object(renamed))
-        }
-        _ => Err(Error::invalid("job options must be an object")),
-    }
+    redkit::input::read("job options", Input::from(value), Dialect::JS)
 }
 
 /// The job as the JSON text `queue.js` reads: camelCase names, `data` and `returnValue`
@@ -91,7 +45,11 @@ fn job_json(job: &Job) -> Result<Value> {
             .map_err(|e| Error::Decode(format!("job {} {what} is not JSON: {e}", job.id)))
     };
     let opts = match serde_json::to_value(&job.opts) {
-        Ok(Value::Object(o)) => Value::Object(o.into_iter().map(|(k, v)| (camel(&k), v)).collect()),
+        Ok(Value::Object(o)) => Value::Object(
+            o.into_iter()
+                .map(|(k, v)| (Dialect::JS.spell(&k), v))
+                .collect(),
+        ),
         _ => Value::Object(Map::new()),
     };
     let mut o = Map::new();

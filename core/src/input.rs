@@ -181,6 +181,27 @@ pub fn duration(what: &str, input: Input, dialect: Dialect) -> Result<Duration> 
     .map_err(|e| Error::invalid(e.0))
 }
 
+/// A JSON value as options input (what crosses as JSON text: conformance scenarios, the
+/// Node queue's options): whole numbers that fit 64 bits are integers, the rest numbers.
+impl From<serde_json::Value> for Input {
+    fn from(value: serde_json::Value) -> Input {
+        use serde_json::Value as J;
+        match value {
+            J::Null => Input::Null,
+            J::Bool(b) => Input::Bool(b),
+            J::Number(n) => match n.as_i64() {
+                Some(i) => Input::Int(i),
+                None => Input::Number(n.as_f64().unwrap_or(f64::NAN)),
+            },
+            J::String(s) => Input::Str(s),
+            J::Array(items) => Input::List(items.into_iter().map(Input::from).collect()),
+            J::Object(map) => {
+                Input::Map(map.into_iter().map(|(k, v)| (k, Input::from(v))).collect())
+            }
+        }
+    }
+}
+
 impl Input {
     /// What the value is, for errors.
     fn describe(&self) -> String {
@@ -229,6 +250,11 @@ const MAX_EXACT: f64 = 9_007_199_254_740_991.0;
 impl Reader {
     fn fail(&self, message: impl fmt::Display) -> ReadError {
         ReadError(format!("{} {message}", self.name()))
+    }
+
+    /// The error for an option named `spelled` that the struct at this path lacks.
+    fn unknown(&self, spelled: &str) -> ReadError {
+        ReadError(unknown_option(&self.path, spelled, self.dialect))
     }
 
     fn name(&self) -> &str {
@@ -338,23 +364,51 @@ impl<'de> Deserializer<'de> for Reader {
     }
 
     /// A type error names the option and what it got, not serde's wording.
+    /// Input refuses names the struct does not have, even where its derived
+    /// `Deserialize` ignores them (job options: a stored job from a later build still
+    /// reads, a caller's misspelling does not).
     fn deserialize_struct<V: Visitor<'de>>(
         self,
         _name: &'static str,
-        _fields: &'static [&'static str],
+        fields: &'static [&'static str],
         v: V,
     ) -> std::result::Result<V::Value, ReadError> {
         match self.input {
-            Input::Map(_) | Input::List(_) => self.deserialize_any(v),
+            Input::Map(ref entries) => {
+                for (spelled, value) in entries {
+                    let known = self
+                        .dialect
+                        .field(spelled)
+                        .is_some_and(|f| fields.contains(&f.as_str()));
+                    if !known && *value != Input::Null {
+                        return Err(self.unknown(spelled));
+                    }
+                }
+                self.deserialize_any(v)
+            }
+            Input::List(_) => self.deserialize_any(v),
             ref other => {
                 Err(self.fail(format_args!("must be an object, got {}", other.describe())))
             }
         }
     }
 
+    /// A choice among names (`backoff.type`) is a string.
+    fn deserialize_enum<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        _variants: &'static [&'static str],
+        v: V,
+    ) -> std::result::Result<V::Value, ReadError> {
+        match self.input {
+            Input::Str(s) => v.visit_enum(s.into_deserializer()),
+            ref other => Err(self.fail(format_args!("must be a string, got {}", other.describe()))),
+        }
+    }
+
     serde::forward_to_deserialize_any! {
         bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
-        bytes byte_buf unit unit_struct seq tuple tuple_struct map enum identifier
+        bytes byte_buf unit unit_struct seq tuple tuple_struct map identifier
         ignored_any
     }
 }
@@ -412,7 +466,7 @@ impl<'de> de::MapAccess<'de> for Entries {
         } else {
             format!("{}.{spelled}", self.path)
         };
-        let unknown = || ReadError(format!("unknown option {at:?}"));
+        let unknown = || ReadError(unknown_option(&self.path, &spelled, self.dialect));
         let field = self.dialect.field(&spelled).ok_or_else(unknown)?;
         let key = seed
             .deserialize(field.into_deserializer())
@@ -436,6 +490,23 @@ impl<'de> de::MapAccess<'de> for Entries {
         };
         let name = reader.path.clone();
         seed.deserialize(reader).map_err(|e| name_it(&name, e))
+    }
+}
+
+/// `unknown option "a.b"`; a snake_case name in JavaScript says how JS spells it.
+fn unknown_option(path: &str, spelled: &str, dialect: Dialect) -> String {
+    let at = if path.is_empty() {
+        spelled.to_string()
+    } else {
+        format!("{path}.{spelled}")
+    };
+    if dialect.naming == Naming::Camel && spelled.contains('_') {
+        format!(
+            "unknown option {at:?} (JavaScript spells options in camelCase: {:?})",
+            dialect.spell(spelled)
+        )
+    } else {
+        format!("unknown option {at:?}")
     }
 }
 

@@ -1,15 +1,14 @@
 //! The job queue as the facade drives it: produce (`add`, `addBulk`) and inspect or maintain
 //! (`getJob`, `getJobs`, `counts`, `pause`, ...). No worker: the edge does not process jobs.
-//! Every operation is the core's [`Queue`]; this module only converts options (camelCase JS
-//! objects to the core's job options, read and checked by `JobOptions::from_json`) and jobs
+//! Every operation is the core's [`Queue`]; this module only converts options (JS objects
+//! read by the core's job options schema through `redkit::input::read`) and jobs
 //! (the core's [`Job`] to a camelCase JS object; payloads stay codec bytes, which the facade
 //! decodes).
 
 use js_sys::{Array, Object, Reflect, Uint8Array};
 use redkit::queue::NewJob;
-use redkit::{Error, Job, JobOptions, JobState, Queue, QueueOptions};
+use redkit::{Dialect, Job, JobOptions, JobState, Queue, QueueOptions};
 use wasm_bindgen::prelude::*;
-use wasm_bindgen::JsCast;
 
 use crate::api::WasmClient;
 use crate::convert::bytes_from_js;
@@ -17,117 +16,10 @@ use crate::errors::{invalid, to_js};
 use crate::host::spawn;
 use crate::options::text;
 
-/// Nesting deeper than this is no option object (and a cycle must not recurse forever).
-const MAX_DEPTH: usize = 8;
-
-/// `jobId` → `job_id`: the core's names are snake_case, JS spells them in camelCase.
-fn snake(name: &str) -> String {
-    let mut out = String::with_capacity(name.len() + 4);
-    for c in name.chars() {
-        if c.is_ascii_uppercase() {
-            out.push('_');
-            out.push(c.to_ascii_lowercase());
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
-
-/// `remove_on_complete` → `removeOnComplete`, for options read back from a job.
-fn camel(name: &str) -> String {
-    let mut out = String::with_capacity(name.len());
-    let mut upper = false;
-    for c in name.chars() {
-        if c == '_' {
-            upper = true;
-        } else if upper {
-            out.push(c.to_ascii_uppercase());
-            upper = false;
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
-
-/// A JS option value as JSON, names turned to the core's spelling. JSON cannot say NaN,
-/// Infinity, functions or bigints, so they are refused here, naming the option, instead of
-/// becoming `null` (unset) on the way.
-fn to_json(v: &JsValue, path: &str, depth: usize) -> Result<serde_json::Value, Error> {
-    use serde_json::Value as J;
-    if v.is_undefined() || v.is_null() {
-        return Ok(J::Null);
-    }
-    if let Some(b) = v.as_bool() {
-        return Ok(J::Bool(b));
-    }
-    if let Some(n) = v.as_f64() {
-        if !n.is_finite() {
-            return Err(Error::invalid(format!(
-                "{path} must be a finite number, got {n}"
-            )));
-        }
-        // Whole numbers as integers, so counts and ms read as the integers they are.
-        if n.fract() == 0.0 && n.abs() < 9_007_199_254_740_992.0 {
-            return Ok(J::from(n as i64));
-        }
-        return Ok(serde_json::Number::from_f64(n).map_or(J::Null, J::Number));
-    }
-    if let Some(s) = v.as_string() {
-        return Ok(J::String(s));
-    }
-    if !v.is_object() || v.is_function() {
-        return Err(Error::invalid(format!(
-            "{path} must be a number, string, boolean or object, got a {}",
-            v.js_typeof().as_string().unwrap_or_default()
-        )));
-    }
-    if depth >= MAX_DEPTH {
-        return Err(Error::invalid(format!("{path} is nested too deep")));
-    }
-    if Array::is_array(v) {
-        return Err(Error::invalid(format!("{path} must not be an array")));
-    }
-    let o: &Object = v.unchecked_ref();
-    let mut map = serde_json::Map::new();
-    for key in Object::keys(o).iter() {
-        let name = key.as_string().unwrap_or_default();
-        let full = if path.is_empty() {
-            name.clone()
-        } else {
-            format!("{path}.{name}")
-        };
-        if name.contains('_') {
-            // `job_id` is the Python/Rust spelling: say which one JS uses.
-            return Err(Error::invalid(format!(
-                "unknown job option {full:?} (JS names are camelCase: {:?})",
-                camel(&name)
-            )));
-        }
-        let value = Reflect::get(o, &key).unwrap_or(JsValue::UNDEFINED);
-        map.insert(snake(&name), to_json(&value, &full, depth + 1)?);
-    }
-    Ok(J::Object(map))
-}
-
-/// Job options as JS passes them (absent, or a BullMQ-style object) read by the core.
+/// Job options as JS passes them (absent, or a BullMQ-style object), read by the core's
+/// one schema with JS's names and units.
 fn job_options(v: &JsValue, what: &str) -> Result<JobOptions, JsValue> {
-    if v.is_undefined() || v.is_null() {
-        return Ok(JobOptions::default());
-    }
-    if !v.is_object() || v.is_function() || Array::is_array(v) {
-        return Err(invalid(format!(
-            "{what} must be an object, got a {}",
-            if Array::is_array(v) {
-                "array".to_string()
-            } else {
-                v.js_typeof().as_string().unwrap_or_default()
-            }
-        )));
-    }
-    let json = to_json(v, "", 0).map_err(to_js)?;
-    JobOptions::from_json(&json).map_err(to_js)
+    crate::options::read(what, v)
 }
 
 /// A JSON text as a JS value (the facade's objects are plain JSON).
@@ -140,7 +32,7 @@ fn camel_keys(v: serde_json::Value) -> serde_json::Value {
     match v {
         serde_json::Value::Object(m) => serde_json::Value::Object(
             m.into_iter()
-                .map(|(k, v)| (camel(&k), camel_keys(v)))
+                .map(|(k, v)| (Dialect::JS.spell(&k), camel_keys(v)))
                 .collect(),
         ),
         other => other,

@@ -141,7 +141,7 @@ for (const transport of ['rest', 'adapter']) {
       const bad = [
         [() => c.queue('q', 5), /defaultJobOptions must be an object/],
         [() => c.queue('q', { attempts: -1 }), /attempts/],
-        [() => c.queue('q', { tll: 5 }), /unknown job option "tll"/],
+        [() => c.queue('q', { tll: 5 }), /unknown option "tll"/],
         [() => c.queue('q', { jobId: 'x' }), /job_id cannot be a queue default/],
         [() => c.queue('', {}), /./],
       ];
@@ -154,9 +154,9 @@ for (const transport of ['rest', 'adapter']) {
         [async () => q.add('j', 1, { attempts: 1.5 }), /attempts/],
         [async () => q.add('j', 1, { delay: NaN }), /delay must be a finite number/],
         [async () => q.add('j', 1, { delay: Infinity }), /delay must be a finite number/],
-        [async () => q.add('j', 1, { removeOnComplete: { age: -1 } }), /remove_on_complete/],
-        [async () => q.add('j', 1, { job_id: 'x' }), /unknown job option "job_id".*jobId/],
-        [async () => q.add('j', 1, { maxAttempts: 3 }), /unknown job option "max_attempts"/],
+        [async () => q.add('j', 1, { removeOnComplete: { age: -1 } }), /removeOnComplete/],
+        [async () => q.add('j', 1, { job_id: 'x' }), /unknown option "job_id".*jobId/],
+        [async () => q.add('j', 1, { maxAttempts: 3 }), /unknown option "maxAttempts"/],
         [async () => q.add('j', 1, { backoff: { type: 'linear', delay: 5 } }), /backoff/],
         [async () => q.add('j', 1, { jobId: '42' }), /job_id/],
         [async () => q.add('j', () => 1), /job data cannot be encoded/],

@@ -34,7 +34,11 @@ pub struct Backoff {
     #[serde(rename = "type")]
     pub kind: BackoffKind,
     /// The base delay.
-    #[serde(with = "ms", default)]
+    #[serde(
+        serialize_with = "ms::serialize",
+        deserialize_with = "crate::duration::serde_ms::deserialize",
+        default
+    )]
     pub delay: Duration,
     /// Up to this fraction (0..=1) of each delay is taken off at random, so jobs that
     /// failed together do not retry together (default 0).
@@ -169,16 +173,22 @@ pub struct Deduplication {
     /// The deduplication id.
     pub id: String,
     /// How long the id holds (default: until the job completes or fails).
-    #[serde(with = "opt_ms", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        serialize_with = "opt_ms::serialize",
+        deserialize_with = "crate::duration::serde_ms_opt::deserialize",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub ttl: Option<Duration>,
 }
 
 /// Options of one job. Every field is optional: unset fields take the queue's defaults
 /// (`client.queue_with(name, defaults)`), then the documented default.
 ///
-/// Input is read by [`JobOptions::from_json`], which refuses unknown names; the derived
-/// `Deserialize` reads what a job hash stores, and ignores names it does not know, so a
-/// job written by a later build with a new option still reads here.
+/// Input is read by [`crate::input::read`] (every binding's native options, durations in
+/// the runtime's unit) or [`JobOptions::from_json`] (the JSON form), both of which refuse
+/// unknown names; the derived `Deserialize` over a job hash's stored JSON ignores names
+/// it does not know, so a job written by a later build with a new option still reads here.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct JobOptions {
     /// A custom id: adding an existing id returns the existing job. Not empty and not a
@@ -190,7 +200,12 @@ pub struct JobOptions {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub priority: Option<u32>,
     /// Run no sooner than this after the add.
-    #[serde(with = "opt_ms", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        serialize_with = "opt_ms::serialize",
+        deserialize_with = "crate::duration::serde_ms_opt::deserialize",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub delay: Option<Duration>,
     /// Attempts in all, the first included (default 1).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -208,7 +223,12 @@ pub struct JobOptions {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lifo: Option<bool>,
     /// The longest one attempt may run; the worker then fails the attempt.
-    #[serde(with = "opt_ms", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        serialize_with = "opt_ms::serialize",
+        deserialize_with = "crate::duration::serde_ms_opt::deserialize",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub timeout: Option<Duration>,
     /// Deduplication `{id, ttl}`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -220,36 +240,16 @@ impl JobOptions {
     pub fn new() -> JobOptions {
         JobOptions::default()
     }
-    /// Read options from their JSON form (what bindings and conformance scenarios hand
-    /// over); unknown names and ill-typed values are an [`Error::InvalidArgument`].
+    /// Read options from their JSON form (what conformance scenarios and the Python
+    /// binding hand over: snake_case names, durations in ms or a string with a unit) by
+    /// the rules of every binding's input ([`crate::input::read`]); unknown names and
+    /// ill-typed values are an [`Error::InvalidArgument`].
     pub fn from_json(value: &serde_json::Value) -> Result<JobOptions> {
-        let obj = value
-            .as_object()
-            .ok_or_else(|| Error::invalid("job options must be a mapping"))?;
-        let mut opts = JobOptions::default();
-        for (name, v) in obj {
-            // null leaves the option unset, as absent does.
-            if v.is_null() {
-                continue;
-            }
-            match name.as_str() {
-                "job_id" => opts.job_id = Some(field(name, v)?),
-                "priority" => opts.priority = Some(field(name, v)?),
-                "delay" => opts.delay = Some(duration_field(name, v)?),
-                "attempts" => opts.attempts = Some(field(name, v)?),
-                "backoff" => opts.backoff = Some(field(name, v)?),
-                "remove_on_complete" => opts.remove_on_complete = Some(field(name, v)?),
-                "remove_on_fail" => opts.remove_on_fail = Some(field(name, v)?),
-                "lifo" => opts.lifo = Some(field(name, v)?),
-                "timeout" => opts.timeout = Some(duration_field(name, v)?),
-                "deduplication" => opts.deduplication = Some(field(name, v)?),
-                other => {
-                    return Err(Error::invalid(format!("unknown job option {other:?}")));
-                }
-            }
-        }
-        opts.validate()?;
-        Ok(opts)
+        crate::input::read(
+            "job options",
+            crate::Input::from(value.clone()),
+            crate::Dialect::RUST,
+        )
     }
     /// The JSON form (only the options set).
     pub fn to_json(&self) -> String {
@@ -368,17 +368,18 @@ impl JobOptions {
     }
 }
 
-/// One option read from JSON, its name in the error.
-fn field<T: serde::de::DeserializeOwned>(name: &str, v: &serde_json::Value) -> Result<T> {
-    serde_json::from_value(v.clone()).map_err(|e| Error::invalid(format!("{name}: {e}")))
+impl crate::input::Options for JobOptions {
+    fn validate(&self) -> Result<()> {
+        JobOptions::validate(self)
+    }
 }
 
-fn duration_field(name: &str, v: &serde_json::Value) -> Result<Duration> {
-    ms::deserialize(v.clone()).map_err(|e| Error::invalid(format!("{name}: {e}")))
-}
-
+/// Durations are stored in whole milliseconds: a finer one is refused, not rounded.
 fn check_ms(what: &str, d: Option<Duration>) -> Result<()> {
     match d {
+        Some(d) if d.subsec_nanos() % 1_000_000 != 0 => Err(Error::invalid(format!(
+            "{what} must be a whole number of milliseconds, got {d:?}"
+        ))),
         Some(d) if d.as_millis() > MAX_DURATION_MS as u128 => Err(Error::invalid(format!(
             "{what} must be at most {MAX_DURATION_MS} ms"
         ))),
@@ -435,21 +436,18 @@ pub(crate) mod ms {
     }
 }
 
-/// [`ms`] for an optional duration.
+/// [`ms`] for an optional duration (written only; read by [`crate::duration::serde_ms_opt`],
+/// which applies the runtime's unit).
 pub(crate) mod opt_ms {
     use std::time::Duration;
 
-    use serde::{Deserializer, Serializer};
+    use serde::Serializer;
 
     pub fn serialize<S: Serializer>(d: &Option<Duration>, s: S) -> Result<S::Ok, S::Error> {
         match d {
             Some(d) => super::ms::serialize(d, s),
             None => s.serialize_none(),
         }
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Error> {
-        super::ms::deserialize(d).map(Some)
     }
 }
 
@@ -492,6 +490,70 @@ mod tests {
                 .unwrap()
                 .delay,
             Some(Duration::from_millis(1500))
+        );
+    }
+
+    /// Every binding's input goes through `input::read`: JS's names and ms, Python's
+    /// seconds; `remove_on_*.age` is seconds everywhere (BullMQ); unknown names refused.
+    #[test]
+    fn bindings_input_reads_in_each_dialect() {
+        use crate::input::{read, Dialect, Input};
+        let js =
+            |v: serde_json::Value| read::<JobOptions>("job options", Input::from(v), Dialect::JS);
+        let o = js(serde_json::json!({
+            "jobId": "a", "delay": 1500, "removeOnComplete": {"age": 60, "count": 5},
+            "backoff": {"type": "fixed", "delay": "2s"}, "deduplication": {"id": "d", "ttl": 10}
+        }))
+        .unwrap();
+        assert_eq!(o.job_id.as_deref(), Some("a"));
+        assert_eq!(o.delay, Some(Duration::from_millis(1500)));
+        assert_eq!(o.backoff, Some(Backoff::fixed(Duration::from_secs(2))));
+        assert_eq!(
+            o.remove_on_complete,
+            Some(Removal::KeepFor {
+                age: Duration::from_secs(60),
+                count: Some(5)
+            })
+        );
+        assert_eq!(
+            o.deduplication.unwrap().ttl,
+            Some(Duration::from_millis(10))
+        );
+        for (bad, needle) in [
+            (serde_json::json!({"job_id": "a"}), "jobId"),
+            (serde_json::json!({"maxAttempts": 3}), "maxAttempts"),
+            (
+                serde_json::json!({"backoff": {"type": "fixed", "dly": 3}}),
+                "backoff.dly",
+            ),
+            (
+                serde_json::json!({"delay": 2.5}),
+                "whole number of milliseconds",
+            ),
+        ] {
+            let e = js(bad.clone()).unwrap_err();
+            assert!(matches!(e, Error::InvalidArgument(_)), "{bad}: {e:?}");
+            assert!(e.to_string().contains(needle), "{bad}: {e}");
+        }
+        let py = read::<JobOptions>(
+            "job options",
+            Input::Map(vec![
+                ("delay".into(), Input::Number(1.5)),
+                (
+                    "remove_on_fail".into(),
+                    Input::Map(vec![("age".into(), Input::Int(3600))]),
+                ),
+            ]),
+            Dialect::PYTHON,
+        )
+        .unwrap();
+        assert_eq!(py.delay, Some(Duration::from_millis(1500)));
+        assert_eq!(
+            py.remove_on_fail,
+            Some(Removal::KeepFor {
+                age: Duration::from_secs(3600),
+                count: None
+            })
         );
     }
 
