@@ -21,6 +21,3 @@ pub use options::{
     Backoff, BackoffKind, Deduplication, JobOptions, Removal, MAX_DURATION_MS, MAX_PRIORITY,
 };
 pub use scheduler::{Repeat, Scheduler, SchedulerSpec};
-// Worker options read durations the same way (the worker is native only).
-#[cfg(feature = "embedded")]
-pub(crate) use options::ms;

@@ -3,20 +3,25 @@
 
 use std::time::Duration;
 
+use serde::{Deserialize, Serialize};
+
 use crate::error::{Error, Result};
 
 /// `limiter {max, duration}`: at most `max` jobs start per `duration`, counted across every
 /// worker of the queue.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Limiter {
     /// Jobs per window (at least 1).
     pub max: u64,
     /// The window (at least 1 ms).
+    #[serde(with = "crate::duration::serde_ms")]
     pub duration: Duration,
 }
 
-/// A worker's options (API.md, Worker).
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A worker's options (API.md, Worker): one serde schema every binding fills through
+/// [`crate::input::read`] (JS `lockDuration` in ms, Python `lock_duration` in seconds).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 #[non_exhaustive]
 pub struct WorkerOptions {
     /// Jobs processed at once by this worker (default 1).
@@ -25,9 +30,11 @@ pub struct WorkerOptions {
     pub limiter: Option<Limiter>,
     /// How long a delivery's lease lasts without renewal (default 30 s). The worker renews
     /// all of its leases in one round trip every half of it (at most every second).
+    #[serde(with = "crate::duration::serde_ms")]
     pub lock_duration: Duration,
     /// How often expired leases are looked for, across all workers (default 30 s). A job
     /// whose worker died runs again within `lock_duration + stalled_interval`.
+    #[serde(with = "crate::duration::serde_ms")]
     pub stalled_interval: Duration,
     /// Recoveries a job may go through before it fails as stalled (default 1).
     pub max_stalled_count: u32,
@@ -35,8 +42,10 @@ pub struct WorkerOptions {
     pub autorun: bool,
     /// The longest an idle worker blocks on the server before it looks again (default 5 s;
     /// BullMQ's `drainDelay`). Bounds the commands an idle worker sends.
+    #[serde(with = "crate::duration::serde_ms")]
     pub drain_delay: Duration,
     /// How often the worker heartbeats while idle (default 5 s).
+    #[serde(with = "crate::duration::serde_ms")]
     pub heartbeat_interval: Duration,
     /// A name shown by `queue.workers()` (default empty).
     pub name: String,
@@ -62,49 +71,19 @@ impl Default for WorkerOptions {
 const MAX_CONCURRENCY: usize = 100_000;
 
 impl WorkerOptions {
-    /// Read options from their JSON form (what a binding hands over from its keyword
-    /// arguments or options object): `concurrency`, `limiter {max, duration}`,
-    /// `lock_duration`, `stalled_interval`, `max_stalled_count`, `autorun`, `drain_delay`,
+    /// Read options from their JSON form (what the Python binding hands over from its
+    /// keyword arguments): `concurrency`, `limiter {max, duration}`, `lock_duration`,
+    /// `stalled_interval`, `max_stalled_count`, `autorun`, `drain_delay`,
     /// `heartbeat_interval`, `name`; durations in ms or as strings with a unit (`"30s"`).
-    /// Unknown names and ill-typed values are an [`Error::InvalidArgument`]; null leaves
-    /// an option at its default.
+    /// Read by [`crate::input::read`], as every binding's options: unknown names and
+    /// ill-typed values are an [`Error::InvalidArgument`]; null leaves an option at its
+    /// default.
     pub fn from_json(value: &serde_json::Value) -> Result<WorkerOptions> {
-        let obj = value
-            .as_object()
-            .ok_or_else(|| Error::invalid("worker options must be a mapping"))?;
-        let mut o = WorkerOptions::default();
-        for (name, v) in obj {
-            if v.is_null() {
-                continue;
-            }
-            match name.as_str() {
-                "concurrency" => o.concurrency = field(name, v)?,
-                "limiter" => {
-                    #[derive(serde::Deserialize)]
-                    #[serde(deny_unknown_fields)]
-                    struct Raw {
-                        max: u64,
-                        #[serde(with = "crate::queue::ms")]
-                        duration: Duration,
-                    }
-                    let raw: Raw = field(name, v)?;
-                    o.limiter = Some(Limiter {
-                        max: raw.max,
-                        duration: raw.duration,
-                    });
-                }
-                "lock_duration" => o.lock_duration = duration(name, v)?,
-                "stalled_interval" => o.stalled_interval = duration(name, v)?,
-                "max_stalled_count" => o.max_stalled_count = field(name, v)?,
-                "autorun" => o.autorun = field(name, v)?,
-                "drain_delay" => o.drain_delay = duration(name, v)?,
-                "heartbeat_interval" => o.heartbeat_interval = duration(name, v)?,
-                "name" => o.name = field(name, v)?,
-                other => return Err(Error::invalid(format!("unknown worker option {other:?}"))),
-            }
-        }
-        o.validate()?;
-        Ok(o)
+        crate::input::read(
+            "worker options",
+            crate::Input::from(value.clone()),
+            crate::Dialect::RUST,
+        )
     }
 
     /// Refuse options no worker can run with.
@@ -145,12 +124,10 @@ impl WorkerOptions {
     }
 }
 
-fn field<T: serde::de::DeserializeOwned>(name: &str, v: &serde_json::Value) -> Result<T> {
-    serde_json::from_value(v.clone()).map_err(|e| Error::invalid(format!("{name}: {e}")))
-}
-
-fn duration(name: &str, v: &serde_json::Value) -> Result<Duration> {
-    crate::queue::ms::deserialize(v.clone()).map_err(|e| Error::invalid(format!("{name}: {e}")))
+impl crate::input::Options for WorkerOptions {
+    fn validate(&self) -> Result<()> {
+        WorkerOptions::validate(self)
+    }
 }
 
 #[cfg(test)]
@@ -208,8 +185,27 @@ mod tests {
         assert_eq!(o.lock_duration, Duration::from_secs(10));
         assert_eq!(o.stalled_interval, Duration::from_secs(30));
         assert_eq!((o.max_stalled_count, o.autorun), (3, false));
+        let js = crate::input::read::<WorkerOptions>(
+            "worker options",
+            crate::Input::from(serde_json::json!({
+                "lockDuration": 15_000, "maxStalledCount": 2, "limiter": {"max": 5, "duration": 1000}
+            })),
+            crate::Dialect::JS,
+        )
+        .unwrap();
+        assert_eq!(js.lock_duration, Duration::from_secs(15));
+        assert_eq!(js.max_stalled_count, 2);
+        assert_eq!(js.limiter.unwrap().duration, Duration::from_secs(1));
+        let py = crate::input::read::<WorkerOptions>(
+            "worker options",
+            crate::Input::Map(vec![("stalled_interval".into(), crate::Input::Number(2.5))]),
+            crate::Dialect::PYTHON,
+        )
+        .unwrap();
+        assert_eq!(py.stalled_interval, Duration::from_millis(2500));
         for bad in [
             serde_json::json!({"concurency": 5}),
+            serde_json::json!({"limiter": {"max": 1, "duration": 5, "burst": 2}}),
             serde_json::json!({"concurrency": -1}),
             serde_json::json!({"concurrency": 0}),
             serde_json::json!({"lock_duration": "soon"}),
