@@ -215,24 +215,29 @@ impl Connection {
         let opts = read("rate limiter options", opts)?;
         RateLimiterCore::new(Arc::clone(&self.shared), &name.0, opts)
     }
-    /// A queue whose jobs start from the options in `defaults_json` (JSON text the Python
-    /// layer made; read by the core's schema).
-    #[pyo3(signature = (name, defaults_json="{}", codec="json"))]
-    fn queue(&self, name: &str, defaults_json: &str, codec: &str) -> PyResult<QueueCore> {
-        QueueCore::new(Arc::clone(&self.shared), name, defaults_json, codec)
+    /// A queue whose jobs start from the job options `defaults` (read by the core's
+    /// schema, as every other options dict).
+    #[pyo3(signature = (name, defaults=None, codec="json"))]
+    fn queue(
+        &self,
+        name: &str,
+        defaults: Option<&Bound<'_, PyDict>>,
+        codec: &str,
+    ) -> PyResult<QueueCore> {
+        QueueCore::new(Arc::clone(&self.shared), name, defaults, codec)
     }
 
     /// A worker of `queue` (started by `run`): `processor(arg, cancel)` runs on the pool,
     /// or, given the loop's `bridge`, as a coroutine on that loop.
-    #[pyo3(signature = (queue, processor, opts_json="{}", bridge=None))]
+    #[pyo3(signature = (queue, processor, opts=None, bridge=None))]
     fn worker(
         &self,
         py: Python<'_>,
         queue: &str,
         processor: Py<PyAny>,
-        opts_json: &str,
+        opts: Option<&Bound<'_, PyDict>>,
         bridge: Option<&Bound<'_, LoopBridge>>,
     ) -> PyResult<WorkerCore> {
-        WorkerCore::new(py, &self.shared, queue, processor, opts_json, bridge)
+        WorkerCore::new(py, &self.shared, queue, processor, opts, bridge)
     }
 }

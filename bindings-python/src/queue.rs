@@ -14,6 +14,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use pyo3::prelude::*;
+use pyo3::types::PyDict;
 use pyo3::IntoPyObjectExt;
 use redkit::queue::{JobState, NewJob, QueueOptions};
 use redkit::worker::{host_processor, Worker, WorkerOptions};
@@ -66,9 +67,10 @@ fn json(what: &str, text: &str) -> redkit::Result<serde_json::Value> {
     serde_json::from_str(text).map_err(|e| Error::invalid(format!("{what}: {e}")))
 }
 
-/// Job options from their JSON text, by the core's schema.
-fn job_options(text: &str) -> redkit::Result<JobOptions> {
-    JobOptions::from_json(&json("job options", text)?)
+/// Job options from the Python layer's dict, by the core's schema (`input::read`, Python's
+/// names and seconds).
+fn job_options(opts: Option<&Bound<'_, PyDict>>) -> PyResult<JobOptions> {
+    crate::options::read("job options", opts)
 }
 
 /// Block (no bridge) or return an awaitable of the bridge's loop.
@@ -98,15 +100,15 @@ pub struct QueueCore {
 }
 
 impl QueueCore {
-    /// The queue `name` whose jobs start from the options in `defaults_json`.
+    /// The queue `name` whose jobs start from the job options `defaults`.
     pub(crate) fn new(
         conn: Arc<Shared>,
         name: &str,
-        defaults_json: &str,
+        defaults: Option<&Bound<'_, PyDict>>,
         codec: &str,
     ) -> PyResult<QueueCore> {
         let opts = QueueOptions {
-            defaults: job_options(defaults_json).map_err(to_py)?,
+            defaults: job_options(defaults)?,
             codec: redkit::Codec::parse(codec).map_err(to_py)?,
         };
         let core = QueueCore {
@@ -131,7 +133,7 @@ impl QueueCore {
 
 #[pymethods]
 impl QueueCore {
-    /// Add a job (`data`: codec bytes; `opts`: JSON text).
+    /// Add a job (`data`: codec bytes; `opts`: the job options dict).
     #[pyo3(signature = (bridge, name, data, opts))]
     fn add<'py>(
         &self,
@@ -139,21 +141,21 @@ impl QueueCore {
         bridge: Option<&Bound<'py, LoopBridge>>,
         name: String,
         data: Vec<u8>,
-        opts: &str,
+        opts: &Bound<'py, PyDict>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let q = self.queue()?;
-        let opts = job_options(opts).map_err(to_py)?;
+        let opts = job_options(Some(opts))?;
         go(py, bridge, async move {
             q.add_raw(&name, data, opts).await.map(raw)
         })
     }
 
-    /// Add `(name, data, opts_json)` jobs atomically.
+    /// Add `(name, data, opts)` jobs atomically.
     fn add_bulk<'py>(
         &self,
         py: Python<'py>,
         bridge: Option<&Bound<'py, LoopBridge>>,
-        jobs: Vec<(String, Vec<u8>, String)>,
+        jobs: Vec<(String, Vec<u8>, Bound<'py, PyDict>)>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let q = self.queue()?;
         let jobs = jobs
@@ -162,11 +164,10 @@ impl QueueCore {
                 Ok(NewJob {
                     name,
                     data,
-                    opts: job_options(&opts)?,
+                    opts: job_options(Some(&opts))?,
                 })
             })
-            .collect::<redkit::Result<Vec<_>>>()
-            .map_err(to_py)?;
+            .collect::<PyResult<Vec<_>>>()?;
         go(py, bridge, async move {
             q.add_bulk_raw(jobs)
                 .await
@@ -427,11 +428,10 @@ impl WorkerCore {
         conn: &Shared,
         queue: &str,
         processor: Py<PyAny>,
-        opts_json: &str,
+        opts: Option<&Bound<'_, PyDict>>,
         bridge: Option<&Bound<'_, LoopBridge>>,
     ) -> PyResult<WorkerCore> {
-        let mut opts = WorkerOptions::from_json(&json("worker options", opts_json).map_err(to_py)?)
-            .map_err(to_py)?;
+        let mut opts: WorkerOptions = crate::options::read("worker options", opts)?;
         // Python starts a worker with `run()`.
         opts.autorun = false;
         let host = match bridge {

@@ -109,9 +109,10 @@ def test_bad_options_are_typed_errors(client: redkit.Client) -> None:
         ({"backoff": {"type": "fixed", "delay": 1, "jitter": 2}}, redkit.InvalidArgument),
         ({"remove_on_complete": "yes"}, redkit.InvalidArgument),
         ({"delay": -1}, redkit.InvalidArgument),
-        ({"delay": [1]}, TypeError),
+        ({"delay": [1]}, redkit.InvalidArgument),
         ({"timeout": 0}, redkit.InvalidArgument),
-        ({"deduplication": {"id": "x", "ttl": object()}}, TypeError),
+        ({"deduplication": {"id": "x", "ttl": object()}}, redkit.InvalidArgument),
+        ({"backoff": {"type": "fixed", "dealy": 1}}, redkit.InvalidArgument),
     ]:
         with pytest.raises(err):
             q.add("x", 1, **kwargs)

@@ -179,7 +179,7 @@ def test_bad_worker_input(client: redkit.Client) -> None:
     for kwargs in bad:
         with pytest.raises(redkit.InvalidArgument):
             client.worker("q", lambda job: None, **kwargs)
-    with pytest.raises(TypeError):
+    with pytest.raises(redkit.InvalidArgument):
         client.worker("q", lambda job: None, lock_duration=[1])  # type: ignore[arg-type]
     with pytest.raises(redkit.InvalidArgument):
         client.worker("", lambda job: None)

@@ -7,7 +7,8 @@ the class also inherits from it, so ``except TimeoutError`` keeps working.
 Wrong Python *types* of arguments (a key that is not a ``str``, tags that are a string
 instead of a list, a loader that is not callable) raise the builtin :class:`TypeError`;
 well-typed but unusable *values* (an empty key) raise :class:`InvalidArgument`. Options (the
-keyword options of ``connect``, ``cache`` and ``rate_limiter``, and a write's ``ttl``) are
+keyword options of ``connect``, ``cache``, ``rate_limiter``, ``queue``, ``add`` and
+``worker``, and a write's ``ttl``) are
 read by the Rust core, as in every runtime: any bad option, whatever its type (an unknown
 name, a str for a limit, NaN, a duration beyond its maximum), raises
 :class:`InvalidArgument`.

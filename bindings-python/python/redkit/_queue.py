@@ -37,31 +37,6 @@ several."""
 _RUN_SLICE_MS = 100
 
 
-def _duration(name: str, value: Any) -> Any:
-    """A duration option as the core reads it: whole ms (from seconds or a timedelta), or a
-    string with a unit (``"1.5s"``) as given."""
-    if value is None or isinstance(value, str):
-        return value
-    return _convert.millis(name, value)
-
-
-def _nested(name: str, value: Any, duration_key: str) -> Any:
-    """``backoff`` / ``deduplication``: a mapping whose ``duration_key`` is a duration."""
-    if not isinstance(value, Mapping):
-        return value  # the core names the expected shape
-    out = dict(value)
-    if duration_key in out:
-        out[duration_key] = _duration(f"{name}.{duration_key}", out[duration_key])
-    return out
-
-
-def _json(what: str, value: Mapping[str, Any]) -> str:
-    try:
-        return json.dumps(value, allow_nan=False)
-    except (TypeError, ValueError) as e:
-        raise TypeError(f"{what}: {e}") from e
-
-
 def job_options(
     job_id: str | None = None,
     priority: int | None = None,
@@ -73,21 +48,22 @@ def job_options(
     lifo: bool | None = None,
     timeout: Duration | str | None = None,
     deduplication: Mapping[str, Any] | None = None,
-) -> str:
-    """Job options as the JSON text the core's schema reads (unset ones left out)."""
+) -> dict[str, Any]:
+    """Job options as the core's schema reads them (unset ones left out): durations
+    (seconds, a timedelta or a string with a unit) are converted by the core."""
     opts: dict[str, Any] = {
         "job_id": job_id,
         "priority": priority,
-        "delay": _duration("delay", delay),
+        "delay": delay,
         "attempts": attempts,
-        "backoff": _nested("backoff", backoff, "delay"),
+        "backoff": backoff,
         "remove_on_complete": remove_on_complete,
         "remove_on_fail": remove_on_fail,
         "lifo": lifo,
-        "timeout": _duration("timeout", timeout),
-        "deduplication": _nested("deduplication", deduplication, "ttl"),
+        "timeout": timeout,
+        "deduplication": deduplication,
     }
-    return _json("job options", {k: v for k, v in opts.items() if v is not None})
+    return {k: v for k, v in opts.items() if v is not None}
 
 
 def worker_options(
@@ -99,19 +75,19 @@ def worker_options(
     drain_delay: Duration | str | None,
     heartbeat_interval: Duration | str | None,
     name: str | None,
-) -> str:
-    """Worker options as the JSON text the core's schema reads."""
+) -> dict[str, Any]:
+    """Worker options as the core's schema reads them (unset ones left out)."""
     opts: dict[str, Any] = {
         "concurrency": concurrency,
-        "limiter": _nested("limiter", limiter, "duration"),
-        "lock_duration": _duration("lock_duration", lock_duration),
-        "stalled_interval": _duration("stalled_interval", stalled_interval),
+        "limiter": limiter,
+        "lock_duration": lock_duration,
+        "stalled_interval": stalled_interval,
         "max_stalled_count": max_stalled_count,
-        "drain_delay": _duration("drain_delay", drain_delay),
-        "heartbeat_interval": _duration("heartbeat_interval", heartbeat_interval),
+        "drain_delay": drain_delay,
+        "heartbeat_interval": heartbeat_interval,
         "name": name,
     }
-    return _json("worker options", {k: v for k, v in opts.items() if v is not None})
+    return {k: v for k, v in opts.items() if v is not None}
 
 
 def state_list(value: States) -> list[str]:
@@ -426,7 +402,7 @@ class Queue:
         return None if raw is None else self._codec.decode(raw)
 
 
-def bulk(codec: Codec, jobs: Iterable[Mapping[str, Any]]) -> list[tuple[str, bytes, str]]:
+def bulk(codec: Codec, jobs: Iterable[Mapping[str, Any]]) -> list[tuple[str, bytes, dict[str, Any]]]:
     """``add_bulk``'s entries as the native call takes them."""
     out = []
     for job in jobs:
