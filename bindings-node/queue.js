@@ -10,22 +10,32 @@ const { DecodeError, InvalidArgument, fromNative } = require('./errors.js')
 const INTERNAL = Symbol('redkit.queue.internal')
 
 /** JSON text of a job's data (or of an option object); what JSON cannot hold is refused. */
-function jsonText(value, what) {
+function jsonText(value, what, replacer) {
   let text
   try {
-    text = JSON.stringify(value)
+    text = JSON.stringify(value, replacer)
   } catch (err) {
+    if (err instanceof InvalidArgument) throw err
     throw new DecodeError(`${what} cannot be encoded as JSON: ${err.message}`, { cause: err })
   }
   if (text === undefined) throw new DecodeError(`${what} cannot be encoded as JSON: ${typeof value}`)
   return text
 }
 
+// JSON would write NaN and Infinity as null, which the core reads as "not set": refuse them
+// here, as the core refuses them when an option reaches it as a number (every other runtime).
+function finiteOption(name, value) {
+  if (typeof value === 'number' && !Number.isFinite(value)) {
+    throw new InvalidArgument(`${name} must be a finite number, got ${value}`)
+  }
+  return value
+}
+
 /** Options: absent, or a plain object (a typo'd type is worth an error, not silence). */
 function optionsText(opts, what) {
   if (opts === undefined || opts === null) return null
   if (typeof opts !== 'object' || Array.isArray(opts)) throw new InvalidArgument(`${what} must be an object`)
-  return jsonText(opts, what)
+  return jsonText(opts, what, finiteOption)
 }
 
 function checkString(value, what) {

@@ -151,9 +151,13 @@ test('bad input: typed errors, the queue unharmed', async () => {
     { bogus: true },
     { jobId: '' },
     [1],
+    { delay: NaN },
+    { attempts: Infinity },
+    { backoff: { type: 'fixed', delay: -Infinity } },
   ]) {
-    await assert.rejects(q.add('n', 1, opts), InvalidArgument, JSON.stringify(opts))
+    await assert.rejects(q.add('n', 1, opts), InvalidArgument, String(Object.values(opts)))
   }
+  assert.throws(() => client.queue('q', { delay: NaN }), InvalidArgument)
   await assert.rejects(q.add('n', undefined), DecodeError)
   await assert.rejects(q.add('n', 10n), DecodeError)
   await assert.rejects(q.add(7, 1), InvalidArgument)
