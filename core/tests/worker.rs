@@ -723,3 +723,65 @@ every_backend!(
     super::liveness_reports_a_stuck_queue,
     flavor = "multi_thread"
 );
+
+/// A binding's own runtime (`WorkerBuilder::spawner`): every task of the engine, the jobs'
+/// included, runs where the spawner puts it (here a runtime on a thread of its own, not the
+/// test's), and the worker behaves as on tokio's.
+async fn tasks_run_on_the_given_spawner(backend: Backend) {
+    struct OwnThread {
+        handle: tokio::runtime::Handle,
+        spawned: AtomicUsize,
+    }
+    impl redkit::worker::Spawner for OwnThread {
+        fn spawn(&self, task: redkit::BoxFuture<'static, ()>) {
+            self.spawned.fetch_add(1, Ordering::SeqCst);
+            self.handle.spawn(task);
+        }
+    }
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let handle = rt.handle().clone();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let thread = std::thread::spawn(move || rt.block_on(async { stopped.await.ok() }));
+    let spawner = Arc::new(OwnThread {
+        handle,
+        spawned: AtomicUsize::new(0),
+    });
+
+    let client = backend.client_named("w_spawner").await;
+    jobs::add(&client, "q", 10, jobs::none()).await;
+    let threads = Arc::new(Mutex::new(std::collections::HashSet::new()));
+    let t = threads.clone();
+    let worker = client
+        .worker(
+            "q",
+            processor_fn(move |_, _| {
+                t.lock().unwrap().insert(std::thread::current().id());
+                async { Ok(ok()) }
+            }),
+        )
+        .concurrency(3)
+        .spawner(spawner.clone())
+        .build()
+        .unwrap();
+    jobs::until(&client, "q", "completed", 10, Duration::from_secs(10)).await;
+    worker.close(true).await;
+    assert_eq!(worker.stats().completed, 10);
+    // Four loops and one task per job.
+    assert!(spawner.spawned.load(Ordering::SeqCst) >= 14);
+    let seen = threads.lock().unwrap().clone();
+    assert_eq!(
+        seen,
+        [thread.thread().id()].into_iter().collect(),
+        "every job ran on the spawner's thread"
+    );
+    stop.send(()).unwrap();
+    thread.join().unwrap();
+}
+every_backend!(
+    spawner,
+    super::tasks_run_on_the_given_spawner,
+    flavor = "multi_thread"
+);

@@ -23,6 +23,7 @@ use super::events::{EventSender, FailureKind, WorkerEvent};
 use super::options::WorkerOptions;
 use super::processor::{Processor, UNRECOVERABLE};
 use super::slots::Slots;
+use super::spawn::Spawn;
 use crate::error::{Error, Result};
 use crate::host::{Cancel, HostError, HostResult};
 use crate::queue::{Finish, Finished, Job, Outcome, Queue, Take, TakeArgs, WorkerBeat};
@@ -98,6 +99,8 @@ pub(crate) struct Shared {
     pub queue: Queue,
     pub opts: WorkerOptions,
     pub processor: Arc<dyn Processor>,
+    /// Where the tasks run.
+    pub(crate) spawn: Spawn,
     pub id: String,
     pub events: EventSender,
     pub counters: Counters,
@@ -123,6 +126,7 @@ impl Shared {
         queue: Queue,
         opts: WorkerOptions,
         processor: Arc<dyn Processor>,
+        spawn: Spawn,
     ) -> (Arc<Self>, mpsc::UnboundedReceiver<End>) {
         let (tx, rx) = mpsc::unbounded_channel();
         let id = format!("{}-{}", std::process::id(), &crate::rt::token()[..12]);
@@ -137,6 +141,7 @@ impl Shared {
             queue,
             opts,
             processor,
+            spawn,
             id,
             events: EventSender::new(),
             counters: Counters::default(),
@@ -172,12 +177,12 @@ impl Shared {
         self.running().len()
     }
 
-    /// Start the four tasks.
+    /// Start the four tasks (after `spawn.check()`).
     pub(crate) fn start(self: &Arc<Self>, ends: mpsc::UnboundedReceiver<End>) {
-        tokio::spawn(fetch_loop(self.clone()));
-        tokio::spawn(finish_loop(self.clone(), ends));
-        tokio::spawn(extend_loop(self.clone()));
-        tokio::spawn(maintain_loop(self.clone()));
+        self.spawn.spawn(fetch_loop(self.clone()));
+        self.spawn.spawn(finish_loop(self.clone(), ends));
+        self.spawn.spawn(extend_loop(self.clone()));
+        self.spawn.spawn(maintain_loop(self.clone()));
     }
 
     fn bump(&self) {
@@ -262,13 +267,13 @@ impl Shared {
                 // The scheduler's next slot gets its job now that this one is taken.
                 let shared = self.clone();
                 let job = job.clone();
-                tokio::spawn(async move {
+                self.spawn.spawn(async move {
                     if let Err(e) = shared.queue.advance_scheduler(&job).await {
                         shared.error("advancing a scheduler", &e);
                     }
                 });
             }
-            tokio::spawn(run_job(self.clone(), job, signal));
+            self.spawn.spawn(run_job(self.clone(), job, signal));
         }
         n
     }

@@ -11,6 +11,7 @@ mod liveness;
 mod options;
 mod processor;
 mod slots;
+mod spawn;
 
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
@@ -22,10 +23,12 @@ pub use options::{Limiter, WorkerOptions};
 pub use processor::{
     host_processor, job_arg, processor_fn, unrecoverable, Processor, UNRECOVERABLE,
 };
+pub use spawn::Spawner;
 
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::Client;
 use engine::{End, Shared};
+use spawn::Spawn;
 
 /// Builder of a [`Worker`]: `client.worker("email", processor).concurrency(5).build()`.
 pub struct WorkerBuilder {
@@ -33,6 +36,7 @@ pub struct WorkerBuilder {
     queue: String,
     processor: Arc<dyn Processor>,
     opts: WorkerOptions,
+    spawn: Spawn,
 }
 
 impl WorkerBuilder {
@@ -42,6 +46,7 @@ impl WorkerBuilder {
             queue: queue.to_string(),
             processor,
             opts: WorkerOptions::default(),
+            spawn: Spawn::Tokio,
         }
     }
 
@@ -95,12 +100,19 @@ impl WorkerBuilder {
         self.opts = opts;
         self
     }
+    /// Run the engine's tasks through `spawner` instead of `tokio::spawn` (a binding that
+    /// polls the client's futures itself, as Node does on its JS thread; see [`Spawner`]).
+    pub fn spawner(mut self, spawner: Arc<dyn Spawner>) -> Self {
+        self.spawn = Spawn::Host(spawner);
+        self
+    }
 
-    /// Make the worker; with `autorun` it starts fetching now. Needs a tokio runtime.
+    /// Make the worker; with `autorun` it starts fetching now. Needs a tokio runtime
+    /// (unless a [`Spawner`] was given).
     pub fn build(self) -> Result<Worker> {
         self.opts.validate()?;
         let queue = self.client.queue(&self.queue)?;
-        let (shared, ends) = Shared::new(queue, self.opts, self.processor);
+        let (shared, ends) = Shared::new(queue, self.opts, self.processor, self.spawn);
         let worker = Worker {
             shared,
             ends: Mutex::new(Some(ends)),
@@ -153,10 +165,10 @@ impl Worker {
         let Some(ends) = self.ends.lock().unwrap_or_else(|p| p.into_inner()).take() else {
             return Ok(());
         };
-        if tokio::runtime::Handle::try_current().is_err() {
-            return Err(Error::invalid(
-                "a worker runs on a tokio runtime; none is running here",
-            ));
+        if let Err(e) = self.shared.spawn.check() {
+            // Not started: a later `start()` may find a runtime.
+            *self.ends.lock().unwrap_or_else(|p| p.into_inner()) = Some(ends);
+            return Err(e);
         }
         self.shared.start(ends);
         Ok(())
@@ -233,8 +245,8 @@ impl Worker {
 impl Drop for Worker {
     fn drop(&mut self) {
         let shared = self.shared.clone();
-        if let Ok(rt) = tokio::runtime::Handle::try_current() {
-            rt.spawn(async move { shared.close(true).await });
-        }
+        self.shared
+            .spawn
+            .detach(async move { shared.close(true).await });
     }
 }
