@@ -251,10 +251,7 @@ impl NativeClient {
     #[napi(catch_unwind)]
     pub fn queue(&self, name: String, defaults: Option<String>) -> napi::Result<NativeQueue> {
         let defaults = js(job_options(defaults.as_deref()))?;
-        let opts = redkit::queue::QueueOptions {
-            defaults,
-            ..Default::default()
-        };
+        let opts = redkit::queue::QueueOptions::new().defaults(defaults);
         let queue = js(self.inner.queue_with(&name, opts))?;
         Ok(NativeQueue::new(queue, Arc::clone(&self.completions)))
     }

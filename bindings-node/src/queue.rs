@@ -131,7 +131,7 @@ fn new_jobs(text: &str) -> Result<Vec<NewJob>> {
                     "addBulk: jobs[{i}] has an unknown field {k:?}"
                 )));
             }
-            Ok(NewJob { name, data, opts })
+            Ok(NewJob::new(name, data, opts))
         })
         .collect()
 }

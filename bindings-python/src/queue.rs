@@ -107,10 +107,9 @@ impl QueueCore {
         defaults: Option<&Bound<'_, PyDict>>,
         codec: &str,
     ) -> PyResult<QueueCore> {
-        let opts = QueueOptions {
-            defaults: job_options(defaults)?,
-            codec: redkit::Codec::parse(codec).map_err(to_py)?,
-        };
+        let opts = QueueOptions::new()
+            .defaults(job_options(defaults)?)
+            .codec(redkit::Codec::parse(codec).map_err(to_py)?);
         let core = QueueCore {
             conn,
             name: name.to_string(),
@@ -160,13 +159,7 @@ impl QueueCore {
         let q = self.queue()?;
         let jobs = jobs
             .into_iter()
-            .map(|(name, data, opts)| {
-                Ok(NewJob {
-                    name,
-                    data,
-                    opts: job_options(Some(&opts))?,
-                })
-            })
+            .map(|(name, data, opts)| Ok(NewJob::new(name, data, job_options(Some(&opts))?)))
             .collect::<PyResult<Vec<_>>>()?;
         go(py, bridge, async move {
             q.add_bulk_raw(jobs)

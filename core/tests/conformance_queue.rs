@@ -123,11 +123,11 @@ impl Replay {
                     .expect("jobs")
                     .iter()
                     .map(|j| {
-                        Ok(NewJob {
-                            name: j["name"].as_str().unwrap_or_default().to_string(),
-                            data: serde_json::to_vec(&j["data"]).unwrap(),
-                            opts: opts(j)?,
-                        })
+                        Ok(NewJob::new(
+                            j["name"].as_str().unwrap_or_default(),
+                            serde_json::to_vec(&j["data"]).unwrap(),
+                            opts(j)?,
+                        ))
                     })
                     .collect::<Result<Vec<_>, Error>>()?;
                 let ids: Vec<String> = q
@@ -234,12 +234,12 @@ impl Replay {
             "upsert_scheduler" => q
                 .upsert_scheduler(
                     &id(),
-                    SchedulerSpec {
-                        repeat: repeat(&step["repeat"])?,
-                        name: step["name"].as_str().unwrap_or_default().to_string(),
-                        data: serde_json::to_vec(&step["data"]).unwrap(),
-                        opts: opts(step)?,
-                    },
+                    SchedulerSpec::new(
+                        repeat(&step["repeat"])?,
+                        step["name"].as_str().unwrap_or_default(),
+                        serde_json::to_vec(&step["data"]).unwrap(),
+                        opts(step)?,
+                    ),
                 )
                 .await
                 .map(|_| Json::Null),

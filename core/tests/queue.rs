@@ -652,12 +652,12 @@ async fn drain_and_obliterate_return_to_baseline(backend: Backend) {
     take_one(&q, 30_000).await;
     q.upsert_scheduler(
         "s",
-        SchedulerSpec {
-            repeat: Repeat::Every(Duration::from_secs(60)),
-            name: "tick".into(),
-            data: b"0".to_vec(),
-            opts: JobOptions::new(),
-        },
+        SchedulerSpec::new(
+            Repeat::Every(Duration::from_secs(60)),
+            "tick",
+            b"0".to_vec(),
+            JobOptions::new(),
+        ),
     )
     .await
     .unwrap();
@@ -676,15 +676,23 @@ every_backend!(
 async fn schedulers_one_job_per_slot(backend: Backend) {
     let c = backend.client_named("q_sched").await;
     let q = c.queue("q").unwrap();
-    let spec = || SchedulerSpec {
-        repeat: Repeat::Every(Duration::from_millis(200)),
-        name: "tick".into(),
-        data: b"{\"n\":1}".to_vec(),
-        opts: JobOptions::new(),
+    let spec = |every| {
+        SchedulerSpec::new(
+            Repeat::Every(every),
+            "tick",
+            b"{\"n\":1}".to_vec(),
+            JobOptions::new(),
+        )
     };
-    let first = q.upsert_scheduler("tick", spec()).await.unwrap();
+    let first = q
+        .upsert_scheduler("tick", spec(Duration::from_millis(200)))
+        .await
+        .unwrap();
     // A restart upserting the same definition keeps the pending job.
-    let again = q.upsert_scheduler("tick", spec()).await.unwrap();
+    let again = q
+        .upsert_scheduler("tick", spec(Duration::from_millis(200)))
+        .await
+        .unwrap();
     assert_eq!(first, again);
     assert_eq!(q.counts().await.unwrap().delayed, 1);
     let listed = q.schedulers().await.unwrap();
@@ -706,13 +714,7 @@ async fn schedulers_one_job_per_slot(backend: Backend) {
 
     // A changed definition replaces the pending job.
     let replaced = q
-        .upsert_scheduler(
-            "tick",
-            SchedulerSpec {
-                repeat: Repeat::Every(Duration::from_secs(3600)),
-                ..spec()
-            },
-        )
+        .upsert_scheduler("tick", spec(Duration::from_secs(3600)))
         .await
         .unwrap();
     assert!(replaced.starts_with("repeat:tick:"));

@@ -113,10 +113,7 @@ fn state(name: &str) -> Result<JobState, JsValue> {
 impl WasmClient {
     /// `client.queue(name, defaultJobOptions)`: the options every add starts from.
     pub fn queue(&self, name: &str, defaults: JsValue) -> Result<WasmQueue, JsValue> {
-        let opts = QueueOptions {
-            defaults: job_options(&defaults, "defaultJobOptions")?,
-            ..QueueOptions::default()
-        };
+        let opts = QueueOptions::new().defaults(job_options(&defaults, "defaultJobOptions")?);
         let inner = self.inner.queue_with(name, opts).map_err(to_js)?;
         Ok(WasmQueue { inner })
     }
@@ -153,11 +150,11 @@ impl WasmQueue {
         for (i, j) in jobs.iter().enumerate() {
             let get = |k: &str| Reflect::get(&j, &k.into()).unwrap_or(JsValue::UNDEFINED);
             let name = text(&get("name"), &format!("jobs[{i}].name"))?;
-            list.push(NewJob {
+            list.push(NewJob::new(
                 name,
-                data: bytes_from_js(&get("data"), &format!("jobs[{i}].data"))?,
-                opts: job_options(&get("opts"), &format!("jobs[{i}].opts"))?,
-            });
+                bytes_from_js(&get("data"), &format!("jobs[{i}].data"))?,
+                job_options(&get("opts"), &format!("jobs[{i}].opts"))?,
+            ));
         }
         let q = self.inner.clone();
         Ok(spawn(async move {

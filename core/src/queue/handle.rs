@@ -22,6 +22,7 @@ pub(crate) const STEP: u32 = 1000;
 
 /// Settings of a queue handle: the default options of its jobs and the payload codec.
 #[derive(Debug, Clone, Default)]
+#[non_exhaustive]
 pub struct QueueOptions {
     /// Options every job of this handle starts from; an add's own options win.
     pub defaults: JobOptions,
@@ -30,8 +31,26 @@ pub struct QueueOptions {
     pub codec: Codec,
 }
 
+impl QueueOptions {
+    /// JSON payloads, no default job options.
+    pub fn new() -> QueueOptions {
+        QueueOptions::default()
+    }
+    /// The options every job of the handle starts from.
+    pub fn defaults(mut self, defaults: JobOptions) -> Self {
+        self.defaults = defaults;
+        self
+    }
+    /// The payload codec.
+    pub fn codec(mut self, codec: Codec) -> Self {
+        self.codec = codec;
+        self
+    }
+}
+
 /// One job for [`Queue::add_bulk_raw`]: name, payload (codec bytes), options.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct NewJob {
     /// The job name.
     pub name: String,
@@ -39,6 +58,17 @@ pub struct NewJob {
     pub data: Vec<u8>,
     /// Its options.
     pub opts: JobOptions,
+}
+
+impl NewJob {
+    /// The job `name` with payload `data` (codec bytes) and options `opts`.
+    pub fn new(name: impl Into<String>, data: Vec<u8>, opts: JobOptions) -> NewJob {
+        NewJob {
+            name: name.into(),
+            data,
+            opts,
+        }
+    }
 }
 
 /// How many jobs each state holds.

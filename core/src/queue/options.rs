@@ -29,6 +29,7 @@ pub enum BackoffKind {
 /// The wait before a retry.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct Backoff {
     /// `fixed` or `exponential`.
     #[serde(rename = "type")]
@@ -169,6 +170,7 @@ impl<'de> Deserialize<'de> for Removal {
 /// A second add with the same deduplication `id` inside `ttl` returns the first job.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct Deduplication {
     /// The deduplication id.
     pub id: String,
@@ -190,6 +192,7 @@ pub struct Deduplication {
 /// unknown names; the derived `Deserialize` over a job hash's stored JSON ignores names
 /// it does not know, so a job written by a later build with a new option still reads here.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct JobOptions {
     /// A custom id: adding an existing id returns the existing job. Not empty and not a
     /// decimal integer (automatic ids are).

@@ -96,6 +96,7 @@ fn zone(tz: Option<&str>) -> Result<chrono_tz::Tz> {
 
 /// What [`Queue::upsert_scheduler`] is given: when, and the job each slot gets.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct SchedulerSpec {
     /// When it fires.
     pub repeat: Repeat,
@@ -105,6 +106,18 @@ pub struct SchedulerSpec {
     pub data: Vec<u8>,
     /// The options of each job (job_id and delay are the scheduler's own).
     pub opts: JobOptions,
+}
+
+impl SchedulerSpec {
+    /// Jobs named `name` with payload `data` (codec bytes) and options `opts`, on `repeat`.
+    pub fn new(repeat: Repeat, name: impl Into<String>, data: Vec<u8>, opts: JobOptions) -> Self {
+        SchedulerSpec {
+            repeat,
+            name: name.into(),
+            data,
+            opts,
+        }
+    }
 }
 
 /// A stored scheduler, as [`Queue::schedulers`] lists it.

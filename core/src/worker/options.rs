@@ -10,12 +10,20 @@ use crate::error::{Error, Result};
 /// `limiter {max, duration}`: at most `max` jobs start per `duration`, counted across every
 /// worker of the queue.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Limiter {
     /// Jobs per window (at least 1).
     pub max: u64,
     /// The window (at least 1 ms).
     #[serde(with = "crate::duration::serde_ms")]
     pub duration: Duration,
+}
+
+impl Limiter {
+    /// At most `max` job starts per `duration`.
+    pub fn new(max: u64, duration: Duration) -> Limiter {
+        Limiter { max, duration }
+    }
 }
 
 /// A worker's options (API.md, Worker): one serde schema every binding fills through
