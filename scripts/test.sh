@@ -40,7 +40,7 @@ log "the tour against a real redis-server"
 (start_redis && bash scripts/tour.sh)
 
 # Each binding brings its own script (build, install, lint, test, examples).
-for part in gateway python node wasm; do
+for part in gateway python node wasm interop; do
   if [ -f "scripts/test-$part.sh" ]; then
     log "$part"
     bash "scripts/test-$part.sh"
