@@ -6,6 +6,7 @@ mod bridge;
 mod cache;
 mod connection;
 mod errors;
+mod events;
 mod host;
 mod options;
 mod pool;
@@ -48,6 +49,10 @@ fn _redkit(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<ratelimit::RateLimiterCore>()?;
     m.add_class::<queue::QueueCore>()?;
     m.add_class::<queue::WorkerCore>()?;
+    m.add_class::<events::QueueEventsCore>()?;
+    m.add_class::<events::WorkerEventsCore>()?;
+    m.add_function(wrap_pyfunction!(queue::_backoff_delays, m)?)?;
+    m.add_function(wrap_pyfunction!(queue::_next_slots, m)?)?;
     m.add_class::<ratelimit::PyRateLimitResult>()?;
     m.add_function(wrap_pyfunction!(_after_fork_in_child, m)?)?;
     m.add_function(wrap_pyfunction!(_panic_for_test, m)?)?;

@@ -16,14 +16,18 @@ use std::time::Duration;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 use pyo3::IntoPyObjectExt;
-use redkit::queue::{JobState, NewJob, QueueOptions};
-use redkit::worker::{host_processor, Worker, WorkerOptions};
+use redkit::queue::{
+    Finish, Finished, JobState, NewJob, Outcome, QueueOptions, Repeat, Scheduler, SchedulerSpec,
+    Take, TakeArgs, WorkerInfo,
+};
+use redkit::worker::{host_processor, QueueLiveness, Worker, WorkerOptions};
 use redkit::{Error, JobOptions, Queue};
 
 use crate::bridge::{self, LoopBridge};
 use crate::cache::Bytes;
 use crate::connection::{PerProcess, Shared};
 use crate::errors::to_py;
+use crate::events::{same_process, QueueEventsCore, WorkerEventsCore};
 use crate::host::PyHost;
 use crate::runtime::{block_on, runtime};
 
@@ -73,8 +77,90 @@ fn job_options(opts: Option<&Bound<'_, PyDict>>) -> PyResult<JobOptions> {
     crate::options::read("job options", opts)
 }
 
+/// When a scheduler fires, from `upsert_scheduler`'s keywords: `every` (a Python
+/// duration) or `cron` (with an optional `tz`), exactly one of them.
+fn repeat(
+    every: Option<&Bound<'_, PyAny>>,
+    cron: Option<String>,
+    tz: Option<String>,
+) -> PyResult<Repeat> {
+    match (every, cron) {
+        (Some(every), None) if tz.is_none() => {
+            Ok(Repeat::Every(crate::options::duration("every", every)?))
+        }
+        (Some(_), None) => Err(to_py(Error::invalid("tz goes with cron, not every"))),
+        (None, Some(pattern)) => Ok(Repeat::Cron { pattern, tz }),
+        _ => Err(to_py(Error::invalid(
+            "a scheduler needs every= or cron=, one of them",
+        ))),
+    }
+}
+
+/// A scheduler as Python receives it: `(id, every_ms, cron, tz, name, data, opts_json,
+/// next)`.
+type RawScheduler = (
+    String,
+    Option<u64>,
+    Option<String>,
+    Option<String>,
+    String,
+    Bytes,
+    String,
+    Option<u64>,
+);
+
+fn raw_scheduler(s: Scheduler) -> RawScheduler {
+    let (every, cron, tz) = match s.repeat {
+        Repeat::Every(d) => (Some(d.as_millis() as u64), None, None),
+        Repeat::Cron { pattern, tz } => (None, Some(pattern), tz),
+    };
+    (
+        s.id,
+        every,
+        cron,
+        tz,
+        s.name,
+        Bytes(s.data),
+        s.opts.to_json(),
+        s.next,
+    )
+}
+
+/// A live worker as Python receives it: `(id, host, pid, name, concurrency, running,
+/// last_seen_ms)`.
+type RawWorker = (String, String, u32, String, u32, u32, u64);
+
+fn raw_worker(w: WorkerInfo) -> RawWorker {
+    (
+        w.id,
+        w.host,
+        w.pid,
+        w.name,
+        w.concurrency,
+        w.running,
+        w.last_seen.as_millis() as u64,
+    )
+}
+
+fn raw_liveness(l: QueueLiveness) -> (u64, Vec<RawWorker>, bool) {
+    (
+        l.waiting,
+        l.workers.into_iter().map(raw_worker).collect(),
+        l.stuck,
+    )
+}
+
+/// The lease the conformance hooks take jobs with (as core/tests/conformance_queue.rs).
+fn replay_args() -> TakeArgs {
+    TakeArgs {
+        worker_id: "conformance".into(),
+        lock: Duration::from_secs(30),
+        limiter: None,
+    }
+}
+
 /// Block (no bridge) or return an awaitable of the bridge's loop.
-fn go<'py, T, F>(
+pub(crate) fn go<'py, T, F>(
     py: Python<'py>,
     bridge: Option<&Bound<'py, LoopBridge>>,
     fut: F,
@@ -405,12 +491,188 @@ impl QueueCore {
                 .map(|v| v.map(Bytes))
         })
     }
+
+    /// Create or replace the scheduler `id` (`every` or `cron` and `tz`); the id of its
+    /// pending job.
+    #[pyo3(signature = (bridge, id, every, cron, tz, name, data, opts))]
+    #[allow(clippy::too_many_arguments)]
+    fn upsert_scheduler<'py>(
+        &self,
+        py: Python<'py>,
+        bridge: Option<&Bound<'py, LoopBridge>>,
+        id: String,
+        every: Option<&Bound<'py, PyAny>>,
+        cron: Option<String>,
+        tz: Option<String>,
+        name: String,
+        data: Vec<u8>,
+        opts: Option<&Bound<'py, PyDict>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let q = self.queue()?;
+        let spec = SchedulerSpec::new(repeat(every, cron, tz)?, name, data, job_options(opts)?);
+        go(
+            py,
+            bridge,
+            async move { q.upsert_scheduler(&id, spec).await },
+        )
+    }
+
+    /// Remove a scheduler and its pending job; whether it existed.
+    fn remove_scheduler<'py>(
+        &self,
+        py: Python<'py>,
+        bridge: Option<&Bound<'py, LoopBridge>>,
+        id: String,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let q = self.queue()?;
+        go(py, bridge, async move { q.remove_scheduler(&id).await })
+    }
+
+    /// Every scheduler of the queue, by id.
+    fn schedulers<'py>(
+        &self,
+        py: Python<'py>,
+        bridge: Option<&Bound<'py, LoopBridge>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let q = self.queue()?;
+        go(py, bridge, async move {
+            q.schedulers()
+                .await
+                .map(|s| s.into_iter().map(raw_scheduler).collect::<Vec<_>>())
+        })
+    }
+
+    /// The workers seen within `ttl_ms`, most recently seen last.
+    fn workers<'py>(
+        &self,
+        py: Python<'py>,
+        bridge: Option<&Bound<'py, LoopBridge>>,
+        ttl_ms: u64,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let q = self.queue()?;
+        go(py, bridge, async move {
+            q.workers(Duration::from_millis(ttl_ms))
+                .await
+                .map(|w| w.into_iter().map(raw_worker).collect::<Vec<_>>())
+        })
+    }
+
+    /// `(waiting, workers seen within `within_ms`, stuck)`.
+    fn liveness<'py>(
+        &self,
+        py: Python<'py>,
+        bridge: Option<&Bound<'py, LoopBridge>>,
+        within_ms: u64,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let q = self.queue()?;
+        go(py, bridge, async move {
+            q.liveness(Duration::from_millis(within_ms))
+                .await
+                .map(raw_liveness)
+        })
+    }
+
+    /// Late results refused since the queue was made.
+    fn late_results<'py>(
+        &self,
+        py: Python<'py>,
+        bridge: Option<&Bound<'py, LoopBridge>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let q = self.queue()?;
+        go(py, bridge, async move { q.late_results().await })
+    }
+
+    /// A cursor over the queue's events after the entry `from_id` (`"$"`: from now on).
+    fn events(
+        &self,
+        py: Python<'_>,
+        bridge: Option<&Bound<'_, LoopBridge>>,
+        from_id: &str,
+    ) -> PyResult<QueueEventsCore> {
+        let q = self.queue()?;
+        QueueEventsCore::new(py, q.events_from(from_id), bridge)
+    }
+
+    /// Conformance hook (conformance/README.md, op `take`): lease the next job as a worker
+    /// would; `(job, token)` or None.
+    fn _take<'py>(
+        &self,
+        py: Python<'py>,
+        bridge: Option<&Bound<'py, LoopBridge>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let q = self.queue()?;
+        go(py, bridge, async move {
+            Ok(match q.take(&replay_args(), 1).await? {
+                Take::Jobs(jobs) => jobs.into_iter().next().map(|j| {
+                    let token = j.token;
+                    (raw(j), token)
+                }),
+                _ => None,
+            })
+        })
+    }
+
+    /// Conformance hook (ops `complete` and `fail`): end the delivery `(id, token)` with
+    /// `outcome` (`completed` with `value`, `failed` or `unrecoverable` with `reason`);
+    /// the job's fate.
+    #[allow(clippy::too_many_arguments)]
+    fn _finish<'py>(
+        &self,
+        py: Python<'py>,
+        bridge: Option<&Bound<'py, LoopBridge>>,
+        id: String,
+        token: u64,
+        outcome: &str,
+        value: Vec<u8>,
+        reason: String,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let q = self.queue()?;
+        let outcome = match outcome {
+            "completed" => Outcome::Completed(value),
+            "failed" => Outcome::Failed {
+                reason,
+                stack: None,
+            },
+            "unrecoverable" => Outcome::Unrecoverable { reason },
+            other => return Err(to_py(Error::invalid(format!("outcome {other:?}")))),
+        };
+        go(py, bridge, async move {
+            let finish = Finish {
+                id,
+                token,
+                outcome,
+                jitter_draw: 0.0,
+            };
+            let (fins, _) = q.finish(&[finish], &replay_args(), 0).await?;
+            Ok(match fins.first() {
+                Some(Finished::Completed) => "completed",
+                Some(Finished::Failed) => "failed",
+                Some(Finished::Retrying) => "retrying",
+                _ => "lost",
+            })
+        })
+    }
+
+    /// Conformance hook (op `maintain`): the workers' upkeep, `(stalled, failed, removed)`.
+    fn _maintain<'py>(
+        &self,
+        py: Python<'py>,
+        bridge: Option<&Bound<'py, LoopBridge>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let q = self.queue()?;
+        go(py, bridge, async move {
+            let m = q.maintain(1, 1000, Duration::from_secs(60)).await?;
+            Ok((m.stalled, m.failed, m.removed))
+        })
+    }
 }
 
 /// A worker of one connection: the core's engine over a Python processor.
 #[pyclass(frozen, module = "redkit._redkit")]
 pub struct WorkerCore {
     worker: Arc<Worker>,
+    /// The process that made it: its engine runs on that process's runtime and client.
+    pid: u32,
 }
 
 impl WorkerCore {
@@ -440,6 +702,7 @@ impl WorkerCore {
             .map_err(to_py)?;
         Ok(WorkerCore {
             worker: Arc::new(worker),
+            pid: std::process::id(),
         })
     }
 }
@@ -449,6 +712,7 @@ impl WorkerCore {
     /// Start (once) and wait, blocking, up to `wait_ms` for the worker to be closed;
     /// whether it is. The Python layer calls it in a loop so signal handlers run between.
     fn run_for(&self, py: Python<'_>, wait_ms: u64) -> PyResult<bool> {
+        same_process(self.pid, "worker")?;
         let w = Arc::clone(&self.worker);
         block_on(py, async move {
             w.start()?;
@@ -466,6 +730,7 @@ impl WorkerCore {
         py: Python<'py>,
         bridge: &Bound<'py, LoopBridge>,
     ) -> PyResult<Bound<'py, PyAny>> {
+        same_process(self.pid, "worker")?;
         let w = Arc::clone(&self.worker);
         bridge::spawn(py, bridge.get(), async move { w.run().await })
     }
@@ -477,11 +742,25 @@ impl WorkerCore {
         bridge: Option<&Bound<'py, LoopBridge>>,
         graceful: bool,
     ) -> PyResult<Bound<'py, PyAny>> {
+        same_process(self.pid, "worker")?;
         let w = Arc::clone(&self.worker);
         go(py, bridge, async move {
             w.close(graceful).await;
             Ok(())
         })
+    }
+
+    /// A listener of this worker's events from now on (made before `run` to see them all).
+    fn events(&self) -> PyResult<WorkerEventsCore> {
+        same_process(self.pid, "worker")?;
+        Ok(WorkerEventsCore::new(self.worker.events()))
+    }
+
+    /// Tell this worker's listeners that its job `id` reported `progress` (JSON text).
+    fn report_progress(&self, id: &str, progress: &str) -> PyResult<()> {
+        let progress = json("progress", progress).map_err(to_py)?;
+        self.worker.report_progress(id, progress);
+        Ok(())
     }
 
     /// Stop taking jobs; those in flight go on.
@@ -510,4 +789,46 @@ impl WorkerCore {
         let s = self.worker.stats();
         (s.completed, s.failed)
     }
+}
+
+/// Conformance hook (op `backoff`): the delays in ms of `backoff` (the job option, read as
+/// Python gives it) after each of `attempts_made`, with `draw` as the random part.
+#[pyfunction]
+pub fn _backoff_delays(
+    backoff: &Bound<'_, PyAny>,
+    attempts_made: Vec<u32>,
+    draw: f64,
+) -> PyResult<Vec<u64>> {
+    let opts = PyDict::new(backoff.py());
+    opts.set_item("backoff", backoff)?;
+    let opts = job_options(Some(&opts))?;
+    let backoff = opts
+        .backoff
+        .ok_or_else(|| to_py(Error::invalid("backoff is missing")))?;
+    Ok(attempts_made
+        .into_iter()
+        .map(|n| backoff.delay_for(n, draw).as_millis() as u64)
+        .collect())
+}
+
+/// Conformance hook (op `next_slots`): the next `count` slots after `after_ms` of a
+/// scheduler given as `upsert_scheduler` takes it.
+#[pyfunction]
+#[pyo3(signature = (every, cron, tz, after_ms, count))]
+pub fn _next_slots(
+    every: Option<&Bound<'_, PyAny>>,
+    cron: Option<String>,
+    tz: Option<String>,
+    after_ms: u64,
+    count: u32,
+) -> PyResult<Vec<u64>> {
+    let r = repeat(every, cron, tz)?;
+    r.validate().map_err(to_py)?;
+    let mut after = after_ms;
+    (0..count)
+        .map(|_| {
+            after = r.next_after(after).map_err(to_py)?;
+            Ok(after)
+        })
+        .collect()
 }

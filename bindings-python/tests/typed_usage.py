@@ -108,7 +108,7 @@ def web(limiter: redkit.RateLimiter) -> None:
 
 
 def queues(client: redkit.Client) -> None:
-    q: redkit.Queue = client.queue("emails", attempts=3, backoff={"type": "exponential", "delay": 1})
+    q: redkit.Queue[Any] = client.queue("emails", attempts=3, backoff={"type": "exponential", "delay": 1})
     job: redkit.Job[Any] = q.add("send", {"to": "ada"}, priority=1, delay=0.5, remove_on_complete={"age": 86400})
     jobs: list[redkit.Job[Any]] = q.add_bulk([{"name": "send", "data": 1, "opts": {"lifo": True}}])
     found: redkit.Job[Any] | None = q.get_job(job.id)
@@ -121,12 +121,43 @@ def queues(client: redkit.Client) -> None:
         cancelled = job.cancelled is not None and job.cancelled.is_set()
         return 0 if cancelled else len(job.name)
 
-    worker: redkit.Worker = client.worker("emails", process, concurrency=5, limiter={"max": 100, "duration": 60})
+    worker: redkit.Worker[Any] = client.worker("emails", process, concurrency=5, limiter={"max": 100, "duration": 60})
+
+    def done(job: redkit.Job[Any] | None, result: Any) -> None:
+        del job, result
+
+    worker.on("completed", done).on("failed", lambda job, err: None)
+    for ev in worker.events():
+        kind: str = ev.event
+        del kind
     worker.close()
+
+    # Typed data: a queue annotated with its payload type hands out jobs of that type.
+    emails: redkit.Queue[dict[str, str]] = client.queue("emails")
+    typed: redkit.Job[dict[str, str]] = emails.add("send", {"to": "ada"})
+    to: str = typed.data["to"]
+
+    def send(job: redkit.Job[dict[str, str]]) -> None:
+        del job
+
+    typed_worker: redkit.Worker[dict[str, str]] = client.worker("emails", send)
+    del to, typed_worker
+
+    pending: str = q.upsert_scheduler("nightly", cron="0 3 * * *", tz="Europe/Paris", data={"kind": "daily"})
+    every: str = q.upsert_scheduler("tick", every=60, name="tick", opts={"attempts": 2})
+    scheds: list[redkit.Scheduler[Any]] = q.schedulers()
+    removed: bool = q.remove_scheduler("tick")
+    live: list[redkit.WorkerInfo] = q.workers(30)
+    stuck: bool = q.liveness().stuck
+    for e in q.events(from_id="0"):
+        first: redkit.QueueEvent = e
+        del first
+        break
+    del pending, every, scheds, removed, live, stuck
 
 
 async def queues_async(client: redkit.asyncio.Client) -> None:
-    q: redkit.asyncio.Queue = client.queue("emails")
+    q: redkit.asyncio.Queue[Any] = client.queue("emails")
     job: redkit.asyncio.Job[Any] = await q.add("send", 1, job_id="a")
     result: Any = await job.wait_until_finished(5)
     del result
@@ -135,5 +166,20 @@ async def queues_async(client: redkit.asyncio.Client) -> None:
         await job.update_progress(50)
         return job.id
 
-    worker: redkit.asyncio.Worker = client.worker("emails", process, concurrency=10)
+    worker: redkit.asyncio.Worker[Any] = client.worker("emails", process, concurrency=10)
+
+    async def failed(job: redkit.asyncio.Job[Any] | None, err: BaseException) -> None:
+        del job, err
+
+    worker.on("failed", failed)
+    async for ev in worker.events():
+        got: redkit.WorkerEvent = ev
+        del got
     await worker.close()
+    scheds: list[redkit.Scheduler[Any]] = await q.schedulers()
+    live: list[redkit.WorkerInfo] = await q.workers()
+    async for e in q.events():
+        first: redkit.QueueEvent = e
+        del first
+        break
+    del scheds, live

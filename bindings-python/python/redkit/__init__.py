@@ -29,6 +29,7 @@ from ._errors import (
     UnrecoverableError,
 )
 from ._limit_calls import RateLimited
+from ._qevents import QueueEvent, QueueLiveness, Scheduler, WorkerEvent, WorkerInfo
 from ._queue import Job, Queue, Worker
 from ._ratelimit import RateLimiter
 from ._redkit import RateLimitResult
@@ -63,5 +64,10 @@ __all__ = [
     "Queue",
     "Job",
     "Worker",
+    "QueueEvent",
+    "WorkerEvent",
+    "Scheduler",
+    "WorkerInfo",
+    "QueueLiveness",
     "__version__",
 ]

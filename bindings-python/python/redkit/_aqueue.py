@@ -3,16 +3,18 @@ awaitable, on the same native objects (each native call takes the loop's bridge)
 
 from __future__ import annotations
 
+import asyncio
 import inspect
-from collections.abc import Iterable, Mapping
-from typing import Any, Callable
+from collections.abc import AsyncIterator, Iterable, Mapping
+from typing import Any, Callable, Generic
 
-from . import _queue
+from . import _qevents, _queue
 from ._codec import Codec
 from ._convert import Duration
 from ._errors import UnrecoverableError
-from ._queue import JobFields, RawJob, Removal, States, T
-from ._redkit import Cancellation, LoopBridge, QueueCore, WorkerCore
+from ._qevents import Listeners, QueueEvent, QueueLiveness, Scheduler, WorkerEvent, WorkerInfo
+from ._queue import DEFAULT_WINDOW, JobFields, RawJob, Removal, States, T
+from ._redkit import Cancellation, LoopBridge, QueueCore, QueueEventsCore, WorkerCore, WorkerEventsCore
 
 
 def _bridge() -> LoopBridge:
@@ -27,12 +29,16 @@ class Job(JobFields[T]):
 
     __slots__ = ()
 
-    _queue: Queue
+    _queue: Queue[T]
 
     async def update_progress(self, progress: Any) -> None:
-        """Report progress (any JSON value): stored on the job, sent as an event."""
-        await self._queue._core.update_progress(_bridge(), self.id, _queue.progress_json(progress))
+        """Report progress (any JSON value): stored on the job, sent as an event (and to
+        the ``progress`` listeners of the worker running it)."""
+        text = _queue.progress_json(progress)
+        await self._queue._core.update_progress(_bridge(), self.id, text)
         self.progress = progress
+        if self._listeners is not None:
+            self._listeners.progressed(self.id, text)
 
     async def log(self, line: str) -> int:
         """Append a line to the job's log; returns the number of lines."""
@@ -67,8 +73,9 @@ class Job(JobFields[T]):
         return out
 
 
-class Queue:
-    """A durable job queue, awaitable (``client.queue(name, **default_job_options)``)."""
+class Queue(Generic[T]):
+    """A durable job queue, awaitable (``client.queue(name, **default_job_options)``);
+    generic in its jobs' data as :class:`redkit.Queue`."""
 
     __slots__ = ("_core", "_codec", "name")
 
@@ -77,13 +84,13 @@ class Queue:
         self._codec = codec
         self.name = name
 
-    def _job(self, raw: RawJob) -> Job[Any]:
+    def _job(self, raw: RawJob) -> Job[T]:
         return Job(self, raw, self._codec)
 
     async def add(
         self,
         name: str,
-        data: Any = None,
+        data: T = None,  # type: ignore[assignment]
         *,
         job_id: str | None = None,
         priority: int | None = None,
@@ -95,24 +102,24 @@ class Queue:
         lifo: bool | None = None,
         timeout: Duration | str | None = None,
         deduplication: Mapping[str, Any] | None = None,
-    ) -> Job[Any]:
+    ) -> Job[T]:
         """Add a job; see :meth:`redkit.Queue.add`."""
         opts = _queue.job_options(
             job_id, priority, delay, attempts, backoff, remove_on_complete, remove_on_fail, lifo, timeout, deduplication
         )
         return self._job(await self._core.add(_bridge(), name, self._codec.encode(data), opts))
 
-    async def add_bulk(self, jobs: Iterable[Mapping[str, Any]]) -> list[Job[Any]]:
+    async def add_bulk(self, jobs: Iterable[Mapping[str, Any]]) -> list[Job[T]]:
         """Add ``[{"name", "data", "opts"}, ...]`` atomically in one round trip."""
         raws = await self._core.add_bulk(_bridge(), _queue.bulk(self._codec, jobs))
         return [self._job(r) for r in raws]
 
-    async def get_job(self, id: str) -> Job[Any] | None:
+    async def get_job(self, id: str) -> Job[T] | None:
         """The job with this id, or None."""
         raw = await self._core.get_job(_bridge(), _queue.job_id(id))
         return None if raw is None else self._job(raw)
 
-    async def get_jobs(self, states: States, start: int = 0, end: int = -1) -> list[Job[Any]]:
+    async def get_jobs(self, states: States, start: int = 0, end: int = -1) -> list[Job[T]]:
         """Jobs in these states, ``start..end`` (inclusive; -1 the last) of each state."""
         raws = await self._core.get_jobs(_bridge(), _queue.state_list(states), start, end)
         return [self._job(r) for r in raws]
@@ -168,82 +175,233 @@ class Queue:
         """Delete the queue and every job (refused while jobs are active unless ``force``)."""
         await self._core.obliterate(_bridge(), _queue._flag("force", force))
 
+    async def upsert_scheduler(
+        self,
+        id: str,
+        *,
+        every: Duration | str | None = None,
+        cron: str | None = None,
+        tz: str | None = None,
+        name: str | None = None,
+        data: Any = None,
+        opts: Mapping[str, Any] | None = None,
+    ) -> str:
+        """Create or replace a repeatable job; see :meth:`redkit.Queue.upsert_scheduler`."""
+        args = _queue.scheduler_args(self._codec, id, every, cron, tz, name, data, opts)
+        out: str = await self._core.upsert_scheduler(_bridge(), *args)
+        return out
+
+    async def remove_scheduler(self, id: str) -> bool:
+        """Remove a scheduler and its pending job; False when there was none."""
+        out: bool = await self._core.remove_scheduler(_bridge(), _qevents.scheduler_id(id))
+        return out
+
+    async def schedulers(self) -> list[Scheduler[Any]]:
+        """Every scheduler of the queue, by id."""
+        return [_qevents.scheduler(r, self._codec) for r in await self._core.schedulers(_bridge())]
+
+    async def workers(self, window: Duration = DEFAULT_WINDOW) -> list[WorkerInfo]:
+        """The workers (any process) seen within ``window`` seconds, most recent last."""
+        raws = await self._core.workers(_bridge(), _queue.timeout_ms(window))
+        return [_qevents.worker_info(r) for r in raws]
+
+    async def liveness(self, window: Duration = DEFAULT_WINDOW) -> QueueLiveness:
+        """See :meth:`redkit.Queue.liveness`."""
+        return _qevents.liveness(await self._core.liveness(_bridge(), _queue.timeout_ms(window)))
+
+    async def late_results(self) -> int:
+        """Results refused because their delivery had lost its lease."""
+        out: int = await self._core.late_results(_bridge())
+        return out
+
+    def events(self, from_id: str = "$") -> QueueEvents:
+        """The queue's events from any process, as an async iterator that waits for them
+        (it never ends; break out of it). A ``"$"`` cursor is pinned to the stream's
+        position before any read of it; see :meth:`redkit.Queue.events`."""
+        return QueueEvents(self._core.events(_bridge(), _qevents.event_id(from_id)))
+
     async def _wait(self, id: str, timeout: Duration) -> Any:
         raw = await self._core.wait_until_finished(_bridge(), _queue.job_id(id), _queue.timeout_ms(timeout))
         return None if raw is None else self._codec.decode(raw)
 
 
-def loop_processor(queue: Queue, processor: Callable[[Job[Any]], Any]) -> Callable[[bytes, Cancellation], Any]:
+class QueueEvents(AsyncIterator[QueueEvent]):
+    """``queue.events()`` of the asyncio client: an async iterator of
+    :class:`redkit.QueueEvent`."""
+
+    __slots__ = ("_core", "_buffer")
+
+    def __init__(self, core: QueueEventsCore) -> None:
+        self._core = core
+        self._buffer: list[QueueEvent] = []
+
+    def __aiter__(self) -> QueueEvents:
+        return self
+
+    async def __anext__(self) -> QueueEvent:
+        while not self._buffer:
+            raws = await self._core.next_batch(_bridge(), _queue._EVENTS_SLICE_MS)
+            self._buffer = [_qevents.queue_event(r) for r in raws]
+        return self._buffer.pop(0)
+
+
+def loop_processor(
+    queue: Queue[Any], processor: Callable[[Job[Any]], Any], listeners: Listeners
+) -> Callable[[bytes, Cancellation], Any]:
     """The host function the core starts on the caller's loop for each delivery."""
     codec = queue._codec
 
     async def call(arg: bytes, cancel: Cancellation) -> bytes:
         job: Job[Any] = Job(queue, _queue.delivered_raw(arg), codec)
         job.cancelled = cancel
+        job._listeners = listeners
+        listeners.delivered(job)
         try:
             result = processor(job)
             if inspect.isawaitable(result):
                 result = await result
         except UnrecoverableError as e:
+            listeners.raised(job.id, e)
             raise _queue.unrecoverable(e) from e.__cause__
+        except Exception as e:
+            listeners.raised(job.id, e)
+            raise
         return _queue.result_bytes(codec, result)
 
     return call
 
 
-def pool_processor(queue: Queue, processor: Callable[[Job[Any]], Any]) -> Callable[[bytes, Cancellation], bytes]:
+def pool_processor(
+    queue: Queue[Any], processor: Callable[[Job[Any]], Any], listeners: Listeners
+) -> Callable[[bytes, Cancellation], bytes]:
     """A plain function of an asyncio worker, run on redkit's thread pool."""
     codec = queue._codec
 
     def call(arg: bytes, cancel: Cancellation) -> bytes:
         job: Job[Any] = Job(queue, _queue.delivered_raw(arg), codec)
         job.cancelled = cancel
+        job._listeners = listeners
+        listeners.delivered(job)
         try:
             result = processor(job)
         except UnrecoverableError as e:
+            listeners.raised(job.id, e)
             raise _queue.unrecoverable(e) from e.__cause__
+        except Exception as e:
+            listeners.raised(job.id, e)
+            raise
         return _queue.result_bytes(codec, result)
 
     return call
 
 
-class Worker:
+class Worker(Generic[T]):
     """Runs ``processor(job)`` over a queue's jobs: an ``async def`` on the loop that made
     the worker, a plain function on redkit's thread pool. ``await worker.run()`` until
     ``await worker.close()`` from another task (or a signal handler's task)."""
 
-    __slots__ = ("_core", "queue")
+    __slots__ = ("_core", "queue", "_listeners", "_closed")
 
-    def __init__(self, core: WorkerCore, queue: Queue) -> None:
+    def __init__(self, core: WorkerCore, queue: Queue[T], listeners: Listeners) -> None:
         self._core = core
         self.queue = queue
+        self._listeners = listeners
+        self._closed = False
 
     @property
     def id(self) -> str:
-        """This worker's id."""
+        """This worker's id, as ``queue.workers()`` lists it."""
         return self._core.id
+
+    def on(self, event: str, callback: Callable[..., Any]) -> Worker[T]:
+        """Call ``callback`` on each ``event`` (see :meth:`redkit.Worker.on`). Listeners run
+        on the loop of :meth:`run`, one at a time, in order; an ``async def`` one is
+        awaited. Register them before :meth:`run`."""
+        self._listeners.add(event, callback)
+        return self
+
+    def off(self, event: str, callback: Callable[..., Any]) -> Worker[T]:
+        """Remove a listener :meth:`on` registered."""
+        self._listeners.remove(event, callback)
+        return self
+
+    def events(self) -> WorkerEvents:
+        """This worker's events from now on, as an async iterator of
+        :class:`redkit.WorkerEvent` that ends once the worker is closed."""
+        return WorkerEvents(self._core.events(), self)
 
     async def run(self) -> None:
         """Process jobs until :meth:`close`."""
-        await self._core.run_async(_bridge())
+        dispatch = None
+        if self._listeners.any():
+            events = self._core.events()  # before the engine starts: every event is seen
+            dispatch = asyncio.create_task(self._dispatch(events))
+        try:
+            await self._core.run_async(_bridge())
+        finally:
+            self._closed = True
+            if dispatch is not None:
+                await dispatch
+
+    async def _dispatch(self, events: WorkerEventsCore) -> None:
+        codec = self.queue._codec
+        while True:
+            raw = await events.next(_bridge(), _queue._RUN_SLICE_MS)
+            if raw is None:
+                if self._closed:
+                    return
+                continue
+            e = _qevents.worker_event(raw, codec)
+            callbacks, args = self._listeners.calls(e)
+            for cb in callbacks:
+                try:
+                    out = cb(*args)
+                    if inspect.isawaitable(out):
+                        await out
+                except Exception:
+                    _qevents.report_listener_error(e.event)
 
     async def close(self, graceful: bool = True) -> None:
         """Stop fetching; ``graceful`` waits for the jobs in flight, otherwise they are
         left to stalled recovery. :meth:`run` then returns."""
         await self._core.close(_bridge(), _queue._flag("graceful", graceful))
+        self._closed = True
 
     def pause(self) -> None:
         """Take no new jobs; those in flight go on."""
         self._core.pause()
 
     def resume(self) -> None:
+        """Take jobs again after :meth:`pause`."""
         self._core.resume()
 
-    async def __aenter__(self) -> Worker:
+    async def __aenter__(self) -> Worker[T]:
         return self
 
     async def __aexit__(self, *exc: object) -> None:
         await self.close()
+
+
+class WorkerEvents(AsyncIterator[WorkerEvent]):
+    """``worker.events()`` of the asyncio client: ends once the worker is closed and its
+    last events are read."""
+
+    __slots__ = ("_core", "_worker")
+
+    def __init__(self, core: WorkerEventsCore, worker: Worker[Any]) -> None:
+        self._core = core
+        self._worker = worker
+
+    def __aiter__(self) -> WorkerEvents:
+        return self
+
+    async def __anext__(self) -> WorkerEvent:
+        while True:
+            raw = await self._core.next(_bridge(), _queue._EVENTS_SLICE_MS)
+            if raw is not None:
+                return _qevents.worker_event(raw, self._worker.queue._codec)
+            if self._worker._closed:
+                raise StopAsyncIteration
 
 
 def is_async(processor: object) -> bool:
@@ -253,4 +411,4 @@ def is_async(processor: object) -> bool:
     )
 
 
-__all__ = ["Job", "Queue", "Worker"]
+__all__ = ["Job", "Queue", "Worker", "QueueEvents", "WorkerEvents"]

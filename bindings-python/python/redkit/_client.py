@@ -13,6 +13,7 @@ from ._cached import F, cached_decorator
 from ._codec import Codec
 from ._codec import codec as make_codec
 from ._options import CacheOptions, ConnectOptions, Duration, RateLimiterOptions
+from ._qevents import Listeners
 from ._queue import Job, Queue, Removal, Worker
 from ._ratelimit import RateLimiter
 from ._redkit import CacheCore, Cancellation, Connection
@@ -181,7 +182,7 @@ class Client:
         timeout: Duration | str | None = None,
         deduplication: Mapping[str, Any] | None = None,
         codec: str = "json",
-    ) -> Queue:
+    ) -> Queue[Any]:
         """The job queue ``name``, returned at once (no round trip). The options are the
         defaults of its jobs (an add's own win); durations in seconds. Bad options raise
         here."""
@@ -195,7 +196,7 @@ class Client:
     def worker(
         self,
         queue: str,
-        processor: Callable[[Job[Any]], Any],
+        processor: Callable[[Job[T]], Any],
         *,
         concurrency: int | None = None,
         limiter: Mapping[str, Any] | None = None,
@@ -206,7 +207,7 @@ class Client:
         heartbeat_interval: Duration | str | None = None,
         name: str | None = None,
         codec: str = "json",
-    ) -> Worker:
+    ) -> Worker[T]:
         """A worker running ``processor(job)`` over the jobs of ``queue``, returned at once;
         start it with ``run()``. The processor runs on redkit's thread pool (an ``async
         def`` is run to completion there); its return value is the job's result, an
@@ -224,8 +225,10 @@ class Client:
             heartbeat_interval,
             name,
         )
-        core = self._conn.worker(queue, _queue.blocking_processor(q, processor), opts)
-        return Worker(core, q)
+        listeners = Listeners()
+        core = self._conn.worker(queue, _queue.blocking_processor(q, processor, listeners), opts)
+        listeners.worker = core
+        return Worker(core, q, listeners)
 
     def __enter__(self) -> Client:
         return self

@@ -13,14 +13,16 @@ import asyncio
 import base64
 import inspect
 import json
-from collections.abc import Awaitable, Iterable, Mapping
+import threading
+from collections.abc import Awaitable, Iterable, Iterator, Mapping
 from typing import Any, Callable, Generic, TypeVar, Union
 
-from . import _convert
+from . import _convert, _qevents
 from ._codec import Codec
 from ._convert import Duration
 from ._errors import UnrecoverableError
-from ._redkit import Cancellation, QueueCore, WorkerCore
+from ._qevents import Listeners, QueueEvent, QueueLiveness, Scheduler, WorkerEvent, WorkerInfo
+from ._redkit import Cancellation, QueueCore, QueueEventsCore, WorkerCore, WorkerEventsCore
 
 T = TypeVar("T")
 
@@ -33,8 +35,12 @@ States = Union[str, Iterable[str]]
 several."""
 
 # How long the blocking `run()` waits on the core before it lets Python run signal
-# handlers (a `close()` from one of them, Ctrl-C).
+# handlers (a `close()` from one of them, Ctrl-C); event iterators wait as long per call.
 _RUN_SLICE_MS = 100
+_EVENTS_SLICE_MS = 250
+
+# How long a worker seen last longer ago than this is not listed (`queue.workers()`).
+DEFAULT_WINDOW = 60
 
 
 def job_options(
@@ -150,6 +156,7 @@ class JobFields(Generic[T]):
         "finished_on",
         "stacktrace",
         "cancelled",
+        "_listeners",
     )
 
     id: str
@@ -195,6 +202,7 @@ class JobFields(Generic[T]):
         self.progress = None if progress is None else json.loads(progress)
         self.return_value = None if rv is None else codec.decode(rv)
         self.cancelled = None
+        self._listeners: Listeners | None = None
 
     def __repr__(self) -> str:
         return f"<Job {self.name!r} id={self.id!r} attempts_made={self.attempts_made}>"
@@ -255,12 +263,16 @@ class Job(JobFields[T]):
 
     __slots__ = ()
 
-    _queue: Queue
+    _queue: Queue[T]
 
     def update_progress(self, progress: Any) -> None:
-        """Report progress (any JSON value): stored on the job, sent as an event."""
-        self._queue._core.update_progress(None, self.id, progress_json(progress))
+        """Report progress (any JSON value): stored on the job, sent as an event (and to
+        the ``progress`` listeners of the worker running it)."""
+        text = progress_json(progress)
+        self._queue._core.update_progress(None, self.id, text)
         self.progress = progress
+        if self._listeners is not None:
+            self._listeners.progressed(self.id, text)
 
     def log(self, line: str) -> int:
         """Append a line to the job's log; returns the number of lines."""
@@ -295,9 +307,10 @@ class Job(JobFields[T]):
         return out
 
 
-class Queue:
+class Queue(Generic[T]):
     """A durable job queue (``client.queue(name, **default_job_options)``). Every change is
-    one atomic script on the server; jobs survive restarts of this process."""
+    one atomic script on the server; jobs survive restarts of this process. Generic in its
+    jobs' data: annotate ``q: redkit.Queue[Email] = client.queue("email")``."""
 
     __slots__ = ("_core", "_codec", "name")
 
@@ -306,13 +319,13 @@ class Queue:
         self._codec = codec
         self.name = name
 
-    def _job(self, raw: RawJob) -> Job[Any]:
+    def _job(self, raw: RawJob) -> Job[T]:
         return Job(self, raw, self._codec)
 
     def add(
         self,
         name: str,
-        data: Any = None,
+        data: T = None,  # type: ignore[assignment]
         *,
         job_id: str | None = None,
         priority: int | None = None,
@@ -324,7 +337,7 @@ class Queue:
         lifo: bool | None = None,
         timeout: Duration | str | None = None,
         deduplication: Mapping[str, Any] | None = None,
-    ) -> Job[Any]:
+    ) -> Job[T]:
         """Add a job; returns it (or the existing one for a known ``job_id`` or
         deduplication id). Durations in seconds; see API.md for each option."""
         opts = job_options(
@@ -332,16 +345,16 @@ class Queue:
         )
         return self._job(self._core.add(None, name, self._codec.encode(data), opts))
 
-    def add_bulk(self, jobs: Iterable[Mapping[str, Any]]) -> list[Job[Any]]:
+    def add_bulk(self, jobs: Iterable[Mapping[str, Any]]) -> list[Job[T]]:
         """Add ``[{"name", "data", "opts"}, ...]`` atomically in one round trip."""
         return [self._job(r) for r in self._core.add_bulk(None, bulk(self._codec, jobs))]
 
-    def get_job(self, id: str) -> Job[Any] | None:
+    def get_job(self, id: str) -> Job[T] | None:
         """The job with this id, or None."""
         raw = self._core.get_job(None, job_id(id))
         return None if raw is None else self._job(raw)
 
-    def get_jobs(self, states: States, start: int = 0, end: int = -1) -> list[Job[Any]]:
+    def get_jobs(self, states: States, start: int = 0, end: int = -1) -> list[Job[T]]:
         """Jobs in these states, ``start..end`` (inclusive; -1 the last) of each state."""
         return [self._job(r) for r in self._core.get_jobs(None, state_list(states), start, end)]
 
@@ -397,9 +410,98 @@ class Queue:
         """Delete the queue and every job (refused while jobs are active unless ``force``)."""
         self._core.obliterate(None, _flag("force", force))
 
+    def upsert_scheduler(
+        self,
+        id: str,
+        *,
+        every: Duration | str | None = None,
+        cron: str | None = None,
+        tz: str | None = None,
+        name: str | None = None,
+        data: Any = None,
+        opts: Mapping[str, Any] | None = None,
+    ) -> str:
+        """Create or replace the repeatable job ``id``: a job ``name`` (default: the id)
+        with ``data`` and job options ``opts`` every ``every`` seconds, or on the ``cron``
+        pattern in time zone ``tz``. An unchanged definition keeps its pending job (safe to
+        call at every start). Returns the pending job's id."""
+        args = scheduler_args(self._codec, id, every, cron, tz, name, data, opts)
+        out: str = self._core.upsert_scheduler(None, *args)
+        return out
+
+    def remove_scheduler(self, id: str) -> bool:
+        """Remove a scheduler and its pending job; False when there was none."""
+        out: bool = self._core.remove_scheduler(None, _qevents.scheduler_id(id))
+        return out
+
+    def schedulers(self) -> list[Scheduler[Any]]:
+        """Every scheduler of the queue, by id."""
+        return [_qevents.scheduler(r, self._codec) for r in self._core.schedulers(None)]
+
+    def workers(self, window: Duration = DEFAULT_WINDOW) -> list[WorkerInfo]:
+        """The workers (any process) seen within ``window`` seconds, most recent last."""
+        return [_qevents.worker_info(r) for r in self._core.workers(None, timeout_ms(window))]
+
+    def liveness(self, window: Duration = DEFAULT_WINDOW) -> QueueLiveness:
+        """The waiting count, the live workers and ``stuck``: jobs wait while no worker was
+        seen within ``window`` seconds."""
+        return _qevents.liveness(self._core.liveness(None, timeout_ms(window)))
+
+    def late_results(self) -> int:
+        """Results refused because their delivery had lost its lease, since the queue was
+        made."""
+        out: int = self._core.late_results(None)
+        return out
+
+    def events(self, from_id: str = "$") -> QueueEvents:
+        """The queue's events from any process, as an iterator that waits for them (it
+        never ends; break out of it). ``from_id``: ``"$"`` (from now on: this call pins the
+        stream's position), ``"0"`` (everything the bounded stream still holds) or an
+        event's ``id`` to resume after it."""
+        return QueueEvents(self._core.events(None, _qevents.event_id(from_id)))
+
     def _wait(self, id: str, timeout: Duration) -> Any:
         raw = self._core.wait_until_finished(None, job_id(id), timeout_ms(timeout))
         return None if raw is None else self._codec.decode(raw)
+
+
+class QueueEvents(Iterator[QueueEvent]):
+    """``queue.events()``: a blocking iterator of :class:`redkit.QueueEvent`. It waits on
+    the server in short slices, so signal handlers run meanwhile."""
+
+    __slots__ = ("_core", "_buffer")
+
+    def __init__(self, core: QueueEventsCore) -> None:
+        self._core = core
+        self._buffer: list[QueueEvent] = []
+
+    def __iter__(self) -> QueueEvents:
+        return self
+
+    def __next__(self) -> QueueEvent:
+        while not self._buffer:
+            self._buffer = [_qevents.queue_event(r) for r in self._core.next_batch(None, _EVENTS_SLICE_MS)]
+        return self._buffer.pop(0)
+
+
+def scheduler_args(
+    codec: Codec,
+    id: str,
+    every: Duration | str | None,
+    cron: str | None,
+    tz: str | None,
+    name: str | None,
+    data: Any,
+    opts: Mapping[str, Any] | None,
+) -> tuple[str, Any, str | None, str | None, str, bytes, dict[str, Any]]:
+    """``upsert_scheduler``'s arguments as the native call takes them."""
+    _qevents.scheduler_id(id)
+    for what, value in (("cron", cron), ("tz", tz), ("name", name)):
+        if value is not None and not isinstance(value, str):
+            raise TypeError(f"{what} must be a str, not {type(value).__name__}")
+    if opts is not None and not isinstance(opts, Mapping):
+        raise TypeError(f"opts must be a mapping of job options, not {type(opts).__name__}")
+    return (id, every, cron, tz, id if name is None else name, codec.encode(data), dict(opts or {}))
 
 
 def bulk(codec: Codec, jobs: Iterable[Mapping[str, Any]]) -> list[tuple[str, bytes, dict[str, Any]]]:
@@ -430,68 +532,150 @@ def _flag(name: str, value: bool) -> bool:
     return out
 
 
-def blocking_processor(queue: Queue, processor: Callable[[Job[Any]], Any]) -> Callable[[bytes, Cancellation], bytes]:
+def blocking_processor(
+    queue: Queue[Any], processor: Callable[[Job[Any]], Any], listeners: Listeners
+) -> Callable[[bytes, Cancellation], bytes]:
     """The host function the core calls on its thread pool for each delivery."""
     codec = queue._codec
 
     def call(arg: bytes, cancel: Cancellation) -> bytes:
         job: Job[Any] = Job(queue, delivered_raw(arg), codec)
         job.cancelled = cancel
+        job._listeners = listeners
+        listeners.delivered(job)
         try:
             result = processor(job)
             if inspect.isawaitable(result):
                 result = _finish(result)
         except UnrecoverableError as e:
+            listeners.raised(job.id, e)
             raise unrecoverable(e) from e.__cause__
+        except Exception as e:
+            listeners.raised(job.id, e)
+            raise
         return result_bytes(codec, result)
 
     return call
 
 
-class Worker:
+class Worker(Generic[T]):
     """Runs ``processor(job)`` over a queue's jobs (``client.worker(...)``): plain
     functions on redkit's thread pool, up to ``concurrency`` at once, the GIL released
     whenever the core waits. Start it with :meth:`run`; stop it with :meth:`close` from
     another thread or a signal handler."""
 
-    __slots__ = ("_core", "queue")
+    __slots__ = ("_core", "queue", "_listeners", "_closed")
 
-    def __init__(self, core: WorkerCore, queue: Queue) -> None:
+    def __init__(self, core: WorkerCore, queue: Queue[T], listeners: Listeners) -> None:
         self._core = core
         self.queue = queue
+        self._listeners = listeners
+        self._closed = threading.Event()
 
     @property
     def id(self) -> str:
-        """This worker's id."""
+        """This worker's id, as ``queue.workers()`` lists it."""
         return self._core.id
+
+    def on(self, event: str, callback: Callable[..., Any]) -> Worker[T]:
+        """Call ``callback`` on each ``event`` of this worker: ``completed(job, result)``,
+        ``failed(job, error)``, ``progress(job, progress)``, ``stalled(job_id)``,
+        ``error(err)``, ``drained()``. Listeners run on a thread of :meth:`run` (one at a
+        time, in order); one that raises is logged on the ``redkit`` logger. Register them
+        before :meth:`run`."""
+        self._listeners.add(event, callback)
+        return self
+
+    def off(self, event: str, callback: Callable[..., Any]) -> Worker[T]:
+        """Remove a listener :meth:`on` registered."""
+        self._listeners.remove(event, callback)
+        return self
+
+    def events(self) -> WorkerEvents:
+        """This worker's events from now on, as a blocking iterator of
+        :class:`redkit.WorkerEvent` that ends once the worker is closed."""
+        return WorkerEvents(self._core.events(), self)
 
     def run(self) -> None:
         """Process jobs until :meth:`close`. Signal handlers run meanwhile; an exception
         from one (Ctrl-C) closes the worker gracefully and propagates."""
+        dispatch = self._start_listeners()
         try:
             while not self._core.run_for(_RUN_SLICE_MS):
                 pass
         except BaseException:
             self._core.close(None, True)
             raise
+        finally:
+            self._closed.set()
+            if dispatch is not None:
+                dispatch.join()
+
+    def _start_listeners(self) -> threading.Thread | None:
+        if not self._listeners.any():
+            return None
+        events = self._core.events()  # before the engine starts: every event is seen
+        t = threading.Thread(target=self._dispatch, args=(events,), name=f"redkit-worker-{self.id}", daemon=True)
+        t.start()
+        return t
+
+    def _dispatch(self, events: WorkerEventsCore) -> None:
+        codec = self.queue._codec
+        while True:
+            raw = events.next(None, _RUN_SLICE_MS)
+            if raw is None:
+                if self._closed.is_set():
+                    return
+                continue
+            e = _qevents.worker_event(raw, codec)
+            callbacks, args = self._listeners.calls(e)
+            for cb in callbacks:
+                try:
+                    cb(*args)
+                except Exception:
+                    _qevents.report_listener_error(e.event)
 
     def close(self, graceful: bool = True) -> None:
         """Stop fetching; ``graceful`` waits for the jobs in flight, otherwise they are
         left to stalled recovery. :meth:`run` then returns."""
         self._core.close(None, _flag("graceful", graceful))
+        self._closed.set()
 
     def pause(self) -> None:
         """Take no new jobs; those in flight go on."""
         self._core.pause()
 
     def resume(self) -> None:
+        """Take jobs again after :meth:`pause`."""
         self._core.resume()
 
-    def __enter__(self) -> Worker:
+    def __enter__(self) -> Worker[T]:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
 
 
-__all__ = ["Job", "Queue", "Worker", "Removal", "States"]
+class WorkerEvents(Iterator[WorkerEvent]):
+    """``worker.events()``: a blocking iterator of :class:`redkit.WorkerEvent`, ending
+    once the worker is closed and its last events are read."""
+
+    __slots__ = ("_core", "_worker")
+
+    def __init__(self, core: WorkerEventsCore, worker: Worker[Any]) -> None:
+        self._core = core
+        self._worker = worker
+
+    def __iter__(self) -> WorkerEvents:
+        return self
+
+    def __next__(self) -> WorkerEvent:
+        while True:
+            raw = self._core.next(None, _EVENTS_SLICE_MS)
+            if raw is not None:
+                return _qevents.worker_event(raw, self._worker.queue._codec)
+            if self._worker._closed.is_set():
+                raise StopIteration
+
+
+__all__ = ["Job", "Queue", "Worker", "QueueEvents", "WorkerEvents", "Removal", "States"]

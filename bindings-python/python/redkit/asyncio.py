@@ -9,7 +9,7 @@ import inspect
 import os
 import weakref
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, TypeVar
 
 from . import _aqueue, _common, _convert, _host, _queue
 from ._aqueue import Job, Queue, Worker
@@ -19,9 +19,12 @@ from ._codec import codec as make_codec
 from ._common import HealthReport
 from ._limit_calls import CostFn, KeyFn, limit_calls
 from ._options import CacheOptions, ConnectOptions, Duration, RateLimiterOptions
+from ._qevents import Listeners
 from ._queue import Removal
 from ._ratelimit import ident, now, whole
 from ._redkit import CacheCore, Cancellation, Connection, LoopBridge, RateLimiterCore, RateLimitResult
+
+T = TypeVar("T")
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
@@ -229,7 +232,7 @@ class Client:
         timeout: Duration | str | None = None,
         deduplication: Mapping[str, Any] | None = None,
         codec: str = "json",
-    ) -> Queue:
+    ) -> Queue[Any]:
         """The job queue ``name``, returned at once; see :meth:`redkit.Client.queue`."""
         if not isinstance(name, str):
             raise TypeError(f"queue name must be a str, not {type(name).__name__}")
@@ -241,7 +244,7 @@ class Client:
     def worker(
         self,
         queue: str,
-        processor: Callable[[Job[Any]], Any],
+        processor: Callable[[Job[T]], Any],
         *,
         concurrency: int | None = None,
         limiter: Mapping[str, Any] | None = None,
@@ -252,7 +255,7 @@ class Client:
         heartbeat_interval: Duration | str | None = None,
         name: str | None = None,
         codec: str = "json",
-    ) -> Worker:
+    ) -> Worker[T]:
         """A worker running ``processor(job)`` over the jobs of ``queue``, returned at once;
         start it with ``await worker.run()``. An ``async def`` processor runs on the running
         event loop (call this from it), a plain function on redkit's thread pool; up to
@@ -270,11 +273,13 @@ class Client:
             heartbeat_interval,
             name,
         )
+        listeners = Listeners()
         if _aqueue.is_async(processor):
-            core = self._conn.worker(queue, _aqueue.loop_processor(q, processor), opts, _bridge())
+            core = self._conn.worker(queue, _aqueue.loop_processor(q, processor, listeners), opts, _bridge())
         else:
-            core = self._conn.worker(queue, _aqueue.pool_processor(q, processor), opts)
-        return Worker(core, q)
+            core = self._conn.worker(queue, _aqueue.pool_processor(q, processor, listeners), opts)
+        listeners.worker = core
+        return Worker(core, q, listeners)
 
     async def __aenter__(self) -> Client:
         return self

@@ -218,6 +218,16 @@ impl Worker {
         self.shared.events.subscribe()
     }
 
+    /// Tell this worker's listeners that a job it runs reported `progress`. A host
+    /// processor (a binding's function) stores progress through the queue, out of the
+    /// engine's sight; its binding calls this so `progress` events reach the listeners.
+    pub fn report_progress(&self, job_id: &str, progress: serde_json::Value) {
+        self.shared.events.emit(WorkerEvent::Progress {
+            job_id: job_id.to_string(),
+            progress,
+        });
+    }
+
     /// This worker's id, as `queue.workers()` lists it.
     pub fn id(&self) -> &str {
         &self.shared.id
