@@ -24,6 +24,8 @@ export declare class Closed extends RedkitError {}
 export declare class LockNotAcquired extends RedkitError {}
 /** A loader failed with something that was not an Error object (`ERR_LOADER`). */
 export declare class LoaderError extends RedkitError {}
+/** A job failed for good, or an attempt failed without an error of the processor's (`ERR_JOB_FAILED`). */
+export declare class JobFailed extends RedkitError {}
 
 /** Internal (used by redkit.js): the redkit error, or a loader's own error, for what the native layer threw. */
 export declare function fromNative(err: unknown): Error

@@ -65,6 +65,11 @@ export declare class NativeClient {
    * read by the core's schema, see `queue.rs`). No round trip.
    */
   queue(name: string, defaults?: string | undefined | null): NativeQueue
+  /**
+   * A worker of `queue` calling the JS function the dispatcher registered as
+   * `processor`; options read by the core (see `worker.rs`). Not started.
+   */
+  worker(queue: string, processor: number, opts?: unknown): NativeWorker
   /** Host call `id` returned `value` (see `host.rs`). */
   hostResolved(id: number, value: string | Buffer): void
   /**
@@ -142,6 +147,32 @@ export declare class NativeRateLimiter {
 export declare class NativeReports {
   /** Operation `op` (a `Start` word) resolves to the next report, or `null`. */
   next(op: number): unknown
+}
+
+/** The native worker behind `Worker` in `worker.js`. */
+export declare class NativeWorker {
+  /** Whether the options asked for the worker to start at once (`autorun`, default true). */
+  get autorun(): boolean
+  /** This worker's id, as `queue.workers()` lists it. */
+  get id(): string
+  /**
+   * Start fetching (once; later calls do nothing). The engine's tasks run on the JS
+   * thread; they are polled before this returns.
+   */
+  start(): void
+  /** Take no new jobs; those in flight go on. */
+  pause(): void
+  /** Take jobs again. */
+  resume(): void
+  /** Jobs being processed now. */
+  jobsInFlight(): number
+  /**
+   * The operations as plain functions (see `functions.rs`), each taking its `Start`
+   * first: `next` resolves to the JSON text of the events ready (an array), or `null`
+   * once the worker is closed; `close(op, graceful)`; `updateProgress(op, id, json)`;
+   * `log(op, id, line)` resolves to the number of lines.
+   */
+  functions(): { next(op: number): unknown; close(op: number, graceful: boolean): unknown; updateProgress(op: number, id: string, progress: string): unknown; log(op: number, id: string, line: string): unknown }
 }
 
 /**

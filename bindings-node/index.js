@@ -841,6 +841,7 @@ module.exports.NativeLink = nativeBinding.NativeLink
 module.exports.NativeQueue = nativeBinding.NativeQueue
 module.exports.NativeRateLimiter = nativeBinding.NativeRateLimiter
 module.exports.NativeReports = nativeBinding.NativeReports
+module.exports.NativeWorker = nativeBinding.NativeWorker
 module.exports.__functionsForTests = nativeBinding.__functionsForTests
 module.exports.__panicForTests = nativeBinding.__panicForTests
 module.exports.__panicInPromiseForTests = nativeBinding.__panicInPromiseForTests

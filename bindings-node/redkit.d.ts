@@ -5,10 +5,13 @@ import type { HealthReport } from './index'
 import type { RedkitError } from './errors'
 import type { Duration, SetOptions, WrapOptions } from './wrap'
 import type { JobOptions, Queue } from './queue-types'
+import type { Processor, Worker, WorkerOptions } from './worker-types'
 
 export type { Duration, HealthReport, SetOptions, WrapOptions }
 export type { BackoffOptions, JobCounts, JobOptions, JobState, RemovalOptions } from './queue-types'
 export { Job, Queue } from './queue-types'
+export type { FailureKind, JobFailure, LimiterOptions, Processor, WorkerEvents, WorkerJob, WorkerOptions } from './worker-types'
+export { UnrecoverableError, Worker } from './worker-types'
 
 /** Options of `Client.connect(url, opts)`. */
 export interface ConnectOptions {
@@ -71,6 +74,7 @@ export {
   Closed,
   LockNotAcquired,
   LoaderError,
+  JobFailed,
 } from './errors'
 
 /** Options of `client.cache(namespace, opts)`, with the codec narrowed to the names Node knows. */
@@ -181,6 +185,12 @@ export declare class Client {
   rateLimiter(name: string, opts?: RateLimiterOptions): RateLimiter
   /** A durable job queue, returned at once; `defaultJobOptions` as BullMQ's. */
   queue<D = any, R = any>(name: string, defaultJobOptions?: JobOptions): Queue<D, R>
+  /**
+   * A worker running `processor(job, signal)` over the jobs of `queueName`, returned at once;
+   * it starts fetching unless `autorun: false`. Throws InvalidArgument for a processor that
+   * is not a function or bad options, Closed on a closed client.
+   */
+  worker<D = any, R = any>(queueName: string, processor: Processor<D, R>, opts?: WorkerOptions): Worker<D, R>
 }
 
 declare const redkit: {
@@ -189,6 +199,9 @@ declare const redkit: {
   RateLimiter: typeof RateLimiter
   Queue: typeof import('./queue-types').Queue
   Job: typeof import('./queue-types').Job
+  Worker: typeof import('./worker-types').Worker
+  UnrecoverableError: typeof import('./worker-types').UnrecoverableError
+  JobFailed: typeof import('./errors').JobFailed
   RedkitError: typeof import('./errors').RedkitError
   ConnectionError: typeof import('./errors').ConnectionError
   TimeoutError: typeof import('./errors').TimeoutError

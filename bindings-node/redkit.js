@@ -12,6 +12,7 @@ const { Link } = require('./link.js')
 const { wrap } = require('./wrap.js')
 const { RateLimiter, rateLimiter } = require('./ratelimit.js')
 const { Job, Queue, queue } = require('./queue.js')
+const { UnrecoverableError, Worker, worker } = require('./worker.js')
 
 const { DecodeError, InvalidArgument, fromNative, loaderFailure } = errors
 
@@ -195,6 +196,9 @@ class Client {
   #native
   #dispatch
   #link
+  // Workers made by this client and not closed yet: `close()` closes them first.
+  #workers = new Set()
+  #closed = false
 
   constructor(token, nativeClient, dispatch, link) {
     if (token !== INTERNAL) throw new InvalidArgument('use await Client.connect(url, opts) to make a client')
@@ -269,8 +273,10 @@ class Client {
     await this.#dispatch.submit((op) => this.#dispatch.functions.ping(op), null, null)
   }
 
-  /** Close the connection; every later call fails with `Closed`. */
+  /** Close the connection (after closing this client's workers gracefully); every later call fails with `Closed`. */
   async close() {
+    this.#closed = true
+    await Promise.all([...this.#workers].map((w) => w.close()))
     try {
       await this.#dispatch.submit((op) => this.#dispatch.functions.close(op), null, null)
     } finally {
@@ -312,6 +318,16 @@ class Client {
   queue(name, defaultJobOptions) {
     return queue(this.#native, this.#dispatch, name, defaultJobOptions)
   }
+
+  /**
+   * A worker running `processor(job, signal)` over the jobs of `queueName`, returned at
+   * once; it starts fetching unless `autorun: false`. Options (durations in ms or with a
+   * unit): concurrency, limiter {max, duration}, lockDuration, stalledInterval,
+   * maxStalledCount, autorun, drainDelay, heartbeatInterval, name.
+   */
+  worker(queueName, processor, opts) {
+    return worker(this.#native, this.#dispatch, queueName, processor, opts, this.#workers, this.#closed)
+  }
 }
 
 module.exports = {
@@ -320,6 +336,9 @@ module.exports = {
   RateLimiter,
   Queue,
   Job,
+  Worker,
+  UnrecoverableError,
+  JobFailed: errors.JobFailed,
   RedkitError: errors.RedkitError,
   ConnectionError: errors.ConnectionError,
   TimeoutError: errors.TimeoutError,

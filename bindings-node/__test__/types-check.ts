@@ -80,3 +80,38 @@ async function queues(client: Client): Promise<void> {
   console.log(job.data.to, job.returnValue, many.length, again?.attemptsMade, waiting, counts.waiting, paused, retried, flags, cleaned)
 }
 void queues
+
+// The worker: an EventEmitter with typed events, an AbortSignal per job.
+import { JobFailed, UnrecoverableError, Worker, type FailureKind, type WorkerJob, type WorkerOptions } from '../redkit'
+
+async function workers(client: Client): Promise<void> {
+  const opts: WorkerOptions = { concurrency: 5, limiter: { max: 100, duration: 60_000 }, lockDuration: '30s', autorun: false }
+  const w: Worker<{ to: string }, string> = client.worker<{ to: string }, string>('emails', async (job: WorkerJob<{ to: string }, string>, signal: AbortSignal) => {
+    if (signal.aborted) throw new UnrecoverableError('stop')
+    await job.updateProgress(50)
+    const lines: number = await job.log(`to ${job.data.to}`)
+    return `sent ${lines}`
+  }, opts)
+  w.on('completed', (job, result: string) => console.log(job?.id, result.length))
+  w.on('failed', (job, err, willRetry: boolean) => {
+    if (err instanceof JobFailed) console.log((err as JobFailed & { kind: FailureKind }).kind)
+    console.log(job?.failedReason, err.message, willRetry)
+  })
+  w.on('progress', (_job, p) => console.log(p))
+  w.on('stalled', (id: string) => console.log(id))
+  w.on('error', (err) => console.log(err.code))
+  w.on('drained', () => {})
+  const done: Promise<void> = w.run()
+  w.pause()
+  w.resume()
+  const flags: boolean[] = [w.isPaused(), w.isRunning()]
+  const n: number = w.jobsInFlight()
+  await w.close()
+  await w.close(true)
+  await done
+  // A sync processor returning a plain value type-checks too.
+  const sync = client.worker('plain', (job) => job.data)
+  await sync.close()
+  console.log(w.id, w.name, flags, n)
+}
+void workers

@@ -256,6 +256,21 @@ impl NativeClient {
         Ok(NativeQueue::new(queue, Arc::clone(&self.completions)))
     }
 
+    /// A worker of `queue` calling the JS function the dispatcher registered as
+    /// `processor`; options read by the core (see `worker.rs`). Not started.
+    #[napi(
+        catch_unwind,
+        ts_args_type = "queue: string, processor: number, opts?: unknown"
+    )]
+    pub fn worker(
+        &self,
+        queue: Js,
+        processor: u32,
+        opts: Option<Js>,
+    ) -> napi::Result<crate::worker::NativeWorker> {
+        crate::worker::worker(&self.inner, &self.completions, queue, processor, opts)
+    }
+
     /// Host call `id` returned `value` (see `host.rs`).
     #[napi(catch_unwind)]
     pub fn host_resolved(&self, id: u32, value: Either<String, Buffer>) {

@@ -12,7 +12,7 @@ use napi_derive::napi;
 use redkit::{Error, ErrorKind};
 
 /// Every kind a core error can have; `errorClasses()` exports their codes and class names.
-const KINDS: [ErrorKind; 10] = [
+const KINDS: [ErrorKind; 11] = [
     ErrorKind::Connection,
     ErrorKind::Timeout,
     ErrorKind::InvalidArgument,
@@ -23,6 +23,7 @@ const KINDS: [ErrorKind; 10] = [
     ErrorKind::Closed,
     ErrorKind::LockNotAcquired,
     ErrorKind::Loader,
+    ErrorKind::JobFailed,
 ];
 
 /// Marks the start and end of the code in an error message (a control character no core

@@ -21,7 +21,8 @@ use napi::threadsafe_function::ThreadsafeFunctionCallMode;
 
 use crate::completion::Wake as JsWake;
 
-type Task = Pin<Box<dyn Future<Output = ()> + Send>>;
+/// A task the executor polls.
+pub type Task = Pin<Box<dyn Future<Output = ()> + Send>>;
 
 /// The futures of one client, polled on the JS thread.
 pub struct Executor {
@@ -127,27 +128,39 @@ impl Executor {
     /// Start `task`: it is polled before this returns, and from then on when woken.
     pub fn spawn(&self, task: impl Future<Output = ()> + Send + 'static) {
         self.drive(|| {
-            let id = {
-                let mut tasks = lock(&self.tasks);
-                let task: Task = Box::pin(task);
-                match tasks.free.pop() {
-                    Some(id) => {
-                        tasks.slots[id] = Some(task);
-                        id
-                    }
-                    None => {
-                        let id = tasks.slots.len();
-                        tasks.slots.push(Some(task));
-                        tasks.wakers.push(Waker::from(Arc::new(TaskWaker {
-                            id,
-                            shared: Arc::clone(&self.shared),
-                        })));
-                        id
-                    }
-                }
-            };
+            let id = self.insert(Box::pin(task));
             lock(&self.shared.queue).ready.push(id);
         })
+    }
+
+    /// Start `task` from anywhere, from inside another task's poll included: it is polled
+    /// by the `drive` in progress, or else by the next one (JS is woken for it). `spawn`
+    /// must not be called from inside a poll: its nested `drive` could take the wake of the
+    /// very task being polled (out of its slot then) and lose it.
+    pub fn spawn_queued(&self, task: Task) {
+        let id = self.insert(task);
+        let waker = lock(&self.tasks).wakers[id].clone();
+        waker.wake();
+    }
+
+    /// Put `task` in a free slot; its id.
+    fn insert(&self, task: Task) -> usize {
+        let mut tasks = lock(&self.tasks);
+        match tasks.free.pop() {
+            Some(id) => {
+                tasks.slots[id] = Some(task);
+                id
+            }
+            None => {
+                let id = tasks.slots.len();
+                tasks.slots.push(Some(task));
+                tasks.wakers.push(Waker::from(Arc::new(TaskWaker {
+                    id,
+                    shared: Arc::clone(&self.shared),
+                })));
+                id
+            }
+        }
     }
 
     fn poll(&self, id: usize) {

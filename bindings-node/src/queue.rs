@@ -38,8 +38,8 @@ fn job_options_value(value: Value) -> Result<JobOptions> {
 }
 
 /// The job as the JSON text `queue.js` reads: camelCase names, `data` and `returnValue`
-/// decoded from the queue's JSON codec.
-fn job_json(job: &Job) -> Result<Value> {
+/// decoded from the queue's JSON codec. A worker's processor gets its job in this form too.
+pub(crate) fn job_json(job: &Job) -> Result<Value> {
     let decode = |what: &str, bytes: &[u8]| -> Result<Value> {
         serde_json::from_slice(bytes)
             .map_err(|e| Error::Decode(format!("job {} {what} is not JSON: {e}", job.id)))

@@ -1,0 +1,302 @@
+//! `NativeWorker`: the core's worker engine (`redkit::worker`) over a JavaScript processor.
+//!
+//! Everything a worker does is the core's: fetching, concurrency, leases, the limiter,
+//! timeouts, cancellation, retries, stalled recovery, events. The binding supplies three
+//! things: the processor (a JS function the dispatcher registered, called through the
+//! host-callback contract with the job as JSON text, `queue.rs`'s camelCase form), the place
+//! the engine's tasks run (the client's executor, on the JS thread, where the client's
+//! sockets are driven: [`JsThread`]), and a way for `worker.js` to read the worker's events.
+//! Options are read by the core's one schema (`WorkerOptions`, JS names and units).
+
+use std::sync::Arc;
+
+use napi::bindgen_prelude::Object;
+use napi::Env;
+use napi_derive::napi;
+use redkit::host::{self, Cancel, HostError, HostResult};
+use redkit::queue::{Job, Queue};
+use redkit::transport::BoxFuture;
+use redkit::worker::{FailureKind, Processor, Spawner, Worker, WorkerEvent, WorkerEvents};
+use serde_json::{json, Value};
+use tokio::sync::{watch, Mutex};
+
+use crate::completion::{Completions, HostTarget, Outcome};
+use crate::errors::js;
+use crate::executor::Executor;
+use crate::functions::{arg, string_arg, Functions};
+use crate::host::JsHost;
+use crate::options::{read, Js};
+use crate::queue::job_json;
+
+/// The most events one `next` hands over.
+const EVENT_BATCH: usize = 512;
+
+/// The engine's tasks, polled on the JS thread by the client's executor (its sockets are
+/// Node sockets, driven there).
+struct JsThread(Arc<Executor>);
+
+impl Spawner for JsThread {
+    fn spawn(&self, task: BoxFuture<'static, ()>) {
+        // Queued, not polled here: the engine spawns from inside its own tasks' polls.
+        self.0.spawn_queued(task);
+    }
+}
+
+/// The JS processor as the engine calls it: the job as `queue.js` reads jobs (JSON text,
+/// camelCase, `data` decoded from the queue's JSON codec), the result as JSON text.
+struct JsProcessor(JsHost);
+
+impl Processor for JsProcessor {
+    fn process(&self, job: Job, cancel: Cancel) -> BoxFuture<'static, HostResult> {
+        match job_json(&job) {
+            Ok(arg) => Box::pin(host::call(&self.0, arg.to_string().into_bytes(), cancel)),
+            // Data another runtime stored with a codec other than JSON: this attempt fails,
+            // with the reason, and the worker goes on.
+            Err(e) => {
+                let e = HostError::new(e.kind().class_name(), e.to_string());
+                Box::pin(std::future::ready(Err(e)))
+            }
+        }
+    }
+}
+
+/// One event as `worker.js` reads it.
+fn event_json(e: WorkerEvent) -> Value {
+    match e {
+        WorkerEvent::Completed { job_id, result } => json!({
+            "event": "completed",
+            "jobId": job_id,
+            // The processor's JSON text, as `worker.js` made it.
+            "result": serde_json::from_slice::<Value>(&result).unwrap_or(Value::Null),
+        }),
+        WorkerEvent::Failed {
+            job_id,
+            reason,
+            kind,
+            will_retry,
+        } => json!({
+            "event": "failed",
+            "jobId": job_id,
+            "reason": reason,
+            "kind": failure_kind(kind),
+            "willRetry": will_retry,
+        }),
+        WorkerEvent::Progress { job_id, progress } => {
+            json!({ "event": "progress", "jobId": job_id, "progress": progress })
+        }
+        WorkerEvent::Stalled { job_id } => json!({ "event": "stalled", "jobId": job_id }),
+        WorkerEvent::Error { message } => json!({ "event": "error", "message": message }),
+        WorkerEvent::Drained => json!({ "event": "drained" }),
+        _ => Value::Null,
+    }
+}
+
+fn failure_kind(kind: FailureKind) -> &'static str {
+    match kind {
+        FailureKind::Unrecoverable => "unrecoverable",
+        FailureKind::Timeout => "timeout",
+        FailureKind::Cancelled => "cancelled",
+        FailureKind::Stalled => "stalled",
+        _ => "error",
+    }
+}
+
+/// The native worker behind `Worker` in `worker.js`.
+#[napi]
+pub struct NativeWorker {
+    worker: Arc<Worker>,
+    /// The worker's queue (progress and logs of its jobs).
+    queue: Queue,
+    /// Subscribed when the worker was made, so `worker.js` sees every event from the start.
+    events: Arc<Mutex<WorkerEvents>>,
+    /// Set once `close` has finished: the event stream ends after the events before it.
+    closed: watch::Sender<bool>,
+    autorun: bool,
+    completions: Arc<Completions>,
+}
+
+impl NativeWorker {
+    /// A worker of `queue` calling the JS function `processor` (registered with the
+    /// client's dispatcher), with `opts` read by the core's schema.
+    pub fn new(
+        client: &redkit::Client,
+        completions: &Arc<Completions>,
+        queue: &str,
+        processor: u32,
+        opts: Option<Js>,
+    ) -> napi::Result<Self> {
+        let opts: redkit::worker::WorkerOptions = read("worker options", opts)?;
+        let autorun = opts.autorun;
+        let host = JsHost::new(Arc::clone(completions), HostTarget::Registered(processor));
+        let executor = Arc::clone(completions.executor());
+        let mut builder = client
+            .worker(queue, Arc::new(JsProcessor(host)))
+            .spawner(Arc::new(JsThread(Arc::clone(&executor))))
+            .options(opts);
+        // `worker.js` starts it (`start`) once its event pump listens.
+        builder = builder.autorun(false);
+        let worker = js(builder.build())?;
+        let events = worker.events();
+        Ok(NativeWorker {
+            worker: Arc::new(worker),
+            queue: js(client.queue(queue))?,
+            events: Arc::new(Mutex::new(events)),
+            closed: watch::channel(false).0,
+            autorun,
+            completions: Arc::clone(completions),
+        })
+    }
+
+    fn executor(&self) -> &Executor {
+        self.completions.executor()
+    }
+}
+
+/// Every event ready now (at least one, waiting for it), or `None` once the worker is closed
+/// and every event before the close was handed over.
+async fn next_events(
+    events: &Mutex<WorkerEvents>,
+    mut closed: watch::Receiver<bool>,
+) -> Option<Vec<Value>> {
+    let mut events = events.lock().await;
+    let first = loop {
+        if let Some(e) = events.try_next() {
+            break e;
+        }
+        if *closed.borrow_and_update() {
+            return None;
+        }
+        tokio::select! {
+            e = events.next() => match e {
+                Some(e) => break e,
+                None => return None,
+            },
+            _ = closed.changed() => {}
+        }
+    };
+    let mut batch = vec![event_json(first)];
+    while batch.len() < EVENT_BATCH {
+        match events.try_next() {
+            Some(e) => batch.push(event_json(e)),
+            None => break,
+        }
+    }
+    Some(batch)
+}
+
+#[napi]
+impl NativeWorker {
+    /// Whether the options asked for the worker to start at once (`autorun`, default true).
+    #[napi(getter)]
+    pub fn autorun(&self) -> bool {
+        self.autorun
+    }
+
+    /// This worker's id, as `queue.workers()` lists it.
+    #[napi(getter)]
+    pub fn id(&self) -> String {
+        self.worker.id().to_string()
+    }
+
+    /// Start fetching (once; later calls do nothing). The engine's tasks run on the JS
+    /// thread; they are polled before this returns.
+    #[napi(catch_unwind)]
+    pub fn start(&self) -> napi::Result<()> {
+        js(self.executor().drive(|| self.worker.start()))
+    }
+
+    /// Take no new jobs; those in flight go on.
+    #[napi(catch_unwind)]
+    pub fn pause(&self) {
+        self.executor().drive(|| self.worker.pause());
+    }
+
+    /// Take jobs again.
+    #[napi(catch_unwind)]
+    pub fn resume(&self) {
+        self.executor().drive(|| self.worker.resume());
+    }
+
+    /// Jobs being processed now.
+    #[napi(catch_unwind)]
+    pub fn jobs_in_flight(&self) -> u32 {
+        u32::try_from(self.worker.jobs_in_flight()).unwrap_or(u32::MAX)
+    }
+
+    /// The operations as plain functions (see `functions.rs`), each taking its `Start`
+    /// first: `next` resolves to the JSON text of the events ready (an array), or `null`
+    /// once the worker is closed; `close(op, graceful)`; `updateProgress(op, id, json)`;
+    /// `log(op, id, line)` resolves to the number of lines.
+    #[napi(
+        catch_unwind,
+        ts_return_type = "{ next(op: number): unknown; close(op: number, graceful: boolean): unknown; updateProgress(op: number, id: string, progress: string): unknown; log(op: number, id: string, line: string): unknown }"
+    )]
+    pub fn functions<'env>(&self, env: &'env Env) -> napi::Result<Object<'env>> {
+        let (events, closed, c1) = (
+            Arc::clone(&self.events),
+            self.closed.clone(),
+            Arc::clone(&self.completions),
+        );
+        let f = Functions::new(env)?.add("next", move |x| {
+            let (events, closed) = (Arc::clone(&events), closed.subscribe());
+            c1.start(x.env, arg(x, 0)?, async move {
+                Ok(match next_events(&events, closed).await {
+                    Some(batch) => Outcome::Text(Value::Array(batch).to_string()),
+                    None => Outcome::Null,
+                })
+            })
+        })?;
+        let (w, closed, c2) = (
+            Arc::clone(&self.worker),
+            self.closed.clone(),
+            Arc::clone(&self.completions),
+        );
+        let f = f.add("close", move |x| {
+            let graceful: bool = arg(x, 1)?;
+            let (w, closed) = (Arc::clone(&w), closed.clone());
+            c2.start(x.env, arg(x, 0)?, async move {
+                w.close(graceful).await;
+                closed.send_replace(true);
+                Ok(Outcome::Unit)
+            })
+        })?;
+        let (w, q, c3) = (
+            Arc::clone(&self.worker),
+            self.queue.clone(),
+            Arc::clone(&self.completions),
+        );
+        let f = f.add("updateProgress", move |x| {
+            let (id, text) = (string_arg(x, 1)?, arg::<String>(x, 2)?);
+            let (w, q) = (Arc::clone(&w), q.clone());
+            c3.start(x.env, arg(x, 0)?, async move {
+                let progress: Value = serde_json::from_str(&text)
+                    .map_err(|e| redkit::Error::invalid(format!("progress is not JSON: {e}")))?;
+                q.update_progress(&id, &progress).await?;
+                w.report_progress(&id, progress);
+                Ok(Outcome::Unit)
+            })
+        })?;
+        let (q, c4) = (self.queue.clone(), Arc::clone(&self.completions));
+        let f = f.add("log", move |x| {
+            let (id, line) = (string_arg(x, 1)?, arg::<String>(x, 2)?);
+            let q = q.clone();
+            c4.start(x.env, arg(x, 0)?, async move {
+                let n = q.log(&id, &line).await?;
+                Ok(Outcome::Text(n.to_string()))
+            })
+        })?;
+        Ok(f.finish())
+    }
+}
+
+/// `client.worker(...)`'s native half (called by `NativeClient::worker`).
+pub fn worker(
+    client: &redkit::Client,
+    completions: &Arc<Completions>,
+    queue: Js,
+    processor: u32,
+    opts: Option<Js>,
+) -> napi::Result<NativeWorker> {
+    let queue = queue.text("queue name")?;
+    NativeWorker::new(client, completions, &queue, processor, opts)
+}

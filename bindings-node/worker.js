@@ -1,0 +1,279 @@
+'use strict'
+// `Worker`: the JS face of the core's worker engine (src/worker.rs). Fetching, concurrency,
+// leases, the limiter, timeouts, cancellation, retries, stalled recovery and the events
+// are the Rust core's; this file converts. The processor is registered with the client's
+// dispatcher and called through the host-callback contract: it gets the job (JSON text,
+// `queue.js`'s camelCase form) and an AbortSignal, and its result is stored as JSON text.
+// The worker's events are read off the core in batches and re-emitted on the EventEmitter.
+
+const { EventEmitter } = require('node:events')
+const { RedkitError, DecodeError, InvalidArgument, JobFailed, Closed, fromNative } = require('./errors.js')
+const { Job } = require('./queue.js')
+
+// Guards the constructor: workers come from `client.worker`.
+const INTERNAL = Symbol('redkit.worker.internal')
+
+/**
+ * Throw it from a processor to fail the job at once, whatever attempts it has left (the
+ * core knows it by its name, as in every runtime).
+ */
+class UnrecoverableError extends RedkitError {
+  constructor(message, options) {
+    super(message, options)
+    this.code = 'ERR_UNRECOVERABLE'
+  }
+}
+
+/**
+ * A subclass of UnrecoverableError as the class itself (the core reads the error's name),
+ * its own name kept in the message and the stack kept whole.
+ */
+function processorError(err) {
+  if (!(err instanceof UnrecoverableError) || err.name === 'UnrecoverableError') return err
+  const out = new UnrecoverableError(`${err.name}: ${err.message}`, { cause: err })
+  if (typeof err.stack === 'string') out.stack = err.stack
+  return out
+}
+
+/** A processor's result as the JSON text stored on the job; `undefined` is null. */
+function resultText(value) {
+  if (value === undefined) return 'null'
+  let text
+  try {
+    text = JSON.stringify(value)
+  } catch (err) {
+    throw new DecodeError(`the processor's result cannot be stored as JSON: ${err.message}`, { cause: err })
+  }
+  if (text === undefined) throw new DecodeError(`the processor's result cannot be stored as JSON: ${typeof value}`)
+  return text
+}
+
+/** A job being processed: a `Job` that can report progress and write log lines. */
+class WorkerJob extends Job {
+  #ops
+  #dispatch
+
+  constructor(fields, ops, dispatch) {
+    super(fields)
+    this.#ops = ops
+    this.#dispatch = dispatch
+  }
+
+  /** Report progress (any JSON value): stored on the job and emitted as the worker's `progress` event. */
+  updateProgress(progress) {
+    let text
+    try {
+      text = JSON.stringify(progress)
+      if (text === undefined) throw new TypeError(typeof progress)
+    } catch (err) {
+      return Promise.reject(new InvalidArgument(`progress must be JSON (a number, an object...): ${err.message}`))
+    }
+    return this.#dispatch.submit((op) => this.#ops.updateProgress(op, this.id, text), null, null).then(() => {
+      this.progress = progress
+    })
+  }
+
+  /** Append a line to the job's log; resolves to the number of lines. */
+  log(line) {
+    if (typeof line !== 'string') return Promise.reject(new InvalidArgument(`a log line must be a string, got ${typeof line}`))
+    return this.#dispatch.submit((op) => this.#ops.log(op, this.id, line), JSON.parse, null)
+  }
+}
+
+/** Runs `processor(job, signal)` over a queue's jobs; from `client.worker(queue, processor, opts)`. */
+class Worker extends EventEmitter {
+  #native
+  #ops
+  #dispatch
+  #processor
+  #name
+  #owner
+  // Jobs handed to the processor whose end has not been reported yet, by id, with the
+  // error the processor threw: the events carry ids, the listeners get these.
+  #jobs = new Map()
+  // The event pump's promise once started (what `run()` returns); null before.
+  #done = null
+  #closing = null
+  #forced = false
+  #paused = false
+
+  constructor(token, nativeClient, dispatch, name, processor, opts, owner) {
+    super()
+    if (token !== INTERNAL) throw new InvalidArgument('use client.worker(queue, processor, opts) to make a worker')
+    this.#dispatch = dispatch
+    this.#name = name
+    this.#owner = owner
+    this.#processor = dispatch.register((arg, signal) => this.#process(processor, arg, signal))
+    try {
+      this.#native = nativeClient.worker(name, this.#processor, opts)
+    } catch (err) {
+      dispatch.unregister(this.#processor)
+      throw fromNative(err)
+    }
+    this.#ops = this.#native.functions()
+    owner.add(this)
+    // As BullMQ's: the worker starts now unless `autorun: false`; `run()` then starts it.
+    if (this.#native.autorun) this.run()
+  }
+
+  /** This worker's id, as the queue's worker list shows it. */
+  get id() {
+    return this.#native.id
+  }
+
+  /** The queue's name. */
+  get name() {
+    return this.#name
+  }
+
+  async #process(processor, arg, signal) {
+    const job = new WorkerJob(JSON.parse(arg.toString('utf8')), this.#ops, this.#dispatch)
+    const entry = { job, error: undefined }
+    this.#jobs.set(job.id, entry)
+    try {
+      return resultText(await processor(job, signal))
+    } catch (err) {
+      entry.error = err
+      throw processorError(err)
+    }
+  }
+
+  /**
+   * Start fetching (once; `autorun` does it at construction). Resolves when the worker is
+   * closed, and at once for a worker already closed.
+   */
+  run() {
+    if (this.#done === null) {
+      try {
+        this.#native.start()
+      } catch (err) {
+        return Promise.reject(fromNative(err))
+      }
+      this.#done = this.#pump()
+    }
+    return this.#done
+  }
+
+  // Read the core's events until the worker is closed. The pending read is an operation in
+  // flight, which keeps the process alive while the worker runs, and only then.
+  async #pump() {
+    for (;;) {
+      let text
+      try {
+        text = await this.#dispatch.submit((op) => this.#ops.next(op), null, null)
+      } catch (err) {
+        this.#emitError(fromNative(err))
+        break
+      }
+      if (text === null) break
+      for (const e of JSON.parse(text)) this.#deliver(e)
+    }
+    this.#jobs.clear()
+  }
+
+  #deliver(e) {
+    switch (e.event) {
+      case 'completed': {
+        const entry = this.#take(e.jobId)
+        if (entry !== undefined) {
+          entry.job.returnValue = e.result
+          entry.job.attemptsMade += 1
+        }
+        this.emit('completed', entry?.job, e.result)
+        break
+      }
+      case 'failed': {
+        const entry = this.#take(e.jobId)
+        const own = entry?.error !== undefined && (e.kind === 'error' || e.kind === 'unrecoverable')
+        const error = own ? entry.error : Object.assign(new JobFailed(e.reason), { kind: e.kind })
+        if (entry !== undefined) {
+          entry.job.failedReason = e.reason
+          entry.job.attemptsMade += 1
+        }
+        this.emit('failed', entry?.job, error, e.willRetry)
+        break
+      }
+      case 'progress':
+        this.emit('progress', this.#jobs.get(e.jobId)?.job, e.progress)
+        break
+      case 'stalled':
+        this.emit('stalled', e.jobId)
+        break
+      case 'error':
+        this.#emitError(new RedkitError(e.message))
+        break
+      case 'drained':
+        this.emit('drained')
+        break
+    }
+  }
+
+  #take(id) {
+    const entry = this.#jobs.get(id)
+    this.#jobs.delete(id)
+    return entry
+  }
+
+  // An EventEmitter throws an 'error' nobody listens to: the worker reports it to whoever
+  // listens and goes on (it retries with a backoff) rather than crash the process.
+  #emitError(err) {
+    if (this.listenerCount('error') > 0) this.emit('error', err)
+  }
+
+  /**
+   * Stop fetching and wait for the jobs in flight (`close()`), or abort their signals and
+   * leave them to stalled recovery (`close(true)`, as BullMQ's `close(force)`). Resolves
+   * once the worker is stopped; from then on it keeps nothing alive.
+   */
+  close(force = false) {
+    const forced = Boolean(force)
+    if (this.#closing !== null && !(forced && !this.#forced)) return this.#closing
+    this.#forced ||= forced
+    this.#closing = this.#dispatch.submit((op) => this.#ops.close(op, !forced), null, null).then(async () => {
+      if (this.#done !== null) await this.#done
+      this.#owner.delete(this)
+      this.#dispatch.unregister(this.#processor)
+      this.#processor = -1
+    })
+    return this.#closing
+  }
+
+  /** Take no new jobs; those in flight go on. */
+  pause() {
+    this.#native.pause()
+    this.#paused = true
+  }
+
+  /** Take jobs again after `pause()`. */
+  resume() {
+    this.#native.resume()
+    this.#paused = false
+  }
+
+  /** Whether `pause()` holds the worker. */
+  isPaused() {
+    return this.#paused
+  }
+
+  /** Whether the worker was started and not closed. */
+  isRunning() {
+    return this.#done !== null && this.#closing === null
+  }
+
+  /** Jobs being processed now. */
+  jobsInFlight() {
+    return this.#native.jobsInFlight()
+  }
+}
+
+/** `client.worker(queue, processor, opts)` over the native client; `owner` holds the client's workers. */
+function worker(nativeClient, dispatch, name, processor, opts, owner, closed) {
+  if (closed) throw new Closed('the client is closed')
+  if (typeof name !== 'string') throw new InvalidArgument(`queue name must be a string, got ${typeof name}`)
+  if (typeof processor !== 'function') {
+    throw new InvalidArgument(`processor must be a function (job, signal) => result, got ${processor === null ? 'null' : typeof processor}`)
+  }
+  return new Worker(INTERNAL, nativeClient, dispatch, name, processor, opts, owner)
+}
+
+module.exports = { UnrecoverableError, Worker, WorkerJob, worker }
