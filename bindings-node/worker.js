@@ -88,8 +88,10 @@ class Worker extends EventEmitter {
   #processor
   #name
   #owner
-  // Jobs handed to the processor whose end has not been reported yet, by id, with the
-  // error the processor threw: the events carry ids, the listeners get these.
+  // Deliveries handed to the processor whose end has not been reported yet, by job id,
+  // oldest first, each with the error the processor threw: the events carry ids, the
+  // listeners get these. A list: a retry may start before the event of the attempt before
+  // it has been read off the core (the attempts of one job end in order).
   #jobs = new Map()
   // The event pump's promise once started (what `run()` returns); null before.
   #done = null
@@ -129,7 +131,9 @@ class Worker extends EventEmitter {
   async #process(processor, arg, signal) {
     const job = new WorkerJob(JSON.parse(arg.toString('utf8')), this.#ops, this.#dispatch)
     const entry = { job, error: undefined }
-    this.#jobs.set(job.id, entry)
+    const pending = this.#jobs.get(job.id)
+    if (pending === undefined) this.#jobs.set(job.id, [entry])
+    else pending.push(entry)
     try {
       return resultText(await processor(job, signal))
     } catch (err) {
@@ -194,7 +198,7 @@ class Worker extends EventEmitter {
         break
       }
       case 'progress':
-        this.emit('progress', this.#jobs.get(e.jobId)?.job, e.progress)
+        this.emit('progress', this.#jobs.get(e.jobId)?.at(-1).job, e.progress)
         break
       case 'stalled':
         this.emit('stalled', e.jobId)
@@ -208,9 +212,12 @@ class Worker extends EventEmitter {
     }
   }
 
+  /** The oldest delivery of job `id` not reported yet. */
   #take(id) {
-    const entry = this.#jobs.get(id)
-    this.#jobs.delete(id)
+    const pending = this.#jobs.get(id)
+    if (pending === undefined) return undefined
+    const entry = pending.shift()
+    if (pending.length === 0) this.#jobs.delete(id)
     return entry
   }
 

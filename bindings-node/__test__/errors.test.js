@@ -23,7 +23,7 @@ after(async () => {
 
 const NAMES = [
   'ConnectionError', 'TimeoutError', 'InvalidArgument', 'DecodeError', 'ScriptError',
-  'ServerError', 'NotFound', 'Closed', 'LockNotAcquired', 'LoaderError',
+  'ServerError', 'NotFound', 'Closed', 'LockNotAcquired', 'LoaderError', 'JobFailed',
 ]
 
 test('every error class of the shared API exists, with a code, under RedkitError', () => {
