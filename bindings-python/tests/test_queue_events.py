@@ -365,3 +365,39 @@ def test_closed_client_queue_calls_are_typed_errors(redis_url: str, prefix: str)
     ):
         with pytest.raises(redkit.Closed):
             call()
+
+
+def test_asyncio_bad_input(redis_url: str, prefix: str) -> None:
+    async def main() -> None:
+        client = await redkit.asyncio.Client.connect(redis_url, prefix=prefix)
+        q = client.queue("abad")
+        with pytest.raises(TypeError):
+            client.worker("abad", "not a function")  # type: ignore[arg-type]
+        for kwargs in ({"concurrency": 0}, {"limiter": {"max": 0, "duration": 1}}, {"lock_duration": "soon"}):
+            with pytest.raises(redkit.InvalidArgument):
+                client.worker("abad", lambda job: None, **kwargs)  # type: ignore[arg-type]
+        with pytest.raises(redkit.InvalidArgument):
+            await q.add("x", 1, attempts=0)
+        with pytest.raises(redkit.InvalidArgument):
+            await q.upsert_scheduler("s", every=1, cron="* * * * *")
+
+        async def process(job: redkit.asyncio.Job[Any]) -> Any:
+            return object() if job.data == "bad" else "ok"
+
+        bad, good = await q.add("x", "bad"), await q.add("x", "good")
+        worker = client.worker("abad", process, **FAST)
+        task = asyncio.create_task(worker.run())
+        with pytest.raises(redkit.JobFailed):
+            await bad.wait_until_finished(10)
+        assert await good.wait_until_finished(10) == "ok"  # the worker went on
+        await worker.close()
+        await asyncio.wait_for(task, 5)
+        counts = await q.counts()
+        assert (counts["completed"], counts["failed"], counts["waiting"], counts["active"]) == (1, 1, 0, 0)
+        await client.close()
+        with pytest.raises(redkit.Closed):
+            await q.add("x", 1)
+        with pytest.raises(redkit.Closed):
+            client.worker("abad", process)
+
+    asyncio.run(main())
