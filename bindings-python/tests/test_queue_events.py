@@ -401,3 +401,30 @@ def test_asyncio_bad_input(redis_url: str, prefix: str) -> None:
             client.worker("abad", process)
 
     asyncio.run(main())
+
+
+def test_asyncio_cancelling_run_closes_the_worker(redis_url: str, prefix: str) -> None:
+    async def main() -> None:
+        client = await redkit.asyncio.Client.connect(redis_url, prefix=prefix)
+        q = client.queue("acancel")
+        started = asyncio.Event()
+
+        async def process(job: redkit.asyncio.Job[Any]) -> str:
+            started.set()
+            await asyncio.sleep(0.3)
+            return "done"
+
+        job = await q.add("x", 1)
+        worker = client.worker("acancel", process, heartbeat_interval=0.2, **FAST)
+        task = asyncio.create_task(worker.run())
+        await asyncio.wait_for(started.wait(), 10)
+        assert [w.id for w in await q.workers()] == [worker.id]
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        # Closed gracefully: the job in flight finished, the worker left the list.
+        assert await job.wait_until_finished(1) == "done"
+        assert await q.workers() == []
+        await client.close()
+
+    asyncio.run(main())

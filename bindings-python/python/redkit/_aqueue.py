@@ -331,13 +331,17 @@ class Worker(Generic[T]):
         return WorkerEvents(self._core.events(), self)
 
     async def run(self) -> None:
-        """Process jobs until :meth:`close`."""
+        """Process jobs until :meth:`close`. Cancelling the task that awaits it closes the
+        worker gracefully (as Ctrl-C does the blocking one) and propagates."""
         dispatch = None
         if self._listeners.any():
             events = self._core.events()  # before the engine starts: every event is seen
             dispatch = asyncio.create_task(self._dispatch(events))
         try:
             await self._core.run_async(_bridge())
+        except asyncio.CancelledError:
+            await self._core.close(_bridge(), True)
+            raise
         finally:
             self._closed = True
             if dispatch is not None:
