@@ -47,3 +47,31 @@ def test_other_threads_run_while_a_call_waits() -> None:
     # With the GIL held for the whole wait the spinner would be frozen (one 5 ms switch
     # interval at most, about 1% of its pace); released, it keeps most of its pace.
     assert during > 0.2 * pace * waited, (during, pace, waited)
+
+
+def test_other_threads_run_while_a_worker_waits(client: redkit.Client) -> None:
+    # An idle worker's run() waits on the core (its fetch blocks on the server): a thread
+    # spinning meanwhile keeps most of its pace.
+    worker = client.worker("gil", lambda job: None, drain_delay=0.2)
+    ticks = 0
+    stop = threading.Event()
+
+    def spin() -> None:
+        nonlocal ticks
+        while not stop.is_set():
+            ticks += 1
+
+    spinner = threading.Thread(target=spin)
+    spinner.start()
+    time.sleep(0.05)
+    base_start, base_ticks = time.monotonic(), ticks
+    time.sleep(0.3)
+    pace = (ticks - base_ticks) / (time.monotonic() - base_start)
+    threading.Timer(0.6, worker.close).start()
+    before, started = ticks, time.monotonic()
+    worker.run()
+    waited, during = time.monotonic() - started, ticks - before
+    stop.set()
+    spinner.join()
+    assert waited >= 0.5
+    assert during > 0.2 * pace * waited, (during, pace, waited)
