@@ -249,19 +249,31 @@ def test_queue_cancel_sets_job_cancelled(client: redkit.Client) -> None:
 
 def test_worker_made_before_fork_is_refused_in_the_child(client: redkit.Client) -> None:
     worker = client.worker("forked", lambda job: None, **FAST)
+    queue = client.queue("forked")
+    events = queue.events()
     pid = os.fork()
     if pid == 0:  # the child: a clear error, not a hang on the parent's threads
-        code = 1
+        code = 0
         try:
-            worker.run()
-        except redkit.InvalidArgument as e:
-            code = 0 if "fork" in str(e) else 2
+            # A queue made before the fork works in the child (it reconnects)...
+            queue.add("from-child", 1)
+            # ...a worker or an events cursor of the parent is refused, saying why.
+            for call in (worker.run, lambda: next(events), worker.events):
+                try:
+                    call()
+                    code = code or 4
+                except redkit.InvalidArgument as e:
+                    if "fork" not in str(e):
+                        code = code or 2
         except BaseException:
             code = 3
         os._exit(code)
     assert wait_for_child(pid) == 0
+    assert [j.name for j in queue.get_jobs("waiting")] == ["from-child"]
+    assert next(events).job_id == queue.get_jobs("waiting")[0].id  # the parent's cursor still works
+    queue.drain()
     # The parent's worker is untouched.
-    job = client.queue("forked").add("x", 1)
+    job = queue.add("x", 1)
     t = run_in_thread(worker)
     assert job.wait_until_finished(10) is None
     worker.close()
