@@ -6,8 +6,7 @@
 // job back with getJob, compare its data and result exactly. Prints
 // `PAIR <node|edge> <worker> ok|FAIL <why>` per worker; exits 1 on any difference.
 
-import { readFileSync } from 'node:fs';
-import { isDeepStrictEqual } from 'node:util';
+import { batch as readBatch, difference } from './compare.mjs';
 
 const DEADLINE_MS = 60_000;
 const runtime = process.argv[2];
@@ -24,29 +23,6 @@ async function connect() {
   throw new Error(`usage: node produce.mjs node|edge (got ${runtime})`);
 }
 
-const short = (v) => {
-  const text = JSON.stringify(v) ?? String(v);
-  return text.length <= 80 ? text : `${text.slice(0, 60)}... (${text.length} chars)`;
-};
-
-/** Where `got` differs from `want` (JSON types: numbers, strings, arrays, objects...), or null. */
-function difference(want, got, path) {
-  const kind = (v) => (v === null ? 'null' : Array.isArray(v) ? 'array' : typeof v);
-  if (kind(want) !== kind(got)) return `${path}: ${kind(want)} ${short(want)} became ${kind(got)} ${short(got)}`;
-  if (kind(want) === 'array' || kind(want) === 'object') {
-    const keys = Object.keys(want);
-    if (!isDeepStrictEqual(keys.slice().sort(), Object.keys(got).sort())) {
-      return `${path}: keys ${short(keys)} became ${short(Object.keys(got))}`;
-    }
-    for (const k of keys) {
-      const d = difference(want[k], got[k], `${path}.${k}`);
-      if (d) return d;
-    }
-    return null;
-  }
-  return Object.is(want, got) ? null : `${path}: ${short(want)} became ${short(got)}`;
-}
-
 function check(job, c, worker) {
   if (job === null) return 'the job is gone';
   if (job.failedReason !== null && job.failedReason !== undefined) return `job ${job.id} failed: ${job.failedReason}`;
@@ -59,7 +35,7 @@ function check(job, c, worker) {
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 async function main() {
-  const batch = JSON.parse(readFileSync(process.env.INTEROP_BATCH, 'utf8'));
+  const batch = readBatch();
   const workers = process.env.INTEROP_WORKERS.split(',');
   const client = await connect();
   const ids = {};

@@ -5,43 +5,16 @@ difference."""
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 import time
 from typing import Any
 
+from compare import batch, difference
+
 import redkit
 
 DEADLINE_S = 60
-
-
-def difference(want: Any, got: Any, path: str = "$") -> str | None:
-    """Where ``got`` differs from ``want``, types included (1 is not 1.0, nor True), or None."""
-    if type(want) is not type(got):
-        return f"{path}: {type(want).__name__} {short(want)} became {type(got).__name__} {short(got)}"
-    if isinstance(want, dict):
-        if set(want) != set(got):
-            return f"{path}: keys {sorted(want)} became {sorted(got)}"
-        for k in want:
-            d = difference(want[k], got[k], f"{path}.{k}")
-            if d:
-                return d
-        return None
-    if isinstance(want, list):
-        if len(want) != len(got):
-            return f"{path}: {len(want)} items became {len(got)}"
-        for i, (a, b) in enumerate(zip(want, got)):
-            d = difference(a, b, f"{path}[{i}]")
-            if d:
-                return d
-        return None
-    return None if want == got else f"{path}: {short(want)} became {short(got)}"
-
-
-def short(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 80 else f"{text[:60]}... ({len(text)} chars)"
 
 
 def check(job: redkit.Job[Any] | None, case: dict[str, Any], worker: str) -> str | None:
@@ -56,16 +29,15 @@ def check(job: redkit.Job[Any] | None, case: dict[str, Any], worker: str) -> str
 
 
 def main() -> int:
-    with open(os.environ["INTEROP_BATCH"], encoding="utf-8") as f:
-        batch: list[dict[str, Any]] = json.load(f)
+    cases = batch()
     workers = os.environ["INTEROP_WORKERS"].split(",")
     client = redkit.Client.connect(os.environ["REDIS_URL"])
     ids: dict[str, list[str]] = {}
     for w in workers:
         queue = client.queue(f"interop-to-{w}")
         # One job through add, the rest through add_bulk: both paths encode the data.
-        first = queue.add(batch[0]["name"], batch[0]["data"])
-        rest = queue.add_bulk({"name": c["name"], "data": c["data"]} for c in batch[1:])
+        first = queue.add(cases[0]["name"], cases[0]["data"])
+        rest = queue.add_bulk({"name": c["name"], "data": c["data"]} for c in cases[1:])
         ids[w] = [first.id] + [j.id for j in rest]
 
     deadline = time.monotonic() + DEADLINE_S
@@ -73,7 +45,7 @@ def main() -> int:
     for w in workers:
         queue = client.queue(f"interop-to-{w}")
         problems = []
-        for case, id in zip(batch, ids[w]):
+        for case, id in zip(cases, ids[w]):
             job = queue.get_job(id)
             while job is not None and job.finished_on is None and time.monotonic() < deadline:
                 time.sleep(0.02)
@@ -85,7 +57,7 @@ def main() -> int:
             if why:
                 problems.append(f"{case['name']}: {why}")
         failed = failed or bool(problems)
-        verdict = f"FAIL {'; '.join(problems)}" if problems else f"ok {len(batch)} jobs"
+        verdict = f"FAIL {'; '.join(problems)}" if problems else f"ok {len(cases)} jobs"
         print(f"PAIR python {w} {verdict}", flush=True)
     client.close()
     return 1 if failed else 0

@@ -7,51 +7,13 @@
 
 use std::time::{Duration, Instant};
 
+use compare::{batch, difference, Case};
 use redkit::{Client, Job, JobOptions};
-use serde::Deserialize;
 use serde_json::{json, Value};
 
+mod compare;
+
 const DEADLINE: Duration = Duration::from_secs(60);
-
-#[derive(Deserialize)]
-struct Case {
-    name: String,
-    data: Value,
-}
-
-fn short(v: &Value) -> String {
-    let text = v.to_string();
-    if text.len() <= 80 {
-        text
-    } else {
-        let cut = (0..=60)
-            .rev()
-            .find(|i| text.is_char_boundary(*i))
-            .unwrap_or(0);
-        format!("{}... ({} bytes)", &text[..cut], text.len())
-    }
-}
-
-/// Where `got` differs from `want`, or None. Numbers compare with their kind: an integer
-/// is not equal to the float of the same value.
-fn difference(want: &Value, got: &Value, path: &str) -> Option<String> {
-    match (want, got) {
-        (Value::Object(a), Value::Object(b)) => {
-            if a.len() != b.len() || a.keys().any(|k| !b.contains_key(k)) {
-                return Some(format!("{path}: keys {:?} became {:?}", a.keys(), b.keys()));
-            }
-            a.iter()
-                .find_map(|(k, v)| difference(v, &b[k], &format!("{path}.{k}")))
-        }
-        (Value::Array(a), Value::Array(b)) if a.len() == b.len() => a
-            .iter()
-            .zip(b)
-            .enumerate()
-            .find_map(|(i, (x, y))| difference(x, y, &format!("{path}[{i}]"))),
-        _ if want == got => None,
-        _ => Some(format!("{path}: {} became {}", short(want), short(got))),
-    }
-}
 
 /// Why the finished job is not what `worker` should have made of `case`, or None.
 fn check(job: &Job, case: &Case, worker: &str) -> Option<String> {
@@ -73,8 +35,7 @@ fn check(job: &Job, case: &Case, worker: &str) -> Option<String> {
 #[tokio::main]
 async fn main() -> redkit::Result<()> {
     let env = |name: &str| std::env::var(name).unwrap_or_else(|_| panic!("{name} is not set"));
-    let text = std::fs::read_to_string(env("INTEROP_BATCH")).expect("the batch file");
-    let batch: Vec<Case> = serde_json::from_str(&text).expect("the batch is JSON");
+    let batch = batch();
     let workers: Vec<String> = env("INTEROP_WORKERS")
         .split(',')
         .map(String::from)

@@ -1,5 +1,7 @@
 // The Node worker of the interop matrix and the chaos run: processes INTEROP_QUEUE on
 // REDIS_URL until SIGTERM/SIGINT, answering each job with { worker: 'node', name, data }.
+// A job of the matrix's batch (INTEROP_BATCH) whose data is not exactly the batch's fails,
+// naming the difference: what a producer sent is checked on arrival too.
 //
 // With INTEROP_RUNS_DIR set (the chaos run) each run also takes 5-25 ms and appends the job
 // id to a file of its own in that directory before it returns, so the driver counts every
@@ -8,6 +10,7 @@
 import { openSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { Client, ConnectionError } from '../bindings-node/redkit.mjs';
+import { batch, difference } from './compare.mjs';
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -27,9 +30,15 @@ const client = await connect(process.env.REDIS_URL);
 const runsDir = process.env.INTEROP_RUNS_DIR;
 const runs = runsDir ? openSync(path.join(runsDir, `node-${process.pid}.log`), 'a') : null;
 
+const cases = new Map(batch().map((c) => [c.name, c.data]));
+
 const worker = client.worker(
   process.env.INTEROP_QUEUE,
   async (job) => {
+    if (cases.has(job.name)) {
+      const why = difference(cases.get(job.name), job.data, 'data');
+      if (why) throw new Error(`the node worker received other data: ${why}`);
+    }
     if (runs !== null) {
       await sleep(5 + Math.random() * 20);
       // One write(2) per run: in the file once it returns, whatever kills us later.

@@ -1,5 +1,7 @@
 """The Python worker of the interop matrix and the chaos run: processes ``INTEROP_QUEUE``
 until SIGTERM/SIGINT, answering each job with ``{"worker": "python", "name", "data"}``.
+A job of the matrix's batch (``INTEROP_BATCH``) whose data is not exactly the batch's
+fails, naming the difference: what a producer sent is checked on arrival too.
 
 With ``INTEROP_RUNS_DIR`` set (the chaos run) each run also takes 5-25 ms and appends the
 job id to a file of its own in that directory before it returns, so the driver counts
@@ -13,6 +15,8 @@ import signal
 import sys
 import time
 from typing import Any
+
+from compare import batch, difference
 
 import redkit
 
@@ -34,7 +38,13 @@ def main() -> int:
         path = os.path.join(runs_dir, f"python-{os.getpid()}.log")
         runs = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
 
+    cases = {c["name"]: c["data"] for c in batch()}
+
     def process(job: redkit.Job[Any]) -> dict[str, Any]:
+        if job.name in cases:
+            why = difference(cases[job.name], job.data, "data")
+            if why:
+                raise ValueError(f"the python worker received other data: {why}")
         if runs is not None:
             time.sleep(random.uniform(0.005, 0.025))
             # One write(2) per run: in the file once it returns, whatever kills us later.

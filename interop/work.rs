@@ -1,5 +1,7 @@
 //! The Rust worker of the interop matrix (see interop/matrix.py): processes `INTEROP_QUEUE`
 //! on `REDIS_URL` until killed, answering each job with `{"worker": "rust", "name", "data"}`.
+//! A job of the matrix's batch (`INTEROP_BATCH`) whose data is not exactly the batch's
+//! fails, naming the difference: what a producer sent is checked on arrival too.
 //!
 //! With `INTEROP_RUNS_DIR` set (the chaos run) each run also takes 5-25 ms and appends the
 //! job id to a file of its own in that directory before it returns, so the driver counts
@@ -7,6 +9,7 @@
 //!
 //! Built as an example of redkit-examples: `cargo build -p redkit-examples --examples`.
 
+use std::collections::HashMap;
 use std::fs::File;
 use std::io::Write;
 use std::sync::Arc;
@@ -15,6 +18,8 @@ use std::time::Duration;
 use redkit::worker::processor_fn;
 use redkit::{Client, HostError};
 use serde_json::{json, Value};
+
+mod compare;
 
 /// Connect, retrying while the server is away (the chaos run restarts it).
 async fn connect(url: &str) -> Client {
@@ -35,12 +40,24 @@ async fn main() -> redkit::Result<()> {
         let file = File::options().create(true).append(true).open(path);
         Arc::new(file.expect("the runs file"))
     });
+    let cases: Arc<HashMap<String, Value>> = Arc::new(
+        compare::batch()
+            .into_iter()
+            .map(|c| (c.name, c.data))
+            .collect(),
+    );
     let processor = processor_fn(move |job, _cancel| {
-        let runs = runs.clone();
+        let (runs, cases) = (runs.clone(), cases.clone());
         async move {
             let data: Value = job
                 .data()
                 .map_err(|e| HostError::new("DecodeError", e.to_string()))?;
+            if let Some(want) = cases.get(&job.name) {
+                if let Some(why) = compare::difference(want, &data, "data") {
+                    let why = format!("the rust worker received other data: {why}");
+                    return Err(HostError::new("Error", why));
+                }
+            }
             if let Some(runs) = runs {
                 let ms = 5 + redkit::rt::random_u64() % 21;
                 tokio::time::sleep(Duration::from_millis(ms)).await;
