@@ -2,7 +2,7 @@
 # One queue, every runtime (interop/README.md): the producer x worker matrix (producers
 # Rust, Python, Node and the edge package over redkit-gateway; workers Rust, Python and
 # Node, each pair a batch of jobs compared exactly), then a short chaos run (4,000 jobs,
-# worker processes of mixed runtimes SIGKILLed at random, the server restarted once).
+# 2 Python and 2 Node worker processes SIGKILLed at random, the server restarted once).
 #
 # Runs after test-python.sh, test-node.sh and test-wasm.sh in scripts/test.sh and reuses
 # what they built; alone, it builds what is missing (the Python binding into the cached
@@ -37,7 +37,7 @@ if [ ! -f "$ROOT/wasm/pkg/redkit_wasm_bg.wasm" ]; then
 fi
 
 log "producer x worker matrix"
-"$PY" "$ROOT/interop/matrix.py" --producers rust,python,node,edge --workers rust,python
+"$PY" "$ROOT/interop/matrix.py" --producers rust,python,node,edge --workers rust,python,node
 
 log "chaos: mixed worker processes under SIGKILL and a server restart"
-"$PY" "$ROOT/interop/chaos.py" --jobs 4000 --workers python,python,rust,rust
+"$PY" "$ROOT/interop/chaos.py" --jobs 4000 --workers python,python,node,node
