@@ -163,6 +163,9 @@ fn raw_worker_event(e: WorkerEvent) -> Option<RawWorkerEvent> {
     })
 }
 
+/// The most events one `next_batch` call returns.
+const BATCH: usize = 512;
+
 /// A listener of one worker's events, from the moment it was made.
 #[pyclass(frozen, module = "redkit._redkit")]
 pub struct WorkerEventsCore {
@@ -181,8 +184,9 @@ impl WorkerEventsCore {
 
 #[pymethods]
 impl WorkerEventsCore {
-    /// The next event, or None when none came within `wait_ms` (or the worker is gone).
-    fn next<'py>(
+    /// The events ready now, waiting at most `wait_ms` for the first (none when none came
+    /// or the worker is gone): one call per burst, not per event.
+    fn next_batch<'py>(
         &self,
         py: Python<'py>,
         bridge: Option<&Bound<'py, LoopBridge>>,
@@ -193,15 +197,20 @@ impl WorkerEventsCore {
         go(py, bridge, async move {
             let mut events = events.lock().await;
             let deadline = tokio::time::Instant::now() + Duration::from_millis(wait_ms);
-            loop {
+            let mut out = Vec::new();
+            while out.is_empty() {
                 match tokio::time::timeout_at(deadline, events.next()).await {
-                    Ok(Some(e)) => match raw_worker_event(e) {
-                        Some(raw) => return Ok(Some(raw)),
-                        None => continue,
-                    },
-                    Ok(None) | Err(_) => return Ok(None),
+                    Ok(Some(e)) => out.extend(raw_worker_event(e)),
+                    Ok(None) | Err(_) => return Ok(out),
                 }
             }
+            while out.len() < BATCH {
+                match events.try_next() {
+                    Some(e) => out.extend(raw_worker_event(e)),
+                    None => break,
+                }
+            }
+            Ok(out)
         })
     }
 

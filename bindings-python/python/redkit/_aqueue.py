@@ -350,20 +350,19 @@ class Worker(Generic[T]):
     async def _dispatch(self, events: WorkerEventsCore) -> None:
         codec = self.queue._codec
         while True:
-            raw = await events.next(_bridge(), _queue._RUN_SLICE_MS)
-            if raw is None:
-                if self._closed:
-                    return
-                continue
-            e = _qevents.worker_event(raw, codec)
-            callbacks, args = self._listeners.calls(e)
-            for cb in callbacks:
-                try:
-                    out = cb(*args)
-                    if inspect.isawaitable(out):
-                        await out
-                except Exception:
-                    _qevents.report_listener_error(e.event)
+            batch = await events.next_batch(_bridge(), _queue._RUN_SLICE_MS)
+            if not batch and self._closed:
+                return
+            for raw in batch:
+                e = _qevents.worker_event(raw, codec)
+                callbacks, args = self._listeners.calls(e)
+                for cb in callbacks:
+                    try:
+                        out = cb(*args)
+                        if inspect.isawaitable(out):
+                            await out
+                    except Exception:
+                        _qevents.report_listener_error(e.event)
 
     async def close(self, graceful: bool = True) -> None:
         """Stop fetching; ``graceful`` waits for the jobs in flight, otherwise they are
@@ -390,22 +389,23 @@ class WorkerEvents(AsyncIterator[WorkerEvent]):
     """``worker.events()`` of the asyncio client: ends once the worker is closed and its
     last events are read."""
 
-    __slots__ = ("_core", "_worker")
+    __slots__ = ("_core", "_worker", "_buffer")
 
     def __init__(self, core: WorkerEventsCore, worker: Worker[Any]) -> None:
         self._core = core
         self._worker = worker
+        self._buffer: list[WorkerEvent] = []
 
     def __aiter__(self) -> WorkerEvents:
         return self
 
     async def __anext__(self) -> WorkerEvent:
-        while True:
-            raw = await self._core.next(_bridge(), _queue._EVENTS_SLICE_MS)
-            if raw is not None:
-                return _qevents.worker_event(raw, self._worker.queue._codec)
-            if self._worker._closed:
+        while not self._buffer:
+            batch = await self._core.next_batch(_bridge(), _queue._EVENTS_SLICE_MS)
+            if not batch and self._worker._closed:
                 raise StopAsyncIteration
+            self._buffer = [_qevents.worker_event(r, self._worker.queue._codec) for r in batch]
+        return self._buffer.pop(0)
 
 
 def is_async(processor: object) -> bool:

@@ -622,18 +622,17 @@ class Worker(Generic[T]):
     def _dispatch(self, events: WorkerEventsCore) -> None:
         codec = self.queue._codec
         while True:
-            raw = events.next(None, _RUN_SLICE_MS)
-            if raw is None:
-                if self._closed.is_set():
-                    return
-                continue
-            e = _qevents.worker_event(raw, codec)
-            callbacks, args = self._listeners.calls(e)
-            for cb in callbacks:
-                try:
-                    cb(*args)
-                except Exception:
-                    _qevents.report_listener_error(e.event)
+            batch = events.next_batch(None, _RUN_SLICE_MS)
+            if not batch and self._closed.is_set():
+                return
+            for raw in batch:
+                e = _qevents.worker_event(raw, codec)
+                callbacks, args = self._listeners.calls(e)
+                for cb in callbacks:
+                    try:
+                        cb(*args)
+                    except Exception:
+                        _qevents.report_listener_error(e.event)
 
     def close(self, graceful: bool = True) -> None:
         """Stop fetching; ``graceful`` waits for the jobs in flight, otherwise they are
@@ -660,22 +659,23 @@ class WorkerEvents(Iterator[WorkerEvent]):
     """``worker.events()``: a blocking iterator of :class:`redkit.WorkerEvent`, ending
     once the worker is closed and its last events are read."""
 
-    __slots__ = ("_core", "_worker")
+    __slots__ = ("_core", "_worker", "_buffer")
 
     def __init__(self, core: WorkerEventsCore, worker: Worker[Any]) -> None:
         self._core = core
         self._worker = worker
+        self._buffer: list[WorkerEvent] = []
 
     def __iter__(self) -> WorkerEvents:
         return self
 
     def __next__(self) -> WorkerEvent:
-        while True:
-            raw = self._core.next(None, _EVENTS_SLICE_MS)
-            if raw is not None:
-                return _qevents.worker_event(raw, self._worker.queue._codec)
-            if self._worker._closed.is_set():
+        while not self._buffer:
+            batch = self._core.next_batch(None, _EVENTS_SLICE_MS)
+            if not batch and self._worker._closed.is_set():
                 raise StopIteration
+            self._buffer = [_qevents.worker_event(r, self._worker.queue._codec) for r in batch]
+        return self._buffer.pop(0)
 
 
 __all__ = ["Job", "Queue", "Worker", "QueueEvents", "WorkerEvents", "Removal", "States"]
