@@ -64,26 +64,31 @@ def run(
     log: Any,
     server: Redis,
     rng: random.Random,
-) -> tuple[bool, int, bool, float]:
+) -> tuple[bool, int, int, bool, float]:
     """Kill a worker process at random every 1-2 s (and start its runtime again), and the
-    server once, after a third of the jobs, until every job has finished. Returns whether
-    they finished in time, the number of kills, whether the server was restarted, and the
-    seconds it took."""
+    server once, after a third of the jobs, until every job has finished. A worker that
+    exits on its own is started again and counted. Returns whether the jobs finished in
+    time, the number of kills, of exits, whether the server was restarted, and the seconds
+    it took."""
     started = time.monotonic()
     next_kill = started + 1.5
-    kills = 0
+    kills = exits = 0
     restarted = False
     deadline = started + 60 + n / 50
     while True:
         time.sleep(0.1)
+        for i, p in enumerate(procs):
+            if p.poll() is not None:
+                exits += 1
+                procs[i] = spawn(names[i], env, log)
         c = counts(queue)
         if c is None:
             continue
         if c["completed"] + c["failed"] >= n:
-            return True, kills, restarted, time.monotonic() - started
+            return True, kills, exits, restarted, time.monotonic() - started
         if time.monotonic() > deadline:
             print(f"not done in time: {c}")
-            return False, kills, restarted, time.monotonic() - started
+            return False, kills, exits, restarted, time.monotonic() - started
         if time.monotonic() >= next_kill:
             i = rng.randrange(len(procs))
             procs[i].kill()
@@ -122,7 +127,7 @@ def main() -> int:
 
         env = dict(os.environ, REDIS_URL=server.url, INTEROP_QUEUE=QUEUE, INTEROP_RUNS_DIR=runs_dir)
         procs = [spawn(r, env, log) for r in names]
-        done, kills, restarted, elapsed = run(n, queue, procs, names, env, log, server, rng)
+        done, kills, exits, restarted, elapsed = run(n, queue, procs, names, env, log, server, rng)
         final = queue.counts()
         results = completed_results(queue, n)
         client.close()
@@ -148,13 +153,17 @@ def main() -> int:
     lost = n - len(results)
     duplicates = sum(runs.values()) - len(runs)
     print(
-        f"chaos: {n} jobs through {args.workers} in {elapsed:.1f} s, {kills} worker kills, "
+        f"chaos: {n} jobs through {args.workers} in {elapsed:.1f} s, {kills} worker kills, {exits} exits, "
         f"server restarted {'once' if restarted else 'never'}; completed {final['completed']}, "
         f"failed {final['failed']}, lost {lost}, never ran {n - len(runs)}, duplicate runs {duplicates}, "
         f"wrong results {wrong}; completions by {dict(sorted(by_worker.items()))}"
     )
     ok = done and restarted and lost == 0 and wrong == 0 and final["failed"] == 0 and final["completed"] == n
     ok = ok and final["waiting"] + final["active"] + final["delayed"] == 0 and len(runs) == n
+    if exits:
+        print(f"chaos: {exits} worker processes exited on their own; their output:")
+        with open(os.path.join(tmp, "workers.log"), encoding="utf-8", errors="replace") as f:
+            print(f.read()[-4000:])
     if ok:
         shutil.rmtree(tmp, ignore_errors=True)
     else:

@@ -9,18 +9,20 @@
 
 import { openSync, writeSync } from 'node:fs';
 import path from 'node:path';
-import { Client, ConnectionError } from '../bindings-node/redkit.mjs';
+import { Client, RedkitError } from '../bindings-node/redkit.mjs';
 import { batch, difference } from './compare.mjs';
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-/** Connect, retrying while the server is away (the chaos run restarts it). */
+/** Connect, retrying for up to 30 s while the server is away or still loading its data
+ *  (the chaos run restarts it). */
 async function connect(url) {
+  const deadline = Date.now() + 30_000;
   for (;;) {
     try {
       return await Client.connect(url);
     } catch (err) {
-      if (!(err instanceof ConnectionError)) throw err;
+      if (!(err instanceof RedkitError) || Date.now() > deadline) throw err;
       await sleep(100);
     }
   }

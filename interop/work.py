@@ -22,11 +22,15 @@ import redkit
 
 
 def connect(url: str) -> redkit.Client:
-    """Connect, retrying while the server is away (the chaos run restarts it)."""
+    """Connect, retrying for up to 30 s while the server is away or still loading its data
+    (the chaos run restarts it)."""
+    deadline = time.monotonic() + 30
     while True:
         try:
             return redkit.Client.connect(url)
-        except redkit.ConnectionError:
+        except redkit.RedkitError:
+            if time.monotonic() > deadline:
+                raise
             time.sleep(0.1)
 
 

@@ -21,11 +21,14 @@ use serde_json::{json, Value};
 
 mod compare;
 
-/// Connect, retrying while the server is away (the chaos run restarts it).
-async fn connect(url: &str) -> Client {
+/// Connect, retrying for up to 30 s while the server is away or still loading its data
+/// (the chaos run restarts it).
+async fn connect(url: &str) -> redkit::Result<Client> {
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
     loop {
         match Client::connect(url).await {
-            Ok(c) => return c,
+            Ok(c) => return Ok(c),
+            Err(e) if std::time::Instant::now() > deadline => return Err(e),
             Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
         }
     }
@@ -34,7 +37,7 @@ async fn connect(url: &str) -> Client {
 #[tokio::main]
 async fn main() -> redkit::Result<()> {
     let env = |name: &str| std::env::var(name).unwrap_or_else(|_| panic!("{name} is not set"));
-    let client = connect(&env("REDIS_URL")).await;
+    let client = connect(&env("REDIS_URL")).await?;
     let runs: Option<Arc<File>> = std::env::var("INTEROP_RUNS_DIR").ok().map(|dir| {
         let path = std::path::Path::new(&dir).join(format!("rust-{}.log", std::process::id()));
         let file = File::options().create(true).append(true).open(path);
