@@ -7,7 +7,7 @@
 // and so share writes; an operation sent at once asks its own start call for them.
 
 const { AsyncLocalStorage } = require('node:async_hooks')
-const { fromNative } = require('./errors.js')
+const { Closed, JobFailed, TimeoutError, fromNative } = require('./errors.js')
 
 // The host call (a loader) the running code is part of, `{ dispatcher, id }`, so that a
 // getOrSet made from a loader names it and the core can refuse a loader asking for its
@@ -153,7 +153,7 @@ class Dispatcher {
     // One comparison for an operation's end (the hit path), as before host calls.
     if (tag > TAG_ERR) {
       if ((tag & 3) === TAG_CALL) this.#callHost(id, tag >>> 2, value)
-      else if (tag === TAG_ABORT) this.#calls.get(id)?.abort()
+      else if (tag === TAG_ABORT) this.#calls.get(id)?.abort(abortReason(value))
       return
     }
     const entry = this.#entries[id]
@@ -232,6 +232,22 @@ class Dispatcher {
     const scope = loading.getStore()
     return scope !== undefined && scope.dispatcher === this ? scope.id : undefined
   }
+}
+
+/**
+ * Why the core aborted a host call (`Cancel::reason`, "Kind: message"; a worker's job: its
+ * timeout, a cancel, a forced close, a lost lease) as the AbortSignal's reason: a
+ * TimeoutError, a Closed, or a JobFailed; undefined (the signal's own AbortError) when the
+ * core gave none.
+ */
+function abortReason(text) {
+  if (typeof text !== 'string') return undefined
+  const at = text.indexOf(': ')
+  const kind = at < 0 ? '' : text.slice(0, at)
+  const message = at < 0 ? text : text.slice(at + 2)
+  if (kind === 'TimeoutError') return new TimeoutError(message)
+  if (kind === 'Closed') return new Closed(message)
+  return new JobFailed(message)
 }
 
 /** The name, message and stack of whatever a function threw. */

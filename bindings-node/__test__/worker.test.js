@@ -7,7 +7,7 @@
 const assert = require('node:assert/strict')
 const { after, before, describe, test } = require('node:test')
 
-const { Client, Closed, DecodeError, InvalidArgument, JobFailed, UnrecoverableError, Worker } = require('..')
+const { Client, Closed, DecodeError, InvalidArgument, JobFailed, TimeoutError, UnrecoverableError, Worker } = require('..')
 const { prefix, startServer } = require('./server.js')
 
 let server
@@ -137,7 +137,8 @@ for (const [backend, connect] of BACKENDS) {
       const failed = []
       w.on('failed', (job, err) => failed.push([job?.id, err]))
       await until(() => failed.length === 1, 10_000, 'the timeout')
-      assert.ok(reasons.has(slow.id))
+      // The signal says why it aborted.
+      assert.ok(reasons.get(slow.id) instanceof TimeoutError, String(reasons.get(slow.id)))
       assert.ok(failed[0][1] instanceof JobFailed)
       assert.equal(failed[0][1].kind, 'timeout')
       assert.match((await q.getJob(slow.id)).failedReason, /timed out after 100 ms/)
@@ -145,7 +146,8 @@ for (const [backend, connect] of BACKENDS) {
       await until(async () => (await q.counts()).active === 1, 10_000, 'the job to start')
       assert.equal(await q.cancel(held.id), true)
       await until(() => failed.length === 2, 10_000, 'the cancel')
-      assert.ok(reasons.has(held.id))
+      assert.ok(reasons.get(held.id) instanceof JobFailed, String(reasons.get(held.id)))
+      assert.match(reasons.get(held.id).message, /cancelled/)
       assert.equal(failed[1][1].kind, 'cancelled')
       assert.match((await q.getJob(held.id)).failedReason, /cancelled/)
       await w.close()
@@ -224,15 +226,15 @@ for (const [backend, connect] of BACKENDS) {
       assert.equal((await q.counts()).completed, 1)
 
       const held = await q.add('b', null)
-      let aborted = false
+      let aborted = null
       const forced = client.worker(
         'close',
-        (job, signal) => new Promise((resolve) => signal.addEventListener('abort', () => resolve((aborted = true)))),
+        (job, signal) => new Promise((resolve) => signal.addEventListener('abort', () => resolve((aborted = signal.reason)))),
         FAST,
       )
       await until(async () => (await q.counts()).active === 1, 10_000, 'the job to start')
       await forced.close(true)
-      assert.ok(aborted)
+      assert.ok(aborted instanceof Closed, String(aborted))
       // Nothing written: the job is still active, for stalled recovery to hand out again.
       assert.equal(await (await q.getJob(held.id)).attemptsMade, 0)
       assert.equal((await q.counts()).active, 1)

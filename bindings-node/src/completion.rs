@@ -91,8 +91,9 @@ pub enum Outcome {
     /// Not an operation's end: call host function `target` (see [`HostTarget`]) with
     /// these bytes; the entry's id is the call's.
     Call(HostTarget, Vec<u8>),
-    /// Not an operation's end: abort the signal of the call whose id the entry has.
-    Abort,
+    /// Not an operation's end: abort the signal of the call whose id the entry has, with
+    /// the core's reason (`Cancel::reason`, `"Kind: message"`) if it gave one.
+    Abort(Option<String>),
 }
 
 /// Which JS function a host call runs: the loader of an operation (a cache `getOrSet`), or
@@ -309,6 +310,7 @@ impl Completions {
         let abort = Waker::from(Arc::new(AbortOnCancel {
             completions: Arc::downgrade(&self),
             id,
+            cancel: call.cancel.clone(),
         }));
         let mut cancelled = std::pin::pin!(call.cancel.cancelled());
         if cancelled
@@ -347,6 +349,8 @@ impl Completions {
 struct AbortOnCancel {
     completions: Weak<Completions>,
     id: u32,
+    /// The call's signal: its reason goes with the abort.
+    cancel: redkit::Cancel,
 }
 
 impl std::task::Wake for AbortOnCancel {
@@ -357,7 +361,8 @@ impl std::task::Wake for AbortOnCancel {
     fn wake_by_ref(self: &Arc<Self>) {
         if let Some(completions) = self.completions.upgrade() {
             if lock(&completions.calls).contains_key(&self.id) {
-                completions.push(self.id, Outcome::Abort);
+                let reason = self.cancel.reason().map(str::to_string);
+                completions.push(self.id, Outcome::Abort(reason));
             }
         }
     }
@@ -398,7 +403,8 @@ fn slot(env: &Env, outcome: Outcome) -> (u32, Slot<'_>) {
                 failed => failed,
             }
         }
-        Outcome::Abort => (TAG_ABORT, Either7::B(())),
+        Outcome::Abort(None) => (TAG_ABORT, Either7::B(())),
+        Outcome::Abort(Some(reason)) => (TAG_ABORT, Either7::D(reason)),
     }
 }
 

@@ -154,6 +154,8 @@ struct CancelState {
     /// Who waits for the signal. A waker is kept until the signal fires (or the signal is
     /// dropped): a call has few waiters and a short life.
     waiters: Mutex<Vec<Waker>>,
+    /// Why, when the canceller said (the first reason given wins).
+    reason: std::sync::OnceLock<String>,
 }
 
 impl fmt::Debug for Cancel {
@@ -177,6 +179,20 @@ impl Cancel {
         for w in waiters {
             w.wake();
         }
+    }
+
+    /// Set the signal, saying why: `"Kind: message"` (the worker engine says
+    /// `TimeoutError: …`, `CancelledError: …`), for a binding to hand the function as its
+    /// signal's reason (a JS `AbortSignal.reason`). The first reason given is kept.
+    pub fn cancel_with(&self, reason: impl Into<String>) {
+        // Before the flag: whoever sees the signal set finds the reason.
+        let _ = self.0.reason.set(reason.into());
+        self.cancel();
+    }
+
+    /// Why the signal was set, if the canceller said.
+    pub fn reason(&self) -> Option<&str> {
+        self.0.reason.get().map(String::as_str)
     }
 
     /// Whether the signal is set.
@@ -626,6 +642,16 @@ mod tests {
             b"x"
         );
         assert!(!cancel.is_cancelled());
+    }
+
+    #[test]
+    fn a_signal_keeps_the_first_reason_given() {
+        let cancel = Cancel::new();
+        assert_eq!(cancel.reason(), None);
+        cancel.cancel_with("TimeoutError: too slow");
+        cancel.cancel_with("CancelledError: later");
+        assert!(cancel.is_cancelled());
+        assert_eq!(cancel.clone().reason(), Some("TimeoutError: too slow"));
     }
 
     #[test]

@@ -42,6 +42,18 @@ pub(crate) enum CancelReason {
     Closing,
 }
 
+impl CancelReason {
+    /// What the processor's signal says (`Cancel::reason`: a JS `AbortSignal.reason`).
+    fn text(self) -> &'static str {
+        match self {
+            CancelReason::Timeout => "TimeoutError: the job's timeout passed",
+            CancelReason::Cancelled => "CancelledError: job was cancelled",
+            CancelReason::LockLost => "LockLost: this delivery lost its lease",
+            CancelReason::Closing => "Closed: the worker is closing without waiting",
+        }
+    }
+}
+
 /// A delivery's signal and why it fired.
 #[derive(Debug, Clone, Default)]
 struct Signal {
@@ -52,7 +64,7 @@ struct Signal {
 impl Signal {
     fn fire(&self, reason: CancelReason) {
         if self.reason.set(reason).is_ok() {
-            self.cancel.cancel();
+            self.cancel.cancel_with(reason.text());
         }
     }
 
