@@ -126,7 +126,15 @@ export declare class NativeQueue {
    * first. Results are JSON text (`undefined` for calls that return nothing, `null` for
    * a missing job).
    */
-  functions(): { add(op: number, name: string, data: string, opts?: string | null): unknown; addBulk(op: number, jobs: string): unknown; getJob(op: number, id: string): unknown; getJobs(op: number, states: string, start: number, end: number): unknown; counts(op: number): unknown; pause(op: number): unknown; resume(op: number): unknown; isPaused(op: number): unknown; retryJobs(op: number, state: string): unknown; promote(op: number, id: string): unknown; remove(op: number, id: string): unknown; cancel(op: number, id: string): unknown; clean(op: number, graceMs: number, limit: number, state: string): unknown; drain(op: number, delayed: boolean): unknown; obliterate(op: number, force: boolean): unknown }
+  functions(): { add(op: number, name: string, data: string, opts?: string | null): unknown; addBulk(op: number, jobs: string): unknown; getJob(op: number, id: string): unknown; getJobs(op: number, states: string, start: number, end: number): unknown; counts(op: number): unknown; pause(op: number): unknown; resume(op: number): unknown; isPaused(op: number): unknown; retryJobs(op: number, state: string): unknown; promote(op: number, id: string): unknown; remove(op: number, id: string): unknown; cancel(op: number, id: string): unknown; clean(op: number, graceMs: number, limit: number, state: string): unknown; drain(op: number, delayed: boolean): unknown; obliterate(op: number, force: boolean): unknown; state(op: number, id: string): unknown; upsertScheduler(op: number, id: string, spec: string): unknown; removeScheduler(op: number, id: string): unknown; schedulers(op: number): unknown }
+  /**
+   * The hooks as plain functions, each taking its `Start` first: `take(op)` resolves to
+   * the JSON text of `{job, token}` (the token as a string) or `null`;
+   * `finish(op, id, token, end)`, `end` the JSON text of `{outcome, value, reason}`
+   * (`completed` with `value`, `failed` or `unrecoverable` with `reason`), to the job's
+   * fate; `maintain(op)` to `{stalled, failed, removed}`.
+   */
+  __replayHooks(): { take(op: number): unknown; finish(op: number, id: string, token: string, end: string): unknown; maintain(op: number): unknown }
 }
 
 /** The native limiter behind `RateLimiter` in `ratelimit.js`. */
@@ -176,11 +184,24 @@ export declare class NativeWorker {
 }
 
 /**
+ * Conformance hook (op `backoff`): the delays in ms a job with this `backoff` (the JSON
+ * text of the JS option) waits after each of `attemptsMade`, with random part `draw`.
+ */
+export declare function __backoffDelays(backoff: string, attemptsMade: Array<number>, draw: number): Array<number>
+
+/**
  * Functions made the way every hot entry point is, for the test suite only: `panic()`
  * panics, `first(a)` returns its first argument (a string), `second(a, b?)` its second or
  * `null`.
  */
 export declare function __functionsForTests(): { panic(): void; first(a: string): string; second(a: string, b?: string | null): string | null }
+
+/**
+ * Conformance hook (op `next_slots`): the next `count` slots after `afterMs` of a
+ * scheduler given as `upsertScheduler` takes it (the JSON text of `{every}` or
+ * `{cron, tz}`).
+ */
+export declare function __nextSlots(repeatSpec: string, afterMs: number, count: number): Array<number>
 
 /**
  * Panics on purpose. Only for the test suite, which checks that a Rust panic in a

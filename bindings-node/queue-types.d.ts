@@ -83,6 +83,31 @@ export interface JobCounts {
   paused?: number
 }
 
+/** When a scheduler fires and what it adds: `every` (ms, or a string with a unit) or `cron` (+ `tz`, IANA; default UTC). */
+export interface SchedulerSpec<D = any> {
+  every?: number | string
+  cron?: string
+  tz?: string
+  /** The name of its jobs. */
+  name?: string
+  /** Their payload. */
+  data?: D
+  /** Their options. */
+  opts?: JobOptions
+}
+
+/** A scheduler as stored, with the slot (server ms) of its pending job. */
+export interface SchedulerInfo<D = any> {
+  id: string
+  every?: number
+  cron?: string
+  tz?: string | null
+  name: string
+  data: D
+  opts: JobOptions
+  next: number | null
+}
+
 /** A durable job queue; from `client.queue(name, defaultJobOptions)`. */
 export declare class Queue<D = any, R = any> {
   private constructor()
@@ -116,6 +141,14 @@ export declare class Queue<D = any, R = any> {
   clean(grace: number, limit: number, state?: JobState): Promise<string[]>
   /** Remove every waiting job, and the delayed ones when `delayed`. */
   drain(delayed?: boolean): Promise<void>
+  /** The state of job `id`, or null once removed. */
+  getJobState(id: string): Promise<JobState | null>
+  /** Create or replace scheduler `id`: jobs every `every` ms, or on a `cron` pattern in `tz`; one job per slot. */
+  upsertScheduler(id: string, spec: SchedulerSpec<D>): Promise<void>
+  /** Remove a scheduler and its pending job; whether it existed. */
+  removeScheduler(id: string): Promise<boolean>
+  /** Every scheduler of the queue. */
+  schedulers(): Promise<SchedulerInfo<D>[]>
   /** Remove the whole queue; refuses while jobs are active unless `force`. */
   obliterate(opts?: { force?: boolean }): Promise<void>
 }

@@ -79,11 +79,13 @@ const toJobs = (text) => JSON.parse(text).map((f) => new Job(f))
 /** A named queue; from `client.queue(name, defaultJobOptions)`. */
 class Queue {
   #native
+  #nativeQueue
   #dispatch
   #name
 
   constructor(token, nativeQueue, dispatch, name) {
     if (token !== INTERNAL) throw new InvalidArgument('use client.queue(name, defaultJobOptions) to make a queue')
+    this.#nativeQueue = nativeQueue
     this.#native = nativeQueue.functions()
     this.#dispatch = dispatch
     this.#name = name
@@ -207,6 +209,47 @@ class Queue {
   /** Remove every waiting job (and delayed ones when `delayed`). */
   drain(delayed = false) {
     return this.#call((op, d) => this.#native.drain(op, d), null, () => [Boolean(delayed)])
+  }
+
+  /** The state of job `id` (`waiting`, `delayed`, `active`, `completed`, `failed`), or null once removed. */
+  getJobState(id) {
+    return this.#idCall((op, i) => this.#native.state(op, i), id)
+  }
+
+  /**
+   * Create or replace scheduler `id`: a job named `name` with `data` and `opts` every
+   * `every` ms, or on the `cron` pattern in time zone `tz`; one job per slot however many
+   * workers run.
+   */
+  upsertScheduler(id, spec) {
+    return this.#call((op, ...a) => this.#native.upsertScheduler(op, ...a), null, () => {
+      checkString(id, 'scheduler id')
+      if (spec === null || typeof spec !== 'object' || Array.isArray(spec)) {
+        throw new InvalidArgument('a scheduler spec must be an object { every | cron, tz, name, data, opts }')
+      }
+      return [id, jsonText(spec, 'scheduler spec', finiteOption)]
+    })
+  }
+
+  /** Remove scheduler `id` and its pending job; whether it existed. */
+  removeScheduler(id) {
+    return this.#idCall((op, i) => this.#native.removeScheduler(op, i), id)
+  }
+
+  /** Every scheduler of the queue: `{id, every?, cron?, tz?, name, data, opts, next}`. */
+  schedulers() {
+    return this.#call((op) => this.#native.schedulers(op), JSON.parse)
+  }
+
+  /** Test hook (the conformance replay): the calls a worker makes, as promises. Not API. */
+  __replayHooks() {
+    const hooks = this.#nativeQueue.__replayHooks()
+    const submit = (start, decode) => this.#dispatch.submit(start, decode, null)
+    return {
+      take: () => submit((op) => hooks.take(op), JSON.parse),
+      finish: (id, token, end) => submit((op) => hooks.finish(op, id, token, JSON.stringify(end)), JSON.parse),
+      maintain: () => submit((op) => hooks.maintain(op), JSON.parse),
+    }
   }
 
   /** Remove the whole queue; refuses while jobs are active unless `{ force: true }`. */

@@ -8,7 +8,7 @@ import type { JobOptions, Queue } from './queue-types'
 import type { Processor, Worker, WorkerOptions } from './worker-types'
 
 export type { Duration, HealthReport, SetOptions, WrapOptions }
-export type { BackoffOptions, JobCounts, JobOptions, JobState, RemovalOptions } from './queue-types'
+export type { BackoffOptions, JobCounts, JobOptions, JobState, RemovalOptions, SchedulerInfo, SchedulerSpec } from './queue-types'
 export { Job, Queue } from './queue-types'
 export type { FailureKind, JobFailure, LimiterOptions, Processor, WorkerEvents, WorkerJob, WorkerOptions } from './worker-types'
 export { UnrecoverableError, Worker } from './worker-types'

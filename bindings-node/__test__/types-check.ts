@@ -57,7 +57,7 @@ async function limits(client: Client): Promise<void> {
 void limits
 
 // The queue: BullMQ's option names and units.
-import { type Job, type JobCounts, type Queue } from '../redkit'
+import { type Job, type JobCounts, type JobState, type Queue, type SchedulerInfo } from '../redkit'
 
 async function queues(client: Client): Promise<void> {
   const emails: Queue<{ to: string }, string> = client.queue('emails', {
@@ -76,6 +76,12 @@ async function queues(client: Client): Promise<void> {
   const flags: boolean[] = [await emails.promote('1'), await emails.remove('1'), await emails.cancel('1')]
   const cleaned: string[] = await emails.clean(1000, 100, 'completed')
   await emails.drain(true)
+  const state: JobState | null = await emails.getJobState('1')
+  await emails.upsertScheduler('digest', { cron: '0 9 * * *', tz: 'Europe/Paris', name: 'digest', data: { to: 'all' } })
+  await emails.upsertScheduler('tick', { every: 60_000 })
+  const schedules: SchedulerInfo<{ to: string }>[] = await emails.schedulers()
+  const removed: boolean = await emails.removeScheduler('tick')
+  console.log(state, schedules[0]?.next, removed)
   await emails.obliterate({ force: true })
   console.log(job.data.to, job.returnValue, many.length, again?.attemptsMade, waiting, counts.waiting, paused, retried, flags, cleaned)
 }

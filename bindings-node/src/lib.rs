@@ -19,6 +19,7 @@ pub mod links;
 pub mod options;
 pub mod queue;
 pub mod ratelimit;
+pub mod replay;
 pub mod worker;
 
 use std::sync::OnceLock;

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use napi::bindgen_prelude::Object;
 use napi::Env;
 use napi_derive::napi;
-use redkit::queue::{Job, JobOptions, JobState, NewJob, Queue};
+use redkit::queue::{Job, JobOptions, JobState, NewJob, Queue, Repeat, Scheduler, SchedulerSpec};
 use redkit::ratelimit::{duration_from_ms, whole_number};
 use redkit::{Dialect, Error, Input, Result};
 use serde_json::{Map, Value};
@@ -136,6 +136,96 @@ fn new_jobs(text: &str) -> Result<Vec<NewJob>> {
         .collect()
 }
 
+/// When a scheduler fires, from `{every}` (ms, or a string with a unit) or `{cron, tz}`.
+pub(crate) fn repeat(o: &Map<String, Value>) -> Result<Repeat> {
+    let tz = match o.get("tz") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(tz)) => Some(tz.clone()),
+        Some(_) => return Err(Error::invalid("tz must be a string")),
+    };
+    let every = o.get("every").filter(|v| !v.is_null());
+    let cron = o.get("cron").filter(|v| !v.is_null());
+    match (every, cron) {
+        (Some(_), None) if tz.is_some() => Err(Error::invalid("tz goes with cron, not every")),
+        (Some(Value::Number(n)), None) => Ok(Repeat::Every(redkit::duration::from_number(
+            "every",
+            n.as_f64().unwrap_or(f64::NAN),
+            redkit::duration::Unit::Millis,
+        )?)),
+        (Some(Value::String(text)), None) => {
+            Ok(Repeat::Every(redkit::duration::parse("every", text)?))
+        }
+        (Some(_), None) => Err(Error::invalid(
+            "every must be a number of ms or a string with a unit",
+        )),
+        (None, Some(Value::String(pattern))) => Ok(Repeat::Cron {
+            pattern: pattern.clone(),
+            tz,
+        }),
+        (None, Some(_)) => Err(Error::invalid("cron must be a string")),
+        _ => Err(Error::invalid(
+            "a scheduler needs every or cron, one of them",
+        )),
+    }
+}
+
+/// `upsertScheduler`'s spec: the JSON text of `{every | cron, tz, name, data, opts}`.
+fn scheduler_spec(text: &str) -> Result<SchedulerSpec> {
+    let Value::Object(mut o) = serde_json::from_str(text)
+        .map_err(|e| Error::invalid(format!("a scheduler spec must be JSON: {e}")))?
+    else {
+        return Err(Error::invalid("a scheduler spec must be an object"));
+    };
+    let r = repeat(&o)?;
+    let name = match o.remove("name") {
+        None | Some(Value::Null) => String::new(),
+        Some(Value::String(s)) => s,
+        Some(_) => return Err(Error::invalid("a scheduler's name must be a string")),
+    };
+    let data = serde_json::to_vec(&o.remove("data").unwrap_or(Value::Null))
+        .map_err(|e| Error::invalid(e.to_string()))?;
+    let opts = job_options_value(o.remove("opts").unwrap_or(Value::Null))?;
+    if let Some(k) = o
+        .keys()
+        .find(|k| !matches!(k.as_str(), "every" | "cron" | "tz"))
+    {
+        return Err(Error::invalid(format!(
+            "unknown scheduler field {k:?} (expected every, cron, tz, name, data, opts)"
+        )));
+    }
+    Ok(SchedulerSpec::new(r, name, data, opts))
+}
+
+/// A scheduler as `queue.js` reads it: `{id, every?, cron?, tz?, name, data, opts, next}`.
+fn scheduler_json(s: Scheduler) -> Result<Value> {
+    let mut o = Map::new();
+    o.insert("id".into(), s.id.clone().into());
+    match s.repeat {
+        Repeat::Every(d) => {
+            o.insert("every".into(), (d.as_millis() as u64).into());
+        }
+        Repeat::Cron { pattern, tz } => {
+            o.insert("cron".into(), pattern.into());
+            o.insert("tz".into(), tz.into());
+        }
+    }
+    o.insert("name".into(), s.name.into());
+    let data: Value = serde_json::from_slice(&s.data)
+        .map_err(|e| Error::Decode(format!("scheduler {} data is not JSON: {e}", s.id)))?;
+    o.insert("data".into(), data);
+    let opts = match serde_json::to_value(&s.opts) {
+        Ok(Value::Object(m)) => Value::Object(
+            m.into_iter()
+                .map(|(k, v)| (Dialect::JS.spell(&k), v))
+                .collect(),
+        ),
+        _ => Value::Object(Map::new()),
+    };
+    o.insert("opts".into(), opts);
+    o.insert("next".into(), s.next.into());
+    Ok(Value::Object(o))
+}
+
 /// The native queue behind `Queue` in `queue.js`.
 #[napi]
 #[derive(Clone)]
@@ -155,7 +245,7 @@ impl NativeQueue {
     }
 
     /// Start `op` with a clone of the queue.
-    fn run<F, Fut>(&self, env: &Env, start: Start, op: F) -> napi::Result<Made>
+    pub(crate) fn run<F, Fut>(&self, env: &Env, start: Start, op: F) -> napi::Result<Made>
     where
         F: FnOnce(Queue) -> Fut,
         Fut: std::future::Future<Output = Result<Outcome>> + Send + 'static,
@@ -171,7 +261,7 @@ impl NativeQueue {
     /// a missing job).
     #[napi(
         catch_unwind,
-        ts_return_type = "{ add(op: number, name: string, data: string, opts?: string | null): unknown; addBulk(op: number, jobs: string): unknown; getJob(op: number, id: string): unknown; getJobs(op: number, states: string, start: number, end: number): unknown; counts(op: number): unknown; pause(op: number): unknown; resume(op: number): unknown; isPaused(op: number): unknown; retryJobs(op: number, state: string): unknown; promote(op: number, id: string): unknown; remove(op: number, id: string): unknown; cancel(op: number, id: string): unknown; clean(op: number, graceMs: number, limit: number, state: string): unknown; drain(op: number, delayed: boolean): unknown; obliterate(op: number, force: boolean): unknown }"
+        ts_return_type = "{ add(op: number, name: string, data: string, opts?: string | null): unknown; addBulk(op: number, jobs: string): unknown; getJob(op: number, id: string): unknown; getJobs(op: number, states: string, start: number, end: number): unknown; counts(op: number): unknown; pause(op: number): unknown; resume(op: number): unknown; isPaused(op: number): unknown; retryJobs(op: number, state: string): unknown; promote(op: number, id: string): unknown; remove(op: number, id: string): unknown; cancel(op: number, id: string): unknown; clean(op: number, graceMs: number, limit: number, state: string): unknown; drain(op: number, delayed: boolean): unknown; obliterate(op: number, force: boolean): unknown; state(op: number, id: string): unknown; upsertScheduler(op: number, id: string, spec: string): unknown; removeScheduler(op: number, id: string): unknown; schedulers(op: number): unknown }"
     )]
     pub fn functions<'env>(&self, env: &'env Env) -> napi::Result<Object<'env>> {
         let q = self.clone();
@@ -288,6 +378,40 @@ impl NativeQueue {
             c.run(x.env, arg(x, 0)?, move |q| async move {
                 q.drain(delayed).await?;
                 Ok(Outcome::Unit)
+            })
+        })?;
+        let c = q.clone();
+        let f = f.add("state", move |x| {
+            let id = string_arg(x, 1)?;
+            c.run(x.env, arg(x, 0)?, move |q| async move {
+                Ok(match q.state(&id).await? {
+                    Some(state) => text(state.as_str().into()),
+                    None => Outcome::Null,
+                })
+            })
+        })?;
+        let c = q.clone();
+        let f = f.add("upsertScheduler", move |x| {
+            let (id, spec) = (string_arg(x, 1)?, arg::<String>(x, 2)?);
+            c.run(x.env, arg(x, 0)?, move |q| async move {
+                q.upsert_scheduler(&id, scheduler_spec(&spec)?).await?;
+                Ok(Outcome::Unit)
+            })
+        })?;
+        let c = q.clone();
+        let f = f.add("removeScheduler", move |x| {
+            let id = string_arg(x, 1)?;
+            c.run(x.env, arg(x, 0)?, move |q| async move {
+                Ok(text(q.remove_scheduler(&id).await?.into()))
+            })
+        })?;
+        let c = q.clone();
+        let f = f.add("schedulers", move |x| {
+            c.run(x.env, arg(x, 0)?, move |q| async move {
+                let all = q.schedulers().await?;
+                Ok(text(Value::Array(
+                    all.into_iter().map(scheduler_json).collect::<Result<_>>()?,
+                )))
             })
         })?;
         let c = q;
