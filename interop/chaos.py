@@ -126,7 +126,8 @@ def main() -> int:
             queue.add_bulk({"name": "job", "data": i} for i in range(start, min(start + 1000, n)))
 
         env = dict(os.environ, REDIS_URL=server.url, INTEROP_QUEUE=QUEUE, INTEROP_RUNS_DIR=runs_dir)
-        procs = [spawn(r, env, log) for r in names]
+        for r in names:  # one by one: a spawn that fails leaves the others in `procs` to stop
+            procs.append(spawn(r, env, log))
         done, kills, exits, restarted, elapsed = run(n, queue, procs, names, env, log, server, rng)
         final = queue.counts()
         results = completed_results(queue, n)
