@@ -18,7 +18,7 @@ use crate::bridge::LoopBridge;
 use crate::cache::Bytes;
 use crate::errors::to_py;
 use crate::queue::go;
-use crate::runtime::{block_on, runtime};
+use crate::runtime::block_on;
 
 /// A queue event as Python receives it: `(entry id, event, job id, other fields)`.
 pub type RawQueueEvent = (String, String, Option<String>, BTreeMap<String, String>);
@@ -47,29 +47,18 @@ pub struct QueueEventsCore {
 }
 
 impl QueueEventsCore {
-    /// A cursor after the entry `from` (`"$"`: from now on). A `"$"` cursor is pinned to the
-    /// stream's last entry before this returns (blocking) or before any read of it
-    /// (asyncio: the pinning holds the cursor's lock), so an add made next is seen.
+    /// A cursor after the entry `from` (`"$"`: from now on). Blocking (no bridge), a `"$"`
+    /// cursor is pinned to the stream's last entry before this returns, so an add made
+    /// next is seen; with a bridge, by its `pin` (or its first read).
     pub(crate) fn new(
         py: Python<'_>,
         events: QueueEvents,
         bridge: Option<&Bound<'_, LoopBridge>>,
     ) -> PyResult<QueueEventsCore> {
         let cursor = Arc::new(Mutex::new(events));
-        match bridge {
-            None => {
-                let c = Arc::clone(&cursor);
-                block_on(py, async move { c.lock().await.prime().await })?;
-            }
-            Some(_) => {
-                let mut guard = Arc::clone(&cursor)
-                    .try_lock_owned()
-                    .map_err(|_| to_py(Error::invalid("events cursor busy")))?;
-                // A failed pin is retried by the first read (`next_batch` pins first).
-                runtime().spawn(async move {
-                    let _ = guard.prime().await;
-                });
-            }
+        if bridge.is_none() {
+            let c = Arc::clone(&cursor);
+            block_on(py, async move { c.lock().await.prime().await })?;
         }
         Ok(QueueEventsCore {
             cursor,
@@ -80,6 +69,17 @@ impl QueueEventsCore {
 
 #[pymethods]
 impl QueueEventsCore {
+    /// Pin a `"$"` cursor to the stream's last entry now (a no-op for any other).
+    fn pin<'py>(
+        &self,
+        py: Python<'py>,
+        bridge: Option<&Bound<'py, LoopBridge>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        same_process(self.pid, "events iterator")?;
+        let cursor = Arc::clone(&self.cursor);
+        go(py, bridge, async move { cursor.lock().await.prime().await })
+    }
+
     /// The events that arrive within `block_ms` (none if none came), oldest first.
     fn next_batch<'py>(
         &self,

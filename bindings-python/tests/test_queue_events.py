@@ -10,7 +10,7 @@ import os
 import signal
 import threading
 import time
-from typing import Any
+from typing import Any, Callable
 
 import pytest
 from conftest import wait_for_child
@@ -19,6 +19,16 @@ import redkit
 import redkit.asyncio
 
 FAST = {"drain_delay": 0.2, "stalled_interval": 1, "lock_duration": 2}
+
+
+def eventually(check: Callable[[], Any], timeout: float = 10) -> Any:
+    """``check()``'s first truthy value within ``timeout`` (a worker is listed from its
+    first heartbeat on, not from its start)."""
+    deadline = time.monotonic() + timeout
+    while not (value := check()):
+        assert time.monotonic() < deadline, "never happened"
+        time.sleep(0.05)
+    return value
 
 
 def run_in_thread(worker: redkit.Worker[Any]) -> threading.Thread:
@@ -188,7 +198,7 @@ def test_workers_liveness_and_check(client: redkit.Client) -> None:
     worker = client.worker("live", process, concurrency=3, name="mailer", heartbeat_interval=0.2, **FAST)
     t = run_in_thread(worker)
     assert started.wait(10)
-    (info,) = q.workers()
+    (info,) = eventually(q.workers)
     assert (info.id, info.name, info.pid, info.concurrency) == (worker.id, "mailer", os.getpid(), 3)
     live = q.liveness(window=30)
     assert not live.stuck and [w.id for w in live.workers] == [worker.id]
@@ -284,7 +294,7 @@ def test_asyncio_listeners_events_and_schedulers(redis_url: str, prefix: str) ->
     async def main() -> None:
         client = await redkit.asyncio.Client.connect(redis_url, prefix=prefix)
         q = client.queue("aev")
-        stream = q.events()
+        stream = await q.events()  # pinned now: the adds below are seen
         loop = asyncio.get_running_loop()
         seen: list[tuple[str, Any]] = []
         on_loop: list[bool] = []
@@ -423,19 +433,23 @@ def test_asyncio_cancelling_run_closes_the_worker(redis_url: str, prefix: str) -
 
         async def process(job: redkit.asyncio.Job[Any]) -> str:
             started.set()
-            await asyncio.sleep(0.3)
+            await asyncio.sleep(1)  # still in flight when run() is cancelled
             return "done"
 
         job = await q.add("x", 1)
         worker = client.worker("acancel", process, heartbeat_interval=0.2, **FAST)
         task = asyncio.create_task(worker.run())
         await asyncio.wait_for(started.wait(), 10)
+        deadline = time.monotonic() + 10
+        while not await q.workers():  # listed from its first heartbeat on
+            assert time.monotonic() < deadline
+            await asyncio.sleep(0.05)
         assert [w.id for w in await q.workers()] == [worker.id]
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task
         # Closed gracefully: the job in flight finished, the worker left the list.
-        assert await job.wait_until_finished(1) == "done"
+        assert await job.wait_until_finished(5) == "done"
         assert await q.workers() == []
         await client.close()
 

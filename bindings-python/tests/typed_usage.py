@@ -182,4 +182,6 @@ async def queues_async(client: redkit.asyncio.Client) -> None:
         first: redkit.QueueEvent = e
         del first
         break
+    pinned: redkit.asyncio.QueueEvents = await q.events()
+    del pinned
     del scheds, live

@@ -30,7 +30,7 @@ from ._errors import (
 )
 from ._limit_calls import RateLimited
 from ._qevents import QueueEvent, QueueLiveness, Scheduler, WorkerEvent, WorkerInfo
-from ._queue import Job, Queue, Worker
+from ._queue import Job, Queue, QueueEvents, Worker, WorkerEvents
 from ._ratelimit import RateLimiter
 from ._redkit import RateLimitResult
 
@@ -65,7 +65,9 @@ __all__ = [
     "Job",
     "Worker",
     "QueueEvent",
+    "QueueEvents",
     "WorkerEvent",
+    "WorkerEvents",
     "Scheduler",
     "WorkerInfo",
     "QueueLiveness",

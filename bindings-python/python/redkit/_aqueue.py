@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
-from collections.abc import AsyncIterator, Iterable, Mapping
+from collections.abc import AsyncIterator, Generator, Iterable, Mapping
 from typing import Any, Callable, Generic
 
 from . import _qevents, _queue
@@ -216,8 +216,9 @@ class Queue(Generic[T]):
 
     def events(self, from_id: str = "$") -> QueueEvents:
         """The queue's events from any process, as an async iterator that waits for them
-        (it never ends; break out of it). A ``"$"`` cursor is pinned to the stream's
-        position before any read of it; see :meth:`redkit.Queue.events`."""
+        (it never ends; break out of it); see :meth:`redkit.Queue.events`. ``events =
+        await queue.events()`` pins a ``"$"`` cursor now, so the events of what you do
+        next are seen; otherwise its first read pins it."""
         return QueueEvents(self._core.events(_bridge(), _qevents.event_id(from_id)))
 
     async def _wait(self, id: str, timeout: Duration) -> Any:
@@ -227,13 +228,19 @@ class Queue(Generic[T]):
 
 class QueueEvents(AsyncIterator[QueueEvent]):
     """``queue.events()`` of the asyncio client: an async iterator of
-    :class:`redkit.QueueEvent`."""
+    :class:`redkit.QueueEvent`. A ``"$"`` cursor is pinned to the stream's position by
+    ``await`` (``events = await queue.events()``: what you do next is seen) or else by its
+    first read."""
 
     __slots__ = ("_core", "_buffer")
 
     def __init__(self, core: QueueEventsCore) -> None:
         self._core = core
         self._buffer: list[QueueEvent] = []
+
+    def __await__(self) -> Generator[Any, None, QueueEvents]:
+        yield from self._core.pin(_bridge()).__await__()
+        return self
 
     def __aiter__(self) -> QueueEvents:
         return self

@@ -182,6 +182,7 @@ class QueueCore:
 class QueueEventsCore:
     """A cursor over a queue's events stream."""
 
+    def pin(self, bridge: LoopBridge | None) -> Any: ...
     def next_batch(self, bridge: LoopBridge | None, block_ms: int) -> Any: ...
 
 class WorkerEventsCore:

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Callable, TypeVar
 
 from . import _aqueue, _common, _convert, _host, _queue
-from ._aqueue import Job, Queue, Worker
+from ._aqueue import Job, Queue, QueueEvents, Worker, WorkerEvents
 from ._cached import F, cached_decorator
 from ._codec import Codec
 from ._codec import codec as make_codec
@@ -29,7 +29,7 @@ T = TypeVar("T")
 if TYPE_CHECKING:
     from typing_extensions import Unpack
 
-__all__ = ["Client", "Cache", "RateLimiter", "Queue", "Worker", "Job"]
+__all__ = ["Client", "Cache", "RateLimiter", "Queue", "Worker", "Job", "QueueEvents", "WorkerEvents"]
 
 # One completion queue per event loop (see bindings-python/src/bridge.rs): Rust tasks
 # hand results to it, and the loop resolves them when its socket turns readable.
