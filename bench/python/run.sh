@@ -4,6 +4,9 @@
 # redis-server on 127.0.0.1:
 #   bash bench/python/run.sh [cache]   bench_cache.py -> bench/results/python-cache.md
 #   bash bench/python/run.sh ratelimit ratelimit.py  -> bench/results/python-ratelimit.md
+#   bash bench/python/run.sh queue     bench_queue.py -> bench/results/python-queue.md
+#     (peers bullmq, RQ, Celery beside redkit; arq in a venv of its own: arq pins redis-py
+#     below 6, bullmq needs 6.2 or later)
 #   BENCH_SECONDS=3 (per cell); REDIS_URL to use an existing local server instead.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -23,5 +26,13 @@ case "${1:-cache}" in
         "$VENV/bin/python" "$ROOT/bench/python/ratelimit.py" --out "$ROOT/bench/results/python-ratelimit.md" \
             --command "BENCH_SECONDS=${BENCH_SECONDS:-3} bash bench/python/run.sh ratelimit"
         ;;
-    *) echo "usage: $0 [cache|ratelimit]" >&2; exit 2 ;;
+    queue)
+        ensure_py_tools bullmq="bullmq>=3" rq="rq>=2" celery="celery[redis]>=5"
+        ARQ_VENV="$REDKIT_CACHE_DIR/venv-arq"
+        VENV="$ARQ_VENV" ensure_py_tools arq="arq>=0.26" hiredis="hiredis>=3"
+        "$VENV/bin/python" "$ROOT/bench/python/bench_queue.py" --out "$ROOT/bench/results/python-queue.md" \
+            --arq-python "$ARQ_VENV/bin/python" \
+            --command "BENCH_JOBS=${BENCH_JOBS:-20000} bash bench/python/run.sh queue"
+        ;;
+    *) echo "usage: $0 [cache|ratelimit|queue]" >&2; exit 2 ;;
 esac
