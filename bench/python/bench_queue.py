@@ -146,6 +146,7 @@ async def child_redkit_async(url: str, phase: str, n: int, c: int, pool: bool) -
         worker = client.worker(QUEUE, (lambda job: None) if pool else anoop, concurrency=c)
         say(ready=True)
         await worker.run()
+    await client.close()
 
 
 async def child_bullmq(url: str, phase: str, n: int, c: int) -> None:
@@ -179,6 +180,7 @@ async def child_bullmq(url: str, phase: str, n: int, c: int) -> None:
         Worker(QUEUE, process, {"connection": url, "concurrency": c})
         say(ready=True)
         await asyncio.Event().wait()
+    await q.close()
 
 
 async def arq_noop(ctx: Any, i: Any) -> None:
@@ -216,6 +218,7 @@ async def child_arq(url: str, phase: str, n: int, c: int) -> None:
         )
         say(ready=True)
         await worker.async_run()
+    await pool.aclose()
 
 
 def child_rq(url: str, phase: str, n: int, c: int) -> None:
@@ -475,14 +478,19 @@ def worker_cell(run: Run, stats: ServerStats, c: Contender, conc: int) -> Cell:
             done, now = count(), time.monotonic()
             if t0 is None and done >= mark:
                 t0, done0 = now, done
-            if done >= JOBS or now - (t0 or started) > CAP or now - started > CAP * 3:
+            if done >= JOBS or now - (t0 or started) > CAP:
                 break
             time.sleep(0.01)
         after = stats.snapshot()
     finally:
         worker.kill()
     note = "" if done >= JOBS else f"stopped after {CAP:g} s with {done:,} of {JOBS:,} done"
-    rate = (done - done0) / (now - t0) if t0 is not None and done0 is not None and now > t0 else 0.0
+    if t0 is not None and done0 is not None and now > t0:
+        rate = (done - done0) / (now - t0)
+    else:
+        # Not even START_MARK done in time: the rate over the whole run, start-up included.
+        rate = done / (now - started)
+        note = f"{done:,} of {JOBS:,} done in {now - started:.0f} s, start-up included"
     return Cell(
         c,
         f"worker, concurrency {conc}",
