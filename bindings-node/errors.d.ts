@@ -1,31 +1,8 @@
-/** Base class of every error redkit throws. */
-export declare class RedkitError extends Error {
-  /** A stable machine-readable code: `ERR_CONNECTION`, `ERR_CLOSED`, ... */
-  readonly code: string
-  constructor(message?: string, options?: { cause?: unknown })
-}
-/** The server could not be reached, or the connection broke (`ERR_CONNECTION`). */
-export declare class ConnectionError extends RedkitError {}
-/** The operation did not finish within its deadline (`ERR_TIMEOUT`). */
-export declare class TimeoutError extends RedkitError {}
-/** The caller passed something redkit cannot act on (`ERR_INVALID_ARGUMENT`). */
-export declare class InvalidArgument extends RedkitError {}
-/** A value could not be encoded, or a stored value decoded (`ERR_DECODE`). */
-export declare class DecodeError extends RedkitError {}
-/** A Lua script failed on the server (`ERR_SCRIPT`). */
-export declare class ScriptError extends RedkitError {}
-/** The server answered with an error reply (`ERR_SERVER`). */
-export declare class ServerError extends RedkitError {}
-/** The thing asked for does not exist (`ERR_NOT_FOUND`). */
-export declare class NotFound extends RedkitError {}
-/** The client was closed (`ERR_CLOSED`). */
-export declare class Closed extends RedkitError {}
-/** A lock could not be acquired in time (`ERR_LOCK_NOT_ACQUIRED`). */
-export declare class LockNotAcquired extends RedkitError {}
-/** A loader failed with something that was not an Error object (`ERR_LOADER`). */
-export declare class LoaderError extends RedkitError {}
-/** A job failed for good, or an attempt failed without an error of the processor's (`ERR_JOB_FAILED`). */
-export declare class JobFailed extends RedkitError {}
+// The shared error classes (facade/errors.d.ts), and the Node-only conversions.
+export {
+  RedkitError, ConnectionError, TimeoutError, InvalidArgument, DecodeError, ScriptError,
+  ServerError, NotFound, Closed, LockNotAcquired, LoaderError, JobFailed,
+} from './facade/errors.js'
 
 /** Internal (used by redkit.js): the redkit error, or a loader's own error, for what the native layer threw. */
 export declare function fromNative(err: unknown): Error

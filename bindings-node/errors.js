@@ -1,33 +1,10 @@
 'use strict'
-// Error classes with the names of the shared API, and the conversion of native errors into
-// them. The code -> class-name table comes from the core (`errorClasses()`), so the mapping
-// of core error kinds is written once, in Rust.
+// The shared error classes (facade/errors.js, checked against the core's table by the
+// shared test suite), and the conversion of native errors into them.
 
-const native = require('./index.js')
+const shared = require('./facade/errors.js')
 
-/** Base class of every error redkit throws. `code` is a stable machine-readable string. */
-class RedkitError extends Error {
-  constructor(message, options) {
-    super(message, options)
-    this.name = new.target.name
-    if (this.code === undefined) this.code = 'ERR_REDKIT'
-  }
-}
-
-const classes = { RedkitError }
-const byCode = {}
-for (const [code, name] of Object.entries(native.errorClasses())) {
-  const cls = {
-    [name]: class extends RedkitError {
-      constructor(message, options) {
-        super(message, options)
-        this.code = code
-      }
-    },
-  }[name]
-  classes[name] = cls
-  byCode[code] = cls
-}
+const { RedkitError, InvalidArgument, LoaderError, errorOf } = shared
 
 // Errors thrown by user loaders (or by encoding their result). They reach the caller of
 // `getOrSet` as they were thrown, never re-wrapped.
@@ -35,7 +12,7 @@ const fromLoader = new WeakSet()
 
 /** Remember `err` as thrown by a loader; non-objects become a LoaderError. */
 function loaderFailure(err) {
-  const e = err !== null && (typeof err === 'object' || typeof err === 'function') ? err : new classes.LoaderError(String(err))
+  const e = err !== null && (typeof err === 'object' || typeof err === 'function') ? err : new LoaderError(String(err))
   fromLoader.add(e)
   return e
 }
@@ -52,8 +29,8 @@ function fromNative(err) {
   if (err instanceof RedkitError || fromLoader.has(err)) return err
   const message = err && typeof err.message === 'string' ? err.message : String(err)
   const marked = MARKED.exec(message)
-  if (marked && byCode[marked[1]]) return new byCode[marked[1]](message.slice(marked[0].length))
-  if (err && NAPI_ARGUMENT_CODES.has(err.code)) return new classes.InvalidArgument(message, { cause: err })
+  if (marked) return errorOf(marked[1], message.slice(marked[0].length))
+  if (err && NAPI_ARGUMENT_CODES.has(err.code)) return new InvalidArgument(message, { cause: err })
   // Anything else is a bug in redkit (a Rust panic arrives here): still a typed error.
   return new RedkitError(message, { cause: err })
 }
@@ -67,4 +44,20 @@ async function call(promiseOrFn) {
   }
 }
 
-module.exports = { ...classes, fromNative, loaderFailure, call }
+module.exports = {
+  RedkitError,
+  ConnectionError: shared.ConnectionError,
+  TimeoutError: shared.TimeoutError,
+  InvalidArgument,
+  DecodeError: shared.DecodeError,
+  ScriptError: shared.ScriptError,
+  ServerError: shared.ServerError,
+  NotFound: shared.NotFound,
+  Closed: shared.Closed,
+  LockNotAcquired: shared.LockNotAcquired,
+  LoaderError,
+  JobFailed: shared.JobFailed,
+  fromNative,
+  loaderFailure,
+  call,
+}

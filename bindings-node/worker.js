@@ -8,7 +8,7 @@
 
 const { EventEmitter } = require('node:events')
 const { RedkitError, DecodeError, InvalidArgument, JobFailed, Closed, fromNative } = require('./errors.js')
-const { Job } = require('./queue.js')
+const { Job, queue } = require('./queue.js')
 
 // Guards the constructor: workers come from `client.worker`.
 const INTERNAL = Symbol('redkit.worker.internal')
@@ -53,8 +53,8 @@ class WorkerJob extends Job {
   #ops
   #dispatch
 
-  constructor(fields, ops, dispatch) {
-    super(fields)
+  constructor(queue, fields, ops, dispatch) {
+    super(queue, fields)
     this.#ops = ops
     this.#dispatch = dispatch
   }
@@ -88,6 +88,8 @@ class Worker extends EventEmitter {
   #processor
   #name
   #owner
+  // The queue its jobs belong to (`job.queue`, and `job.state()`, `remove()`, `retry()`).
+  #queue
   // Deliveries handed to the processor whose end has not been reported yet, by job id,
   // oldest first, each with the error the processor threw: the events carry ids, the
   // listeners get these. A list: a retry may start before the event of the attempt before
@@ -113,6 +115,7 @@ class Worker extends EventEmitter {
       throw fromNative(err)
     }
     this.#ops = this.#native.functions()
+    this.#queue = queue(nativeClient, dispatch, name)
     owner.add(this)
     // As BullMQ's: the worker starts now unless `autorun: false`; `run()` then starts it.
     if (this.#native.autorun) this.run()
@@ -129,7 +132,7 @@ class Worker extends EventEmitter {
   }
 
   async #process(processor, arg, signal) {
-    const job = new WorkerJob(JSON.parse(arg.toString('utf8')), this.#ops, this.#dispatch)
+    const job = new WorkerJob(this.#queue, JSON.parse(arg.toString('utf8')), this.#ops, this.#dispatch)
     const entry = { job, error: undefined }
     const pending = this.#jobs.get(job.id)
     if (pending === undefined) this.#jobs.set(job.id, [entry])

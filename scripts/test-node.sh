@@ -4,7 +4,8 @@
 #   committed index.d.ts / index.js are what the build generates, type-check the
 #   hand-written declarations, run the node:test suite (real redis-server), run the
 #   examples against a local server, and install the package into a fresh folder to check
-#   that `require('redkit')` and `import ... from 'redkit'` both work.
+#   that `require('redkit')` and `import ... from 'redkit'` both work. The shared JS suite
+#   (js/test/, the facade both JS packages use) runs here against the addon.
 # Idempotent; installs what is missing (Debian); exits non-zero on any failure.
 set -euo pipefail
 
@@ -52,11 +53,17 @@ for f in "${GENERATED[@]}"; do
   fi
 done
 
+step "copy the shared JS facade (js/) into bindings-node/facade"
+node "$ROOT/js/copy.mjs" "$PKG/facade"
+
 step "type-check the declarations and lint the JS (tsc --checkJs)"
 (cd "$PKG" && npx tsc -p .)
 
 step "node:test suite"
 (cd "$PKG" && node --test __test__/)
+
+step "shared JS suite (js/test/) against the addon"
+(cd "$ROOT" && REDKIT_JS_BACKEND=node node --test js/test/)
 
 # One server for the examples and the install check, on a free loopback port.
 PORT="$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')"

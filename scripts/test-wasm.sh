@@ -2,7 +2,8 @@
 # Builds the edge package (cargo wasm32 -> wasm-bindgen -> wasm-opt), records its size in
 # bench/results/wasm-size.md, and runs the wasm node:test suite (cache and rate limiter, with
 # their conformance scenarios, over REST through redkit-gateway and over ioredis, real
-# redis-server) and the edge examples (cache-aside, rate limiting middleware).
+# redis-server), the shared JS suite (js/test/) against it, and the edge examples
+# (cache-aside, rate limiting middleware, enqueueing).
 # Idempotent: installs only what is missing. Exits non-zero on any failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -52,6 +53,9 @@ export REDKIT_GATEWAY_BIN="${CARGO_TARGET_DIR:-$root/target}/debug/redkit-gatewa
 
 echo "== node tests (wasm package)"
 (cd wasm/tests && node --test --test-reporter=spec)
+
+echo "== shared JS suite (js/test/) against the wasm package"
+REDKIT_JS_BACKEND=wasm node --test --test-reporter=spec js/test/
 
 echo "== edge example"
 (cd examples/edge && node --test --test-reporter=spec)

@@ -11,6 +11,9 @@ export type Duration = number | string;
  *  them: JSON with every default filled in, durations in ms. For tests and the curious. */
 export function resolveOptions(pattern: string, opts: unknown): string;
 
+/** `code -> class name` of every core error kind, as the core gives it. */
+export function errorClasses(): Record<string, string>;
+
 /** Options of `Client.rest`. */
 export interface RestOptions {
   /** The REST endpoint: Upstash, or redkit-gateway in front of any Redis. */
@@ -175,123 +178,14 @@ export class RateLimiter {
   reset(identifier: string): Promise<void>;
 }
 
-/** What becomes of a finished job: `true` removes it at once, a number keeps that many
- *  newest, `{ age, count }` keeps them at most `age` seconds and/or `count` of them. */
-export type Removal = boolean | number | { age?: number; count?: number };
-
-/** A job's options, BullMQ's names; durations in ms (or a string such as `'5s'`). */
-export interface JobOptions {
-  /** A custom id (not a decimal integer): adding an existing id returns the existing job. */
-  jobId?: string;
-  /** Lower runs first; 0 (default) = none, before every prioritized job. */
-  priority?: number;
-  /** Run no sooner than this after the add. */
-  delay?: number | string;
-  /** Attempts in all, the first included (default 1). */
-  attempts?: number;
-  /** The wait before each retry; exponential = `2^(attemptsMade-1) * delay`. */
-  backoff?: { type: 'fixed' | 'exponential'; delay?: number | string; jitter?: number };
-  removeOnComplete?: Removal;
-  removeOnFail?: Removal;
-  /** Put the job at the head of the wait list. */
-  lifo?: boolean;
-  /** The longest one attempt may run; the worker then fails the attempt. */
-  timeout?: number | string;
-  /** A second add with this id inside `ttl` (default: until the first job finishes)
-   *  returns the first job. */
-  deduplication?: { id: string; ttl?: number | string };
-}
-
-/** A job's state. */
-export type JobState = 'waiting' | 'active' | 'delayed' | 'completed' | 'failed';
-
-/** A job as read from Redis. */
-export class Job<D = unknown, R = unknown> {
-  private constructor();
-  readonly id: string;
-  readonly name: string;
-  readonly data: D;
-  /** Its effective options (the queue's defaults under the add's), durations in ms. */
-  readonly opts: JobOptions;
-  /** Attempts that have ended, success included. */
-  readonly attemptsMade: number;
-  readonly progress: unknown;
-  readonly returnValue: R | null;
-  readonly failedReason: string | null;
-  /** When it was added, server ms since the epoch. */
-  readonly timestamp: number;
-  readonly processedOn: number | null;
-  readonly finishedOn: number | null;
-  readonly stacktrace: string[];
-  readonly stalledCount: number;
-  readonly queue: Queue<D, R>;
-  /** Its state, or null once removed. */
-  state(): Promise<JobState | null>;
-  /** Remove it (refused while a worker holds it); false when it was gone. */
-  remove(): Promise<boolean>;
-  /** Run the failed job again, attempts reset; false when it is not failed. */
-  retry(): Promise<boolean>;
-}
-
-/** `queue.counts()`; `paused` (the waiting jobs) only while the queue is paused. */
-export interface JobCounts {
-  waiting: number;
-  active: number;
-  delayed: number;
-  completed: number;
-  failed: number;
-  prioritized: number;
-  paused?: number;
-}
-
-/** A named job queue: produce and inspect. Jobs are processed by a worker in Rust, Python
- *  or Node; the edge runs none. Payloads are JSON. */
-export class Queue<D = unknown, R = unknown> {
-  private constructor();
-  readonly name: string;
-  /** Resolves to the job (for a `jobId` or deduplication id already taken, the job holding it). */
-  add(name: string, data?: D, opts?: JobOptions): Promise<Job<D, R>>;
-  /** Atomic, one round trip. */
-  addBulk(jobs: { name: string; data?: D; opts?: JobOptions }[]): Promise<Job<D, R>[]>;
-  getJob(id: string): Promise<Job<D, R> | null>;
-  /** Jobs in `types` (default all), positions `start..end` of each state (`end` -1: the last). */
-  getJobs(types?: JobState | JobState[], start?: number, end?: number): Promise<Job<D, R>[]>;
-  counts(): Promise<JobCounts>;
-  getJobState(id: string): Promise<JobState | null>;
-  pause(): Promise<void>;
-  resume(): Promise<void>;
-  isPaused(): Promise<boolean>;
-  /** False when there was no such job; an active job is refused. */
-  remove(id: string): Promise<boolean>;
-  /** An active job's worker aborts it; a waiting or delayed one fails now. False when
-   *  there is no such job or it finished already. */
-  cancel(id: string): Promise<boolean>;
-  promote(id: string): Promise<boolean>;
-  retryJob(id: string): Promise<boolean>;
-  /** Failed (default) or completed jobs back to waiting; resolves to how many. */
-  retryJobs(opts?: { state?: 'failed' | 'completed' }): Promise<number>;
-  /** Remove up to `limit` jobs of `type` older than `grace` ms; resolves to their ids. */
-  clean(grace: number, limit: number, type?: 'completed' | 'failed' | 'delayed' | 'waiting'): Promise<string[]>;
-  /** Remove every waiting job (and delayed ones with `true`). */
-  drain(delayed?: boolean): Promise<void>;
-  /** Delete the queue and all its keys; `force` also while jobs are active. */
-  obliterate(opts?: { force?: boolean }): Promise<void>;
-}
-
-export class RedkitError extends Error {
-  constructor(message: string, code?: string, options?: ErrorOptions);
-  readonly code: string;
-}
-export class ConnectionError extends RedkitError {}
-export class TimeoutError extends RedkitError {}
-export class InvalidArgument extends RedkitError {}
-export class DecodeError extends RedkitError {}
-export class ScriptError extends RedkitError {}
-export class ServerError extends RedkitError {}
-export class NotFound extends RedkitError {}
-export class Closed extends RedkitError {}
-export class LockNotAcquired extends RedkitError {}
-export class LoaderError extends RedkitError {}
+export {
+  RedkitError, ConnectionError, TimeoutError, InvalidArgument, DecodeError, ScriptError,
+  ServerError, NotFound, Closed, LockNotAcquired, LoaderError, JobFailed,
+} from './js/facade/errors.js';
+export type { BackoffOptions, JobCounts, JobOptions, JobState, RemovalOptions } from './js/facade/queue.js';
+export { Job, Queue } from './js/facade/queue.js';
+import type { JobOptions, Queue } from './js/facade/queue.js';
+import type { RedkitError } from './js/facade/errors.js';
 
 /** The HTTP meaning of a decision (the core's, the same as Express, Flask and Starlette). */
 export interface RateLimitAnswer {

@@ -21,23 +21,7 @@ after(async () => {
   await server.stop()
 })
 
-const NAMES = [
-  'ConnectionError', 'TimeoutError', 'InvalidArgument', 'DecodeError', 'ScriptError',
-  'ServerError', 'NotFound', 'Closed', 'LockNotAcquired', 'LoaderError', 'JobFailed',
-]
-
-test('every error class of the shared API exists, with a code, under RedkitError', () => {
-  for (const name of NAMES) {
-    const cls = redkit[name]
-    assert.equal(typeof cls, 'function', name)
-    const err = new cls('m')
-    assert.ok(err instanceof RedkitError && err instanceof Error, name)
-    assert.equal(err.name, name)
-    assert.match(err.code, /^ERR_[A-Z_]+$/)
-  }
-  // Every core kind has its class, and nothing else.
-  assert.deepEqual(Object.values(native.errorClasses()).sort(), [...NAMES].sort())
-})
+// The classes and their table: js/test/errors.test.mjs (both packages).
 
 const isTyped = (cls, code) => (err) => {
   assert.ok(err instanceof cls, `${err && err.name}: ${err && err.message}`)

@@ -11,21 +11,6 @@ use napi::Status;
 use napi_derive::napi;
 use redkit::{Error, ErrorKind};
 
-/// Every kind a core error can have; `errorClasses()` exports their codes and class names.
-const KINDS: [ErrorKind; 11] = [
-    ErrorKind::Connection,
-    ErrorKind::Timeout,
-    ErrorKind::InvalidArgument,
-    ErrorKind::Decode,
-    ErrorKind::Script,
-    ErrorKind::Server,
-    ErrorKind::NotFound,
-    ErrorKind::Closed,
-    ErrorKind::LockNotAcquired,
-    ErrorKind::Loader,
-    ErrorKind::JobFailed,
-];
-
 /// Marks the start and end of the code in an error message (a control character no core
 /// message contains).
 const MARK: char = '\u{1}';
@@ -61,7 +46,7 @@ pub fn js<T>(result: redkit::Result<T>) -> napi::Result<T> {
 /// builds its lookup table from this, so the mapping is written once, in the core.
 #[napi]
 pub fn error_classes() -> HashMap<String, String> {
-    KINDS
+    ErrorKind::ALL
         .iter()
         .map(|k| (k.code().to_string(), k.class_name().to_string()))
         .collect()

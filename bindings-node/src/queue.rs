@@ -74,6 +74,7 @@ pub(crate) fn job_json(job: &Job) -> Result<Value> {
     o.insert("processedOn".into(), job.processed_on.into());
     o.insert("finishedOn".into(), job.finished_on.into());
     o.insert("stacktrace".into(), job.stacktrace.clone().into());
+    o.insert("stalledCount".into(), job.stalled_count.into());
     Ok(Value::Object(o))
 }
 
@@ -261,7 +262,7 @@ impl NativeQueue {
     /// a missing job).
     #[napi(
         catch_unwind,
-        ts_return_type = "{ add(op: number, name: string, data: string, opts?: string | null): unknown; addBulk(op: number, jobs: string): unknown; getJob(op: number, id: string): unknown; getJobs(op: number, states: string, start: number, end: number): unknown; counts(op: number): unknown; pause(op: number): unknown; resume(op: number): unknown; isPaused(op: number): unknown; retryJobs(op: number, state: string): unknown; promote(op: number, id: string): unknown; remove(op: number, id: string): unknown; cancel(op: number, id: string): unknown; clean(op: number, graceMs: number, limit: number, state: string): unknown; drain(op: number, delayed: boolean): unknown; obliterate(op: number, force: boolean): unknown; state(op: number, id: string): unknown; upsertScheduler(op: number, id: string, spec: string): unknown; removeScheduler(op: number, id: string): unknown; schedulers(op: number): unknown }"
+        ts_return_type = "{ add(op: number, name: string, data: string, opts?: string | null): unknown; addBulk(op: number, jobs: string): unknown; getJob(op: number, id: string): unknown; getJobs(op: number, states: string, start: number, end: number): unknown; counts(op: number): unknown; pause(op: number): unknown; resume(op: number): unknown; isPaused(op: number): unknown; retryJobs(op: number, state: string): unknown; retryJob(op: number, id: string): unknown; promote(op: number, id: string): unknown; remove(op: number, id: string): unknown; cancel(op: number, id: string): unknown; clean(op: number, graceMs: number, limit: number, state: string): unknown; drain(op: number, delayed: boolean): unknown; obliterate(op: number, force: boolean): unknown; state(op: number, id: string): unknown; upsertScheduler(op: number, id: string, spec: string): unknown; removeScheduler(op: number, id: string): unknown; schedulers(op: number): unknown }"
     )]
     pub fn functions<'env>(&self, env: &'env Env) -> napi::Result<Object<'env>> {
         let q = self.clone();
@@ -338,6 +339,13 @@ impl NativeQueue {
             let state = string_arg(x, 1)?;
             c.run(x.env, arg(x, 0)?, move |q| async move {
                 Ok(text(q.retry_jobs(JobState::parse(&state)?).await?.into()))
+            })
+        })?;
+        let c = q.clone();
+        let f = f.add("retryJob", move |x| {
+            let id = string_arg(x, 1)?;
+            c.run(x.env, arg(x, 0)?, move |q| async move {
+                Ok(text(q.retry_job(&id).await?.into()))
             })
         })?;
         let c = q.clone();

@@ -82,6 +82,22 @@ pub enum ErrorKind {
 }
 
 impl ErrorKind {
+    /// Every kind: the bindings export their class table from this list (the JS facade's
+    /// table is checked against it), so a new kind reaches every runtime.
+    pub const ALL: [ErrorKind; 11] = [
+        ErrorKind::Connection,
+        ErrorKind::Timeout,
+        ErrorKind::InvalidArgument,
+        ErrorKind::Decode,
+        ErrorKind::Script,
+        ErrorKind::Server,
+        ErrorKind::NotFound,
+        ErrorKind::Closed,
+        ErrorKind::LockNotAcquired,
+        ErrorKind::Loader,
+        ErrorKind::JobFailed,
+    ];
+
     /// The class name every binding uses for this kind.
     pub fn class_name(self) -> &'static str {
         match self {

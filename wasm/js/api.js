@@ -5,8 +5,8 @@
 import { toSendCommand } from './adapters.js';
 import { Closed, DecodeError, InvalidArgument, toError } from './errors.js';
 import { currentLoad, runLoad } from './loading.js';
-import { Queue } from './queue.js';
-import { currentGeneration, glue, guard, run } from './runtime.js';
+import { queue } from './queue.js';
+import { Handle, glue, run } from './runtime.js';
 
 const fromUtf8 = new TextDecoder('utf-8', { fatal: true });
 
@@ -26,25 +26,6 @@ function options(v, what) {
   if (v === undefined || v === null) return {};
   if (typeof v !== 'object') throw new InvalidArgument(`${what} must be an object`);
   return v;
-}
-
-/** Re-creates a wasm object when the module was re-instantiated after a panic. */
-class Handle {
-  #make;
-  #gen = -1;
-  #value;
-  constructor(make) {
-    this.#make = make;
-    this.get();
-  }
-  get() {
-    const gen = currentGeneration();
-    if (gen !== this.#gen) {
-      this.#value = guard(this.#make);
-      this.#gen = currentGeneration();
-    }
-    return this.#value;
-  }
 }
 
 /** A redkit client for edge runtimes: `Client.rest({url, token})` or `Client.adapter(client)`. */
@@ -115,9 +96,7 @@ export class Client {
   /** A job queue to produce and inspect (the edge runs no worker): `defaultJobOptions` as
    *  BullMQ's (`attempts`, `backoff`, `removeOnComplete`, ...), checked by the core. */
   queue(name, defaultJobOptions) {
-    str(name, 'name');
-    // The core reads and checks the defaults (names, types, ranges) at once, here.
-    return new Queue(this, name, new Handle(() => this._wasm().queue(name, defaultJobOptions)));
+    return queue(this, name, defaultJobOptions);
   }
 }
 

@@ -30,3 +30,9 @@ export async function* debugRunMany(fn, { calls, concurrency, cancelEvery = 0, c
 export function resolveOptions(pattern, opts) {
   return guard(() => glue.resolveOptions(pattern, opts));
 }
+
+/** `code -> class name` of every core error kind, as the core gives it (the shared error
+ *  table is checked against it). */
+export function errorClasses() {
+  return guard(() => glue.errorClasses());
+}

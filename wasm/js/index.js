@@ -10,6 +10,6 @@ setModule(bytes);
 
 export * from './api.js';
 export * from './errors.js';
-export { Job, Queue } from './queue.js';
+export { Job, Queue } from './facade/queue.js';
 export { rateLimitAnswer, withRateLimit } from './http.js';
-export { debugPanic, debugRunMany, resolveOptions } from './debug.js';
+export { debugPanic, debugRunMany, errorClasses, resolveOptions } from './debug.js';

@@ -169,4 +169,23 @@ export function run(start) {
   });
 }
 
+/** Re-creates a wasm object when the module was re-instantiated after a panic. */
+export class Handle {
+  #make;
+  #gen = -1;
+  #value;
+  constructor(make) {
+    this.#make = make;
+    this.get();
+  }
+  get() {
+    const gen = currentGeneration();
+    if (gen !== this.#gen) {
+      this.#value = guard(this.#make);
+      this.#gen = currentGeneration();
+    }
+    return this.#value;
+  }
+}
+
 export { glue };

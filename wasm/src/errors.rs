@@ -27,6 +27,17 @@ pub fn to_js(e: Error) -> JsValue {
     err.into()
 }
 
+/// `code -> class name` for every error kind, e.g. `{ ERR_CLOSED: "Closed" }`: the shared
+/// facade's table (js/errors.js) is checked against it by the shared test suite.
+#[wasm_bindgen(js_name = errorClasses)]
+pub fn error_classes() -> js_sys::Object {
+    let table = js_sys::Object::new();
+    for k in redkit::ErrorKind::ALL {
+        let _ = js_sys::Reflect::set(&table, &k.code().into(), &k.class_name().into());
+    }
+    table
+}
+
 /// Shorthand for an `InvalidArgument` as a JS value.
 pub fn invalid(msg: impl Into<String>) -> JsValue {
     to_js(Error::invalid(msg))

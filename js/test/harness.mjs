@@ -1,0 +1,108 @@
+// The backend the shared suite runs against, chosen by REDKIT_JS_BACKEND: `node` (the
+// addon, bindings-node, over a real redis-server and the embedded engine) or `wasm` (the
+// edge package, over REST through redkit-gateway and over the ioredis adapter). Each
+// backend's transports make clients with their own key prefix; `command` reads the server
+// directly, so a test can check what the core wrote.
+//
+//   REDKIT_JS_BACKEND=node node --test js/test/     (scripts/test-node.sh, after the build)
+//   REDKIT_JS_BACKEND=wasm node --test js/test/     (scripts/test-wasm.sh, after the build)
+
+import { createRequire } from 'node:module';
+import net from 'node:net';
+
+const require = createRequire(import.meta.url);
+const which = process.env.REDKIT_JS_BACKEND ?? 'node';
+if (which !== 'node' && which !== 'wasm') throw new Error(`REDKIT_JS_BACKEND must be node or wasm, got ${which}`);
+
+/** The package's exports (its public entry), for either backend. */
+export const api = which === 'node' ? await import('../../bindings-node/redkit.mjs') : await import('../../wasm/js/index.js');
+
+/** `node` or `wasm`. */
+export const backendName = which;
+
+/** The core's `code -> class name` table, as the backend's native module exports it. */
+export function coreErrorClasses() {
+  return which === 'node' ? require('../../bindings-node/index.js').errorClasses() : api.errorClasses();
+}
+
+let counter = 0;
+/** A key prefix no other test (in any process) uses. */
+export function prefix(name) {
+  counter += 1;
+  return `js${which}${process.pid}x${counter}x${name.replace(/[^a-z0-9]/gi, '')}`;
+}
+
+/** One RESP2 reply in `buf` from `at`: `[value, next]`, or null while incomplete. */
+function reply(buf, at) {
+  const eol = buf.indexOf('\r\n', at);
+  if (eol === -1) return null;
+  const head = String.fromCharCode(buf[at]);
+  const rest = buf.toString('utf8', at + 1, eol);
+  if (head === '+') return [rest, eol + 2];
+  if (head === '-') return [new Error(rest), eol + 2];
+  if (head === ':') return [Number(rest), eol + 2];
+  const n = Number(rest);
+  if (n < 0) return [null, eol + 2];
+  if (head === '$') {
+    if (buf.length < eol + 2 + n + 2) return null;
+    return [buf.toString('utf8', eol + 2, eol + 2 + n), eol + 2 + n + 2];
+  }
+  const items = [];
+  let next = eol + 2;
+  for (let i = 0; i < n; i++) {
+    const item = reply(buf, next);
+    if (item === null) return null;
+    items.push(item[0]);
+    next = item[1];
+  }
+  return [items, next];
+}
+
+/** Send one command to the server on `port` on a fresh connection; the parsed reply. */
+function sendCommand(port, args) {
+  return new Promise((resolve, reject) => {
+    const sock = net.connect(port, '127.0.0.1');
+    const payload = `*${args.length}\r\n${args.map((a) => `$${Buffer.byteLength(String(a))}\r\n${a}\r\n`).join('')}`;
+    let buf = Buffer.alloc(0);
+    sock.on('connect', () => sock.write(payload));
+    sock.on('data', (d) => {
+      buf = Buffer.concat([buf, d]);
+      const r = reply(buf, 0);
+      if (r === null) return;
+      sock.destroy();
+      resolve(r[0]);
+    });
+    sock.on('error', reject);
+  });
+}
+
+/**
+ * Start the servers the backend needs; resolves to `{ transports, command, stop }`:
+ * `transports` maps a transport's name to `async (prefix) => client` (its `command` is
+ * null where there is no server to read: the embedded engine).
+ */
+export async function startBackend() {
+  if (which === 'node') {
+    const { startServer } = require('../../bindings-node/__test__/server.js');
+    const server = await startServer();
+    const { Client } = api;
+    const command = (...args) => sendCommand(server.port, args);
+    return {
+      transports: {
+        server: { make: (p) => Client.connect(server.url, { prefix: p }), command },
+        embedded: { make: (p) => Client.embedded({ prefix: p }), command: null },
+      },
+      stop: () => server.stop(),
+    };
+  }
+  const { startServers } = await import('../../wasm/tests/harness.mjs');
+  const servers = await startServers();
+  const command = (...args) => sendCommand(servers.redisPort, args);
+  return {
+    transports: {
+      rest: { make: async (p) => servers.transports.rest(p), command },
+      adapter: { make: async (p) => servers.transports.adapter(p), command },
+    },
+    stop: () => servers.stop(),
+  };
+}
