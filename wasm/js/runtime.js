@@ -74,8 +74,15 @@ const host = {
   abort(slot) {
     controllers.get(slot)?.abort();
   },
+  // A timer the core can disarm (`cancel`) when it stops waiting, so a finished request's
+  // deadline does not keep a process alive until it fires.
   sleep(ms) {
-    return new Promise((resolve) => setTimeout(resolve, ms));
+    let timer;
+    const promise = new Promise((resolve) => {
+      timer = setTimeout(resolve, ms);
+    });
+    promise.cancel = () => clearTimeout(timer);
+    return promise;
   },
   panicked(message) {
     panicMessage = message;

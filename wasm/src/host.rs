@@ -314,10 +314,25 @@ fn report_json(r: redkit::host::CallReport) -> String {
     report.to_string()
 }
 
-/// Wait `d` on a JS timer.
+/// Wait `d` on a JS timer, disarmed if the wait is dropped first (a deadline raced
+/// against a request that answered): an armed timer keeps a Node process alive.
 pub async fn sleep(d: Duration) {
     let promise = with_host(|h| h.sleep(d.as_millis() as f64));
+    let _disarm = Disarm(promise.clone());
     let _ = HostPromise::new(promise).await;
+}
+
+/// Calls the timer promise's `cancel` when dropped (harmless once the timer fired).
+struct Disarm(JsValue);
+
+impl Drop for Disarm {
+    fn drop(&mut self) {
+        if let Ok(cancel) = js_sys::Reflect::get(&self.0, &JsValue::from_str("cancel")) {
+            if let Some(cancel) = cancel.dyn_ref::<js_sys::Function>() {
+                let _ = cancel.call0(&self.0);
+            }
+        }
+    }
 }
 
 /// Test hook: panic now (`in_task` false) or inside a task (true), so the suite can prove

@@ -5,8 +5,12 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Client, ServerError } from 'redkit-wasm';
 
+const here = path.dirname(fileURLToPath(import.meta.url));
 const b64 = (s) => Buffer.from(s).toString('base64');
 let server;
 let url;
@@ -127,4 +131,31 @@ test("freshness is judged by the server's clock (TIME), not the client's", async
   reset(entry(Date.now() + clockOffsetMs - 1000));
   assert.equal(await Client.rest({ url }).cache('c').get('k'), null);
   clockOffsetMs = 0;
+});
+
+test('a finished request leaves no timer behind: a process exits once its client is closed', async () => {
+  reset([200, { result: b64('PONG') }]);
+  // A child process: one request with a 5 s deadline, then close. Each request's deadline
+  // timer used to stay armed after the answer, keeping the process alive until it fired.
+  const child = spawn(
+    process.execPath,
+    [
+      '--input-type=module',
+      '-e',
+      `import { Client } from 'redkit-wasm';
+       const c = Client.rest({ url: process.env.URL, timeout: 5000 });
+       await c.ping();
+       await c.close();
+       console.log('closed', Date.now());`,
+    ],
+    { env: { ...process.env, URL: url }, stdio: ['ignore', 'pipe', 'inherit'], cwd: here },
+  );
+  let out = '';
+  child.stdout.on('data', (d) => (out += d));
+  const code = await new Promise((r) => child.on('exit', r));
+  const exited = Date.now();
+  assert.equal(code, 0);
+  const closed = Number(/closed (\d+)/.exec(out)?.[1]);
+  assert.ok(exited - closed < 1_500, `exited ${exited - closed} ms after close()`);
+  assert.equal(seen.length, 1);
 });
