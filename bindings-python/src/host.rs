@@ -324,6 +324,13 @@ impl Cancellation {
         self.0.is_cancelled()
     }
 
+    /// Why, once set, when the canceller said: `"Kind: message"` (a worker's job says
+    /// `TimeoutError: …` on its timeout, `CancelledError: …` on `queue.cancel(id)`).
+    #[getter]
+    fn reason(&self) -> Option<String> {
+        self.0.reason().map(str::to_string)
+    }
+
     /// Wait (releasing the GIL) until the call is cancelled or `timeout` seconds pass;
     /// whether it was cancelled.
     #[pyo3(signature = (timeout=None))]

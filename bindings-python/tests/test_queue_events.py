@@ -236,11 +236,14 @@ def test_queue_cancel_sets_job_cancelled(client: redkit.Client) -> None:
     q = client.queue("cancel")
     started = threading.Event()
     seen: list[bool] = []
+    reasons: list[str | None] = []
 
     def process(job: redkit.Job[Any]) -> str:
         assert job.cancelled is not None and not job.cancelled.is_set()
+        assert job.cancelled.reason is None
         started.set()
         seen.append(job.cancelled.wait(10))
+        reasons.append(job.cancelled.reason)
         return "stopped"
 
     job = q.add("x", 1, attempts=3)
@@ -253,6 +256,7 @@ def test_queue_cancel_sets_job_cancelled(client: redkit.Client) -> None:
     worker.close()
     t.join(5)
     assert seen == [True]
+    assert reasons[0] is not None and reasons[0].startswith("CancelledError"), reasons
     done = q.get_job(job.id)
     assert done is not None and done.state() == "failed" and done.attempts_made == 1  # no retry
 

@@ -125,10 +125,12 @@ def test_unstorable_result_fails_that_job_and_the_worker_goes_on(client: redkit.
 def test_timeout_sets_job_cancelled(client: redkit.Client) -> None:
     q = client.queue("timeout")
     seen: list[bool] = []
+    reasons: list[str | None] = []
 
     def process(job: redkit.Job[Any]) -> str:
         assert job.cancelled is not None
         seen.append(job.cancelled.wait(10))  # returns once the timeout fires
+        reasons.append(job.cancelled.reason)
         return "late"
 
     job = q.add("x", 1, timeout=0.3)
@@ -139,6 +141,7 @@ def test_timeout_sets_job_cancelled(client: redkit.Client) -> None:
     worker.close()
     t.join(5)
     assert seen == [True]
+    assert reasons[0] is not None and reasons[0].startswith("TimeoutError"), reasons
 
 
 def test_close_from_a_signal_handler(client: redkit.Client) -> None:
