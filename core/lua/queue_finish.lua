@@ -19,6 +19,15 @@ local function flush_completed()
     completed = {}
   end
 end
+-- Honoured deliveries leave `active` in one ZREM per 1000.
+local gone = {}
+local function flush_gone()
+  if #gone > 0 then
+    redis.call('ZREM', K_ACTIVE, unpack(gone))
+    gone = {}
+  end
+end
+local late = 0
 for i = 0, f - 1 do
   local a = 2 + i * 6
   local id, token, outcome, value, stack = ARGV[a], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ARGV[a + 4]
@@ -26,17 +35,25 @@ for i = 0, f - 1 do
   local key = jkey(id)
   local fin
   local j = redis.call('HMGET', key, 'tok', 'opts', 'am', 'ddid', 'st', 'lx')
-  -- The token must be the current delivery's and its lease live; the job must still be
-  -- active (not recovered from a stall by the upkeep, nor removed).
-  if j[1] ~= token or not j[6] or tonumber(j[6]) < now or redis.call('ZREM', K_ACTIVE, id) == 0 then
-    redis.call('HINCRBY', K_META, 'late', 1)
+  -- The token must be the current delivery's and its lease live. A delivery that ended
+  -- (below: `lx` 0) or whose lease ran out (a stalled job, recovered or not: its `lx` is
+  -- past) is refused, so the hash alone tells, and the honoured jobs leave `active` in one
+  -- ZREM before the take.
+  if j[1] ~= token or not j[6] or tonumber(j[6]) < now then
+    late = late + 1
     event('lost', 'id', id, 'tok', token)
     fin = 0
   else
+    gone[#gone + 1] = id
+    if #gone == 1000 then
+      flush_gone()
+    end
     local o = decode_opts(j[2])
     local am = (tonumber(j[3]) or 0) + 1
+    -- Formatted once ('%d'): a Lua number handed to redis.call is printed as a float.
+    local am_s = fmt(am)
     if outcome == 'completed' then
-      redis.call('HSET', key, 'rv', value, 'fon', now_s, 'am', am)
+      redis.call('HSET', key, 'rv', value, 'fon', now_s, 'am', am_s, 'lx', '0')
       local spec = o['remove_on_complete']
       if spec == nil or spec == false then
         completed[#completed + 1] = now_s
@@ -78,7 +95,7 @@ for i = 0, f - 1 do
             -- Past ~1,000 years a delay means "never soon"; keep it an exact integer.
             delay = math.floor(math.min(delay, 2 ^ 45))
           end
-          redis.call('HSET', key, 'am', am, 'fr', value)
+          redis.call('HSET', key, 'am', am_s, 'fr', value, 'lx', '0')
           if st then
             redis.call('HSET', key, 'st', st)
           end
@@ -93,12 +110,12 @@ for i = 0, f - 1 do
         end
       end
       if not fin then
-        redis.call('HSET', key, 'am', am, 'fr', value, 'fon', now_s)
+        redis.call('HSET', key, 'am', am_s, 'fr', value, 'fon', now_s, 'lx', '0')
         if st then
           redis.call('HSET', key, 'st', st)
         end
         redis.call('ZADD', K_FAILED, now_s, id)
-        event('failed', 'id', id, 'fr', value, 'am', am)
+        event('failed', 'id', id, 'fr', value, 'am', am_s)
         release_dedup(id, j[4])
         -- Age-based removal may reach into the completed set: it must be whole.
         flush_completed()
@@ -110,6 +127,10 @@ for i = 0, f - 1 do
   fins[i + 1] = fin
 end
 flush_completed()
+flush_gone()
+if late > 0 then
+  redis.call('HINCRBY', K_META, 'late', late)
+end
 local t = 2 + f * 6
 local n = tonumber(ARGV[t + 4])
 local reply = {0, -1}

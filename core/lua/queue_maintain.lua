@@ -8,13 +8,16 @@
 -- - expired deduplication windows and workers silent for worker_ttl_ms are forgotten.
 -- Reply: {stalled ids (back to wait), failed ids, removed count}.
 local max_stalled, limit, worker_ttl = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
-redis.call('HSETNX', K_META, 'v', 'q1')
+redis.call('HSETNX', K_META, 'v', 'q2')
 local stalled, failed = {}, {}
 for _, id in ipairs(redis.call('ZRANGEBYSCORE', K_ACTIVE, '-inf', '(' .. now_s, 'LIMIT', 0, limit)) do
   redis.call('ZREM', K_ACTIVE, id)
   local key = jkey(id)
   if redis.call('EXISTS', key) == 1 then
     local sc = redis.call('HINCRBY', key, 'sc', 1)
+    -- The stalled delivery ended: its late finish or renewal is refused even if the
+    -- server's clock stepped back below its lease's end.
+    redis.call('HSET', key, 'lx', '0')
     if sc > max_stalled then
       local reason = 'job stalled more than allowable limit'
       redis.call('HSET', key, 'fr', reason, 'fon', now_s)

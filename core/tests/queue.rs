@@ -356,6 +356,40 @@ async fn fencing_stalls_and_late_results(backend: Backend) {
         Some("ok")
     );
 
+    // A delivery whose failure scheduled a retry (the job is waiting again, its lease
+    // not past) is over too: a repeated finish (a call resent after a lost reply) is
+    // refused, and so is the second of one delivery's two ends in one call.
+    let r = q
+        .add("retried", &0, JobOptions::new().attempts(3))
+        .await
+        .unwrap();
+    let d = take_one(&q, 30_000).await;
+    assert_eq!(finish(&q, &d, failed("once")).await, Finished::Retrying);
+    assert_eq!(
+        finish(&q, &d, completed(json!("again"))).await,
+        Finished::Lost
+    );
+    assert_eq!(q.state(&r.id).await.unwrap(), Some(JobState::Waiting));
+    let d = take_one(&q, 30_000).await;
+    let end = |v: &str| Finish {
+        id: d.id.clone(),
+        token: d.token,
+        outcome: completed(json!(v)),
+        jitter_draw: 0.0,
+    };
+    let (fins, _) = q
+        .finish(&[end("first"), end("second")], &args(30_000), 0)
+        .await
+        .unwrap();
+    assert_eq!(fins, [Finished::Completed, Finished::Lost]);
+    let got = q.get_job(&r.id).await.unwrap().unwrap();
+    assert_eq!(
+        got.return_value::<String>().unwrap().as_deref(),
+        Some("first")
+    );
+    assert_eq!(q.counts().await.unwrap().active, 0);
+    assert_eq!(q.late_results().await.unwrap(), 5);
+
     // Stalled more than max_stalled_count times: failed.
     let s = q.add("dies", &0, JobOptions::new()).await.unwrap();
     for _ in 0..2 {
@@ -588,17 +622,15 @@ async fn progress_logs_remove_clean_events(backend: Backend) {
     assert!(!q.remove(&j.id).await.unwrap());
     assert!(q.logs(&j.id, 0, -1).await.unwrap().is_empty());
 
-    let names: Vec<String> = events
-        .next_batch(Duration::from_millis(100))
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|e| e.event)
-        .collect();
+    let seen = events.next_batch(Duration::from_millis(100)).await.unwrap();
+    let names: Vec<&str> = seen.iter().map(|e| e.event.as_str()).collect();
     assert_eq!(
         names,
         ["waiting", "progress", "active", "completed", "removed"]
     );
+    // A take's one `active` entry reads as one event per job it leased.
+    assert_eq!(seen[2].job_id.as_deref(), Some(j.id.as_str()));
+    assert!(seen[2].fields.is_empty());
 
     q.add_bulk((0..3).map(|i| ("old", i, JobOptions::new())))
         .await
@@ -913,3 +945,34 @@ async fn round_trips() {
     assert!(ext.lost.is_empty());
     assert_eq!(names(m.finish()), ["EVALSHA"], "renewal of 51 leases");
 }
+
+async fn active_events_name_every_job_of_a_take(backend: Backend) {
+    let c = backend.client_named("q_active_ev").await;
+    let q = c.queue("q").unwrap();
+    let ids: Vec<String> = q
+        .add_bulk((0..3).map(|i| ("x", i, JobOptions::new())))
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|j| j.id)
+        .collect();
+    let mut events = q.events();
+    events.prime().await.unwrap();
+    let Take::Jobs(jobs) = q.take(&args(30_000), 3).await.unwrap() else {
+        panic!("expected jobs");
+    };
+    assert_eq!(jobs.len(), 3);
+    // One stream entry for the take; the reader gives one `active` event per job.
+    let seen = events.next_batch(Duration::from_millis(100)).await.unwrap();
+    let active: Vec<&str> = seen
+        .iter()
+        .filter(|e| e.event == "active")
+        .filter_map(|e| e.job_id.as_deref())
+        .collect();
+    assert_eq!(active, ids);
+    assert!(seen.iter().all(|e| e.id == seen[0].id));
+}
+every_backend!(
+    active_events_name_every_job_of_a_take,
+    super::active_events_name_every_job_of_a_take
+);

@@ -11,7 +11,8 @@ use crate::value::{Cmd, Value};
 /// One event of a queue.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct QueueEvent {
-    /// The stream entry id (`<ms>-<n>`): resume after it with [`Queue::events_from`].
+    /// The stream entry id (`<ms>-<n>`): resume after it with [`Queue::events_from`]. The
+    /// `active` events of one take share their entry (docs/WIRE.md): they come in one batch.
     pub id: String,
     /// `waiting`, `delayed`, `active`, `progress`, `completed`, `failed`, `retrying`,
     /// `stalled`, `removed`, `cancelled`, `deduplicated`, `paused`, `resumed`, `drained`,
@@ -94,7 +95,8 @@ impl QueueEvents {
         }
     }
 
-    /// The events that arrive within `block` (at most 100; none if none came).
+    /// The events that arrive within `block` (at most 100 stream entries; none if none
+    /// came). A take's one `active` entry gives one `active` event per job it leased.
     pub async fn next_batch(&mut self, block: Duration) -> Result<Vec<QueueEvent>> {
         self.prime().await?;
         if !self.buffered.is_empty() {
@@ -147,9 +149,29 @@ impl QueueEvents {
                     }
                 }
                 self.last = id;
-                out.push(event);
+                push_event(&mut out, event);
             }
         }
         Ok(out)
     }
+}
+
+/// Add `event` to `out`; a take's `active` entry (`ids`: the jobs it leased, a JSON array)
+/// becomes one `active` event per job, as a reader expects one per job.
+fn push_event(out: &mut Vec<QueueEvent>, mut event: QueueEvent) {
+    if event.event == "active" && event.job_id.is_none() {
+        if let Some(ids) = event
+            .fields
+            .get("ids")
+            .and_then(|raw| serde_json::from_str::<Vec<String>>(raw).ok())
+        {
+            event.fields.remove("ids");
+            out.extend(ids.into_iter().map(|id| QueueEvent {
+                job_id: Some(id),
+                ..event.clone()
+            }));
+            return;
+        }
+    }
+    out.push(event);
 }

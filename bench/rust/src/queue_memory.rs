@@ -1,0 +1,132 @@
+//! A queue's memory while a million jobs flow through it with `remove_on_complete`: jobs are
+//! added in bulks of 1,000 (at most 10,000 waiting at a time) while one worker at
+//! concurrency 100 runs them, and every 100,000 completed jobs the server's `used_memory`
+//! and key count are sampled. Flat means the queue keeps nothing per finished job: the job
+//! hash goes with its completion and the events stream is bounded.
+//!
+//! `cargo run --release -p redkit-bench --bin queue-memory` (a server of its own unless
+//! REDIS_URL is set; QUEUE_MEMORY_JOBS sets the total, default 1,000,000). Prints a
+//! markdown table.
+
+use std::time::{Duration, Instant};
+
+use redkit::queue::Removal;
+use redkit::worker::processor_fn;
+use redkit::{Client, JobOptions};
+
+async fn info_field(client: &Client, section: &str, field: &str) -> i64 {
+    let text = client
+        .transport()
+        .send(redkit::Cmd::new("INFO").arg(section))
+        .await
+        .expect("info")
+        .into_string()
+        .expect("text")
+        .unwrap_or_default();
+    text.lines()
+        .find_map(|l| l.strip_prefix(field).and_then(|v| v.strip_prefix(':')))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(0)
+}
+
+async fn dbsize(client: &Client) -> i64 {
+    client
+        .transport()
+        .send(redkit::Cmd::new("DBSIZE"))
+        .await
+        .expect("dbsize")
+        .as_int()
+        .expect("integer")
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let total: u64 = std::env::var("QUEUE_MEMORY_JOBS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(1_000_000);
+    let every = (total / 10).max(1);
+    let own_server = std::env::var("REDIS_URL")
+        .is_err()
+        .then(redkit_testkit::Server::start);
+    let url =
+        std::env::var("REDIS_URL").unwrap_or_else(|_| own_server.as_ref().expect("server").url());
+    let client = Client::builder(&url).prefix("qmem").build().await?;
+    client
+        .transport()
+        .send(redkit::Cmd::new("FLUSHALL"))
+        .await?;
+    let q = client.queue("mem")?;
+    let payload = serde_json::json!({
+        "to": "user@example.com", "subject": "Welcome to 47Network", "template": "welcome"
+    });
+    let opts = JobOptions::new().remove_on_complete(Removal::Remove);
+    let worker = client
+        .worker("mem", processor_fn(|_, _| async { Ok(b"1".to_vec()) }))
+        .concurrency(100)
+        .build()?;
+    let base_mem = info_field(&client, "memory", "used_memory").await;
+    let base_keys = dbsize(&client).await;
+    let started = Instant::now();
+    let mut rows = Vec::new();
+    let mut added = 0u64;
+    while added < total {
+        // At most 10,000 waiting: the queue's backlog is not what is measured.
+        while added - worker.stats().completed >= 10_000 {
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+        let k = (total - added).min(1000);
+        q.add_bulk((0..k).map(|_| ("email", &payload, opts.clone())))
+            .await?;
+        added += k;
+        if added % every == 0 {
+            while worker.stats().completed < added {
+                tokio::time::sleep(Duration::from_millis(2)).await;
+            }
+            rows.push((
+                added,
+                info_field(&client, "memory", "used_memory").await,
+                dbsize(&client).await,
+                started.elapsed(),
+            ));
+        }
+    }
+    let stats = worker.stats();
+    worker.close(true).await;
+    let mut out = format!(
+        "Command: `cargo run --release -p redkit-bench --bin queue-memory` \
+         (QUEUE_MEMORY_JOBS={total}); redis-server {}; before the first job: used_memory \
+         {base_mem} B, {base_keys} keys. Completed {}, failed {}, refused {}.\n\n\
+         | jobs completed | used_memory (B) | growth since the first sample (B) | keys | elapsed (s) |\n\
+         |---:|---:|---:|---:|---:|\n",
+        redis_version(&client).await,
+        stats.completed,
+        stats.failed,
+        stats.refused,
+    );
+    let first = rows.first().map_or(0, |r| r.1);
+    for (jobs, mem, keys, t) in &rows {
+        out.push_str(&format!(
+            "| {jobs} | {mem} | {:+} | {keys} | {:.1} |\n",
+            mem - first,
+            t.as_secs_f64()
+        ));
+    }
+    print!("{out}");
+    Ok(())
+}
+
+async fn redis_version(client: &Client) -> String {
+    let text = client
+        .transport()
+        .send(redkit::Cmd::new("INFO").arg("server"))
+        .await
+        .ok()
+        .and_then(|v| v.into_string().ok().flatten())
+        .unwrap_or_default();
+    text.lines()
+        .find_map(|l| l.strip_prefix("redis_version:"))
+        .unwrap_or("?")
+        .trim()
+        .to_string()
+}
