@@ -79,7 +79,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         q.add_bulk((0..k).map(|_| ("email", &payload, opts.clone())))
             .await?;
         added += k;
-        if added % every == 0 {
+        if added.is_multiple_of(every) || added == total {
             while worker.stats().completed < added {
                 tokio::time::sleep(Duration::from_millis(2)).await;
             }
