@@ -118,7 +118,7 @@ class Worker extends EventEmitter {
     this.#queue = queue(nativeClient, dispatch, name)
     owner.add(this)
     // As BullMQ's: the worker starts now unless `autorun: false`; `run()` then starts it.
-    if (this.#native.autorun) this.run()
+    if (this.#native.autorun) this.run().catch((err) => this.#emitError(err))
   }
 
   /** This worker's id, as the queue's worker list shows it. */
