@@ -239,9 +239,13 @@ for (const [backend, connect] of BACKENDS) {
       assert.equal(await (await q.getJob(held.id)).attemptsMade, 0)
       assert.equal((await q.counts()).active, 1)
       const again = client.worker('close', async () => 'second', FAST)
+      const stalled = []
+      again.on('stalled', (id) => stalled.push(id))
       const [job, result] = await once(again, 'completed')
       assert.equal(job.id, held.id)
       assert.equal(result, 'second')
+      // The new worker's stalled check is what gave the job back.
+      assert.deepEqual(stalled, [held.id])
       await again.close()
       await client.close()
     })
