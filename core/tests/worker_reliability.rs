@@ -342,3 +342,47 @@ async fn client_kill_and_a_server_down_lose_nothing() {
     assert_eq!((c.completed, c.failed), (n, 0), "{c:?}");
     assert_eq!(ran, n);
 }
+
+/// A graceful close while the server is down returns once the results in hand can no
+/// longer count (their lease is over): it used to retry storing them for ever.
+#[tokio::test(flavor = "multi_thread")]
+async fn graceful_close_with_the_server_down_returns() {
+    let mut server = AofServer::start();
+    let client = Client::connect_with(&server.url(), ConnectOptions::default().prefix("cd"))
+        .await
+        .unwrap();
+    let queue = client.queue("jobs").unwrap();
+    queue
+        .add_bulk((0..4u64).map(|i| ("job", i, JobOptions::default())))
+        .await
+        .unwrap();
+    let (started, mut started_rx) = tokio::sync::mpsc::unbounded_channel();
+    let gate = std::sync::Arc::new(tokio::sync::Semaphore::new(0));
+    let held = gate.clone();
+    let worker = client
+        .worker(
+            "jobs",
+            processor_fn(move |_job, _cancel| {
+                let (started, held) = (started.clone(), held.clone());
+                async move {
+                    let _ = started.send(());
+                    let _ = held.acquire().await;
+                    Ok(b"\"done\"".to_vec())
+                }
+            }),
+        )
+        .concurrency(4)
+        .lock_duration(Duration::from_millis(1000))
+        .build()
+        .unwrap();
+    for _ in 0..4 {
+        started_rx.recv().await.unwrap();
+    }
+    server.kill();
+    gate.add_permits(4);
+    let began = Instant::now();
+    let closed = tokio::time::timeout(Duration::from_secs(15), worker.close(true)).await;
+    assert!(closed.is_ok(), "close(true) still waiting after 15 s");
+    // The first store's deadline (5 s) and the deregistration's (5 s): nothing more.
+    println!("closed in {:?}", began.elapsed());
+}

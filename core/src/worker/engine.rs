@@ -507,6 +507,8 @@ async fn finish_loop(shared: Arc<Shared>, mut ends: mpsc::UnboundedReceiver<End>
     let mut batch = Vec::new();
     let mut stopped = shared.stopped();
     let mut wake = shared.wake.subscribe();
+    // Since when stores have failed without one succeeding, across batches.
+    let mut unreachable_since: Option<Instant> = None;
     loop {
         batch.clear();
         tokio::select! {
@@ -538,21 +540,31 @@ async fn finish_loop(shared: Arc<Shared>, mut ends: mpsc::UnboundedReceiver<End>
         };
         let mut failures = 0;
         let reply = loop {
+            // A result is kept while its lease may still hold: keep trying (the lease is
+            // renewed meanwhile) unless the worker is forced shut, or is closing and the
+            // server has not answered for a whole lock_duration, after which the lease may
+            // have passed to another worker: a close must not wait on a server that may
+            // never come back, and stalled recovery runs those jobs again.
+            let given_up = shared.closing.load(Ordering::Acquire)
+                && unreachable_since.is_some_and(|t| t.elapsed() >= shared.opts.lock_duration);
+            if given_up || (failures > 0 && shared.forced.load(Ordering::Acquire)) {
+                break None;
+            }
+            let attempt = Instant::now();
             shared.counters.take_calls.fetch_add(1, Ordering::Relaxed);
             match shared
                 .queue
                 .finish(&finished, &shared.take_args, next as u32)
                 .await
             {
-                Ok(r) => break Some(r),
-                // A result is kept while its lease may still hold: keep trying (the lease
-                // is renewed meanwhile) unless the worker is forced shut.
+                Ok(r) => {
+                    unreachable_since = None;
+                    break Some(r);
+                }
                 Err(e) => {
                     shared.error("finishing jobs", &e);
                     failures += 1;
-                    if shared.forced.load(Ordering::Acquire) {
-                        break None;
-                    }
+                    unreachable_since.get_or_insert(attempt);
                     backoff(failures, &mut wake).await;
                 }
             }
