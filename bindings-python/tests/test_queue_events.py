@@ -458,3 +458,22 @@ def test_asyncio_cancelling_run_closes_the_worker(redis_url: str, prefix: str) -
         await client.close()
 
     asyncio.run(main())
+
+
+def test_listeners_keep_a_bounded_number_of_jobs() -> None:
+    # A delivery whose lease was lost gets no completed/failed event: its job must not be
+    # kept forever.
+    from redkit import _qevents
+
+    listeners = _qevents.Listeners()
+    listeners.add("completed", lambda job, result: None)
+
+    class Delivered:
+        def __init__(self, id: str) -> None:
+            self.id = id
+
+    for i in range(_qevents.KEPT + 10):
+        listeners.delivered(Delivered(str(i)))
+        listeners.raised(str(i), ValueError(i))
+    assert len(listeners.jobs) == len(listeners.errors) == _qevents.KEPT
+    assert "0" not in listeners.jobs and str(_qevents.KEPT + 9) in listeners.jobs

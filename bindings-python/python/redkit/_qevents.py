@@ -163,6 +163,17 @@ def event_id(value: str) -> str:
     return value
 
 
+KEPT = 4096
+"""The most delivered jobs a worker keeps for its listeners (as many events as a listener
+may fall behind)."""
+
+
+def _bound(kept: dict[str, Any]) -> None:
+    """Let the oldest entries go past :data:`KEPT`."""
+    while len(kept) > KEPT:
+        del kept[next(iter(kept))]
+
+
 class Listeners:
     """A worker's ``on(event, callback)`` registrations, and the jobs it delivered that a
     listener will be given (an event from the core names its job by id)."""
@@ -197,10 +208,13 @@ class Listeners:
         return any(self.callbacks.values())
 
     def delivered(self, job: Any) -> None:
-        """A processor is about to run ``job``: keep it for the listeners."""
+        """A processor is about to run ``job``: keep it for the listeners (until its
+        ``completed`` or ``failed`` event; a delivery whose lease was lost has none, so the
+        oldest are let go past :data:`KEPT`)."""
         if self.any():
             with self.lock:
                 self.jobs[job.id] = job
+                _bound(self.jobs)
 
     def progressed(self, job_id: str, progress: str) -> None:
         """A job of this worker reported ``progress`` (JSON text) through the queue: the
@@ -213,6 +227,7 @@ class Listeners:
         if self.any():
             with self.lock:
                 self.errors[job_id] = error
+                _bound(self.errors)
 
     def calls(self, e: WorkerEvent) -> tuple[list[Callable[..., Any]], tuple[Any, ...]]:
         """The callbacks of ``e`` and their arguments."""
