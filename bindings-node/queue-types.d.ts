@@ -4,7 +4,7 @@
 
 import type { JobOptions, Queue as SharedQueue } from './facade/queue.js'
 
-export type { BackoffOptions, Duration, JobCounts, JobOptions, JobState, RemovalOptions } from './facade/queue.js'
+export type { BackoffOptions, JobCounts, JobOptions, JobState, RemovalOptions } from './facade/queue.js'
 export { Job } from './facade/queue.js'
 
 /** When a scheduler fires and what it adds: `every` (ms, or a string with a unit) or `cron` (+ `tz`, IANA; default UTC). */

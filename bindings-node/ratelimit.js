@@ -1,12 +1,11 @@
 'use strict'
-// `RateLimiter`: the JS face of the native limiter. It only converts: arguments in, the
-// native result string (see `encode` in src/ratelimit.rs) out as the result object. Every
-// decision is the Rust core's.
+// The Node backend of the shared `RateLimiter` (facade/ratelimit.js, from the repository's
+// js/): decisions sent to the native limiter through the client's completion queue, the
+// native result string (see `encode` in src/ratelimit.rs) read back as the result object.
+// Every decision is the Rust core's.
 
-const { InvalidArgument, fromNative } = require('./errors.js')
-
-// Guards the constructor: limiters come from `client.rateLimiter`.
-const INTERNAL = Symbol('redkit.ratelimit.internal')
+const { fromNative } = require('./errors.js')
+const { RateLimiter, makeRateLimiter } = require('./facade/ratelimit.js')
 
 // The native result: the allowed flag, four numbers of four 16-bit code units each, then
 // the reason's name and, after a comma, the covered error.
@@ -37,50 +36,14 @@ function decode(s) {
   return result
 }
 
-/** `opts` must be absent or an object: anything else is a mistake worth reporting. */
-function optionsObject(opts, what) {
-  if (opts === undefined || opts === null) return {}
-  if (typeof opts !== 'object' || Array.isArray(opts)) throw new InvalidArgument(`${what} must be an object`)
-  return opts
-}
-
-/** A named rate limiter; from `client.rateLimiter(name, opts)`. */
-class RateLimiter {
-  #native
-  #dispatch
-
-  constructor(token, nativeLimiter, dispatch) {
-    if (token !== INTERNAL) throw new InvalidArgument('use client.rateLimiter(name, opts) to make a rate limiter')
-    // The operations as plain functions: a cheaper call than a native method.
-    this.#native = nativeLimiter.functions()
-    this.#dispatch = dispatch
-  }
-
-  /** One atomic decision: `{ cost }` (default 1), `nowMs` for a caller-supplied clock. */
-  limit(identifier, opts) {
-    let o
-    try {
-      o = optionsObject(opts, 'limit options')
-    } catch (err) {
-      return Promise.reject(err)
-    }
-    return this.#dispatch.submit((op) => this.#native.limit(op, identifier, o.cost, o.nowMs), decode, null)
-  }
-
-  /** What a request of cost 1 would get now (or at `{ nowMs }`), consuming nothing. */
-  peek(identifier, opts) {
-    let o
-    try {
-      o = optionsObject(opts, 'peek options')
-    } catch (err) {
-      return Promise.reject(err)
-    }
-    return this.#dispatch.submit((op) => this.#native.peek(op, identifier, o.nowMs), decode, null)
-  }
-
-  /** Forget `identifier`: its next request starts from a full limit. */
-  reset(identifier) {
-    return this.#dispatch.submit((op) => this.#native.reset(op, identifier), null, null)
+/** The backend limiter over `nativeLimiter` (see `RateLimiterBackend` in facade/ratelimit.d.ts). */
+function backend(nativeLimiter, dispatch) {
+  // The operations as plain functions: a cheaper call than a native method.
+  const fns = nativeLimiter.functions()
+  return {
+    limit: (identifier, cost, nowMs) => dispatch.submit((op) => fns.limit(op, identifier, cost, nowMs), decode, null),
+    peek: (identifier, nowMs) => dispatch.submit((op) => fns.peek(op, identifier, nowMs), decode, null),
+    reset: (identifier) => dispatch.submit((op) => fns.reset(op, identifier), null, null),
   }
 }
 
@@ -93,7 +56,7 @@ function rateLimiter(nativeClient, dispatch, name, opts) {
   } catch (err) {
     throw fromNative(err)
   }
-  return new RateLimiter(INTERNAL, nativeLimiter, dispatch)
+  return makeRateLimiter(backend(nativeLimiter, dispatch))
 }
 
 module.exports = { RateLimiter, rateLimiter }

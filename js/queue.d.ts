@@ -2,8 +2,7 @@
 // and units: durations in ms (or a string with a unit, `'5s'`), except
 // `removeOnComplete.age` / `removeOnFail.age`, in seconds as in BullMQ.
 
-/** A duration: milliseconds, or a string with a unit (`'250ms'`, `'60s'`, `'5m'`, `'1h'`, `'7d'`). */
-export type Duration = number | string
+import type { Duration } from './cache.js'
 
 /** The wait before a retry. */
 export interface BackoffOptions {

@@ -1,9 +1,13 @@
-// The public API: the same names and shapes as the Node binding (shared/API.md), durations
-// in milliseconds. Pattern logic lives in the Rust core; this file converts arguments,
-// encodes values (JSON by default) and re-creates wasm handles after a recovered panic.
+// The edge's `Client` and its backends for the facade shared with the Node package
+// (facade/, from the repository's js/: `Cache`, `RateLimiter`, `Queue`), durations in
+// milliseconds. Pattern logic lives in the Rust core; this file makes the transports,
+// decodes what the wasm module hands back and re-creates wasm handles after a recovered
+// panic.
 
 import { toSendCommand } from './adapters.js';
 import { Closed, DecodeError, InvalidArgument, toError } from './errors.js';
+import { jsonText, makeCache, parseJson } from './facade/cache.js';
+import { makeRateLimiter } from './facade/ratelimit.js';
 import { currentLoad, runLoad } from './loading.js';
 import { queue } from './queue.js';
 import { Handle, glue, run } from './runtime.js';
@@ -12,14 +16,6 @@ const fromUtf8 = new TextDecoder('utf-8', { fatal: true });
 
 function str(v, what) {
   if (typeof v !== 'string') throw new InvalidArgument(`${what} must be a string, got ${typeof v}`);
-  return v;
-}
-/** A number argument (a cost, a caller-supplied clock); NaN is refused here, the range by the core. */
-function optNum(v, what) {
-  if (v === undefined || v === null) return undefined;
-  if (typeof v !== 'number' || Number.isNaN(v)) {
-    throw new InvalidArgument(`${what} must be a number, got ${Number.isNaN(v) ? 'NaN' : typeof v}`);
-  }
   return v;
 }
 function options(v, what) {
@@ -84,13 +80,13 @@ export class Client {
   /** A cache namespace: `{ ttl, jitter, staleTtl, earlyRefresh, lock, lockTimeout, codec, nearCache }`
    *  (read by the core; durations in ms or with a unit, `'5m'`). */
   cache(namespace, opts) {
-    return new Cache(this, namespace, opts);
+    return cache(this, namespace, opts);
   }
 
   /** A rate limiter: `{ limit, window, algorithm, burst, limits, countDenied, onError,
    *  timeout, localBlock, clock }` (read by the core). */
   rateLimiter(name, opts) {
-    return new RateLimiter(this, name, opts);
+    return rateLimiter(this, name, opts);
   }
 
   /** A job queue to produce and inspect (the edge runs no worker): `defaultJobOptions` as
@@ -102,24 +98,15 @@ export class Client {
 
 const codecs = {
   json: {
-    encode(value) {
-      // undefined is no JSON: like any value the codec cannot encode, a DecodeError (as in
-      // Node and Python); use null for an absent value.
+    encode: jsonText,
+    decode(bytes) {
       let text;
       try {
-        text = JSON.stringify(value);
+        text = fromUtf8.decode(bytes);
       } catch (e) {
-        throw new DecodeError(`cannot encode value as JSON: ${e.message}`);
+        throw new DecodeError(`cached value is not valid UTF-8: ${e.message}`);
       }
-      if (text === undefined) throw new DecodeError(`cannot encode a ${typeof value} as JSON`);
-      return text;
-    },
-    decode(bytes) {
-      try {
-        return JSON.parse(fromUtf8.decode(bytes));
-      } catch (e) {
-        throw new DecodeError(`cached value is not the expected JSON: ${e.message}`);
-      }
+      return parseJson(text);
     },
   },
   bytes: {
@@ -132,89 +119,40 @@ const codecs = {
   },
 };
 
-/** One cache namespace (from `client.cache(namespace, opts)`). */
-export class Cache {
-  #client;
-  #handle;
-  #codec;
-
-  constructor(client, namespace, opts) {
-    this.#client = client;
-    // The core reads and checks every option (and rejects codecs the edge build lacks).
-    this.#handle = new Handle(() => this.#client._wasm().cache(namespace, opts));
-    this.#codec = codecs[opts?.codec ?? 'json'];
-  }
-
-  #wasm() {
-    this.#client._wasm();
-    return this.#handle.get();
-  }
-
-  #decode(bytes) {
-    return bytes === null || bytes === undefined ? null : this.#codec.decode(bytes);
-  }
-
-  /** The fresh value, or null. */
-  async get(key) {
-    return this.#decode(await run(() => this.#wasm().get(key)));
-  }
-
-  /** Write-through: `{ ttl, tags }`. */
-  async set(key, value, opts) {
-    const raw = this.#codec.encode(value);
-    await run(() => this.#wasm().set(key, raw, opts));
-  }
-
-  /** Delete entries: `delete('a', 'b')`; resolves to how many existed. */
-  async delete(...keys) {
-    if (keys.length === 1 && Array.isArray(keys[0])) {
-      throw new InvalidArgument('delete takes keys as separate arguments: delete(...keys)');
-    }
-    return run(() => this.#wasm().delete(keys));
-  }
-
-  /** Cache-aside: on a miss, `loader()` (sync or async) runs once and its value is stored. */
-  async getOrSet(key, loader, opts) {
-    if (typeof loader !== 'function') throw new InvalidArgument('loader must be a function');
-    const codec = this.#codec;
-    const start = () => {
-      try {
-        return Promise.resolve(loader()).then((v) => codec.encode(v));
-      } catch (err) {
-        return Promise.reject(err);
-      }
-    };
-    // A host function: (key, signal, call id); the id names this load (js/loading.js).
-    const load = (_key, _signal, id) => runLoad(id, start);
-    const within = currentLoad();
-    return this.#decode(await run(() => this.#wasm().get_or_set(key, load, opts, within)));
-  }
-
-  /** Every entry carrying any of `tags` reads as a miss from now on; resolves to how many were deleted. */
-  async invalidateTags(tags) {
-    return run(() => this.#wasm().invalidate_tags(tags));
-  }
-
-  /** Memoize `fn` through getOrSet: `{ key, ttl, tags }`. `key` is a function of the
-   *  call's arguments or a string prefix (the key is then `prefix:` + the JSON of the
-   *  arguments); without it the prefix is `fn.name`, so an anonymous function needs a key
-   *  (as in every runtime: anonymous functions must not share one). */
-  wrap(fn, opts) {
-    if (typeof fn !== 'function') throw new InvalidArgument('wrap needs a function');
-    const { key, ...setOpts } = options(opts, 'wrap options');
-    let keyOf = key;
-    if (typeof key !== 'function') {
-      const prefix = key ?? fn.name;
-      if (typeof prefix !== 'string' || prefix === '') {
-        throw new InvalidArgument('wrap needs a `key` option (a string or a function) for an anonymous function');
-      }
-      keyOf = (...args) => `${prefix}:${JSON.stringify(args)}`;
-    }
-    const cache = this;
-    return function wrapped(...args) {
-      return cache.getOrSet(str(keyOf(...args), 'wrap key'), () => fn.apply(this, args), setOpts);
-    };
-  }
+/** `client.cache(namespace, opts)`: the shared Cache over the wasm cache of `client`. */
+function cache(client, namespace, opts) {
+  // The core reads and checks every option (and rejects codecs the edge build lacks).
+  const handle = new Handle(() => client._wasm().cache(namespace, opts));
+  const codec = codecs[opts?.codec ?? 'json'];
+  const wasm = () => {
+    client._wasm();
+    return handle.get();
+  };
+  const decode = (bytes) => (bytes === null || bytes === undefined ? null : codec.decode(bytes));
+  return makeCache(
+    {
+      get: (key) => run(() => wasm().get(key)).then(decode),
+      set: async (key, raw, o) => {
+        await run(() => wasm().set(key, raw, o));
+      },
+      delete: (keys) => run(() => wasm().delete(keys)),
+      invalidateTags: (tags) => run(() => wasm().invalidate_tags(tags)),
+      getOrSet: (key, loader, o) => {
+        const start = () => {
+          try {
+            return Promise.resolve(loader()).then((v) => codec.encode(v));
+          } catch (err) {
+            return Promise.reject(err);
+          }
+        };
+        // A host function: (key, signal, call id); the id names this load (js/loading.js).
+        const load = (_key, _signal, id) => runLoad(id, start);
+        const within = currentLoad();
+        return run(() => wasm().get_or_set(key, load, o, within)).then(decode);
+      },
+    },
+    codec.encode,
+  );
 }
 
 /** The result's covered error (when `reason` is `error`) as its error class. */
@@ -223,41 +161,21 @@ function decision(r) {
   return r;
 }
 
-/** A named rate limiter (from `client.rateLimiter(name, opts)`). Every decision is one
- *  atomic script in Redis; results are `{ allowed, limit, remaining, resetAfterMs,
- *  retryAfterMs, reason }`. */
-export class RateLimiter {
-  #client;
-  #handle;
-
-  constructor(client, name, opts) {
-    this.#client = client;
-    // The core reads and checks every option; the handle is re-created after a recovered
-    // panic (the local block list starts empty again then).
-    this.#handle = new Handle(() => this.#client._wasm().rate_limiter(name, opts));
-  }
-
-  #wasm() {
-    this.#client._wasm();
-    return this.#handle.get();
-  }
-
-  /** One atomic decision: `{ cost }` (default 1), `nowMs` for a caller-supplied clock. */
-  async limit(identifier, opts) {
-    const o = options(opts, 'limit options');
-    const cost = optNum(o.cost, 'cost');
-    const now = optNum(o.nowMs, 'nowMs');
-    return decision(await run(() => this.#wasm().limit(identifier, cost, now)));
-  }
-
-  /** What a request of cost 1 would get now, consuming nothing; `{ nowMs }` optional. */
-  async peek(identifier, opts) {
-    const now = optNum(options(opts, 'peek options').nowMs, 'nowMs');
-    return decision(await run(() => this.#wasm().peek(identifier, now)));
-  }
-
-  /** Forget `identifier`: its next request starts from a full limit. */
-  async reset(identifier) {
-    await run(() => this.#wasm().reset(identifier));
-  }
+/** `client.rateLimiter(name, opts)`: the shared RateLimiter over the wasm limiter of
+ *  `client`. The handle is re-created after a recovered panic (the local block list starts
+ *  empty again then). */
+function rateLimiter(client, name, opts) {
+  // The core reads and checks every option.
+  const handle = new Handle(() => client._wasm().rate_limiter(name, opts));
+  const wasm = () => {
+    client._wasm();
+    return handle.get();
+  };
+  return makeRateLimiter({
+    limit: (identifier, cost, now) => run(() => wasm().limit(identifier, cost, now)).then(decision),
+    peek: (identifier, now) => run(() => wasm().peek(identifier, now)).then(decision),
+    reset: async (identifier) => {
+      await run(() => wasm().reset(identifier));
+    },
+  });
 }

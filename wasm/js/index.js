@@ -10,6 +10,8 @@ setModule(bytes);
 
 export * from './api.js';
 export * from './errors.js';
+export { Cache } from './facade/cache.js';
+export { RateLimiter } from './facade/ratelimit.js';
 export { Job, Queue } from './facade/queue.js';
 export { rateLimitAnswer, withRateLimit } from './http.js';
 export { debugPanic, debugRunMany, errorClasses, resolveOptions } from './debug.js';

@@ -1,0 +1,132 @@
+'use strict'
+// The Node backend of the shared `Cache` (facade/cache.js, from the repository's js/): each
+// codec's encoding, and the cache operations sent to the native cache through the client's
+// completion queue. Values cross as JSON text by default, as Buffers (latin1 text when
+// small) with the bytes codecs.
+
+const { makeCache, jsonText, parseJson } = require('./facade/cache.js')
+const { DecodeError, InvalidArgument, fromNative, loaderFailure } = require('./errors.js')
+
+function encodeBytes(value) {
+  if (Buffer.isBuffer(value)) return value
+  if (value instanceof Uint8Array) return Buffer.from(value.buffer, value.byteOffset, value.byteLength)
+  throw new InvalidArgument('the bytes codec stores Buffers (or Uint8Arrays) only')
+}
+
+/**
+ * A value of the bytes codecs as a Buffer: small ones cross from the addon as latin1 text
+ * (one char per byte, see POOLED_BYTES in src/completion.rs), copied here into a Buffer from
+ * Node's pool, which costs less than a Buffer the addon makes.
+ */
+const toBuffer = (v) => (typeof v === 'string' ? Buffer.from(v, 'latin1') : v)
+const toBufferOrNull = (v) => (v === null ? null : toBuffer(v))
+
+// MessagePack, like Python's codec, through an optional package: loaded on first use, so
+// applications that never ask for it do not need it.
+let msgpack = null
+function loadMsgpack() {
+  if (msgpack === null) {
+    try {
+      msgpack = require('@msgpack/msgpack')
+    } catch (err) {
+      throw new InvalidArgument("codec 'msgpack' needs the @msgpack/msgpack package: npm install @msgpack/msgpack", { cause: err })
+    }
+  }
+  return msgpack
+}
+
+function encodeMsgpack(value) {
+  try {
+    const bytes = msgpack.encode(value)
+    return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+  } catch (err) {
+    throw new DecodeError(`value cannot be encoded as MessagePack: ${err.message}`, { cause: err })
+  }
+}
+
+function decodeMsgpack(buf) {
+  try {
+    return msgpack.decode(buf)
+  } catch (err) {
+    throw new DecodeError(`cached value is not valid MessagePack: ${err.message}`, { cause: err })
+  }
+}
+
+// How each codec crosses the boundary: which native methods, and the JS-side encoding.
+const CODECS = {
+  json: {
+    get: 'getText',
+    set: 'setText',
+    getOrSet: 'getOrSetText',
+    encode: jsonText,
+    decode: parseJson,
+    decodeOrNull: (text) => (text === null ? null : parseJson(text)),
+  },
+  bytes: {
+    get: 'getBytes',
+    set: 'setBytes',
+    getOrSet: 'getOrSetBytes',
+    encode: encodeBytes,
+    decode: toBuffer,
+    decodeOrNull: toBufferOrNull,
+  },
+  // Stored as bytes; the same encoding Rust (rmp-serde, maps with string keys) and Python
+  // (the msgpack package) write, so each reads what the others stored.
+  msgpack: {
+    get: 'getBytes',
+    set: 'setBytes',
+    getOrSet: 'getOrSetBytes',
+    encode: encodeMsgpack,
+    decode: (v) => decodeMsgpack(toBuffer(v)),
+    decodeOrNull: (v) => (v === null ? null : decodeMsgpack(toBuffer(v))),
+    load: loadMsgpack,
+  },
+}
+
+/** The backend cache over `nativeCache` (see `CacheBackend` in facade/cache.d.ts). */
+function backend(nativeCache, codec, dispatch) {
+  // The operations as plain functions: a cheaper call than a native method.
+  const fns = nativeCache.functions()
+  const { get, set, getOrSet, encode, decode, decodeOrNull } = codec
+  return {
+    get: (key) => dispatch.submit((op) => fns[get](op, key), decodeOrNull, null),
+    set: (key, raw, opts) => dispatch.submit((op) => fns[set](op, key, raw, opts), null, null),
+    delete: (keys) => dispatch.submit((op) => fns.delete(op, keys), null, null),
+    invalidateTags: (tags) => dispatch.submit((op) => fns.invalidateTags(op, tags), null, null),
+    getOrSet: (key, loader, opts) => {
+      // The host function the core calls on a miss (src/host.rs); the key and the signal
+      // are not the loader's business. Its errors reach the caller as thrown.
+      const load = async () => {
+        let value
+        try {
+          value = await loader()
+        } catch (err) {
+          throw loaderFailure(err)
+        }
+        try {
+          return encode(value)
+        } catch (err) {
+          throw loaderFailure(err)
+        }
+      }
+      const within = dispatch.loaderOf()
+      return dispatch.submit((op) => fns[getOrSet](op, key, opts, within), decode, load)
+    },
+  }
+}
+
+/** `client.cache(namespace, opts)` over the native client. */
+function cache(nativeClient, dispatch, namespace, opts) {
+  let nativeCache
+  try {
+    // The core reads (and checks) every option, the codec's name included.
+    nativeCache = nativeClient.cache(namespace, opts)
+  } catch (err) {
+    throw fromNative(err)
+  }
+  const codec = CODECS[opts?.codec ?? 'json']
+  if (codec.load !== undefined) codec.load()
+  return makeCache(backend(nativeCache, codec, dispatch), codec.encode)
+}
+
+module.exports = { cache }

@@ -1,0 +1,142 @@
+// `Cache` for both JS packages: the shapes of shared/API.md, argument checks, value
+// encoding and `wrap`, over a backend cache (the Node addon, or the edge's wasm) that runs
+// each operation in the core. Every cache semantic (ttl, tags, stampede protection) lives
+// in the Rust core.
+//
+// A backend cache is an object of functions, each returning a promise (see `CacheBackend`
+// in cache.d.ts): `get` resolves to the decoded value, `getOrSet` calls the loader itself
+// (how a host function crosses differs per backend) and encodes its value with the codec.
+
+import { DecodeError, InvalidArgument } from './errors.js';
+
+// Guards the constructor: caches come from `client.cache`.
+const INTERNAL = Symbol('redkit.cache.internal');
+
+/**
+ * JSON text of a value; what JSON cannot hold (undefined, a function, a BigInt, a cycle)
+ * is a DecodeError in every runtime: use null for an absent value.
+ */
+export function jsonText(value) {
+  let text;
+  try {
+    text = JSON.stringify(value);
+  } catch (err) {
+    throw new DecodeError(`value cannot be encoded as JSON: ${err.message}`, { cause: err });
+  }
+  if (text === undefined) throw new DecodeError(`value cannot be encoded as JSON: ${typeof value}`);
+  return text;
+}
+
+/** The value of stored JSON text. */
+export function parseJson(text) {
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new DecodeError(`cached value is not valid JSON: ${err.message}`, { cause: err });
+  }
+}
+
+/** A JSON key part of a wrapped call's arguments. */
+function argsKey(args) {
+  let text;
+  try {
+    text = JSON.stringify(args);
+  } catch (err) {
+    throw new InvalidArgument(`cannot build a cache key from the arguments: ${err.message}`, { cause: err });
+  }
+  if (text === undefined) throw new InvalidArgument('cannot build a cache key from the arguments');
+  return text;
+}
+
+/**
+ * Wrap `fn` so that a call with the same arguments is served from `cache`.
+ *
+ * `opts.key` is either a function of the call's arguments returning the cache key, or a
+ * string prefix (the key is then `prefix:` + the JSON of the arguments). Without it the
+ * prefix is `fn.name`, which must not be empty (anonymous functions must not share one).
+ * The other options (`ttl`, `tags`) are those of `getOrSet`.
+ */
+export function wrap(cache, fn, opts) {
+  if (typeof fn !== 'function') throw new InvalidArgument('cache.wrap needs a function');
+  if (opts !== undefined && opts !== null && (typeof opts !== 'object' || Array.isArray(opts))) {
+    throw new InvalidArgument('wrap options must be an object');
+  }
+  const { key, ...setOpts } = opts ?? {};
+  let keyOf;
+  if (typeof key === 'function') {
+    keyOf = key;
+  } else {
+    const prefix = key ?? fn.name;
+    if (typeof prefix !== 'string' || prefix === '') {
+      throw new InvalidArgument('cache.wrap needs a `key` option (a string or a function) for an anonymous function');
+    }
+    keyOf = (...args) => `${prefix}:${argsKey(args)}`;
+  }
+  /** @this {unknown} */
+  return async function memoized(...args) {
+    return cache.getOrSet(keyOf(...args), () => fn.apply(this, args), setOpts);
+  };
+}
+
+/** One cache namespace; from `client.cache(namespace, opts)`. */
+export class Cache {
+  #backend;
+  #encode;
+
+  /** @internal see `makeCache`. */
+  constructor(token, backend, encode) {
+    if (token !== INTERNAL) throw new InvalidArgument('use client.cache(namespace, opts) to make a cache');
+    this.#backend = backend;
+    this.#encode = encode;
+  }
+
+  /** The fresh value under `key`, or `null`. One GET. */
+  get(key) {
+    return this.#backend.get(key);
+  }
+
+  /** Write-through: store `value` (with the namespace ttl, or `opts.ttl`) under `opts.tags`. */
+  set(key, value, opts) {
+    let raw;
+    try {
+      raw = this.#encode(value);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return this.#backend.set(key, raw, opts);
+  }
+
+  /** Delete entries: `delete('a', 'b')`; resolves to how many existed. */
+  delete(...keys) {
+    if (keys.length === 1 && Array.isArray(keys[0])) {
+      return Promise.reject(new InvalidArgument('delete takes keys as separate arguments: delete(...keys)'));
+    }
+    return this.#backend.delete(keys);
+  }
+
+  /** Every entry carrying any of `tags` reads as a miss from now on; resolves to how many were deleted. */
+  invalidateTags(tags) {
+    return this.#backend.invalidateTags(tags);
+  }
+
+  /**
+   * Cache-aside: the fresh value, or `await loader()` (sync or async) stored and returned.
+   * One loader runs per key at a time (in this process, and across processes with the
+   * lock option). A loader that throws stores nothing and its error reaches the caller as
+   * thrown.
+   */
+  getOrSet(key, loader, opts) {
+    if (typeof loader !== 'function') return Promise.reject(new InvalidArgument('loader must be a function'));
+    return this.#backend.getOrSet(key, loader, opts);
+  }
+
+  /** Memoize `fn` through `getOrSet`: `{ key, ttl, tags }` (see `wrap`). */
+  wrap(fn, opts) {
+    return wrap(this, fn, opts);
+  }
+}
+
+/** `client.cache(...)` over a backend cache; `encode` is the codec's (value to what `set` stores). */
+export function makeCache(backend, encode) {
+  return new Cache(INTERNAL, backend, encode);
+}

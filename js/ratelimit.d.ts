@@ -1,0 +1,82 @@
+// Types of ratelimit.js: `client.rateLimiter(...)` in both JS packages. Options are read by
+// the Rust core.
+
+import type { Duration } from './cache.js'
+import type { RedkitError } from './errors.js'
+
+/** A rate limiting algorithm (docs/ratelimit.md). */
+export type RateLimitAlgorithm = 'gcra' | 'token_bucket' | 'sliding_window' | 'sliding_log' | 'fixed_window'
+
+/** One more limit decided in the same atomic call. */
+export interface RateLimitRule {
+  /** Requests (cost units) per window, at least 1. */
+  limit: number
+  /** The window, at least 1 ms. */
+  window: Duration
+  /** Extra capacity spent at once (gcra and token_bucket only; default 0). */
+  burst?: number
+}
+
+/** Options of `client.rateLimiter(name, opts)`. */
+export interface RateLimiterOptions {
+  /** Requests (cost units) per window (default 10). */
+  limit?: number
+  /** The window (default 1 s). */
+  window?: Duration
+  /** Extra capacity spent at once, gcra and token_bucket only (default 0). */
+  burst?: number
+  /** More limits decided atomically with the first: nothing is consumed unless all allow. */
+  limits?: RateLimitRule[]
+  /** Record denied requests too, so a client that keeps retrying stays blocked. */
+  countDenied?: boolean
+  /** The longest one decision waits for Redis (default 1 s, at most 2^31 - 1 ms). */
+  timeout?: Duration
+  /** Remember denied identifiers in this process (or isolate) until their retry time. */
+  localBlock?: boolean
+  /** Default `gcra`. */
+  algorithm?: RateLimitAlgorithm
+  /** When Redis fails or exceeds `timeout`: `deny` (default) or `allow` give a result with
+   *  reason `error`; `raise` rejects. */
+  onError?: 'deny' | 'allow' | 'raise'
+  /** `server` (default: the script reads TIME) or `client` (this process's clock). */
+  clock?: 'server' | 'client'
+}
+
+/** One decision. Durations are whole ms, rounded up. */
+export interface RateLimitResult {
+  /** Whether the request may go on. */
+  allowed: boolean
+  /** The capacity (limit + burst) of the rule closest to its limit. */
+  limit: number
+  /** What that rule still allows after this decision (0 when `reason` is `error`). */
+  remaining: number
+  /** Until that rule is back to full capacity if nothing else comes. */
+  resetAfterMs: number
+  /** Until a request of the same cost may be allowed; 0 when allowed. */
+  retryAfterMs: number
+  /** `limit` (Redis decided), `local_block` (denied in-process) or `error` (`onError` decided). */
+  reason: 'limit' | 'local_block' | 'error'
+  /** The failure `onError` covered, when `reason` is `error`. */
+  error?: RedkitError
+}
+
+/** A named rate limiter: every decision is one atomic script in Redis. */
+export declare class RateLimiter {
+  private constructor()
+  /** One atomic decision; `cost` defaults to 1, `nowMs` (ms since the epoch) replaces the clock. */
+  limit(identifier: string, opts?: { cost?: number; nowMs?: number }): Promise<RateLimitResult>
+  /** What a request of cost 1 would get, consuming nothing. */
+  peek(identifier: string, opts?: { nowMs?: number }): Promise<RateLimitResult>
+  /** Forget `identifier`. */
+  reset(identifier: string): Promise<void>
+}
+
+/** What a backend gives the facade for one limiter: the core's decisions, each a promise. */
+export interface RateLimiterBackend {
+  limit(identifier: string, cost: number | undefined, nowMs: number | undefined): Promise<RateLimitResult>
+  peek(identifier: string, nowMs: number | undefined): Promise<RateLimitResult>
+  reset(identifier: string): Promise<unknown>
+}
+
+/** @internal a RateLimiter over `backend`. */
+export declare function makeRateLimiter(backend: RateLimiterBackend): RateLimiter

@@ -1,0 +1,74 @@
+// `RateLimiter` for both JS packages: the shapes of shared/API.md and argument checks,
+// over a backend limiter (the Node addon, or the edge's wasm) whose every decision is the
+// Rust core's. A backend limiter's `limit(identifier, cost, nowMs)`, `peek(identifier,
+// nowMs)` and `reset(identifier)` return promises; results come back as
+// `{allowed, limit, remaining, resetAfterMs, retryAfterMs, reason, error?}`.
+
+import { InvalidArgument } from './errors.js';
+
+// Guards the constructor: limiters come from `client.rateLimiter`.
+const INTERNAL = Symbol('redkit.ratelimit.internal');
+
+/** `opts` must be absent or an object: anything else is a mistake worth reporting. */
+function optionsObject(opts, what) {
+  if (opts === undefined || opts === null) return {};
+  if (typeof opts !== 'object' || Array.isArray(opts)) throw new InvalidArgument(`${what} must be an object`);
+  return opts;
+}
+
+/** A number argument (a cost, a caller-supplied clock), or undefined; NaN is refused here, the range by the core. */
+function optionalNumber(v, what) {
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'number' || Number.isNaN(v)) {
+    throw new InvalidArgument(`${what} must be a number, got ${Number.isNaN(v) ? 'NaN' : typeof v}`);
+  }
+  return v;
+}
+
+/** A named rate limiter; from `client.rateLimiter(name, opts)`. */
+export class RateLimiter {
+  #backend;
+
+  /** @internal see `makeRateLimiter`. */
+  constructor(token, backend) {
+    if (token !== INTERNAL) throw new InvalidArgument('use client.rateLimiter(name, opts) to make a rate limiter');
+    this.#backend = backend;
+  }
+
+  /** One atomic decision: `{ cost }` (default 1), `nowMs` for a caller-supplied clock. */
+  limit(identifier, opts) {
+    let cost;
+    let now;
+    if (opts !== undefined) {
+      try {
+        const o = optionsObject(opts, 'limit options');
+        cost = optionalNumber(o.cost, 'cost');
+        now = optionalNumber(o.nowMs, 'nowMs');
+      } catch (err) {
+        return Promise.reject(err);
+      }
+    }
+    return this.#backend.limit(identifier, cost, now);
+  }
+
+  /** What a request of cost 1 would get now (or at `{ nowMs }`), consuming nothing. */
+  peek(identifier, opts) {
+    let now;
+    try {
+      now = optionalNumber(optionsObject(opts, 'peek options').nowMs, 'nowMs');
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return this.#backend.peek(identifier, now);
+  }
+
+  /** Forget `identifier`: its next request starts from a full limit. */
+  reset(identifier) {
+    return this.#backend.reset(identifier);
+  }
+}
+
+/** `client.rateLimiter(...)` over a backend limiter. */
+export function makeRateLimiter(backend) {
+  return new RateLimiter(INTERNAL, backend);
+}
