@@ -1,30 +1,14 @@
 // Runs the enqueueing edge function with real Request objects against redkit-gateway in
 // front of a real redis-server, and reads the job as a worker in any runtime would.
 
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { TOKEN, startServers } from '../../wasm/tests/harness.mjs';
+import { caller, useServers } from './servers.test-helper.mjs';
 import app from './enqueue.js';
 
-let servers;
-let env;
-before(async () => {
-  servers = await startServers();
-  env = { UPSTASH_REDIS_REST_URL: servers.url, UPSTASH_REDIS_REST_TOKEN: TOKEN };
-});
-after(async () => {
-  await servers?.stop();
-});
+const state = useServers();
 
-const call = (method, path, body) =>
-  app.fetch(
-    new Request(`https://edge.example${path}`, {
-      method,
-      headers: body ? { 'content-type': 'application/json' } : {},
-      body: body ? JSON.stringify(body) : undefined,
-    }),
-    env,
-  );
+const call = caller(app, state);
 
 test('a signup enqueues one welcome email with the seed options, once per address', async () => {
   const first = await call('POST', '/signup', { email: 'ada@example.com' });
@@ -36,7 +20,7 @@ test('a signup enqueues one welcome email with the seed options, once per addres
   assert.equal(stats.waiting, 1);
 
   // The job hash in the shared layout, as a Rust, Python or Node worker reads it.
-  const hash = await servers.redis.hgetall('rk:{queue:emails}:j:welcome:ada@example.com');
+  const hash = await state.servers.redis.hgetall('rk:{queue:emails}:j:welcome:ada@example.com');
   assert.deepEqual(JSON.parse(hash.data), { to: 'ada@example.com' });
   assert.equal(hash.name, 'welcome');
   const opts = JSON.parse(hash.opts);

@@ -1,27 +1,20 @@
 // Calls the rate limited edge API (api-worker.js + ratelimit.js) with real Request objects
 // against redkit-gateway in front of a real redis-server.
 
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { TOKEN, freePort, startServers } from '../../wasm/tests/harness.mjs';
+import { freePort } from '../../wasm/tests/harness.mjs';
+import { useServers } from './servers.test-helper.mjs';
 import worker from './api-worker.js';
 import { clientIp } from './ratelimit.js';
 
-let servers;
-let env;
-before(async () => {
-  servers = await startServers();
-  env = { UPSTASH_REDIS_REST_URL: servers.url, UPSTASH_REDIS_REST_TOKEN: TOKEN };
-});
-after(async () => {
-  await servers?.stop();
-});
+const state = useServers();
 
 let ips = 0;
 /** A client address no other test uses (the limiter's keys live in the shared server). */
 const newIp = () => `203.0.113.${(ips += 1)}`;
 
-const get = (path, ip, e = env, headers = {}) =>
+const get = (path, ip, e = state.env, headers = {}) =>
   worker.fetch(new Request(`https://edge.example${path}`, { headers: { 'cf-connecting-ip': ip, ...headers } }), e);
 
 test('allowed requests carry RateLimit-* headers, the sixth in 10 s is a 429 with Retry-After', async () => {
@@ -57,7 +50,7 @@ test('each client IP has its own limit; unlimited routes are untouched', async (
   assert.equal(health.status, 200);
   assert.equal(health.headers.get('ratelimit-limit'), null);
   // The decision is in Redis, in the shared layout: any runtime sees the same state.
-  const ttl = await servers.redis.pttl(`rk:{rl:edge-api}:g:ip:${a}`);
+  const ttl = await state.servers.redis.pttl(`rk:{rl:edge-api}:g:ip:${a}`);
   assert.ok(ttl > 0 && ttl <= 10_000, `pttl ${ttl}`);
 });
 
@@ -79,7 +72,7 @@ test('requests weigh their cost: a 5 KB upload spends the whole burst', async ()
     worker.fetch(new Request('https://edge.example/upload', {
       // What a real client sends with its body (a Request made in JS does not add it).
       method: 'POST', headers: { 'cf-connecting-ip': ip, 'content-length': String(kb * 1024) }, body: 'x'.repeat(kb * 1024),
-    }), env);
+    }), state.env);
   const r = await upload(5);
   assert.equal(r.status, 200);
   assert.equal(r.headers.get('ratelimit-remaining'), '0');
@@ -96,7 +89,7 @@ test('the client IP comes from the edge headers', () => {
 
 test('Redis unreachable: fails open (no headers) or closed (503), within the timeout', async () => {
   const port = await freePort();
-  const down = { ...env, UPSTASH_REDIS_REST_URL: `http://127.0.0.1:${port}` };
+  const down = { ...state.env, UPSTASH_REDIS_REST_URL: `http://127.0.0.1:${port}` };
   let started = Date.now();
   const open = await get('/api/hello', newIp(), down);
   assert.ok(Date.now() - started < 1_000, `took ${Date.now() - started} ms`);

@@ -1,31 +1,15 @@
 // Runs the edge function's fetch handler with real Request objects against redkit-gateway
 // in front of a real redis-server.
 
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { TOKEN, startServers } from '../../wasm/tests/harness.mjs';
+import { caller, useServers } from './servers.test-helper.mjs';
 import { db } from './db.js';
 import worker from './worker.js';
 
-let servers;
-let env;
-before(async () => {
-  servers = await startServers();
-  env = { UPSTASH_REDIS_REST_URL: servers.url, UPSTASH_REDIS_REST_TOKEN: TOKEN };
-});
-after(async () => {
-  await servers?.stop();
-});
+const state = useServers();
 
-const call = (method, path, body) =>
-  worker.fetch(
-    new Request(`https://edge.example${path}`, {
-      method,
-      headers: body ? { 'content-type': 'application/json' } : {},
-      body: body ? JSON.stringify(body) : undefined,
-    }),
-    env,
-  );
+const call = caller(worker, state);
 
 test('cache-aside: a stampede of requests reads the database once', async () => {
   const before = db.reads;
@@ -39,7 +23,7 @@ test('cache-aside: a stampede of requests reads the database once', async () => 
   assert.equal(again.status, 200);
   assert.equal(db.reads - before, 1);
   // Stored in the shared layout, with the jittered ttl (60-65 minutes).
-  const ttl = await servers.redis.pttl('rk:{cache:users}:k:user:42');
+  const ttl = await state.servers.redis.pttl('rk:{cache:users}:k:user:42');
   assert.ok(ttl > 3_590_000 && ttl <= 3_900_000 + 60_000, `pttl ${ttl}`);
 });
 
@@ -67,7 +51,7 @@ test('missing users are 404 (and the null is cached like any value)', async () =
 });
 
 test('a Redis endpoint failure is a clean 500 with the error code', async () => {
-  const bad = { UPSTASH_REDIS_REST_URL: servers.url, UPSTASH_REDIS_REST_TOKEN: 'wrong' };
+  const bad = { UPSTASH_REDIS_REST_URL: state.servers.url, UPSTASH_REDIS_REST_TOKEN: 'wrong' };
   const { default: fresh } = await import(`./worker.js?fresh=${Date.now()}`);
   const r = await fresh.fetch(new Request('https://edge.example/users/42'), bad);
   assert.equal(r.status, 500);
