@@ -1,4 +1,4 @@
-//! Test hooks for the conformance replay (`__test__/conformance-queue.test.js`, the ops of
+//! Test hooks for the conformance replay (`js/test/conformance-queue.test.mjs`, the ops of
 //! conformance/README.md "Queue ops" that are no public call): the calls a worker makes
 //! (`take`, `finish`, `maintain`) over the same core functions the engine uses, and the
 //! pure computations (`backoff`, `next_slots`). Not part of the package's API.
