@@ -364,3 +364,11 @@ test('a loader asking for its own key, directly or through A -> B -> A, rejects 
     }), 'd')
     assert.equal(await late, 'd')
   }))
+
+test('Client.embedded() needs no server', async () => {
+  const client = await Client.embedded({ prefix: 'emb' })
+  const cache = client.cache('c')
+  assert.deepEqual(await cache.getOrSet('k', async () => ({ a: 1 })), { a: 1 })
+  assert.deepEqual(await cache.get('k'), { a: 1 })
+  await client.close()
+})

@@ -1,25 +1,30 @@
-// Replays conformance/ratelimit/*.json (see conformance/README.md) over both edge transports,
-// then checks that both transports gave the very same numbers on every deterministic step.
+// Replays conformance/ratelimit/*.json (see conformance/README.md) through either JS
+// package, over both transports of the backend (Node: a real server and the embedded
+// engine; edge: REST through the gateway and the adapter), then checks that the two gave
+// the very same numbers on every deterministic step. Unknown ops and setup fields fail.
 
-import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { prefix, root, startServers } from './harness.mjs';
+import { after, before, describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
 
-const dir = path.join(root, 'conformance', 'ratelimit');
+import { backendName, prefix, startBackend } from './harness.mjs';
+
+const dir = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'conformance', 'ratelimit');
 const scenarios = fs
   .readdirSync(dir)
   .filter((f) => f.endsWith('.json'))
   .sort()
   .map((f) => ({ file: f, ...JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8')) }));
+const TRANSPORTS = backendName === 'wasm' ? ['rest', 'adapter'] : ['server', 'embedded'];
 
-let servers;
+let backend;
 before(async () => {
-  servers = await startServers();
+  backend = await startBackend();
 });
 after(async () => {
-  await servers?.stop();
+  await backend?.stop();
 });
 
 /** The scenario's snake_case setup as `client.rateLimiter` options. */
@@ -54,12 +59,13 @@ const snake = (r) => ({
 });
 
 /** Full results of the steps that carry their own clock, per transport and scenario. */
-const logs = { rest: new Map(), adapter: new Map() };
+const logs = Object.fromEntries(TRANSPORTS.map((t) => [t, new Map()]));
 
 async function replay(scenario, transport) {
-  const client = servers.transports[transport](prefix(`rl${scenario.file}`));
+  const client = await backend.transports[transport].make(prefix(`rl${scenario.file}`));
   const limiter = build(client, scenario.setup);
   const log = [];
+  try {
   for (const [i, step] of scenario.steps.entries()) {
     const where = `${scenario.file} step ${i} (${step.op})`;
     const act = async () => {
@@ -101,10 +107,13 @@ async function replay(scenario, transport) {
       if (step.now_ms !== undefined || step.op === 'reset' || step.op === 'build') log.push(got);
     }
   }
+  } finally {
+    await client.close();
+  }
   logs[transport].set(scenario.file, log);
 }
 
-for (const transport of ['rest', 'adapter']) {
+for (const transport of TRANSPORTS) {
   describe(`rate limit conformance over ${transport}`, () => {
     for (const scenario of scenarios) {
       test(`${scenario.file}: ${scenario.name}`, () => replay(scenario, transport));
@@ -112,10 +121,11 @@ for (const transport of ['rest', 'adapter']) {
   });
 }
 
-test('REST and the adapter give identical results, every field, every clocked step', () => {
-  assert.equal(logs.rest.size, scenarios.length);
-  assert.equal(logs.adapter.size, scenarios.length);
-  for (const { file } of scenarios) assert.deepEqual(logs.rest.get(file), logs.adapter.get(file), file);
+test(`${TRANSPORTS.join(' and ')} give identical results, every field, every clocked step`, () => {
+  const [a, b] = TRANSPORTS;
+  assert.equal(logs[a].size, scenarios.length);
+  assert.equal(logs[b].size, scenarios.length);
+  for (const { file } of scenarios) assert.deepEqual(logs[a].get(file), logs[b].get(file), file);
 });
 
 test('the rate limit scenarios are there', () => {

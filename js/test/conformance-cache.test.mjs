@@ -1,24 +1,31 @@
-// Replays conformance/cache/*.json (see conformance/README.md) over both edge transports.
+// Replays conformance/cache/*.json (see conformance/README.md) through either JS package,
+// over every transport of the backend (Node: a real server and the embedded engine; edge:
+// REST through the gateway and the adapter): the same results everywhere. A new op cannot
+// pass unnoticed: unknown ops fail the test.
 
-import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { prefix, root, startServers } from './harness.mjs';
+import { after, before, describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
 
-const dir = path.join(root, 'conformance', 'cache');
+import { api, backendName, prefix, startBackend } from './harness.mjs';
+
+const { RedkitError } = api;
+const dir = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'conformance', 'cache');
 const scenarios = fs
   .readdirSync(dir)
   .filter((f) => f.endsWith('.json'))
   .sort()
   .map((f) => ({ file: f, ...JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8')) }));
+const TRANSPORTS = backendName === 'wasm' ? ['rest', 'adapter'] : ['server', 'embedded'];
 
-let servers;
+let backend;
 before(async () => {
-  servers = await startServers();
+  backend = await startBackend();
 });
 after(async () => {
-  await servers?.stop();
+  await backend?.stop();
 });
 
 function cacheOptions(setup) {
@@ -37,9 +44,10 @@ function cacheOptions(setup) {
 class ScenarioLoaderError extends Error {}
 
 async function replay(scenario, transport) {
-  const client = servers.transports[transport](prefix(`conf${scenario.file}`));
+  const client = await backend.transports[transport].make(prefix(`conf${scenario.file}`));
   const cache = client.cache(scenario.setup.namespace, cacheOptions(scenario.setup));
   let loaderCalls = 0;
+  try {
   for (const [i, raw] of scenario.steps.entries()) {
     const step = { ...raw, key: text(raw.key), keys: raw.keys?.map(text) };
     const where = `${scenario.file} step ${i} (${step.op})`;
@@ -82,6 +90,7 @@ async function replay(scenario, transport) {
         assert.ok(err instanceof ScenarioLoaderError, `${where}: ${err}`);
         assert.equal(err.message, step.loader.throws, where);
       } else {
+        assert.ok(err instanceof RedkitError, `${where}: ${err}`);
         assert.equal(err.name, step.error, `${where}: ${err}`);
       }
     } else if ('expect' in step) {
@@ -91,6 +100,9 @@ async function replay(scenario, transport) {
     }
     if (step.loader_calls !== undefined) assert.equal(loaderCalls, step.loader_calls, `${where}: loader calls`);
   }
+  } finally {
+    await client.close();
+  }
 }
 
 /** A scenario key: `{"$lone_surrogate": "k"}` is "k" and a lone surrogate (conformance/README.md). */
@@ -98,8 +110,8 @@ function text(v) {
   return v !== null && typeof v === 'object' && '$lone_surrogate' in v ? `${v.$lone_surrogate}\uD800` : v;
 }
 
-for (const transport of ['rest', 'adapter']) {
-  describe(`conformance over ${transport}`, () => {
+for (const transport of TRANSPORTS) {
+  describe(`cache conformance over ${transport}`, () => {
     for (const scenario of scenarios) {
       test(`${scenario.file}: ${scenario.name}`, () => replay(scenario, transport));
     }
