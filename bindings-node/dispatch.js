@@ -44,6 +44,10 @@ class Dispatcher {
   #freeFunctions = []
   #calls = new Map()
   #scheduled = false
+  // Host calls that returned since the last pump: their ids and values, handed over in
+  // one native call by the pump (see `#callHost`).
+  #resolvedIds = []
+  #resolvedValues = []
   // Operations started since the last write (see `submit`).
   #unsent = 0
   // A timer that is ref'd only while operations are in flight: the native wake-up is weak,
@@ -122,7 +126,15 @@ class Dispatcher {
   }
 
   #pump() {
-    this.settle(this.functions.takeCompletions())
+    if (this.#resolvedIds.length === 0) {
+      this.settle(this.functions.takeCompletions())
+      return
+    }
+    const ids = this.#resolvedIds
+    const values = this.#resolvedValues
+    this.#resolvedIds = []
+    this.#resolvedValues = []
+    this.settle(this.functions.hostResolved(ids, values))
   }
 
   /**
@@ -211,7 +223,14 @@ class Dispatcher {
       if (typeof fn !== 'function') throw new TypeError(`no host function for target ${target}`)
       const input = typeof arg === 'string' ? Buffer.from(arg, 'latin1') : arg
       const value = await (loader ? loading.run(scope, fn, input, controller.signal) : fn(input, controller.signal))
-      this.native.hostResolved(callId, value)
+      if (typeof value !== 'string' && !Buffer.isBuffer(value)) {
+        throw new TypeError(`a host function returns a string or a Buffer, got ${value === null ? 'null' : typeof value}`)
+      }
+      // Handed over by the pump with every other call that returned in this turn: one
+      // native call for them all, and the core sees them together (a worker sends all
+      // their ends in one round trip rather than the first one alone).
+      this.#resolvedIds.push(callId)
+      this.#resolvedValues.push(value)
     } catch (err) {
       // The function's own error (or its result's conversion error), kept for the caller.
       const { name, message, stack } = describe(err)

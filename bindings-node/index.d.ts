@@ -70,8 +70,6 @@ export declare class NativeClient {
    * `processor`; options read by the core (see `worker.rs`). Not started.
    */
   worker(queue: string, processor: number, opts?: unknown): NativeWorker
-  /** Host call `id` returned `value` (see `host.rs`). */
-  hostResolved(id: number, value: string | Buffer): void
   /**
    * Host call `id` threw `error`, whose name, message and stack JS read; whoever
    * rethrows it gets that very object.
@@ -87,7 +85,7 @@ export declare class NativeClient {
    * its `Start` first), as plain functions (see `functions.rs`). `header` is where they
    * report which operations finished (see `Completions::take`).
    */
-  functions(header: Uint32Array): { takeCompletions(): unknown; linkReceived(chunk: Buffer): unknown; checkLayout(op: number): unknown; ping(op: number): unknown; close(op: number): unknown; check(op: number): unknown }
+  functions(header: Uint32Array): { takeCompletions(): unknown; linkReceived(chunk: Buffer): unknown; hostResolved(ids: number[], values: Array<string | Buffer>): unknown; checkLayout(op: number): unknown; ping(op: number): unknown; close(op: number): unknown; check(op: number): unknown }
 }
 
 /** The native half of a connection of its own; `link.js` holds the socket. */

@@ -271,16 +271,6 @@ impl NativeClient {
         crate::worker::worker(&self.inner, &self.completions, queue, processor, opts)
     }
 
-    /// Host call `id` returned `value` (see `host.rs`).
-    #[napi(catch_unwind)]
-    pub fn host_resolved(&self, id: u32, value: Either<String, Buffer>) {
-        let raw = match value {
-            Either::A(text) => text.into_bytes(),
-            Either::B(buf) => buf.to_vec(),
-        };
-        self.completions.settle_call(id, Ok(raw));
-    }
-
     /// Host call `id` threw `error`, whose name, message and stack JS read; whoever
     /// rethrows it gets that very object.
     #[napi(
@@ -362,7 +352,7 @@ impl NativeClient {
     /// report which operations finished (see `Completions::take`).
     #[napi(
         catch_unwind,
-        ts_return_type = "{ takeCompletions(): unknown; linkReceived(chunk: Buffer): unknown; checkLayout(op: number): unknown; ping(op: number): unknown; close(op: number): unknown; check(op: number): unknown }"
+        ts_return_type = "{ takeCompletions(): unknown; linkReceived(chunk: Buffer): unknown; hostResolved(ids: number[], values: Array<string | Buffer>): unknown; checkLayout(op: number): unknown; ping(op: number): unknown; close(op: number): unknown; check(op: number): unknown }"
     )]
     pub fn functions<'env>(
         &self,
@@ -371,10 +361,25 @@ impl NativeClient {
     ) -> napi::Result<Object<'env>> {
         self.completions.set_header(Header::new(header)?);
         let c = || self.clone();
-        let (c1, c2, c3, c4, c5, c6) = (c(), c(), c(), c(), c(), c());
+        let (c1, c2, c3, c4, c5, c6, c7) = (c(), c(), c(), c(), c(), c(), c());
         Ok(Functions::new(env)?
             .add("takeCompletions", move |x| c1.completions.take(x.env))?
             .add("linkReceived", move |x| c2.link_received(x.env, arg(x, 0)?))?
+            // Host calls `ids[i]` returned `values[i]` (see `host.rs`): settled in one
+            // pass, then what `takeCompletions` returns.
+            .add("hostResolved", move |x| {
+                let ids: Vec<u32> = arg(x, 0)?;
+                let values: Vec<Either<String, Buffer>> = arg(x, 1)?;
+                c7.completions
+                    .settle_calls(ids.into_iter().zip(values).map(|(id, value)| {
+                        let raw = match value {
+                            Either::A(text) => text.into_bytes(),
+                            Either::B(buf) => buf.to_vec(),
+                        };
+                        (id, Ok(raw))
+                    }));
+                c7.completions.take(x.env)
+            })?
             // Record or check the data-layout version (what `connect` does once the
             // connection is up).
             .add("checkLayout", move |x| {

@@ -337,11 +337,22 @@ impl Completions {
 
     /// JS finished host call `id`: its caller goes on at once.
     pub fn settle_call(&self, id: u32, result: HostResult) {
-        let reply = lock(&self.calls).remove(&id).map(|(reply, _)| reply);
-        if let Some(reply) = reply {
-            // The caller may be gone (cancelled, its client dropped): nothing left to tell.
-            self.executor.drive(|| drop(reply.send(result)));
-        }
+        self.settle_calls([(id, result)]);
+    }
+
+    /// JS finished these host calls: their callers go on at once, polled in one pass, so
+    /// what they do next sees them all (a worker's finish task sends every end in one
+    /// round trip, not the first alone and the rest after its reply).
+    pub fn settle_calls(&self, results: impl IntoIterator<Item = (u32, HostResult)>) {
+        self.executor.drive(|| {
+            for (id, result) in results {
+                let reply = lock(&self.calls).remove(&id).map(|(reply, _)| reply);
+                // The caller may be gone (cancelled, its client dropped): nothing to tell.
+                if let Some(reply) = reply {
+                    drop(reply.send(result));
+                }
+            }
+        });
     }
 }
 

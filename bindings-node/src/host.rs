@@ -3,7 +3,8 @@
 //!
 //! A call travels through the client's completion queue (see `completion.rs`): JS runs
 //! `fn(arg: Buffer, signal: AbortSignal)` on its own thread and answers with
-//! `hostResolved(id, value)` or `hostRejected(id, error, name, message, stack)`.
+//! `hostResolved(ids, values)` (every call that returned in one turn, in one native call)
+//! or `hostRejected(id, error, name, message, stack)`.
 
 use std::sync::Arc;
 
