@@ -38,7 +38,7 @@ def spawn(runtime: str, env: dict[str, str], log: Any) -> subprocess.Popen[bytes
     return subprocess.Popen(runtimes.worker(runtime), env=env, stdout=log, stderr=subprocess.STDOUT)
 
 
-def counts(queue: redkit.Queue) -> dict[str, int] | None:
+def counts(queue: redkit.Queue[Any]) -> dict[str, int] | None:
     """The queue's counts, or None while the server is away."""
     try:
         return queue.counts()
@@ -46,7 +46,7 @@ def counts(queue: redkit.Queue) -> dict[str, int] | None:
         return None
 
 
-def completed_results(queue: redkit.Queue, n: int) -> dict[str, Any]:
+def completed_results(queue: redkit.Queue[Any], n: int) -> dict[str, Any]:
     """Job id -> return value of every completed job, read a thousand at a time."""
     out: dict[str, Any] = {}
     for start in range(0, n, 1000):
@@ -57,7 +57,7 @@ def completed_results(queue: redkit.Queue, n: int) -> dict[str, Any]:
 
 def run(
     n: int,
-    queue: redkit.Queue,
+    queue: redkit.Queue[Any],
     procs: list[subprocess.Popen[bytes]],
     names: list[str],
     env: dict[str, str],
