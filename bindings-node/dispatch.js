@@ -28,6 +28,8 @@ const HEADER_OPERATIONS = 1024
 // Batching writes roughly doubled rate-limit decisions at concurrency 64 and 16 gave cache
 // hits the most (bench/results/code-notes.md).
 const WRITE_EVERY = 16
+// Host calls returned in one turn from which they are handed over in two halves (see `#pump`).
+const SPLIT_RESOLVED = 8
 
 class Dispatcher {
   // Operations in flight, indexed by id. An id is reused once its operation is settled
@@ -134,7 +136,17 @@ class Dispatcher {
     const values = this.#resolvedValues
     this.#resolvedIds = []
     this.#resolvedValues = []
-    this.settle(this.functions.hostResolved(ids, values))
+    if (ids.length < SPLIT_RESOLVED) {
+      this.settle(this.functions.hostResolved(ids, values))
+      return
+    }
+    // In two halves: a worker whose finish task is idle sends the first half's ends at
+    // once and the second's after that reply, and its jobs then come back in two groups
+    // that take turns, one run here while the server finishes the other. In one batch the
+    // two sides would wait for each other on every round trip.
+    const half = ids.length >>> 1
+    this.settle(this.functions.hostResolved(ids.slice(0, half), values.slice(0, half)))
+    this.settle(this.functions.hostResolved(ids.slice(half), values.slice(half)))
   }
 
   /**
