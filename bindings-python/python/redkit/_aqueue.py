@@ -259,9 +259,7 @@ def loop_processor(
     codec = queue._codec
 
     async def call(arg: bytes, cancel: Cancellation) -> bytes:
-        job: Job[Any] = Job(queue, _queue.delivered_raw(arg), codec)
-        job.cancelled = cancel
-        job._listeners = listeners
+        job: Job[Any] = Job._delivered(queue, arg, codec, cancel, listeners)
         listeners.delivered(job)
         try:
             result = processor(job)
@@ -285,9 +283,7 @@ def pool_processor(
     codec = queue._codec
 
     def call(arg: bytes, cancel: Cancellation) -> bytes:
-        job: Job[Any] = Job(queue, _queue.delivered_raw(arg), codec)
-        job.cancelled = cancel
-        job._listeners = listeners
+        job: Job[Any] = Job._delivered(queue, arg, codec, cancel, listeners)
         listeners.delivered(job)
         try:
             result = processor(job)

@@ -25,6 +25,8 @@ from ._qevents import Listeners, QueueEvent, QueueLiveness, Scheduler, WorkerEve
 from ._redkit import Cancellation, QueueCore, QueueEventsCore, WorkerCore, WorkerEventsCore
 
 T = TypeVar("T")
+# A job class (the blocking or the asyncio Job), for constructors that build either.
+J = TypeVar("J", bound="JobFields[Any]")
 
 Removal = Union[bool, int, Mapping[str, int]]
 """``remove_on_complete`` / ``remove_on_fail``: ``True`` (remove at once), a count (keep
@@ -207,27 +209,30 @@ class JobFields(Generic[T]):
     def __repr__(self) -> str:
         return f"<Job {self.name!r} id={self.id!r} attempts_made={self.attempts_made}>"
 
-
-def delivered_raw(arg: bytes) -> RawJob:
-    """A job as the worker engine hands it to a processor (``job_arg`` in the core)."""
-    d = json.loads(arg)
-    data = d["data"]
-    raw = base64.b64decode(data["base64"]) if isinstance(data, dict) else data.encode("utf-8")
-    progress = d.get("progress")
-    return (
-        d["id"],
-        d["name"],
-        raw,
-        json.dumps(d.get("opts") or {}),
-        d.get("attempts_made", 0),
-        None if progress is None else json.dumps(progress),
-        None,
-        None,
-        d.get("timestamp", 0),
-        d.get("processed_on"),
-        None,
-        [],
-    )
+    @classmethod
+    def _delivered(cls: type[J], queue: Any, arg: bytes, codec: Codec, cancel: Cancellation, listeners: Listeners) -> J:
+        """A job as the worker engine hands it to a processor (``job_arg`` in the core).
+        Built straight from the one parse of ``arg``: this runs once per job, and a trip
+        through :class:`RawJob` would encode and parse ``opts`` and ``progress`` again."""
+        d = json.loads(arg)
+        data = d["data"]
+        job = cls.__new__(cls)
+        job._queue = queue
+        job.id = d["id"]
+        job.name = d["name"]
+        job.data = codec.decode(base64.b64decode(data["base64"]) if isinstance(data, dict) else data.encode("utf-8"))
+        job.opts = d.get("opts") or {}
+        job.attempts_made = d.get("attempts_made", 0)
+        job.progress = d.get("progress")
+        job.return_value = None
+        job.failed_reason = None
+        job.timestamp = d.get("timestamp", 0)
+        job.processed_on = d.get("processed_on")
+        job.finished_on = None
+        job.stacktrace = []
+        job.cancelled = cancel
+        job._listeners = listeners
+        return job
 
 
 def result_bytes(codec: Codec, value: Any) -> bytes:
@@ -539,9 +544,7 @@ def blocking_processor(
     codec = queue._codec
 
     def call(arg: bytes, cancel: Cancellation) -> bytes:
-        job: Job[Any] = Job(queue, delivered_raw(arg), codec)
-        job.cancelled = cancel
-        job._listeners = listeners
+        job: Job[Any] = Job._delivered(queue, arg, codec, cancel, listeners)
         listeners.delivered(job)
         try:
             result = processor(job)
