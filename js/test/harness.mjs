@@ -9,6 +9,7 @@
 
 import { createRequire } from 'node:module';
 import net from 'node:net';
+import { after } from 'node:test';
 
 const require = createRequire(import.meta.url);
 const which = process.env.REDKIT_JS_BACKEND ?? 'node';
@@ -19,6 +20,63 @@ export const api = which === 'node' ? await import('../../bindings-node/redkit.m
 
 /** `node` or `wasm`. */
 export const backendName = which;
+
+/**
+ * The transports whose clients talk to a real redis-server that `command` can read (Node: the
+ * server; edge: REST through the gateway and the adapter over ioredis). Suites that look at
+ * what the core stored, or share state between clients through the server, run over these.
+ */
+export const serverTransports = which === 'node' ? ['server'] : ['rest', 'adapter'];
+
+/**
+ * For a suite (call it inside `describe`) over one transport of the backend `getBackend()`
+ * returns once started: `client(name, p?)` resolves to a client with its own key prefix (or
+ * `p`, to share one), closed after the suite; `command(...args)` reads the server.
+ */
+export function clientsOver(getBackend, transport) {
+  const clients = [];
+  after(async () => {
+    for (const c of clients) await c.close().catch(() => {});
+  });
+  return {
+    client: async (name, p = prefix(name)) => {
+      const c = await getBackend().transports[transport].make(p);
+      clients.push(c);
+      return c;
+    },
+    command: (...args) => getBackend().transports[transport].command(...args),
+  };
+}
+
+/**
+ * The core's option reading (`pattern`: connect, cache, rate_limiter...): the resolved
+ * options as JSON text, or InvalidArgument. The addon's debug hook throws a plain Error
+ * whose message carries the code; it is raised here as the package's InvalidArgument.
+ */
+export function resolveOptions(pattern, opts) {
+  if (which === 'wasm') return api.resolveOptions(pattern, opts);
+  try {
+    return require('../../bindings-node/index.js').__resolveOptions(pattern, opts);
+  } catch (e) {
+    if (/ERR_INVALID_ARGUMENT/.test(e?.message)) throw new api.InvalidArgument(e.message, { cause: e });
+    throw e;
+  }
+}
+
+/**
+ * Make a client with these connection options, sending nothing to any server (Node: the
+ * embedded engine; edge: a REST client, which connects on first use); resolves to the
+ * client, or rejects with InvalidArgument. Options that are not an object are read by the
+ * core (the edge's Client.rest needs an object to find its url in).
+ */
+export async function offlineClient(options) {
+  if (which === 'node') return api.Client.connect('embedded://', options);
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+    resolveOptions('connect', options);
+    return api.Client.rest({ url: 'http://127.0.0.1:9' });
+  }
+  return api.Client.rest({ ...options, url: 'http://127.0.0.1:9' });
+}
 
 /** The core's `code -> class name` table, as the backend's native module exports it. */
 export function coreErrorClasses() {

@@ -1,6 +1,7 @@
-// The rate limiter over both edge transports (REST through redkit-gateway, the adapter over
-// ioredis), against a real redis-server: result shape, shared state and layout, local_block,
-// the client clock, bad input, and on_error when Redis or the gateway is down or slow.
+// The rate limiter's edge specifics, against a real redis-server: REST and the adapter
+// sharing one limit, a panic restarting the module, onError when Redis or the gateway is
+// down or slow, and the HTTP glue. The rest of the limiter's behaviour is tested once for
+// both JS packages in js/test/ratelimit.test.mjs.
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -17,114 +18,6 @@ after(async () => {
   await servers?.stop();
 });
 
-const FIELDS = ['allowed', 'limit', 'remaining', 'resetAfterMs', 'retryAfterMs', 'reason'];
-
-for (const transport of ['rest', 'adapter']) {
-  describe(`rate limiter over ${transport}`, () => {
-    const client = (name) => servers.transports[transport](prefix(name));
-
-    test('limit, peek and reset give the documented result object', async () => {
-      const api = client('shape').rateLimiter('api', { limit: 3, window: 60_000 });
-      const first = await api.limit('user:42');
-      assert.deepEqual(Object.keys(first).sort(), [...FIELDS].sort());
-      assert.equal(first.allowed, true);
-      assert.equal(first.limit, 3);
-      assert.equal(first.remaining, 2);
-      assert.equal(first.retryAfterMs, 0);
-      assert.equal(first.reason, 'limit');
-      // gcra: one emission interval (20 s) per request consumed.
-      assert.ok(first.resetAfterMs > 19_000 && first.resetAfterMs <= 20_000, `${first.resetAfterMs}`);
-      assert.equal((await api.limit('user:42', { cost: 2 })).remaining, 0);
-      const denied = await api.limit('user:42');
-      assert.equal(denied.allowed, false);
-      assert.ok(denied.retryAfterMs > 19_000 && denied.retryAfterMs <= 20_000, `${denied.retryAfterMs}`);
-      const peeked = await api.peek('user:42');
-      assert.equal(peeked.allowed, false);
-      assert.equal(peeked.remaining, 0);
-      assert.equal(await api.reset('user:42'), undefined);
-      assert.equal((await api.peek('user:42')).remaining, 3);
-    });
-
-    test('several limits are decided together: nothing is consumed unless all allow', async () => {
-      const api = client('multi').rateLimiter('api', {
-        algorithm: 'fixed_window', limit: 5, window: 60_000, limits: [{ limit: 2, window: 3_600_000 }],
-      });
-      const t = 1_700_000_000_000;
-      assert.equal((await api.limit('u', { nowMs: t })).remaining, 1);
-      assert.equal((await api.limit('u', { nowMs: t })).allowed, true);
-      const denied = await api.limit('u', { nowMs: t });
-      assert.equal(denied.allowed, false);
-      assert.equal(denied.limit, 2); // the hourly rule decided
-      // The per-minute rule was not charged for the denied request.
-      const peek = await api.peek('u', { nowMs: t });
-      assert.equal(peek.limit, 2);
-      assert.equal(peek.remaining, 0);
-    });
-
-    test('the state is in the shared layout, with an expiry', async () => {
-      const p = prefix('layout');
-      const api = servers.transports[transport](p).rateLimiter('api', { limit: 10, window: 1_000 });
-      await api.limit('ip:1');
-      const ttl = await servers.redis.pttl(`${p}:{rl:api}:g:ip:1`);
-      assert.ok(ttl > 0 && ttl <= 1_000, `pttl ${ttl}`);
-    });
-
-    test('the client clock decides when asked', async () => {
-      const api = client('clock').rateLimiter('api', { algorithm: 'sliding_log', limit: 1, window: 60_000, clock: 'client' });
-      assert.equal((await api.limit('u')).allowed, true);
-      const denied = await api.limit('u');
-      assert.equal(denied.allowed, false);
-      assert.ok(denied.retryAfterMs > 59_000 && denied.retryAfterMs <= 60_000, `${denied.retryAfterMs}`);
-    });
-
-    test('bad input is InvalidArgument with its code, never a crash', async () => {
-      const c = client('bad');
-      const badOptions = [
-        { limit: 0 }, { limit: -1 }, { limit: 1.5 }, { limit: '10' }, { limit: Infinity },
-        { window: 0 }, { window: -5 }, { window: NaN }, { window: '1 s' }, { window: '7y' },
-        { burst: -1 }, { algorithm: 'fixed_window', burst: 1 }, { algorithm: 'leaky_bucket' }, { algorithm: 5 },
-        { limits: 'x' }, { limits: [{ limit: 0, window: 1_000 }] }, { limits: [{ window: 1_000 }] }, { limits: [null] },
-        { countDenied: 'yes' }, { onError: 'maybe' }, { timeout: 0 }, { localBlock: 1 }, { clock: 'moon' },
-      ];
-      for (const opts of badOptions) {
-        assert.throws(() => c.rateLimiter('api', opts), (e) => e instanceof InvalidArgument && e.code === 'ERR_INVALID_ARGUMENT', JSON.stringify(opts));
-      }
-      for (const name of ['', 'a{b}', 42, undefined]) {
-        assert.throws(() => c.rateLimiter(name), InvalidArgument, String(name));
-      }
-      assert.throws(() => c.rateLimiter('api', 5), InvalidArgument);
-
-      const api = c.rateLimiter('api', { limit: 10, window: 1_000, burst: 2 });
-      const rejected = [
-        () => api.limit(''), () => api.limit(42), () => api.limit(),
-        () => api.limit('u', { cost: 0 }), () => api.limit('u', { cost: -1 }), () => api.limit('u', { cost: 1.5 }),
-        () => api.limit('u', { cost: 13 }), () => api.limit('u', { cost: '1' }), () => api.limit('u', 'x'),
-        () => api.limit('u', { nowMs: -1 }), () => api.limit('u', { nowMs: 1.5 }),
-        // A clock read in the wrong unit is refused, not decided wrongly (issue 16, item 3).
-        () => api.limit('u', { nowMs: 1.8e18 }), () => api.limit('u', { nowMs: 2 ** 62 }),
-        () => api.limit('u', { nowMs: 1.765e15 }), () => api.limit('u', { nowMs: 1.765e9 }),
-        () => api.peek('u', { nowMs: 1.765e15 }),
-        () => api.peek(''), () => api.peek(null), () => api.reset(''), () => api.reset({}),
-      ];
-      for (const call of rejected) {
-        await assert.rejects(call(), (e) => e instanceof InvalidArgument && e.code === 'ERR_INVALID_ARGUMENT', String(call));
-      }
-      // limit + burst is the most one call can ask for.
-      assert.equal((await api.limit('u', { cost: 12 })).allowed, true);
-    });
-
-    test('a limiter on a closed client rejects with Closed whatever onError says', async () => {
-      const c = client('rlclosed');
-      const limiters = ['allow', 'deny', 'raise'].map((onError) => c.rateLimiter(onError, { limit: 3, onError }));
-      await c.close();
-      for (const l of limiters) {
-        await assert.rejects(l.limit('u'), (e) => e.name === 'Closed' && e.code === 'ERR_CLOSED');
-        await assert.rejects(l.peek('u'), (e) => e.name === 'Closed' && e.code === 'ERR_CLOSED');
-      }
-    });
-  });
-}
-
 test('REST and the adapter share one limit (same keys, same scripts)', async () => {
   const p = prefix('shared');
   const opts = { algorithm: 'token_bucket', limit: 4, window: 60_000 };
@@ -135,33 +28,6 @@ test('REST and the adapter share one limit (same keys, same scripts)', async () 
   assert.equal((await rest.limit('u')).allowed, false);
   await adapter.reset('u');
   assert.equal((await rest.peek('u')).remaining, 4);
-});
-
-test('localBlock: a blocked identifier costs no round trip until its retry time', async () => {
-  const sent = [];
-  const send = (args) => {
-    sent.push(String(args[0]));
-    return servers.redis.callBuffer(String(args[0]), ...args.slice(1));
-  };
-  const api = Client.adapter(send, { prefix: prefix('local') })
-    .rateLimiter('api', { algorithm: 'fixed_window', limit: 2, window: 60_000, localBlock: true });
-  await api.limit('u');
-  await api.limit('u');
-  const denied = await api.limit('u');
-  assert.equal(denied.reason, 'limit');
-  assert.equal(denied.allowed, false);
-  const before = sent.length;
-  const local = await api.limit('u');
-  assert.equal(sent.length, before, `sent ${sent.slice(before)}`);
-  assert.equal(local.allowed, false);
-  assert.equal(local.reason, 'local_block');
-  assert.ok(local.retryAfterMs > 0 && local.retryAfterMs <= denied.retryAfterMs);
-  // Another identifier still asks Redis.
-  assert.equal((await api.limit('v')).reason, 'limit');
-  assert.ok(sent.length > before);
-  // reset forgets the local entry too.
-  await api.reset('u');
-  assert.equal((await api.limit('u')).reason, 'limit');
 });
 
 test('a limiter keeps working after a panic restarted the module; its state is in Redis', async () => {
