@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Builds the edge package (cargo wasm32 -> wasm-bindgen -> wasm-opt), records its size in
-# bench/results/wasm-size.md, and runs the wasm node:test suite (cache and rate limiter, with
-# their conformance scenarios, over REST through redkit-gateway and over ioredis, real
-# redis-server), the shared JS suite (js/test/) against it, and the edge examples
+# bench/results/wasm-size.md, and runs the shared JS suite (js/test/: cache, rate limiter,
+# queue, errors and every conformance replay, over REST through redkit-gateway and over the
+# ioredis adapter, real redis-server), the edge package's own suite (wasm/tests/: what only
+# the edge has: the REST protocol, workerd, panics, the HTTP glue), and the edge examples
 # (cache-aside, rate limiting middleware, enqueueing).
 # Idempotent: installs only what is missing. Exits non-zero on any failure.
 set -euo pipefail
