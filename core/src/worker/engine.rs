@@ -275,6 +275,13 @@ impl Shared {
                     signal: signal.clone(),
                 },
             );
+            if self.forced.load(Ordering::Acquire) {
+                // close(false) came while this take was in flight and fired only the jobs
+                // it found running: this one would run unsignalled and hold its slot,
+                // and the close, for ever. (close sets `forced` before it looks, and the
+                // running map's lock orders the two, so one of them always fires it.)
+                signal.fire(CancelReason::Closing);
+            }
             if job.scheduler.is_some() {
                 // The scheduler's next slot gets its job now that this one is taken.
                 let shared = self.clone();
