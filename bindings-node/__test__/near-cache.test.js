@@ -293,9 +293,14 @@ test('losing the tracking connection serves no old copy while it is down, and it
     await untilFromMemory('filled', () => near.get('a'), 1)
     // Connections of clients closed by earlier tests go asynchronously.
     await eventually('one tracking connection (ours)', async () => (await trackingIds()).length === 1)
-    const [killed] = await trackingIds()
     assert.equal(await redis('ACL', 'SETUSER', 'near', 'resetpass', '>changed'), '+OK')
-    assert.equal(await redis('CLIENT', 'KILL', 'ID', killed), ':1')
+    // Every tracking connection alive now logged in with the old password: one the client
+    // opened again between the count above and the password change (a health PING that
+    // went unanswered on a loaded machine) would stay up, so each is killed, not only the
+    // one counted.
+    const alive = await trackingIds()
+    assert.ok(alive.length > 0, 'a tracking connection to kill')
+    for (const id of alive) await redis('CLIENT', 'KILL', 'ID', id)
 
     // Redis never announces this change: the copy of 1 must go once the loss is noticed.
     const changed = Date.now()
@@ -319,7 +324,7 @@ test('losing the tracking connection serves no old copy while it is down, and it
     await untilFromMemory('live again', () => near.get('a'), 7)
     const now = await trackingIds()
     assert.equal(now.length, 1)
-    assert.notEqual(now[0], killed)
+    assert.ok(!alive.includes(now[0]), 'a new tracking connection')
     const { gets } = await counting(async () => {
       for (let i = 0; i < 50; i++) assert.equal(await near.get('a'), 7)
     })
