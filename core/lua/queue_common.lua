@@ -241,9 +241,8 @@ local function take(wid, lock_ms, lmax, ldur, n)
     if #taken == #leased / 2 and n >= 32 and redis.call('EXISTS', K_ACTIVE) == 0 then
       -- A worker with many slots gets a skiplist-encoded active set: created with a member
       -- longer than zset-max-listpack-value (removed at once; Redis does not convert a live
-      -- set back). A listpack's linear scans in every ZADD and ZREM cost a fifth of a job's
-      -- server time at ~100 active jobs (measured); the set is empty here, so the member
-      -- cannot be a job's.
+      -- set back), whose ZADD and ZREM do not scan the set as a listpack's do (cost:
+      -- bench/results/rust-queue.md); the set is empty here, so the member cannot be a job's.
       local filler = string.rep('~', 65)
       leased[#leased + 1] = '0'
       leased[#leased + 1] = filler

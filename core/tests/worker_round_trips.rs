@@ -157,9 +157,8 @@ async fn an_idle_worker_sends_at_most_one_command_per_second() {
     assert!(latency < Duration::from_millis(500), "{latency:?}");
 }
 
-/// A take of many jobs into an empty active set creates it skiplist-encoded (docs/WIRE.md):
-/// a listpack's linear scans in every ZADD and ZREM of a worker with ~100 jobs in flight
-/// cost a fifth of a job's server time. A small take keeps Redis's default encoding.
+/// A take of many jobs into an empty active set creates it skiplist-encoded (docs/WIRE.md;
+/// why: bench/results/rust-queue.md). A small take keeps Redis's default encoding.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_take_of_many_jobs_keeps_the_active_set_a_skiplist() {
     let server = Server::start();
