@@ -50,11 +50,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
     let secs = env("BENCH_SECONDS", 3.0);
     let rounds = env("BENCH_ROUNDS", 5.0) as usize;
-    let own_server = std::env::var("REDIS_URL")
-        .is_err()
-        .then(redkit_testkit::Server::start);
-    let url =
-        std::env::var("REDIS_URL").unwrap_or_else(|_| own_server.as_ref().expect("server").url());
+    let (url, _own_server) = redkit_bench::server::target();
 
     let client = Client::builder(&url).prefix("bench").build().await?;
     let cache = client

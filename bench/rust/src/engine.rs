@@ -92,11 +92,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(2.0);
-    let own_server = std::env::var("REDIS_URL")
-        .is_err()
-        .then(redkit_testkit::Server::start);
-    let url =
-        std::env::var("REDIS_URL").unwrap_or_else(|_| own_server.as_ref().expect("server").url());
+    let (url, _own_server) = redkit_bench::server::target();
 
     let server = rows(&Client::builder(&url).prefix("bench").build().await?, secs).await?;
     let engine = rows(&Client::embedded()?, secs).await?;

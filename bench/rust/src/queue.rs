@@ -11,17 +11,7 @@ use std::time::{Duration, Instant};
 
 use redkit::worker::processor_fn;
 use redkit::{Client, JobOptions};
-
-async fn info(client: &Client, section: &str) -> String {
-    client
-        .transport()
-        .send(redkit::Cmd::new("INFO").arg(section))
-        .await
-        .expect("info")
-        .into_string()
-        .expect("text")
-        .unwrap_or_default()
-}
+use redkit_bench::server::{info, send};
 
 /// Every command the server ran (scripts' commands included), INFO itself left out, and
 /// the CPU time it used (user + system, µs): what a job costs the server, whatever else
@@ -46,16 +36,8 @@ async fn server_cost(client: &Client) -> (u64, f64) {
 }
 
 async fn reset(client: &Client) {
-    client
-        .transport()
-        .send(redkit::Cmd::new("FLUSHALL"))
-        .await
-        .expect("flush");
-    client
-        .transport()
-        .send(redkit::Cmd::new("CONFIG").arg("RESETSTAT"))
-        .await
-        .expect("resetstat");
+    send(client, redkit::Cmd::new("FLUSHALL")).await;
+    send(client, redkit::Cmd::new("CONFIG").arg("RESETSTAT")).await;
 }
 
 async fn fill(client: &Client, n: u64) {
@@ -107,11 +89,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(20_000);
-    let own_server = std::env::var("REDIS_URL")
-        .is_err()
-        .then(redkit_testkit::Server::start);
-    let url =
-        std::env::var("REDIS_URL").unwrap_or_else(|_| own_server.as_ref().expect("server").url());
+    let (url, _own_server) = redkit_bench::server::target();
     let client = Client::builder(&url).prefix("qbench").build().await?;
     let q = client.queue("bench")?;
 

@@ -13,28 +13,18 @@ use std::time::{Duration, Instant};
 use redkit::queue::Removal;
 use redkit::worker::processor_fn;
 use redkit::{Client, JobOptions};
+use redkit_bench::server::{info, info_field, send};
 
-async fn info_field(client: &Client, section: &str, field: &str) -> i64 {
-    let text = client
-        .transport()
-        .send(redkit::Cmd::new("INFO").arg(section))
-        .await
-        .expect("info")
-        .into_string()
-        .expect("text")
-        .unwrap_or_default();
-    text.lines()
-        .find_map(|l| l.strip_prefix(field).and_then(|v| v.strip_prefix(':')))
-        .and_then(|v| v.trim().parse().ok())
+/// One integer of `INFO <section>` (0 when absent).
+async fn info_int(client: &Client, section: &str, field: &str) -> i64 {
+    info_field(&info(client, section).await, field)
+        .and_then(|v| v.parse().ok())
         .unwrap_or(0)
 }
 
 async fn dbsize(client: &Client) -> i64 {
-    client
-        .transport()
-        .send(redkit::Cmd::new("DBSIZE"))
+    send(client, redkit::Cmd::new("DBSIZE"))
         .await
-        .expect("dbsize")
         .as_int()
         .expect("integer")
 }
@@ -46,16 +36,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .and_then(|s| s.parse().ok())
         .unwrap_or(1_000_000);
     let every = (total / 10).max(1);
-    let own_server = std::env::var("REDIS_URL")
-        .is_err()
-        .then(redkit_testkit::Server::start);
-    let url =
-        std::env::var("REDIS_URL").unwrap_or_else(|_| own_server.as_ref().expect("server").url());
+    let (url, _own_server) = redkit_bench::server::target();
     let client = Client::builder(&url).prefix("qmem").build().await?;
-    client
-        .transport()
-        .send(redkit::Cmd::new("FLUSHALL"))
-        .await?;
+    send(&client, redkit::Cmd::new("FLUSHALL")).await;
     let q = client.queue("mem")?;
     let payload = serde_json::json!({
         "to": "user@example.com", "subject": "Welcome to 47Network", "template": "welcome"
@@ -65,7 +48,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .worker("mem", processor_fn(|_, _| async { Ok(b"1".to_vec()) }))
         .concurrency(100)
         .build()?;
-    let base_mem = info_field(&client, "memory", "used_memory").await;
+    let base_mem = info_int(&client, "memory", "used_memory").await;
     let base_keys = dbsize(&client).await;
     let started = Instant::now();
     let mut rows = Vec::new();
@@ -85,7 +68,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             }
             rows.push((
                 added,
-                info_field(&client, "memory", "used_memory").await,
+                info_int(&client, "memory", "used_memory").await,
                 dbsize(&client).await,
                 started.elapsed(),
             ));
@@ -99,7 +82,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
          {base_mem} B, {base_keys} keys. Completed {}, failed {}, refused {}.\n\n\
          | jobs completed | used_memory (B) | growth since the first sample (B) | keys | elapsed (s) |\n\
          |---:|---:|---:|---:|---:|\n",
-        redis_version(&client).await,
+        info_field(&info(&client, "server").await, "redis_version").unwrap_or("?"),
         stats.completed,
         stats.failed,
         stats.refused,
@@ -114,19 +97,4 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     print!("{out}");
     Ok(())
-}
-
-async fn redis_version(client: &Client) -> String {
-    let text = client
-        .transport()
-        .send(redkit::Cmd::new("INFO").arg("server"))
-        .await
-        .ok()
-        .and_then(|v| v.into_string().ok().flatten())
-        .unwrap_or_default();
-    text.lines()
-        .find_map(|l| l.strip_prefix("redis_version:"))
-        .unwrap_or("?")
-        .trim()
-        .to_string()
 }
