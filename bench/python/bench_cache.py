@@ -22,7 +22,6 @@ import json
 import os
 import platform
 import statistics
-import sys
 import time
 from collections.abc import Awaitable
 from dataclasses import dataclass
@@ -31,7 +30,7 @@ from typing import Any, Callable
 import redis
 import redis.asyncio as aioredis
 from cashews import Cache as CashewsCache
-from harness import ROUNDS, SECONDS, percentile, private_server, run_tasks, run_threads
+from harness import ROUNDS, SECONDS, percentile, run_bench, run_tasks, run_threads
 
 import redkit
 import redkit.asyncio
@@ -251,19 +250,15 @@ def main() -> None:
     parser.add_argument("--url", default=os.environ.get("REDIS_URL"))
     parser.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "..", "results", "python-cache.md"))
     args = parser.parse_args()
-    servers = [args.url] if args.url else private_server()
-    for url in servers:
+
+    def produce(url: str, version: str) -> str:
         server = Server(url)
-        version = str(server.r.info("server")["redis_version"])
-        print(f"benchmarking against {url} (redis {version})", file=sys.stderr)
         rows = bench_blocking(url, server)
         rows += asyncio.run(bench_asyncio(url, server))
         rows.sort(key=lambda r: (r.mode, r.concurrency))
-        text = table(rows, url, version)
-        print(text)
-        with open(args.out, "w", encoding="utf-8") as f:
-            f.write(text)
-        break
+        return table(rows, url, version)
+
+    run_bench(args.url, args.out, produce)
 
 
 if __name__ == "__main__":

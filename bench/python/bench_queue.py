@@ -84,31 +84,76 @@ def data(i: int) -> dict[str, int]:
     return {"i": i}
 
 
+AddOne = Callable[[str, Any], Any]
+# (name, the jobs' indexes): one bulk add of jobs `name` with payloads data(i).
+AddBulk = Callable[[str, range], Any]
+
+
+def batches(n: int) -> list[range]:
+    return [range(start, min(n, start + BULK)) for start in range(0, n, BULK)]
+
+
+def produce(phase: str, n: int, add: AddOne, add_bulk: AddBulk) -> None:
+    """A producer phase over one library's add and bulk add: `add` (one job per call) and
+    `bulk` (BULK per call) timed after one warm-up job, `fill` (the work phase's backlog)
+    not timed."""
+    if phase == "add":
+        add("warm", data(0))
+
+        def one_by_one() -> None:
+            for i in range(n):
+                add("noop", data(i))
+
+        timed(one_by_one)
+    elif phase in ("bulk", "fill"):
+
+        def bulk() -> None:
+            for items in batches(n):
+                add_bulk("noop", items)
+
+        if phase == "bulk":
+            add_bulk("warm", range(1))
+            timed(bulk)
+        else:
+            bulk()
+
+
+async def aproduce(phase: str, n: int, add: AddOne, add_bulk: AddBulk) -> None:
+    """`produce` for a library whose adds are coroutines."""
+    if phase == "add":
+        await add("warm", data(0))
+
+        async def one_by_one() -> None:
+            for i in range(n):
+                await add("noop", data(i))
+
+        await atimed(one_by_one)
+    elif phase in ("bulk", "fill"):
+
+        async def bulk() -> None:
+            for items in batches(n):
+                await add_bulk("noop", items)
+
+        if phase == "bulk":
+            await add_bulk("warm", range(1))
+            await atimed(bulk)
+        else:
+            await bulk()
+
+
 def child_redkit_sync(url: str, phase: str, n: int, c: int) -> None:
     import redkit
 
     client = redkit.Client.connect(url, prefix=PREFIX)
     q = client.queue(QUEUE)
-    if phase == "add":
-        q.add("warm", data(0))
-
-        def add() -> None:
-            for i in range(n):
-                q.add("noop", data(i))
-
-        timed(add)
-    elif phase in ("bulk", "fill"):
-
-        def bulk() -> None:
-            for start in range(0, n, BULK):
-                q.add_bulk([{"name": "noop", "data": data(i)} for i in range(start, min(n, start + BULK))])
-
-        if phase == "bulk":
-            q.add_bulk([{"name": "warm", "data": data(0)}])
-            timed(bulk)
-        else:
-            bulk()
-    elif phase == "work":
+    if phase != "work":
+        produce(
+            phase,
+            n,
+            q.add,
+            lambda name, items: q.add_bulk([{"name": name, "data": data(i)} for i in items]),
+        )
+    else:
         worker = client.worker(QUEUE, lambda job: None, concurrency=c)
         say(ready=True)
         worker.run()
@@ -119,26 +164,14 @@ async def child_redkit_async(url: str, phase: str, n: int, c: int, pool: bool) -
 
     client = await redkit.asyncio.Client.connect(url, prefix=PREFIX)
     q = client.queue(QUEUE)
-    if phase == "add":
-        await q.add("warm", data(0))
-
-        async def add() -> None:
-            for i in range(n):
-                await q.add("noop", data(i))
-
-        await atimed(add)
-    elif phase in ("bulk", "fill"):
-
-        async def bulk() -> None:
-            for start in range(0, n, BULK):
-                await q.add_bulk([{"name": "noop", "data": data(i)} for i in range(start, min(n, start + BULK))])
-
-        if phase == "bulk":
-            await q.add_bulk([{"name": "warm", "data": data(0)}])
-            await atimed(bulk)
-        else:
-            await bulk()
-    elif phase == "work":
+    if phase != "work":
+        await aproduce(
+            phase,
+            n,
+            q.add,
+            lambda name, items: q.add_bulk([{"name": name, "data": data(i)} for i in items]),
+        )
+    else:
 
         async def anoop(job: Any) -> None:
             return None
@@ -153,26 +186,14 @@ async def child_bullmq(url: str, phase: str, n: int, c: int) -> None:
     from bullmq import Queue, Worker
 
     q = Queue(QUEUE, {"connection": url})
-    if phase == "add":
-        await q.add("warm", data(0))
-
-        async def add() -> None:
-            for i in range(n):
-                await q.add("noop", data(i))
-
-        await atimed(add)
-    elif phase in ("bulk", "fill"):
-
-        async def bulk() -> None:
-            for start in range(0, n, BULK):
-                await q.addBulk([{"name": "noop", "data": data(i)} for i in range(start, min(n, start + BULK))])
-
-        if phase == "bulk":
-            await q.addBulk([{"name": "warm", "data": data(0)}])
-            await atimed(bulk)
-        else:
-            await bulk()
-    elif phase == "work":
+    if phase != "work":
+        await aproduce(
+            phase,
+            n,
+            q.add,
+            lambda name, items: q.addBulk([{"name": name, "data": data(i)} for i in items]),
+        )
+    else:
 
         async def process(job: Any, token: str) -> None:
             return None
@@ -229,26 +250,15 @@ def child_rq(url: str, phase: str, n: int, c: int) -> None:
     r = redis.Redis.from_url(url)
     q = Queue(QUEUE, connection=r)
     fn = "bench_queue.noop"
-    if phase == "add":
-        q.enqueue(fn, data(0))
-
-        def add() -> None:
-            for i in range(n):
-                q.enqueue(fn, data(i))
-
-        timed(add)
-    elif phase in ("bulk", "fill"):
-
-        def bulk() -> None:
-            for start in range(0, n, BULK):
-                q.enqueue_many([Queue.prepare_data(fn, args=(data(i),)) for i in range(start, min(n, start + BULK))])
-
-        if phase == "bulk":
-            q.enqueue_many([Queue.prepare_data(fn, args=(data(0),))])
-            timed(bulk)
-        else:
-            bulk()
-    elif phase == "work":
+    if phase != "work":
+        # RQ names a job by its function: `name` is not used.
+        produce(
+            phase,
+            n,
+            lambda name, d: q.enqueue(fn, d),
+            lambda name, items: q.enqueue_many([Queue.prepare_data(fn, args=(data(i),)) for i in items]),
+        )
+    else:
         say(ready=True)
         # RQ runs one job at a time per worker process, forking a "horse" per job by
         # default; SimpleWorker runs the job in the worker process itself (its fastest
@@ -601,21 +611,17 @@ def main() -> None:
         child(args.child, args.url, args.phase, args.n, args.c)
         return
 
-    import redis
-    from harness import private_server
+    from harness import run_bench
 
     only = args.only.split(",") if args.only else [c.key for c in contenders(args.arq_python)]
-    for url in [args.url] if args.url else private_server():
-        version = str(redis.Redis.from_url(url).info("server")["redis_version"])
-        print(f"benchmarking against {url} (redis {version})", file=sys.stderr)
+
+    def produce(url: str, version: str) -> str:
         start_load = loadavg()
         run = Run(url, args.arq_python)
         bench(run, only)
-        text = table(run, version, args.command, (start_load, loadavg()), only)
-        print(text)
-        with open(args.out, "w", encoding="utf-8") as f:
-            f.write(text)
-        break
+        return table(run, version, args.command, (start_load, loadavg()), only)
+
+    run_bench(args.url, args.out, produce)
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ import os
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -107,3 +108,16 @@ def private_server() -> Iterator[str]:
         proc.terminate()
         proc.wait(10)
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+def run_bench(url: str | None, out: str, produce: Callable[[str, str], str]) -> None:
+    """Measure on `url`, or on a private redis-server when none is given: `produce(url,
+    redis_version)` returns the results table, printed and written to `out`."""
+    for target in [url] if url else private_server():
+        version = str(redis.Redis.from_url(target).info("server")["redis_version"])
+        print(f"benchmarking against {target} (redis {version})", file=sys.stderr)
+        text = produce(target, version)
+        print(text)
+        with open(out, "w", encoding="utf-8") as f:
+            f.write(text)
+        break

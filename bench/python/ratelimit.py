@@ -25,7 +25,6 @@ import os
 import platform
 import socket
 import statistics
-import sys
 import time
 from collections.abc import Awaitable
 from dataclasses import dataclass
@@ -37,7 +36,7 @@ import limits.aio.strategies
 import limits.storage
 import limits.strategies
 import redis
-from harness import ROUNDS, SECONDS, percentile, private_server, run_tasks, run_threads
+from harness import ROUNDS, SECONDS, percentile, run_bench, run_tasks, run_threads
 
 import redkit
 import redkit.asyncio
@@ -252,20 +251,15 @@ def main() -> None:
     )
     parser.add_argument("--command", default="bash bench/python/run.sh ratelimit", help="recorded in the table")
     args = parser.parse_args()
-    for url in [args.url] if args.url else private_server():
-        r = redis.Redis.from_url(url)
-        version = str(r.info("server")["redis_version"])
-        print(f"benchmarking against {url} (redis {version})", file=sys.stderr)
+
+    def produce(url: str, version: str) -> str:
         monitor = Monitor(url)
         rows = bench_blocking(url, monitor)
         rows += asyncio.run(bench_asyncio(url, monitor))
         monitor.close()
-        mem = bytes_per_identifier(url)
-        text = table(rows, mem, url, version, args.command)
-        print(text)
-        with open(args.out, "w", encoding="utf-8") as f:
-            f.write(text)
-        break
+        return table(rows, bytes_per_identifier(url), url, version, args.command)
+
+    run_bench(args.url, args.out, produce)
 
 
 if __name__ == "__main__":
