@@ -252,11 +252,6 @@ impl Reader {
         ReadError(format!("{} {message}", self.name()))
     }
 
-    /// The error for an option named `spelled` that the struct at this path lacks.
-    fn unknown(&self, spelled: &str) -> ReadError {
-        ReadError(unknown_option(&self.path, spelled, self.dialect))
-    }
-
     fn name(&self) -> &str {
         if self.path.is_empty() {
             "the value"
@@ -332,15 +327,13 @@ impl<'de> Deserializer<'de> for Reader {
                     ))),
                 }
             }
-            Input::Map(entries) => {
-                let (dialect, path) = (self.dialect, self.path);
-                v.visit_map(Entries {
-                    entries: entries.into_iter(),
-                    value: None,
-                    dialect,
-                    path,
-                })
-            }
+            Input::Map(entries) => v.visit_map(Entries {
+                entries: entries.into_iter(),
+                value: None,
+                fields: None,
+                dialect: self.dialect,
+                path: self.path,
+            }),
             Input::Invalid(ref what) => Err(self.fail(format_args!("cannot be {what}"))),
         }
     }
@@ -374,18 +367,13 @@ impl<'de> Deserializer<'de> for Reader {
         v: V,
     ) -> std::result::Result<V::Value, ReadError> {
         match self.input {
-            Input::Map(ref entries) => {
-                for (spelled, value) in entries {
-                    let known = self
-                        .dialect
-                        .field(spelled)
-                        .is_some_and(|f| fields.contains(&f.as_str()));
-                    if !known && *value != Input::Null {
-                        return Err(self.unknown(spelled));
-                    }
-                }
-                self.deserialize_any(v)
-            }
+            Input::Map(entries) => v.visit_map(Entries {
+                entries: entries.into_iter(),
+                value: None,
+                fields: Some(fields),
+                dialect: self.dialect,
+                path: self.path,
+            }),
             Input::List(_) => self.deserialize_any(v),
             ref other => {
                 Err(self.fail(format_args!("must be an object, got {}", other.describe())))
@@ -446,6 +434,9 @@ impl<'de> de::SeqAccess<'de> for &mut Items {
 struct Entries {
     entries: std::vec::IntoIter<(String, Input)>,
     value: Option<(String, Input)>,
+    /// A struct's field names: any other name is refused here, even where the struct's
+    /// derived `Deserialize` would ignore it.
+    fields: Option<&'static [&'static str]>,
     dialect: Dialect,
     path: String,
 }
@@ -467,7 +458,11 @@ impl<'de> de::MapAccess<'de> for Entries {
             format!("{}.{spelled}", self.path)
         };
         let unknown = || ReadError(unknown_option(&self.path, &spelled, self.dialect));
-        let field = self.dialect.field(&spelled).ok_or_else(unknown)?;
+        let field = self
+            .dialect
+            .field(&spelled)
+            .filter(|f| self.fields.is_none_or(|known| known.contains(&f.as_str())))
+            .ok_or_else(unknown)?;
         let key = seed
             .deserialize(field.into_deserializer())
             .map_err(|_: ReadError| unknown())?;
