@@ -10,23 +10,22 @@
 -- 1 completed, 2 failed for good, 3 retry scheduled. The take reply is {0, -1} when n is 0.
 local f = tonumber(ARGV[1])
 local fins = {}
--- Completed jobs without a removal rule enter the completed set in one ZADD per 500
--- (unpack() has a stack limit); the set is made whole before any removal rule looks at it.
+-- Batched writes, one command per 1000 arguments at most (unpack() has a stack limit):
+-- `cmd key items...`, then the list is empty again.
+local function flush(cmd, key, items)
+  if #items > 0 then
+    redis.call(cmd, key, unpack(items))
+  end
+  return {}
+end
+-- Completed jobs without a removal rule enter the completed set in one ZADD per 500; the
+-- set is made whole before any removal rule looks at it.
 local completed = {}
 local function flush_completed()
-  if #completed > 0 then
-    redis.call('ZADD', K_COMPLETED, unpack(completed))
-    completed = {}
-  end
+  completed = flush('ZADD', K_COMPLETED, completed)
 end
 -- Honoured deliveries leave `active` in one ZREM per 1000.
 local gone = {}
-local function flush_gone()
-  if #gone > 0 then
-    redis.call('ZREM', K_ACTIVE, unpack(gone))
-    gone = {}
-  end
-end
 local late = 0
 for i = 0, f - 1 do
   local a = 2 + i * 6
@@ -46,7 +45,7 @@ for i = 0, f - 1 do
   else
     gone[#gone + 1] = id
     if #gone == 1000 then
-      flush_gone()
+      gone = flush('ZREM', K_ACTIVE, gone)
     end
     local o = decode_opts(j[2])
     local am = (tonumber(j[3]) or 0) + 1
@@ -127,7 +126,7 @@ for i = 0, f - 1 do
   fins[i + 1] = fin
 end
 flush_completed()
-flush_gone()
+gone = flush('ZREM', K_ACTIVE, gone)
 if late > 0 then
   redis.call('HINCRBY', K_META, 'late', late)
 end
