@@ -42,14 +42,8 @@ fn median(v: &mut [f64]) -> f64 {
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let env = |name: &str, default: f64| {
-        std::env::var(name)
-            .ok()
-            .and_then(|s| s.parse().ok())
-            .unwrap_or(default)
-    };
-    let secs = env("BENCH_SECONDS", 3.0);
-    let rounds = env("BENCH_ROUNDS", 5.0) as usize;
+    let secs: f64 = redkit_bench::env_or("BENCH_SECONDS", 3.0);
+    let rounds: usize = redkit_bench::env_or("BENCH_ROUNDS", 5);
     let (url, _own_server) = redkit_bench::server::target();
 
     let client = Client::builder(&url).prefix("bench").build().await?;

@@ -88,10 +88,7 @@ async fn rows(client: &Client, secs: f64) -> Result<Vec<Row>, Box<dyn std::error
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let secs: f64 = std::env::var("BENCH_SECONDS")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(2.0);
+    let secs: f64 = redkit_bench::env_or("BENCH_SECONDS", 2.0);
     let (url, _own_server) = redkit_bench::server::target();
 
     let server = rows(&Client::builder(&url).prefix("bench").build().await?, secs).await?;

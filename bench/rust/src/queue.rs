@@ -85,10 +85,7 @@ async fn worker_run(client: &Client, n: u64, concurrency: usize) -> (f64, f64, f
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let jobs: u64 = std::env::var("BENCH_JOBS")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(20_000);
+    let jobs: u64 = redkit_bench::env_or("BENCH_JOBS", 20_000);
     let (url, _own_server) = redkit_bench::server::target();
     let client = Client::builder(&url).prefix("qbench").build().await?;
     let q = client.queue("bench")?;

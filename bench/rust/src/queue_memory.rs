@@ -31,10 +31,7 @@ async fn dbsize(client: &Client) -> i64 {
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let total: u64 = std::env::var("QUEUE_MEMORY_JOBS")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(1_000_000);
+    let total: u64 = redkit_bench::env_or("QUEUE_MEMORY_JOBS", 1_000_000);
     let every = (total / 10).max(1);
     let (url, _own_server) = redkit_bench::server::target();
     let client = Client::builder(&url).prefix("qmem").build().await?;
