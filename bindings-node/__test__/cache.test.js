@@ -5,18 +5,12 @@
 // for both JS packages in js/test/cache.test.mjs.
 
 const assert = require('node:assert/strict')
-const { after, before, test } = require('node:test')
+const { test } = require('node:test')
 
 const { Client } = require('..')
-const { prefix, startServer, withClientAt } = require('./server.js')
+const { prefix, useServer, withClientAt } = require('./server.js')
 
-let server
-before(async () => {
-  server = await startServer()
-})
-after(async () => {
-  await server.stop()
-})
+const server = useServer()
 
 const withClient = (name, fn) => withClientAt(server.url, name, fn)
 

@@ -4,18 +4,12 @@
 // worker will call its processor.
 
 const assert = require('node:assert/strict')
-const { after, before, test } = require('node:test')
+const { test } = require('node:test')
 
-const { prefix, startServer, withClientAt } = require('./server.js')
+const { prefix, useServer, withClientAt } = require('./server.js')
 const { Client } = require('..')
 
-let server
-before(async () => {
-  server = await startServer()
-})
-after(async () => {
-  await server.stop()
-})
+const server = useServer()
 
 const CALLS = 300
 const CONCURRENCY = 32

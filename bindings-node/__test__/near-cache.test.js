@@ -11,22 +11,16 @@
 const assert = require('node:assert/strict')
 const { execFile } = require('node:child_process')
 const net = require('node:net')
-const { after, before, test } = require('node:test')
+const { test } = require('node:test')
 const { isDeepStrictEqual } = require('node:util')
 
 const { Client, Closed, InvalidArgument } = require('..')
-const { prefix, startServer, withClientAt } = require('./server.js')
+const { prefix, useServer, withClientAt } = require('./server.js')
 
 /** Longest a change may take to reach the near cache, or its tracking to come (back) up. */
 const SETTLE_MS = 3000
 
-let server
-before(async () => {
-  server = await startServer()
-})
-after(async () => {
-  await server.stop()
-})
+const server = useServer()
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms))
 

@@ -128,4 +128,21 @@ async function withClientAt(url, name, fn) {
   }
 }
 
-module.exports = { startServer, startTlsServer, freePort, prefix, command, withClientAt }
+/**
+ * The test file's shared server (call at the top level): started before its tests, stopped
+ * after them. The object returned carries startServer's fields (`url`, `port`, ...) once the
+ * tests run.
+ */
+function useServer() {
+  const { after, before } = require('node:test')
+  const server = {}
+  before(async () => {
+    Object.assign(server, await startServer())
+  })
+  after(async () => {
+    await server.stop?.()
+  })
+  return server
+}
+
+module.exports = { startServer, startTlsServer, freePort, prefix, command, withClientAt, useServer }

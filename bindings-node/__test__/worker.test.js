@@ -5,18 +5,12 @@
 // bad input (typed errors, the worker goes on, no job lost).
 
 const assert = require('node:assert/strict')
-const { after, before, describe, test } = require('node:test')
+const { describe, test } = require('node:test')
 
 const { Client, Closed, DecodeError, InvalidArgument, JobFailed, TimeoutError, UnrecoverableError, Worker } = require('..')
-const { prefix, startServer } = require('./server.js')
+const { prefix, useServer } = require('./server.js')
 
-let server
-before(async () => {
-  server = await startServer()
-})
-after(async () => {
-  await server.stop()
-})
+const server = useServer()
 
 // Short leases and checks so that the tests run in well under a second each.
 const FAST = { lockDuration: 1000, stalledInterval: 500, drainDelay: 200 }
