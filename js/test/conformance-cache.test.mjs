@@ -4,29 +4,13 @@
 // pass unnoticed: unknown ops fail the test.
 
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import path from 'node:path';
-import { after, before, describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
+import { describe, test } from 'node:test';
 
-import { api, backendName, prefix, startBackend } from './harness.mjs';
+import { allTransports, api, conformanceScenarios, prefix, useBackend } from './harness.mjs';
 
 const { RedkitError } = api;
-const dir = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'conformance', 'cache');
-const scenarios = fs
-  .readdirSync(dir)
-  .filter((f) => f.endsWith('.json'))
-  .sort()
-  .map((f) => ({ file: f, ...JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8')) }));
-const TRANSPORTS = backendName === 'wasm' ? ['rest', 'adapter'] : ['server', 'embedded'];
-
-let backend;
-before(async () => {
-  backend = await startBackend();
-});
-after(async () => {
-  await backend?.stop();
-});
+const scenarios = conformanceScenarios('cache');
+const backend = useBackend();
 
 function cacheOptions(setup) {
   const o = {};
@@ -44,7 +28,7 @@ function cacheOptions(setup) {
 class ScenarioLoaderError extends Error {}
 
 async function replay(scenario, transport) {
-  const client = await backend.transports[transport].make(prefix(`conf${scenario.file}`));
+  const client = await backend().transports[transport].make(prefix(`conf${scenario.file}`));
   const cache = client.cache(scenario.setup.namespace, cacheOptions(scenario.setup));
   let loaderCalls = 0;
   try {
@@ -110,7 +94,7 @@ function text(v) {
   return v !== null && typeof v === 'object' && '$lone_surrogate' in v ? `${v.$lone_surrogate}\uD800` : v;
 }
 
-for (const transport of TRANSPORTS) {
+for (const transport of allTransports) {
   describe(`cache conformance over ${transport}`, () => {
     for (const scenario of scenarios) {
       test(`${scenario.file}: ${scenario.name}`, () => replay(scenario, transport));

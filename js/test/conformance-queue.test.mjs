@@ -21,12 +21,12 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
-import { api, backendName, prefix, startBackend } from './harness.mjs';
+import { allTransports, api, backendName, prefix, startBackend } from './harness.mjs';
 
 const require = createRequire(import.meta.url);
 const DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'conformance', 'queue');
 const files = fs.readdirSync(DIR).filter((f) => f.endsWith('.json')).sort();
-const TRANSPORTS = backendName === 'wasm' ? ['rest', 'adapter'] : ['server', 'embedded'];
+const TRANSPORTS = allTransports;
 /** Steps that need a worker or schedulers: the edge stops replaying there. */
 const WORKER_OPS = new Set(['take', 'complete', 'fail', 'run_all', 'maintain', 'upsert_scheduler', 'remove_scheduler', 'schedulers']);
 /** Pure computations (no queue state) the edge has no hook for: passed over. */

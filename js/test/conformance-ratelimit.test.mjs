@@ -4,28 +4,12 @@
 // the very same numbers on every deterministic step. Unknown ops and setup fields fail.
 
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import path from 'node:path';
-import { after, before, describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
+import { describe, test } from 'node:test';
 
-import { backendName, prefix, startBackend } from './harness.mjs';
+import { allTransports, conformanceScenarios, prefix, useBackend } from './harness.mjs';
 
-const dir = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'conformance', 'ratelimit');
-const scenarios = fs
-  .readdirSync(dir)
-  .filter((f) => f.endsWith('.json'))
-  .sort()
-  .map((f) => ({ file: f, ...JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8')) }));
-const TRANSPORTS = backendName === 'wasm' ? ['rest', 'adapter'] : ['server', 'embedded'];
-
-let backend;
-before(async () => {
-  backend = await startBackend();
-});
-after(async () => {
-  await backend?.stop();
-});
+const scenarios = conformanceScenarios('ratelimit');
+const backend = useBackend();
 
 /** The scenario's snake_case setup as `client.rateLimiter` options. */
 function limiterOptions(setup) {
@@ -59,10 +43,10 @@ const snake = (r) => ({
 });
 
 /** Full results of the steps that carry their own clock, per transport and scenario. */
-const logs = Object.fromEntries(TRANSPORTS.map((t) => [t, new Map()]));
+const logs = Object.fromEntries(allTransports.map((t) => [t, new Map()]));
 
 async function replay(scenario, transport) {
-  const client = await backend.transports[transport].make(prefix(`rl${scenario.file}`));
+  const client = await backend().transports[transport].make(prefix(`rl${scenario.file}`));
   const limiter = build(client, scenario.setup);
   const log = [];
   try {
@@ -113,7 +97,7 @@ async function replay(scenario, transport) {
   logs[transport].set(scenario.file, log);
 }
 
-for (const transport of TRANSPORTS) {
+for (const transport of allTransports) {
   describe(`rate limit conformance over ${transport}`, () => {
     for (const scenario of scenarios) {
       test(`${scenario.file}: ${scenario.name}`, () => replay(scenario, transport));
@@ -121,8 +105,8 @@ for (const transport of TRANSPORTS) {
   });
 }
 
-test(`${TRANSPORTS.join(' and ')} give identical results, every field, every clocked step`, () => {
-  const [a, b] = TRANSPORTS;
+test(`${allTransports.join(' and ')} give identical results, every field, every clocked step`, () => {
+  const [a, b] = allTransports;
   assert.equal(logs[a].size, scenarios.length);
   assert.equal(logs[b].size, scenarios.length);
   for (const { file } of scenarios) assert.deepEqual(logs[a].get(file), logs[b].get(file), file);

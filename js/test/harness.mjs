@@ -7,9 +7,12 @@
 //   REDKIT_JS_BACKEND=node node --test js/test/     (scripts/test-node.sh, after the build)
 //   REDKIT_JS_BACKEND=wasm node --test js/test/     (scripts/test-wasm.sh, after the build)
 
+import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import net from 'node:net';
-import { after } from 'node:test';
+import path from 'node:path';
+import { after, before } from 'node:test';
+import { fileURLToPath } from 'node:url';
 
 const require = createRequire(import.meta.url);
 const which = process.env.REDKIT_JS_BACKEND ?? 'node';
@@ -27,6 +30,37 @@ export const backendName = which;
  * what the core stored, or share state between clients through the server, run over these.
  */
 export const serverTransports = which === 'node' ? ['server'] : ['rest', 'adapter'];
+
+/** Every transport of the backend (Node: the server and the embedded engine; edge: REST and the adapter). */
+export const allTransports = which === 'node' ? ['server', 'embedded'] : ['rest', 'adapter'];
+
+/**
+ * The scenarios of conformance/`kind`/ (see conformance/README.md), in file name order, each
+ * its parsed JSON plus `file`, its file name.
+ */
+export function conformanceScenarios(kind) {
+  const dir = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'conformance', kind);
+  return fs
+    .readdirSync(dir)
+    .filter((f) => f.endsWith('.json'))
+    .sort()
+    .map((f) => ({ file: f, ...JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8')) }));
+}
+
+/**
+ * The file's backend (call at the top level): started before its tests, stopped after them.
+ * Returns a function that gives the started backend (`startBackend`'s object).
+ */
+export function useBackend() {
+  let backend;
+  before(async () => {
+    backend = await startBackend();
+  });
+  after(async () => {
+    await backend?.stop();
+  });
+  return () => backend;
+}
 
 /**
  * For a suite (call it inside `describe`) over one transport of the backend `getBackend()`

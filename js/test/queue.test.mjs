@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
-import { api, prefix, startBackend } from './harness.mjs';
+import { allTransports, api, prefix, startBackend } from './harness.mjs';
 
 const { Closed, DecodeError, InvalidArgument, Job, Queue } = api;
 const STATES = ['waiting', 'active', 'delayed', 'completed', 'failed'];
@@ -25,7 +25,7 @@ after(async () => {
 });
 
 /** The transports' names, known before `before` runs (describe blocks are made at once). */
-const TRANSPORTS = process.env.REDKIT_JS_BACKEND === 'wasm' ? ['rest', 'adapter'] : ['server', 'embedded'];
+const TRANSPORTS = allTransports;
 
 for (const transport of TRANSPORTS) {
   describe(`queue over ${transport}`, () => {
