@@ -5,7 +5,7 @@
 // small) with the bytes codecs.
 
 const { makeCache, jsonText, parseJson } = require('./facade/cache.js')
-const { DecodeError, InvalidArgument, fromNative, loaderFailure } = require('./errors.js')
+const { DecodeError, InvalidArgument, callNative, loaderFailure } = require('./errors.js')
 
 function encodeBytes(value) {
   if (Buffer.isBuffer(value)) return value
@@ -117,13 +117,8 @@ function backend(nativeCache, codec, dispatch) {
 
 /** `client.cache(namespace, opts)` over the native client. */
 function cache(nativeClient, dispatch, namespace, opts) {
-  let nativeCache
-  try {
-    // The core reads (and checks) every option, the codec's name included.
-    nativeCache = nativeClient.cache(namespace, opts)
-  } catch (err) {
-    throw fromNative(err)
-  }
+  // The core reads (and checks) every option, the codec's name included.
+  const nativeCache = callNative(() => nativeClient.cache(namespace, opts))
   const codec = CODECS[opts?.codec ?? 'json']
   if (codec.load !== undefined) codec.load()
   return makeCache(backend(nativeCache, codec, dispatch), codec.encode)

@@ -8,5 +8,5 @@ export {
 export declare function fromNative(err: unknown): Error
 /** Internal: mark `err` as thrown by a loader (non-objects become a LoaderError). */
 export declare function loaderFailure(err: unknown): unknown
-/** Internal: await a native call, rethrowing failures as redkit errors. */
-export declare function call<T>(promiseOrFn: Promise<T> | (() => Promise<T>)): Promise<T>
+/** Internal: `fn()`'s result (a synchronous native call), its failure rethrown as a redkit error. */
+export declare function callNative<T>(fn: () => T): T

@@ -35,10 +35,10 @@ function fromNative(err) {
   return new RedkitError(message, { cause: err })
 }
 
-/** Await a native promise (or call), rethrowing failures as redkit errors. */
-async function call(promiseOrFn) {
+/** `fn()`'s result (a synchronous native call), its failure rethrown as a redkit error. */
+function callNative(fn) {
   try {
-    return await (typeof promiseOrFn === 'function' ? promiseOrFn() : promiseOrFn)
+    return fn()
   } catch (err) {
     throw fromNative(err)
   }
@@ -59,5 +59,5 @@ module.exports = {
   JobFailed: shared.JobFailed,
   fromNative,
   loaderFailure,
-  call,
+  callNative,
 }

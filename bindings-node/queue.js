@@ -5,7 +5,7 @@
 // src/queue.rs); jobs come back as JSON text of their fields. Schedulers and the replay's
 // test hooks exist in this package only, so they are a subclass here.
 
-const { DecodeError, InvalidArgument, fromNative } = require('./errors.js')
+const { DecodeError, InvalidArgument, callNative } = require('./errors.js')
 const shared = require('./facade/queue.js')
 
 const { Job, makeQueue } = shared
@@ -123,11 +123,7 @@ function queue(nativeClient, dispatch, name, defaults) {
   return makeQueue(
     (n, d) => {
       const text = optionsText(d)
-      try {
-        return backend(nativeClient.queue(n, text), dispatch)
-      } catch (err) {
-        throw fromNative(err)
-      }
+      return backend(callNative(() => nativeClient.queue(n, text)), dispatch)
     },
     name,
     defaults,

@@ -4,7 +4,7 @@
 // native result string (see `encode` in src/ratelimit.rs) read back as the result object.
 // Every decision is the Rust core's.
 
-const { fromNative } = require('./errors.js')
+const { callNative, fromNative } = require('./errors.js')
 const { RateLimiter, makeRateLimiter } = require('./facade/ratelimit.js')
 
 // The native result: the allowed flag, four numbers of four 16-bit code units each, then
@@ -49,13 +49,8 @@ function backend(nativeLimiter, dispatch) {
 
 /** `client.rateLimiter(name, opts)` over the native client. */
 function rateLimiter(nativeClient, dispatch, name, opts) {
-  let nativeLimiter
-  try {
-    // The core reads (and checks) every option.
-    nativeLimiter = nativeClient.rateLimiter(name, opts)
-  } catch (err) {
-    throw fromNative(err)
-  }
+  // The core reads (and checks) every option.
+  const nativeLimiter = callNative(() => nativeClient.rateLimiter(name, opts))
   return makeRateLimiter(backend(nativeLimiter, dispatch))
 }
 

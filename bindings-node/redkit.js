@@ -14,7 +14,7 @@ const { RateLimiter, rateLimiter } = require('./ratelimit.js')
 const { Job, Queue, queue } = require('./queue.js')
 const { UnrecoverableError, Worker, worker } = require('./worker.js')
 
-const { InvalidArgument, fromNative } = errors
+const { InvalidArgument, callNative } = errors
 
 // Guards the constructor: clients come from `Client.connect`.
 const INTERNAL = Symbol('redkit.internal')
@@ -58,12 +58,7 @@ class Client {
   /** Connect to `url`; fails fast unless `lazyConnect`. */
   static async connect(url, opts) {
     const dispatch = new Dispatcher()
-    let nativeClient
-    try {
-      nativeClient = native.NativeClient.open(url, opts, dispatch.wake)
-    } catch (err) {
-      throw fromNative(err)
-    }
+    const nativeClient = callNative(() => native.NativeClient.open(url, opts, dispatch.wake))
     dispatch.native = nativeClient
     dispatch.functions = nativeClient.functions(dispatch.header)
     const address = nativeClient.address()
