@@ -255,6 +255,20 @@ impl NativeQueue {
     }
 }
 
+/// Adds to the functions `$f` the operation `$name(op, id)`: the core queue's
+/// `$method(&id)`, its result as JSON text (the shape of every by-id maintenance call).
+macro_rules! by_id {
+    ($f:ident, $q:ident, $name:literal, $method:ident) => {{
+        let c = $q.clone();
+        $f.add($name, move |x| {
+            let id = string_arg(x, 1)?;
+            c.run(x.env, arg(x, 0)?, move |q| async move {
+                Ok(text(q.$method(&id).await?.into()))
+            })
+        })?
+    }};
+}
+
 #[napi]
 impl NativeQueue {
     /// The operations as plain functions (see `functions.rs`), each taking its [`Start`]
@@ -341,34 +355,10 @@ impl NativeQueue {
                 Ok(text(q.retry_jobs(JobState::parse(&state)?).await?.into()))
             })
         })?;
-        let c = q.clone();
-        let f = f.add("retryJob", move |x| {
-            let id = string_arg(x, 1)?;
-            c.run(x.env, arg(x, 0)?, move |q| async move {
-                Ok(text(q.retry_job(&id).await?.into()))
-            })
-        })?;
-        let c = q.clone();
-        let f = f.add("promote", move |x| {
-            let id = string_arg(x, 1)?;
-            c.run(x.env, arg(x, 0)?, move |q| async move {
-                Ok(text(q.promote(&id).await?.into()))
-            })
-        })?;
-        let c = q.clone();
-        let f = f.add("remove", move |x| {
-            let id = string_arg(x, 1)?;
-            c.run(x.env, arg(x, 0)?, move |q| async move {
-                Ok(text(q.remove(&id).await?.into()))
-            })
-        })?;
-        let c = q.clone();
-        let f = f.add("cancel", move |x| {
-            let id = string_arg(x, 1)?;
-            c.run(x.env, arg(x, 0)?, move |q| async move {
-                Ok(text(q.cancel(&id).await?.into()))
-            })
-        })?;
+        let f = by_id!(f, q, "retryJob", retry_job);
+        let f = by_id!(f, q, "promote", promote);
+        let f = by_id!(f, q, "remove", remove);
+        let f = by_id!(f, q, "cancel", cancel);
         let c = q.clone();
         let f = f.add("clean", move |x| {
             let (grace, limit): (f64, f64) = (arg(x, 1)?, arg(x, 2)?);
@@ -406,13 +396,7 @@ impl NativeQueue {
                 Ok(Outcome::Unit)
             })
         })?;
-        let c = q.clone();
-        let f = f.add("removeScheduler", move |x| {
-            let id = string_arg(x, 1)?;
-            c.run(x.env, arg(x, 0)?, move |q| async move {
-                Ok(text(q.remove_scheduler(&id).await?.into()))
-            })
-        })?;
+        let f = by_id!(f, q, "removeScheduler", remove_scheduler);
         let c = q.clone();
         let f = f.add("schedulers", move |x| {
             c.run(x.env, arg(x, 0)?, move |q| async move {
