@@ -5,7 +5,7 @@ local slot = redis.call('ZSCORE', K_SCHED, sid)
 local existed = redis.call('HDEL', K_SCHEDD, sid)
 redis.call('ZREM', K_SCHED, sid)
 if slot then
-  local jid = 'repeat:' .. sid .. ':' .. fmt(tonumber(slot))
+  local jid = slot_job_id(sid, tonumber(slot))
   local removed = redis.call('ZREM', K_DELAYED, jid) + redis.call('ZREM', K_PRIO, jid)
   if removed == 0 and redis.call('LREM', K_WAIT, 1, jid) > 0 then
     removed = 1

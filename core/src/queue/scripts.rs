@@ -1,18 +1,20 @@
 //! The queue's Lua scripts: each is `queue_common.lua` (keys, clock, shared steps) followed
-//! by its own file, assembled once per process.
+//! by its own file (the scheduler scripts' by `queue_sched_common.lua` first), assembled
+//! once per process.
 
 use std::sync::LazyLock;
 
 use crate::script::Script;
 
 macro_rules! queue_script {
-    ($name:literal) => {
+    ($name:literal $(, $shared:literal)?) => {
         LazyLock::new(|| {
-            let source = format!(
-                "{}{}",
+            let source = [
                 include_str!("../../lua/queue_common.lua"),
-                include_str!(concat!("../../lua/", $name, ".lua"))
-            );
+                $(include_str!(concat!("../../lua/", $shared, ".lua")),)?
+                include_str!(concat!("../../lua/", $name, ".lua")),
+            ]
+            .concat();
             Script::new($name, Box::leak(source.into_boxed_str()))
         })
     };
@@ -35,9 +37,12 @@ pub(crate) static DRAIN: LazyLock<Script> = queue_script!("queue_drain");
 pub(crate) static OBLITERATE: LazyLock<Script> = queue_script!("queue_obliterate");
 pub(crate) static PAUSE: LazyLock<Script> = queue_script!("queue_pause");
 pub(crate) static CANCEL: LazyLock<Script> = queue_script!("queue_cancel");
-pub(crate) static SCHED_UPSERT: LazyLock<Script> = queue_script!("queue_sched_upsert");
-pub(crate) static SCHED_NEXT: LazyLock<Script> = queue_script!("queue_sched_next");
-pub(crate) static SCHED_REMOVE: LazyLock<Script> = queue_script!("queue_sched_remove");
+pub(crate) static SCHED_UPSERT: LazyLock<Script> =
+    queue_script!("queue_sched_upsert", "queue_sched_common");
+pub(crate) static SCHED_NEXT: LazyLock<Script> =
+    queue_script!("queue_sched_next", "queue_sched_common");
+pub(crate) static SCHED_REMOVE: LazyLock<Script> =
+    queue_script!("queue_sched_remove", "queue_sched_common");
 pub(crate) static WORKERS: LazyLock<Script> = queue_script!("queue_workers");
 
 /// Every queue script, for [`crate::script::all`].
