@@ -160,6 +160,8 @@ def main() -> int:
         f"wrong results {wrong}; completions by {dict(sorted(by_worker.items()))}"
     )
     ok = done and restarted and lost == 0 and wrong == 0 and final["failed"] == 0 and final["completed"] == n
+    # A run in which no worker was killed would prove nothing about kills.
+    ok = ok and kills > 0
     ok = ok and final["waiting"] + final["active"] + final["delayed"] == 0 and len(runs) == n
     if exits:
         print(f"chaos: {exits} worker processes exited on their own; their output:")
