@@ -1,14 +1,13 @@
 //! Test hooks for the conformance replay (`js/test/conformance-queue.test.mjs`, the ops of
 //! conformance/README.md "Queue ops" that are no public call): the calls a worker makes
-//! (`take`, `finish`, `maintain`) over the same core functions the engine uses, and the
-//! pure computations (`backoff`, `next_slots`). Not part of the package's API.
-
-use std::time::Duration;
+//! (`take`, `finish`, `maintain`) and the pure computations (`backoff`, `next_slots`), all
+//! from the core's `redkit::queue::replay`; this file only converts. Not part of the
+//! package's API.
 
 use napi::bindgen_prelude::Object;
 use napi::Env;
 use napi_derive::napi;
-use redkit::queue::{Finish, Finished, Outcome as End, Take, TakeArgs};
+use redkit::queue::replay;
 use redkit::{Error, Result};
 use serde_json::{json, Value};
 
@@ -16,15 +15,6 @@ use crate::completion::Outcome;
 use crate::errors::js;
 use crate::functions::{arg, string_arg, Functions};
 use crate::queue::{job_json, job_options, repeat, NativeQueue};
-
-/// The delivery the replay takes as (one worker, a lease long enough for any scenario).
-fn replay_args() -> TakeArgs {
-    TakeArgs {
-        worker_id: "conformance".into(),
-        lock: Duration::from_secs(30),
-        limiter: None,
-    }
-}
 
 #[napi]
 impl NativeQueue {
@@ -43,15 +33,12 @@ impl NativeQueue {
         Ok(Functions::new(env)?
             .add("take", move |x| {
                 c1.run(x.env, arg(x, 0)?, |q| async move {
-                    Ok(match q.take(&replay_args(), 1).await? {
-                        Take::Jobs(jobs) => match jobs.into_iter().next() {
-                            Some(job) => Outcome::Text(
-                                json!({ "job": job_json(&job)?, "token": job.token.to_string() })
-                                    .to_string(),
-                            ),
-                            None => Outcome::Null,
-                        },
-                        _ => Outcome::Null,
+                    Ok(match replay::take(&q).await? {
+                        Some(job) => Outcome::Text(
+                            json!({ "job": job_json(&job)?, "token": job.token.to_string() })
+                                .to_string(),
+                        ),
+                        None => Outcome::Null,
                     })
                 })
             })?
@@ -63,35 +50,18 @@ impl NativeQueue {
                         .map_err(|_| Error::invalid("token must be a decimal integer"))?;
                     let end: Value = serde_json::from_str(&end)
                         .map_err(|e| Error::invalid(format!("the end must be JSON: {e}")))?;
-                    let reason = end["reason"].as_str().unwrap_or_default().to_string();
-                    let outcome = match end["outcome"].as_str().unwrap_or_default() {
-                        "completed" => End::Completed(end["value"].to_string().into_bytes()),
-                        "failed" => End::Failed {
-                            reason,
-                            stack: None,
-                        },
-                        "unrecoverable" => End::Unrecoverable { reason },
-                        other => return Err(Error::invalid(format!("outcome {other:?}"))),
-                    };
-                    let finish = Finish {
-                        id,
-                        token,
-                        outcome,
-                        jitter_draw: 0.0,
-                    };
-                    let (fins, _) = q.finish(&[finish], &replay_args(), 0).await?;
-                    let fate = match fins.first() {
-                        Some(Finished::Completed) => "completed",
-                        Some(Finished::Failed) => "failed",
-                        Some(Finished::Retrying) => "retrying",
-                        _ => "lost",
-                    };
+                    let outcome = replay::outcome(
+                        end["outcome"].as_str().unwrap_or_default(),
+                        end["value"].to_string().into_bytes(),
+                        end["reason"].as_str().unwrap_or_default().to_string(),
+                    )?;
+                    let fate = replay::finish(&q, id, token, outcome).await?;
                     Ok(Outcome::Text(json!(fate).to_string()))
                 })
             })?
             .add("maintain", move |x| {
                 c3.run(x.env, arg(x, 0)?, |q| async move {
-                    let m = q.maintain(1, 1000, Duration::from_secs(60)).await?;
+                    let m = replay::maintain(&q).await?;
                     Ok(Outcome::Text(
                         json!({ "stalled": m.stalled, "failed": m.failed, "removed": m.removed })
                             .to_string(),
@@ -118,9 +88,9 @@ fn delays(backoff: &str, attempts_made: Vec<u32>, draw: f64) -> Result<Vec<f64>>
     let backoff = opts
         .backoff
         .ok_or_else(|| Error::invalid("backoff is missing"))?;
-    Ok(attempts_made
+    Ok(replay::backoff_delays(&backoff, &attempts_made, draw)
         .into_iter()
-        .map(|n| backoff.delay_for(n, draw).as_millis() as f64)
+        .map(|ms| ms as f64)
         .collect())
 }
 
@@ -139,12 +109,9 @@ fn slots(spec: &str, after_ms: f64, count: u32) -> Result<Vec<f64>> {
         return Err(Error::invalid("a repeat spec must be an object"));
     };
     let r = repeat(&o)?;
-    r.validate()?;
-    let mut after = redkit::ratelimit::whole_number("afterMs", after_ms)? as u64;
-    (0..count)
-        .map(|_| {
-            after = r.next_after(after)?;
-            Ok(after as f64)
-        })
-        .collect()
+    let after = redkit::ratelimit::whole_number("afterMs", after_ms)? as u64;
+    Ok(replay::next_slots(&r, after, count)?
+        .into_iter()
+        .map(|ms| ms as f64)
+        .collect())
 }

@@ -17,8 +17,7 @@ use pyo3::prelude::*;
 use pyo3::types::PyDict;
 use pyo3::IntoPyObjectExt;
 use redkit::queue::{
-    Finish, Finished, JobState, NewJob, Outcome, QueueOptions, Repeat, Scheduler, SchedulerSpec,
-    Take, TakeArgs, WorkerInfo,
+    replay, JobState, NewJob, QueueOptions, Repeat, Scheduler, SchedulerSpec, WorkerInfo,
 };
 use redkit::worker::{host_processor, QueueLiveness, Worker, WorkerOptions};
 use redkit::{Error, JobOptions, Queue};
@@ -148,15 +147,6 @@ fn raw_liveness(l: QueueLiveness) -> (u64, Vec<RawWorker>, bool) {
         l.workers.into_iter().map(raw_worker).collect(),
         l.stuck,
     )
-}
-
-/// The lease the conformance hooks take jobs with (as core/tests/conformance_queue.rs).
-fn replay_args() -> TakeArgs {
-    TakeArgs {
-        worker_id: "conformance".into(),
-        lock: Duration::from_secs(30),
-        limiter: None,
-    }
 }
 
 /// Block (no bridge) or return an awaitable of the bridge's loop.
@@ -602,13 +592,10 @@ impl QueueCore {
     ) -> PyResult<Bound<'py, PyAny>> {
         let q = self.queue()?;
         go(py, bridge, async move {
-            Ok(match q.take(&replay_args(), 1).await? {
-                Take::Jobs(jobs) => jobs.into_iter().next().map(|j| {
-                    let token = j.token;
-                    (raw(j), token)
-                }),
-                _ => None,
-            })
+            Ok(replay::take(&q).await?.map(|j| {
+                let token = j.token;
+                (raw(j), token)
+            }))
         })
     }
 
@@ -627,29 +614,9 @@ impl QueueCore {
         reason: String,
     ) -> PyResult<Bound<'py, PyAny>> {
         let q = self.queue()?;
-        let outcome = match outcome {
-            "completed" => Outcome::Completed(value),
-            "failed" => Outcome::Failed {
-                reason,
-                stack: None,
-            },
-            "unrecoverable" => Outcome::Unrecoverable { reason },
-            other => return Err(to_py(Error::invalid(format!("outcome {other:?}")))),
-        };
+        let outcome = replay::outcome(outcome, value, reason).map_err(to_py)?;
         go(py, bridge, async move {
-            let finish = Finish {
-                id,
-                token,
-                outcome,
-                jitter_draw: 0.0,
-            };
-            let (fins, _) = q.finish(&[finish], &replay_args(), 0).await?;
-            Ok(match fins.first() {
-                Some(Finished::Completed) => "completed",
-                Some(Finished::Failed) => "failed",
-                Some(Finished::Retrying) => "retrying",
-                _ => "lost",
-            })
+            replay::finish(&q, id, token, outcome).await
         })
     }
 
@@ -661,7 +628,7 @@ impl QueueCore {
     ) -> PyResult<Bound<'py, PyAny>> {
         let q = self.queue()?;
         go(py, bridge, async move {
-            let m = q.maintain(1, 1000, Duration::from_secs(60)).await?;
+            let m = replay::maintain(&q).await?;
             Ok((m.stalled, m.failed, m.removed))
         })
     }
@@ -805,10 +772,7 @@ pub fn _backoff_delays(
     let backoff = opts
         .backoff
         .ok_or_else(|| to_py(Error::invalid("backoff is missing")))?;
-    Ok(attempts_made
-        .into_iter()
-        .map(|n| backoff.delay_for(n, draw).as_millis() as u64)
-        .collect())
+    Ok(replay::backoff_delays(&backoff, &attempts_made, draw))
 }
 
 /// Conformance hook (op `next_slots`): the next `count` slots after `after_ms` of a
@@ -823,12 +787,5 @@ pub fn _next_slots(
     count: u32,
 ) -> PyResult<Vec<u64>> {
     let r = repeat(every, cron, tz)?;
-    r.validate().map_err(to_py)?;
-    let mut after = after_ms;
-    (0..count)
-        .map(|_| {
-            after = r.next_after(after).map_err(to_py)?;
-            Ok(after)
-        })
-        .collect()
+    replay::next_slots(&r, after_ms, count).map_err(to_py)
 }

@@ -8,8 +8,7 @@ use std::time::Duration;
 
 use common::Backend;
 use redkit::queue::{
-    Backoff, Finish, Finished, JobOptions, JobState, NewJob, Outcome, Repeat, SchedulerSpec, Take,
-    TakeArgs,
+    replay, Backoff, JobOptions, JobState, NewJob, Outcome, Repeat, SchedulerSpec,
 };
 use redkit::{Error, Job, Queue};
 use serde_json::{json, Value as Json};
@@ -24,14 +23,6 @@ fn scenarios() -> Vec<PathBuf> {
     files.sort();
     assert!(!files.is_empty(), "no scenarios in {}", dir.display());
     files
-}
-
-fn args() -> TakeArgs {
-    TakeArgs {
-        worker_id: "conformance".into(),
-        lock: Duration::from_secs(30),
-        limiter: None,
-    }
 }
 
 fn opts(v: &Json) -> Result<JobOptions, Error> {
@@ -88,25 +79,8 @@ struct Replay {
 impl Replay {
     async fn finish(&mut self, outcome: Outcome) -> Result<Json, Error> {
         let job = self.taken.take().expect("a step before took a job");
-        let (fins, _) = self
-            .queue
-            .finish(
-                &[Finish {
-                    id: job.id,
-                    token: job.token,
-                    outcome,
-                    jitter_draw: 0.0,
-                }],
-                &args(),
-                0,
-            )
-            .await?;
-        Ok(json!(match fins[0] {
-            Finished::Completed => "completed",
-            Finished::Failed => "failed",
-            Finished::Retrying => "retrying",
-            Finished::Lost => "lost",
-        }))
+        let fate = replay::finish(&self.queue, job.id, job.token, outcome).await?;
+        Ok(json!(fate))
     }
 
     async fn step(&mut self, step: &Json) -> Result<Json, Error> {
@@ -165,14 +139,13 @@ impl Replay {
                 let state = JobState::parse(step["state"].as_str().unwrap_or_default())?;
                 Ok(json!(q.retry_jobs(state).await?))
             }
-            "take" => match q.take(&args(), 1).await? {
-                Take::Jobs(mut jobs) => {
-                    let job = jobs.remove(0);
+            "take" => match replay::take(&q).await? {
+                Some(job) => {
                     let out = job_json(&job);
                     self.taken = Some(job);
                     Ok(out)
                 }
-                _ => Ok(Json::Null),
+                None => Ok(Json::Null),
             },
             "complete" => {
                 let value = serde_json::to_vec(&step["value"]).unwrap();
@@ -192,8 +165,7 @@ impl Replay {
             }
             "run_all" => {
                 let mut names = Vec::new();
-                while let Take::Jobs(mut jobs) = q.take(&args(), 1).await? {
-                    let job = jobs.remove(0);
+                while let Some(job) = replay::take(&q).await? {
                     names.push(job.name.clone());
                     self.taken = Some(job);
                     self.finish(Outcome::Completed(b"null".to_vec())).await?;
@@ -201,7 +173,7 @@ impl Replay {
                 Ok(json!(names))
             }
             "maintain" => {
-                let m = q.maintain(1, 1000, Duration::from_secs(60)).await?;
+                let m = replay::maintain(&q).await?;
                 Ok(json!({"stalled": m.stalled, "failed": m.failed, "removed": m.removed}))
             }
             "sleep" => {
@@ -212,24 +184,19 @@ impl Replay {
                 let b: Backoff = serde_json::from_value(step["backoff"].clone())
                     .map_err(|e| Error::invalid(e.to_string()))?;
                 let draw = step["draw"].as_f64().unwrap_or(0.0);
-                let delays: Vec<u64> = step["attempts_made"]
+                let attempts_made: Vec<u32> = step["attempts_made"]
                     .as_array()
                     .expect("attempts_made")
                     .iter()
-                    .map(|n| b.delay_for(n.as_u64().unwrap() as u32, draw).as_millis() as u64)
+                    .map(|n| n.as_u64().unwrap() as u32)
                     .collect();
-                Ok(json!(delays))
+                Ok(json!(replay::backoff_delays(&b, &attempts_made, draw)))
             }
             "next_slots" => {
                 let r = repeat(&step["repeat"])?;
-                r.validate()?;
-                let mut after = step["after_ms"].as_u64().unwrap();
-                let mut slots = Vec::new();
-                for _ in 0..step["count"].as_u64().unwrap() {
-                    after = r.next_after(after)?;
-                    slots.push(after);
-                }
-                Ok(json!(slots))
+                let after = step["after_ms"].as_u64().unwrap();
+                let count = step["count"].as_u64().unwrap() as u32;
+                Ok(json!(replay::next_slots(&r, after, count)?))
             }
             "upsert_scheduler" => q
                 .upsert_scheduler(

@@ -10,6 +10,8 @@ mod handle;
 mod job;
 mod lease;
 mod options;
+#[doc(hidden)]
+pub mod replay;
 mod scheduler;
 pub(crate) mod scripts;
 
