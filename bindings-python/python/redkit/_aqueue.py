@@ -8,7 +8,7 @@ import inspect
 from collections.abc import AsyncIterator, Generator, Iterable, Mapping
 from typing import Any, Callable, Generic
 
-from . import _qevents, _queue
+from . import _common, _qevents, _queue
 from ._codec import Codec
 from ._convert import Duration
 from ._errors import UnrecoverableError
@@ -193,7 +193,7 @@ class Queue(Generic[T]):
 
     async def remove_scheduler(self, id: str) -> bool:
         """Remove a scheduler and its pending job; False when there was none."""
-        out: bool = await self._core.remove_scheduler(_bridge(), _qevents.scheduler_id(id))
+        out: bool = await self._core.remove_scheduler(_bridge(), _common.name("scheduler id", id))
         return out
 
     async def schedulers(self) -> list[Scheduler[Any]]:
@@ -219,7 +219,7 @@ class Queue(Generic[T]):
         (it never ends; break out of it); see :meth:`redkit.Queue.events`. ``events =
         await queue.events()`` pins a ``"$"`` cursor now, so the events of what you do
         next are seen; otherwise its first read pins it."""
-        return QueueEvents(self._core.events(_bridge(), _qevents.event_id(from_id)))
+        return QueueEvents(self._core.events(_bridge(), _common.name("from_id", from_id)))
 
     async def _wait(self, id: str, timeout: Duration) -> Any:
         raw = await self._core.wait_until_finished(_bridge(), _queue.job_id(id), _queue.timeout_ms(timeout))

@@ -28,7 +28,8 @@ def url(value: str) -> str:
 
 
 def name(what: str, value: str) -> str:
-    """A namespace or limiter name: must be a str (the core checks the rest)."""
+    """A name or id argument (a namespace, a limiter name, a job or scheduler id, an event
+    id): must be a str (the core checks the rest)."""
     if not isinstance(value, str):
         raise TypeError(f"{what} must be a str, not {type(value).__name__}")
     return value

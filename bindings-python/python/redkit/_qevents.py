@@ -151,18 +151,6 @@ def liveness(raw: tuple[int, list[tuple[str, str, int, str, int, int, int]], boo
     return QueueLiveness(waiting, [worker_info(w) for w in workers], stuck)
 
 
-def scheduler_id(value: str) -> str:
-    if not isinstance(value, str):
-        raise TypeError(f"scheduler id must be a str, not {type(value).__name__}")
-    return value
-
-
-def event_id(value: str) -> str:
-    if not isinstance(value, str):
-        raise TypeError(f"from_id must be a str (a stream entry id, '0' or '$'), not {type(value).__name__}")
-    return value
-
-
 KEPT = 4096
 """The most delivered jobs a worker keeps for its listeners (as many events as a listener
 may fall behind)."""

@@ -17,7 +17,7 @@ import threading
 from collections.abc import Awaitable, Iterable, Iterator, Mapping
 from typing import Any, Callable, Generic, TypeVar, Union
 
-from . import _convert, _qevents
+from . import _common, _convert, _qevents
 from ._codec import Codec
 from ._convert import Duration
 from ._errors import UnrecoverableError
@@ -110,9 +110,7 @@ def state_list(value: States) -> list[str]:
 
 
 def job_id(value: str) -> str:
-    if not isinstance(value, str):
-        raise TypeError(f"job id must be a str, not {type(value).__name__}")
-    return value
+    return _common.name("job id", value)
 
 
 def grace_ms(grace: Duration) -> int:
@@ -436,7 +434,7 @@ class Queue(Generic[T]):
 
     def remove_scheduler(self, id: str) -> bool:
         """Remove a scheduler and its pending job; False when there was none."""
-        out: bool = self._core.remove_scheduler(None, _qevents.scheduler_id(id))
+        out: bool = self._core.remove_scheduler(None, _common.name("scheduler id", id))
         return out
 
     def schedulers(self) -> list[Scheduler[Any]]:
@@ -463,7 +461,7 @@ class Queue(Generic[T]):
         never ends; break out of it). ``from_id``: ``"$"`` (from now on: this call pins the
         stream's position), ``"0"`` (everything the bounded stream still holds) or an
         event's ``id`` to resume after it."""
-        return QueueEvents(self._core.events(None, _qevents.event_id(from_id)))
+        return QueueEvents(self._core.events(None, _common.name("from_id", from_id)))
 
     def _wait(self, id: str, timeout: Duration) -> Any:
         raw = self._core.wait_until_finished(None, job_id(id), timeout_ms(timeout))
@@ -500,10 +498,10 @@ def scheduler_args(
     opts: Mapping[str, Any] | None,
 ) -> tuple[str, Any, str | None, str | None, str, bytes, dict[str, Any]]:
     """``upsert_scheduler``'s arguments as the native call takes them."""
-    _qevents.scheduler_id(id)
+    _common.name("scheduler id", id)
     for what, value in (("cron", cron), ("tz", tz), ("name", name)):
-        if value is not None and not isinstance(value, str):
-            raise TypeError(f"{what} must be a str, not {type(value).__name__}")
+        if value is not None:
+            _common.name(what, value)
     if opts is not None and not isinstance(opts, Mapping):
         raise TypeError(f"opts must be a mapping of job options, not {type(opts).__name__}")
     return (id, every, cron, tz, id if name is None else name, codec.encode(data), dict(opts or {}))
