@@ -5,10 +5,38 @@ from __future__ import annotations
 import socket
 import threading
 import time
+from typing import Callable
 
 import pytest
 
 import redkit
+
+
+def _spin_while(wait: Callable[[], None]) -> tuple[float, float, int]:
+    """Call ``wait`` while another thread spins: ``(pace, waited, during)``, the spinner's
+    ticks per second beforehand (this thread sleeping, the GIL released), the seconds
+    ``wait`` took and the spinner's ticks meanwhile."""
+    ticks = 0
+    stop = threading.Event()
+
+    def spin() -> None:
+        nonlocal ticks
+        while not stop.is_set():
+            ticks += 1
+
+    spinner = threading.Thread(target=spin)
+    spinner.start()
+    try:
+        time.sleep(0.05)
+        base_start, base_ticks = time.monotonic(), ticks
+        time.sleep(0.3)
+        pace = (ticks - base_ticks) / (time.monotonic() - base_start)
+        before, started = ticks, time.monotonic()
+        wait()
+        return pace, time.monotonic() - started, ticks - before
+    finally:
+        stop.set()
+        spinner.join()
 
 
 def test_other_threads_run_while_a_call_waits() -> None:
@@ -20,29 +48,12 @@ def test_other_threads_run_while_a_call_waits() -> None:
         client = redkit.Client.connect(
             f"redis://127.0.0.1:{port}", lazy_connect=True, timeout=0.6, connect_timeout=0.6, retries=0
         )
-        ticks = 0
-        stop = threading.Event()
 
-        def spin() -> None:
-            nonlocal ticks
-            while not stop.is_set():
-                ticks += 1
+        def ping() -> None:
+            with pytest.raises((redkit.TimeoutError, redkit.ConnectionError)):
+                client.ping()
 
-        spinner = threading.Thread(target=spin)
-        spinner.start()
-        time.sleep(0.05)
-        # The spinner's pace while this thread sleeps (GIL released by time.sleep).
-        base_start, base_ticks = time.monotonic(), ticks
-        time.sleep(0.3)
-        pace = (ticks - base_ticks) / (time.monotonic() - base_start)
-        before = ticks
-        started = time.monotonic()
-        with pytest.raises((redkit.TimeoutError, redkit.ConnectionError)):
-            client.ping()
-        waited = time.monotonic() - started
-        during = ticks - before
-        stop.set()
-        spinner.join()
+        pace, waited, during = _spin_while(ping)
     assert waited >= 0.4
     # With the GIL held for the whole wait the spinner would be frozen (one 5 ms switch
     # interval at most, about 1% of its pace); released, it keeps most of its pace.
@@ -53,25 +64,11 @@ def test_other_threads_run_while_a_worker_waits(client: redkit.Client) -> None:
     # An idle worker's run() waits on the core (its fetch blocks on the server): a thread
     # spinning meanwhile keeps most of its pace.
     worker = client.worker("gil", lambda job: None, drain_delay=0.2)
-    ticks = 0
-    stop = threading.Event()
 
-    def spin() -> None:
-        nonlocal ticks
-        while not stop.is_set():
-            ticks += 1
+    def run() -> None:
+        threading.Timer(0.6, worker.close).start()
+        worker.run()
 
-    spinner = threading.Thread(target=spin)
-    spinner.start()
-    time.sleep(0.05)
-    base_start, base_ticks = time.monotonic(), ticks
-    time.sleep(0.3)
-    pace = (ticks - base_ticks) / (time.monotonic() - base_start)
-    threading.Timer(0.6, worker.close).start()
-    before, started = ticks, time.monotonic()
-    worker.run()
-    waited, during = time.monotonic() - started, ticks - before
-    stop.set()
-    spinner.join()
+    pace, waited, during = _spin_while(run)
     assert waited >= 0.5
     assert during > 0.2 * pace * waited, (during, pace, waited)
