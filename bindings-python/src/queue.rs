@@ -18,6 +18,7 @@ use pyo3::types::PyDict;
 use pyo3::IntoPyObjectExt;
 use redkit::queue::{
     replay, JobState, NewJob, QueueOptions, Repeat, Scheduler, SchedulerSpec, WorkerInfo,
+    WORKER_WINDOW,
 };
 use redkit::worker::{host_processor, QueueLiveness, Worker, WorkerOptions};
 use redkit::{Error, JobOptions, Queue};
@@ -147,6 +148,11 @@ fn raw_liveness(l: QueueLiveness) -> (u64, Vec<RawWorker>, bool) {
         l.workers.into_iter().map(raw_worker).collect(),
         l.stuck,
     )
+}
+
+/// A liveness window in ms, or the core's default.
+fn window(ms: Option<u64>) -> Duration {
+    ms.map_or(WORKER_WINDOW, Duration::from_millis)
 }
 
 /// Block (no bridge) or return an awaitable of the bridge's loop.
@@ -532,33 +538,33 @@ impl QueueCore {
         })
     }
 
-    /// The workers seen within `ttl_ms`, most recently seen last.
+    /// The workers seen within `ttl_ms` (None: the core's default window), most recently
+    /// seen last.
     fn workers<'py>(
         &self,
         py: Python<'py>,
         bridge: Option<&Bound<'py, LoopBridge>>,
-        ttl_ms: u64,
+        ttl_ms: Option<u64>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let q = self.queue()?;
         go(py, bridge, async move {
-            q.workers(Duration::from_millis(ttl_ms))
+            q.workers(window(ttl_ms))
                 .await
                 .map(|w| w.into_iter().map(raw_worker).collect::<Vec<_>>())
         })
     }
 
-    /// `(waiting, workers seen within `within_ms`, stuck)`.
+    /// `(waiting, workers seen within `within_ms`, stuck)` (None: the core's default
+    /// window).
     fn liveness<'py>(
         &self,
         py: Python<'py>,
         bridge: Option<&Bound<'py, LoopBridge>>,
-        within_ms: u64,
+        within_ms: Option<u64>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let q = self.queue()?;
         go(py, bridge, async move {
-            q.liveness(Duration::from_millis(within_ms))
-                .await
-                .map(raw_liveness)
+            q.liveness(window(within_ms)).await.map(raw_liveness)
         })
     }
 

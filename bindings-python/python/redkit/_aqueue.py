@@ -8,12 +8,12 @@ import inspect
 from collections.abc import AsyncIterator, Generator, Iterable, Mapping
 from typing import Any, Callable, Generic
 
-from . import _common, _qevents, _queue
+from . import _common, _convert, _qevents, _queue
 from ._codec import Codec
 from ._convert import Duration
 from ._errors import UnrecoverableError
 from ._qevents import Listeners, QueueEvent, QueueLiveness, Scheduler, WorkerEvent, WorkerInfo
-from ._queue import DEFAULT_WINDOW, JobFields, RawJob, Removal, States, T
+from ._queue import JobFields, RawJob, Removal, States, T
 from ._redkit import Cancellation, LoopBridge, QueueCore, QueueEventsCore, WorkerCore, WorkerEventsCore
 
 
@@ -200,14 +200,14 @@ class Queue(Generic[T]):
         """Every scheduler of the queue, by id."""
         return [_qevents.scheduler(r, self._codec) for r in await self._core.schedulers(_bridge())]
 
-    async def workers(self, window: Duration = DEFAULT_WINDOW) -> list[WorkerInfo]:
-        """The workers (any process) seen within ``window`` seconds, most recent last."""
-        raws = await self._core.workers(_bridge(), _queue.timeout_ms(window))
+    async def workers(self, window: Duration | None = None) -> list[WorkerInfo]:
+        """See :meth:`redkit.Queue.workers`."""
+        raws = await self._core.workers(_bridge(), _convert.millis("window", window))
         return [_qevents.worker_info(r) for r in raws]
 
-    async def liveness(self, window: Duration = DEFAULT_WINDOW) -> QueueLiveness:
+    async def liveness(self, window: Duration | None = None) -> QueueLiveness:
         """See :meth:`redkit.Queue.liveness`."""
-        return _qevents.liveness(await self._core.liveness(_bridge(), _queue.timeout_ms(window)))
+        return _qevents.liveness(await self._core.liveness(_bridge(), _convert.millis("window", window)))
 
     async def late_results(self) -> int:
         """Results refused because their delivery had lost its lease."""

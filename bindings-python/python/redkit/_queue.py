@@ -41,9 +41,6 @@ several."""
 _RUN_SLICE_MS = 100
 _EVENTS_SLICE_MS = 250
 
-# How long a worker seen last longer ago than this is not listed (`queue.workers()`).
-DEFAULT_WINDOW = 60
-
 
 def job_options(
     job_id: str | None = None,
@@ -441,14 +438,15 @@ class Queue(Generic[T]):
         """Every scheduler of the queue, by id."""
         return [_qevents.scheduler(r, self._codec) for r in self._core.schedulers(None)]
 
-    def workers(self, window: Duration = DEFAULT_WINDOW) -> list[WorkerInfo]:
-        """The workers (any process) seen within ``window`` seconds, most recent last."""
-        return [_qevents.worker_info(r) for r in self._core.workers(None, timeout_ms(window))]
+    def workers(self, window: Duration | None = None) -> list[WorkerInfo]:
+        """The workers (any process) seen within ``window`` seconds (default: the core's,
+        60 s), most recent last."""
+        return [_qevents.worker_info(r) for r in self._core.workers(None, _convert.millis("window", window))]
 
-    def liveness(self, window: Duration = DEFAULT_WINDOW) -> QueueLiveness:
+    def liveness(self, window: Duration | None = None) -> QueueLiveness:
         """The waiting count, the live workers and ``stuck``: jobs wait while no worker was
-        seen within ``window`` seconds."""
-        return _qevents.liveness(self._core.liveness(None, timeout_ms(window)))
+        seen within ``window`` seconds (default: the core's, 60 s)."""
+        return _qevents.liveness(self._core.liveness(None, _convert.millis("window", window)))
 
     def late_results(self) -> int:
         """Results refused because their delivery had lost its lease, since the queue was

@@ -20,6 +20,10 @@ use crate::value::{Cmd, Value};
 /// no call holds the server for long.
 pub(crate) const STEP: u32 = 1000;
 
+/// How recently a worker must have beaten to count as live in [`Queue::workers`] and
+/// [`Queue::liveness`] when a binding's caller gives no window.
+pub const WORKER_WINDOW: Duration = Duration::from_secs(60);
+
 /// Settings of a queue handle: the default options of its jobs and the payload codec.
 #[derive(Debug, Clone, Default)]
 #[non_exhaustive]
@@ -625,7 +629,8 @@ impl Queue {
             .collect()
     }
 
-    /// The workers seen within `ttl` (their heartbeats), most recently seen last.
+    /// The workers seen within `ttl` (their heartbeats), most recently seen last
+    /// ([`WORKER_WINDOW`] where the caller names none).
     pub async fn workers(&self, ttl: Duration) -> Result<Vec<WorkerInfo>> {
         let reply = self
             .run(&scripts::WORKERS, |cmd| cmd.arg(ttl.as_millis() as u64))
