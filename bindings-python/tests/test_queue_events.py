@@ -211,6 +211,20 @@ def test_workers_liveness_and_check(client: redkit.Client) -> None:
         q.workers("soon")  # type: ignore[arg-type]
 
 
+def test_late_results_counts_refused_finishes(client: redkit.Client) -> None:
+    # A delivery finished a second time is refused (its lease is spent) and counted.
+    q = client.queue("late")
+    job = q.add("x", 1)
+    taken = q._core._take(None)
+    assert taken is not None and taken[0][0] == job.id
+    token = taken[1]
+    assert q._core._finish(None, job.id, token, "completed", b"1", "") == "completed"
+    assert q.late_results() == 0
+    assert q._core._finish(None, job.id, token, "completed", b"2", "") == "lost"
+    assert q.late_results() == 1
+    assert job.wait_until_finished(1) == 1  # the refused result was not stored
+
+
 def test_close_from_another_thread_waits_for_the_job_in_flight(client: redkit.Client) -> None:
     q = client.queue("close")
     started = threading.Event()
