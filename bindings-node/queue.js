@@ -7,6 +7,7 @@
 
 const { DecodeError, InvalidArgument, callNative } = require('./errors.js')
 const shared = require('./facade/queue.js')
+const { stringArg } = require('./facade/args.js')
 
 const { Job, makeQueue } = shared
 
@@ -75,10 +76,6 @@ function backend(nativeQueue, dispatch) {
   }
 }
 
-function checkString(value, what) {
-  if (typeof value !== 'string') throw new InvalidArgument(`${what} must be a string, got ${typeof value}`)
-}
-
 /** The shared `Queue` with this package's schedulers. */
 class Queue extends shared.Queue {
   /**
@@ -87,7 +84,7 @@ class Queue extends shared.Queue {
    * workers run.
    */
   async upsertScheduler(id, spec) {
-    checkString(id, 'scheduler id')
+    stringArg(id, 'scheduler id')
     if (spec === null || typeof spec !== 'object' || Array.isArray(spec)) {
       throw new InvalidArgument('a scheduler spec must be an object { every | cron, tz, name, data, opts }')
     }
@@ -103,7 +100,7 @@ class Queue extends shared.Queue {
 
   /** Remove scheduler `id` and its pending job; whether it existed. */
   async removeScheduler(id) {
-    checkString(id, 'scheduler id')
+    stringArg(id, 'scheduler id')
     return this._backend.removeScheduler(id)
   }
 

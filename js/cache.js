@@ -7,6 +7,7 @@
 // in cache.d.ts): `get` resolves to the decoded value, `getOrSet` calls the loader itself
 // (how a host function crosses differs per backend) and encodes its value with the codec.
 
+import { optionsObject } from './args.js';
 import { DecodeError, InvalidArgument } from './errors.js';
 
 // Guards the constructor: caches come from `client.cache`.
@@ -58,10 +59,7 @@ function argsKey(args) {
  */
 export function wrap(cache, fn, opts) {
   if (typeof fn !== 'function') throw new InvalidArgument('cache.wrap needs a function');
-  if (opts !== undefined && opts !== null && (typeof opts !== 'object' || Array.isArray(opts))) {
-    throw new InvalidArgument('wrap options must be an object');
-  }
-  const { key, ...setOpts } = opts ?? {};
+  const { key, ...setOpts } = optionsObject(opts, 'wrap options') ?? {};
   let keyOf;
   if (typeof key === 'function') {
     keyOf = key;

@@ -174,7 +174,5 @@ export declare function makeQueue<Q extends Queue = Queue>(
   defaults: unknown,
   cls?: { prototype: Q },
 ): Q
-/** @internal a plain options object, or undefined; anything else is an InvalidArgument. */
-export declare function optionsObject(opts: unknown, what: string): object | undefined
 /** @internal a payload as JSON text (DecodeError for what JSON cannot hold). */
 export declare function jobData(data: unknown, what: string): string

@@ -6,6 +6,7 @@
 // in queue.d.ts): jobs come back as plain objects of the job's fields, `data` and
 // `returnValue` already decoded. Payloads are JSON, readable by every runtime's worker.
 
+import { optionsObject, stringArg as str } from './args.js';
 import { DecodeError, InvalidArgument } from './errors.js';
 
 /** Every state, in the order `getJobs()` without states reads them. */
@@ -14,11 +15,6 @@ const STATES = ['waiting', 'active', 'delayed', 'completed', 'failed'];
 // Guards the constructor: queues come from `client.queue`.
 const INTERNAL = Symbol('redkit.queue.internal');
 
-/** @param {unknown} v @param {string} what @returns {string} */
-function str(v, what) {
-  if (typeof v !== 'string') throw new InvalidArgument(`${what} must be a string, got ${typeof v}`);
-  return v;
-}
 
 /** @param {unknown} v @param {string} what @param {number} [fallback] */
 function num(v, what, fallback) {
@@ -28,13 +24,6 @@ function num(v, what, fallback) {
   }
   if (typeof v !== 'number') throw new InvalidArgument(`${what} must be a number, got ${typeof v}`);
   return v;
-}
-
-/** Options: absent, or a plain object (a typo'd type is worth an error, not silence). */
-export function optionsObject(opts, what) {
-  if (opts === undefined || opts === null) return undefined;
-  if (typeof opts !== 'object' || Array.isArray(opts)) throw new InvalidArgument(`${what} must be an object`);
-  return opts;
 }
 
 /**

@@ -4,17 +4,11 @@
 // nowMs)` and `reset(identifier)` return promises; results come back as
 // `{allowed, limit, remaining, resetAfterMs, retryAfterMs, reason, error?}`.
 
+import { optionsObject } from './args.js';
 import { InvalidArgument } from './errors.js';
 
 // Guards the constructor: limiters come from `client.rateLimiter`.
 const INTERNAL = Symbol('redkit.ratelimit.internal');
-
-/** `opts` must be absent or an object: anything else is a mistake worth reporting. */
-function optionsObject(opts, what) {
-  if (opts === undefined || opts === null) return {};
-  if (typeof opts !== 'object' || Array.isArray(opts)) throw new InvalidArgument(`${what} must be an object`);
-  return opts;
-}
 
 /** A number argument (a cost, a caller-supplied clock), or undefined; NaN is refused here, the range by the core. */
 function optionalNumber(v, what) {
@@ -41,7 +35,7 @@ export class RateLimiter {
     let now;
     if (opts !== undefined) {
       try {
-        const o = optionsObject(opts, 'limit options');
+        const o = optionsObject(opts, 'limit options') ?? {};
         cost = optionalNumber(o.cost, 'cost');
         now = optionalNumber(o.nowMs, 'nowMs');
       } catch (err) {
@@ -55,7 +49,7 @@ export class RateLimiter {
   peek(identifier, opts) {
     let now;
     try {
-      now = optionalNumber(optionsObject(opts, 'peek options').nowMs, 'nowMs');
+      now = optionalNumber(optionsObject(opts, 'peek options')?.nowMs, 'nowMs');
     } catch (err) {
       return Promise.reject(err);
     }

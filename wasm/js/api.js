@@ -5,6 +5,7 @@
 // panic.
 
 import { toSendCommand } from './adapters.js';
+import { optionsObject, stringArg } from './facade/args.js';
 import { Closed, DecodeError, InvalidArgument, toError } from './errors.js';
 import { jsonText, makeCache, parseJson } from './facade/cache.js';
 import { makeRateLimiter } from './facade/ratelimit.js';
@@ -13,16 +14,6 @@ import { queue } from './queue.js';
 import { Handle, glue, run } from './runtime.js';
 
 const fromUtf8 = new TextDecoder('utf-8', { fatal: true });
-
-function str(v, what) {
-  if (typeof v !== 'string') throw new InvalidArgument(`${what} must be a string, got ${typeof v}`);
-  return v;
-}
-function options(v, what) {
-  if (v === undefined || v === null) return {};
-  if (typeof v !== 'object') throw new InvalidArgument(`${what} must be an object`);
-  return v;
-}
 
 /** A redkit client for edge runtimes: `Client.rest({url, token})` or `Client.adapter(client)`. */
 export class Client {
@@ -39,9 +30,9 @@ export class Client {
   /** The Upstash-compatible REST protocol over fetch: `{ url, token, ...connection options }`
    *  (read by the core: prefix, timeout, retries, retryBackoffMax, ...). */
   static rest(opts) {
-    const { url, token, ...connect } = options(opts, 'Client.rest options');
-    str(url, 'url');
-    if (token !== undefined && token !== null) str(token, 'token');
+    const { url, token, ...connect } = optionsObject(opts, 'Client.rest options') ?? {};
+    stringArg(url, 'url');
+    if (token !== undefined && token !== null) stringArg(token, 'token');
     return new Client(() => glue.WasmClient.rest(url, token ?? undefined, connect));
   }
 

@@ -1,0 +1,6 @@
+// Types of args.js: the argument checks both JS packages share (internal).
+
+/** @internal `v` when it is a string; an InvalidArgument naming `what` otherwise. */
+export declare function stringArg(v: unknown, what: string): string
+/** @internal a plain options object, or undefined; anything else is an InvalidArgument. */
+export declare function optionsObject(opts: unknown, what: string): object | undefined
