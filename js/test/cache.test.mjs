@@ -6,24 +6,18 @@
 // panics and binary limits over REST) stays in that package's suite.
 
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 
-import { api, clientsOver, prefix, serverTransports, startBackend } from './harness.mjs';
+import { api, clientsOver, prefix, serverTransports, useBackend } from './harness.mjs';
 
 const { Closed, DecodeError, InvalidArgument, RedkitError } = api;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-let backend;
-before(async () => {
-  backend = await startBackend();
-});
-after(async () => {
-  await backend?.stop();
-});
+const backend = useBackend();
 
 for (const transport of serverTransports) {
   describe(`cache over ${transport}`, () => {
-    const { client, command } = clientsOver(() => backend, transport);
+    const { client, command } = clientsOver(backend, transport);
 
     test('ping and check', async () => {
       const c = await client('ping');

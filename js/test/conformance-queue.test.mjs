@@ -18,27 +18,20 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
-import { allTransports, api, backendName, prefix, startBackend } from './harness.mjs';
+import { allTransports, api, backendName, prefix, useBackend } from './harness.mjs';
 
 const require = createRequire(import.meta.url);
 const DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'conformance', 'queue');
 const files = fs.readdirSync(DIR).filter((f) => f.endsWith('.json')).sort();
-const TRANSPORTS = allTransports;
 /** Steps that need a worker or schedulers: the edge stops replaying there. */
 const WORKER_OPS = new Set(['take', 'complete', 'fail', 'run_all', 'maintain', 'upsert_scheduler', 'remove_scheduler', 'schedulers']);
 /** Pure computations (no queue state) the edge has no hook for: passed over. */
 const PURE_OPS = new Set(['backoff', 'next_slots']);
 
-let backend;
-before(async () => {
-  backend = await startBackend();
-});
-after(async () => {
-  await backend?.stop();
-});
+const backend = useBackend();
 
 test('there are queue scenarios to replay', () => {
   assert.ok(files.length >= 5, `found ${files.length} scenario files in ${DIR}`);
@@ -172,12 +165,12 @@ function call(fn) {
   }
 }
 
-for (const transport of TRANSPORTS) {
+for (const transport of allTransports) {
   for (const file of files) {
     const scenario = JSON.parse(fs.readFileSync(path.join(DIR, file), 'utf8'))
     test(`conformance queue/${file} over ${transport}: ${scenario.name}`, async (t) => {
       assert.equal(scenario.pattern, 'queue')
-      const client = await backend.transports[transport].make(prefix(`confq-${file}`))
+      const client = await backend().transports[transport].make(prefix(`confq-${file}`))
       try {
         const r = new Replay(client.queue(scenario.setup.queue ?? 'conformance'))
         const passedOver = []

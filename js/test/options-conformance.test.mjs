@@ -7,25 +7,19 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
-import { api, offlineClient, prefix, resolveOptions, serverTransports, startBackend } from './harness.mjs';
+import { api, offlineClient, prefix, resolveOptions, serverTransports, useBackend } from './harness.mjs';
 
 const { InvalidArgument } = api;
 const DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'conformance', 'options');
 const files = fs.readdirSync(DIR).filter((f) => f.endsWith('.json')).sort();
 
-let backend;
-before(async () => {
-  backend = await startBackend();
-});
-after(async () => {
-  await backend?.stop();
-});
+const backend = useBackend();
 
 /** A client on a real server, for the checks that end in a stored value. */
-const serverClient = (name) => backend.transports[serverTransports[0]].make(prefix(name));
+const serverClient = (name) => backend().transports[serverTransports[0]].make(prefix(name));
 
 const camel = (name) => name.replace(/_([a-z])/g, (_, c) => c.toUpperCase());
 

@@ -5,9 +5,9 @@
 // section Queue), so what a Rust, Python or Node worker reads is checked too.
 
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { after, describe, test } from 'node:test';
 
-import { allTransports, api, prefix, startBackend } from './harness.mjs';
+import { allTransports, api, prefix, useBackend } from './harness.mjs';
 
 const { Closed, DecodeError, InvalidArgument, Job, Queue } = api;
 const STATES = ['waiting', 'active', 'delayed', 'completed', 'failed'];
@@ -16,26 +16,19 @@ const FIELDS = [
   'timestamp', 'processedOn', 'finishedOn', 'stacktrace', 'stalledCount',
 ];
 
-let backend;
-before(async () => {
-  backend = await startBackend();
-});
-after(async () => {
-  await backend?.stop();
-});
+const backend = useBackend();
 
 /** The transports' names, known before `before` runs (describe blocks are made at once). */
-const TRANSPORTS = allTransports;
 
-for (const transport of TRANSPORTS) {
+for (const transport of allTransports) {
   describe(`queue over ${transport}`, () => {
     const clients = [];
     /** A client with a fresh prefix, closed after the transport's tests. */
     async function open(name) {
       const p = prefix(name);
-      const client = await backend.transports[transport].make(p);
+      const client = await backend().transports[transport].make(p);
       clients.push(client);
-      return { p, client, command: backend.transports[transport].command };
+      return { p, client, command: backend().transports[transport].command };
     }
     after(async () => {
       for (const c of clients) await c.close();

@@ -6,20 +6,14 @@
 // or dead server, the gateway, a panic, the HTTP glue) stays in that package's suite.
 
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 
-import { api, clientsOver, prefix, serverTransports, startBackend } from './harness.mjs';
+import { api, clientsOver, prefix, serverTransports, useBackend } from './harness.mjs';
 
 const { InvalidArgument, RateLimiter } = api;
 const FIELDS = ['allowed', 'limit', 'remaining', 'resetAfterMs', 'retryAfterMs', 'reason'];
 
-let backend;
-before(async () => {
-  backend = await startBackend();
-});
-after(async () => {
-  await backend?.stop();
-});
+const backend = useBackend();
 
 /** How many commands the server has run, INFO excepted (those a script runs count too). */
 async function commandCalls(command, only) {
@@ -35,7 +29,7 @@ const scriptCalls = (command) => commandCalls(command, ['evalsha', 'eval']);
 
 for (const transport of serverTransports) {
   describe(`rate limiter over ${transport}`, () => {
-    const { client, command } = clientsOver(() => backend, transport);
+    const { client, command } = clientsOver(backend, transport);
 
     test('limit, peek and reset give the documented result object', async () => {
       const limiter = (await client('shape')).rateLimiter('shape', { limit: 3, window: 60_000 });
