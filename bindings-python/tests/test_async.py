@@ -89,6 +89,15 @@ def test_cached_decorator(redis_url: str, prefix: str) -> None:
 
         assert [await slow_square(3), await slow_square(3), await slow_square(4)] == [9, 9, 16]
         assert calls == [3, 4]
+
+        @c.cached(key="sq:{n}", tags=["n:{n}"])
+        async def templated(n: int, power: int = 2) -> int:
+            calls.append(n)
+            return int(n**power)
+
+        assert await templated(5) == await templated(n=5, power=2) == 25
+        assert await c.get("sq:5") == 25 and calls == [3, 4, 5]
+        assert await c.invalidate_tags(["n:5"]) == 1
         with pytest.raises(TypeError):
 
             @c.cached()

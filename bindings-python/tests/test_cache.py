@@ -60,16 +60,25 @@ def test_get_or_set_calls_the_loader_once(client: redkit.Client) -> None:
     assert len(calls) == 1
 
 
-def test_get_or_set_accepts_a_coroutine_function(client: redkit.Client) -> None:
+def test_get_or_set_refuses_an_async_loader(client: redkit.Client) -> None:
+    """The blocking client does not run a coroutine with asyncio.run on another thread (a
+    pool bound to the app's loop would break there): it refuses, pointing to redkit.asyncio,
+    with or without a running loop, and stores nothing."""
     c = client.cache("gos_async")
 
     async def load() -> str:
-        await asyncio.sleep(0.001)
         return "from a coroutine"
 
-    assert c.get_or_set("k", load, ttl=30, tags=["t"]) == "from a coroutine"
-    assert c.get("k") == "from a coroutine"
-    assert c.invalidate_tags(["t"]) == 1
+    for loader in (load, lambda: load()):
+        with pytest.raises(redkit.InvalidArgument, match=r"redkit\.asyncio"):
+            c.get_or_set("k", loader)
+
+    async def inside_a_loop() -> None:
+        with pytest.raises(redkit.InvalidArgument, match=r"redkit\.asyncio"):
+            c.get_or_set("k", load)
+
+    asyncio.run(inside_a_loop())
+    assert c.get("k") is None
 
 
 def test_concurrent_misses_share_one_load(client: redkit.Client) -> None:
@@ -123,21 +132,87 @@ def test_cached_decorator(client: redkit.Client) -> None:
     assert calls.count(("sq", 3)) == 1
 
 
-def test_cached_decorator_on_async_function(client: redkit.Client) -> None:
+def test_cached_decorator_refuses_an_async_function(client: redkit.Client) -> None:
     c = client.cache("memo_async")
-    calls: list[int] = []
+    with pytest.raises(redkit.InvalidArgument, match=r"redkit\.asyncio"):
+
+        @c.cached()
+        async def double(n: int) -> int:
+            return n * 2
+
+
+def test_cached_keys_are_normalized_over_the_signature(client: redkit.Client) -> None:
+    """f(7), f(team_id=7) and f(7, full=False) are one entry (defaults applied)."""
+    c = client.cache("memo_norm")
+    calls: list[Any] = []
 
     @c.cached()
-    async def double(n: int) -> int:
-        calls.append(n)
-        return n * 2
+    def team(team_id: int, full: bool = False) -> dict:
+        calls.append((team_id, full))
+        return {"id": team_id, "full": full}
 
-    async def main() -> None:
-        assert await double(4) == 8
-        assert await double(4) == 8
+    assert team(7) == team(team_id=7) == team(7, full=False) == team(full=False, team_id=7)
+    assert calls == [(7, False)]
+    team(7, True)
+    assert calls == [(7, False), (7, True)]
+    with pytest.raises(TypeError):
+        team(7, nope=1)  # the TypeError calling it would raise
 
-    asyncio.run(main())
-    assert calls == [4]
+
+def test_cached_methods_leave_self_and_cls_out(client: redkit.Client) -> None:
+    c = client.cache("memo_self")
+    calls: list[Any] = []
+
+    class Repo:
+        def __init__(self, name: str) -> None:
+            self.name = name
+
+        @c.cached()
+        def find(self, n: int) -> int:
+            calls.append((self.name, n))
+            return n * 10
+
+        @classmethod
+        @c.cached()
+        def count(cls, n: int) -> int:
+            calls.append(("cls", n))
+            return n
+
+        @c.cached(key="repo:{self.name}:{n}")
+        def own(self, n: int) -> str:
+            calls.append(("own", self.name, n))
+            return f"{self.name}{n}"
+
+    assert Repo("a").find(1) == 10 and Repo("b").find(n=1) == 10  # one entry for every instance
+    assert Repo.count(2) == 2 and Repo.count(n=2) == 2
+    assert calls == [("a", 1), ("cls", 2)]
+    assert Repo("a").own(1) == "a1" and Repo("b").own(1) == "b1" and Repo("a").own(n=1) == "a1"
+    assert c.get("repo:a:1") == "a1" and c.get("repo:b:1") == "b1"
+    assert calls[2:] == [("own", "a", 1), ("own", "b", 1)]
+
+
+def test_cached_key_and_tag_templates(client: redkit.Client) -> None:
+    c = client.cache("memo_tpl")
+    calls: list[int] = []
+
+    @c.cached(key="user:{user_id}", tags=["team:{team_id}", "users", "{{literal}}"])
+    def user(user_id: int, team_id: int = 1) -> dict:
+        calls.append(user_id)
+        return {"id": user_id, "team": team_id}
+
+    assert user(42, team_id=7) == {"id": 42, "team": 7}
+    assert user(user_id=42, team_id=7) == {"id": 42, "team": 7} and calls == [42]
+    assert c.get("user:42") == {"id": 42, "team": 7}
+    user(5)  # team 1 by default
+    assert c.invalidate_tags(["team:7"]) == 1
+    assert c.get("user:42") is None and c.get("user:5") == {"id": 5, "team": 1}
+    assert c.invalidate_tags(["{{literal}}"]) == 1  # a tag without a field is kept as written
+
+    for bad in ("user:{}", "user:{0}", "user:{nope}", "user:{user_id"):
+        with pytest.raises(redkit.InvalidArgument):
+            c.cached(key=bad)(user.__wrapped__)  # type: ignore[attr-defined]
+    with pytest.raises(redkit.InvalidArgument):
+        c.cached(tags=["team:{nope}"])(user.__wrapped__)  # type: ignore[attr-defined]
 
 
 def test_bytes_codec(client: redkit.Client) -> None:

@@ -28,7 +28,8 @@ def test_plain_function_blocking(client: redkit.Client) -> None:
     err = info.value
     assert err.identifier == "user:ada"
     assert (err.result.allowed, err.result.limit, err.result.reason) == (False, 2, "limit")
-    assert 0 < err.retry_after <= 30
+    assert 0 < err.retry_after_ms <= 30_000 and err.retry_after_ms == err.result.retry_after_ms
+    assert isinstance(err, redkit.RedkitError)  # one `except redkit.RedkitError` catches it too
     assert send("bob") == "sent  to bob"  # another key, another limit
     assert send.__name__ == "send"
 

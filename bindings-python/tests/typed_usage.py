@@ -82,7 +82,7 @@ def rate_limits(client: redkit.Client) -> bool:
     try:
         send("ada")
     except redkit.RateLimited as denied:
-        waited: float = denied.retry_after
+        waited: int = denied.retry_after_ms
         del waited
     del numbers, reason, error
     return r.allowed

@@ -48,7 +48,7 @@ try:
     send_sms("+15550100", "code 9999")
     raise AssertionError("the third SMS within the hour must be refused")
 except redkit.RateLimited as denied:
-    print(f"third SMS refused, retry in {denied.retry_after:.0f} s")
+    print(f"third SMS refused, retry in {denied.retry_after_ms} ms")
 
 
 # The asyncio client: the same limiter, awaitable.

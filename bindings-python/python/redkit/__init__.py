@@ -22,13 +22,13 @@ from ._errors import (
     LoaderError,
     LockNotAcquired,
     NotFound,
+    RateLimited,
     RedkitError,
     ScriptError,
     ServerError,
     TimeoutError,
     UnrecoverableError,
 )
-from ._limit_calls import RateLimited
 from ._qevents import QueueEvent, QueueLiveness, Scheduler, WorkerEvent, WorkerInfo
 from ._queue import Job, Queue, QueueEvents, Worker, WorkerEvents
 from ._ratelimit import RateLimiter

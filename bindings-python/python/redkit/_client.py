@@ -3,13 +3,13 @@ while it waits for Redis, so threads run in parallel."""
 
 from __future__ import annotations
 
-import asyncio
 import inspect
-from collections.abc import Awaitable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Callable, TypeVar
 
 from . import _common, _convert, _queue
-from ._cached import F, cached_decorator
+from ._async_refusal import refusal, refuse_awaitable
+from ._cached import F, KeySpec, cached_decorator
 from ._codec import Codec
 from ._codec import codec as make_codec
 from ._options import CacheOptions, ConnectOptions, Duration, RateLimiterOptions
@@ -22,15 +22,6 @@ if TYPE_CHECKING:
     from typing_extensions import Unpack
 
 T = TypeVar("T")
-
-
-def _run_awaitable(value: Awaitable[T]) -> T:
-    """Finish an awaitable a loader returned, from blocking code."""
-
-    async def wait() -> T:
-        return await value
-
-    return asyncio.run(wait())
 
 
 class Cache:
@@ -73,20 +64,22 @@ class Cache:
     ) -> Any:
         """Cache-aside: the fresh value, or ``loader()``'s result, stored and returned.
 
-        ``loader`` may be a plain or a coroutine function (run to completion with
-        ``asyncio.run``); it runs on a thread of redkit's loader pool, never on one of
-        redkit's I/O threads, while this thread waits with the GIL released. Concurrent
-        misses share one load (in this process, and across processes with ``lock=True``).
-        If the loader raises, that exception is re-raised and nothing is stored.
+        ``loader`` is a plain function; it runs on a thread of redkit's loader pool, never
+        on one of redkit's I/O threads, while this thread waits with the GIL released.
+        Concurrent misses share one load (in this process, and across processes with
+        ``lock=True``). If the loader raises, that exception is re-raised and nothing is
+        stored. An async loader (a coroutine function, or one returning an awaitable) is
+        refused with :class:`redkit.InvalidArgument`: await it with ``redkit.asyncio``.
         """
         if not callable(loader):
             raise TypeError(f"loader must be callable, not {type(loader).__name__}")
+        if inspect.iscoroutinefunction(loader):
+            raise refusal("the loader")
         encode = self._codec.encode
 
         def load(_key: bytes, _cancel: Cancellation) -> bytes:
             value = loader()
-            if inspect.isawaitable(value):
-                value = _run_awaitable(value)
+            refuse_awaitable(value, "the loader")
             return encode(value)
 
         raw = self._core.get_or_set(_common.key(key), load, ttl, _convert.tags(tags))
@@ -97,10 +90,12 @@ class Cache:
         *,
         ttl: Duration | None = None,
         tags: Iterable[str] | None = None,
-        key: Callable[..., str] | None = None,
+        key: KeySpec = None,
     ) -> Callable[[F], F]:
-        """Memoize a plain or async function through :meth:`get_or_set`; see
-        :func:`redkit._cached.cached_decorator` for keys."""
+        """Memoize a plain function through :meth:`get_or_set`: ``key`` is a template over
+        its parameters (``"user:{user_id}"``) or a function of its arguments, tags may be
+        templates too; see :func:`redkit._cached.cached_decorator`. An ``async def`` is
+        refused (:class:`redkit.InvalidArgument`): decorate it with ``redkit.asyncio``."""
         return cached_decorator(self, asynchronous=False, ttl=ttl, tags=tags, key=key)
 
 

@@ -14,7 +14,13 @@ name, a str for a limit, NaN, a duration beyond its maximum), raises
 :class:`InvalidArgument`.
 """
 
+from __future__ import annotations
+
 import builtins
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ._redkit import RateLimitResult
 
 __all__ = [
     "RedkitError",
@@ -30,6 +36,7 @@ __all__ = [
     "LoaderError",
     "JobFailed",
     "UnrecoverableError",
+    "RateLimited",
 ]
 
 
@@ -83,3 +90,21 @@ class JobFailed(RedkitError):
 
 class UnrecoverableError(RedkitError):
     """Raise it from a processor to fail the job at once, whatever attempts it has left."""
+
+
+class RateLimited(RedkitError):
+    """A rate limiter refused a call (``@limiter.limit_calls``) or a request (the web
+    glue's dependencies and decorators). ``result`` holds the decision (``limit``,
+    ``remaining``, ``reason``, ...); ``retry_after_ms`` is the wait in milliseconds, as in
+    every result. The web glue answers it with the core's 429 (503 when Redis failed and
+    ``on_error`` denied)."""
+
+    def __init__(self, identifier: str, result: RateLimitResult) -> None:
+        super().__init__(f"rate limited: {identifier!r} may retry in {result.retry_after_ms} ms ({result.reason})")
+        self.identifier = identifier
+        self.result = result
+
+    @property
+    def retry_after_ms(self) -> int:
+        """Milliseconds until a call of the same cost may be allowed."""
+        return self.result.retry_after_ms

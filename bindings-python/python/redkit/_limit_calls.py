@@ -8,6 +8,8 @@ import functools
 import inspect
 from typing import TYPE_CHECKING, Any, Callable, TypeVar, Union, cast
 
+from ._errors import RateLimited
+
 if TYPE_CHECKING:
     from ._redkit import RateLimitResult
 
@@ -16,21 +18,6 @@ KeyFn = Callable[..., str]
 """``key(*args, **kwargs)``: the identifier a call is counted against."""
 CostFn = Union[int, Callable[..., int]]
 """A fixed cost, or ``cost(*args, **kwargs)``."""
-
-
-class RateLimited(Exception):
-    """A call was denied by a rate limiter. ``result`` holds the decision (``limit``,
-    ``remaining``, ``retry_after_ms``, ...); ``retry_after`` is the wait in seconds."""
-
-    def __init__(self, identifier: str, result: RateLimitResult) -> None:
-        super().__init__(f"rate limited: {identifier!r} may retry in {result.retry_after_ms} ms ({result.reason})")
-        self.identifier = identifier
-        self.result = result
-
-    @property
-    def retry_after(self) -> float:
-        """Seconds until a call of the same cost may be allowed."""
-        return self.result.retry_after_ms / 1000
 
 
 def limit_calls(limiter: Any, *, asynchronous: bool, key: KeyFn | None, cost: CostFn) -> Callable[[F], F]:

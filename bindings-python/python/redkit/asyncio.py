@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, Callable, TypeVar
 
 from . import _aqueue, _common, _convert, _host, _queue
 from ._aqueue import Job, Queue, QueueEvents, Worker, WorkerEvents
-from ._cached import F, cached_decorator
+from ._cached import F, KeySpec, cached_decorator
 from ._codec import Codec
 from ._codec import codec as make_codec
 from ._common import HealthReport
@@ -121,9 +121,10 @@ class Cache:
         *,
         ttl: Duration | None = None,
         tags: Iterable[str] | None = None,
-        key: Callable[..., str] | None = None,
+        key: KeySpec = None,
     ) -> Callable[[F], F]:
-        """Memoize an async function through :meth:`get_or_set`."""
+        """Memoize an async function through :meth:`get_or_set`; keys and tag templates as
+        :meth:`redkit.Cache.cached`."""
         return cached_decorator(self, asynchronous=True, ttl=ttl, tags=tags, key=key)
 
 

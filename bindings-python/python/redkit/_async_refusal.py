@@ -1,0 +1,35 @@
+"""Why the blocking client refuses async loaders and ``@cached`` on an ``async def``.
+
+Running a coroutine to completion from blocking code means ``asyncio.run`` on a thread of
+its own, in a new event loop: whatever the coroutine touches that belongs to the
+application's loop (an async database pool, an ``httpx.AsyncClient``, a lock) then fails,
+hangs, or is silently shared across loops. So the blocking client never does it; it
+refuses with one message, the same whether or not the caller has a running loop, that
+names the client which awaits loaders on the caller's own loop: ``redkit.asyncio``.
+"""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any
+
+from ._errors import InvalidArgument
+
+
+def refusal(what: str) -> InvalidArgument:
+    """The error for ``what`` (a loader, a decorated function) being async."""
+    return InvalidArgument(
+        f"{what} is async, and the blocking redkit.Client cannot await it on your event loop "
+        "(running it with asyncio.run on another thread breaks what is bound to your loop, "
+        "such as connection pools): use redkit.asyncio.Client, whose cache awaits it on the "
+        "running loop, or pass a plain function"
+    )
+
+
+def refuse_awaitable(value: Any, what: str) -> None:
+    """Raise :func:`refusal` if ``value`` (what a loader returned) is awaitable; a coroutine
+    is closed first, so Python does not warn that it was never awaited."""
+    if inspect.isawaitable(value):
+        if inspect.iscoroutine(value):
+            value.close()
+        raise refusal(what)
