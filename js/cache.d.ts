@@ -24,6 +24,14 @@ export interface CacheOptions {
    *  (default 0: none). The edge accepts and checks it but keeps none: its transports
    *  cannot receive the tracking pushes. */
   nearCache?: number
+  /** When Redis fails or is slower than `softTimeout` on a read: serve the copy this process
+   *  has (stale or not), else return the loader's value unstored; `get` answers a miss
+   *  (`null`). Writes (`set`, `delete`, `invalidateTags`) still throw. Default false. */
+  failSafe?: boolean
+  /** With `failSafe`: the longest a call waits for Redis before answering without it (default 1 s). */
+  softTimeout?: Duration
+  /** With `failSafe`: after Redis failed, skip it this long, then let one call probe (default 1 s; 0: always ask). */
+  circuitBreaker?: Duration
 }
 
 /** Options of one write (`set`, `getOrSet`). */

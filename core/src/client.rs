@@ -6,6 +6,7 @@ use crate::cache::tracking::Tracker;
 use crate::cache::CacheBuilder;
 use crate::error::{Error, Result};
 use crate::health::HealthReport;
+use crate::incidents::{Reporter, ReporterSlot};
 use crate::options::ConnectOptions;
 use crate::ratelimit::RateLimiterBuilder;
 use crate::rt;
@@ -38,6 +39,8 @@ struct Inner {
     near: Tracker,
     /// The server's clock, which cache entries are judged by.
     clock: ServerClock,
+    /// Where decisions made because Redis failed are reported.
+    reporter: ReporterSlot,
 }
 
 impl std::fmt::Debug for Client {
@@ -116,6 +119,7 @@ impl Client {
                 prefix: prefix.to_string(),
                 near: Tracker::default(),
                 clock: ServerClock::default(),
+                reporter: ReporterSlot::default(),
             }),
         })
     }
@@ -144,6 +148,19 @@ impl Client {
     pub async fn close(&self) -> Result<()> {
         self.inner.near.close();
         self.transport().close().await
+    }
+
+    /// Receive the decisions this client's caches and rate limiters make because Redis
+    /// failed, at most one per cache or limiter per
+    /// [`REPORT_INTERVAL`](crate::incidents::REPORT_INTERVAL) (see [`crate::incidents`]);
+    /// `None` stops the reports. Clones share the reporter.
+    pub fn set_reporter(&self, reporter: Option<Arc<dyn Reporter>>) {
+        self.inner.reporter.set(reporter);
+    }
+
+    /// Where this client's incidents go.
+    pub(crate) fn reporter(&self) -> &ReporterSlot {
+        &self.inner.reporter
     }
 
     /// The near caches of this client.

@@ -18,11 +18,13 @@
 // transport::MaybeSend); `Arc` keeps one type for both targets.
 #![cfg_attr(target_arch = "wasm32", allow(clippy::arc_with_non_send_sync))]
 
+mod breaker;
 pub mod cache;
 mod client;
 pub mod duration;
 mod health;
 pub mod host;
+pub mod incidents;
 pub mod input;
 pub mod keys;
 mod options;

@@ -44,6 +44,9 @@ class CacheOptions(TypedDict, total=False):
     lock_timeout: Duration | None
     codec: str | None
     near_cache: int | None
+    fail_safe: bool | None
+    soft_timeout: Duration | None
+    circuit_breaker: Duration | None
 
 
 class RateLimiterOptions(TypedDict, total=False):

@@ -16,6 +16,7 @@
 
 mod codec;
 mod envelope;
+pub mod fail_safe;
 mod load_scope;
 pub mod near;
 mod options;
@@ -39,11 +40,13 @@ pub use options::{CacheOptions, SetOptions};
 use crate::client::Client;
 use crate::error::{Error, Result};
 use crate::host::{self, HostFunction};
+use crate::incidents::Fallback;
 use crate::keys::{check_id, Keyspace};
 use crate::rt;
 use crate::script::{arg, Script};
 use crate::transport::{BoxFuture, MaybeSend};
 use crate::value::{Cmd, Value};
+use fail_safe::{FailSafe, Outcome};
 use load_scope::{LoadScope, Scoped};
 use single_flight::SingleFlight;
 
@@ -125,6 +128,22 @@ impl CacheBuilder {
         self.opts.near_cache = max_entries;
         self
     }
+    /// Answer without Redis when it fails or is slower than `soft_timeout` (see
+    /// [`fail_safe`]).
+    pub fn fail_safe(mut self, on: bool) -> Self {
+        self.opts.fail_safe = on;
+        self
+    }
+    /// With `fail_safe`: the longest a call waits for Redis before answering without it.
+    pub fn soft_timeout(mut self, d: Duration) -> Self {
+        self.opts.soft_timeout = d;
+        self
+    }
+    /// With `fail_safe`: how long Redis is skipped after a failure (0: never).
+    pub fn circuit_breaker(mut self, d: Duration) -> Self {
+        self.opts.circuit_breaker = d;
+        self
+    }
     /// Value encoding for the typed methods.
     pub fn codec(mut self, codec: Codec) -> Self {
         self.opts.codec = codec;
@@ -147,6 +166,13 @@ impl CacheBuilder {
                 .near_caches()
                 .near_cache(self.client.transport(), &entry_prefix, n),
         };
+        let fail_safe = self.opts.fail_safe.then(|| {
+            FailSafe::new(
+                &self.namespace,
+                self.opts.soft_timeout,
+                self.opts.circuit_breaker,
+            )
+        });
         Ok(Cache {
             inner: Arc::new(Inner {
                 client: self.client,
@@ -155,6 +181,7 @@ impl CacheBuilder {
                 flights: Arc::new(SingleFlight::default()),
                 near,
                 entry_prefix,
+                fail_safe,
             }),
         })
     }
@@ -175,6 +202,8 @@ struct Inner {
     near: Option<Arc<NearCache>>,
     /// What every entry key starts with: names this namespace's near cache.
     entry_prefix: String,
+    /// The breaker and counters of `fail_safe`, when on.
+    fail_safe: Option<FailSafe>,
 }
 
 /// Where a read's entry comes from.
@@ -252,8 +281,8 @@ impl Cache {
     /// A fresh value's bytes, or `None` (missing, or stale). One GET.
     pub async fn get_bytes(&self, key: &str) -> Result<Option<Vec<u8>>> {
         check_id("cache key", key)?;
-        let (entry, now) = self.read(key).await?;
-        Ok(entry.filter(|e| e.is_fresh(now)).map(|e| e.payload))
+        let outcome = self.read_guarded(key).await?;
+        Ok(fail_safe::get_answer(self, outcome))
     }
 
     /// A fresh value, decoded with the namespace codec, or `None`.
@@ -424,7 +453,15 @@ impl Cache {
     {
         check_id("cache key", key)?;
         self.tag_keys(&opts.tags)?;
-        let (mut current, now) = self.read(key).await?;
+        let (mut current, now, down) = match self.read_guarded(key).await? {
+            Outcome::Read(entry, now) => (entry, now, None),
+            Outcome::Failed(Some(copy), e) => {
+                self.fell_back(Fallback::Stale, &e);
+                return Ok(copy.payload);
+            }
+            // Redis failed and this process has no copy: load, unstored (in the flight).
+            Outcome::Failed(None, e) => (None, 0, Some(e)),
+        };
         let early = self.inner.opts.early_refresh;
         let fresh = |e: &mut Envelope| {
             e.is_fresh(now) && !e.should_refresh_early(now, early, rt::random_unit())
@@ -458,9 +495,11 @@ impl Cache {
                 &entry_key,
                 self.inner.opts.lock_timeout,
                 move || -> BoxFuture<'static, single_flight::Landed> {
-                    Box::pin(
-                        async move { this.load(&k, &ek, &o, current, loader).await.map(Arc::new) },
-                    )
+                    Box::pin(async move {
+                        this.load(&k, &ek, &o, current, down, loader)
+                            .await
+                            .map(Arc::new)
+                    })
                 },
             )
             .await?;
@@ -544,21 +583,33 @@ impl Cache {
         Ok((entry, now_ms))
     }
 
-    /// The miss path, run once per process per key (single flight).
+    /// The miss path, run once per process per key (single flight). `down` is the failure
+    /// of the read before, when `fail_safe` answers for it: the loader's value is then
+    /// returned unstored, Redis not asked again.
     async fn load<F, Fut>(
         &self,
         key: &str,
         entry_key: &str,
         opts: &SetOptions,
         current: Option<Envelope>,
+        down: Option<Error>,
         loader: F,
     ) -> Result<Vec<u8>>
     where
         F: FnOnce(&str) -> Fut,
         Fut: Future<Output = Result<Vec<u8>>>,
     {
+        if let Some(e) = down {
+            self.fell_back(Fallback::Loader, &e);
+            return loader(key).await;
+        }
         let token = rt::token();
         let refreshing = current.is_some();
+        // What fail_safe serves if the lock script fails (a copy on the miss path only).
+        let kept = current
+            .as_ref()
+            .filter(|_| self.inner.fail_safe.is_some())
+            .cloned();
         let epochs = match self
             .acquire(key, entry_key, opts, &token, refreshing, current)
             .await
@@ -568,6 +619,18 @@ impl Cache {
             // Redis takes no writes (maxmemory under noeviction) but the loader can still
             // answer: its value is returned, not stored.
             Err(e) if refuses_writes(&e) => return loader(key).await,
+            Err(e) if self.fails_safe(&e) => {
+                return match kept {
+                    Some(copy) => {
+                        self.fell_back(Fallback::Stale, &e);
+                        Ok(copy.payload)
+                    }
+                    None => {
+                        self.fell_back(Fallback::Loader, &e);
+                        loader(key).await
+                    }
+                };
+            }
             Err(e) => return Err(e),
         };
         let holds_lock = epochs.0;
@@ -580,18 +643,20 @@ impl Cache {
                 } else {
                     None
                 };
-                let stored = self
-                    .write(
-                        entry_key,
-                        key,
-                        &value,
-                        opts,
-                        delta,
-                        Some((&epochs.1, lock_token)),
-                    )
-                    .await;
-                match stored {
+                let write = self.write(
+                    entry_key,
+                    key,
+                    &value,
+                    opts,
+                    delta,
+                    Some((&epochs.1, lock_token)),
+                );
+                match self.guarded("cache write", write).await {
                     Ok(_) => Ok(value),
+                    Err(e) if self.fails_safe(&e) && !refuses_writes(&e) => {
+                        self.fell_back(Fallback::Loader, &e);
+                        Ok(value)
+                    }
                     // Memory ran out while loading: the value is returned, not stored, and
                     // the lock (a DEL, which Redis still takes) is not left to expire.
                     Err(e) if refuses_writes(&e) => {
@@ -607,9 +672,11 @@ impl Cache {
                 if holds_lock {
                     self.unlock(key, &token).await;
                 }
-                // Fail-safe: a stale value beats an error.
-                match self.read(key).await {
-                    Ok((Some(stale), _)) => Ok(stale.payload),
+                // A stale value beats an error.
+                match self.read_guarded(key).await {
+                    Ok(Outcome::Read(Some(stale), _) | Outcome::Failed(Some(stale), _)) => {
+                        Ok(stale.payload)
+                    }
                     _ => Err(e),
                 }
             }
@@ -619,13 +686,10 @@ impl Cache {
     /// Release the lock of `key` if `token` still holds it. Best effort: the lock expires
     /// on its own if this fails.
     async fn unlock(&self, key: &str, token: &str) {
-        let _ = UNLOCK
-            .run(
-                self.inner.client.transport(),
-                &[self.lock_key(key).into_bytes()],
-                &[arg(token)],
-            )
-            .await;
+        let lock = [self.lock_key(key).into_bytes()];
+        let args = [arg(token)];
+        let unlock = UNLOCK.run(self.inner.client.transport(), &lock, &args);
+        let _ = self.guarded("cache unlock", unlock).await;
     }
 
     /// Become the loader, or get a value without loading. `Ok(Ok(value))` is a value to
@@ -645,10 +709,8 @@ impl Cache {
         let mut pause = Duration::from_millis(5);
         let mut use_lock = self.inner.opts.lock;
         loop {
-            match self
-                .lock_script(key, entry_key, opts, token, refreshing, use_lock)
-                .await?
-            {
+            let script = self.lock_script(key, entry_key, opts, token, refreshing, use_lock);
+            match self.guarded("cache lock", script).await? {
                 LockReply::Hit(e) => return Ok(Ok(e.payload)),
                 LockReply::Locked(epochs) => return Ok(Err((use_lock, epochs))),
                 LockReply::Busy(stale) => {

@@ -49,6 +49,9 @@ struct State {
     /// Bumped whenever the store is emptied: a read that began before must not store.
     generation: u64,
     entries: IndexMap<String, Slot>,
+    /// The entries held when tracking went down, for `fail_safe` only (see
+    /// [`NearCache::kept`]); emptied when tracking comes back.
+    reserve: HashMap<String, Envelope>,
     /// Reads and this client's writes in flight, by entry key.
     pending: HashMap<String, Pending>,
     /// Ticks on every hit and store; orders entries for eviction.
@@ -109,6 +112,7 @@ impl NearCache {
                 live: false,
                 generation: 0,
                 entries: IndexMap::new(),
+                reserve: HashMap::new(),
                 pending: HashMap::new(),
                 clock: 0,
             }),
@@ -175,6 +179,7 @@ impl NearCache {
     pub fn invalidate(&self, key: &str) {
         let mut state = self.state();
         state.entries.swap_remove(key);
+        state.reserve.remove(key);
         if let Some(p) = state.pending.get_mut(key) {
             p.changed = true;
         }
@@ -185,6 +190,7 @@ impl NearCache {
     pub(crate) fn begin_write(self: &Arc<Self>, key: &str) -> WriteGuard {
         let mut state = self.state();
         state.entries.swap_remove(key);
+        state.reserve.remove(key);
         let p = state.pending.entry(key.to_string()).or_default();
         p.writers += 1;
         p.changed = true;
@@ -198,16 +204,38 @@ impl NearCache {
     pub fn clear(&self) {
         let mut state = self.state();
         state.entries.clear();
+        state.reserve.clear();
         state.generation += 1;
     }
 
     /// Turn serving and storing on (tracking confirmed) or off (tracking lost). Either way
     /// the store starts empty: while tracking was down, invalidations were missed.
+    /// Entries held when tracking goes down are kept aside, served by [`NearCache::kept`]
+    /// only: a fail-safe cache answering while Redis is unreachable prefers a copy that may
+    /// have missed an invalidation to none.
     pub(crate) fn set_live(&self, live: bool) {
         let mut state = self.state();
+        if state.live && !live {
+            let held = std::mem::take(&mut state.entries);
+            state.reserve = held.into_iter().map(|(k, slot)| (k, slot.entry)).collect();
+        } else {
+            state.entries.clear();
+            state.reserve.clear();
+        }
         state.live = live;
-        state.entries.clear();
         state.generation += 1;
+    }
+
+    /// The copy of `key` this store has, served or kept aside, if Redis would still hold
+    /// it at `now_ms` (see [`NearCache::lookup`]): what `fail_safe` answers with when Redis
+    /// fails.
+    pub(crate) fn kept(&self, key: &str, now_ms: u64, grace_ms: u64) -> Option<Envelope> {
+        let state = self.state();
+        let entry = match state.entries.get(key) {
+            Some(slot) => &slot.entry,
+            None => state.reserve.get(key)?,
+        };
+        (now_ms < entry.fresh_until_ms.saturating_add(grace_ms)).then(|| entry.clone())
     }
 
     fn state(&self) -> MutexGuard<'_, State> {
@@ -397,6 +425,34 @@ mod tests {
         near.set_live(false);
         assert!(matches!(near.lookup("p:a", 0, 0), Lookup::Off));
         assert!(near.is_empty());
+    }
+
+    #[test]
+    fn entries_held_when_tracking_went_down_are_kept_for_fail_safe_only() {
+        let near = live(10);
+        miss(&near, "p:a").fill(Some(&entry("1")));
+        miss(&near, "p:b").fill(Some(&entry("2")));
+        near.set_live(false);
+        assert_eq!(
+            near.kept("p:a", 0, 0).map(|e| e.payload),
+            Some(b"1".to_vec())
+        );
+        let _write = near.begin_write("p:b");
+        assert!(
+            near.kept("p:b", 0, 0).is_none(),
+            "a write of this process drops it"
+        );
+        let stale = Envelope {
+            fresh_until_ms: 10,
+            ..entry("x")
+        };
+        near.set_live(true);
+        assert!(
+            near.kept("p:a", 0, 0).is_none(),
+            "tracking is back: Redis answers"
+        );
+        miss(&near, "p:c").fill(Some(&stale));
+        assert!(near.kept("p:c", 14, 5).is_some() && near.kept("p:c", 15, 5).is_none());
     }
 
     #[test]

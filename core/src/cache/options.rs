@@ -43,6 +43,19 @@ pub struct CacheOptions {
     /// [`crate::cache::near`].
     #[serde(deserialize_with = "crate::input::count::deserialize")]
     pub near_cache: usize,
+    /// When Redis fails or is slower than `soft_timeout` on a read, answer without it:
+    /// the copy this process has (stale or not), else the loader's value, unstored; a
+    /// `get` answers a miss. See [`crate::cache::fail_safe`] (default false).
+    pub fail_safe: bool,
+    /// With `fail_safe`: the longest a cache call waits for Redis before answering without
+    /// it (default 1 s; without `fail_safe` the client's `timeout` bounds every call).
+    #[serde(with = "crate::duration::serde_ms")]
+    pub soft_timeout: Duration,
+    /// With `fail_safe`: after Redis failed, skip it for this long (then one call probes),
+    /// so a dead Redis costs one `soft_timeout` per interval, not one per call (default
+    /// 1 s; 0 always asks Redis).
+    #[serde(with = "crate::duration::serde_ms")]
+    pub circuit_breaker: Duration,
 }
 
 impl Default for CacheOptions {
@@ -56,6 +69,9 @@ impl Default for CacheOptions {
             lock_timeout: Duration::from_secs(10),
             codec: Codec::Json,
             near_cache: 0,
+            fail_safe: false,
+            soft_timeout: Duration::from_secs(1),
+            circuit_breaker: Duration::from_secs(1),
         }
     }
 }
@@ -73,6 +89,11 @@ impl CacheOptions {
             return Err(Error::invalid("lock_timeout must be at least 1 ms"));
         }
         check_max("lock_timeout", self.lock_timeout, MAX_TIMEOUT)?;
+        if self.soft_timeout < Duration::from_millis(1) {
+            return Err(Error::invalid("soft_timeout must be at least 1 ms"));
+        }
+        check_max("soft_timeout", self.soft_timeout, MAX_TIMEOUT)?;
+        check_max("circuit_breaker", self.circuit_breaker, MAX_TIMEOUT)?;
         // The bound every binding checks too: one size means the same everywhere.
         if self.near_cache > u32::MAX as usize {
             return Err(Error::invalid(format!(
