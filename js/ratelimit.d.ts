@@ -40,6 +40,13 @@ export interface RateLimiterOptions {
   onError?: 'deny' | 'allow' | 'raise'
   /** `server` (default: the script reads TIME) or `client` (this process's clock). */
   clock?: 'server' | 'client'
+  /** While Redis is unreachable, decide with an in-process limiter of the same algorithm
+   *  and limits (reason `insurance`) instead of `onError`; each process (or isolate) then
+   *  enforces the whole limit on its own. Default false. */
+  insurance?: boolean
+  /** After Redis failed, decide without it for this long, then let one call probe, so a
+   *  dead Redis costs one `timeout` per interval (default 1 s; 0: always ask Redis). */
+  circuitBreaker?: Duration
 }
 
 /** One decision. Durations are whole ms, rounded up. */
@@ -54,8 +61,9 @@ export interface RateLimitResult {
   resetAfterMs: number
   /** Until a request of the same cost may be allowed; 0 when allowed. */
   retryAfterMs: number
-  /** `limit` (Redis decided), `local_block` (denied in-process) or `error` (`onError` decided). */
-  reason: 'limit' | 'local_block' | 'error'
+  /** `limit` (Redis decided), `local_block` (denied in-process), `error` (Redis failed:
+   *  `onError` decided) or `insurance` (Redis failed: the in-process insurance limit decided). */
+  reason: 'limit' | 'local_block' | 'error' | 'insurance'
   /** The failure `onError` covered, when `reason` is `error`. */
   error?: RedkitError
 }

@@ -61,4 +61,6 @@ class RateLimiterOptions(TypedDict, total=False):
     on_error: OnError | None
     timeout: Duration | None
     local_block: bool | None
+    insurance: bool | None
+    circuit_breaker: Duration | None
     clock: Clock | None

@@ -5,7 +5,9 @@
 //! - Allowed by the limit (or admitted by a local list): the request goes on; the
 //!   response carries `RateLimit-Limit`, `RateLimit-Remaining` and `RateLimit-Reset`
 //!   (seconds, rounded up).
-//! - Denied by the limit or by `local_block`: 429, those headers, `Retry-After` (seconds,
+//! - Decided by the in-process `insurance` while Redis failed: as if by the limit, with
+//!   its numbers.
+//! - Denied by the limit, by `local_block` or by `insurance`: 429, those headers, `Retry-After` (seconds,
 //!   rounded up, at least 1: a client told 0 retries at once and is denied again), and the
 //!   JSON body `{"error":"rate_limited","reason":…,"limit":…,"remaining":…,"retry_after_ms":…}`.
 //! - Redis failed and `on_error` allowed (failed open): the request goes on with no
@@ -128,7 +130,7 @@ mod tests {
 
     #[test]
     fn denied_is_429_with_retry_after_of_at_least_one_second() {
-        for reason in [Reason::Limit, Reason::LocalBlock] {
+        for reason in [Reason::Limit, Reason::LocalBlock, Reason::Insurance] {
             let a = result(false, reason).http();
             assert_eq!(a.status, 429);
             assert_eq!(header(&a, "Retry-After"), Some("1"));

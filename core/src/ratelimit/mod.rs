@@ -5,10 +5,14 @@
 //! default — over the keys of all of the limiter's rules, so several limits (10 per second
 //! and 1000 per hour) are decided together and nothing is consumed unless all allow.
 //! Around it: per-call `cost`, `count_denied`, an in-process `local_block` list, and
-//! `on_error` with a `timeout`, so a dead or slow Redis never hangs a request.
+//! `on_error` with a `timeout`, so a dead or slow Redis never hangs a request, an
+//! in-process `insurance` limit that decides instead while Redis fails, and a circuit
+//! breaker so a dead Redis costs one timeout per interval (see [`failover`]).
 //! Algorithms, their state and their error bounds are described in docs/ratelimit.md.
 
+mod failover;
 pub mod http;
+mod insurance;
 mod local_block;
 mod options;
 mod result;
@@ -29,6 +33,7 @@ use crate::keys::{check_id, Keyspace};
 use crate::rt;
 use crate::script::arg;
 use crate::value::{Cmd, Value};
+use failover::Failover;
 use local_block::{Denial, LocalBlock};
 
 /// Configures a [`RateLimiter`]; from [`Client::rate_limiter`].
@@ -93,6 +98,16 @@ impl RateLimiterBuilder {
         self.opts.local_block = on;
         self
     }
+    /// Decide in-process, with the same rules, while Redis is unreachable.
+    pub fn insurance(mut self, on: bool) -> Self {
+        self.opts.insurance = on;
+        self
+    }
+    /// How long Redis is skipped after a failure (0: never).
+    pub fn circuit_breaker(mut self, d: Duration) -> Self {
+        self.opts.circuit_breaker = d;
+        self
+    }
     /// Whose clock decides.
     pub fn clock(mut self, clock: ClockMode) -> Self {
         self.opts.clock = clock;
@@ -115,12 +130,14 @@ impl RateLimiterBuilder {
             rule_args.push(arg(rule.window.as_micros() as u64));
             rule_args.push(arg(rule.burst));
         }
+        let capacity = rules[0].capacity() as u64;
         Ok(RateLimiter {
             inner: Arc::new(Inner {
+                failover: Failover::new(&self.name, &self.opts, capacity),
                 client: self.client,
                 keys,
                 max_cost: self.opts.max_cost(),
-                capacity: rules[0].capacity() as u64,
+                capacity,
                 rule_count: rules.len(),
                 rule_args,
                 local: LocalBlock::default(),
@@ -147,6 +164,8 @@ struct Inner {
     rule_count: usize,
     rule_args: Vec<Vec<u8>>,
     local: LocalBlock,
+    /// What decides when Redis cannot (none with on_error=raise and no insurance).
+    failover: Option<Failover>,
 }
 
 impl std::fmt::Debug for RateLimiter {
@@ -169,6 +188,12 @@ impl RateLimiter {
     /// The options in force.
     pub fn options(&self) -> &RateLimiterOptions {
         &self.inner.opts
+    }
+
+    /// How many decisions `on_error` or `insurance` made because Redis failed, since this
+    /// limiter was made.
+    pub fn errors(&self) -> u64 {
+        self.inner.failover.as_ref().map_or(0, Failover::errors)
     }
 
     /// The Redis keys holding `identifier`'s state, one per rule.
@@ -261,24 +286,34 @@ impl RateLimiter {
                 });
             }
         }
-        let decided = rt::timeout(
-            opts.timeout,
-            "rate limiter decision",
-            self.run(op, keys, cost, now_ms),
-        )
-        .await;
-        let result = match decided {
-            Ok(r) => r,
+        let failover = self.inner.failover.as_ref();
+        let skipped = failover.and_then(Failover::skip);
+        let was_skipped = skipped.is_some();
+        let decided = match skipped {
+            Some(e) => Err(e),
+            None => {
+                rt::timeout(
+                    opts.timeout,
+                    "rate limiter decision",
+                    self.run(op, keys, cost, now_ms),
+                )
+                .await
+            }
+        };
+        let result = match (decided, failover) {
+            (Ok(r), _) => {
+                failover.inspect(|f| f.succeeded());
+                r
+            }
             // A closed client is the caller's doing, not Redis failing: it is refused as the
             // cache refuses it, whatever on_error says.
-            Err(e @ (Error::InvalidArgument(_) | Error::Closed)) => return Err(e),
-            Err(e) => {
-                let capacity = self.inner.capacity;
-                return match opts.on_error {
-                    OnError::Raise => Err(e),
-                    OnError::Allow => Ok(RateLimitResult::from_error(true, capacity, e)),
-                    OnError::Deny => Ok(RateLimitResult::from_error(false, capacity, e)),
-                };
+            (Err(e @ (Error::InvalidArgument(_) | Error::Closed)), _) | (Err(e), None) => {
+                return Err(e)
+            }
+            (Err(e), Some(f)) => {
+                let client = &self.inner.client;
+                let consume = op == Op::Limit;
+                return Ok(f.decide(client, identifier, cost, consume, e, was_skipped));
             }
         };
         if opts.local_block && op == Op::Limit && !result.allowed {

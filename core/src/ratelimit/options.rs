@@ -254,6 +254,15 @@ pub struct RateLimiterOptions {
     pub local_block: bool,
     /// Whose clock decides (default the server's).
     pub clock: ClockMode,
+    /// While Redis is unreachable, decide with an in-process limiter of the same algorithm
+    /// and rules (each process then enforces the whole limit on its own) instead of
+    /// `on_error` (default false). See `ratelimit/insurance.rs`.
+    pub insurance: bool,
+    /// After Redis failed, decide without it for this long (then one call probes), so a
+    /// dead Redis costs one `timeout` per interval, not one per request (default 1 s; 0
+    /// always asks Redis). Not used with `on_error="raise"` and no insurance.
+    #[serde(with = "crate::duration::serde_ms")]
+    pub circuit_breaker: Duration,
 }
 
 impl Default for RateLimiterOptions {
@@ -269,6 +278,8 @@ impl Default for RateLimiterOptions {
             timeout: Duration::from_secs(1),
             local_block: false,
             clock: ClockMode::Server,
+            insurance: false,
+            circuit_breaker: Duration::from_secs(1),
         }
     }
 }
@@ -302,7 +313,8 @@ impl RateLimiterOptions {
                 self.timeout
             )));
         }
-        check_max("timeout", self.timeout, MAX_TIMEOUT)
+        check_max("timeout", self.timeout, MAX_TIMEOUT)?;
+        check_max("circuit_breaker", self.circuit_breaker, MAX_TIMEOUT)
     }
 
     /// The largest cost one call may ask for: anything above it could never be allowed.

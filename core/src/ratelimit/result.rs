@@ -12,6 +12,9 @@ pub enum Reason {
     LocalBlock,
     /// Redis failed or did not answer within the timeout; `on_error` decided.
     Error,
+    /// Redis failed or did not answer within the timeout; the in-process `insurance`
+    /// limit decided, with its own numbers.
+    Insurance,
 }
 
 impl Reason {
@@ -21,6 +24,7 @@ impl Reason {
             Reason::Limit => "limit",
             Reason::LocalBlock => "local_block",
             Reason::Error => "error",
+            Reason::Insurance => "insurance",
         }
     }
 
@@ -30,8 +34,9 @@ impl Reason {
             "limit" => Ok(Reason::Limit),
             "local_block" => Ok(Reason::LocalBlock),
             "error" => Ok(Reason::Error),
+            "insurance" => Ok(Reason::Insurance),
             other => Err(Error::invalid(format!(
-                "reason must be limit, local_block or error, got {other:?}"
+                "reason must be limit, local_block, error or insurance, got {other:?}"
             ))),
         }
     }
@@ -54,7 +59,8 @@ pub struct RateLimitResult {
     pub retry_after_ms: u64,
     /// Who decided.
     pub reason: Reason,
-    /// The failure `on_error` covered, when `reason` is `error`.
+    /// The failure `on_error` or `insurance` covered, when `reason` is `error` or
+    /// `insurance`.
     pub error: Option<Error>,
 }
 
