@@ -21,6 +21,7 @@
 --          (count_denied)
 -- ARGV[2..] three per rule (rule i from ARGV[3i - 1]): limit, window in microseconds, burst
 -- ARGV[3 * #KEYS + 2]  optional: the caller's clock in ms; absent, the server's TIME
+-- (block_for adds a last key and an argument before the clock: see below.)
 -- What to do, how much and whose clock travel in as few arguments as there are facts,
 -- because each argument costs Redis work on every call (bench/results/code-notes.md).
 -- Reply: {allowed 0|1, limit, remaining, reset_after_ms, retry_after_ms}; or, from the
@@ -38,6 +39,12 @@
 -- 64-bit C long, as cache_set.lua already does), and only whole numbers reach it.
 local now
 local clock = ARGV[3 * #KEYS + 2]
+--block: -- With block_for (lines marked `--block:` are kept only in the scripts of limiters that
+--block: -- have it, see scripts.rs): the last key is the identifier's block key, whose expiry is
+--block: -- the end of its block; ARGV[3 * rules + 2] is block_for in ms, the caller's clock after it.
+--block: local block_key, block_ms = KEYS[#KEYS], ARGV[3 * #KEYS - 1]
+--block: local block_for = block_ms * 1000
+--block: clock = ARGV[3 * #KEYS]
 if clock == nil then
   local t = redis.call('TIME')
   now = t[1] * 1000000 + t[2]

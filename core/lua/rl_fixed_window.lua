@@ -15,11 +15,14 @@ end
 local left = (number + 1) * window - now
 ok = count + cost <= limit
 if write and (ok or count_denied) then
-  count = count + cost
+  local add = cost
+  -- A reward (a negative cost) never leaves less than nothing.
+  if count + add < 0 then add = -count end
+  count = count + add
   if same then
     -- The key already expires when this window ends: add to it (INCRBY costs Redis half
     -- of a SET with PX, which also replaces the expiry).
-    redis.call('INCRBY', key, string.format('%d', cost * TAG))
+    redis.call('INCRBY', key, string.format('%d', add * TAG))
   else
     redis.call('SET', key, string.format('%d', count * TAG + tag), 'PX', math.max(1, ms(left)))
   end

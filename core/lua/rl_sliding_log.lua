@@ -9,7 +9,11 @@ local from = now - window
 local inside = string.format('(%d', from)
 local count = redis.call('ZCOUNT', key, inside, '+inf')
 ok = count + cost <= limit
-if write and (ok or count_denied) then
+if write and cost < 0 then
+  -- A reward (a negative cost) takes back the newest entries.
+  redis.call('ZREMRANGEBYRANK', key, cost, -1)
+  count = redis.call('ZCOUNT', key, inside, '+inf')
+elseif write and (ok or count_denied) then
   -- A member is the µs time followed by n, the entry's rank among the entries of that
   -- same µs (several requests can share one, above all with a caller clock in ms): unique,
   -- as every time has the same 16 digits, and all digits, so a small set stores it as an

@@ -46,6 +46,11 @@ end
 ok = previous * (1 - elapsed) + current + cost <= limit + 1e-9
 if write and (ok or count_denied) then
   current = current + cost
+  if current < 0 then
+    -- A reward (a negative cost) beyond this window's count gives back the previous one's.
+    previous = math.max(0, previous + current)
+    current = 0
+  end
   local state
   if limit < SPAN / 2 then
     current = math.min(current, SPAN - 1)

@@ -16,9 +16,12 @@ if stored then
 end
 ok = tokens + 1e-9 >= cost
 if write and (ok or count_denied) then
-  -- A counted denied request empties the bucket, never below zero. Whole thousandths,
-  -- written as integers: what string.format('%.3f') gives, for less work.
-  local thousandths = math.floor(math.max(0, tokens - cost) * 1000)
+  -- A counted denied request empties the bucket, never below zero; a reward (a negative
+  -- cost) fills it, never above its capacity. Whole thousandths, written as integers: what
+  -- string.format('%.3f') gives, for less work.
+  local left = tokens - cost
+  if left < 0 then left = 0 elseif left > capacity then left = capacity end
+  local thousandths = math.floor(left * 1000)
   tokens = thousandths / 1000
   local full_in = (capacity - tokens) / rate + (last - now)
   redis.call('SET', key,

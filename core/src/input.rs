@@ -128,6 +128,12 @@ impl Dialect {
 pub trait Options: DeserializeOwned + Serialize {
     /// Refuse values no instance can work with.
     fn validate(&self) -> Result<()>;
+
+    /// The options as given, rewritten before they are read: where one option stands for
+    /// others (a rate limiter's `rate`). As given by default.
+    fn prepare(input: Input) -> Result<Input> {
+        Ok(input)
+    }
 }
 
 /// Read `input` (absent or a mapping) as options `T`, defaults filled in, validated.
@@ -144,7 +150,7 @@ pub fn read<T: Options>(what: &str, input: Input, dialect: Dialect) -> Result<T>
         }
     };
     let opts = T::deserialize(Reader {
-        input,
+        input: T::prepare(input)?,
         dialect,
         path: String::new(),
     })

@@ -38,9 +38,11 @@ fn options(setup: &Map<String, Value>) -> redkit::Result<RateLimiterOptions> {
     let ms = |v: &Value, what: &str| duration_from_ms(what, v.as_f64().expect("number"));
     for (k, v) in setup {
         match k.as_str() {
-            "name" => {}
-            "limit" => o.limit = v.as_i64().expect("limit"),
-            "window_ms" => o.window = ms(v, "window")?,
+            // Through the builder (see `build`), which refuses a rate beside them.
+            "name" | "limit" | "window_ms" | "rate" => {}
+            "block_for_ms" => o.block_for = ms(v, "block_for")?,
+            "allow_list" => o.allow_list = strings(v),
+            "deny_list" => o.deny_list = strings(v),
             "algorithm" => o.algorithm = Algorithm::parse(v.as_str().expect("algorithm"))?,
             "burst" => o.burst = v.as_i64().expect("burst"),
             "count_denied" => o.count_denied = v.as_bool().expect("count_denied"),
@@ -65,12 +67,33 @@ fn options(setup: &Map<String, Value>) -> redkit::Result<RateLimiterOptions> {
     Ok(o)
 }
 
+fn strings(v: &Value) -> Vec<String> {
+    let items = v.as_array().expect("a list of strings");
+    items
+        .iter()
+        .map(|s| s.as_str().expect("a string").to_string())
+        .collect()
+}
+
 fn build(client: &Client, setup: &Map<String, Value>) -> redkit::Result<RateLimiter> {
     let name = setup
         .get("name")
         .and_then(Value::as_str)
         .unwrap_or("conformance");
-    client.rate_limiter(name).options(options(setup)?).build()
+    let mut b = client.rate_limiter(name).options(options(setup)?);
+    if let Some(limit) = setup.get("limit") {
+        b = b.limit(limit.as_i64().expect("limit"));
+    }
+    if let Some(window) = setup.get("window_ms") {
+        b = b.window(duration_from_ms(
+            "window",
+            window.as_f64().expect("window"),
+        )?);
+    }
+    if let Some(rate) = setup.get("rate") {
+        b = b.rate(rate.as_str().expect("rate"));
+    }
+    b.build()
 }
 
 fn to_json(r: &RateLimitResult) -> Value {
@@ -116,6 +139,24 @@ async fn step(
             Some(t) => limiter.peek_at(id(), t).await?,
             None => limiter.peek(id()).await?,
         }),
+        "penalty" | "reward" => {
+            let n = s["n"].as_i64().expect("n");
+            let r = match (s["op"].as_str(), now) {
+                (Some("penalty"), Some(t)) => limiter.penalty_at(id(), n, t).await?,
+                (Some("penalty"), None) => limiter.penalty(id(), n).await?,
+                (_, Some(t)) => limiter.reward_at(id(), n, t).await?,
+                (_, None) => limiter.reward(id(), n).await?,
+            };
+            to_json(&r)
+        }
+        "wait" => {
+            let cost = s.get("cost").map(|c| c.as_i64().expect("cost"));
+            let timeout = s.get("timeout_ms").map(|t| {
+                let ms = t.as_u64().expect("timeout_ms");
+                Duration::from_millis(ms)
+            });
+            to_json(&limiter.wait(id(), cost.unwrap_or(1), timeout).await?)
+        }
         "reset" => {
             limiter.reset(id()).await?;
             Value::Null

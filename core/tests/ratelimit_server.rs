@@ -341,3 +341,104 @@ async fn churn_leaves_no_keys_behind() {
         "two keys per identifier, each gone by expiry: {expired}"
     );
 }
+
+/// block_for, penalty and reward keep to one round trip each (the block is read and set in
+/// the decision's own script); listed identifiers cost none; a wait costs one per try.
+#[tokio::test]
+async fn block_for_penalty_reward_and_lists_keep_their_round_trips() {
+    let server = Server::start();
+    let (client, counting) = counting_client(&server).await;
+    let trips = || counting.round_trips.swap(0, Ordering::SeqCst);
+    for algorithm in Algorithm::ALL {
+        for rules in [1, 2] {
+            let mut b = client
+                .rate_limiter(&format!("{algorithm}-{rules}"))
+                .algorithm(algorithm)
+                .limit(2)
+                .window(Duration::from_secs(60))
+                .block_for(Duration::from_secs(60))
+                .allow_list(["ok"])
+                .deny_list(["bad"]);
+            if rules == 2 {
+                b = b.and_limit(100, Duration::from_secs(3600));
+            }
+            let rl = b.build().unwrap();
+            // Load both scripts (a first call of each may add a SCRIPT LOAD).
+            rl.peek("warm-up").await.unwrap();
+            rl.reward("warm-up", 1).await.unwrap();
+            reset_stats(&server);
+            trips();
+            let what = format!("{algorithm}, {rules} rules");
+            assert!(rl.limit("u", 2).await.unwrap().allowed, "{what}");
+            assert!(!rl.limit("u", 1).await.unwrap().allowed, "{what}");
+            assert_eq!(trips(), 2, "{what}: one round trip per decision");
+            rl.reward("u", 2).await.unwrap();
+            // Capacity is back, the block is not: still denied, and seen by every process.
+            let blocked = rl.limit("u", 1).await.unwrap();
+            assert!(
+                !blocked.allowed && blocked.retry_after_ms > 59_000,
+                "{what}"
+            );
+            assert_eq!(trips(), 2, "{what}: reward and a blocked decision");
+            rl.penalty("v", 1).await.unwrap();
+            assert_eq!(trips(), 1, "{what}: penalty");
+            for id in ["ok", "bad"] {
+                rl.limit(id, 1).await.unwrap();
+                rl.peek(id).await.unwrap();
+            }
+            assert_eq!(trips(), 0, "{what}: listed identifiers stay local");
+            assert_eq!(
+                server.calls("evalsha"),
+                5,
+                "{what}: every call above one script"
+            );
+            // Another client (another process) sees the block: it lives in Redis.
+            let inner = NativeTransport::connect(&server.url(), ConnectOptions::default())
+                .await
+                .unwrap();
+            let other = Client::from_transport(Arc::new(inner), client.prefix()).unwrap();
+            let mut b = other
+                .rate_limiter(&format!("{algorithm}-{rules}"))
+                .algorithm(algorithm)
+                .limit(2)
+                .window(Duration::from_secs(60))
+                .block_for(Duration::from_secs(60));
+            if rules == 2 {
+                b = b.and_limit(100, Duration::from_secs(3600));
+            }
+            let there = b.build().unwrap().limit("u", 1).await.unwrap();
+            assert!(!there.allowed && there.retry_after_ms > 59_000, "{what}");
+        }
+    }
+}
+
+/// A wait sleeps for each denial's retry time: a few decisions, not a busy loop.
+#[tokio::test]
+async fn wait_sleeps_between_tries() {
+    let server = Server::start();
+    let (client, counting) = counting_client(&server).await;
+    let rl = client
+        .rate_limiter("wait")
+        .limit(1)
+        .window(Duration::from_millis(300))
+        .build()
+        .unwrap();
+    assert!(rl.limit("u", 1).await.unwrap().allowed);
+    counting.round_trips.store(0, Ordering::SeqCst);
+    let started = Instant::now();
+    let r = rl.wait("u", 1, Some(Duration::from_secs(5))).await.unwrap();
+    let took = started.elapsed();
+    assert!(r.allowed, "{r:?}");
+    assert!(took >= Duration::from_millis(250), "{took:?}");
+    assert!(took < Duration::from_secs(2), "{took:?}");
+    let tries = counting.round_trips.load(Ordering::SeqCst);
+    assert!((1..=3).contains(&tries), "{tries} decisions");
+    // A timeout shorter than the wait: the denial at once, no sleep.
+    let started = Instant::now();
+    let r = rl
+        .wait("u", 1, Some(Duration::from_millis(100)))
+        .await
+        .unwrap();
+    assert!(!r.allowed && r.retry_after_ms > 100, "{r:?}");
+    assert!(started.elapsed() < Duration::from_millis(100));
+}

@@ -15,9 +15,18 @@
 //! - Redis failed and `on_error` denied (failed closed): 503 (the client did nothing
 //!   wrong), `Retry-After: 1`, and `{"error":"rate_limiter_unavailable","reason":"error"}`.
 //!
+//! - Denied by the `deny_list`: 403 (waiting will not help: no `Retry-After`) and
+//!   `{"error":"forbidden","reason":"deny_list"}`. Allowed by the `allow_list`: the request
+//!   goes on with no `RateLimit-*` headers (it is not limited).
+//!
+//! With the limiter's policy ([`policy`], `RateLimit-Policy` of the IETF draft
+//! ratelimit-headers, say `100;w=60`), every answer that carries `RateLimit-*` headers
+//! carries it too.
+//!
 //! A request whose key function gives no identifier (None / null) is not limited at all:
 //! the glue skips the decision.
 
+use super::options::Rule;
 use super::result::{RateLimitResult, Reason};
 
 /// What the glue answers for one decision.
@@ -45,10 +54,51 @@ fn seconds(ms: u64) -> u64 {
     ms.div_ceil(1000)
 }
 
+/// The `RateLimit-Policy` header of a limiter's rules (IETF draft ratelimit-headers): one
+/// `limit;w=<window in seconds>` per rule, `;burst=<burst>` added when it has one, joined
+/// by `, ` (`10;w=1, 1000;w=3600`). A window that is not a whole number of seconds is
+/// rounded up (the draft's `w` is whole seconds).
+pub fn policy(rules: &[Rule]) -> String {
+    rules
+        .iter()
+        .map(|r| {
+            let w = seconds(r.window.as_millis() as u64).max(1);
+            match r.burst {
+                0 => format!("{};w={w}", r.limit),
+                b => format!("{};w={w};burst={b}", r.limit),
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 impl RateLimitResult {
     /// What an HTTP middleware answers for this decision (see the module docs of
     /// [`crate::ratelimit::http`]).
     pub fn http(&self) -> HttpAnswer {
+        self.http_with_policy("")
+    }
+
+    /// [`RateLimitResult::http`], with the limiter's `RateLimit-Policy` ([`policy`]; empty:
+    /// none) beside the other `RateLimit-*` headers.
+    pub fn http_with_policy(&self, policy: &str) -> HttpAnswer {
+        match self.reason {
+            Reason::AllowList => {
+                return HttpAnswer {
+                    status: 200,
+                    headers: Vec::new(),
+                    body: None,
+                }
+            }
+            Reason::DenyList => {
+                return HttpAnswer {
+                    status: 403,
+                    headers: Vec::new(),
+                    body: Some(r#"{"error":"forbidden","reason":"deny_list"}"#.into()),
+                }
+            }
+            _ => {}
+        }
         if self.reason == Reason::Error {
             if self.allowed {
                 return HttpAnswer {
@@ -68,6 +118,9 @@ impl RateLimitResult {
             ("RateLimit-Remaining", self.remaining.to_string()),
             ("RateLimit-Reset", seconds(self.reset_after_ms).to_string()),
         ];
+        if !policy.is_empty() {
+            headers.push(("RateLimit-Policy", policy.to_string()));
+        }
         if self.allowed {
             return HttpAnswer {
                 status: 200,
@@ -141,6 +194,38 @@ mod tests {
             assert_eq!(body["retry_after_ms"], 250);
             assert_eq!(body["limit"], 10);
         }
+    }
+
+    #[test]
+    fn the_policy_names_every_rule_in_whole_seconds() {
+        use std::time::Duration;
+        let rules = [
+            Rule::new(100, Duration::from_secs(60)),
+            Rule::new(5, Duration::from_millis(1_500)).burst(2),
+            Rule::new(1, Duration::from_millis(1)),
+        ];
+        let p = policy(&rules);
+        assert_eq!(p, "100;w=60, 5;w=2;burst=2, 1;w=1");
+        for allowed in [true, false] {
+            let a = result(allowed, Reason::Limit).http_with_policy(&p);
+            assert_eq!(header(&a, "RateLimit-Policy"), Some(p.as_str()));
+        }
+        let a = result(true, Reason::Limit).http();
+        assert_eq!(header(&a, "RateLimit-Policy"), None);
+        let closed = result(false, Reason::Error).http_with_policy(&p);
+        assert_eq!(header(&closed, "RateLimit-Policy"), None);
+    }
+
+    #[test]
+    fn listed_identifiers_go_on_bare_or_are_forbidden() {
+        let allowed = result(true, Reason::AllowList).http_with_policy("1;w=1");
+        assert!(allowed.proceeds() && allowed.headers.is_empty());
+        let denied = result(false, Reason::DenyList).http_with_policy("1;w=1");
+        assert_eq!(denied.status, 403);
+        assert!(denied.headers.is_empty(), "waiting will not help");
+        let body: serde_json::Value =
+            serde_json::from_str(denied.body.as_deref().unwrap()).unwrap();
+        assert_eq!(body["reason"], "deny_list");
     }
 
     #[test]

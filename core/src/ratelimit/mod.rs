@@ -7,16 +7,22 @@
 //! Around it: per-call `cost`, `count_denied`, an in-process `local_block` list, and
 //! `on_error` with a `timeout`, so a dead or slow Redis never hangs a request, an
 //! in-process `insurance` limit that decides instead while Redis fails, and a circuit
-//! breaker so a dead Redis costs one timeout per interval (see [`failover`]).
+//! breaker so a dead Redis costs one timeout per interval (see [`failover`]); `block_for`
+//! (in the same script), `allow_list` / `deny_list` (in-process), `penalty` / `reward`
+//! (adjust.rs), `wait` (wait.rs) and the `rate` notation (rate.rs).
 //! Algorithms, their state and their error bounds are described in docs/ratelimit.md.
 
+mod adjust;
 mod failover;
 pub mod http;
 mod insurance;
+mod lists;
 mod local_block;
 mod options;
+mod rate;
 mod result;
 pub(crate) mod scripts;
+mod wait;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -25,6 +31,7 @@ pub use http::HttpAnswer;
 pub use options::{
     duration_from_ms, whole_number, Algorithm, ClockMode, OnError, RateLimiterOptions, Rule,
 };
+pub use rate::parse_rate;
 pub use result::{RateLimitResult, Reason};
 
 use crate::client::Client;
@@ -34,6 +41,7 @@ use crate::rt;
 use crate::script::arg;
 use crate::value::{Cmd, Value};
 use failover::Failover;
+use lists::Lists;
 use local_block::{Denial, LocalBlock};
 
 /// Configures a [`RateLimiter`]; from [`Client::rate_limiter`].
@@ -42,6 +50,10 @@ pub struct RateLimiterBuilder {
     client: Client,
     name: String,
     opts: RateLimiterOptions,
+    /// A rate for `limit` + `window`, applied by `build`.
+    rate: Option<String>,
+    /// Whether `limit` or `window` was set: refused beside a rate.
+    sized: bool,
 }
 
 impl RateLimiterBuilder {
@@ -50,17 +62,43 @@ impl RateLimiterBuilder {
             client,
             name: name.to_string(),
             opts: RateLimiterOptions::default(),
+            rate: None,
+            sized: false,
         }
     }
 
     /// Requests (cost units) per window.
     pub fn limit(mut self, limit: i64) -> Self {
         self.opts.limit = limit;
+        self.sized = true;
         self
     }
     /// The window.
     pub fn window(mut self, window: Duration) -> Self {
         self.opts.window = window;
+        self.sized = true;
+        self
+    }
+    /// `limit` and `window` (and extra limits) in the notation of `limits`: `"100/minute"`,
+    /// `"5/second;1000/day"` (see [`parse_rate`]); refused by `build` beside `limit` or
+    /// `window`.
+    pub fn rate(mut self, rate: &str) -> Self {
+        self.rate = Some(rate.to_string());
+        self
+    }
+    /// Once a request is denied, deny the identifier for `block_for`, in every process.
+    pub fn block_for(mut self, block_for: Duration) -> Self {
+        self.opts.block_for = block_for;
+        self
+    }
+    /// Identifiers always allowed, with no round trip.
+    pub fn allow_list<I: IntoIterator<Item = S>, S: Into<String>>(mut self, ids: I) -> Self {
+        self.opts.allow_list = ids.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Identifiers always denied, with no round trip.
+    pub fn deny_list<I: IntoIterator<Item = S>, S: Into<String>>(mut self, ids: I) -> Self {
+        self.opts.deny_list = ids.into_iter().map(Into::into).collect();
         self
     }
     /// The algorithm (default gcra).
@@ -119,7 +157,15 @@ impl RateLimiterBuilder {
         self
     }
     /// Check the options and make the limiter.
-    pub fn build(self) -> Result<RateLimiter> {
+    pub fn build(mut self) -> Result<RateLimiter> {
+        if let Some(rate) = &self.rate {
+            if self.sized {
+                return Err(Error::invalid(
+                    "rate stands for limit and window: give rate or limit/window, not both",
+                ));
+            }
+            self.opts.set_rate(rate)?;
+        }
         self.opts.validate()?;
         let keys = Keyspace::new(self.client.prefix(), "rl", &self.name)?;
         let rules = self.opts.rules();
@@ -137,9 +183,14 @@ impl RateLimiterBuilder {
                 client: self.client,
                 keys,
                 max_cost: self.opts.max_cost(),
+                max_adjust: rules.iter().map(Rule::capacity).max().unwrap_or(0),
                 capacity,
                 rule_count: rules.len(),
                 rule_args,
+                block_arg: (!self.opts.block_for.is_zero())
+                    .then(|| arg(self.opts.block_for.as_millis() as u64)),
+                policy: http::policy(&rules),
+                lists: Lists::new(&self.opts.allow_list, &self.opts.deny_list),
                 local: LocalBlock::default(),
                 opts: self.opts,
             }),
@@ -158,11 +209,18 @@ struct Inner {
     keys: Keyspace,
     opts: RateLimiterOptions,
     max_cost: i64,
+    /// The largest `n` of `penalty` / `reward`: the largest capacity of a rule.
+    max_adjust: i64,
     /// The first rule's capacity: the limit of a result on_error makes, and of an
     /// admission the one-rule script packs into an integer (which leaves it out).
     capacity: u64,
     rule_count: usize,
     rule_args: Vec<Vec<u8>>,
+    /// `block_for` in ms, the argument after the rules' (absent: no block_for).
+    block_arg: Option<Vec<u8>>,
+    /// The `RateLimit-Policy` header of the rules.
+    policy: String,
+    lists: Lists,
     local: LocalBlock,
     /// What decides when Redis cannot (none with on_error=raise and no insurance).
     failover: Option<Failover>,
@@ -196,16 +254,25 @@ impl RateLimiter {
         self.inner.failover.as_ref().map_or(0, Failover::errors)
     }
 
-    /// The Redis keys holding `identifier`'s state, one per rule.
+    /// The Redis keys holding `identifier`'s state, one per rule, then its block key when
+    /// the limiter has `block_for`.
     pub fn keys_for(&self, identifier: &str) -> Result<Vec<String>> {
         check_id("identifier", identifier)?;
         let part = scripts::key_part(self.inner.opts.algorithm);
+        let block = self.inner.block_arg.as_ref().map(|_| "b");
         Ok((0..self.inner.rule_count)
             .map(|i| match i {
                 0 => self.inner.keys.key(part, identifier),
                 i => self.inner.keys.key(&format!("{part}{i}"), identifier),
             })
+            .chain(block.map(|b| self.inner.keys.key(b, identifier)))
             .collect())
+    }
+
+    /// The `RateLimit-Policy` header of this limiter's rules (see [`http::policy`]): what
+    /// the HTTP glue passes to [`RateLimitResult::http_with_policy`].
+    pub fn policy(&self) -> &str {
+        &self.inner.policy
     }
 
     /// One atomic decision for a request of `cost`: allowed or not, and the numbers.
@@ -270,6 +337,9 @@ impl RateLimiter {
     ) -> Result<RateLimitResult> {
         let keys = self.keys_for(identifier)?;
         self.check_cost(cost)?;
+        if let Some(listed) = self.inner.lists.decide(identifier, self.inner.capacity) {
+            return Ok(listed);
+        }
         let opts = &self.inner.opts;
         // The local list runs on this process's clock, whatever decides in Redis.
         let local_now = rt::now_ms();
@@ -357,13 +427,16 @@ impl RateLimiter {
             Op::Limit if opts.count_denied => -cost,
             Op::Limit => cost,
         };
-        let reply = scripts::script(opts.algorithm, self.inner.rule_count)
+        let block = self.inner.block_arg.as_ref();
+        let reply = scripts::script(opts.algorithm, self.inner.rule_count, block.is_some())
             .run_with(self.inner.client.transport(), |cmd| {
                 let cmd = cmd
                     .arg(keys.len())
                     .args(keys.iter())
                     .arg(signed_cost)
-                    .args(self.inner.rule_args.iter());
+                    .args(self.inner.rule_args.iter())
+                    // block_for (ms) after the rules' arguments, before the clock.
+                    .args(block);
                 // The caller's clock goes last, only when it decides.
                 match now_ms {
                     Some(t) => cmd.arg(t),
@@ -484,7 +557,7 @@ mod tests {
             let key = format!("k:{algorithm:?}");
             // Limit 1 per second, cost 1, the caller's clock at a fixed time.
             let decide = || {
-                scripts::script(algorithm, 1).run_with(client.transport(), |cmd| {
+                scripts::script(algorithm, 1, false).run_with(client.transport(), |cmd| {
                     cmd.arg(1usize)
                         .arg(key.as_str())
                         .arg(1i64)

@@ -263,6 +263,14 @@ pub struct RateLimiterOptions {
     /// always asks Redis). Not used with `on_error="raise"` and no insurance.
     #[serde(with = "crate::duration::serde_ms")]
     pub circuit_breaker: Duration,
+    /// Once a request is denied, deny the identifier for this long, in every process
+    /// (default 0: off).
+    #[serde(with = "crate::duration::serde_ms")]
+    pub block_for: Duration,
+    /// Identifiers always allowed, decided in-process with no round trip.
+    pub allow_list: Vec<String>,
+    /// Identifiers always denied, decided in-process with no round trip.
+    pub deny_list: Vec<String>,
 }
 
 impl Default for RateLimiterOptions {
@@ -280,6 +288,9 @@ impl Default for RateLimiterOptions {
             clock: ClockMode::Server,
             insurance: false,
             circuit_breaker: Duration::from_secs(1),
+            block_for: Duration::ZERO,
+            allow_list: Vec::new(),
+            deny_list: Vec::new(),
         }
     }
 }
@@ -314,7 +325,9 @@ impl RateLimiterOptions {
             )));
         }
         check_max("timeout", self.timeout, MAX_TIMEOUT)?;
-        check_max("circuit_breaker", self.circuit_breaker, MAX_TIMEOUT)
+        check_max("circuit_breaker", self.circuit_breaker, MAX_TIMEOUT)?;
+        check_max("block_for", self.block_for, MAX_SPAN)?;
+        super::lists::check(&self.allow_list, &self.deny_list)
     }
 
     /// The largest cost one call may ask for: anything above it could never be allowed.
@@ -326,6 +339,11 @@ impl RateLimiterOptions {
 impl crate::input::Options for RateLimiterOptions {
     fn validate(&self) -> Result<()> {
         RateLimiterOptions::validate(self)
+    }
+
+    /// `rate` stands for `limit` and `window` (see [`super::rate`]).
+    fn prepare(input: crate::input::Input) -> Result<crate::input::Input> {
+        super::rate::expand(input)
     }
 }
 

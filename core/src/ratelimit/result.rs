@@ -15,16 +15,22 @@ pub enum Reason {
     /// Redis failed or did not answer within the timeout; the in-process `insurance`
     /// limit decided, with its own numbers.
     Insurance,
+    /// The identifier is in the limiter's `allow_list`: allowed, no round trip.
+    AllowList,
+    /// The identifier is in the limiter's `deny_list`: denied, no round trip.
+    DenyList,
 }
 
 impl Reason {
-    /// `limit`, `local_block` or `error`.
+    /// `limit`, `local_block`, `error`, `allow_list` or `deny_list`.
     pub fn as_str(self) -> &'static str {
         match self {
             Reason::Limit => "limit",
             Reason::LocalBlock => "local_block",
             Reason::Error => "error",
             Reason::Insurance => "insurance",
+            Reason::AllowList => "allow_list",
+            Reason::DenyList => "deny_list",
         }
     }
 
@@ -35,8 +41,11 @@ impl Reason {
             "local_block" => Ok(Reason::LocalBlock),
             "error" => Ok(Reason::Error),
             "insurance" => Ok(Reason::Insurance),
+            "allow_list" => Ok(Reason::AllowList),
+            "deny_list" => Ok(Reason::DenyList),
             other => Err(Error::invalid(format!(
-                "reason must be limit, local_block, error or insurance, got {other:?}"
+                "reason must be limit, local_block, error, insurance, allow_list or deny_list, \
+                 got {other:?}"
             ))),
         }
     }

@@ -1,7 +1,9 @@
-//! Two Lua scripts per algorithm, one for a single rule and one for several, each the
-//! shared head (`rl_common.lua`: arguments, clock) and a decision (`rl_one_rule.lua` or
-//! `rl_rules.lua`) with the algorithm's file pasted where the decision says `-- ALGORITHM`
-//! (why pasted rather than called: `rl_common.lua`).
+//! The Lua scripts of each algorithm, each the shared head (`rl_common.lua`: arguments,
+//! clock) and a decision (`rl_one_rule.lua` or `rl_rules.lua`) with the algorithm's file
+//! pasted where the decision says `-- ALGORITHM` (why pasted rather than called:
+//! `rl_common.lua`). Lines marked `--block:` are kept (unmarked) only in the scripts of a
+//! limiter with `block_for`, and lines marked `--adjust:` only in the penalty/reward
+//! script, so the scripts of a plain `limit` carry nothing they do not run.
 
 use std::sync::LazyLock;
 
@@ -11,40 +13,70 @@ use crate::script::Script;
 /// The line of a decision that the algorithm's file replaces.
 const PLACEHOLDER: &str = "-- ALGORITHM\n";
 
-/// The head, then `decision` with `algorithm` in place of its placeholder. Built once per
+/// The marks of lines kept only in some scripts.
+const BLOCK: &str = "--block: ";
+const ADJUST: &str = "--adjust: ";
+
+/// The head, then `decision` with `algorithm` in place of its placeholder; lines marked
+/// with one of `keep` lose their mark, lines with another mark are left out. Built once per
 /// script and process, so the source can live as long as the [`Script`] that holds it.
-fn assemble(decision: &str, algorithm: &str) -> &'static str {
+fn assemble(decision: &str, algorithm: &str, keep: &[&str]) -> &'static str {
     assert!(
         decision.contains(PLACEHOLDER),
         "a rate-limit decision lacks its `{}` line",
         PLACEHOLDER.trim_end()
     );
-    let source = format!(
+    let whole = format!(
         "{}{}",
         include_str!("../../lua/rl_common.lua"),
         decision.replacen(PLACEHOLDER, algorithm, 1)
     );
+    let mut source = String::with_capacity(whole.len());
+    for line in whole.lines() {
+        let kept = match [BLOCK, ADJUST].into_iter().find(|m| line.starts_with(m)) {
+            None => Some(line),
+            Some(mark) if keep.contains(&mark) => Some(&line[mark.len()..]),
+            Some(_) => None,
+        };
+        if let Some(line) = kept {
+            source.push_str(line);
+            source.push('\n');
+        }
+    }
     Box::leak(source.into_boxed_str())
 }
 
-/// The one-rule and the several-rules script of an algorithm.
+/// The scripts of an algorithm.
 struct Scripts {
     one_rule: Script,
     rules: Script,
+    /// The same two for a limiter with `block_for`.
+    one_rule_block: Script,
+    rules_block: Script,
+    /// `penalty` and `reward`.
+    adjust: Script,
 }
 
 macro_rules! rate_limit_scripts {
     ($name:literal) => {
         LazyLock::new(|| {
             let algorithm = include_str!(concat!("../../lua/", $name, ".lua"));
+            let one = include_str!("../../lua/rl_one_rule.lua");
+            let rules = include_str!("../../lua/rl_rules.lua");
             Scripts {
-                one_rule: Script::new(
-                    $name,
-                    assemble(include_str!("../../lua/rl_one_rule.lua"), algorithm),
+                one_rule: Script::new($name, assemble(one, algorithm, &[])),
+                rules: Script::new(concat!($name, "_rules"), assemble(rules, algorithm, &[])),
+                one_rule_block: Script::new(
+                    concat!($name, "_block"),
+                    assemble(one, algorithm, &[BLOCK]),
                 ),
-                rules: Script::new(
-                    concat!($name, "_rules"),
-                    assemble(include_str!("../../lua/rl_rules.lua"), algorithm),
+                rules_block: Script::new(
+                    concat!($name, "_rules_block"),
+                    assemble(rules, algorithm, &[BLOCK]),
+                ),
+                adjust: Script::new(
+                    concat!($name, "_adjust"),
+                    assemble(rules, algorithm, &[ADJUST]),
                 ),
             }
         })
@@ -57,37 +89,48 @@ static SLIDING_WINDOW: LazyLock<Scripts> = rate_limit_scripts!("rl_sliding_windo
 static SLIDING_LOG: LazyLock<Scripts> = rate_limit_scripts!("rl_sliding_log");
 static FIXED_WINDOW: LazyLock<Scripts> = rate_limit_scripts!("rl_fixed_window");
 
-/// The script that decides for `algorithm` over `rules` rules.
-pub(crate) fn script(algorithm: Algorithm, rules: usize) -> &'static Script {
-    let scripts: &Scripts = match algorithm {
+fn scripts(algorithm: Algorithm) -> &'static Scripts {
+    match algorithm {
         Algorithm::Gcra => &GCRA,
         Algorithm::TokenBucket => &TOKEN_BUCKET,
         Algorithm::SlidingWindow => &SLIDING_WINDOW,
         Algorithm::SlidingLog => &SLIDING_LOG,
         Algorithm::FixedWindow => &FIXED_WINDOW,
-    };
-    if rules == 1 {
-        &scripts.one_rule
-    } else {
-        &scripts.rules
     }
+}
+
+/// The script that decides for `algorithm` over `rules` rules, with a block key when the
+/// limiter has `block_for`.
+pub(crate) fn script(algorithm: Algorithm, rules: usize, block: bool) -> &'static Script {
+    let scripts = scripts(algorithm);
+    match (rules == 1, block) {
+        (true, false) => &scripts.one_rule,
+        (false, false) => &scripts.rules,
+        (true, true) => &scripts.one_rule_block,
+        (false, true) => &scripts.rules_block,
+    }
+}
+
+/// The script of `penalty` and `reward` for `algorithm` (any number of rules).
+pub(crate) fn adjust(algorithm: Algorithm) -> &'static Script {
+    &scripts(algorithm).adjust
 }
 
 /// Every rate-limit script, for [`crate::script::all`].
 pub(crate) fn all() -> Vec<&'static Script> {
-    [
-        &GCRA,
-        &TOKEN_BUCKET,
-        &SLIDING_WINDOW,
-        &SLIDING_LOG,
-        &FIXED_WINDOW,
-    ]
-    .into_iter()
-    .flat_map(|scripts| {
-        let scripts: &'static Scripts = scripts;
-        [&scripts.one_rule, &scripts.rules]
-    })
-    .collect()
+    Algorithm::ALL
+        .into_iter()
+        .flat_map(|algorithm| {
+            let s = scripts(algorithm);
+            [
+                &s.one_rule,
+                &s.rules,
+                &s.one_rule_block,
+                &s.rules_block,
+                &s.adjust,
+            ]
+        })
+        .collect()
 }
 
 /// The key part naming an algorithm's state (`rk:{rl:api}:<part>:<identifier>`): one
@@ -112,16 +155,45 @@ mod tests {
     #[test]
     fn one_rule_scripts_define_no_function_of_their_own() {
         for algorithm in Algorithm::ALL {
-            let one = script(algorithm, 1).source();
-            assert_eq!(
-                one.matches("local function ").count(),
-                1,
-                "{algorithm:?}: {one}"
-            );
-            assert!(!one.contains(PLACEHOLDER), "{algorithm:?}");
-            let rules = script(algorithm, 2).source();
-            assert!(rules.contains("local function rule("), "{algorithm:?}");
-            assert!(!rules.contains(PLACEHOLDER), "{algorithm:?}");
+            for block in [false, true] {
+                let one = script(algorithm, 1, block).source();
+                assert_eq!(
+                    one.matches("local function ").count(),
+                    1,
+                    "{algorithm:?}: {one}"
+                );
+                assert!(!one.contains(PLACEHOLDER), "{algorithm:?}");
+                let rules = script(algorithm, 2, block).source();
+                assert!(rules.contains("local function rule("), "{algorithm:?}");
+                assert!(!rules.contains(PLACEHOLDER), "{algorithm:?}");
+            }
+        }
+    }
+
+    /// Marked lines reach only their scripts, unmarked: a plain limit runs none of them.
+    #[test]
+    fn marked_lines_reach_only_their_scripts() {
+        for algorithm in Algorithm::ALL {
+            let marked = |s: &Script| {
+                s.source()
+                    .lines()
+                    .any(|l| l.starts_with(BLOCK) || l.starts_with(ADJUST))
+            };
+            let plain = [script(algorithm, 1, false), script(algorithm, 2, false)];
+            for s in plain {
+                assert!(!s.source().contains("block_key"), "{}", s.name());
+                assert!(!s.source().contains("count_denied = ARGV"), "{}", s.name());
+                assert!(!marked(s), "{}", s.name());
+            }
+            for s in [script(algorithm, 1, true), script(algorithm, 2, true)] {
+                assert!(s.source().contains("redis.call('PTTL', block_key)"));
+                assert!(!marked(s), "{}", s.name());
+            }
+            let adjust = adjust(algorithm);
+            assert!(adjust
+                .source()
+                .contains("\ncost, count_denied = ARGV[1] + 0, true\n"));
+            assert!(!adjust.source().contains("block_key") && !marked(adjust));
         }
     }
 }
