@@ -70,13 +70,15 @@ fn keys(ctx: &mut Ctx<'_>, args: &[Vec<u8>]) -> Reply {
     Ok(bulks(matching(ctx, &args[1])))
 }
 
-/// SCAN cursor [MATCH pattern] [COUNT n] [TYPE t]. The cursor is a position in the sorted
-/// key list: keys present for the whole scan are returned, as Redis guarantees.
+/// SCAN cursor [MATCH pattern] [COUNT n] [TYPE t]. Keys are visited in the order of a fixed
+/// hash of their name and the cursor is the next hash to visit, so keys present for the
+/// whole scan are returned, as Redis guarantees, even when the caller deletes the keys it
+/// was given between steps (a position in the key list would then skip some).
 fn scan(ctx: &mut Ctx<'_>, args: &[Vec<u8>]) -> Reply {
     let cursor = std::str::from_utf8(&args[1])
         .ok()
         .and_then(|s| s.parse::<u64>().ok())
-        .ok_or_else(|| Fail::err("invalid cursor"))? as usize;
+        .ok_or_else(|| Fail::err("invalid cursor"))?;
     let (mut pattern, mut count, mut kind) = (b"*".to_vec(), 10usize, None);
     let mut i = 2;
     while i < args.len() {
@@ -103,10 +105,32 @@ fn scan(ctx: &mut Ctx<'_>, args: &[Vec<u8>]) -> Reply {
                 .is_some_and(|e| e.obj.type_name() == kind)
         });
     }
-    let end = (cursor + count).min(all.len());
-    let page = all.get(cursor.min(end)..end).unwrap_or_default().to_vec();
-    let next = if end >= all.len() { 0 } else { end };
+    let mut ahead: Vec<(u64, Vec<u8>)> = all
+        .into_iter()
+        .map(|k| (scan_position(&k), k))
+        .filter(|(pos, _)| *pos >= cursor.max(1))
+        .collect();
+    ahead.sort();
+    let mut end = count.min(ahead.len());
+    // Keys sharing the last position go in the same page: the cursor cannot split them.
+    while end > 0 && end < ahead.len() && ahead[end].0 == ahead[end - 1].0 {
+        end += 1;
+    }
+    let next = match ahead.get(end) {
+        Some(_) => ahead[end - 1].0 + 1,
+        None => 0,
+    };
+    let page: Vec<Vec<u8>> = ahead.into_iter().take(end).map(|(_, k)| k).collect();
     Ok(Value::Array(vec![bulk(next.to_string()), bulks(page)]))
+}
+
+/// Where SCAN visits `key`: an FNV-1a hash of its name, in 1..=2^63 (0 is the cursor that
+/// starts and ends a scan).
+fn scan_position(key: &[u8]) -> u64 {
+    let hash = key.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    });
+    (hash >> 1) + 1
 }
 
 fn rename(ctx: &mut Ctx<'_>, args: &[Vec<u8>]) -> Reply {
@@ -212,4 +236,51 @@ fn persist(ctx: &mut Ctx<'_>, args: &[Vec<u8>]) -> Reply {
         ctx.db.set_expire(&args[1], None);
     }
     Ok(Value::Int(had as i64))
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::testing::run;
+    use redkit_protocol::Value;
+
+    /// One SCAN step: the next cursor and the keys of the page.
+    fn step(e: &crate::Engine, cursor: &str) -> (String, Vec<String>) {
+        let Ok(Value::Array(reply)) = run(e, &["SCAN", cursor, "MATCH", "k:*", "COUNT", "7"])
+        else {
+            panic!("SCAN reply");
+        };
+        let text = |v: &Value| match v {
+            Value::Bulk(b) => String::from_utf8(b.clone()).unwrap(),
+            other => panic!("{other:?}"),
+        };
+        let Value::Array(page) = &reply[1] else {
+            panic!("page");
+        };
+        (text(&reply[0]), page.iter().map(text).collect())
+    }
+
+    #[test]
+    fn scan_returns_every_key_even_when_the_caller_deletes_as_it_goes() {
+        let e = crate::testing::engine();
+        for i in 0..100 {
+            run(&e, &["SET", &format!("k:{i}"), "1"]).unwrap();
+        }
+        run(&e, &["SET", "other", "1"]).unwrap();
+        let (mut cursor, mut seen) = ("0".to_string(), Vec::new());
+        loop {
+            let (next, page) = step(&e, &cursor);
+            for k in &page {
+                run(&e, &["DEL", k]).unwrap();
+            }
+            seen.extend(page);
+            cursor = next;
+            if cursor == "0" {
+                break;
+            }
+        }
+        seen.sort();
+        seen.dedup();
+        assert_eq!(seen.len(), 100);
+        assert_eq!(run(&e, &["DBSIZE"]), Ok(Value::Int(1)));
+    }
 }

@@ -14,13 +14,18 @@
 //! OOM error ([`Error::Server`]) and a `get_or_set` miss still calls its loader and returns
 //! the value, unstored.
 
+mod bulk;
+mod clear;
 mod codec;
+mod counters;
 mod envelope;
 pub mod fail_safe;
+mod inspect;
 mod load_scope;
 pub mod near;
 mod options;
 mod single_flight;
+mod stats;
 pub(crate) mod tracking;
 
 use std::cell::RefCell;
@@ -35,7 +40,9 @@ use serde::Serialize;
 pub use codec::Codec;
 pub use envelope::Envelope;
 pub use near::NearCache;
+pub use counters::MAX_COUNTER;
 pub use options::{CacheOptions, SetOptions};
+pub use stats::CacheStats;
 
 use crate::client::Client;
 use crate::error::{Error, Result};
@@ -65,7 +72,9 @@ static INVALIDATE: LazyLock<Script> = LazyLock::new(|| {
 
 /// Every cache script, for [`crate::script::all`].
 pub(crate) fn scripts() -> Vec<&'static Script> {
-    vec![&SET, &LOCK, &UNLOCK, &INVALIDATE]
+    let mut all = vec![&*SET, &*LOCK, &*UNLOCK, &*INVALIDATE];
+    all.extend([&*bulk::SET_MANY, &*inspect::TOUCH, &*counters::INCR]);
+    all
 }
 
 thread_local! {
@@ -182,6 +191,7 @@ impl CacheBuilder {
                 near,
                 entry_prefix,
                 fail_safe,
+                stats: stats::Counters::default(),
             }),
         })
     }
@@ -204,6 +214,8 @@ struct Inner {
     entry_prefix: String,
     /// The breaker and counters of `fail_safe`, when on.
     fail_safe: Option<FailSafe>,
+    /// What this handle (and its clones) did: [`Cache::stats`].
+    stats: stats::Counters,
 }
 
 /// Where a read's entry comes from.
@@ -281,8 +293,20 @@ impl Cache {
     /// A fresh value's bytes, or `None` (missing, or stale). One GET.
     pub async fn get_bytes(&self, key: &str) -> Result<Option<Vec<u8>>> {
         check_id("cache key", key)?;
-        let outcome = self.read_guarded(key).await?;
-        Ok(fail_safe::get_answer(self, outcome))
+        let stats = &self.inner.stats;
+        let outcome = stats.count(self.read_guarded(key).await)?;
+        let value = fail_safe::get_answer(self, outcome);
+        match value {
+            Some(_) => stats.hit(),
+            None => stats.miss(),
+        }
+        Ok(value)
+    }
+
+    /// What this handle and its clones did since they were made: [`CacheStats`]. Its
+    /// `errors` include the answers `fail_safe` made without Redis.
+    pub fn stats(&self) -> CacheStats {
+        self.inner.stats.snapshot(self.errors())
     }
 
     /// A fresh value, decoded with the namespace codec, or `None`.
@@ -453,10 +477,12 @@ impl Cache {
     {
         check_id("cache key", key)?;
         self.tag_keys(&opts.tags)?;
-        let (mut current, now, down) = match self.read_guarded(key).await? {
+        let stats = &self.inner.stats;
+        let (mut current, now, down) = match stats.count(self.read_guarded(key).await)? {
             Outcome::Read(entry, now) => (entry, now, None),
             Outcome::Failed(Some(copy), e) => {
                 self.fell_back(Fallback::Stale, &e);
+                stats.stale_serve();
                 return Ok(copy.payload);
             }
             // Redis failed and this process has no copy: load, unstored (in the flight).
@@ -467,14 +493,17 @@ impl Cache {
             e.is_fresh(now) && !e.should_refresh_early(now, early, rt::random_unit())
         };
         if let Some(e) = current.take_if(fresh) {
+            stats.hit();
             return Ok(e.payload);
         }
         let entry_key = self.inner.keys.key("k", key);
         // Stale or due for early refresh: if this process is already refreshing it, serve
         // what we have instead of waiting.
         if let Some(e) = current.take_if(|_| self.inner.flights.in_air(&entry_key)) {
+            stats.stale_serve();
             return Ok(e.payload);
         }
+        stats.miss();
         // Looked up on the miss path only: a hit costs nothing here.
         let within = LoadScope::of(within);
         if within.contains(&entry_key) {
@@ -488,9 +517,9 @@ impl Cache {
         let loader = move |key: &str| Scoped::start(scope, id, || loader(key, id));
         let this = self.clone();
         let (k, ek, o) = (key.to_string(), entry_key.clone(), opts.clone());
-        let landed = self
-            .inner
-            .flights
+        let landed = stats.count(
+            self.inner
+                .flights
             .run(
                 &entry_key,
                 self.inner.opts.lock_timeout,
@@ -502,7 +531,8 @@ impl Cache {
                     })
                 },
             )
-            .await?;
+            .await,
+        )?;
         Ok(Arc::try_unwrap(landed).unwrap_or_else(|shared| (*shared).clone()))
     }
 
@@ -565,7 +595,12 @@ impl Cache {
             Read::Redis(transport.get(entry_key), ticket)
         });
         let (pending, ticket) = match read {
-            Read::Near(entry, now_ms) => return Ok((Some(entry), now_ms)),
+            Read::Near(entry, now_ms) => {
+                if entry.is_fresh(now_ms) {
+                    self.inner.stats.near_hits(1);
+                }
+                return Ok((Some(entry), now_ms));
+            }
             Read::Redis(pending, ticket) => (pending, ticket),
         };
         let (raw, now_ms) = match known {
@@ -599,6 +634,12 @@ impl Cache {
         F: FnOnce(&str) -> Fut,
         Fut: Future<Output = Result<Vec<u8>>>,
     {
+        let stats = &self.inner.stats;
+        // Every call of the loader below, whichever path makes it, is one counted call.
+        let loader = |key: &str| {
+            stats.loader_call();
+            loader(key)
+        };
         if let Some(e) = down {
             self.fell_back(Fallback::Loader, &e);
             return loader(key).await;
@@ -623,6 +664,7 @@ impl Cache {
                 return match kept {
                     Some(copy) => {
                         self.fell_back(Fallback::Stale, &e);
+                        stats.stale_serve();
                         Ok(copy.payload)
                     }
                     None => {
@@ -675,6 +717,7 @@ impl Cache {
                 // A stale value beats an error.
                 match self.read_guarded(key).await {
                     Ok(Outcome::Read(Some(stale), _) | Outcome::Failed(Some(stale), _)) => {
+                        stats.stale_serve();
                         Ok(stale.payload)
                     }
                     _ => Err(e),
@@ -716,6 +759,7 @@ impl Cache {
                 LockReply::Busy(stale) => {
                     // Serve stale while the lock holder refreshes.
                     if let Some(e) = stale.or_else(|| current.clone()) {
+                        self.inner.stats.stale_serve();
                         return Ok(Ok(e.payload));
                     }
                     if rt::now_ms() >= give_up_at {

@@ -1,0 +1,60 @@
+//! Counters: `incr(key, by, ttl)`. A counter is an ordinary entry whose payload is the
+//! decimal text of a whole number — a JSON number — so `get` reads it back as a number in
+//! every runtime (with the bytes codec, as its digits). One script adds to it atomically;
+//! the first `incr` (or the first after it expired) makes it with the ttl given, later ones
+//! keep that expiry. Values stay within ±(2^53 − 1), the whole numbers JavaScript holds
+//! exactly.
+
+use std::sync::LazyLock;
+use std::time::Duration;
+
+use super::{options, Cache, Codec};
+use crate::error::{Error, Result};
+use crate::rt;
+use crate::script::{arg, Script};
+
+pub(super) static INCR: LazyLock<Script> =
+    LazyLock::new(|| Script::new("cache_incr", include_str!("../../lua/cache_incr.lua")));
+
+/// The largest counter value (and amount): 2^53 − 1.
+pub const MAX_COUNTER: i64 = (1 << 53) - 1;
+
+impl Cache {
+    /// Add `by` to the counter under `key` and return its new value. A missing (or stale)
+    /// counter starts from 0 and lives `ttl` (the namespace ttl when `None`); an existing
+    /// one keeps its expiry. An entry that holds something other than a whole number, or a
+    /// sum beyond ±(2^53 − 1), is an [`Error::InvalidArgument`]. One script.
+    pub async fn incr(&self, key: &str, by: i64, ttl: Option<Duration>) -> Result<i64> {
+        let entry_key = self.entry_key(key)?;
+        if !(-MAX_COUNTER..=MAX_COUNTER).contains(&by) {
+            return Err(Error::invalid(format!(
+                "incr amount must be a whole number within ±(2^53 - 1), got {by}"
+            )));
+        }
+        if self.inner.opts.codec == Codec::Msgpack {
+            return Err(Error::invalid(
+                "counters are stored as decimal text, which the msgpack codec cannot read \
+                 back: use a json (or bytes) namespace for counters",
+            ));
+        }
+        let ttl = ttl.unwrap_or(self.inner.opts.ttl);
+        options::check_ttl("ttl", ttl)?;
+        let fresh = ttl + rt::random_up_to(self.inner.opts.jitter);
+        let hard = fresh + self.inner.opts.stale_ttl;
+        let args = [
+            arg(by),
+            arg(fresh.as_millis() as u64),
+            arg(hard.as_millis() as u64),
+        ];
+        // Held until the reply: no read overlapping the write may refill the near cache.
+        let _writing = self.near_for_writes().map(|n| n.begin_write(&entry_key));
+        let reply = INCR
+            .run(
+                self.inner.client.transport(),
+                &[entry_key.into_bytes()],
+                &args,
+            )
+            .await;
+        self.inner.stats.count(reply)?.as_int()
+    }
+}
