@@ -1,7 +1,8 @@
 //! `get_many`, `set_many` and `delete_many`: one round trip each, whatever the number of
 //! keys. A read is one `MGET` (keys the near cache holds are served from it and left out),
 //! a write one script (`cache_set_many.lua`), a delete one `DEL`. Every key of a namespace
-//! shares its hash tag, so each of these runs unchanged on Redis Cluster.
+//! shares its hash tag, so each of these runs unchanged on Redis Cluster. Under
+//! `fail_safe`, a read that Redis fails answers misses, as `get` does.
 
 use std::sync::LazyLock;
 
@@ -12,6 +13,7 @@ use serde::Serialize;
 use super::envelope::Envelope;
 use super::{near, options, Cache, SetOptions};
 use crate::error::{Error, Result};
+use crate::incidents::Fallback;
 use crate::keys::check_id;
 use crate::rt;
 use crate::script::{arg, Script};
@@ -35,7 +37,16 @@ impl Cache {
             return Ok(Vec::new());
         }
         let stats = &self.inner.stats;
-        let (entries, now) = stats.count(self.read_many(keys).await)?;
+        let (entries, now) = match self.guarded("cache read", self.read_many(keys)).await {
+            Ok(read) => read,
+            // As `get` answers under fail_safe when Redis fails: misses.
+            Err(e) if self.fails_safe(&e) => {
+                self.fell_back(Fallback::Miss, &e);
+                stats.misses(keys.len() as u64);
+                return Ok(vec![None; keys.len()]);
+            }
+            Err(e) => return stats.count(Err(e)),
+        };
         let values: Vec<Option<Vec<u8>>> = entries
             .into_iter()
             .map(|e| e.filter(|e| e.is_fresh(now)).map(|e| e.payload))

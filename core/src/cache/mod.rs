@@ -38,9 +38,9 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 pub use codec::Codec;
+pub use counters::MAX_COUNTER;
 pub use envelope::Envelope;
 pub use near::NearCache;
-pub use counters::MAX_COUNTER;
 pub use options::{CacheOptions, SetOptions};
 pub use stats::CacheStats;
 
@@ -520,18 +520,18 @@ impl Cache {
         let landed = stats.count(
             self.inner
                 .flights
-            .run(
-                &entry_key,
-                self.inner.opts.lock_timeout,
-                move || -> BoxFuture<'static, single_flight::Landed> {
-                    Box::pin(async move {
-                        this.load(&k, &ek, &o, current, down, loader)
-                            .await
-                            .map(Arc::new)
-                    })
-                },
-            )
-            .await,
+                .run(
+                    &entry_key,
+                    self.inner.opts.lock_timeout,
+                    move || -> BoxFuture<'static, single_flight::Landed> {
+                        Box::pin(async move {
+                            this.load(&k, &ek, &o, current, down, loader)
+                                .await
+                                .map(Arc::new)
+                        })
+                    },
+                )
+                .await,
         )?;
         Ok(Arc::try_unwrap(landed).unwrap_or_else(|shared| (*shared).clone()))
     }
