@@ -44,6 +44,7 @@ impl Shared {
         let client = runtime()
             .block_on(redkit::Client::connect_with(&self.url, opts))
             .map_err(crate::errors::to_py)?;
+        crate::incidents::log_to_python(&client);
         *state = Some((pid, client.clone()));
         Ok(client)
     }
@@ -84,6 +85,7 @@ pub struct Connection {
 }
 
 fn connected(url: String, opts: redkit::ConnectOptions, client: redkit::Client) -> Connection {
+    crate::incidents::log_to_python(&client);
     Connection {
         shared: Arc::new(Shared {
             url,

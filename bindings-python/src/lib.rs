@@ -8,6 +8,7 @@ mod connection;
 mod errors;
 mod events;
 mod host;
+mod incidents;
 mod options;
 mod pool;
 mod queue;

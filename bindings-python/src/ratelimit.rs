@@ -241,4 +241,9 @@ impl RateLimiterCore {
     fn keys_for(&self, identifier: Text) -> PyResult<Vec<String>> {
         self.limiter()?.keys_for(&identifier.0).map_err(to_py)
     }
+
+    /// Decisions `on_error` or `insurance` made because Redis failed (this process).
+    fn errors(&self) -> PyResult<u64> {
+        Ok(self.limiter()?.errors())
+    }
 }

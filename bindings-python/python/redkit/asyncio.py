@@ -153,6 +153,12 @@ class RateLimiter:
         """The Redis keys holding ``identifier``'s state, one per rule."""
         return self._core.keys_for(ident(identifier))
 
+    def errors(self) -> int:
+        """How many decisions ``on_error`` or ``insurance`` made because Redis failed (or was
+        skipped by the circuit breaker after a failure), in this process. Each is also
+        logged on the ``redkit`` logger, at most once per 10 seconds per limiter."""
+        return self._core.errors()
+
     def limit_calls(self, *, key: KeyFn | None = None, cost: CostFn = 1) -> Callable[[F], F]:
         """Decorate an async function so every call first awaits :meth:`limit`; a denied
         call raises :class:`redkit.RateLimited`."""
