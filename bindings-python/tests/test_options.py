@@ -6,6 +6,7 @@ ones are refused with InvalidArgument, through the real ``connect``, ``cache`` a
 from __future__ import annotations
 
 import json
+import re
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -67,10 +68,12 @@ def test_option_scenarios(path: Path) -> None:
         where = f"{path.name} step {i}: {step}"
         options = given(step["given"])
         if "error" in step:
-            with pytest.raises(redkit.InvalidArgument):
+            # `message`: what every runtime's message says.
+            message = re.escape(step["message"]) if "message" in step else None
+            with pytest.raises(redkit.InvalidArgument, match=message):
                 _resolve_options(pattern, options)
             if isinstance(options, dict):
-                with pytest.raises(redkit.InvalidArgument):
+                with pytest.raises(redkit.InvalidArgument, match=message):
                     through_the_api(pattern, options)
         else:
             got = json.loads(_resolve_options(pattern, options))

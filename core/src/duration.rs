@@ -7,6 +7,7 @@
 //! beyond [`MAX_CONVERTIBLE`]; each option then has its own documented maximum,
 //! [`MAX_TIMEOUT`] or [`MAX_SPAN`], checked by its `validate`.
 
+use std::cell::Cell;
 use std::time::Duration;
 
 use crate::error::{Error, Result};
@@ -98,12 +99,62 @@ pub fn parse(what: &str, text: &str) -> Result<Duration> {
 pub fn check_max(what: &str, value: Duration, max: Duration) -> Result<()> {
     if value > max {
         return Err(Error::invalid(format!(
-            "{what} must be at most {} ms, got {} ms",
-            max.as_millis(),
-            value.as_millis()
+            "{what} must be at most {}, got {}",
+            show(max),
+            show(value)
         )));
     }
     Ok(())
+}
+
+/// Check `value` against its option's minimum: below it, the error every runtime raises.
+pub fn check_min(what: &str, value: Duration, min: Duration) -> Result<()> {
+    if value < min {
+        return Err(Error::invalid(format!(
+            "{what} must be at least {}, got {}",
+            show(min),
+            show(value)
+        )));
+    }
+    Ok(())
+}
+
+thread_local! {
+    /// The unit [`show`] writes in: the caller's while [`in_unit`] runs (a Python user
+    /// reads seconds), milliseconds otherwise (Rust's option values).
+    static SHOWN_IN: Cell<Unit> = const { Cell::new(Unit::Millis) };
+}
+
+/// Run `f` (an options check) with error messages giving durations in `unit`. The checks
+/// (`validate`) are shared by every runtime and do not know the caller; the reader of a
+/// runtime's options does, and sets it around them.
+pub fn in_unit<T>(unit: Unit, f: impl FnOnce() -> T) -> T {
+    let before = SHOWN_IN.with(|u| u.replace(unit));
+    let out = f();
+    SHOWN_IN.with(|u| u.set(before));
+    out
+}
+
+/// A duration for an error message, in the caller's unit and written as it could be
+/// given back (`"1500ms"` in JavaScript and Rust, `"1.5s"` in Python): never Rust's
+/// `Debug` form (`0ns`, `1.5µs`), which no runtime's user wrote.
+pub fn show(d: Duration) -> String {
+    let micros = d.as_micros();
+    match SHOWN_IN.with(Cell::get) {
+        Unit::Millis => format!("{}ms", decimal(micros, 1_000)),
+        Unit::Seconds => format!("{}s", decimal(micros, 1_000_000)),
+    }
+}
+
+/// `micros / per` as a decimal number without trailing zeros (`1.5`, `0.001`, `3`).
+fn decimal(micros: u128, per: u128) -> String {
+    let (whole, frac) = (micros / per, micros % per);
+    if frac == 0 {
+        return whole.to_string();
+    }
+    let digits = per.ilog10() as usize;
+    let frac = format!("{frac:0digits$}");
+    format!("{whole}.{}", frac.trim_end_matches('0'))
 }
 
 /// The name a duration is deserialized under (see [`crate::input`]): the core's own
@@ -254,5 +305,28 @@ mod tests {
             assert!(parse("t", bad).is_err(), "{bad:?}");
         }
         assert!(parse("t", "99999999999d").is_err());
+    }
+
+    #[test]
+    fn durations_are_shown_in_the_callers_unit_as_they_could_be_written() {
+        let ms = Duration::from_millis;
+        assert_eq!(show(ms(1500)), "1500ms");
+        assert_eq!(show(Duration::from_micros(250)), "0.25ms");
+        assert_eq!(show(Duration::ZERO), "0ms");
+        in_unit(Unit::Seconds, || {
+            assert_eq!(show(ms(1500)), "1.5s");
+            assert_eq!(show(ms(1)), "0.001s");
+            assert_eq!(show(Duration::ZERO), "0s");
+            assert_eq!(show(MAX_TIMEOUT), "2147483.647s");
+        });
+        // The unit is the caller's only while the check runs.
+        assert_eq!(show(ms(2)), "2ms");
+        let e = in_unit(Unit::Seconds, || {
+            check_max("timeout", ms(3_000_000_000), MAX_TIMEOUT)
+        });
+        assert_eq!(
+            e.unwrap_err().to_string(),
+            "invalid argument: timeout must be at most 2147483.647s, got 3000000s"
+        );
     }
 }

@@ -149,14 +149,20 @@ pub fn read<T: Options>(what: &str, input: Input, dialect: Dialect) -> Result<T>
             )))
         }
     };
-    let opts = T::deserialize(Reader {
-        input: T::prepare(input)?,
-        dialect,
-        path: String::new(),
+    // Durations in the messages are in the caller's unit (see `duration::show`).
+    duration::in_unit(dialect.unit, || {
+        let opts = T::deserialize(Reader {
+            input: T::prepare(input)?,
+            dialect,
+            path: String::new(),
+        })
+        .map_err(|e| match lacks_subject(&e.0) {
+            true => Error::invalid(format!("{what} {}", e.0)),
+            false => Error::invalid(e.0),
+        })?;
+        opts.validate()?;
+        Ok(opts)
     })
-    .map_err(|e| Error::invalid(e.0))?;
-    opts.validate()?;
-    Ok(opts)
 }
 
 /// Read `input` as the options of `pattern` (`connect`, `cache`, `set`, `rate_limiter`) and
@@ -178,13 +184,15 @@ pub fn resolve_json(pattern: &str, input: Input, dialect: Dialect) -> Result<Str
 
 /// One duration given on its own (a write's ttl), by the rules of every duration option.
 pub fn duration(what: &str, input: Input, dialect: Dialect) -> Result<Duration> {
-    Reader {
-        input,
-        dialect,
-        path: what.to_string(),
-    }
-    .duration()
-    .map_err(|e| Error::invalid(e.0))
+    duration::in_unit(dialect.unit, || {
+        Reader {
+            input,
+            dialect,
+            path: what.to_string(),
+        }
+        .duration()
+        .map_err(|e| Error::invalid(e.0))
+    })
 }
 
 /// A JSON value as options input (what crosses as JSON text: conformance scenarios, the
@@ -217,7 +225,7 @@ impl Input {
             Input::Int(n) => format!("the number {n}"),
             Input::Number(n) => format!("the number {n}"),
             Input::Str(s) => format!("the string {s:?}"),
-            Input::Duration(d) => format!("the duration {d:?}"),
+            Input::Duration(d) => format!("the duration {}", duration::show(*d)),
             Input::List(_) => "a list".into(),
             Input::Map(_) => "an object".into(),
             Input::Invalid(what) => what.clone(),
@@ -237,9 +245,91 @@ impl fmt::Display for ReadError {
 
 impl std::error::Error for ReadError {}
 
+/// Serde's own wording (`invalid type: string "x", expected i64`) names Rust types no
+/// caller wrote: each of its errors is said here the way the reader's own are, as what the
+/// option must be and what it got. [`name_it`] puts the option's name in front.
 impl de::Error for ReadError {
     fn custom<T: fmt::Display>(msg: T) -> Self {
         ReadError(msg.to_string())
+    }
+
+    fn invalid_type(got: de::Unexpected<'_>, expected: &dyn de::Expected) -> Self {
+        ReadError(format!(
+            "must be {}, got {}",
+            expectation(expected),
+            unexpected(got)
+        ))
+    }
+
+    fn invalid_value(got: de::Unexpected<'_>, expected: &dyn de::Expected) -> Self {
+        Self::invalid_type(got, expected)
+    }
+
+    fn invalid_length(len: usize, _: &dyn de::Expected) -> Self {
+        let s = if len == 1 { "" } else { "s" };
+        ReadError(format!("has {len} item{s}, fewer than it needs"))
+    }
+
+    fn unknown_variant(variant: &str, expected: &'static [&'static str]) -> Self {
+        ReadError(format!(
+            "must be one of {}, got {variant:?}",
+            quoted(expected)
+        ))
+    }
+
+    fn unknown_field(field: &str, expected: &'static [&'static str]) -> Self {
+        ReadError(format!(
+            "has no option {field:?} (it takes {})",
+            quoted(expected)
+        ))
+    }
+
+    fn missing_field(field: &'static str) -> Self {
+        ReadError(format!("needs {field:?}"))
+    }
+}
+
+/// What serde's expectation means to a caller: the Rust types of numbers, sequences and
+/// maps in the words of every runtime.
+fn expectation(expected: &dyn de::Expected) -> String {
+    let text = expected.to_string();
+    match text.as_str() {
+        "i8" | "i16" | "i32" | "i64" | "i128" | "u8" | "u16" | "u32" | "u64" | "u128" => {
+            "a whole number".into()
+        }
+        "f32" | "f64" => "a number".into(),
+        "a sequence" => "a list".into(),
+        "a map" => "an object".into(),
+        "a borrowed string" | "a string" | "string" => "a string".into(),
+        _ if text.starts_with("struct ") || text.starts_with("tuple struct ") => "an object".into(),
+        _ => text,
+    }
+}
+
+/// What a caller gave, as [`Input::describe`] says it.
+fn unexpected(got: de::Unexpected<'_>) -> String {
+    use de::Unexpected as U;
+    match got {
+        U::Bool(b) => format!("the boolean {b}"),
+        U::Unsigned(n) => format!("the number {n}"),
+        U::Signed(n) => format!("the number {n}"),
+        U::Float(n) => format!("the number {n}"),
+        U::Char(c) => format!("the string {:?}", c.to_string()),
+        U::Str(s) => format!("the string {s:?}"),
+        U::Unit | U::Option => "nothing".into(),
+        U::Seq => "a list".into(),
+        U::Map => "an object".into(),
+        other => other.to_string(),
+    }
+}
+
+/// `"a", "b" or "c"`.
+fn quoted(names: &[&str]) -> String {
+    let quoted: Vec<String> = names.iter().map(|n| format!("{n:?}")).collect();
+    match quoted.split_last() {
+        None => "nothing".into(),
+        Some((last, [])) => last.clone(),
+        Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
     }
 }
 
@@ -311,7 +401,10 @@ impl<'de> Deserializer<'de> for Reader {
             Input::Number(n) if n.fract() == 0.0 && n.abs() <= MAX_EXACT => v.visit_i64(n as i64),
             Input::Number(n) => v.visit_f64(n),
             Input::Str(s) => v.visit_string(s),
-            Input::Duration(d) => Err(self.fail(format_args!("must not be a duration, got {d:?}"))),
+            Input::Duration(d) => Err(self.fail(format_args!(
+                "must not be a duration, got {}",
+                duration::show(d)
+            ))),
             Input::List(items) => {
                 let count = items.len();
                 let mut seq = Items {
@@ -511,14 +604,24 @@ fn unknown_option(path: &str, spelled: &str, dialect: Dialect) -> String {
     }
 }
 
-/// Serde's own type errors (`invalid type: string "x", expected u32`) do not say which
-/// option: put its name first where the message lacks it.
+/// Errors from serde's side of a read (a type's own check, [`de::Error`]'s) do not say
+/// which option: put its name first where the message lacks it, as the subject of a
+/// message that says what the option must be (`limit must be a whole number, got ...`).
 fn name_it(name: &str, e: ReadError) -> ReadError {
     if e.0.starts_with(name) || e.0.starts_with("unknown option") {
         e
+    } else if lacks_subject(&e.0) {
+        ReadError(format!("{name} {}", e.0))
     } else {
         ReadError(format!("{name}: {}", e.0))
     }
+}
+
+/// A message that starts with its predicate (`must be ...`): the option is its subject.
+fn lacks_subject(message: &str) -> bool {
+    ["must ", "needs ", "has ", "cannot "]
+        .iter()
+        .any(|p| message.starts_with(p))
 }
 
 /// Serde for a count option (`retries`, `near_cache`, `offline_queue_max`): a whole number
@@ -532,7 +635,7 @@ pub(crate) mod count {
     /// The count, as any unsigned integer type.
     pub fn deserialize<'de, D: Deserializer<'de>, T: TryFrom<u64>>(d: D) -> Result<T, D::Error> {
         let n = d.deserialize_u64(Count)?;
-        T::try_from(n).map_err(|_| de::Error::custom(format!("must be at most {n}")))
+        T::try_from(n).map_err(|_| de::Error::custom(format!("must be a smaller number, got {n}")))
     }
 
     struct Count;
@@ -674,5 +777,75 @@ mod tests {
             assert_eq!(e.kind(), crate::ErrorKind::InvalidArgument, "{input:?}");
             assert!(e.to_string().contains(needle), "{input:?}: {e}");
         }
+    }
+
+    /// What issue 19 found in every runtime: serde's wording (`invalid type: string "x",
+    /// expected i64`), Rust's `Debug` durations (`0ns`) and milliseconds for a Python user.
+    #[test]
+    fn messages_say_what_is_expected_in_the_callers_words() {
+        fn message<T: Options>(input: Input, dialect: Dialect) -> String {
+            match read::<T>("options", input, dialect) {
+                Ok(_) => "accepted".into(),
+                Err(e) => e.to_string(),
+            }
+        }
+        use crate::{CacheOptions as C, ConnectOptions as K, RateLimiterOptions as R};
+        let py = Dialect::PYTHON;
+        for (got, want) in [
+            (
+                message::<R>(map(&[("limit", Input::Str("x".into()))]), py),
+                "limit must be a whole number, got the string \"x\"",
+            ),
+            (
+                message::<R>(map(&[("limit", Input::Number(1.5))]), Dialect::JS),
+                "limit must be a whole number, got the number 1.5",
+            ),
+            (
+                message::<R>(
+                    map(&[(
+                        "limits",
+                        Input::List(vec![Input::List(vec![Input::Int(1)])]),
+                    )]),
+                    py,
+                ),
+                "limits[0] has 1 item, fewer than it needs",
+            ),
+            (
+                message::<R>(map(&[("limit", Input::Int(0))]), py),
+                "limit must be at least 1, got 0",
+            ),
+            (
+                message::<C>(map(&[("ttl", Input::Int(0))]), py),
+                "ttl must be at least 0.001s, got 0s",
+            ),
+            (
+                message::<C>(map(&[("ttl", Input::Int(0))]), Dialect::JS),
+                "ttl must be at least 1ms, got 0ms",
+            ),
+            (
+                message::<K>(map(&[("timeout", Input::Int(10_000_000))]), py),
+                "timeout must be at most 2147483.647s, got 10000000s",
+            ),
+            (
+                message::<K>(map(&[("retries", Input::Duration(Duration::ZERO))]), py),
+                "retries must not be a duration, got 0s",
+            ),
+            (
+                message::<C>(map(&[("codec", Input::Int(5))]), Dialect::JS),
+                "codec must be a string, got the number 5",
+            ),
+        ] {
+            assert_eq!(got, format!("invalid argument: {want}"));
+        }
+        assert_eq!(
+            message::<crate::queue::JobOptions>(
+                map(&[(
+                    "backoff",
+                    map(&[("type", Input::Str("x".into())), ("delay", Input::Int(1))]),
+                )]),
+                Dialect::JS,
+            ),
+            "invalid argument: backoff.type must be one of \"fixed\" or \"exponential\", got \"x\""
+        );
     }
 }

@@ -91,6 +91,10 @@ fn option_scenarios() {
                 (_, Some(class)) => {
                     let e = got.expect_err(&format!("{at}: expected an error"));
                     assert_eq!(e.kind().class_name(), class.as_str().unwrap(), "{at}: {e}");
+                    if let Some(message) = step.get("message") {
+                        let message = message.as_str().expect("message");
+                        assert!(e.to_string().contains(message), "{at}: {e}");
+                    }
                 }
                 (Some(expect), None) => {
                     let got = got.unwrap_or_else(|e| panic!("{at}: {e}"));

@@ -117,6 +117,7 @@ async fn a_dead_server_fails_within_the_deadline() {
 async fn connect_fails_fast_unless_lazy() {
     let server = Server::start();
     let url = server.url();
+    let address = url.trim_start_matches("redis://").to_string();
     drop(server);
     let started = Instant::now();
     let err = Client::connect_with(&url, opts("ff")).await.unwrap_err();
@@ -125,6 +126,12 @@ async fn connect_fails_fast_unless_lazy() {
         "{err:?}"
     );
     assert!(started.elapsed() < Duration::from_secs(2));
+    // The refusal names where the client tried to connect.
+    assert!(
+        err.to_string()
+            .contains(&format!("cannot connect to {address}")),
+        "{err}"
+    );
 
     let lazy = opts("lazy")
         .lazy_connect(true)
@@ -132,10 +139,13 @@ async fn connect_fails_fast_unless_lazy() {
     let c = Client::connect_with(&url, lazy)
         .await
         .expect("lazy connect does not touch the server");
-    assert!(matches!(
-        c.ping().await,
-        Err(Error::Connection(_) | Error::Timeout(_))
-    ));
+    let err = c.ping().await.unwrap_err();
+    assert!(
+        matches!(err, Error::Connection(_) | Error::Timeout(_)),
+        "{err:?}"
+    );
+    // A request that waited in vain says why the connection is not there.
+    assert!(err.to_string().contains(&address), "{err}");
 }
 
 #[tokio::test]
@@ -260,9 +270,27 @@ async fn acl_user_password_and_db_index_come_from_the_url() {
 
 #[tokio::test]
 async fn bad_urls_and_options_are_invalid_arguments() {
-    for url in ["http://127.0.0.1:1", "not a url", "redis://127.0.0.1:99999"] {
+    for (url, shown, fault) in [
+        (
+            "http://u:secret@127.0.0.1:1",
+            "http://u:****@127.0.0.1:1",
+            "unsupported scheme",
+        ),
+        ("not a url", "not a url", "no scheme"),
+        (
+            "redis://:secret@127.0.0.1:99999",
+            "redis://:****@127.0.0.1:99999",
+            "invalid port number",
+        ),
+    ] {
         let err = Client::connect_with(url, opts("u")).await.unwrap_err();
         assert!(matches!(err, Error::InvalidArgument(_)), "{url}: {err:?}");
+        // The URL as given (password masked), what is wrong, the forms that work.
+        let text = err.to_string();
+        assert!(text.contains(&format!("{shown:?}")), "{text}");
+        assert!(text.contains(fault), "{text}");
+        assert!(text.contains("redis://[[user]:password@]host"), "{text}");
+        assert!(!text.contains("secret"), "{text}");
     }
     let server = redkit_testkit::shared();
     for bad in [

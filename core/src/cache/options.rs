@@ -5,7 +5,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use crate::cache::codec::Codec;
-use crate::duration::{check_max, MAX_SPAN, MAX_TIMEOUT};
+use crate::duration::{check_max, check_min, MAX_SPAN, MAX_TIMEOUT};
 use crate::error::{Error, Result};
 
 /// Settings of one cache namespace (`client.cache(ns)` builder), read from every runtime's
@@ -85,9 +85,7 @@ impl CacheOptions {
         }
         check_max("jitter", self.jitter, MAX_SPAN)?;
         check_max("stale_ttl", self.stale_ttl, MAX_SPAN)?;
-        if self.lock_timeout < Duration::from_millis(1) {
-            return Err(Error::invalid("lock_timeout must be at least 1 ms"));
-        }
+        check_min("lock_timeout", self.lock_timeout, Duration::from_millis(1))?;
         check_max("lock_timeout", self.lock_timeout, MAX_TIMEOUT)?;
         if self.soft_timeout < Duration::from_millis(1) {
             return Err(Error::invalid("soft_timeout must be at least 1 ms"));
@@ -155,10 +153,6 @@ impl crate::input::Options for SetOptions {
 
 /// A ttl must be at least one millisecond (Redis' PX unit), and at most [`MAX_SPAN`].
 pub fn check_ttl(what: &str, ttl: Duration) -> Result<()> {
-    if ttl < Duration::from_millis(1) {
-        return Err(Error::invalid(format!(
-            "{what} must be at least 1 ms, got {ttl:?}"
-        )));
-    }
+    check_min(what, ttl, Duration::from_millis(1))?;
     check_max(what, ttl, MAX_SPAN)
 }

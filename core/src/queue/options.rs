@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use crate::duration::show;
 use crate::error::{Error, Result};
 
 /// Highest priority value (lower runs first; 0 = none). The prioritized set scores a job
@@ -381,10 +382,13 @@ impl crate::input::Options for JobOptions {
 fn check_ms(what: &str, d: Option<Duration>) -> Result<()> {
     match d {
         Some(d) if d.subsec_nanos() % 1_000_000 != 0 => Err(Error::invalid(format!(
-            "{what} must be a whole number of milliseconds, got {d:?}"
+            "{what} must be a whole number of milliseconds, got {}",
+            show(d)
         ))),
         Some(d) if d.as_millis() > MAX_DURATION_MS as u128 => Err(Error::invalid(format!(
-            "{what} must be at most {MAX_DURATION_MS} ms"
+            "{what} must be at most {}, got {}",
+            show(Duration::from_millis(MAX_DURATION_MS)),
+            show(d)
         ))),
         _ => Ok(()),
     }

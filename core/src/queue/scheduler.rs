@@ -13,6 +13,7 @@ use super::job::Job;
 use super::options::JobOptions;
 use super::scripts;
 use super::Queue;
+use crate::duration::check_min;
 use crate::error::{Error, Result};
 use crate::keys::check_id;
 use crate::value::{Cmd, Value};
@@ -38,10 +39,7 @@ impl Repeat {
     /// Refuse a zero period, a pattern or time zone that does not parse.
     pub fn validate(&self) -> Result<()> {
         match self {
-            Repeat::Every(d) if d.as_millis() == 0 => {
-                Err(Error::invalid("every must be at least 1 ms"))
-            }
-            Repeat::Every(_) => Ok(()),
+            Repeat::Every(d) => check_min("every", *d, Duration::from_millis(1)),
             Repeat::Cron { pattern, tz } => {
                 schedule(pattern)?;
                 zone(tz.as_deref())?;

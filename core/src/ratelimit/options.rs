@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use crate::duration::{check_max, MAX_SPAN, MAX_TIMEOUT};
+use crate::duration::{check_max, check_min, MAX_SPAN, MAX_TIMEOUT};
 use crate::error::{Error, Result};
 
 /// The algorithm deciding each request. Every one is a single Lua script: one round trip
@@ -190,12 +190,11 @@ impl Rule {
                 self.limit
             )));
         }
-        if self.window < Duration::from_millis(1) {
-            return Err(Error::invalid(format!(
-                "{what}window must be at least 1 ms, got {:?}",
-                self.window
-            )));
-        }
+        check_min(
+            &format!("{what}window"),
+            self.window,
+            Duration::from_millis(1),
+        )?;
         check_max(&format!("{what}window"), self.window, MAX_SPAN)?;
         if self.burst < 0 {
             return Err(Error::invalid(format!(
@@ -318,12 +317,7 @@ impl RateLimiterOptions {
             };
             rule.validate(&what, self.algorithm)?;
         }
-        if self.timeout < Duration::from_millis(1) {
-            return Err(Error::invalid(format!(
-                "timeout must be at least 1 ms, got {:?}",
-                self.timeout
-            )));
-        }
+        check_min("timeout", self.timeout, Duration::from_millis(1))?;
         check_max("timeout", self.timeout, MAX_TIMEOUT)?;
         check_max("circuit_breaker", self.circuit_breaker, MAX_TIMEOUT)?;
         check_max("block_for", self.block_for, MAX_SPAN)?;

@@ -115,6 +115,10 @@ struct Link {
     up: bool,
     /// When a push channel last heard from Redis or was probed.
     heard: Instant,
+    /// Why the connection last went down or could not be opened (`cannot connect to
+    /// host:port: ...`), until it is ready again: a request that times out waiting for
+    /// the connection says it.
+    last_failure: Option<String>,
 }
 
 impl Link {
@@ -191,6 +195,7 @@ impl Connection {
                 topics: Vec::new(),
                 up: false,
                 heard: Instant::now(),
+                last_failure: None,
             }),
             settings,
         }
@@ -237,6 +242,7 @@ impl Connection {
         }
         link.wake_writer();
         link.up = true;
+        link.last_failure = None;
         if self.settings.push.is_some() {
             self.emit(PushEvent::Resubscribed {
                 topics: link.topics.clone(),
@@ -493,6 +499,7 @@ impl Connection {
             return;
         }
         link.state = State::Down;
+        link.last_failure = Some(reason.to_string());
         self.lost(
             &mut link,
             &Error::Connection(format!("connection lost: {reason}")),
@@ -523,9 +530,16 @@ impl Connection {
             }
         }
         let queued = std::mem::take(&mut link.queued);
+        let waiting = match &link.last_failure {
+            Some(why) => Error::Timeout(format!(
+                "waiting for the connection took longer than its deadline; the connection \
+                 is down: {why}"
+            )),
+            None => timeout("waiting for the connection"),
+        };
         for (bytes, entry) in queued {
             if entry.deadline <= now {
-                entry.reply.fail(timeout("waiting for the connection"));
+                entry.reply.fail(waiting.clone());
             } else {
                 link.queued.push_back((bytes, entry));
             }

@@ -22,10 +22,9 @@
 //!
 //! [`is_closed`]: HostedTransport::is_closed
 
+use std::fmt;
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
-
-use redis::IntoConnectionInfo;
 
 use crate::error::{Error, Result};
 use crate::options::ConnectOptions;
@@ -53,6 +52,18 @@ pub enum Address {
     },
     /// A Unix domain socket (`redis+unix://` or `unix://`).
     Unix(String),
+}
+
+/// `host:port` (`[::1]:6379` for an IPv6 address) or `unix socket /path`: what a
+/// connection error names.
+impl fmt::Display for Address {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Address::Tcp { host, port, .. } if host.contains(':') => write!(f, "[{host}]:{port}"),
+            Address::Tcp { host, port, .. } => write!(f, "{host}:{port}"),
+            Address::Unix(path) => write!(f, "unix socket {path}"),
+        }
+    }
 }
 
 /// How a host opens connections of its own for a transport: blocking commands and push
@@ -85,9 +96,7 @@ impl HostedTransport {
     /// [`HostedTransport::set_dialer`] for blocking commands and push channels.
     pub fn new(url: &str, opts: ConnectOptions) -> Result<Self> {
         opts.validate()?;
-        let info = url
-            .into_connection_info()
-            .map_err(|e| Error::invalid(format!("bad url: {e}")))?;
+        let info = super::url::connection_info(url)?;
         let address = match info.addr() {
             redis::ConnectionAddr::Tcp(host, port) => Address::Tcp {
                 host: host.clone(),

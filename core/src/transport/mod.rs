@@ -31,6 +31,8 @@ pub mod native;
 pub mod push;
 #[cfg(feature = "native")]
 mod requests;
+#[cfg(feature = "native")]
+pub mod url;
 pub use redkit_protocol::resp;
 
 /// How often a connection times out the requests past their deadline: the precision of

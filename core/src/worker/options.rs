@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use crate::duration::check_min;
 use crate::error::{Error, Result};
 
 /// `limiter {max, duration}`: at most `max` jobs start per `duration`, counted across every
@@ -106,9 +107,7 @@ impl WorkerOptions {
             if l.max == 0 {
                 return Err(Error::invalid("limiter.max must be at least 1"));
             }
-            if l.duration < Duration::from_millis(1) {
-                return Err(Error::invalid("limiter.duration must be at least 1 ms"));
-            }
+            check_min("limiter.duration", l.duration, Duration::from_millis(1))?;
         }
         for (name, d, min) in [
             ("lock_duration", self.lock_duration, 10),
@@ -116,11 +115,7 @@ impl WorkerOptions {
             ("drain_delay", self.drain_delay, 1),
             ("heartbeat_interval", self.heartbeat_interval, 10),
         ] {
-            if d < Duration::from_millis(min) {
-                return Err(Error::invalid(format!(
-                    "{name} must be at least {min} ms, got {d:?}"
-                )));
-            }
+            check_min(name, d, Duration::from_millis(min))?;
         }
         Ok(())
     }

@@ -61,7 +61,9 @@ pub async fn drive(t: Arc<HostedTransport>, lazy: bool, mut first: First) {
             .await
             .unwrap_or_else(|_| {
                 Err(Error::Timeout(format!(
-                    "connecting took longer than {connect_timeout:?}"
+                    "connecting to {} took longer than {}",
+                    t.address(),
+                    crate::duration::show(connect_timeout)
                 )))
             });
         match opened {
@@ -86,7 +88,14 @@ pub async fn drive(t: Arc<HostedTransport>, lazy: bool, mut first: First) {
                     t.disconnected(&reason);
                 }
             }
-            Err(e) => report(&mut first, Err(e)),
+            Err(e) => {
+                // Said by a request that times out waiting for the connection.
+                t.disconnected(&match &e {
+                    Error::Connection(why) | Error::Timeout(why) => why.clone(),
+                    other => other.to_string(),
+                });
+                report(&mut first, Err(e))
+            }
         }
         // Wait out the backoff, still timing out the requests that wait meanwhile.
         let until = tokio::time::Instant::now() + t.reconnect_delay(attempt);
@@ -105,7 +114,8 @@ enum Stream {
 }
 
 async fn open(address: &Address) -> Result<Stream> {
-    let refused = |e: std::io::Error| Error::Connection(format!("cannot connect: {e}"));
+    let refused =
+        |e: std::io::Error| Error::Connection(format!("cannot connect to {address}: {e}"));
     match address {
         Address::Tcp {
             host,
