@@ -5,7 +5,7 @@
 // small) with the bytes codecs.
 
 const { makeCache, jsonText, parseJson } = require('./facade/cache.js')
-const { DecodeError, InvalidArgument, callNative, loaderFailure } = require('./errors.js')
+const { DecodeError, EncodeError, InvalidArgument, callNative, loaderFailure } = require('./errors.js')
 
 function encodeBytes(value) {
   if (Buffer.isBuffer(value)) return value
@@ -40,7 +40,7 @@ function encodeMsgpack(value) {
     const bytes = msgpack.encode(value)
     return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
   } catch (err) {
-    throw new DecodeError(`value cannot be encoded as MessagePack: ${err.message}`, { cause: err })
+    throw new EncodeError(`value cannot be encoded as MessagePack: ${err.message}`, { cause: err })
   }
 }
 

@@ -1,6 +1,6 @@
 // The shared error classes (facade/errors.d.ts), and the Node-only conversions.
 export {
-  RedkitError, ConnectionError, TimeoutError, InvalidArgument, DecodeError, ScriptError,
+  RedkitError, ConnectionError, TimeoutError, InvalidArgument, DecodeError, EncodeError, ScriptError,
   ServerError, NotFound, Closed, LockNotAcquired, LoaderError, JobFailed,
 } from './facade/errors.js'
 

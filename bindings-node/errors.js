@@ -50,6 +50,7 @@ module.exports = {
   TimeoutError: shared.TimeoutError,
   InvalidArgument,
   DecodeError: shared.DecodeError,
+  EncodeError: shared.EncodeError,
   ScriptError: shared.ScriptError,
   ServerError: shared.ServerError,
   NotFound: shared.NotFound,

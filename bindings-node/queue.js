@@ -5,7 +5,7 @@
 // src/queue.rs); jobs come back as JSON text of their fields. Schedulers and the replay's
 // test hooks exist in this package only, so they are a subclass here.
 
-const { DecodeError, InvalidArgument, callNative } = require('./errors.js')
+const { EncodeError, InvalidArgument, callNative } = require('./errors.js')
 const shared = require('./facade/queue.js')
 const { stringArg } = require('./facade/args.js')
 
@@ -93,7 +93,7 @@ class Queue extends shared.Queue {
       text = JSON.stringify(spec, finiteOption)
     } catch (err) {
       if (err instanceof InvalidArgument) throw err
-      throw new DecodeError(`scheduler spec cannot be encoded as JSON: ${err.message}`, { cause: err })
+      throw new EncodeError(`scheduler spec cannot be encoded as JSON: ${err.message}`, { cause: err })
     }
     await this._backend.upsertScheduler(id, text)
   }

@@ -43,6 +43,7 @@ export {
   TimeoutError,
   InvalidArgument,
   DecodeError,
+  EncodeError,
   ScriptError,
   ServerError,
   NotFound,
@@ -105,6 +106,7 @@ declare const redkit: {
   TimeoutError: typeof import('./errors').TimeoutError
   InvalidArgument: typeof import('./errors').InvalidArgument
   DecodeError: typeof import('./errors').DecodeError
+  EncodeError: typeof import('./errors').EncodeError
   ScriptError: typeof import('./errors').ScriptError
   ServerError: typeof import('./errors').ServerError
   NotFound: typeof import('./errors').NotFound

@@ -158,6 +158,7 @@ module.exports = {
   TimeoutError: errors.TimeoutError,
   InvalidArgument: errors.InvalidArgument,
   DecodeError: errors.DecodeError,
+  EncodeError: errors.EncodeError,
   ScriptError: errors.ScriptError,
   ServerError: errors.ServerError,
   NotFound: errors.NotFound,

@@ -16,6 +16,7 @@ export const {
   TimeoutError,
   InvalidArgument,
   DecodeError,
+  EncodeError,
   ScriptError,
   ServerError,
   NotFound,

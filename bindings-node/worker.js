@@ -7,7 +7,7 @@
 // The worker's events are read off the core in batches and re-emitted on the EventEmitter.
 
 const { EventEmitter } = require('node:events')
-const { RedkitError, DecodeError, InvalidArgument, JobFailed, Closed, fromNative } = require('./errors.js')
+const { RedkitError, EncodeError, InvalidArgument, JobFailed, Closed, fromNative } = require('./errors.js')
 const { Job, queue } = require('./queue.js')
 
 // Guards the constructor: workers come from `client.worker`.
@@ -42,9 +42,9 @@ function resultText(value) {
   try {
     text = JSON.stringify(value)
   } catch (err) {
-    throw new DecodeError(`the processor's result cannot be stored as JSON: ${err.message}`, { cause: err })
+    throw new EncodeError(`the processor's result cannot be stored as JSON: ${err.message}`, { cause: err })
   }
-  if (text === undefined) throw new DecodeError(`the processor's result cannot be stored as JSON: ${typeof value}`)
+  if (text === undefined) throw new EncodeError(`the processor's result cannot be stored as JSON: ${typeof value}`)
   return text
 }
 

@@ -8,23 +8,23 @@
 // (how a host function crosses differs per backend) and encodes its value with the codec.
 
 import { optionsObject } from './args.js';
-import { DecodeError, InvalidArgument } from './errors.js';
+import { DecodeError, EncodeError, InvalidArgument } from './errors.js';
 
 // Guards the constructor: caches come from `client.cache`.
 const INTERNAL = Symbol('redkit.cache.internal');
 
 /**
  * JSON text of a value; what JSON cannot hold (undefined, a function, a BigInt, a cycle)
- * is a DecodeError in every runtime: use null for an absent value.
+ * is an EncodeError in every runtime: use null for an absent value.
  */
 export function jsonText(value) {
   let text;
   try {
     text = JSON.stringify(value);
   } catch (err) {
-    throw new DecodeError(`value cannot be encoded as JSON: ${err.message}`, { cause: err });
+    throw new EncodeError(`value cannot be encoded as JSON: ${err.message}`, { cause: err });
   }
-  if (text === undefined) throw new DecodeError(`value cannot be encoded as JSON: ${typeof value}`);
+  if (text === undefined) throw new EncodeError(`value cannot be encoded as JSON: ${typeof value}`);
   return text;
 }
 

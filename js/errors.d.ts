@@ -16,8 +16,10 @@ export declare class ConnectionError extends RedkitError {}
 export declare class TimeoutError extends RedkitError {}
 /** The caller passed something redkit cannot act on (`ERR_INVALID_ARGUMENT`). */
 export declare class InvalidArgument extends RedkitError {}
-/** A value could not be encoded, or a stored value decoded (`ERR_DECODE`). */
+/** A stored value or a reply could not be decoded (`ERR_DECODE`). */
 export declare class DecodeError extends RedkitError {}
+/** A value could not be encoded by its codec; nothing was written (`ERR_ENCODE`). */
+export declare class EncodeError extends RedkitError {}
 /** A Lua script failed on the server (`ERR_SCRIPT`). */
 export declare class ScriptError extends RedkitError {}
 /** The server answered with an error reply (`ERR_SERVER`). */

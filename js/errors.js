@@ -10,6 +10,7 @@ export const CLASSES = Object.freeze({
   ERR_TIMEOUT: 'TimeoutError',
   ERR_INVALID_ARGUMENT: 'InvalidArgument',
   ERR_DECODE: 'DecodeError',
+  ERR_ENCODE: 'EncodeError',
   ERR_SCRIPT: 'ScriptError',
   ERR_SERVER: 'ServerError',
   ERR_NOT_FOUND: 'NotFound',
@@ -62,6 +63,7 @@ export const ConnectionError = kind('ConnectionError', 'ERR_CONNECTION');
 export const TimeoutError = kind('TimeoutError', 'ERR_TIMEOUT');
 export const InvalidArgument = kind('InvalidArgument', 'ERR_INVALID_ARGUMENT');
 export const DecodeError = kind('DecodeError', 'ERR_DECODE');
+export const EncodeError = kind('EncodeError', 'ERR_ENCODE');
 export const ScriptError = kind('ScriptError', 'ERR_SCRIPT');
 export const ServerError = kind('ServerError', 'ERR_SERVER');
 export const NotFound = kind('NotFound', 'ERR_NOT_FOUND');

@@ -7,7 +7,7 @@
 // `returnValue` already decoded. Payloads are JSON, readable by every runtime's worker.
 
 import { optionsObject, stringArg as str } from './args.js';
-import { DecodeError, InvalidArgument } from './errors.js';
+import { EncodeError, InvalidArgument } from './errors.js';
 
 /** Every state, in the order `getJobs()` without states reads them. */
 const STATES = ['waiting', 'active', 'delayed', 'completed', 'failed'];
@@ -28,16 +28,16 @@ function num(v, what, fallback) {
 
 /**
  * A payload as the JSON text the core stores. What JSON cannot hold (undefined, a
- * function, a BigInt, a cycle) is a DecodeError, as a cache value is: use null for none.
+ * function, a BigInt, a cycle) is an EncodeError, as a cache value is: use null for none.
  */
 export function jobData(data, what) {
   let text;
   try {
     text = JSON.stringify(data);
   } catch (err) {
-    throw new DecodeError(`${what} cannot be encoded as JSON: ${err.message}`, { cause: err });
+    throw new EncodeError(`${what} cannot be encoded as JSON: ${err.message}`, { cause: err });
   }
-  if (text === undefined) throw new DecodeError(`${what} cannot be encoded as JSON: ${typeof data}`);
+  if (text === undefined) throw new EncodeError(`${what} cannot be encoded as JSON: ${typeof data}`);
   return text;
 }
 

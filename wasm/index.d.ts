@@ -61,7 +61,7 @@ export class Client {
 }
 
 export {
-  RedkitError, ConnectionError, TimeoutError, InvalidArgument, DecodeError, ScriptError,
+  RedkitError, ConnectionError, TimeoutError, InvalidArgument, DecodeError, EncodeError, ScriptError,
   ServerError, NotFound, Closed, LockNotAcquired, LoaderError, JobFailed,
 } from './js/facade/errors.js';
 export type { BackoffOptions, JobCounts, JobOptions, JobState, RemovalOptions } from './js/facade/queue.js';

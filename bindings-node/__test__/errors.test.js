@@ -7,7 +7,7 @@ const { after, before, test } = require('node:test')
 
 const redkit = require('..')
 const native = require('../index.js')
-const { Client, DecodeError, InvalidArgument, RedkitError } = redkit
+const { Client, DecodeError, EncodeError, InvalidArgument, RedkitError } = redkit
 const { prefix, startServer } = require('./server.js')
 
 let server
@@ -30,6 +30,7 @@ const isTyped = (cls, code) => (err) => {
 }
 const invalid = isTyped(InvalidArgument, 'ERR_INVALID_ARGUMENT')
 const decode = isTyped(DecodeError, 'ERR_DECODE')
+const encode = isTyped(EncodeError, 'ERR_ENCODE')
 
 test('wrong argument types are InvalidArgument', async () => {
   const cache = client.cache('types')
@@ -84,21 +85,21 @@ test('empty keys and tags are InvalidArgument and write nothing', async () => {
   assert.equal(calls, 0, 'the loader did not run for a bad key')
 })
 
-test('values that do not serialize are DecodeError and leave the old value', async () => {
+test('values that do not serialize are EncodeError and leave the old value', async () => {
   const cache = client.cache('values')
   await cache.set('k', 'old')
   const circular = { name: 'loop' }
   circular.self = circular
-  await assert.rejects(cache.set('k', 10n), decode)
-  await assert.rejects(cache.set('k', { big: 1n }), decode)
-  await assert.rejects(cache.set('k', circular), decode)
-  await assert.rejects(cache.set('k', undefined), decode)
-  await assert.rejects(cache.set('k', () => 1), decode)
-  await assert.rejects(cache.set('k', Symbol('s')), decode)
+  await assert.rejects(cache.set('k', 10n), encode)
+  await assert.rejects(cache.set('k', { big: 1n }), encode)
+  await assert.rejects(cache.set('k', circular), encode)
+  await assert.rejects(cache.set('k', undefined), encode)
+  await assert.rejects(cache.set('k', () => 1), encode)
+  await assert.rejects(cache.set('k', Symbol('s')), encode)
   assert.equal(await cache.get('k'), 'old')
   // The same from a loader: a typed error, nothing stored.
-  await assert.rejects(cache.getOrSet('fromLoader', () => circular), decode)
-  await assert.rejects(cache.getOrSet('fromLoader', async () => 5n), decode)
+  await assert.rejects(cache.getOrSet('fromLoader', () => circular), encode)
+  await assert.rejects(cache.getOrSet('fromLoader', async () => 5n), encode)
   assert.equal(await cache.get('fromLoader'), null)
 })
 

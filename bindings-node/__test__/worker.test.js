@@ -7,7 +7,7 @@
 const assert = require('node:assert/strict')
 const { describe, test } = require('node:test')
 
-const { Client, Closed, DecodeError, InvalidArgument, JobFailed, TimeoutError, UnrecoverableError, Worker } = require('..')
+const { Client, Closed, EncodeError, InvalidArgument, JobFailed, TimeoutError, UnrecoverableError, Worker } = require('..')
 const { prefix, useServer } = require('./server.js')
 
 const server = useServer()
@@ -176,7 +176,7 @@ for (const [backend, connect] of BACKENDS) {
       await client.close()
     })
 
-    test('a result JSON cannot hold fails that job with DecodeError; the worker goes on', async () => {
+    test('a result JSON cannot hold fails that job with EncodeError; the worker goes on', async () => {
       const client = await connect('w-result')
       const q = client.queue('result')
       const circular = {}
@@ -192,7 +192,7 @@ for (const [backend, connect] of BACKENDS) {
         return c.completed + c.failed === 6
       }, 10_000, 'every job to end')
       assert.deepEqual([...errors.keys()].sort(), ['big', 'circular', 'fn', 'sym'])
-      for (const err of errors.values()) assert.ok(err instanceof DecodeError, String(err))
+      for (const err of errors.values()) assert.ok(err instanceof EncodeError, String(err))
       assert.match((await q.getJob(jobs.big.id)).failedReason, /cannot be stored as JSON/)
       assert.equal((await q.getJob(jobs.none.id)).returnValue, null)
       assert.deepEqual((await q.getJob(jobs.fine.id)).returnValue, [1, 'a'])

@@ -42,6 +42,16 @@ fn _panic_for_test<'py>(
     }
 }
 
+/// The class name of every core error kind (`ErrorKind::ALL`): the test suite checks that
+/// `redkit._errors` defines each, so a kind added in the core fails it until it is added.
+#[pyfunction]
+fn _error_classes() -> Vec<&'static str> {
+    redkit::ErrorKind::ALL
+        .iter()
+        .map(|k| k.class_name())
+        .collect()
+}
+
 #[pymodule]
 fn _redkit(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<connection::Connection>()?;
@@ -57,6 +67,7 @@ fn _redkit(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<ratelimit::PyRateLimitResult>()?;
     m.add_function(wrap_pyfunction!(_after_fork_in_child, m)?)?;
     m.add_function(wrap_pyfunction!(_panic_for_test, m)?)?;
+    m.add_function(wrap_pyfunction!(_error_classes, m)?)?;
     m.add_class::<host::Cancellation>()?;
     m.add_class::<host::Reply>()?;
     m.add_class::<host::Reports>()?;

@@ -18,6 +18,7 @@ from conftest import RawRedis
 
 import redkit
 import redkit.asyncio
+from redkit import _redkit
 
 
 def entries(raw: RawRedis, prefix: str) -> list[str]:
@@ -31,6 +32,7 @@ def test_every_exception_is_a_redkit_error() -> None:
         "TimeoutError",
         "InvalidArgument",
         "DecodeError",
+        "EncodeError",
         "ScriptError",
         "ServerError",
         "NotFound",
@@ -43,6 +45,14 @@ def test_every_exception_is_a_redkit_error() -> None:
     assert issubclass(redkit.TimeoutError, builtins.TimeoutError)
     assert issubclass(redkit.ConnectionError, builtins.ConnectionError)
     assert issubclass(redkit.InvalidArgument, ValueError)
+    assert issubclass(redkit.EncodeError, ValueError)
+
+
+def test_every_core_error_kind_has_its_class() -> None:
+    # The native module raises the class named by the core's ErrorKind::ALL: each must exist.
+    for name in _redkit._error_classes():
+        assert issubclass(getattr(redkit, name), redkit.RedkitError), name
+    assert "EncodeError" in _redkit._error_classes()
 
 
 @pytest.mark.parametrize(
@@ -140,13 +150,13 @@ def test_unreachable_server_fails_fast_with_connection_error() -> None:
     assert time.monotonic() - started < 5
 
 
-@pytest.mark.parametrize("value", [{1, 2}, object(), float("nan"), {"nested": [object()]}, b"bytes"])
+@pytest.mark.parametrize("value", [object(), float("nan"), {"nested": [object()]}, b"bytes", {(1, 2): 3}])
 def test_values_that_do_not_serialize(client: redkit.Client, raw: RawRedis, prefix: str, value: Any) -> None:
     cache = client.cache("json")
     cache.set("k", "before")
-    with pytest.raises(redkit.DecodeError):
+    with pytest.raises(redkit.EncodeError):
         cache.set("k", value)
-    with pytest.raises(redkit.DecodeError):
+    with pytest.raises(redkit.EncodeError):
         cache.set("other", value)
     assert cache.get("k") == "before"  # the old value is intact
     assert cache.get("other") is None
@@ -155,8 +165,8 @@ def test_values_that_do_not_serialize(client: redkit.Client, raw: RawRedis, pref
 
 def test_loader_result_that_does_not_serialize(client: redkit.Client, raw: RawRedis, prefix: str) -> None:
     cache = client.cache("json", lock_timeout=5)
-    with pytest.raises(redkit.DecodeError):
-        cache.get_or_set("k", lambda: {1, 2})
+    with pytest.raises(redkit.EncodeError):
+        cache.get_or_set("k", lambda: object())
     started = time.monotonic()
     assert cache.get_or_set("k", lambda: [1, 2]) == [1, 2]  # the loader lock was released
     assert time.monotonic() - started < 1
@@ -203,7 +213,7 @@ def test_async_loader_exception_is_reraised(redis_url: str, raw: RawRedis, prefi
             await cache.get(1)  # type: ignore[arg-type]
         with pytest.raises(redkit.InvalidArgument):
             await cache.set("", 1)
-        with pytest.raises(redkit.DecodeError):
+        with pytest.raises(redkit.EncodeError):
             await cache.set("k", object())
         await client.close()
 

@@ -122,8 +122,8 @@ def test_bad_options_are_typed_errors(client: redkit.Client) -> None:
         client.queue(5)  # type: ignore[arg-type]
     with pytest.raises(redkit.InvalidArgument):
         client.queue("")
-    with pytest.raises(redkit.DecodeError):
-        q.add("x", {1, 2})  # not JSON
+    with pytest.raises(redkit.EncodeError):
+        q.add("x", object())  # not JSON
     with pytest.raises(redkit.InvalidArgument):
         q.get_jobs("sleeping")
     with pytest.raises(redkit.InvalidArgument):

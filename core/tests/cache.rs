@@ -602,7 +602,7 @@ async fn bad_input_is_a_typed_error(backend: Backend) {
     let odd: std::collections::HashMap<(u8, u8), u8> = [((1, 2), 3)].into();
     assert!(matches!(
         cache.set("odd", &odd, &SetOptions::new()).await,
-        Err(Error::Decode(_))
+        Err(Error::Encode(_))
     ));
     assert_eq!(cache.get_bytes("odd").await.unwrap(), None);
 }

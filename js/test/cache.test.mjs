@@ -10,7 +10,7 @@ import { describe, test } from 'node:test';
 
 import { api, clientsOver, prefix, serverTransports, useBackend } from './harness.mjs';
 
-const { Closed, DecodeError, InvalidArgument, RedkitError } = api;
+const { Closed, DecodeError, EncodeError, InvalidArgument, RedkitError } = api;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 const backend = useBackend();
@@ -219,12 +219,12 @@ for (const transport of serverTransports) {
       await assert.rejects(cache.set('k', 1, { ttl: -5 }), InvalidArgument);
       await assert.rejects(cache.set('k', 1, { tags: [''] }), InvalidArgument);
       await assert.rejects(cache.set('k', 1, { tags: 'x' }), InvalidArgument);
-      await assert.rejects(cache.set('k', undefined), DecodeError);
-      await assert.rejects(cache.set('k', 10n), DecodeError);
+      await assert.rejects(cache.set('k', undefined), EncodeError);
+      await assert.rejects(cache.set('k', 10n), EncodeError);
       await assert.rejects(cache.delete(''), InvalidArgument);
       await assert.rejects(cache.invalidateTags(['']), InvalidArgument);
       await assert.rejects(cache.getOrSet('k', 'not a function'), InvalidArgument);
-      await assert.rejects(cache.getOrSet('k', () => undefined), DecodeError);
+      await assert.rejects(cache.getOrSet('k', () => undefined), EncodeError);
       assert.throws(() => c.cache('bad{name}'), InvalidArgument);
       assert.throws(() => c.cache(''), InvalidArgument);
       assert.throws(() => c.cache('c', { ttl: 0 }), InvalidArgument);

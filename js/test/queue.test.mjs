@@ -9,7 +9,7 @@ import { after, describe, test } from 'node:test';
 
 import { allTransports, api, prefix, useBackend } from './harness.mjs';
 
-const { Closed, DecodeError, InvalidArgument, Job, Queue } = api;
+const { Closed, EncodeError, InvalidArgument, Job, Queue } = api;
 const STATES = ['waiting', 'active', 'delayed', 'completed', 'failed'];
 const FIELDS = [
   'id', 'name', 'data', 'opts', 'attemptsMade', 'progress', 'returnValue', 'failedReason',
@@ -247,8 +247,8 @@ for (const transport of allTransports) {
         [() => q.drain('yes'), /drain\(delayed\) takes a boolean/],
         [() => q.obliterate({ force: 1 }), /force must be a boolean/],
       ];
-      // What JSON cannot hold is a DecodeError, as a cache value: use null for no data.
-      const undecodable = [
+      // What JSON cannot hold is an EncodeError, as a cache value: use null for no data.
+      const unencodable = [
         [() => q.add('j', undefined), /job data cannot be encoded/],
         [() => q.add('j', () => 1), /job data cannot be encoded/],
         [() => q.add('j', { big: 1n }), /job data cannot be encoded/],
@@ -258,8 +258,8 @@ for (const transport of allTransports) {
       for (const [call, msg] of invalid) {
         await assert.rejects(call, (e) => e instanceof InvalidArgument && msg.test(e.message), String(call));
       }
-      for (const [call, msg] of undecodable) {
-        await assert.rejects(call, (e) => e instanceof DecodeError && msg.test(e.message), String(call));
+      for (const [call, msg] of unencodable) {
+        await assert.rejects(call, (e) => e instanceof EncodeError && msg.test(e.message), String(call));
       }
       // Nothing was added by the refused calls (a bad job in a bulk refuses the whole bulk).
       assert.deepEqual(await q.counts(), { waiting: 0, active: 0, delayed: 0, completed: 0, failed: 0, prioritized: 0 });

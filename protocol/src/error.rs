@@ -27,9 +27,13 @@ pub enum Error {
     /// The caller passed something redkit cannot act on (empty key, zero limit, ...).
     #[error("invalid argument: {0}")]
     InvalidArgument(String),
-    /// A stored value or a reply could not be decoded (or a value could not be encoded).
+    /// A stored value or a reply could not be decoded.
     #[error("decode error: {0}")]
     Decode(String),
+    /// A value could not be encoded by its codec (JSON cannot hold it, or a codec object
+    /// failed or returned no bytes): nothing was written.
+    #[error("encode error: {0}")]
+    Encode(String),
     /// A Lua script failed on the server.
     #[error("script error: {0}")]
     Script(String),
@@ -65,6 +69,8 @@ pub enum ErrorKind {
     InvalidArgument,
     /// See [`Error::Decode`].
     Decode,
+    /// See [`Error::Encode`].
+    Encode,
     /// See [`Error::Script`].
     Script,
     /// See [`Error::Server`].
@@ -84,11 +90,12 @@ pub enum ErrorKind {
 impl ErrorKind {
     /// Every kind: the bindings export their class table from this list (the JS facade's
     /// table is checked against it), so a new kind reaches every runtime.
-    pub const ALL: [ErrorKind; 11] = [
+    pub const ALL: [ErrorKind; 12] = [
         ErrorKind::Connection,
         ErrorKind::Timeout,
         ErrorKind::InvalidArgument,
         ErrorKind::Decode,
+        ErrorKind::Encode,
         ErrorKind::Script,
         ErrorKind::Server,
         ErrorKind::NotFound,
@@ -105,6 +112,7 @@ impl ErrorKind {
             ErrorKind::Timeout => "TimeoutError",
             ErrorKind::InvalidArgument => "InvalidArgument",
             ErrorKind::Decode => "DecodeError",
+            ErrorKind::Encode => "EncodeError",
             ErrorKind::Script => "ScriptError",
             ErrorKind::Server => "ServerError",
             ErrorKind::NotFound => "NotFound",
@@ -122,6 +130,7 @@ impl ErrorKind {
             ErrorKind::Timeout => "ERR_TIMEOUT",
             ErrorKind::InvalidArgument => "ERR_INVALID_ARGUMENT",
             ErrorKind::Decode => "ERR_DECODE",
+            ErrorKind::Encode => "ERR_ENCODE",
             ErrorKind::Script => "ERR_SCRIPT",
             ErrorKind::Server => "ERR_SERVER",
             ErrorKind::NotFound => "ERR_NOT_FOUND",
@@ -147,6 +156,7 @@ impl Error {
             Error::Timeout(_) => ErrorKind::Timeout,
             Error::InvalidArgument(_) => ErrorKind::InvalidArgument,
             Error::Decode(_) => ErrorKind::Decode,
+            Error::Encode(_) => ErrorKind::Encode,
             Error::Script(_) => ErrorKind::Script,
             Error::Server(_) => ErrorKind::Server,
             Error::NotFound(_) => ErrorKind::NotFound,

@@ -4,7 +4,7 @@
 import { errorOf } from './facade/errors.js';
 
 export {
-  RedkitError, ConnectionError, TimeoutError, InvalidArgument, DecodeError, ScriptError,
+  RedkitError, ConnectionError, TimeoutError, InvalidArgument, DecodeError, EncodeError, ScriptError,
   ServerError, NotFound, Closed, LockNotAcquired, LoaderError, JobFailed,
 } from './facade/errors.js';
 

@@ -11,7 +11,7 @@ import importlib
 import json
 from typing import Any, Callable, Protocol
 
-from ._errors import DecodeError, InvalidArgument
+from ._errors import DecodeError, EncodeError, InvalidArgument
 
 
 class Codec(Protocol):
@@ -39,7 +39,7 @@ class JsonCodec:
         try:
             return self._dumps(value).encode("utf-8")
         except (TypeError, ValueError, RecursionError) as e:
-            raise DecodeError(f"cannot encode value as JSON: {e}") from e
+            raise EncodeError(f"cannot encode value as JSON: {e}") from e
 
     def decode(self, raw: bytes) -> Any:
         try:
@@ -80,7 +80,7 @@ class MsgpackCodec:
             out: bytes = self._msgpack.packb(value, use_bin_type=True)
             return out
         except (TypeError, ValueError, OverflowError) as e:
-            raise DecodeError(f"cannot encode value as MessagePack: {e}") from e
+            raise EncodeError(f"cannot encode value as MessagePack: {e}") from e
 
     def decode(self, raw: bytes) -> Any:
         try:

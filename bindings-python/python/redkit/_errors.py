@@ -28,6 +28,7 @@ __all__ = [
     "TimeoutError",
     "InvalidArgument",
     "DecodeError",
+    "EncodeError",
     "ScriptError",
     "ServerError",
     "NotFound",
@@ -57,7 +58,12 @@ class InvalidArgument(RedkitError, ValueError):
 
 
 class DecodeError(RedkitError, ValueError):
-    """A value could not be encoded (not JSON-serializable) or a stored one decoded."""
+    """A stored value (or a reply) could not be decoded."""
+
+
+class EncodeError(RedkitError, ValueError):
+    """A value could not be encoded by its codec (JSON cannot hold it, or a codec object
+    failed or returned no bytes); nothing was written."""
 
 
 class ScriptError(RedkitError):

@@ -232,7 +232,7 @@ class JobFields(Generic[T]):
 
 def result_bytes(codec: Codec, value: Any) -> bytes:
     """A processor's result through the codec; a value it cannot store fails the job with
-    the codec's error (``DecodeError``, ``TypeError``)."""
+    the codec's error (``EncodeError``, ``TypeError``)."""
     return codec.encode(value)
 
 

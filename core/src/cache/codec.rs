@@ -45,7 +45,7 @@ impl Codec {
     pub fn encode<T: Serialize + ?Sized>(self, value: &T) -> Result<Vec<u8>> {
         match self {
             Codec::Json => serde_json::to_vec(value)
-                .map_err(|e| Error::Decode(format!("cannot encode value as JSON: {e}"))),
+                .map_err(|e| Error::Encode(format!("cannot encode value as JSON: {e}"))),
             Codec::Msgpack => msgpack_encode(value),
             Codec::Bytes => Err(Error::invalid(
                 "the bytes codec stores raw bytes: use set_bytes / get_bytes",
@@ -69,7 +69,7 @@ impl Codec {
 #[cfg(feature = "msgpack")]
 fn msgpack_encode<T: Serialize + ?Sized>(value: &T) -> Result<Vec<u8>> {
     rmp_serde::to_vec_named(value)
-        .map_err(|e| Error::Decode(format!("cannot encode value as MessagePack: {e}")))
+        .map_err(|e| Error::Encode(format!("cannot encode value as MessagePack: {e}")))
 }
 
 #[cfg(feature = "msgpack")]

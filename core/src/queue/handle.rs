@@ -214,7 +214,7 @@ impl Queue {
 
     fn encode<T: Serialize + ?Sized>(&self, data: &T) -> Result<Vec<u8>> {
         self.codec().encode(data).map_err(|e| match e {
-            Error::Decode(msg) => Error::invalid(format!("job data: {msg}")),
+            Error::Encode(msg) => Error::Encode(format!("job data: {msg}")),
             e => e,
         })
     }
