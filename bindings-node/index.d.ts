@@ -26,7 +26,7 @@ export declare class NativeClient {
    * connects to `address()`. `wake` is called (without arguments) when a task was woken
    * off the JS thread and `poll()` should run.
    */
-  static open(url: string, opts: unknown, wake: () => void): NativeClient
+  static open(url: unknown, opts: unknown, wake: () => void): NativeClient
   /** Where to connect; `null` for the embedded engine. */
   address(): LinkAddress | null
   /**
@@ -124,7 +124,7 @@ export declare class NativeQueue {
    * first. Results are JSON text (`undefined` for calls that return nothing, `null` for
    * a missing job).
    */
-  functions(): { add(op: number, name: string, data: string, opts?: string | null): unknown; addBulk(op: number, jobs: string): unknown; getJob(op: number, id: string): unknown; getJobs(op: number, states: string, start: number, end: number): unknown; counts(op: number): unknown; pause(op: number): unknown; resume(op: number): unknown; isPaused(op: number): unknown; retryJobs(op: number, state: string): unknown; retryJob(op: number, id: string): unknown; promote(op: number, id: string): unknown; remove(op: number, id: string): unknown; cancel(op: number, id: string): unknown; clean(op: number, graceMs: number, limit: number, state: string): unknown; drain(op: number, delayed: boolean): unknown; obliterate(op: number, force: boolean): unknown; state(op: number, id: string): unknown; upsertScheduler(op: number, id: string, spec: string): unknown; removeScheduler(op: number, id: string): unknown; schedulers(op: number): unknown }
+  functions(): { add(op: number, name: string, data: string, opts?: string | null): unknown; addBulk(op: number, jobs: string): unknown; getJob(op: number, id: string): unknown; getJobs(op: number, states: string, start: number, end: number): unknown; counts(op: number): unknown; pause(op: number): unknown; resume(op: number): unknown; isPaused(op: number): unknown; retryJobs(op: number, state: string): unknown; retryJob(op: number, id: string): unknown; promote(op: number, id: string): unknown; remove(op: number, id: string): unknown; cancel(op: number, id: string): unknown; clean(op: number, grace: unknown, limit: number, state: string): unknown; drain(op: number, delayed: boolean): unknown; obliterate(op: number, force: boolean): unknown; state(op: number, id: string): unknown; upsertScheduler(op: number, id: string, spec: string): unknown; removeScheduler(op: number, id: string): unknown; schedulers(op: number): unknown }
   /**
    * The hooks as plain functions, each taking its `Start` first: `take(op)` resolves to
    * the JSON text of `{job, token}` (the token as a string) or `null`;

@@ -2,5 +2,6 @@
 
 /** @internal `v` when it is a string; an InvalidArgument naming `what` otherwise. */
 export declare function stringArg(v: unknown, what: string): string
-/** @internal a plain options object, or undefined; anything else is an InvalidArgument. */
-export declare function optionsObject(opts: unknown, what: string): object | undefined
+/** @internal a plain options object, or undefined; anything else is an InvalidArgument,
+ *  and so is a name beyond `names` when they are given. */
+export declare function optionsObject(opts: unknown, what: string, names?: string[]): object | undefined

@@ -136,8 +136,9 @@ export declare class Queue<D = any, R = any> {
   /** Cancel a job: a waiting or delayed one fails at once, a running one's AbortSignal
    *  aborts; false when there is no such job or it finished already. */
   cancel(id: string): Promise<boolean>
-  /** Remove up to `limit` jobs of `state` (default `completed`) finished more than `grace` ms ago; their ids. */
-  clean(grace: number, limit: number, state?: JobState): Promise<string[]>
+  /** Remove up to `limit` jobs of `state` (default `completed`) finished more than `grace`
+   *  ago (ms, or a string with its unit: `'1h'`); their ids. */
+  clean(grace: Duration, limit: number, state?: JobState): Promise<string[]>
   /** Remove every waiting job, and the delayed ones when `delayed`. */
   drain(delayed?: boolean): Promise<void>
   /** Remove the whole queue; refuses while jobs are active unless `force`. */
@@ -161,7 +162,8 @@ export interface QueueBackend {
   promote(id: string): Promise<boolean>
   remove(id: string): Promise<boolean>
   cancel(id: string): Promise<boolean>
-  clean(grace: number, limit: number, state: string): Promise<string[]>
+  /** `grace` as given: the backend reads it by the core's duration rules. */
+  clean(grace: unknown, limit: number, state: string): Promise<string[]>
   drain(delayed: boolean): Promise<unknown>
   obliterate(force: boolean): Promise<unknown>
 }

@@ -197,7 +197,7 @@ export class Queue {
   /** Move every job of `state` (`failed` by default, or `completed`) back to waiting; the
    *  number moved. `{ state }` is accepted too (the edge package's first form). */
   async retryJobs(state = 'failed') {
-    const s = state !== null && typeof state === 'object' ? (state.state ?? 'failed') : state;
+    const s = state !== null && typeof state === 'object' ? (optionsObject(state, 'retryJobs options', ['state'])?.state ?? 'failed') : state;
     return this.#backend.retryJobs(str(s, 'state'));
   }
 
@@ -222,9 +222,10 @@ export class Queue {
     return this.#backend.cancel(str(id, 'job id'));
   }
 
-  /** Remove up to `limit` jobs of `state` finished more than `grace` ms ago; their ids. */
+  /** Remove up to `limit` jobs of `state` finished more than `grace` ago (ms, or a string
+   *  with its unit: '1h'; read by the core); their ids. */
   async clean(grace, limit, state = 'completed') {
-    return this.#backend.clean(num(grace, 'grace'), num(limit, 'limit'), str(state, 'state'));
+    return this.#backend.clean(grace, num(limit, 'limit'), str(state, 'state'));
   }
 
   /** Remove every waiting job (and delayed ones when `delayed`). */
@@ -235,7 +236,7 @@ export class Queue {
 
   /** Remove the whole queue; refuses while jobs are active unless `{ force: true }`. */
   async obliterate(opts) {
-    const force = optionsObject(opts, 'obliterate options')?.force ?? false;
+    const force = optionsObject(opts, 'obliterate options', ['force'])?.force ?? false;
     if (typeof force !== 'boolean') throw new InvalidArgument('obliterate option force must be a boolean');
     await this.#backend.obliterate(force);
   }

@@ -35,7 +35,7 @@ export class RateLimiter {
     let now;
     if (opts !== undefined) {
       try {
-        const o = optionsObject(opts, 'limit options') ?? {};
+        const o = optionsObject(opts, 'limit options', ['cost', 'nowMs']) ?? {};
         cost = optionalNumber(o.cost, 'cost');
         now = optionalNumber(o.nowMs, 'nowMs');
       } catch (err) {
@@ -49,7 +49,7 @@ export class RateLimiter {
   peek(identifier, opts) {
     let now;
     try {
-      now = optionalNumber(optionsObject(opts, 'peek options')?.nowMs, 'nowMs');
+      now = optionalNumber(optionsObject(opts, 'peek options', ['nowMs'])?.nowMs, 'nowMs');
     } catch (err) {
       return Promise.reject(err);
     }

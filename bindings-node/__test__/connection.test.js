@@ -60,6 +60,29 @@ test('lazyConnect: no connection until the first request, as in Rust and Python'
   await server.stop()
 })
 
+test('connect errors say what was wrong: the URL (password masked), the forms, host and port', async () => {
+  const { InvalidArgument, ConnectionError, TimeoutError } = redkit
+  // napi's own wording ("Failed to convert JavaScript value `Number 5 ` into rust type
+  // `String`") was what a wrong type got.
+  for (const [url, said] of [[5, 'url must be a string, got a number'], [undefined, 'url must be a string']]) {
+    await assert.rejects(Client.connect(url), (e) => e instanceof InvalidArgument && e.message.includes(said) && !/rust|napi/i.test(e.message), String(url))
+  }
+  await assert.rejects(Client.connect('http://app:s3cret@127.0.0.1:1'), (e) =>
+    e instanceof InvalidArgument &&
+    e.message.includes('"http://app:****@127.0.0.1:1"') &&
+    e.message.includes('unsupported scheme') &&
+    e.message.includes('redis://[[user]:password@]host') &&
+    !e.message.includes('s3cret'))
+  const port = await freePort()
+  await assert.rejects(Client.connect(`redis://127.0.0.1:${port}`, { retries: 0 }), (e) =>
+    e instanceof ConnectionError && e.message.includes(`127.0.0.1:${port}`))
+  // A request that waits in vain for a lazy connection says why it is not there.
+  const lazy = await Client.connect(`redis://127.0.0.1:${port}`, { lazyConnect: true, timeout: 300 })
+  await assert.rejects(lazy.ping(), (e) =>
+    e instanceof TimeoutError && e.message.includes(`127.0.0.1:${port}`) && e.message.includes('ECONNREFUSED'))
+  await lazy.close()
+})
+
 test('lazyConnect: requests wait for a server that starts later', async () => {
   const port = await freePort()
   const client = await Client.connect(`redis://127.0.0.1:${port}`, { prefix: prefix('lazy'), lazyConnect: true, timeout: 5000 })

@@ -366,7 +366,7 @@ test('nearCache takes a whole number >= 0; 0 is a plain cache; the size bounds t
     for (const bad of [-1, 1.5, Number.NaN, 2 ** 40, Infinity, 2 ** 32]) {
       assert.throws(() => client.cache('bad', { nearCache: bad }), invalid, String(bad))
     }
-    assert.throws(() => client.cache('bad', { nearCache: -1 }), /nearCache: must be a whole number from 0 to 4294967295, got -1/)
+    assert.throws(() => client.cache('bad', { nearCache: -1 }), /nearCache must be a whole number from 0 to 4294967295, got -1/)
     // A string (even of digits) is the wrong type: InvalidArgument, naming the option, as
     // for every option of the wrong type (the core reads every option).
     assert.throws(() => client.cache('bad', { nearCache: '10' }), (err) => invalid(err) && /nearCache/.test(String(err)))

@@ -132,9 +132,11 @@ impl NativeClient {
     #[napi(
         factory,
         catch_unwind,
-        ts_args_type = "url: string, opts: unknown, wake: () => void"
+        ts_args_type = "url: unknown, opts: unknown, wake: () => void"
     )]
-    pub fn open(url: String, opts: Option<Js>, wake: Wake) -> napi::Result<Self> {
+    pub fn open(url: Js, opts: Option<Js>, wake: Wake) -> napi::Result<Self> {
+        // Read here, not by napi: a number is "url must be a string, got a number".
+        let url = url.text("url")?;
         let runtime = crate::runtime()?;
         let opts: redkit::ConnectOptions = read("connect options", opts)?;
         let executor = Executor::new(wake, runtime.clone());

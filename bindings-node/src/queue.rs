@@ -13,7 +13,7 @@ use napi::bindgen_prelude::Object;
 use napi::Env;
 use napi_derive::napi;
 use redkit::queue::{Job, JobOptions, JobState, NewJob, Queue, Repeat, Scheduler, SchedulerSpec};
-use redkit::ratelimit::{duration_from_ms, whole_number};
+use redkit::ratelimit::whole_number;
 use redkit::{Dialect, Error, Input, Result};
 use serde_json::{Map, Value};
 
@@ -276,7 +276,7 @@ impl NativeQueue {
     /// a missing job).
     #[napi(
         catch_unwind,
-        ts_return_type = "{ add(op: number, name: string, data: string, opts?: string | null): unknown; addBulk(op: number, jobs: string): unknown; getJob(op: number, id: string): unknown; getJobs(op: number, states: string, start: number, end: number): unknown; counts(op: number): unknown; pause(op: number): unknown; resume(op: number): unknown; isPaused(op: number): unknown; retryJobs(op: number, state: string): unknown; retryJob(op: number, id: string): unknown; promote(op: number, id: string): unknown; remove(op: number, id: string): unknown; cancel(op: number, id: string): unknown; clean(op: number, graceMs: number, limit: number, state: string): unknown; drain(op: number, delayed: boolean): unknown; obliterate(op: number, force: boolean): unknown; state(op: number, id: string): unknown; upsertScheduler(op: number, id: string, spec: string): unknown; removeScheduler(op: number, id: string): unknown; schedulers(op: number): unknown }"
+        ts_return_type = "{ add(op: number, name: string, data: string, opts?: string | null): unknown; addBulk(op: number, jobs: string): unknown; getJob(op: number, id: string): unknown; getJobs(op: number, states: string, start: number, end: number): unknown; counts(op: number): unknown; pause(op: number): unknown; resume(op: number): unknown; isPaused(op: number): unknown; retryJobs(op: number, state: string): unknown; retryJob(op: number, id: string): unknown; promote(op: number, id: string): unknown; remove(op: number, id: string): unknown; cancel(op: number, id: string): unknown; clean(op: number, grace: unknown, limit: number, state: string): unknown; drain(op: number, delayed: boolean): unknown; obliterate(op: number, force: boolean): unknown; state(op: number, id: string): unknown; upsertScheduler(op: number, id: string, spec: string): unknown; removeScheduler(op: number, id: string): unknown; schedulers(op: number): unknown }"
     )]
     pub fn functions<'env>(&self, env: &'env Env) -> napi::Result<Object<'env>> {
         let q = self.clone();
@@ -361,10 +361,12 @@ impl NativeQueue {
         let f = by_id!(f, q, "cancel", cancel);
         let c = q.clone();
         let f = f.add("clean", move |x| {
-            let (grace, limit): (f64, f64) = (arg(x, 1)?, arg(x, 2)?);
+            // A duration as the core reads every one: ms, or a string with its unit.
+            let grace = crate::options::duration("grace", arg(x, 1)?);
+            let limit: f64 = arg(x, 2)?;
             let state = string_arg(x, 3)?;
             c.run(x.env, arg(x, 0)?, move |q| async move {
-                let grace = duration_from_ms("grace", grace)?;
+                let grace = grace?;
                 let limit = count("limit", limit)?;
                 let ids = q.clean(grace, limit, JobState::parse(&state)?).await?;
                 Ok(text(ids.into()))

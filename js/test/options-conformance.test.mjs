@@ -142,6 +142,28 @@ test('delete takes keys as separate arguments only; a write ttl follows the opti
   }
 });
 
+test('per-call options: a misspelt name is refused, never ignored; durations take a unit', async () => {
+  const client = await serverClient('percall');
+  const unknown = (name) => (e) => e instanceof InvalidArgument && e.message.includes(`unknown option "${name}"`);
+  try {
+    const limiter = client.rateLimiter('r', { limit: 5 });
+    // `{cots: 5}` used to be ignored: a default-cost decision, the typo unseen.
+    await assert.rejects(limiter.limit('u', { cots: 5 }), unknown('cots'));
+    await assert.rejects(limiter.peek('u', { now: 5 }), unknown('now'));
+    assert.equal((await limiter.limit('u', { cost: 2 })).remaining, 3);
+    await assert.rejects(client.cache('c').set('k', 1, { tll: 5 }), unknown('tll'));
+    const queue = client.queue(prefix('percall'));
+    await assert.rejects(queue.add('n', {}, { delya: 5 }), unknown('delya'));
+    await assert.rejects(queue.obliterate({ forse: true }), unknown('forse'));
+    await assert.rejects(queue.retryJobs({ stat: 'completed' }), unknown('stat'));
+    assert.deepEqual(await queue.clean('1h', 10), []);
+    await assert.rejects(queue.clean('soon', 10), (e) => e instanceof InvalidArgument && /grace must be a number with a unit.*"soon"/.test(e.message));
+    await queue.obliterate({ force: true });
+  } finally {
+    await client.close();
+  }
+});
+
 test('the bytes codec stores bytes only; an anonymous function needs a wrap key', async () => {
   const client = await offlineClient({});
   try {

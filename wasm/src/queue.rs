@@ -277,13 +277,8 @@ impl WasmQueue {
     }
 
     /// Remove up to `limit` jobs of `state` older than `grace_ms`; resolves to their ids.
-    pub fn clean(&self, grace_ms: f64, limit: f64, state_name: String) -> Result<u32, JsValue> {
-        let grace = redkit::input::duration(
-            "grace",
-            redkit::Input::Number(grace_ms),
-            redkit::Dialect::JS,
-        )
-        .map_err(to_js)?;
+    pub fn clean(&self, grace: JsValue, limit: f64, state_name: String) -> Result<u32, JsValue> {
+        let grace = crate::options::duration("grace", &grace)?;
         let limit = whole(limit, "limit", 0.0, f64::from(u32::MAX))? as u32;
         let s = state(&state_name)?;
         let q = self.inner.clone();
