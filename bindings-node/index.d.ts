@@ -49,6 +49,12 @@ export declare class NativeClient {
   linkClosed(): boolean
   /** Milliseconds to wait before reconnect attempt `attempt` (0-based). */
   reconnectDelay(attempt: number): number
+  /**
+   * Where this client's incident reports go (see `redkit::incidents`): `report` gets
+   * each report's JSON text, on the JS thread, after the decision it reports. Weak: it
+   * keeps no process alive.
+   */
+  onIncident(report: (json: string) => void): void
   /** Poll the tasks woken off the JS thread (the answer to `wake`). */
   poll(): void
   /** The key prefix of this client. */
@@ -137,6 +143,8 @@ export declare class NativeQueue {
 
 /** The native limiter behind `RateLimiter` in `ratelimit.js`. */
 export declare class NativeRateLimiter {
+  /** Decisions `onError` or `insurance` made because Redis failed. */
+  errors(): number
   /**
    * The operations as plain functions (see `functions.rs`), each taking its [`Start`]
    * first and returning what it asks for (see `Completions::start`).

@@ -44,6 +44,7 @@ function backend(nativeLimiter, dispatch) {
     limit: (identifier, cost, nowMs) => dispatch.submit((op) => fns.limit(op, identifier, cost, nowMs), decode, null),
     peek: (identifier, nowMs) => dispatch.submit((op) => fns.peek(op, identifier, nowMs), decode, null),
     reset: (identifier) => dispatch.submit((op) => fns.reset(op, identifier), null, null),
+    errors: () => nativeLimiter.errors(),
   }
 }
 

@@ -3,12 +3,13 @@
 // types, NaN and out-of-range durations are an InvalidArgument).
 import type { HealthReport } from './index'
 import type { RedkitError } from './errors'
+import type { Incident } from './facade/errors.js'
 import type { CacheOptions, Duration, SetOptions, WrapOptions, Cache } from './facade/cache.js'
 import type { RateLimiterOptions, RateLimiter } from './facade/ratelimit.js'
 import type { JobOptions, Queue } from './queue-types'
 import type { Processor, Worker, WorkerOptions } from './worker-types'
 
-export type { CacheOptions, Duration, HealthReport, SetOptions, WrapOptions }
+export type { CacheOptions, Duration, HealthReport, Incident, SetOptions, WrapOptions }
 export type { RateLimitAlgorithm, RateLimitResult, RateLimitRule, RateLimiterOptions } from './facade/ratelimit.js'
 export { Cache } from './facade/cache.js'
 export { RateLimiter } from './facade/ratelimit.js'
@@ -75,6 +76,9 @@ export declare class Client {
   ping(): Promise<void>
   /** Close the connection; every later call fails with `Closed`. */
   close(): Promise<void>
+  /** Be told of decisions made because Redis failed (see `Incident`), at most once per 10 s
+   *  per cache or limiter, asynchronously; `null` stops the reports. No console output. */
+  onIncident(hook: ((incident: Incident) => void) | null): void
   /** Server version, persistence, eviction policy and warnings. */
   check(): Promise<HealthReport>
   /** A cache namespace (durations in milliseconds). */

@@ -27,6 +27,9 @@ class Client {
   // Workers made by this client and not closed yet: `close()` closes them first.
   #workers = new Set()
   #closed = false
+  #onIncident = null
+  // Whether the native client reports to `#report` (set once, on the first hook).
+  #reporting = false
 
   constructor(token, nativeClient, dispatch, link) {
     if (token !== INTERNAL) throw new InvalidArgument('use await Client.connect(url, opts) to make a client')
@@ -94,6 +97,37 @@ class Client {
   /** Round-trip a PING. */
   async ping() {
     await this.#dispatch.submit((op) => this.#dispatch.functions.ping(op), null, null)
+  }
+
+  /**
+   * Be told of decisions made because Redis failed (a fail-safe cache answering without it,
+   * a rate limiter's `onError` or `insurance`): `hook({ pattern, name, fallback, count,
+   * message, error })`, at most once per 10 s per cache or limiter, `count` the decisions
+   * since the last report; `null` stops the reports. Nothing is written to the console.
+   */
+  onIncident(hook) {
+    if (hook !== null && hook !== undefined && typeof hook !== 'function') {
+      throw new InvalidArgument('onIncident takes a function or null')
+    }
+    if (hook === null || hook === undefined) {
+      this.#onIncident = null
+      return
+    }
+    this.#onIncident = hook
+    if (!this.#reporting) {
+      this.#reporting = true
+      this.#native.onIncident((json) => this.#report(json))
+    }
+  }
+
+  #report(json) {
+    const hook = this.#onIncident
+    if (hook === null) return
+    try {
+      hook(JSON.parse(json))
+    } catch {
+      // A hook that throws must not fail anything: the decision it reports has been made.
+    }
   }
 
   /** Close the connection (after closing this client's workers gracefully); every later call fails with `Closed`. */

@@ -37,3 +37,21 @@ export declare class JobFailed extends RedkitError {}
 
 /** The error for a core failure with `code` (a RedkitError carrying it when unknown). */
 export declare function errorOf(code: string, message: string, cause?: unknown): RedkitError
+
+/** A report of decisions made because Redis failed (`client.onIncident(hook)`): a fail-safe
+ *  cache answering without Redis, a rate limiter's `onError` or `insurance` deciding. At
+ *  most one per cache or limiter per 10 s. */
+export interface Incident {
+  /** `cache` or `rate_limiter`. */
+  pattern: 'cache' | 'rate_limiter'
+  /** The cache namespace or limiter name. */
+  name: string
+  /** What answered instead of Redis. */
+  fallback: 'stale' | 'loader' | 'miss' | 'allow' | 'deny' | 'insurance'
+  /** Decisions made on error since the previous report, this one included. */
+  count: number
+  /** One line saying all of the above. */
+  message: string
+  /** Why Redis did not answer: the error class name, its code and message. */
+  error: { name: string; code: string; message: string }
+}

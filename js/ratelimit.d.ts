@@ -77,6 +77,9 @@ export declare class RateLimiter {
   peek(identifier: string, opts?: { nowMs?: number }): Promise<RateLimitResult>
   /** Forget `identifier`. */
   reset(identifier: string): Promise<void>
+  /** Decisions `onError` or `insurance` made because Redis failed (or was skipped by the
+   *  circuit breaker after a failure), in this process. */
+  errors(): number
 }
 
 /** What a backend gives the facade for one limiter: the core's decisions, each a promise. */
@@ -84,6 +87,7 @@ export interface RateLimiterBackend {
   limit(identifier: string, cost: number | undefined, nowMs: number | undefined): Promise<RateLimitResult>
   peek(identifier: string, nowMs: number | undefined): Promise<RateLimitResult>
   reset(identifier: string): Promise<unknown>
+  errors(): number
 }
 
 /** @internal a RateLimiter over `backend`. */

@@ -60,6 +60,12 @@ export class RateLimiter {
   reset(identifier) {
     return this.#backend.reset(identifier);
   }
+
+  /** How many decisions `onError` or `insurance` made because Redis failed (or was skipped
+   *  by the circuit breaker after a failure), in this process. */
+  errors() {
+    return this.#backend.errors();
+  }
 }
 
 /** `client.rateLimiter(...)` over a backend limiter. */

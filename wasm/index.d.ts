@@ -52,6 +52,9 @@ export class Client {
   ping(): Promise<void>;
   check(): Promise<HealthReport>;
   close(): Promise<void>;
+  /** Be told of decisions made because Redis failed (see `Incident`), at most once per 10 s
+   *  per cache or limiter, asynchronously; `null` stops the reports. No console output. */
+  onIncident(hook: ((incident: Incident) => void) | null): void;
   cache<V = unknown>(namespace: string, opts?: CacheOptions): Cache<V>;
   /** A named rate limiter; bad options throw `InvalidArgument`. */
   rateLimiter(name: string, opts?: RateLimiterOptions): RateLimiter;
@@ -64,6 +67,8 @@ export {
   RedkitError, ConnectionError, TimeoutError, InvalidArgument, DecodeError, EncodeError, ScriptError,
   ServerError, NotFound, Closed, LockNotAcquired, LoaderError, JobFailed,
 } from './js/facade/errors.js';
+export type { Incident } from './js/facade/errors.js';
+import type { Incident } from './js/facade/errors.js';
 export type { BackoffOptions, JobCounts, JobOptions, JobState, RemovalOptions } from './js/facade/queue.js';
 export { Job, Queue } from './js/facade/queue.js';
 import type { JobOptions, Queue } from './js/facade/queue.js';

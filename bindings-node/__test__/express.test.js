@@ -105,6 +105,7 @@ test('when Redis cannot decide: onError allow passes without headers, deny is 50
       allow: rateLimit(c.rateLimiter('api', { ...opts, onError: 'allow' })),
       deny: rateLimit(c.rateLimiter('api', { ...opts, onError: 'deny' })),
       raise: rateLimit(c.rateLimiter('api', { ...opts, onError: 'raise' })),
+      insured: rateLimit(c.rateLimiter('api', { ...opts, limit: 1, insurance: true })),
     }
     await command(own.port, 'SHUTDOWN', 'NOSAVE')
     await serve(app(mws.allow), async (base) => {
@@ -122,6 +123,16 @@ test('when Redis cannot decide: onError allow passes without headers, deny is 50
       const r = await fetch(base)
       assert.equal(r.status, 500)
       assert.match((await r.json()).error, /Error$/)
+    })
+    // Insurance decides in-process with the same limit: its 429 is the limit's.
+    await serve(app(mws.insured), async (base) => {
+      const first = await fetch(base)
+      assert.equal(first.status, 200)
+      assert.equal(first.headers.get('ratelimit-limit'), '1')
+      const denied = await fetch(base)
+      assert.equal(denied.status, 429)
+      assert.ok(Number(denied.headers.get('retry-after')) >= 1)
+      assert.equal((await denied.json()).reason, 'insurance')
     })
   } finally {
     await c.close().catch(() => {})

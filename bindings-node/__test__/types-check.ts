@@ -20,7 +20,7 @@ async function demo(): Promise<void> {
   // No options: JSON values, not the bytes overload.
   const plain = client.cache('plain')
   await plain.set('k', { id: 1 })
-  const near = client.cache<{ id: number }>('near', { nearCache: 10_000 })
+  const near = client.cache<{ id: number }>('near', { nearCache: 10_000, failSafe: true, softTimeout: '100ms', circuitBreaker: 0 })
   const hot: { id: number } | null = await near.get('k')
   const blobs = client.cache('blobs', { codec: 'bytes' })
   const blob: Buffer | null = await blobs.get('b')
@@ -44,11 +44,15 @@ async function limits(client: Client): Promise<void> {
   const api: RateLimiter = client.rateLimiter('api', {
     limit: 100, window: 60_000, algorithm: 'sliding_window', limits: [{ limit: 1000, window: 3_600_000 }],
     onError: 'allow', timeout: 50, localBlock: true, clock: 'server', countDenied: false,
+    insurance: true, circuitBreaker: '2s',
   })
   const r: RateLimitResult = await api.limit('user:42', { cost: 2 })
   const peeked = await api.peek('user:42', { nowMs: Date.now() })
   await api.reset('user:42')
-  const why: 'limit' | 'local_block' | 'error' = r.reason
+  const why: 'limit' | 'local_block' | 'error' | 'insurance' = r.reason
+  const failures: number = api.errors()
+  client.onIncident((i) => console.log(i.pattern, i.fallback, i.count, i.error.code, failures))
+  client.onIncident(null)
   if (r.error) console.log(r.error.code)
   const app = express()
   app.use(rateLimit(api, { key: (req: express.Request) => req.ip ?? null, cost: () => 1 }))

@@ -10,7 +10,8 @@ use std::future::Future;
 use std::sync::Arc;
 
 use napi::bindgen_prelude::{Buffer, BufferSlice, Either, Object, Uint32Array, Unknown};
-use napi::Env;
+use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
+use napi::{Env, Status};
 use napi_derive::napi;
 
 use redkit::transport::hosted::{Address, HostedTransport};
@@ -25,6 +26,10 @@ use crate::links::{Dial, NodeDialer};
 use crate::options::{read, HealthReport, Js};
 use crate::queue::{job_options, NativeQueue};
 use crate::ratelimit::NativeRateLimiter;
+
+/// The JS function incident reports go to (`onIncident`): called with a report's JSON.
+/// Weak: it keeps no process alive.
+pub type Report = ThreadsafeFunction<String, (), String, Status, false, true>;
 
 /// The native client behind `Client` in `redkit.js`.
 #[napi]
@@ -212,6 +217,17 @@ impl NativeClient {
     #[napi(catch_unwind)]
     pub fn reconnect_delay(&self, attempt: u32) -> napi::Result<f64> {
         Ok(self.link()?.reconnect_delay(attempt).as_secs_f64() * 1000.0)
+    }
+
+    /// Where this client's incident reports go (see `redkit::incidents`): `report` gets
+    /// each report's JSON text, on the JS thread, after the decision it reports. Weak: it
+    /// keeps no process alive.
+    #[napi(catch_unwind, ts_args_type = "report: (json: string) => void")]
+    pub fn on_incident(&self, report: Report) {
+        self.inner
+            .set_reporter(Some(Arc::new(move |i: &redkit::incidents::Incident| {
+                report.call(i.to_json(), ThreadsafeFunctionCallMode::NonBlocking);
+            })));
     }
 
     /// Poll the tasks woken off the JS thread (the answer to `wake`).

@@ -112,6 +112,12 @@ impl NativeRateLimiter {
 
 #[napi]
 impl NativeRateLimiter {
+    /// Decisions `onError` or `insurance` made because Redis failed.
+    #[napi(catch_unwind)]
+    pub fn errors(&self) -> f64 {
+        self.inner.errors() as f64
+    }
+
     /// The operations as plain functions (see `functions.rs`), each taking its [`Start`]
     /// first and returning what it asks for (see `Completions::start`).
     #[napi(

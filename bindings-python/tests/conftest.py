@@ -22,6 +22,17 @@ import redkit
 _counter = itertools.count()
 
 
+UNREACHABLE = "redis://127.0.0.1:1"  # nothing listens on port 1
+
+
+def scenario_target(scenario: dict[str, object], backend_url: str) -> tuple[str, dict[str, object]]:
+    """Where a conformance scenario's client connects, and with which extra options: the
+    backend, or nowhere for ``"backend": "unreachable"`` (conformance/README.md)."""
+    if scenario.get("backend") == "unreachable":
+        return UNREACHABLE, {"lazy_connect": True, "retries": 0}
+    return backend_url, {}
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 import pytest
+from conftest import scenario_target
 
 import redkit
 import redkit.asyncio
@@ -52,10 +53,12 @@ def cache_options(setup: dict[str, Any]) -> dict[str, Any]:
         ("jitter_ms", "jitter"),
         ("stale_ttl_ms", "stale_ttl"),
         ("lock_timeout_ms", "lock_timeout"),
+        ("soft_timeout_ms", "soft_timeout"),
+        ("circuit_breaker_ms", "circuit_breaker"),
     ]:
         if field in setup:
             opts[name] = ms(setup[field])
-    for name in ("early_refresh", "lock", "near_cache"):
+    for name in ("early_refresh", "lock", "near_cache", "fail_safe"):
         if name in setup:
             opts[name] = setup[name]
     return opts
@@ -127,7 +130,8 @@ async def replay(scenario: dict[str, Any], call: Call) -> None:
 @pytest.mark.parametrize("path", SCENARIOS, ids=[p.stem for p in SCENARIOS])
 def test_blocking_client(path: Path, backend_url: str, prefix: str) -> None:
     scenario = json.loads(path.read_text("utf-8"))
-    with redkit.Client.connect(backend_url, prefix=prefix) as client:
+    url, extra = scenario_target(scenario, backend_url)
+    with redkit.Client.connect(url, prefix=prefix, **extra) as client:
         cache = client.cache(scenario["setup"]["namespace"], **cache_options(scenario["setup"]))
 
         async def call(op: str, *args: Any, **kwargs: Any) -> Any:
@@ -141,7 +145,8 @@ def test_asyncio_client(path: Path, backend_url: str, prefix: str) -> None:
     scenario = json.loads(path.read_text("utf-8"))
 
     async def main() -> None:
-        client = await redkit.asyncio.Client.connect(backend_url, prefix=prefix)
+        url, extra = scenario_target(scenario, backend_url)
+        client = await redkit.asyncio.Client.connect(url, prefix=prefix, **extra)
         cache = client.cache(scenario["setup"]["namespace"], **cache_options(scenario["setup"]))
 
         async def call(op: str, *args: Any, **kwargs: Any) -> Any:

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 import pytest
-from conftest import RawRedis
+from conftest import RawRedis, scenario_target
 
 import redkit
 import redkit.asyncio
@@ -80,7 +80,8 @@ async def replay(scenario: dict[str, Any], build: Callable[[dict[str, Any]], Any
 @pytest.mark.parametrize("path", SCENARIOS, ids=[p.stem for p in SCENARIOS])
 def test_conformance_blocking(path: Path, backend_url: str, prefix: str) -> None:
     scenario = json.loads(path.read_text("utf-8"))
-    with redkit.Client.connect(backend_url, prefix=prefix) as client:
+    url, extra = scenario_target(scenario, backend_url)
+    with redkit.Client.connect(url, prefix=prefix, **extra) as client:
 
         def build(setup: dict[str, Any]) -> redkit.RateLimiter:
             name, opts = limiter_options(setup)
@@ -97,7 +98,8 @@ def test_conformance_asyncio(path: Path, backend_url: str, prefix: str) -> None:
     scenario = json.loads(path.read_text("utf-8"))
 
     async def main() -> None:
-        client = await redkit.asyncio.Client.connect(backend_url, prefix=prefix)
+        url, extra = scenario_target(scenario, backend_url)
+        client = await redkit.asyncio.Client.connect(url, prefix=prefix, **extra)
 
         def build(setup: dict[str, Any]) -> redkit.asyncio.RateLimiter:
             name, opts = limiter_options(setup)

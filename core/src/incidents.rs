@@ -102,6 +102,27 @@ impl fmt::Display for Incident {
     }
 }
 
+impl Incident {
+    /// The report as JSON, for the JavaScript hooks: `{pattern, name, fallback, count,
+    /// message, error: {name, code, message}}` (`name` the error class every runtime uses).
+    pub fn to_json(&self) -> String {
+        let kind = self.error.kind();
+        serde_json::json!({
+            "pattern": self.pattern,
+            "name": self.name,
+            "fallback": self.fallback.as_str(),
+            "count": self.count,
+            "message": self.to_string(),
+            "error": {
+                "name": kind.class_name(),
+                "code": kind.code(),
+                "message": self.error.to_string(),
+            },
+        })
+        .to_string()
+    }
+}
+
 /// Receives [`Incident`]s; see [`crate::Client::set_reporter`]. Called on whatever thread
 /// made the decision, so it should return quickly.
 pub trait Reporter: Fn(&Incident) + MaybeSend + MaybeSync {}
@@ -197,5 +218,19 @@ mod tests {
         assert_eq!(seen.len(), 1, "{seen:?}");
         assert!(seen[0].contains("cache \"users\"") && seen[0].contains("took longer"));
         assert_eq!(incidents.unreported.load(Ordering::Relaxed), 4);
+        let json: serde_json::Value = serde_json::from_str(
+            &Incident {
+                pattern: "cache",
+                name: "users".into(),
+                fallback: Fallback::Stale,
+                error: err,
+                count: 2,
+            }
+            .to_json(),
+        )
+        .unwrap();
+        assert_eq!(json["fallback"], "stale");
+        assert_eq!(json["error"]["name"], "TimeoutError");
+        assert_eq!(json["count"], 2);
     }
 }

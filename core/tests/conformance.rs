@@ -59,6 +59,12 @@ fn cache_options(setup: &Json) -> CacheOptions {
         .get("near_cache")
         .and_then(Json::as_u64)
         .map_or(o.near_cache, |n| n as usize);
+    o.fail_safe = setup
+        .get("fail_safe")
+        .and_then(Json::as_bool)
+        .unwrap_or(o.fail_safe);
+    o.soft_timeout = ms(setup, "soft_timeout_ms").unwrap_or(o.soft_timeout);
+    o.circuit_breaker = ms(setup, "circuit_breaker_ms").unwrap_or(o.circuit_breaker);
     o
 }
 
@@ -116,7 +122,7 @@ async fn cache_scenarios(backend: Backend) {
         let scenario: Json =
             serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
         let name = file.file_name().unwrap().to_string_lossy().to_string();
-        let client = backend.client_named("conf").await;
+        let client = common::scenario_client(&backend, &scenario).await;
         let setup = &scenario["setup"];
         let cache = client
             .cache(setup["namespace"].as_str().expect("namespace"))

@@ -49,6 +49,8 @@ fn options(setup: &Map<String, Value>) -> redkit::Result<RateLimiterOptions> {
             "on_error" => o.on_error = OnError::parse(v.as_str().expect("on_error"))?,
             "timeout_ms" => o.timeout = ms(v, "timeout")?,
             "local_block" => o.local_block = v.as_bool().expect("local_block"),
+            "insurance" => o.insurance = v.as_bool().expect("insurance"),
+            "circuit_breaker_ms" => o.circuit_breaker = ms(v, "circuit_breaker")?,
             "clock" => o.clock = ClockMode::parse(v.as_str().expect("clock"))?,
             "extra_limits" => {
                 for r in v.as_array().expect("extra_limits") {
@@ -181,7 +183,7 @@ async fn ratelimit_scenarios(backend: Backend) {
     for (path, scenario) in all {
         let file = path.file_name().unwrap().to_string_lossy().to_string();
         assert_eq!(scenario["pattern"], "ratelimit", "{file}");
-        let client = backend.client_named("conf").await;
+        let client = common::scenario_client(&backend, &scenario).await;
         let setup = scenario["setup"].as_object().expect("setup").clone();
         let limiter = build(&client, &setup).unwrap_or_else(|e| panic!("{file}: setup: {e}"));
         for (i, s) in scenario["steps"]

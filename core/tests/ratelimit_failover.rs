@@ -146,3 +146,81 @@ async fn on_error_raise_without_insurance_has_no_breaker() {
     }
     assert_eq!(raise.errors(), 0, "raising is not a decision");
 }
+
+/// The insurance restates the scripts in Rust: on the same requests at the same
+/// (caller-supplied) times it must give the numbers Redis gives, for every algorithm.
+#[tokio::test]
+async fn insurance_gives_the_numbers_redis_gives() {
+    let server = Server::start();
+    let live = Client::connect(&server.url()).await.unwrap();
+    let dead = Client::connect_with(
+        "redis://127.0.0.1:1",
+        redkit::ConnectOptions::default()
+            .lazy_connect(true)
+            .retries(0),
+    )
+    .await
+    .unwrap();
+    let t0 = 1_800_000_000_000u64;
+    // (ms after t0, cost): bursts, waits inside and across windows, a cost that never fits now.
+    let steps = [
+        (0, 1),
+        (1, 1),
+        (2, 2),
+        (3, 1),
+        (250, 1),
+        (400, 2),
+        (999, 1),
+        (1_000, 1),
+        (1_001, 3),
+        (1_700, 1),
+        (2_600, 2),
+        (2_601, 1),
+        (5_000, 1),
+    ];
+    for algorithm in Algorithm::ALL {
+        for count_denied in [false, true] {
+            let make = |client: &Client| {
+                let mut b = client
+                    .rate_limiter(&format!("diff-{algorithm}-{count_denied}"))
+                    .limit(3)
+                    .window(Duration::from_secs(1))
+                    .algorithm(algorithm)
+                    .count_denied(count_denied)
+                    .and_limit(5, Duration::from_secs(3))
+                    .insurance(true)
+                    .timeout(TIMEOUT);
+                if algorithm.has_burst() {
+                    b = b.burst(1);
+                }
+                b.build().unwrap()
+            };
+            let (redis, local) = (make(&live), make(&dead));
+            for (at, cost) in steps {
+                let now = t0 + at;
+                let want = redis.limit_at("u", cost, now).await.unwrap();
+                let got = local.limit_at("u", cost, now).await.unwrap();
+                assert_eq!(got.reason, Reason::Insurance);
+                let fields = |r: &redkit::RateLimitResult| {
+                    (
+                        r.allowed,
+                        r.limit,
+                        r.remaining,
+                        r.reset_after_ms,
+                        r.retry_after_ms,
+                    )
+                };
+                assert_eq!(
+                    fields(&got),
+                    fields(&want),
+                    "{algorithm} count_denied={count_denied} at +{at} ms, cost {cost}"
+                );
+                let (want, got) = (
+                    redis.peek_at("u", now).await.unwrap(),
+                    local.peek_at("u", now).await.unwrap(),
+                );
+                assert_eq!(fields(&got), fields(&want), "{algorithm} peek at +{at} ms");
+            }
+        }
+    }
+}

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 
-import { allTransports, api, conformanceScenarios, prefix, useBackend } from './harness.mjs';
+import { allTransports, api, conformanceScenarios, prefix, scenarioClient, useBackend } from './harness.mjs';
 
 const { RedkitError } = api;
 const scenarios = conformanceScenarios('cache');
@@ -21,6 +21,9 @@ function cacheOptions(setup) {
   if (setup.early_refresh !== undefined) o.earlyRefresh = setup.early_refresh;
   if (setup.lock !== undefined) o.lock = setup.lock;
   if (setup.near_cache !== undefined) o.nearCache = setup.near_cache;
+  if (setup.fail_safe !== undefined) o.failSafe = setup.fail_safe;
+  if (setup.soft_timeout_ms !== undefined) o.softTimeout = setup.soft_timeout_ms;
+  if (setup.circuit_breaker_ms !== undefined) o.circuitBreaker = setup.circuit_breaker_ms;
   return o;
 }
 
@@ -28,7 +31,7 @@ function cacheOptions(setup) {
 class ScenarioLoaderError extends Error {}
 
 async function replay(scenario, transport) {
-  const client = await backend().transports[transport].make(prefix(`conf${scenario.file}`));
+  const client = await scenarioClient(backend, transport, scenario, prefix(`conf${scenario.file}`));
   const cache = client.cache(scenario.setup.namespace, cacheOptions(scenario.setup));
   let loaderCalls = 0;
   try {

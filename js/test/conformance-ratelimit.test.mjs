@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 
-import { allTransports, conformanceScenarios, prefix, useBackend } from './harness.mjs';
+import { allTransports, conformanceScenarios, prefix, scenarioClient, useBackend } from './harness.mjs';
 
 const scenarios = conformanceScenarios('ratelimit');
 const backend = useBackend();
@@ -16,6 +16,7 @@ function limiterOptions(setup) {
   const names = {
     limit: 'limit', window_ms: 'window', algorithm: 'algorithm', burst: 'burst', count_denied: 'countDenied',
     on_error: 'onError', timeout_ms: 'timeout', local_block: 'localBlock', clock: 'clock',
+    insurance: 'insurance', circuit_breaker_ms: 'circuitBreaker',
   };
   const o = {};
   for (const [k, v] of Object.entries(setup)) {
@@ -46,7 +47,7 @@ const snake = (r) => ({
 const logs = Object.fromEntries(allTransports.map((t) => [t, new Map()]));
 
 async function replay(scenario, transport) {
-  const client = await backend().transports[transport].make(prefix(`rl${scenario.file}`));
+  const client = await scenarioClient(backend, transport, scenario, prefix(`rl${scenario.file}`));
   const limiter = build(client, scenario.setup);
   const log = [];
   try {

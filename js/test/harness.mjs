@@ -7,6 +7,7 @@
 //   REDKIT_JS_BACKEND=node node --test js/test/     (scripts/test-node.sh, after the build)
 //   REDKIT_JS_BACKEND=wasm node --test js/test/     (scripts/test-wasm.sh, after the build)
 
+import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import net from 'node:net';
@@ -95,6 +96,18 @@ export function resolveOptions(pattern, opts) {
     if (/ERR_INVALID_ARGUMENT/.test(e?.message)) throw new api.InvalidArgument(e.message, { cause: e });
     throw e;
   }
+}
+
+/**
+ * The client a conformance scenario replays on: over `transport` of the started backend, or,
+ * for `"backend": "unreachable"` (conformance/README.md), one whose server is unreachable
+ * (nothing listens on its port; the edge's over REST whatever the transport).
+ */
+export async function scenarioClient(getBackend, transport, scenario, p) {
+  if (scenario.backend === undefined) return getBackend().transports[transport].make(p);
+  assert.equal(scenario.backend, 'unreachable', `unknown scenario backend in ${scenario.file}`);
+  if (which === 'node') return api.Client.connect('redis://127.0.0.1:1', { prefix: p, lazyConnect: true, retries: 0 });
+  return api.Client.rest({ url: 'http://127.0.0.1:9', prefix: p, retries: 0 });
 }
 
 /**

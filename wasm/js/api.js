@@ -19,12 +19,39 @@ const fromUtf8 = new TextDecoder('utf-8', { fatal: true });
 export class Client {
   #handle;
   #closed = false;
+  #onIncident = null;
 
   constructor(make) {
     if (typeof make !== 'function') {
       throw new InvalidArgument('use Client.rest({ url, token }) or Client.adapter(client)');
     }
-    this.#handle = new Handle(make);
+    // Every wasm client made (again, after a recovered panic) reports to this client's hook.
+    this.#handle = new Handle(() => {
+      const wasm = make();
+      wasm.on_incident((json) => queueMicrotask(() => this.#report(json)));
+      return wasm;
+    });
+  }
+
+  #report(json) {
+    const hook = this.#onIncident;
+    if (hook === null) return;
+    try {
+      hook(JSON.parse(json));
+    } catch {
+      // A hook that throws must not fail anything: the decision it reports has been made.
+    }
+  }
+
+  /** Be told of decisions made because Redis failed (a fail-safe cache answering without
+   *  it, a rate limiter's `onError` or `insurance`): `hook({ pattern, name, fallback,
+   *  count, message, error })`, at most once per 10 s per cache or limiter, `count` the
+   *  decisions since the last report. `null` stops the reports. */
+  onIncident(hook) {
+    if (hook !== null && hook !== undefined && typeof hook !== 'function') {
+      throw new InvalidArgument('onIncident takes a function or null');
+    }
+    this.#onIncident = hook ?? null;
   }
 
   /** The Upstash-compatible REST protocol over fetch: `{ url, token, ...connection options }`
@@ -168,5 +195,6 @@ function rateLimiter(client, name, opts) {
     reset: async (identifier) => {
       await run(() => wasm().reset(identifier));
     },
+    errors: () => wasm().errors(),
   });
 }

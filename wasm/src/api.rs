@@ -60,6 +60,16 @@ impl WasmClient {
         spawn(async move { c.close().await.map(|_| JsValue::UNDEFINED).map_err(to_js) })
     }
 
+    /// Where this client's incident reports go (see `redkit::incidents`): `report` is
+    /// called with each report's JSON text, on the JS thread, inside the decision it
+    /// reports; the facade defers the user's hook to a microtask.
+    pub fn on_incident(&self, report: Function) {
+        self.inner
+            .set_reporter(Some(Arc::new(move |i: &redkit::incidents::Incident| {
+                let _ = report.call1(&JsValue::NULL, &JsValue::from_str(&i.to_json()));
+            })));
+    }
+
     /// `check()`: `{serverVersion, persistence, evictionPolicy, warnings}`.
     pub fn check(&self) -> u32 {
         let c = self.inner.clone();

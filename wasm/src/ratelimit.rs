@@ -101,6 +101,11 @@ impl WasmRateLimiter {
         }))
     }
 
+    /// Decisions `onError` or `insurance` made because Redis failed.
+    pub fn errors(&self) -> f64 {
+        self.inner.errors() as f64
+    }
+
     /// Forget `identifier`.
     pub fn reset(&self, identifier: JsValue) -> Result<u32, JsValue> {
         let identifier = text(&identifier, "identifier")?;

@@ -79,7 +79,8 @@ describe('onError when Redis or the gateway fails', () => {
     // Own servers: pausing and shutting down Redis must not disturb the other tests.
     const own = await startServers();
     try {
-      const opts = { limit: 5, window: 1_000, timeout: TIMEOUT, onError: 'allow' };
+      // No circuit breaker: every call here must ask Redis (fail-safe.test.mjs covers the breaker).
+      const opts = { limit: 5, window: 1_000, timeout: TIMEOUT, onError: 'allow', circuitBreaker: 0 };
       const limiters = {
         rest: own.transports.rest(prefix('slow')).rateLimiter('api', opts),
         adapter: own.transports.adapter(prefix('slow')).rateLimiter('api', opts),
@@ -137,6 +138,9 @@ describe('edge glue: the HTTP meaning of a decision is the core\'s', () => {
     assert.deepEqual(closed, {
       status: 503, headers: [['Retry-After', '1']], body: '{"error":"rate_limiter_unavailable","reason":"error"}',
     });
+    const insured = rateLimitAnswer({ allowed: false, limit: 5, remaining: 0, resetAfterMs: 900, retryAfterMs: 200, reason: 'insurance' });
+    assert.equal(insured.status, 429);
+    assert.match(insured.body, /"reason":"insurance"/);
     assert.throws(() => rateLimitAnswer({ allowed: true, reason: 'maybe' }), InvalidArgument);
   });
 });

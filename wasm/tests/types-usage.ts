@@ -33,11 +33,15 @@ export async function usage(env: { URL: string; TOKEN: string }, ioredisLike: { 
   const api = rest.rateLimiter('api', {
     limit: 100, window: 60_000, algorithm: 'sliding_window', limits: [{ limit: 1_000, window: 3_600_000 }],
     countDenied: false, onError: 'allow', timeout: 200, localBlock: true, clock: 'server',
+    insurance: true, circuitBreaker: '1s',
   });
   const bucket = adapter.rateLimiter('bucket', { algorithm: 'gcra', burst: 5, limits: [{ limit: 2, window: 10, burst: 1 }] });
   const r: RateLimitResult = await api.limit('user:42', { cost: 2 });
   const { allowed, remaining, resetAfterMs, retryAfterMs } = await bucket.limit('ip', { nowMs: Date.now() });
-  const why: 'limit' | 'local_block' | 'error' = (await api.peek('user:42')).reason;
+  const why: 'limit' | 'local_block' | 'error' | 'insurance' = (await api.peek('user:42')).reason;
+  const failures: number = api.errors();
+  rest.onIncident((i) => console.log(i.pattern, i.fallback, i.count, i.error.code, failures));
+  rest.onIncident(null);
   if (r.error) console.log(r.error.code, r.limit);
   await api.reset('user:42');
   const emails = rest.queue<{ to: string }, string>('emails', {

@@ -57,13 +57,16 @@ impl Failover {
     }
 
     /// Decide without Redis, which failed with `error` (and open the breaker, unless
-    /// the call was skipped by it).
+    /// the call was skipped by it). `now_ms` is the caller's clock when it decides (else
+    /// this process's).
+    #[allow(clippy::too_many_arguments)]
     pub fn decide(
         &self,
         client: &Client,
         identifier: &str,
         cost: i64,
         consume: bool,
+        now_ms: Option<u64>,
         error: Error,
         skipped: bool,
     ) -> RateLimitResult {
@@ -72,7 +75,8 @@ impl Failover {
         }
         let (result, fallback) = match &self.insurance {
             Some(insurance) => {
-                let mut r = insurance.decide(identifier, cost, consume, rt::now_ms());
+                let now = now_ms.unwrap_or_else(rt::now_ms);
+                let mut r = insurance.decide(identifier, cost, consume, now);
                 r.error = Some(error.clone());
                 (r, Fallback::Insurance)
             }

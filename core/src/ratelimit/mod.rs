@@ -383,7 +383,7 @@ impl RateLimiter {
             (Err(e), Some(f)) => {
                 let client = &self.inner.client;
                 let consume = op == Op::Limit;
-                return Ok(f.decide(client, identifier, cost, consume, e, was_skipped));
+                return Ok(f.decide(client, identifier, cost, consume, now_ms, e, was_skipped));
             }
         };
         if opts.local_block && op == Op::Limit && !result.allowed {

@@ -64,6 +64,28 @@ fn options(prefix: &str) -> ConnectOptions {
     ConnectOptions::default().prefix(prefix)
 }
 
+/// A client whose server is unreachable (nothing listens on port 1): what a scenario with
+/// `"backend": "unreachable"` replays on (conformance/README.md).
+pub async fn unreachable(name: &str) -> Client {
+    Client::connect_with(
+        "redis://127.0.0.1:1",
+        options(&redkit_testkit::prefix(name))
+            .lazy_connect(true)
+            .retries(0),
+    )
+    .await
+    .expect("lazy connect")
+}
+
+/// A scenario's client: on `backend`, or unreachable when the scenario says so.
+pub async fn scenario_client(backend: &Backend, scenario: &serde_json::Value) -> Client {
+    match scenario.get("backend").and_then(|b| b.as_str()) {
+        Some("unreachable") => unreachable("conf").await,
+        None => backend.client_named("conf").await,
+        Some(other) => panic!("unknown scenario backend {other}"),
+    }
+}
+
 /// An embedded client with its own engine and prefix.
 pub fn embedded(name: &str) -> Client {
     Client::embedded_with(EmbeddedOptions {
