@@ -74,6 +74,7 @@ fn _redkit(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(host::_run_many, m)?)?;
     m.add_function(wrap_pyfunction!(host::_run_many_async, m)?)?;
     m.add_function(wrap_pyfunction!(options::_resolve_options, m)?)?;
+    m.add_function(wrap_pyfunction!(options::_duration_ms, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

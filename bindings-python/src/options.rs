@@ -109,6 +109,16 @@ impl<'py> FromPyObject<'_, 'py> for Text {
     }
 }
 
+/// A duration argument of a method (`wait_until_finished(timeout)`, `workers(window)`,
+/// `clean(grace)`) in whole milliseconds, rounded: read by the core's rules as every
+/// option's (seconds, a timedelta, or a string with its unit), so the package has no
+/// second parser of durations.
+#[pyfunction]
+pub fn _duration_ms(what: &str, value: &Bound<'_, PyAny>) -> PyResult<u64> {
+    let d = duration(what, value)?;
+    Ok(d.as_millis() as u64 + u64::from(d.subsec_micros() % 1000 >= 500))
+}
+
 /// Test hook for the conformance scenarios (conformance/options): `opts` read as the
 /// options of `pattern`, answered as the core's JSON (every default filled in, ms).
 #[pyfunction]

@@ -113,9 +113,14 @@ def test_bad_options_are_typed_errors(client: redkit.Client) -> None:
         ({"timeout": 0}, redkit.InvalidArgument),
         ({"deduplication": {"id": "x", "ttl": object()}}, redkit.InvalidArgument),
         ({"backoff": {"type": "fixed", "dealy": 1}}, redkit.InvalidArgument),
+        # A misspelt option is the core's InvalidArgument, as in every runtime (it was
+        # Python's TypeError for an unexpected keyword).
+        ({"delya": 5}, redkit.InvalidArgument),
     ]:
         with pytest.raises(err):
             q.add("x", 1, **kwargs)
+    with pytest.raises(redkit.InvalidArgument, match='unknown option "atempts"'):
+        client.queue("bad", atempts=3)  # type: ignore[call-arg]
     with pytest.raises(redkit.InvalidArgument):
         client.queue("bad", attempts=0)
     with pytest.raises(TypeError):
@@ -146,6 +151,46 @@ def test_closed_client(redis_url: str, prefix: str) -> None:
         q.counts()
     with pytest.raises(redkit.Closed):
         c.queue("other")
+
+
+def test_duration_arguments_take_a_unit_and_mean_what_they_mean_everywhere(
+    client: redkit.Client, redis_url: str, prefix: str
+) -> None:
+    # Method arguments are read by the core's rules, as every duration option: seconds, a
+    # timedelta, or a string with its unit (these were a TypeError: "must be seconds").
+    q = client.queue("units")
+    job = q.add("j", 1)
+    assert q.clean("1h", 10) == [] and q.clean(timedelta(hours=1), 10) == []
+    with pytest.raises(redkit.TimeoutError):
+        job.wait_until_finished("50ms")
+    assert q.workers("1m") == [] and q.workers(60) == []
+    assert q.liveness("1m").workers == []
+    for bad, said in [
+        ("soon", 'grace must be a number with a unit (ms, s, m, h or d, as in "250ms" or "5m"), got "soon"'),
+        (-1, "grace must be a finite number of seconds >= 0, got -1"),
+        (True, "grace must be a duration (a number of seconds"),
+    ]:
+        with pytest.raises(redkit.InvalidArgument) as info:
+            q.clean(bad, 10)  # type: ignore[arg-type]
+        assert said in str(info.value), info.value
+    # Messages give durations in seconds, as a Python caller wrote them; never `0ns`.
+    with pytest.raises(redkit.InvalidArgument, match=r"ttl must be at least 0\.001s, got 0s"):
+        client.cache("c", ttl=0)
+    with pytest.raises(redkit.InvalidArgument, match=r"timeout must be at most 2147483\.647s, got 10000000s"):
+        client.rate_limiter("r", timeout=10_000_000)
+
+    async def main() -> None:
+        client_async = await redkit.asyncio.Client.connect(redis_url, prefix=prefix)
+        aq = client_async.queue("units")
+        assert await aq.clean("1h", 10) == []
+        assert await aq.workers("1m") == []
+        ajob = await aq.get_job(job.id)
+        assert ajob is not None
+        with pytest.raises(redkit.TimeoutError):
+            await ajob.wait_until_finished("50ms")
+        await client_async.close()
+
+    asyncio.run(main())
 
 
 def test_asyncio_queue(redis_url: str, prefix: str) -> None:

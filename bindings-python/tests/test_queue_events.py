@@ -207,8 +207,10 @@ def test_workers_liveness_and_check(client: redkit.Client) -> None:
     worker.close()
     t.join(5)
     assert q.workers() == []  # a closed worker leaves the list
-    with pytest.raises(TypeError):
-        q.workers("soon")  # type: ignore[arg-type]
+    # A string is a duration with its unit ("1m"); one without a unit is refused by the
+    # core's rules, as every duration.
+    with pytest.raises(redkit.InvalidArgument, match="window must be a number with a unit"):
+        q.workers("soon")
 
 
 def test_late_results_counts_refused_finishes(client: redkit.Client) -> None:

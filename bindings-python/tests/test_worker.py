@@ -178,6 +178,7 @@ def test_bad_worker_input(client: redkit.Client) -> None:
         {"concurrency": -1},
         {"concurrency": 1.5},
         {"limiter": {"max": 0, "duration": 1}},
+        {"concurency": 3},
     ]
     for kwargs in bad:
         with pytest.raises(redkit.InvalidArgument):

@@ -6,15 +6,18 @@ from __future__ import annotations
 import asyncio
 import inspect
 from collections.abc import AsyncIterator, Generator, Iterable, Mapping
-from typing import Any, Callable, Generic
+from typing import TYPE_CHECKING, Any, Callable, Generic
 
 from . import _common, _convert, _qevents, _queue
 from ._codec import Codec
-from ._convert import Duration
 from ._errors import UnrecoverableError
+from ._options import Duration, JobOptions
 from ._qevents import Listeners, QueueEvent, QueueLiveness, Scheduler, WorkerEvent, WorkerInfo
-from ._queue import JobFields, RawJob, Removal, States, T
+from ._queue import JobFields, RawJob, States, T
 from ._redkit import Cancellation, LoopBridge, QueueCore, QueueEventsCore, WorkerCore, WorkerEventsCore
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 
 
 def _bridge() -> LoopBridge:
@@ -87,27 +90,9 @@ class Queue(Generic[T]):
     def _job(self, raw: RawJob) -> Job[T]:
         return Job(self, raw, self._codec)
 
-    async def add(
-        self,
-        name: str,
-        data: T = None,  # type: ignore[assignment]
-        *,
-        job_id: str | None = None,
-        priority: int | None = None,
-        delay: Duration | str | None = None,
-        attempts: int | None = None,
-        backoff: Mapping[str, Any] | None = None,
-        remove_on_complete: Removal | None = None,
-        remove_on_fail: Removal | None = None,
-        lifo: bool | None = None,
-        timeout: Duration | str | None = None,
-        deduplication: Mapping[str, Any] | None = None,
-    ) -> Job[T]:
+    async def add(self, name: str, data: T = None, **options: Unpack[JobOptions]) -> Job[T]:  # type: ignore[assignment]
         """Add a job; see :meth:`redkit.Queue.add`."""
-        opts = _queue.job_options(
-            job_id, priority, delay, attempts, backoff, remove_on_complete, remove_on_fail, lifo, timeout, deduplication
-        )
-        return self._job(await self._core.add(_bridge(), name, self._codec.encode(data), opts))
+        return self._job(await self._core.add(_bridge(), name, self._codec.encode(data), dict(options)))
 
     async def add_bulk(self, jobs: Iterable[Mapping[str, Any]]) -> list[Job[T]]:
         """Add ``[{"name", "data", "opts"}, ...]`` atomically in one round trip."""

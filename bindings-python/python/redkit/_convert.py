@@ -1,33 +1,20 @@
-"""Argument conversion shared by the blocking and asyncio clients: durations (seconds or
-``timedelta``) to the integer milliseconds the native module takes, counts and tags."""
+"""Argument conversion shared by the blocking and asyncio clients: durations to the
+integer milliseconds the native module takes, counts and tags."""
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable
-from datetime import timedelta
-from typing import Union
 
 from ._errors import InvalidArgument
-
-Duration = Union[int, float, timedelta]
-"""Seconds as ``int``/``float``, or a ``timedelta``."""
+from ._options import Duration
+from ._redkit import _duration_ms
 
 
 def millis(name: str, value: Duration | None) -> int | None:
-    """``value`` in whole milliseconds, or None when not given."""
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, (int, float, timedelta)):
-        raise TypeError(f"{name} must be seconds (int or float) or a timedelta, not {type(value).__name__}")
-    if isinstance(value, int):
-        if value < 0:
-            raise InvalidArgument(f"{name} must not be negative, got {value}")
-        return value * 1000
-    seconds = value.total_seconds() if isinstance(value, timedelta) else value
-    if not math.isfinite(seconds) or seconds < 0:
-        raise InvalidArgument(f"{name} must be a finite, non-negative duration, got {value!r}")
-    return round(seconds * 1000)
+    """``value`` (seconds, a ``timedelta``, or a string with its unit: ``"250ms"``,
+    ``"5m"``) in whole milliseconds, or None when not given. Read by the core, by the rules
+    of every duration option: the same meaning as in every other runtime."""
+    return None if value is None else _duration_ms(name, value)
 
 
 # The largest count any option takes: the same bound in every runtime.

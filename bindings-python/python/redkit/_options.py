@@ -1,14 +1,16 @@
-"""The keyword options of ``Client.connect``, ``client.cache`` and ``client.rate_limiter``,
-for type checkers only. The native module hands them to the Rust core as given: the core
-knows every option (name, default, type, unit, bounds) and refuses unknown names, wrong
-types, NaN and durations beyond their maximum with :class:`redkit.InvalidArgument`, the
-same way in every runtime. Durations are seconds (``int``/``float``), a ``timedelta``, or a
-string with a unit (``"250ms"``, ``"60s"``, ``"5m"``, ``"1h"``, ``"7d"``)."""
+"""The keyword options of ``Client.connect``, ``client.cache``, ``client.rate_limiter``,
+``client.queue``, ``queue.add`` and ``client.worker``, for type checkers only. The native
+module hands them to the Rust core as given: the core knows every option (name, default,
+type, unit, bounds) and refuses unknown names, wrong types, NaN and durations beyond their
+maximum with :class:`redkit.InvalidArgument`, the same way in every runtime. Durations are
+seconds (``int``/``float``), a ``timedelta``, or a string with a unit (``"250ms"``,
+``"60s"``, ``"5m"``, ``"1h"``, ``"7d"``)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import timedelta
-from typing import Literal, TypedDict, Union
+from typing import Any, Literal, TypedDict, Union
 
 Duration = Union[int, float, timedelta, str]
 """Seconds as ``int``/``float``, a ``timedelta``, or a string with a unit (``"250ms"``)."""
@@ -16,6 +18,10 @@ Duration = Union[int, float, timedelta, str]
 Algorithm = Literal["gcra", "token_bucket", "sliding_window", "sliding_log", "fixed_window"]
 OnError = Literal["deny", "allow", "raise"]
 Clock = Literal["server", "client"]
+Removal = Union[bool, int, Mapping[str, int]]
+"""``remove_on_complete`` / ``remove_on_fail``: ``True`` (remove at once), a count (keep
+the newest n), or ``{"age": seconds, "count": n}``."""
+
 Rule = Union[tuple[int, Duration], tuple[int, Duration, int]]
 """An extra limit: ``(limit, window)`` or ``(limit, window, burst)``."""
 
@@ -64,3 +70,36 @@ class RateLimiterOptions(TypedDict, total=False):
     insurance: bool | None
     circuit_breaker: Duration | None
     clock: Clock | None
+
+
+class QueueOptions(TypedDict, total=False):
+    """``client.queue(name, **options)``: the defaults of its jobs."""
+
+    priority: int | None
+    delay: Duration | None
+    attempts: int | None
+    backoff: Mapping[str, Any] | None
+    remove_on_complete: Removal | None
+    remove_on_fail: Removal | None
+    lifo: bool | None
+    timeout: Duration | None
+    deduplication: Mapping[str, Any] | None
+
+
+class JobOptions(QueueOptions, total=False):
+    """``queue.add(name, data, **options)``: a queue's defaults, and the job's id."""
+
+    job_id: str | None
+
+
+class WorkerOptions(TypedDict, total=False):
+    """``client.worker(queue, processor, **options)``."""
+
+    concurrency: int | None
+    limiter: Mapping[str, Any] | None
+    lock_duration: Duration | None
+    stalled_interval: Duration | None
+    max_stalled_count: int | None
+    drain_delay: Duration | None
+    heartbeat_interval: Duration | None
+    name: str | None

@@ -15,22 +15,21 @@ import inspect
 import json
 import threading
 from collections.abc import Awaitable, Iterable, Iterator, Mapping
-from typing import Any, Callable, Generic, TypeVar, Union
+from typing import TYPE_CHECKING, Any, Callable, Generic, TypeVar, Union
 
 from . import _common, _convert, _qevents
 from ._codec import Codec
-from ._convert import Duration
 from ._errors import UnrecoverableError
+from ._options import Duration, JobOptions, Removal
 from ._qevents import Listeners, QueueEvent, QueueLiveness, Scheduler, WorkerEvent, WorkerInfo
 from ._redkit import Cancellation, QueueCore, QueueEventsCore, WorkerCore, WorkerEventsCore
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 
 T = TypeVar("T")
 # A job class (the blocking or the asyncio Job), for constructors that build either.
 J = TypeVar("J", bound="JobFields[Any]")
-
-Removal = Union[bool, int, Mapping[str, int]]
-"""``remove_on_complete`` / ``remove_on_fail``: ``True`` (remove at once), a count (keep
-the newest n), or ``{"age": seconds, "count": n}``."""
 
 States = Union[str, Iterable[str]]
 """A job state name (``waiting``, ``active``, ``delayed``, ``completed``, ``failed``) or
@@ -40,59 +39,6 @@ several."""
 # handlers (a `close()` from one of them, Ctrl-C); event iterators wait as long per call.
 _RUN_SLICE_MS = 100
 _EVENTS_SLICE_MS = 250
-
-
-def job_options(
-    job_id: str | None = None,
-    priority: int | None = None,
-    delay: Duration | str | None = None,
-    attempts: int | None = None,
-    backoff: Mapping[str, Any] | None = None,
-    remove_on_complete: Removal | None = None,
-    remove_on_fail: Removal | None = None,
-    lifo: bool | None = None,
-    timeout: Duration | str | None = None,
-    deduplication: Mapping[str, Any] | None = None,
-) -> dict[str, Any]:
-    """Job options as the core's schema reads them (unset ones left out): durations
-    (seconds, a timedelta or a string with a unit) are converted by the core."""
-    opts: dict[str, Any] = {
-        "job_id": job_id,
-        "priority": priority,
-        "delay": delay,
-        "attempts": attempts,
-        "backoff": backoff,
-        "remove_on_complete": remove_on_complete,
-        "remove_on_fail": remove_on_fail,
-        "lifo": lifo,
-        "timeout": timeout,
-        "deduplication": deduplication,
-    }
-    return {k: v for k, v in opts.items() if v is not None}
-
-
-def worker_options(
-    concurrency: int | None,
-    limiter: Mapping[str, Any] | None,
-    lock_duration: Duration | str | None,
-    stalled_interval: Duration | str | None,
-    max_stalled_count: int | None,
-    drain_delay: Duration | str | None,
-    heartbeat_interval: Duration | str | None,
-    name: str | None,
-) -> dict[str, Any]:
-    """Worker options as the core's schema reads them (unset ones left out)."""
-    opts: dict[str, Any] = {
-        "concurrency": concurrency,
-        "limiter": limiter,
-        "lock_duration": lock_duration,
-        "stalled_interval": stalled_interval,
-        "max_stalled_count": max_stalled_count,
-        "drain_delay": drain_delay,
-        "heartbeat_interval": heartbeat_interval,
-        "name": name,
-    }
-    return {k: v for k, v in opts.items() if v is not None}
 
 
 def state_list(value: States) -> list[str]:
@@ -322,28 +268,11 @@ class Queue(Generic[T]):
     def _job(self, raw: RawJob) -> Job[T]:
         return Job(self, raw, self._codec)
 
-    def add(
-        self,
-        name: str,
-        data: T = None,  # type: ignore[assignment]
-        *,
-        job_id: str | None = None,
-        priority: int | None = None,
-        delay: Duration | str | None = None,
-        attempts: int | None = None,
-        backoff: Mapping[str, Any] | None = None,
-        remove_on_complete: Removal | None = None,
-        remove_on_fail: Removal | None = None,
-        lifo: bool | None = None,
-        timeout: Duration | str | None = None,
-        deduplication: Mapping[str, Any] | None = None,
-    ) -> Job[T]:
+    def add(self, name: str, data: T = None, **options: Unpack[JobOptions]) -> Job[T]:  # type: ignore[assignment]
         """Add a job; returns it (or the existing one for a known ``job_id`` or
-        deduplication id). Durations in seconds; see API.md for each option."""
-        opts = job_options(
-            job_id, priority, delay, attempts, backoff, remove_on_complete, remove_on_fail, lifo, timeout, deduplication
-        )
-        return self._job(self._core.add(None, name, self._codec.encode(data), opts))
+        deduplication id). Durations in seconds or with a unit (``"5m"``); see API.md for
+        each option. The core reads the options: a misspelt one is :class:`InvalidArgument`."""
+        return self._job(self._core.add(None, name, self._codec.encode(data), dict(options)))
 
     def add_bulk(self, jobs: Iterable[Mapping[str, Any]]) -> list[Job[T]]:
         """Add ``[{"name", "data", "opts"}, ...]`` atomically in one round trip."""
@@ -517,7 +446,7 @@ def bulk(codec: Codec, jobs: Iterable[Mapping[str, Any]]) -> list[tuple[str, byt
         opts = job.get("opts") or {}
         if not isinstance(opts, Mapping):
             raise TypeError(f"opts must be a mapping, not {type(opts).__name__}")
-        out.append((job["name"], codec.encode(job.get("data")), job_options(**opts)))
+        out.append((job["name"], codec.encode(job.get("data")), dict(opts)))
     return out
 
 

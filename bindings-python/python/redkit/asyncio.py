@@ -8,7 +8,7 @@ import asyncio
 import inspect
 import os
 import weakref
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, Callable, TypeVar
 
 from . import _aqueue, _common, _convert, _host, _queue
@@ -18,9 +18,8 @@ from ._codec import Codec
 from ._codec import codec as make_codec
 from ._common import HealthReport
 from ._limit_calls import CostFn, KeyFn, limit_calls
-from ._options import CacheOptions, ConnectOptions, Duration, RateLimiterOptions
+from ._options import CacheOptions, ConnectOptions, Duration, QueueOptions, RateLimiterOptions, WorkerOptions
 from ._qevents import Listeners
-from ._queue import Removal
 from ._ratelimit import ident, now, whole
 from ._redkit import CacheCore, Cancellation, Connection, LoopBridge, RateLimiterCore, RateLimitResult
 
@@ -225,43 +224,19 @@ class Client:
         :class:`redkit._options.RateLimiterOptions`."""
         return RateLimiter(self._conn.rate_limiter(_common.name("name", name), dict(options)), name)
 
-    def queue(
-        self,
-        name: str,
-        *,
-        priority: int | None = None,
-        delay: Duration | str | None = None,
-        attempts: int | None = None,
-        backoff: Mapping[str, Any] | None = None,
-        remove_on_complete: Removal | None = None,
-        remove_on_fail: Removal | None = None,
-        lifo: bool | None = None,
-        timeout: Duration | str | None = None,
-        deduplication: Mapping[str, Any] | None = None,
-        codec: str = "json",
-    ) -> Queue[Any]:
+    def queue(self, name: str, *, codec: str = "json", **options: Unpack[QueueOptions]) -> Queue[Any]:
         """The job queue ``name``, returned at once; see :meth:`redkit.Client.queue`."""
         if not isinstance(name, str):
             raise TypeError(f"queue name must be a str, not {type(name).__name__}")
-        defaults = _queue.job_options(
-            None, priority, delay, attempts, backoff, remove_on_complete, remove_on_fail, lifo, timeout, deduplication
-        )
-        return Queue(self._conn.queue(name, defaults, codec), make_codec(codec), name)
+        return Queue(self._conn.queue(name, dict(options), codec), make_codec(codec), name)
 
     def worker(
         self,
         queue: str,
         processor: Callable[[Job[T]], Any],
         *,
-        concurrency: int | None = None,
-        limiter: Mapping[str, Any] | None = None,
-        lock_duration: Duration | str | None = None,
-        stalled_interval: Duration | str | None = None,
-        max_stalled_count: int | None = None,
-        drain_delay: Duration | str | None = None,
-        heartbeat_interval: Duration | str | None = None,
-        name: str | None = None,
         codec: str = "json",
+        **options: Unpack[WorkerOptions],
     ) -> Worker[T]:
         """A worker running ``processor(job)`` over the jobs of ``queue``, returned at once;
         start it with ``await worker.run()``. An ``async def`` processor runs on the running
@@ -270,16 +245,7 @@ class Client:
         (:class:`redkit.UnrecoverableError`: no retry)."""
         _queue.check_processor(processor)
         q = self.queue(queue, codec=codec)
-        opts = _queue.worker_options(
-            concurrency,
-            limiter,
-            lock_duration,
-            stalled_interval,
-            max_stalled_count,
-            drain_delay,
-            heartbeat_interval,
-            name,
-        )
+        opts = dict(options)
         listeners = Listeners()
         if _aqueue.is_async(processor):
             core = self._conn.worker(queue, _aqueue.loop_processor(q, processor, listeners), opts, _bridge())
