@@ -7,7 +7,7 @@
 const net = require('node:net')
 const tls = require('node:tls')
 
-const { ConnectionError } = require('./errors.js')
+const { ConnectionError, fromNative } = require('./errors.js')
 
 class Link {
   #native
@@ -119,7 +119,9 @@ class Link {
       try {
         result = this.#functions.linkReceived(chunk)
       } catch (err) {
-        socket.destroy(err)
+        // As a redkit error: its message is what the close reports, not the native one
+        // with its kind marker.
+        socket.destroy(fromNative(err))
         this.#dispatch.schedule()
         return
       }
@@ -132,13 +134,16 @@ class Link {
     socket.on('close', () => {
       clearTimeout(connectTimer)
       if (this.#socket === socket) this.#socket = null
-      const reason = failure === null ? 'closed by the server' : failure.message
+      // A redkit error's message starts with its kind's label ("connection error: "),
+      // which the wording below already says.
+      const reason = failure === null ? 'closed by the server' : failure.message.replace(/^connection error: /, '')
       this.#native.linkDisconnected(reason)
       this.#dispatch.schedule()
       if (this.#first !== null) {
         const { reject } = this.#first
         this.#first = null
-        reject(new ConnectionError(`cannot connect: ${reason}`, { cause: failure ?? undefined }))
+        const where = a.path != null ? `unix socket ${a.path}` : `${a.host.includes(':') ? `[${a.host}]` : a.host}:${a.port}`
+        reject(new ConnectionError(`cannot connect to ${where}: ${reason}`, { cause: failure ?? undefined }))
         return
       }
       if (this.#native.linkClosed()) return
@@ -163,7 +168,7 @@ class Link {
       this.#native.linkExpire()
     } catch (err) {
       // The handshake is overdue: this connection is no good.
-      if (this.#socket !== null) this.#socket.destroy(err)
+      if (this.#socket !== null) this.#socket.destroy(fromNative(err))
     }
     this.#dispatch.schedule()
   }
