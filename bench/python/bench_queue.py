@@ -11,10 +11,15 @@ Workloads, no-op jobs whose data is ``{"i": n}``:
   measured from the moment 5 % of the jobs are done to the last one, so start-up (Celery's
   boot, RQ's process pool) is left out for every contender alike.
 
+BENCH_WORKLOADS (default ``add,bulk,worker``) picks which of them run.
+
 Every contender runs in a process of its own (``--child``), started by this script, which
 meanwhile counts what the server did: Redis commands per job (INFO commandstats, commands
 run inside scripts included, INFO itself left out) and redis-server CPU per job (INFO cpu,
-user + system). Those two are what a loaded machine does not distort; jobs/s is.
+user + system). Those two are what a loaded machine does not distort; jobs/s is. Of a
+worker's process it counts CPU and context switches per job (/proc, then wait4), steadier
+than jobs/s on a shared machine though not load-proof (a busy machine adds involuntary
+switches).
 
 arq (0.26 and later) pins redis-py below 6 and bullmq-py needs 6.2 or later, so arq runs
 from a virtualenv of its own (``--arq-python``); see run.sh.
@@ -43,6 +48,8 @@ JOBS = int(os.environ.get("BENCH_JOBS", "20000"))
 ADD_JOBS = int(os.environ.get("BENCH_ADD_JOBS", "5000"))
 CAP = float(os.environ.get("BENCH_CAP", "20"))
 CONCURRENCY = [int(c) for c in os.environ.get("BENCH_CONCURRENCY", "1,50,100").split(",")]
+# Which workloads run: add, bulk (the producers), worker.
+WORKLOADS = os.environ.get("BENCH_WORKLOADS", "add,bulk,worker").split(",")
 # The share of jobs done before the clock starts (worker start-up left out).
 START_MARK = 0.05
 
@@ -351,6 +358,9 @@ class Cell:
     cpu_us: float
     jobs: int
     note: str = ""
+    # The worker process' own CPU (user + system) and context switches per job.
+    worker_cpu_us: float | None = None
+    switches: float | None = None
 
 
 @dataclass
@@ -421,12 +431,32 @@ class Child:
         if self.proc.wait(600) != 0:
             raise RuntimeError(f"child {self.proc.args} failed")
 
-    def kill(self) -> None:
+    def usage(self) -> tuple[float, int]:
+        """CPU seconds (user + system) and context switches (voluntary + involuntary) of
+        the running process so far: CPU of every thread, switches of the living ones."""
+        with open(f"/proc/{self.proc.pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        cpu = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        switches = 0
+        for task in os.listdir(f"/proc/{self.proc.pid}/task"):
+            try:
+                with open(f"/proc/{self.proc.pid}/task/{task}/status") as f:
+                    switches += sum(int(line.split()[1]) for line in f if "ctxt_switches" in line)
+            except FileNotFoundError:
+                pass  # the thread ended meanwhile
+        return cpu, switches
+
+    def kill(self) -> tuple[float, int]:
+        """Kill the process group; the process' CPU seconds and context switches over its
+        whole life (every thread's, as wait4 tells them; not its own children's, which
+        are killed, not waited for)."""
         try:
             os.killpg(self.proc.pid, signal.SIGKILL)
         except ProcessLookupError:
             pass
-        self.proc.wait()
+        _, status, ru = os.wait4(self.proc.pid, 0)
+        self.proc.returncode = os.waitstatus_to_exitcode(status)
+        return ru.ru_utime + ru.ru_stime, ru.ru_nvcsw + ru.ru_nivcsw
 
 
 def finished_counter(run: Run, key: str, n: int) -> Callable[[], int]:
@@ -479,8 +509,10 @@ def worker_cell(run: Run, stats: ServerStats, c: Contender, conc: int) -> Cell:
     count = finished_counter(run, c.key, JOBS)
     before = stats.snapshot()
     worker = Child(c, run.url, "work", JOBS, conc)
+    ready = (0.0, 0)
     try:
         worker.read()
+        ready = worker.usage()
         started = time.monotonic()
         mark = max(1, int(JOBS * START_MARK))
         t0 = done0 = None
@@ -493,7 +525,7 @@ def worker_cell(run: Run, stats: ServerStats, c: Contender, conc: int) -> Cell:
             time.sleep(0.01)
         after = stats.snapshot()
     finally:
-        worker.kill()
+        end = worker.kill()
     note = "" if done >= JOBS else f"stopped after {CAP:g} s with {done:,} of {JOBS:,} done"
     if t0 is not None and done0 is not None and now > t0:
         rate = (done - done0) / (now - t0)
@@ -509,6 +541,9 @@ def worker_cell(run: Run, stats: ServerStats, c: Contender, conc: int) -> Cell:
         (after[1] - before[1]) / max(done, 1),
         done,
         note,
+        # RQ's pool works in child processes, which these counts leave out.
+        None if c.key == "rq" and conc > 1 else (end[0] - ready[0]) * 1e6 / max(done, 1),
+        None if c.key == "rq" and conc > 1 else (end[1] - ready[1]) / max(done, 1),
     )
 
 
@@ -538,10 +573,14 @@ def table(run: Run, redis_version: str, command: str, loads: tuple[str, str], on
         f"{CAP:g} s). Each contender runs in a process of its own. commands/job: every command the server ran "
         "(INFO commandstats, those inside scripts included), cpu µs/job: redis-server user + system CPU "
         "(INFO cpu), both over the whole cell: these two do not depend on the machine's load, jobs/s does. "
-        "× bullmq-py: jobs/s over bullmq-py's in the same workload.",
+        "worker cpu µs/job, switches/job: the worker process' own CPU (user + system, every thread) and "
+        "context switches (voluntary + involuntary) from the moment it is ready to the end, per job done (a "
+        "loaded machine adds involuntary switches; not measured for RQ's pool, whose work is in child "
+        "processes). × bullmq-py: jobs/s over bullmq-py's in the same workload.",
         "",
-        "| workload | contender | jobs/s | × bullmq-py | commands/job | server cpu µs/job | note |",
-        "|---|---|---:|---:|---:|---:|---|",
+        "| workload | contender | jobs/s | × bullmq-py | commands/job | server cpu µs/job | worker cpu µs/job "
+        "| switches/job | note |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---|",
     ]
     workloads: list[str] = []
     for cell in run.cells:
@@ -552,9 +591,11 @@ def table(run: Run, redis_version: str, command: str, loads: tuple[str, str], on
         base = next((cell.jobs_per_s for cell in cells if cell.contender.key == "bullmq"), 0.0)
         for cell in cells:
             ratio = f"{cell.jobs_per_s / base:.2f}×" if base else "—"
+            worker_cpu = "—" if cell.worker_cpu_us is None else f"{cell.worker_cpu_us:.1f}"
+            switches = "—" if cell.switches is None else f"{cell.switches:.2f}"
             lines.append(
                 f"| {w} | {cell.contender.label} | {cell.jobs_per_s:,.0f} | {ratio} | {cell.commands:.1f} | "
-                f"{cell.cpu_us:.1f} | {cell.note} |"
+                f"{cell.cpu_us:.1f} | {worker_cpu} | {switches} | {cell.note} |"
             )
     missing = [c.label for c in contenders(run.arq_python) if c.key not in only]
     lines += [
@@ -576,19 +617,20 @@ def bench(run: Run, only: list[str]) -> None:
     for c in contenders(run.arq_python):
         if c.key not in only:
             continue
-        phases = (["add"] if c.add else []) + (["bulk"] if c.bulk else [])
+        phases = [p for p in ("add", "bulk") if getattr(c, p) and p in WORKLOADS]
         for phase in phases:
             cell = producer_cell(run, stats, c, phase)
             print(f"  {c.key:<18} {cell.workload:<32} {cell.jobs_per_s:>9,.0f}/s", file=sys.stderr, flush=True)
             run.cells.append(cell)
-    for conc in CONCURRENCY:
+    for conc in CONCURRENCY if "worker" in WORKLOADS else []:
         for c in contenders(run.arq_python):
             if c.key not in only:
                 continue
             cell = worker_cell(run, stats, c, conc)
             print(
                 f"  {c.key:<18} {cell.workload:<32} {cell.jobs_per_s:>9,.0f}/s {cell.commands:.1f} cmds/job "
-                f"{cell.cpu_us:.1f} µs/job {cell.note}",
+                f"{cell.cpu_us:.1f} µs/job; worker {cell.worker_cpu_us or 0:.1f} µs/job "
+                f"{cell.switches or 0:.2f} switches/job {cell.note}",
                 file=sys.stderr,
                 flush=True,
             )

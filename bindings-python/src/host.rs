@@ -119,10 +119,10 @@ impl HostFunction for PyHost {
         let shared = self.target();
         let target = Arc::clone(shared);
         match &shared.place {
-            Place::Pool => pool::submit(Box::new(move || {
+            Place::Pool => pool::submit(Box::new(move |py| {
                 let _running = Running::enter(call.id);
                 let result = std::panic::catch_unwind(AssertUnwindSafe(|| {
-                    Python::attach(|py| run_blocking(py, &target.func, call))
+                    run_blocking(py, &target.func, call)
                 }));
                 let _ = tx.send(result.unwrap_or_else(|p| Err(unreachable(&*p))));
             })),

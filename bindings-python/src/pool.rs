@@ -9,6 +9,16 @@
 //! the threads (the callers' threads times the nesting of loaders, or a worker's
 //! concurrency). Submitting never takes the GIL.
 //!
+//! Short calls run back to back: a thread that finishes a call takes the next queued one
+//! while it still holds the GIL, and lets the GIL go only once the queue is empty. Waking
+//! a thread for every call, and handing the GIL from thread to thread, cost more than a
+//! short call itself (a no-op queue job is a few dozen µs of Python). A thread is woken
+//! (or started) only when a call is queued and no thread is free to take it: "free" is a
+//! thread that is not inside a call (just woken, waiting for the GIL, or between two
+//! calls), and the pool keeps at least one whenever calls are queued. So a call that
+//! blocks (`time.sleep`, I/O: the GIL released) never holds up the queue: the thread
+//! that took it was busy from that moment, and another one was woken for the rest.
+//!
 //! Like the runtime, the pool belongs to one process: after `fork()` its threads are gone,
 //! so a child starts a pool of its own. The pool in use is found without a lock (a lock
 //! held by a parent's thread at the fork would stay locked in the child forever).
@@ -19,8 +29,10 @@ use std::sync::atomic::{AtomicPtr, Ordering};
 use std::sync::{Condvar, Mutex, MutexGuard};
 use std::time::Duration;
 
-/// One call to run.
-pub type Job = Box<dyn FnOnce() + Send>;
+use pyo3::Python;
+
+/// One call to run, on a pool thread attached to the interpreter.
+pub type Job = Box<dyn for<'py> FnOnce(Python<'py>) + Send>;
 
 /// How long a thread waits for work before it ends.
 const IDLE: Duration = Duration::from_secs(60);
@@ -34,9 +46,40 @@ struct Pool {
 #[derive(Default)]
 struct State {
     jobs: VecDeque<Job>,
-    /// Threads waiting for a job.
-    idle: usize,
+    /// Threads waiting on `work`.
+    sleeping: usize,
+    /// Sleeping threads told to wake (already counted in `free`).
+    woken: usize,
+    /// Threads not inside a call and not sleeping: each will take a queued call or find
+    /// the queue empty. At least one whenever `jobs` is not empty.
+    free: usize,
     threads: usize,
+}
+
+/// What a change of the queue asks of the pool, done after the lock is let go.
+#[must_use]
+enum Help {
+    None,
+    Wake,
+    Start,
+}
+
+impl State {
+    /// Keep a free thread for the queued calls: wake a sleeping thread or start one when
+    /// there is none.
+    fn keep_one_free(&mut self) -> Help {
+        if self.jobs.is_empty() || self.free > 0 {
+            return Help::None;
+        }
+        self.free += 1;
+        if self.sleeping > self.woken {
+            self.woken += 1;
+            Help::Wake
+        } else {
+            self.threads += 1;
+            Help::Start
+        }
+    }
 }
 
 /// The pool of the current process (every pool ever made is leaked: one per process).
@@ -75,8 +118,29 @@ fn pool() -> &'static Pool {
 
 impl Pool {
     fn state(&self) -> MutexGuard<'_, State> {
-        // Jobs run outside the lock: nothing can panic while it is held.
+        // Calls run outside the lock: nothing can panic while it is held.
         self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn help(&'static self, help: Help) {
+        match help {
+            Help::None => {}
+            Help::Wake => self.work.notify_one(),
+            Help::Start => {
+                let spawned = std::thread::Builder::new()
+                    .name("redkit-host".into())
+                    .spawn(move || work(self));
+                if spawned.is_err() {
+                    let mut state = self.state();
+                    state.threads -= 1;
+                    state.free -= 1;
+                    if state.threads == 0 {
+                        // No thread at all to run them: their calls end as unreachable.
+                        state.jobs.clear();
+                    }
+                }
+            }
+        }
     }
 }
 
@@ -84,52 +148,64 @@ impl Pool {
 /// (its call then ends as unreachable), never run here.
 pub fn submit(job: Job) {
     let pool = pool();
-    let start = {
+    let help = {
         let mut state = pool.state();
         state.jobs.push_back(job);
-        let start = state.jobs.len() > state.idle;
-        if start {
-            state.threads += 1;
-        }
-        start
+        state.keep_one_free()
     };
-    if start {
-        let spawned = std::thread::Builder::new()
-            .name("redkit-host".into())
-            .spawn(move || work(pool));
-        if spawned.is_err() {
-            let mut state = pool.state();
-            state.threads -= 1;
-            if state.threads == 0 {
-                state.jobs.clear();
-            }
-        }
-    }
-    pool.work.notify_one();
+    pool.help(help);
 }
 
-/// A pool thread: run jobs until none comes for [`IDLE`].
+/// A pool thread (free when it starts): run queued calls until none comes for [`IDLE`].
 fn work(pool: &'static Pool) {
     loop {
-        let job = {
+        if !sleep_while_empty(pool) {
+            return;
+        }
+        // A call is queued: take the GIL and run calls back to back while any are queued.
+        // If another free thread gets the GIL first and empties the queue, this one finds
+        // nothing and goes back to sleep.
+        Python::attach(|py| {
             let mut state = pool.state();
-            loop {
-                if let Some(job) = state.jobs.pop_front() {
-                    break job;
-                }
-                state.idle += 1;
-                let (guard, waited) = pool
-                    .work
-                    .wait_timeout(state, IDLE)
-                    .unwrap_or_else(|p| p.into_inner());
-                state = guard;
-                state.idle -= 1;
-                if waited.timed_out() && state.jobs.is_empty() {
-                    state.threads -= 1;
-                    return;
-                }
+            while let Some(job) = state.jobs.pop_front() {
+                state.free -= 1;
+                let help = state.keep_one_free();
+                drop(state);
+                pool.help(help);
+                job(py);
+                state = pool.state();
+                state.free += 1;
             }
-        };
-        job();
+        });
     }
+}
+
+/// Wait (free) until a call is queued: true, or false once the thread has waited
+/// [`IDLE`] for nothing and has ended its count.
+fn sleep_while_empty(pool: &'static Pool) -> bool {
+    let mut state = pool.state();
+    while state.jobs.is_empty() {
+        state.free -= 1;
+        state.sleeping += 1;
+        loop {
+            let (guard, waited) = pool
+                .work
+                .wait_timeout(state, IDLE)
+                .unwrap_or_else(|p| p.into_inner());
+            state = guard;
+            state.sleeping -= 1;
+            if state.woken > 0 {
+                // Told to wake, and counted free again by whoever told it (or another
+                // sleeping thread was told, and this one took its place: the same).
+                state.woken -= 1;
+                break;
+            }
+            if waited.timed_out() {
+                state.threads -= 1;
+                return false;
+            }
+            state.sleeping += 1;
+        }
+    }
+    true
 }

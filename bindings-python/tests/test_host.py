@@ -90,6 +90,27 @@ def test_blocking_function_hundreds_of_concurrent_calls_with_cancellations() -> 
     assert threads == {"redkit-host"}, threads
 
 
+def test_a_blocked_call_does_not_hold_up_the_queued_ones() -> None:
+    # Call 0 blocks (the GIL released) until every other call has run; with 2 at a time
+    # the other 19 must run meanwhile, one after the other, on another thread.
+    n = 20
+    lock = threading.Lock()
+    others_done = threading.Event()
+    done = [0]
+
+    def fn(arg: bytes, cancel: Cancellation) -> bytes:
+        if arg == b"0":
+            return b"waited" if others_done.wait(20) else b"held up"
+        with lock:
+            done[0] += 1
+            if done[0] == n - 1:
+                others_done.set()
+        return arg
+
+    reports = sorted(_redkit._run_many(fn, n, 2))
+    assert [(r[0], r[2]) for r in reports] == [(0, b"waited")] + [(i, str(i).encode()) for i in range(1, n)]
+
+
 def test_asyncio_function_hundreds_of_concurrent_calls_with_cancellations() -> None:
     async def main() -> list[Any]:
         loop = asyncio.get_running_loop()

@@ -54,6 +54,33 @@ def test_plain_processor_completes_jobs_in_parallel(client: redkit.Client) -> No
     assert not t.is_alive()
 
 
+def test_concurrency_blocking_jobs_all_run_at_once(client: redkit.Client) -> None:
+    # The pool runs short jobs back to back on the thread that holds the GIL: that must
+    # never keep blocking jobs waiting for each other. 50 jobs at concurrency 50 that each
+    # sleep, then wait at a barrier of 50, complete only if all 50 are blocked at once.
+    n = 50
+    q = client.queue("blocking")
+    barrier = threading.Barrier(n, timeout=20)
+    threads: set[int] = set()
+
+    def process(job: redkit.Job[Any]) -> int:
+        threads.add(threading.get_ident())
+        time.sleep(0.05)
+        return barrier.wait()
+
+    jobs = q.add_bulk([{"name": "n", "data": i} for i in range(n)])
+    worker = client.worker("blocking", process, concurrency=n, **FAST)
+    t = run_in_thread(worker)
+    try:
+        # Each waiter gets its own index (0..n-1) once the barrier trips.
+        assert sorted(j.wait_until_finished(30) for j in jobs) == list(range(n))
+    finally:
+        barrier.abort()
+        worker.close()
+        t.join(5)
+    assert len(threads) == n
+
+
 def test_exception_fails_the_attempt_with_type_message_and_trace(client: redkit.Client) -> None:
     q = client.queue("fail")
     calls: list[int] = []
