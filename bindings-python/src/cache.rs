@@ -10,7 +10,7 @@ use crate::bridge::{self, LoopBridge};
 use crate::connection::{PerProcess, Shared};
 use crate::errors::to_py;
 use crate::host::PyHost;
-use crate::options::{duration, Text};
+use crate::options::Text;
 use crate::runtime::block_on;
 
 /// Bytes handed back to Python as `bytes` (a `Vec<u8>` would become a list).
@@ -66,11 +66,7 @@ impl CacheCore {
 
 /// One write's ttl (read by the core's duration rules, like every option) and tags.
 fn set_options(ttl: Option<&Bound<'_, PyAny>>, tags: Vec<Text>) -> PyResult<redkit::SetOptions> {
-    let opts = redkit::SetOptions::new().tags(tags.into_iter().map(|t| t.0));
-    match ttl {
-        Some(ttl) => Ok(opts.ttl(duration("ttl", ttl)?)),
-        None => Ok(opts),
-    }
+    crate::options::write_options(ttl, tags.into_iter().map(|t| t.0).collect())
 }
 
 #[pymethods]

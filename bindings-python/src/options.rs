@@ -86,6 +86,22 @@ pub fn read<T: Options>(what: &str, opts: Option<&Bound<'_, PyDict>>) -> PyResul
     input::read(what, given, Dialect::PYTHON).map_err(to_py)
 }
 
+/// A write's options (`ttl`, `tags`), read and checked by the core as every option is, so
+/// its messages speak the caller's unit (`ttl must be at least 0.001s, got 0s`).
+pub fn write_options(
+    ttl: Option<&Bound<'_, PyAny>>,
+    tags: Vec<String>,
+) -> PyResult<redkit::SetOptions> {
+    let mut entries = vec![(
+        "tags".to_string(),
+        Input::List(tags.into_iter().map(Input::Str).collect()),
+    )];
+    if let Some(ttl) = ttl {
+        entries.push(("ttl".to_string(), input(ttl)?));
+    }
+    input::read("set options", Input::Map(entries), Dialect::PYTHON).map_err(to_py)
+}
+
 /// A duration given on its own (a write's ttl), by the same rules as every option's.
 pub fn duration(what: &str, value: &Bound<'_, PyAny>) -> PyResult<Duration> {
     input::duration(what, input(value)?, Dialect::PYTHON).map_err(to_py)

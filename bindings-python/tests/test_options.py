@@ -87,6 +87,19 @@ def test_timedelta_and_unit_strings_mean_the_same() -> None:
         assert got["ttl"] == 1500, value
 
 
+def test_a_writes_ttl_is_checked_in_seconds_as_the_caller_wrote_it() -> None:
+    # It was checked after the read, where messages spoke Rust: "got 0ns", then "got 0ms".
+    with redkit.Client.embedded() as client:
+        cache = client.cache("c")
+        for ttl in (0, timedelta(0), "0s"):
+            with pytest.raises(
+                redkit.InvalidArgument, match=r"^invalid argument: ttl must be at least 0\.001s, got 0s$"
+            ):
+                cache.set("k", 1, ttl=ttl)
+            with pytest.raises(redkit.InvalidArgument, match=r"ttl must be at least 0\.001s, got 0s"):
+                cache.get_or_set("k", lambda: 1, ttl=ttl)
+
+
 def test_huge_durations_are_invalid_arguments_not_builtin_errors() -> None:
     # 2**63 seconds raised a builtin OverflowError; 1e14 s reached Lua as a ScriptError.
     for value in (2**63, 2**200, 1e14, 1e300, timedelta(days=999_999_999)):
