@@ -224,6 +224,19 @@ async function serverCost(r) {
   return { calls, cpu: (used('used_cpu_user') + used('used_cpu_sys')) * 1e6 }
 }
 
+/** CPU µs (user + system) process `pid` has used: /proc/<pid>/stat, in ticks of USER_HZ
+ *  (100 on Linux); NaN where there is no /proc. */
+function processCpu(pid) {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8')
+    // The fields after the command name (which may hold spaces): state first; utime and stime 12th and 13th.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    return (Number(fields[11]) + Number(fields[12])) * 10_000
+  } catch {
+    return NaN
+  }
+}
+
 function perJob(before, after, jobs) {
   return { commands: (after.calls - before.calls) / jobs, cpu: (after.cpu - before.cpu) / jobs }
 }
@@ -254,8 +267,10 @@ async function workerCell(r, url, name, concurrency) {
   let t0
   let done0
   let after
+  let workerCpu
   try {
     await worker.read()
+    const cpu0 = processCpu(worker.proc.pid)
     const started = performance.now()
     const mark = Math.max(1, Math.floor(JOBS * START_MARK))
     for (;;) {
@@ -266,13 +281,21 @@ async function workerCell(r, url, name, concurrency) {
       await sleep(10)
     }
     after = await serverCost(r)
+    workerCpu = (processCpu(worker.proc.pid) - cpu0) / Math.max(done, 1)
   } finally {
     worker.kill()
     await counter.close()
   }
   const rate = t0 !== undefined && t > t0 ? ((done - done0) * 1000) / (t - t0) : 0
   const note = done >= JOBS ? '' : `stopped after ${CAP_S} s with ${done} of ${JOBS} done`
-  return { name, workload: `worker, concurrency ${concurrency}`, rate, ...perJob(before, after, Math.max(done, 1)), note }
+  return {
+    name,
+    workload: `worker, concurrency ${concurrency}`,
+    rate,
+    ...perJob(before, after, Math.max(done, 1)),
+    workerCpu,
+    note,
+  }
 }
 
 async function latencyCell(r, url, name, concurrency) {
@@ -329,7 +352,8 @@ async function main() {
         const cell = await workerCell(r, server.url, name, concurrency)
         console.log(
           `  ${name.padEnd(8)} ${cell.workload.padEnd(32)} ${fmt(cell.rate).padStart(9)}/s ` +
-            `${cell.commands.toFixed(1)} cmds/job ${cell.cpu.toFixed(1)} µs/job ${cell.note}`,
+            `${cell.commands.toFixed(1)} cmds/job ${cell.cpu.toFixed(1)} µs/job ` +
+            `worker ${cell.workerCpu.toFixed(1)} µs/job ${cell.note}`,
         )
         cells.push(cell)
       }
@@ -360,11 +384,12 @@ async function main() {
       `addBulk: ${fmt(JOBS)} jobs in calls of ${fmt(BULK)}; workers: ${fmt(JOBS)} queued jobs, jobs/s from the moment ` +
       `${START_MARK * 100} % are done to the last (start-up left out; a run stops after ${CAP_S} s). Each cell runs ` +
       'in processes of its own. commands/job: every command the server ran (INFO commandstats, those inside ' +
-      'scripts included); cpu µs/job: redis-server user + system CPU (INFO cpu); both over the whole cell, and ' +
-      'neither depends on the machine\'s load, as jobs/s does. × BullMQ: jobs/s over BullMQ\'s in the same workload.',
+      'scripts included); cpu µs/job: redis-server user + system CPU (INFO cpu); both over the whole cell; worker ' +
+      'cpu µs/job: the worker process\'s user + system CPU from its start-up\'s end to the cell\'s (/proc); none ' +
+      'of the three depends on the machine\'s load, as jobs/s does. × BullMQ: jobs/s over BullMQ\'s in the same workload.',
     '',
-    '| workload | contender | jobs/s | × BullMQ | commands/job | server cpu µs/job | note |',
-    '|---|---|---:|---:|---:|---:|---|',
+    '| workload | contender | jobs/s | × BullMQ | commands/job | server cpu µs/job | worker cpu µs/job | note |',
+    '|---|---|---:|---:|---:|---:|---:|---|',
   ]
   for (const workload of [...new Set(cells.map((c) => c.workload))]) {
     const row = cells.filter((c) => c.workload === workload)
@@ -372,7 +397,8 @@ async function main() {
     for (const c of row) {
       const ratio = base ? `${(c.rate / base).toFixed(2)}×` : '—'
       lines.push(
-        `| ${workload} | ${contenders[c.name].label} | ${fmt(c.rate)} | ${ratio} | ${c.commands.toFixed(1)} | ${c.cpu.toFixed(1)} | ${c.note} |`,
+        `| ${workload} | ${contenders[c.name].label} | ${fmt(c.rate)} | ${ratio} | ${c.commands.toFixed(1)} | ` +
+          `${c.cpu.toFixed(1)} | ${c.workerCpu === undefined ? '—' : c.workerCpu.toFixed(1)} | ${c.note} |`,
       )
     }
   }

@@ -1,7 +1,8 @@
 //! Queue and worker throughput of redkit's Rust core on one redis-server: `add` (one job
 //! per call, one call in flight), `add_bulk` (1,000 jobs per call), and a worker at
 //! concurrency 1 and 100 on no-op jobs; with the commands the server runs per job (INFO
-//! commandstats, the scripts' own commands included) beside BullMQ's 23.
+//! commandstats, the scripts' own commands included) beside BullMQ's 23, and for the
+//! workers their round trips and the CPU their process used per job.
 //!
 //! `cargo run --release -p redkit-bench --bin queue-bench` (a server of its own unless
 //! REDIS_URL is set; BENCH_JOBS sets the jobs per worker run, default 20,000). Prints a
@@ -35,6 +36,35 @@ async fn server_cost(client: &Client) -> (u64, f64) {
     (calls, cpu * 1e6)
 }
 
+/// CPU time this process (the worker and the bench around it) has used, user + system, in
+/// µs: /proc/self/stat's utime and stime, in ticks of USER_HZ (100 on Linux).
+fn own_cpu_us() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // Fields after the command name (which may hold spaces) start at the 3rd, `state`.
+    let after = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+    let ticks: u64 = after
+        .split_whitespace()
+        .skip(11)
+        .take(2)
+        .filter_map(|v| v.parse::<u64>().ok())
+        .sum();
+    ticks as f64 * 10_000.0
+}
+
+/// A worker run's figures.
+struct WorkerRun {
+    jobs_per_sec: f64,
+    /// Commands the server ran per job (scripts' own included).
+    server_cmds: f64,
+    /// redis-server CPU µs per job.
+    server_cpu: f64,
+    /// The worker's take and finish round trips per job.
+    round_trips: f64,
+    /// This process's CPU µs per job (the worker's share; the bench's polling is a few
+    /// commands).
+    worker_cpu: f64,
+}
+
 async fn reset(client: &Client) {
     send(client, redkit::Cmd::new("FLUSHALL")).await;
     send(client, redkit::Cmd::new("CONFIG").arg("RESETSTAT")).await;
@@ -52,12 +82,13 @@ async fn fill(client: &Client, n: u64) {
     }
 }
 
-/// Jobs per second of a worker at `concurrency` over `n` queued no-op jobs, the server
-/// commands per job and the server's CPU µs per job.
-async fn worker_run(client: &Client, n: u64, concurrency: usize) -> (f64, f64, f64) {
+/// Jobs per second of a worker at `concurrency` over `n` queued no-op jobs, and what a job
+/// cost the server and the worker.
+async fn worker_run(client: &Client, n: u64, concurrency: usize) -> WorkerRun {
     reset(client).await;
     fill(client, n).await;
     let before = server_cost(client).await;
+    let cpu_before = own_cpu_us();
     let q = client.queue("bench").expect("queue");
     let started = Instant::now();
     let worker = client
@@ -73,14 +104,17 @@ async fn worker_run(client: &Client, n: u64, concurrency: usize) -> (f64, f64, f
     }
     let rate = n as f64 / started.elapsed().as_secs_f64();
     worker.close(true).await;
+    let worker_cpu = own_cpu_us() - cpu_before;
     // The counts polled meanwhile are a handful of commands against n jobs.
     let after = server_cost(client).await;
     let n = n as f64;
-    (
-        rate,
-        (after.0 - before.0) as f64 / n,
-        (after.1 - before.1) / n,
-    )
+    WorkerRun {
+        jobs_per_sec: rate,
+        server_cmds: (after.0 - before.0) as f64 / n,
+        server_cpu: (after.1 - before.1) / n,
+        round_trips: worker.stats().take_calls as f64 / n,
+        worker_cpu: worker_cpu / n,
+    }
 }
 
 #[tokio::main]
@@ -108,8 +142,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let bulk = bulk_n as f64 / started.elapsed().as_secs_f64();
     let bulk_cpu = (server_cost(&client).await.1 - cpu0) / bulk_n as f64;
 
-    let (c1, c1_cmds, c1_cpu) = worker_run(&client, jobs / 2, 1).await;
-    let (c100, c100_cmds, c100_cpu) = worker_run(&client, jobs * 2, 100).await;
+    let c1 = worker_run(&client, jobs / 2, 1).await;
+    let c100 = worker_run(&client, jobs * 2, 100).await;
 
     let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
     let mut out = String::new();
@@ -118,8 +152,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         "redkit's Rust core on one redis-server (a server of its own), one run; BullMQ's figures \
          are the ones issue 17 quotes for this kind of machine (BullMQ itself, same server, same \
          run, comes with the Node binding). No-op jobs, JSON payload a number. Server CPU is \
-         redis-server's user + system time per job (INFO cpu), which the machine's load does \
-         not inflate the way it does jobs/s.\n",
+         redis-server's user + system time per job (INFO cpu), worker CPU the bench process's \
+         (/proc/self/stat); neither is inflated by the machine's load the way jobs/s is.\n",
     );
     out.push_str(&format!(
         "Command: `cargo run --release -p redkit-bench --bin queue-bench` (BENCH_JOBS={jobs}); \
@@ -129,20 +163,22 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             .collect::<Vec<_>>()
             .join(" ")
     ));
-    out.push_str("| what | redkit jobs/s | BullMQ jobs/s | ratio | server commands per job | server CPU µs per job |\n");
-    out.push_str("|---|---:|---:|---:|---|---:|\n");
-    let mut row = |what: &str, ours: f64, theirs: f64, cmds: &str, cpu: f64| {
+    out.push_str("| what | redkit jobs/s | BullMQ jobs/s | ratio | server commands per job | server CPU µs per job | worker round trips per job | worker CPU µs per job |\n");
+    out.push_str("|---|---:|---:|---:|---|---:|---:|---:|\n");
+    let mut row = |what: &str, ours: f64, theirs: f64, cmds: &str, cpu: f64, worker: &str| {
         out.push_str(&format!(
-            "| {what} | {ours:.0} | {theirs:.0} | {:.2}× | {cmds} | {cpu:.1} |\n",
+            "| {what} | {ours:.0} | {theirs:.0} | {:.2}× | {cmds} | {cpu:.1} | {worker} |\n",
             ours / theirs
         ))
     };
+    let worker = |r: &WorkerRun| format!("{:.3} | {:.1}", r.round_trips, r.worker_cpu);
     row(
         "add (1 per call, 1 in flight)",
         add,
         9_400.0,
         "1 EVALSHA per job",
         add_cpu,
+        "— | —",
     );
     row(
         "add_bulk (1,000 per call)",
@@ -150,20 +186,23 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         41_700.0,
         "1 EVALSHA per 1,000 jobs",
         bulk_cpu,
+        "— | —",
     );
     row(
         "worker, concurrency 1",
-        c1,
+        c1.jobs_per_sec,
         7_900.0,
-        &format!("{c1_cmds:.1} (BullMQ: 23)"),
-        c1_cpu,
+        &format!("{:.1} (BullMQ: 23)", c1.server_cmds),
+        c1.server_cpu,
+        &worker(&c1),
     );
     row(
         "worker, concurrency 100",
-        c100,
+        c100.jobs_per_sec,
         35_600.0,
-        &format!("{c100_cmds:.1} (BullMQ: 23)"),
-        c100_cpu,
+        &format!("{:.1} (BullMQ: 23)", c100.server_cmds),
+        c100.server_cpu,
+        &worker(&c100),
     );
     print!("{out}");
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../results/rust-queue.md");

@@ -3,8 +3,9 @@
 //! - fetch: while slots are free, take jobs (one round trip for as many as are free); when
 //!   none wait, block on the queue's marker on a connection of its own (at most
 //!   `drain_delay`), so an idle worker sends a command or two per `drain_delay`;
-//! - finish: every job's end goes to one task that sends all the ends ready at that moment
-//!   in one round trip, each finish taking the next job in the same script call;
+//! - finish (finish.rs): every job's end goes to one task that sends the ends ready
+//!   together in one round trip, each finish taking the next job in the same script call,
+//!   with a few such round trips in flight at once;
 //! - extend: heartbeat and renewal of every lease of the worker in one round trip; a lost
 //!   lease or a `queue.cancel(id)` fires the processor's cancellation signal;
 //! - maintain: stalled recovery (and the queue's other upkeep) every `stalled_interval`.
@@ -26,7 +27,7 @@ use super::slots::Slots;
 use super::spawn::Spawn;
 use crate::error::{Error, Result};
 use crate::host::{Cancel, HostError, HostResult};
-use crate::queue::{Finish, Finished, Job, Outcome, Queue, Take, TakeArgs, WorkerBeat};
+use crate::queue::{Finish, Job, Outcome, Queue, Take, TakeArgs, WorkerBeat};
 use crate::value::Cmd;
 
 /// Why the engine fired a delivery's signal. The first reason wins.
@@ -79,9 +80,6 @@ const CANCEL_GRACE: Duration = Duration::from_millis(250);
 /// How much longer than its own timeout a blocking wait may take before it is given up.
 const MARKER_SLACK: Duration = Duration::from_secs(2);
 
-/// The most job ends sent in one round trip.
-const MAX_BATCH: usize = 1000;
-
 /// Counters of one worker since it started.
 #[derive(Debug, Default)]
 pub(crate) struct Counters {
@@ -103,8 +101,9 @@ struct Running {
 /// to be written (the lease was lost, or the worker is closing without waiting): the slot
 /// is released all the same.
 pub(crate) struct End {
-    id: String,
-    finished: Option<(Finish, FailureKind)>,
+    pub(super) id: String,
+    pub(super) token: u64,
+    pub(super) finished: Option<(Finish, FailureKind)>,
 }
 
 pub(crate) struct Shared {
@@ -116,18 +115,18 @@ pub(crate) struct Shared {
     pub id: String,
     pub events: EventSender,
     pub counters: Counters,
-    take_args: TakeArgs,
-    slots: Slots,
+    pub(super) take_args: TakeArgs,
+    pub(super) slots: Slots,
     running: Mutex<HashMap<String, Running>>,
     ends: mpsc::UnboundedSender<End>,
     /// The worker's pause (not the queue's).
     paused: AtomicBool,
-    closing: AtomicBool,
+    pub(super) closing: AtomicBool,
     /// `close(false)`: give up on results the server has not taken yet.
-    forced: AtomicBool,
+    pub(super) forced: AtomicBool,
     /// Bumped on pause, resume and close: wakes the fetch loop from a blocking wait (a
     /// watch, so a bump while the loop was busy elsewhere is not missed).
-    wake: watch::Sender<u64>,
+    pub(super) wake: watch::Sender<u64>,
     /// The limiter is full until this instant.
     limited_until: Mutex<Option<Instant>>,
     stopped: watch::Sender<bool>,
@@ -177,12 +176,22 @@ impl Shared {
         self.limited_until.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    fn is_limited(&self) -> bool {
+    pub(super) fn is_limited(&self) -> bool {
         self.limited_until().is_some_and(|u| u > Instant::now())
     }
 
-    fn accepting(&self) -> bool {
+    pub(super) fn accepting(&self) -> bool {
         !self.paused.load(Ordering::Acquire) && !self.closing.load(Ordering::Acquire)
+    }
+
+    /// Drop a delivery that ended from the jobs in flight. Only that delivery: the job may
+    /// have been delivered again meanwhile (its lease ran out and stalled recovery put it
+    /// back), to this worker, in a take answered before this end's finish.
+    pub(super) fn forget(&self, id: &str, token: u64) {
+        let mut running = self.running();
+        if running.get(id).is_some_and(|r| r.token == token) {
+            running.remove(id);
+        }
     }
 
     pub(crate) fn jobs_in_flight(&self) -> usize {
@@ -192,7 +201,8 @@ impl Shared {
     /// Start the four tasks (after `spawn.check()`).
     pub(crate) fn start(self: &Arc<Self>, ends: mpsc::UnboundedReceiver<End>) {
         self.spawn.spawn(fetch_loop(self.clone()));
-        self.spawn.spawn(finish_loop(self.clone(), ends));
+        self.spawn
+            .spawn(super::finish::finish_loop(self.clone(), ends));
         self.spawn.spawn(extend_loop(self.clone()));
         self.spawn.spawn(maintain_loop(self.clone()));
     }
@@ -250,7 +260,7 @@ impl Shared {
     }
 
     /// Run each job taken on a slot the caller holds; returns how many.
-    fn spawn_jobs(self: &Arc<Self>, take: Take) -> usize {
+    pub(super) fn spawn_jobs(self: &Arc<Self>, take: Take) -> usize {
         let Take::Jobs(jobs) = take else {
             if let Take::Limited { wait: Some(d) } = take {
                 // Remember the limiter's answer: no take is asked for until it passes.
@@ -297,7 +307,7 @@ impl Shared {
         n
     }
 
-    fn error(&self, what: &str, e: &Error) {
+    pub(super) fn error(&self, what: &str, e: &Error) {
         self.events.emit(WorkerEvent::Error {
             message: format!("{what}: {e}"),
         });
@@ -362,6 +372,7 @@ async fn run_job(shared: Arc<Shared>, job: Job, signal: Signal) {
     let end = End {
         finished: decide(&id, token, timeout, outcome),
         id,
+        token,
     };
     // The finish task is gone only once the worker stopped; the slot no longer matters.
     let _ = shared.ends.send(end);
@@ -501,137 +512,12 @@ async fn fetch_loop(shared: Arc<Shared>) {
 
 /// The pause after `failures` failed calls in a row: 100 ms doubling to 5 s, cut short
 /// by pause, resume or close.
-async fn backoff(failures: u32, wake: &mut watch::Receiver<u64>) {
+pub(super) async fn backoff(failures: u32, wake: &mut watch::Receiver<u64>) {
     let d = Duration::from_millis(100 << failures.min(6)).min(Duration::from_secs(5));
     tokio::select! {
         _ = tokio::time::sleep(d) => {}
         _ = wake.changed() => {}
     }
-}
-
-/// Send every job end that is ready in one round trip, each taking the next job.
-async fn finish_loop(shared: Arc<Shared>, mut ends: mpsc::UnboundedReceiver<End>) {
-    let mut batch = Vec::new();
-    let mut stopped = shared.stopped();
-    let mut wake = shared.wake.subscribe();
-    // Since when stores have failed without one succeeding, across batches.
-    let mut unreachable_since: Option<Instant> = None;
-    loop {
-        batch.clear();
-        tokio::select! {
-            n = ends.recv_many(&mut batch, MAX_BATCH) => if n == 0 { return },
-            _ = stopped.wait_for(|s| *s) => return,
-        }
-        let freed = batch.len();
-        let mut finished = Vec::with_capacity(freed);
-        let mut kinds = Vec::with_capacity(freed);
-        for end in batch.drain(..) {
-            match end.finished {
-                Some((f, kind)) => {
-                    finished.push(f);
-                    kinds.push(kind);
-                }
-                None => {
-                    shared.running().remove(&end.id);
-                }
-            }
-        }
-        if finished.is_empty() {
-            shared.slots.release(freed);
-            continue;
-        }
-        let next = if shared.accepting() && !shared.is_limited() {
-            freed
-        } else {
-            0
-        };
-        let mut failures = 0;
-        let reply = loop {
-            // A result is kept while its lease may still hold: keep trying (the lease is
-            // renewed meanwhile) unless the worker is forced shut, or is closing and the
-            // server has not answered for a whole lock_duration, after which the lease may
-            // have passed to another worker: a close must not wait on a server that may
-            // never come back, and stalled recovery runs those jobs again.
-            let given_up = shared.closing.load(Ordering::Acquire)
-                && unreachable_since.is_some_and(|t| t.elapsed() >= shared.opts.lock_duration);
-            if given_up || (failures > 0 && shared.forced.load(Ordering::Acquire)) {
-                break None;
-            }
-            let attempt = Instant::now();
-            shared.counters.take_calls.fetch_add(1, Ordering::Relaxed);
-            match shared
-                .queue
-                .finish(&finished, &shared.take_args, next as u32)
-                .await
-            {
-                Ok(r) => {
-                    unreachable_since = None;
-                    break Some(r);
-                }
-                Err(e) => {
-                    shared.error("finishing jobs", &e);
-                    failures += 1;
-                    unreachable_since.get_or_insert(attempt);
-                    backoff(failures, &mut wake).await;
-                }
-            }
-        };
-        {
-            let mut running = shared.running();
-            for f in &finished {
-                running.remove(&f.id);
-            }
-        }
-        let Some((fins, take)) = reply else {
-            shared.slots.release(freed);
-            continue;
-        };
-        for ((f, kind), fin) in finished.into_iter().zip(kinds).zip(fins) {
-            report(&shared, f, kind, fin);
-        }
-        let got = shared.spawn_jobs(take);
-        shared.slots.release(freed - got);
-    }
-}
-
-/// Emit the event of an end the server answered.
-fn report(shared: &Shared, f: Finish, kind: FailureKind, fin: Finished) {
-    let c = &shared.counters;
-    let event = match (fin, f.outcome) {
-        (Finished::Lost, _) => {
-            c.refused.fetch_add(1, Ordering::Relaxed);
-            WorkerEvent::Error {
-                message: format!(
-                    "the result of job {} was refused: this delivery lost its lease",
-                    f.id
-                ),
-            }
-        }
-        (_, Outcome::Completed(result)) => {
-            c.completed.fetch_add(1, Ordering::Relaxed);
-            WorkerEvent::Completed {
-                job_id: f.id,
-                result,
-            }
-        }
-        (fin, outcome) => {
-            c.failed.fetch_add(1, Ordering::Relaxed);
-            let reason = match outcome {
-                Outcome::Failed { reason, .. }
-                | Outcome::Unrecoverable { reason }
-                | Outcome::Cancelled { reason }
-                | Outcome::Timeout { reason } => reason,
-                Outcome::Completed(_) => String::new(),
-            };
-            WorkerEvent::Failed {
-                job_id: f.id,
-                reason,
-                kind,
-                will_retry: fin == Finished::Retrying,
-            }
-        }
-    };
-    shared.events.emit(event);
 }
 
 /// Heartbeat and renew every lease in one round trip: every `renew_interval` while jobs

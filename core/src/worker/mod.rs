@@ -7,6 +7,7 @@
 
 mod engine;
 mod events;
+mod finish;
 mod liveness;
 mod options;
 mod processor;

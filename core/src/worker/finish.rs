@@ -1,0 +1,197 @@
+//! The finish task: every job's end comes here; the ends ready together go to the server in
+//! one round trip, each finish taking the next job in the same script call.
+//!
+//! Up to [`MAX_IN_FLIGHT`] such round trips are outstanding at once: while the server works
+//! on one batch the worker runs the jobs of another and gathers their ends, so the two
+//! overlap instead of taking turns (with one in flight every end waited for the round trip
+//! before it). Replies are applied in the order the requests were sent, so a worker's
+//! events keep the order of its ends. Each request carries its own deliveries (fenced by
+//! their tokens, as one alone was) and holds their slots until it is answered, so the
+//! concurrency bound is unchanged.
+
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex};
+
+use futures_util::stream::{FuturesOrdered, StreamExt};
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+
+use super::engine::{backoff, End, Shared};
+use super::events::{FailureKind, WorkerEvent};
+use crate::queue::{Finish, Finished, Outcome, Take};
+
+/// The most finish requests outstanding at once.
+pub(crate) const MAX_IN_FLIGHT: usize = 2;
+
+/// The most job ends sent in one round trip.
+const MAX_BATCH: usize = 1000;
+
+/// One finish request: the deliveries it ends and what the server answered (None: given
+/// up on, see [`send`]).
+struct Sent {
+    finished: Vec<Finish>,
+    kinds: Vec<FailureKind>,
+    reply: Option<(Vec<Finished>, Take)>,
+}
+
+/// Send the ends that are ready, up to [`MAX_IN_FLIGHT`] requests at once; apply the
+/// replies in order.
+pub(super) async fn finish_loop(shared: Arc<Shared>, mut ends: mpsc::UnboundedReceiver<End>) {
+    let mut stopped = shared.stopped();
+    // Since when stores have failed without one succeeding, across requests.
+    let unreachable_since = Mutex::new(None::<Instant>);
+    let mut received = Vec::new();
+    let mut pending: Vec<(Finish, FailureKind)> = Vec::new();
+    let mut in_flight = FuturesOrdered::new();
+    // While a request is out, the next one waits for its share of the slots' ends: sent
+    // at the first end, it would carry one job per round trip and the server would pay a
+    // call's fixed cost for each. With nothing out, an end goes at once (as it did when one
+    // request at a time was the rule), so a slow job's end never waits for a batch.
+    let share = shared.opts.concurrency.div_ceil(MAX_IN_FLIGHT).max(1);
+    loop {
+        let ready = pending.len() >= share || (in_flight.is_empty() && !pending.is_empty());
+        if ready && in_flight.len() < MAX_IN_FLIGHT {
+            let batch: Vec<_> = pending.drain(..pending.len().min(MAX_BATCH)).collect();
+            in_flight.push_back(send(&shared, &unreachable_since, batch));
+            continue;
+        }
+        tokio::select! {
+            // Replies first: each frees slots and may start jobs.
+            biased;
+            Some(sent) = in_flight.next() => apply(&shared, sent),
+            // With every request out the ends wait in the channel (no wake-up per end).
+            n = ends.recv_many(&mut received, MAX_BATCH), if in_flight.len() < MAX_IN_FLIGHT => {
+                if n == 0 {
+                    return;
+                }
+                for end in received.drain(..) {
+                    match end.finished {
+                        Some(f) => pending.push(f),
+                        // Nothing to write (lease lost, or closing without waiting).
+                        None => {
+                            shared.forget(&end.id, end.token);
+                            shared.slots.release(1);
+                        }
+                    }
+                }
+            }
+            _ = stopped.wait_for(|s| *s) => return,
+        }
+    }
+}
+
+/// One finish request, sent again while it fails and its results may still count.
+async fn send(
+    shared: &Arc<Shared>,
+    unreachable_since: &Mutex<Option<Instant>>,
+    batch: Vec<(Finish, FailureKind)>,
+) -> Sent {
+    let (finished, kinds): (Vec<_>, Vec<_>) = batch.into_iter().unzip();
+    let next = if shared.accepting() && !shared.is_limited() {
+        finished.len()
+    } else {
+        0
+    };
+    let since = || unreachable_since.lock().unwrap_or_else(|p| p.into_inner());
+    let mut failures = 0;
+    let mut wake = None;
+    let reply = loop {
+        // A result is kept while its lease may still hold: keep trying (the lease is
+        // renewed meanwhile) unless the worker is forced shut, or is closing and the
+        // server has not answered for a whole lock_duration, after which the lease may
+        // have passed to another worker: a close must not wait on a server that may
+        // never come back, and stalled recovery runs those jobs again.
+        let given_up = shared.closing.load(Ordering::Acquire)
+            && since().is_some_and(|t| t.elapsed() >= shared.opts.lock_duration);
+        if given_up || (failures > 0 && shared.forced.load(Ordering::Acquire)) {
+            break None;
+        }
+        let attempt = Instant::now();
+        shared.counters.take_calls.fetch_add(1, Ordering::Relaxed);
+        match shared
+            .queue
+            .finish(&finished, &shared.take_args, next as u32)
+            .await
+        {
+            Ok(r) => {
+                *since() = None;
+                break Some(r);
+            }
+            Err(e) => {
+                shared.error("finishing jobs", &e);
+                failures += 1;
+                since().get_or_insert(attempt);
+                let wake = wake.get_or_insert_with(|| shared.wake.subscribe());
+                backoff(failures, wake).await;
+            }
+        }
+    };
+    Sent {
+        finished,
+        kinds,
+        reply,
+    }
+}
+
+/// Apply a request's reply: its deliveries are over, their events go out, the jobs it took
+/// start on the slots it held.
+fn apply(shared: &Arc<Shared>, sent: Sent) {
+    let Sent {
+        finished,
+        kinds,
+        reply,
+    } = sent;
+    let freed = finished.len();
+    for f in &finished {
+        shared.forget(&f.id, f.token);
+    }
+    let Some((fins, take)) = reply else {
+        shared.slots.release(freed);
+        return;
+    };
+    for ((f, kind), fin) in finished.into_iter().zip(kinds).zip(fins) {
+        report(shared, f, kind, fin);
+    }
+    let got = shared.spawn_jobs(take);
+    shared.slots.release(freed - got);
+}
+
+/// Emit the event of an end the server answered.
+fn report(shared: &Shared, f: Finish, kind: FailureKind, fin: Finished) {
+    let c = &shared.counters;
+    let event = match (fin, f.outcome) {
+        (Finished::Lost, _) => {
+            c.refused.fetch_add(1, Ordering::Relaxed);
+            WorkerEvent::Error {
+                message: format!(
+                    "the result of job {} was refused: this delivery lost its lease",
+                    f.id
+                ),
+            }
+        }
+        (_, Outcome::Completed(result)) => {
+            c.completed.fetch_add(1, Ordering::Relaxed);
+            WorkerEvent::Completed {
+                job_id: f.id,
+                result,
+            }
+        }
+        (fin, outcome) => {
+            c.failed.fetch_add(1, Ordering::Relaxed);
+            let reason = match outcome {
+                Outcome::Failed { reason, .. }
+                | Outcome::Unrecoverable { reason }
+                | Outcome::Cancelled { reason }
+                | Outcome::Timeout { reason } => reason,
+                Outcome::Completed(_) => String::new(),
+            };
+            WorkerEvent::Failed {
+                job_id: f.id,
+                reason,
+                kind,
+                will_retry: fin == Finished::Retrying,
+            }
+        }
+    };
+    shared.events.emit(event);
+}
