@@ -67,8 +67,8 @@ impl RestTransport {
             let left = deadline.saturating_sub(redkit::rt::now_ms());
             if left == 0 {
                 return Err(Error::Timeout(format!(
-                    "REST request took longer than {:?}",
-                    self.opts.timeout
+                    "REST request took longer than {}",
+                    redkit::duration::show(self.opts.timeout)
                 )));
             }
             let attempt = std::pin::pin!(self.attempt(path, &body, left));
@@ -78,8 +78,8 @@ impl RestTransport {
             let outcome = match select(attempt, timer).await {
                 Either::Left((r, _)) => r,
                 Either::Right(_) => Err(Failure::last(Error::Timeout(format!(
-                    "REST request took longer than {:?}",
-                    self.opts.timeout
+                    "REST request took longer than {}",
+                    redkit::duration::show(self.opts.timeout)
                 )))),
             };
             match outcome {
@@ -98,15 +98,16 @@ impl RestTransport {
         let init = request_init(self.token.as_deref(), body, left_ms)
             .map_err(|e| Failure::last(Error::invalid(message_of(&e))))?;
         let url = format!("{}{path}", self.url);
-        let request = global_fetch(&url, &init).map_err(|e| fetch_error(&e, self.opts.timeout))?;
+        let request =
+            global_fetch(&url, &init).map_err(|e| fetch_error(&e, &self.url, self.opts.timeout))?;
         let response = HostPromise::new(request)
             .await
-            .map_err(|e| fetch_error(&e, self.opts.timeout))?;
+            .map_err(|e| fetch_error(&e, &self.url, self.opts.timeout))?;
         let response: FetchResponse = response.unchecked_into();
         let status = response.status();
         let text = HostPromise::new(response.text())
             .await
-            .map_err(|e| fetch_error(&e, self.opts.timeout))?;
+            .map_err(|e| fetch_error(&e, &self.url, self.opts.timeout))?;
         let text = text.as_string().unwrap_or_default();
         let parsed: Option<Json> = serde_json::from_str(&text).ok();
         let why = || error_text(&parsed, &text);
@@ -185,17 +186,28 @@ fn request_init(
 }
 
 /// What a failed fetch means. An abort is the request's deadline passing: named by the
-/// whole `timeout`, not by what was left of it for the last attempt.
-fn fetch_error(e: &JsValue, timeout: Duration) -> Failure {
+/// whole `timeout`, not by what was left of it for the last attempt. A network failure
+/// names the endpoint and, where the runtime gives one, the cause (fetch's own message is
+/// only "fetch failed"; its `cause` says "connect ECONNREFUSED 127.0.0.1:8080").
+fn fetch_error(e: &JsValue, url: &str, timeout: Duration) -> Failure {
     match name_of(e).as_str() {
         "TimeoutError" | "AbortError" => Failure::last(Error::Timeout(format!(
-            "REST request took longer than {timeout:?}"
+            "REST request took longer than {}",
+            redkit::duration::show(timeout)
         ))),
         // fetch rejects with a TypeError when the network fails.
-        _ => Failure::retry(Error::Connection(format!(
-            "REST request failed: {}",
-            message_of(e)
-        ))),
+        _ => {
+            let cause = js_sys::Reflect::get(e, &"cause".into())
+                .ok()
+                .filter(|c| !c.is_undefined() && !c.is_null())
+                .map(|c| format!(" ({})", message_of(&c)))
+                .unwrap_or_default();
+            Failure::retry(Error::Connection(format!(
+                "REST request to {} failed: {}{cause}",
+                redkit::transport::url::masked(url),
+                message_of(e)
+            )))
+        }
     }
 }
 

@@ -94,7 +94,9 @@ describe('REST transport specifics', () => {
     const port = await freePort();
     const c = Client.rest({ url: `http://127.0.0.1:${port}`, token: 't', retries: 2, retryBackoffMax: 100 });
     const started = Date.now();
-    await assert.rejects(c.ping(), ConnectionError);
+    // It names the endpoint and why (fetch's own message is only "fetch failed").
+    await assert.rejects(c.ping(), (e) =>
+      e instanceof ConnectionError && e.message.includes(`REST request to http://127.0.0.1:${port} failed`) && e.message.includes('ECONNREFUSED'));
     const took = Date.now() - started;
     // Two pauses: 25-50 ms then 50-100 ms.
     assert.ok(took >= 70, `retried for ${took} ms`);

@@ -31,7 +31,6 @@ pub mod native;
 pub mod push;
 #[cfg(feature = "native")]
 mod requests;
-#[cfg(feature = "native")]
 pub mod url;
 pub use redkit_protocol::resp;
 

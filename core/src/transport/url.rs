@@ -1,15 +1,19 @@
 //! Reading a connection URL, and saying what is wrong with one: the URL as given (its
 //! password masked), what is wrong, and the forms that are accepted. The parsing itself is
-//! redis-rs's; its own errors (`Redis URL did not parse - InvalidClientConfig`) say none
-//! of that.
+//! redis-rs's (native builds); its own errors (`Redis URL did not parse -
+//! InvalidClientConfig`) say none of that. [`masked`] serves every build (the edge's REST
+//! endpoint too).
 
+#[cfg(feature = "native")]
 use crate::error::{Error, Result};
 
 /// The URL forms a client accepts, for errors.
+#[cfg(feature = "native")]
 pub const ACCEPTED: &str = "redis://[[user]:password@]host[:port][/db], rediss://... (TLS), \
      redis+unix:///path/to/socket[?db=N] or unix:///path, or embedded:// (the in-process engine)";
 
 /// The schemes redis-rs reads (the `valkey` ones are its aliases).
+#[cfg(feature = "native")]
 const SCHEMES: [&str; 7] = [
     "redis",
     "rediss",
@@ -22,6 +26,7 @@ const SCHEMES: [&str; 7] = [
 
 /// `url` read as a server's address and settings; an [`Error::InvalidArgument`] naming the
 /// URL (password masked), the fault and the accepted forms otherwise.
+#[cfg(feature = "native")]
 pub fn connection_info(url: &str) -> Result<redis::ConnectionInfo> {
     use redis::IntoConnectionInfo;
     let bad = |why: &str| {
@@ -44,6 +49,7 @@ pub fn connection_info(url: &str) -> Result<redis::ConnectionInfo> {
 
 /// redis-rs's description of a refused URL (`Invalid database number`), without the
 /// error kind it appends (` - InvalidClientConfig`).
+#[cfg(feature = "native")]
 fn fault(e: &redis::RedisError) -> String {
     let text = e.to_string();
     let text = match text.split_once(" - ") {
@@ -117,6 +123,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(feature = "native")]
     fn a_bad_url_is_shown_masked_with_its_fault_and_the_accepted_forms() {
         for (url, fault) in [
             ("http://u:secret@localhost:1", "unsupported scheme \"http\""),
