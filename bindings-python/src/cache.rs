@@ -52,7 +52,7 @@ impl CacheCore {
         Ok(core)
     }
 
-    fn cache(&self) -> PyResult<redkit::Cache> {
+    pub(crate) fn cache(&self) -> PyResult<redkit::Cache> {
         self.state.get_or_try_make(|| {
             self.conn
                 .client()?
@@ -65,7 +65,10 @@ impl CacheCore {
 }
 
 /// One write's ttl (read by the core's duration rules, like every option) and tags.
-fn set_options(ttl: Option<&Bound<'_, PyAny>>, tags: Vec<Text>) -> PyResult<redkit::SetOptions> {
+pub(crate) fn set_options(
+    ttl: Option<&Bound<'_, PyAny>>,
+    tags: Vec<Text>,
+) -> PyResult<redkit::SetOptions> {
     crate::options::write_options(ttl, tags.into_iter().map(|t| t.0).collect())
 }
 

@@ -4,6 +4,7 @@
 
 mod bridge;
 mod cache;
+mod cache_ops;
 mod connection;
 mod errors;
 mod events;
@@ -56,6 +57,7 @@ fn _error_classes() -> Vec<&'static str> {
 fn _redkit(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<connection::Connection>()?;
     m.add_class::<cache::CacheCore>()?;
+    m.add_class::<cache_ops::CacheOps>()?;
     m.add_class::<bridge::LoopBridge>()?;
     m.add_class::<ratelimit::RateLimiterCore>()?;
     m.add_class::<queue::QueueCore>()?;

@@ -4,6 +4,8 @@ blocking and the asyncio client. A failing scenario fails the suite."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import inspect
 import json
 from collections.abc import Awaitable
 from datetime import timedelta
@@ -83,9 +85,9 @@ async def replay(scenario: dict[str, Any], call: Call) -> None:
             await asyncio.sleep(step["ms"] / 1000)
             continue
         kwargs: dict[str, Any] = {}
-        if "tags" in step and op in ("set", "get_or_set"):
+        if "tags" in step and op in ("set", "get_or_set", "set_many"):
             kwargs["tags"] = step["tags"]
-        if "ttl_ms" in step:
+        if "ttl_ms" in step and op != "touch":
             kwargs["ttl"] = ms(step["ttl_ms"])
         args: list[Any]
         if op == "get":
@@ -106,6 +108,18 @@ async def replay(scenario: dict[str, Any], call: Call) -> None:
                 return spec["returns"]
 
             args = [text(step["key"]), loader]
+        elif op in ("get_many", "delete_many"):
+            args = [[text(k) for k in step["keys"]]]
+        elif op == "set_many":
+            args = [step["entries"]]
+        elif op in ("exists", "ttl"):
+            args = [text(step["key"])]
+        elif op == "touch":
+            args = [text(step["key"]), ms(step["ttl_ms"])]
+        elif op == "incr":
+            args = [text(step["key"])] + ([step["by"]] if "by" in step else [])
+        elif op in ("clear", "stats"):
+            args = []
         else:
             raise AssertionError(f"unknown op in {where}")
 
@@ -119,8 +133,14 @@ async def replay(scenario: dict[str, Any], call: Call) -> None:
                 assert str(info.value) == step["loader"]["throws"], where
             else:
                 assert isinstance(info.value, getattr(redkit, expected)), f"{where}: got {info.value!r}"
+        elif "expect_range" in step:
+            low, high = step["expect_range"]
+            result = await call(op, *args, **kwargs)
+            assert isinstance(result, int) and low <= result <= high, f"{where}: got {result!r}"
         else:
             result = await call(op, *args, **kwargs)
+            if op == "stats":
+                result = dataclasses.asdict(result)
             assert result == step["expect"], f"{where}: got {result!r}"
             assert json.dumps(result) == json.dumps(step["expect"]), f"{where}: types differ: {result!r}"
         if "loader_calls" in step:
@@ -150,7 +170,9 @@ def test_asyncio_client(path: Path, backend_url: str, prefix: str) -> None:
         cache = client.cache(scenario["setup"]["namespace"], **cache_options(scenario["setup"]))
 
         async def call(op: str, *args: Any, **kwargs: Any) -> Any:
-            return await getattr(cache, op)(*args, **kwargs)
+            # stats() reads local counters: a plain call on the asyncio client too.
+            result = getattr(cache, op)(*args, **kwargs)
+            return await result if inspect.isawaitable(result) else result
 
         try:
             await replay(scenario, call)

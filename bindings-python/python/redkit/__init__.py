@@ -11,6 +11,7 @@
 import os as _os
 
 from . import _redkit
+from ._cacheops import CacheStats
 from ._client import Cache, Client
 from ._common import HealthReport
 from ._errors import (
@@ -45,6 +46,7 @@ if hasattr(_os, "register_at_fork"):
 __all__ = [
     "Client",
     "Cache",
+    "CacheStats",
     "HealthReport",
     "RateLimiter",
     "RateLimitResult",

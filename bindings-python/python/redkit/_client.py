@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, Callable, TypeVar
 from . import _common, _convert, _queue
 from ._async_refusal import refusal, refuse_awaitable
 from ._cached import F, KeySpec, cached_decorator
+from ._cacheops import CacheOpsMixin
 from ._codec import Codec
 from ._codec import codec as make_codec
 from ._options import CacheOptions, ConnectOptions, Duration, QueueOptions, RateLimiterOptions, WorkerOptions
@@ -24,7 +25,7 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 
-class Cache:
+class Cache(CacheOpsMixin):
     """One cache namespace (``client.cache(...)``): cache-aside, write-through,
     delete-on-write and tag invalidation, with stampede protection."""
 

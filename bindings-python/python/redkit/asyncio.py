@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Callable, TypeVar
 from . import _aqueue, _common, _convert, _host, _queue
 from ._aqueue import Job, Queue, QueueEvents, Worker, WorkerEvents
 from ._cached import F, KeySpec, cached_decorator
+from ._cacheops import AsyncCacheOpsMixin
 from ._codec import Codec
 from ._codec import codec as make_codec
 from ._common import HealthReport
@@ -55,7 +56,7 @@ if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_forget_bridges)
 
 
-class Cache:
+class Cache(AsyncCacheOpsMixin):
     """One cache namespace, awaitable (``client.cache(...)``)."""
 
     __slots__ = ("_core", "_codec", "namespace")
