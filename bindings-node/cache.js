@@ -6,6 +6,7 @@
 
 const { makeCache, jsonText, parseJson } = require('./facade/cache.js')
 const { DecodeError, EncodeError, InvalidArgument, callNative, loaderFailure } = require('./errors.js')
+const { opsBackend } = require('./cache-ops.js')
 
 function encodeBytes(value) {
   if (Buffer.isBuffer(value)) return value
@@ -121,7 +122,7 @@ function cache(nativeClient, dispatch, namespace, opts) {
   const nativeCache = callNative(() => nativeClient.cache(namespace, opts))
   const codec = CODECS[opts?.codec ?? 'json']
   if (codec.load !== undefined) codec.load()
-  return makeCache(backend(nativeCache, codec, dispatch), codec.encode)
+  return makeCache({ ...backend(nativeCache, codec, dispatch), ...opsBackend(nativeCache, codec, dispatch) }, codec.encode)
 }
 
 module.exports = { cache }

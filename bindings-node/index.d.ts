@@ -11,6 +11,13 @@ export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-was
 
 /** The native cache behind `Cache` in `redkit.js`. */
 export declare class NativeCache {
+  /** The everyday operations as plain functions, each taking its [`Start`] first. */
+  ops(): { getManyText(op: number, keys: string[]): unknown; getManyBytes(op: number, keys: string[]): unknown; setManyText(op: number, keys: string[], values: string[], opts?: unknown): unknown; setManyBytes(op: number, keys: string[], values: Buffer[], opts?: unknown): unknown; exists(op: number, key: string): unknown; ttl(op: number, key: string): unknown; touch(op: number, key: string, ttl: unknown): unknown; incr(op: number, key: string, by?: unknown, opts?: unknown): unknown; clear(op: number): unknown }
+  /**
+   * What this cache did since it was made: hits, misses, stale serves, near hits,
+   * loader calls, errors.
+   */
+  stats(): CacheStats
   /**
    * The operations as plain functions, each taking its [`Start`] first and returning
    * what it asks for (see `Completions::start`).
@@ -226,6 +233,22 @@ export declare function __panicInPromiseForTests(): Promise<void>
  * options of `pattern`, answered as the core's JSON (every default filled in, ms).
  */
 export declare function __resolveOptions(pattern: string, opts: unknown): string
+
+/** A cache's counters (`cache.stats()`), camelCase in JS. */
+export interface CacheStats {
+  /** Reads answered with a fresh value. */
+  hits: number
+  /** Reads that found no fresh value. */
+  misses: number
+  /** `getOrSet` calls answered with a stale value. */
+  staleServes: number
+  /** Of the hits, those served from the near cache. */
+  nearHits: number
+  /** Times a loader was called. */
+  loaderCalls: number
+  /** Failed calls (not bad input) and answers `failSafe` made without Redis. */
+  errors: number
+}
 
 /**
  * `code -> class name` for every error kind, e.g. `{ ERR_CLOSED: "Closed" }`: `errors.js`

@@ -52,6 +52,22 @@ export interface WrapOptions<Args extends unknown[]> extends SetOptions {
   key?: string | ((...args: Args) => string)
 }
 
+/** What a cache did since it was made (`cache.stats()`), counted in the core. */
+export interface CacheStats {
+  /** Reads (`get`, `getMany`, `getOrSet`) answered with a fresh value. */
+  hits: number
+  /** Reads that found no fresh value. */
+  misses: number
+  /** `getOrSet` calls answered with a stale value (`staleTtl`, `failSafe`). */
+  staleServes: number
+  /** Of the hits, those served from the near cache (no round trip). */
+  nearHits: number
+  /** Times a loader was called. */
+  loaderCalls: number
+  /** Calls that failed other than for bad input, and answers `failSafe` made without Redis. */
+  errors: number
+}
+
 /** One cache namespace. `V` is the value type: any JSON-able value, or bytes with the bytes codec. */
 export declare class Cache<V = any> {
   private constructor()
@@ -65,6 +81,25 @@ export declare class Cache<V = any> {
   getOrSet<T extends V = V>(key: string, loader: () => T | Promise<T>, opts?: SetOptions): Promise<T>
   /** Every entry carrying any of `tags` reads as a miss from now on; resolves to how many were deleted. */
   invalidateTags(tags: string[]): Promise<number>
+  /** Each key's fresh value, or `null`, in order. One round trip (MGET). */
+  getMany<T extends V = V>(keys: string[]): Promise<(T | null)[]>
+  /** Write-through of several entries (an object or a Map of key to value) with one ttl and one set of tags. One round trip. */
+  setMany(entries: Record<string, V> | Map<string, V>, opts?: SetOptions): Promise<void>
+  /** Delete the entries of `keys`; resolves to how many existed. One round trip (DEL). */
+  deleteMany(keys: string[]): Promise<number>
+  /** Whether `key` holds a fresh entry (one `get` would return). */
+  exists(key: string): Promise<boolean>
+  /** How many ms `key`'s entry stays fresh, or `null` when it holds none. */
+  ttl(key: string): Promise<number | null>
+  /** Keep `key`'s fresh entry fresh for `ttl` from now, its value unchanged; resolves to whether there was one. */
+  touch(key: string, ttl: Duration): Promise<boolean>
+  /** Add `by` (default 1, a whole number within ±(2^53 − 1)) to the counter under `key`; resolves to its new value.
+   *  A missing counter starts from 0 and lives `opts.ttl` (the namespace ttl by default); later calls keep that expiry. */
+  incr(key: string, by?: number, opts?: { ttl?: Duration }): Promise<number>
+  /** Delete every entry of the namespace in bounded steps (SCAN, never KEYS); resolves to how many were deleted. */
+  clear(): Promise<number>
+  /** What this cache did since it was made. */
+  stats(): CacheStats
   /** Memoize `fn` through `getOrSet`. */
   wrap<Args extends unknown[], R extends V>(
     fn: (...args: Args) => R | Promise<R>,
@@ -80,6 +115,14 @@ export interface CacheBackend {
   delete(keys: string[]): Promise<number>
   invalidateTags(tags: string[]): Promise<number>
   getOrSet(key: string, loader: () => unknown, opts?: SetOptions): Promise<any>
+  getMany(keys: string[]): Promise<any[]>
+  setMany(keys: string[], raws: any[], opts?: SetOptions): Promise<unknown>
+  exists(key: string): Promise<boolean>
+  ttl(key: string): Promise<number | null>
+  touch(key: string, ttl: Duration): Promise<boolean>
+  incr(key: string, by?: number, opts?: { ttl?: Duration }): Promise<number>
+  clear(): Promise<number>
+  stats(): CacheStats
 }
 
 /** @internal a Cache over `backend`; `encode` turns a value into what `set` stores. */

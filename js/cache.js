@@ -9,6 +9,7 @@
 
 import { optionsObject } from './args.js';
 import { DecodeError, EncodeError, InvalidArgument } from './errors.js';
+import { attempt, encodedEntries, incrOptions, keyList } from './cacheops.js';
 
 // Guards the constructor: caches come from `client.cache`.
 const INTERNAL = Symbol('redkit.cache.internal');
@@ -126,6 +127,56 @@ export class Cache {
   getOrSet(key, loader, opts) {
     if (typeof loader !== 'function') return Promise.reject(new InvalidArgument('loader must be a function'));
     return this.#backend.getOrSet(key, loader, opts);
+  }
+
+  /** Each key's fresh value, or `null`, in order. One round trip (MGET). */
+  getMany(keys) {
+    return attempt(() => this.#backend.getMany(keyList(keys)));
+  }
+
+  /** Write-through of several entries (an object or a Map of key to value) with one
+   *  `opts` (`ttl`, `tags`). One round trip. */
+  setMany(entries, opts) {
+    return attempt(() => this.#backend.setMany(...encodedEntries(entries, this.#encode), opts));
+  }
+
+  /** Delete entries given as an array; resolves to how many existed. One round trip (DEL). */
+  deleteMany(keys) {
+    return attempt(() => this.#backend.delete(keyList(keys)));
+  }
+
+  /** Whether `key` holds a fresh entry (one `get` would return). */
+  exists(key) {
+    return this.#backend.exists(key);
+  }
+
+  /** How many ms `key`'s entry stays fresh, or `null` when it holds none. */
+  ttl(key) {
+    return this.#backend.ttl(key);
+  }
+
+  /** Keep `key`'s fresh entry fresh for `ttl` from now, its value unchanged; resolves to
+   *  whether there was one. */
+  touch(key, ttl) {
+    return this.#backend.touch(key, ttl);
+  }
+
+  /** Add `by` (default 1, a whole number) to the counter under `key`; resolves to its new
+   *  value. A missing counter starts from 0 and lives `opts.ttl` (the namespace's by
+   *  default); later calls keep that expiry. `get` reads a counter back as a number. */
+  incr(key, by, opts) {
+    return attempt(() => this.#backend.incr(key, by, incrOptions(opts)));
+  }
+
+  /** Delete every entry of the namespace in bounded steps (SCAN, never KEYS); resolves to
+   *  how many were deleted. */
+  clear() {
+    return this.#backend.clear();
+  }
+
+  /** `{ hits, misses, staleServes, nearHits, loaderCalls, errors }` since this cache was made. */
+  stats() {
+    return this.#backend.stats();
   }
 
   /** Memoize `fn` through `getOrSet`: `{ key, ttl, tags }` (see `wrap`). */

@@ -7,6 +7,7 @@ async function demo(): Promise<void> {
   await client.ping()
   const report: HealthReport = await client.check()
   const version: string = report.serverVersion
+  const plainCounter = client.cache('counters')
   const users = client.cache<{ id: number; name: string }>('users', { ttl: 3_600_000, jitter: 300_000, staleTtl: 1000 })
   const user = await users.getOrSet('user:42', async () => ({ id: 42, name: 'Ada' }), { tags: ['team:7'] })
   const id: number = user.id
@@ -15,6 +16,17 @@ async function demo(): Promise<void> {
   await users.set('user:42', user, { ttl: 1000, tags: ['team:7'] })
   const deleted: number = await users.delete('user:42', 'user:43')
   const invalidated: number = await users.invalidateTags(['team:7'])
+  const many: ({ id: number; name: string } | null)[] = await users.getMany(['user:42', 'user:43'])
+  await users.setMany({ a: user, b: user }, { ttl: '5m', tags: ['team:7'] })
+  await users.setMany(new Map([['a', user]]))
+  const gone: number = await users.deleteMany(['a', 'b'])
+  const there: boolean = await users.exists('a')
+  const left: number | null = await users.ttl('a')
+  const touched: boolean = await users.touch('a', 60_000)
+  const count: number = await plainCounter.incr('views', 1, { ttl: '1d' })
+  const cleared: number = await users.clear()
+  const { hits, misses, staleServes, nearHits, loaderCalls, errors } = users.stats()
+  console.log(many, gone, there, left, touched, count, cleared, hits, misses, staleServes, nearHits, loaderCalls, errors)
   const find = users.wrap(async (n: number) => ({ id: n, name: 'x' }), { key: (n) => `user:${n}`, ttl: 1000 })
   const found: { id: number } = await find(1)
   // No options: JSON values, not the bytes overload.
@@ -24,6 +36,8 @@ async function demo(): Promise<void> {
   const hot: { id: number } | null = await near.get('k')
   const blobs = client.cache('blobs', { codec: 'bytes' })
   const blob: Buffer | null = await blobs.get('b')
+  const blobList: (Buffer | null)[] = await blobs.getMany(['b'])
+  console.log(blobList)
   await blobs.set('b', Buffer.from('x'))
   try {
     await client.close()

@@ -7,6 +7,8 @@
 //! `completion.rs`). The operations are reached through `functions()` (see
 //! `functions.rs`).
 
+mod ops;
+
 use std::sync::Arc;
 
 use napi::bindgen_prelude::{BufferSlice, Object};

@@ -18,6 +18,11 @@ use crate::errors::{js, to_js};
 pub struct Js(Input);
 
 impl Js {
+    /// The value as the core reads it, uninterpreted (an `incr` amount).
+    pub fn input(self) -> Input {
+        self.0
+    }
+
     /// The value as a name (a namespace, a limiter's name): a well-formed string.
     pub fn text(self, what: &str) -> napi::Result<String> {
         match self.0 {

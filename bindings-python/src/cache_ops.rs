@@ -39,10 +39,7 @@ impl CacheOps {
         let cache = self.core.get().cache()?;
         go(py, bridge, async move {
             let values = cache.get_many_bytes(&refs(&keys)).await?;
-            Ok(values
-                .into_iter()
-                .map(|v| v.map(Bytes))
-                .collect::<Vec<_>>())
+            Ok(values.into_iter().map(|v| v.map(Bytes)).collect::<Vec<_>>())
         })
     }
 
@@ -76,9 +73,11 @@ impl CacheOps {
         bridge: Option<&Bound<'py, LoopBridge>>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let cache = self.core.get().cache()?;
-        go(py, bridge, async move {
-            cache.delete_many(&refs(&keys)).await
-        })
+        go(
+            py,
+            bridge,
+            async move { cache.delete_many(&refs(&keys)).await },
+        )
     }
 
     /// Whether the key holds a fresh entry.

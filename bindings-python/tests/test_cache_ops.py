@@ -70,10 +70,10 @@ def test_counters_durations_and_codecs(client: redkit.Client) -> None:
     value = c.get("hits")
     assert value == 10 and type(value) is int
     ttl = c.ttl("hits")
-    assert isinstance(ttl, int) and 59_000 < ttl <= 60_000, "the first incr's ttl stands"
+    assert isinstance(ttl, int) and 59_000 < ttl <= 60_100, "the first incr's ttl stands"
     assert c.touch("hits", timedelta(seconds=5)) is True
     ttl = c.ttl("hits")
-    assert isinstance(ttl, int) and ttl <= 5_000
+    assert isinstance(ttl, int) and ttl <= 5_100
     raw = client.cache("raw", codec="bytes")
     assert raw.incr("n", 5) == 5
     assert raw.get("n") == b"5", "the bytes codec reads a counter as its digits"
@@ -104,7 +104,7 @@ def test_asyncio_client_has_every_operation(redis_url: str, prefix: str) -> None
         assert await c.get_many(["a", "b", "z"]) == [1, [2], None]
         assert await c.exists("a") is True
         ttl = await c.ttl("a")
-        assert ttl is not None and 29_000 < ttl <= 30_000
+        assert ttl is not None and 29_000 < ttl <= 30_100
         assert await c.touch("a", 100) is True
         assert await c.incr("n", 4) == 4
         assert await c.delete_many(["a", "zz"]) == 1

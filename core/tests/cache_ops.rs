@@ -111,13 +111,13 @@ async fn exists_ttl_and_touch_follow_freshness(backend: Backend) {
     assert!(cache.exists("k").await.unwrap());
     let ttl = cache.ttl("k").await.unwrap().unwrap();
     assert!(
-        ttl > Duration::from_secs(9) && ttl <= Duration::from_secs(10),
+        ttl > Duration::from_secs(9) && ttl <= Duration::from_millis(10_100), // judged by the estimated server clock
         "{ttl:?}"
     );
     assert!(cache.touch("k", Duration::from_secs(100)).await.unwrap());
     let ttl = cache.ttl("k").await.unwrap().unwrap();
     assert!(
-        ttl > Duration::from_secs(99) && ttl <= Duration::from_secs(100),
+        ttl > Duration::from_secs(99) && ttl <= Duration::from_millis(100_100),
         "{ttl:?}"
     );
     assert_eq!(
@@ -164,7 +164,7 @@ async fn counters_count_and_read_back_as_numbers(backend: Backend) {
     );
     assert_eq!(cache.incr("short", 1, Some(MINUTE)).await.unwrap(), 6);
     let ttl = cache.ttl("short").await.unwrap().unwrap();
-    assert!(ttl <= Duration::from_millis(300), "{ttl:?}");
+    assert!(ttl <= Duration::from_millis(400), "{ttl:?}");
     tokio::time::sleep(Duration::from_millis(400)).await;
     assert_eq!(cache.get::<i64>("short").await.unwrap(), None);
     assert_eq!(

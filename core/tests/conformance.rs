@@ -147,7 +147,10 @@ async fn cache_step(cache: &Cache, step: &Json, loads: &Arc<AtomicUsize>) -> Res
             .map(Json::from),
         "incr" => {
             let by = step.get("by").map_or(Some(1), Json::as_i64).expect("by");
-            cache.incr(&key(), by, ms(step, "ttl_ms")).await.map(Json::from)
+            cache
+                .incr(&key(), by, ms(step, "ttl_ms"))
+                .await
+                .map(Json::from)
         }
         "clear" => cache.clear().await.map(Json::from),
         "stats" => Ok(serde_json::to_value(cache.stats()).unwrap()),

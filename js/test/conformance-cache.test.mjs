@@ -63,6 +63,24 @@ async function replay(scenario, transport) {
           );
         case 'sleep':
           return new Promise((r) => setTimeout(() => r(null), step.ms));
+        case 'get_many':
+          return cache.getMany(step.keys);
+        case 'set_many':
+          return cache.setMany(step.entries, setOpts).then(() => null);
+        case 'delete_many':
+          return cache.deleteMany(step.keys);
+        case 'exists':
+          return cache.exists(step.key);
+        case 'ttl':
+          return cache.ttl(step.key);
+        case 'touch':
+          return cache.touch(step.key, step.ttl_ms);
+        case 'incr':
+          return cache.incr(step.key, step.by, step.ttl_ms === undefined ? undefined : { ttl: step.ttl_ms });
+        case 'clear':
+          return cache.clear();
+        case 'stats':
+          return Promise.resolve(cache.stats());
         default:
           throw new Error(`${where}: unknown op`);
       }
@@ -80,6 +98,12 @@ async function replay(scenario, transport) {
         assert.ok(err instanceof RedkitError, `${where}: ${err}`);
         assert.equal(err.name, step.error, `${where}: ${err}`);
       }
+    } else if (step.expect_range !== undefined) {
+      const [low, high] = step.expect_range;
+      const got = await act();
+      assert.ok(Number.isInteger(got) && low <= got && got <= high, `${where}: got ${got}`);
+    } else if (step.op === 'stats') {
+      assert.deepEqual({ ...(await act()) }, camelCase(step.expect), where);
     } else if ('expect' in step) {
       assert.deepEqual(await act(), step.expect, where);
     } else {
@@ -90,6 +114,11 @@ async function replay(scenario, transport) {
   } finally {
     await client.close();
   }
+}
+
+/** An object's snake_case names in camelCase (`stale_serves` → `staleServes`). */
+function camelCase(o) {
+  return Object.fromEntries(Object.entries(o).map(([k, v]) => [k.replace(/_([a-z])/g, (_, c) => c.toUpperCase()), v]));
 }
 
 /** A scenario key: `{"$lone_surrogate": "k"}` is "k" and a lone surrogate (conformance/README.md). */

@@ -5,6 +5,7 @@
 // panic.
 
 import { toSendCommand } from './adapters.js';
+import { opsBackend } from './cache-ops.js';
 import { optionsObject, stringArg } from './facade/args.js';
 import { Closed, DecodeError, InvalidArgument, toError } from './errors.js';
 import { jsonText, makeCache, parseJson } from './facade/cache.js';
@@ -168,6 +169,7 @@ function cache(client, namespace, opts) {
         const within = currentLoad();
         return run(() => wasm().get_or_set(key, load, o, within)).then(decode);
       },
+      ...opsBackend(wasm, decode),
     },
     codec.encode,
   );

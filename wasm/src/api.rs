@@ -109,7 +109,7 @@ impl WasmClient {
 /// One cache namespace; values cross as bytes, encoded by the facade (JSON by default).
 #[wasm_bindgen]
 pub struct WasmCache {
-    inner: Cache,
+    pub(crate) inner: Cache,
 }
 
 /// Options of one write (`{ ttl, tags }`), read by the core.
@@ -117,7 +117,7 @@ fn set_options(opts: &JsValue) -> Result<SetOptions, JsValue> {
     read("set options", opts)
 }
 
-fn bytes_or_null(v: Option<Vec<u8>>) -> JsValue {
+pub(crate) fn bytes_or_null(v: Option<Vec<u8>>) -> JsValue {
     v.map(|b| Uint8Array::from(b.as_slice()).into())
         .unwrap_or(JsValue::NULL)
 }

@@ -18,6 +18,8 @@ mod api;
 #[cfg(target_arch = "wasm32")]
 mod base64;
 #[cfg(target_arch = "wasm32")]
+mod cache_ops;
+#[cfg(target_arch = "wasm32")]
 mod convert;
 #[cfg(target_arch = "wasm32")]
 mod errors;

@@ -51,6 +51,11 @@ fn walk(v: &JsValue, depth: usize) -> Input {
     }
 }
 
+/// `v` as the core reads it, uninterpreted (an `incr` amount, a duration).
+pub fn input(v: &JsValue) -> Input {
+    walk(v, 0)
+}
+
 /// `opts` (absent, or an object) as the core's options `T`; `what` names them in errors.
 pub fn read<T: Options>(what: &str, opts: &JsValue) -> Result<T, JsValue> {
     input::read(what, walk(opts, 0), Dialect::JS).map_err(to_js)

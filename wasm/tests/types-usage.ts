@@ -22,6 +22,16 @@ export async function usage(env: { URL: string; TOKEN: string }, ioredisLike: { 
   const n: number = await users.delete('a', 'b');
   const loaded: User = await users.getOrSet('user:43', async () => ({ id: '43', name: 'Grace' }), { tags: ['team:7'] });
   const dropped: number = await users.invalidateTags(['team:7']);
+  const many: (User | null)[] = await users.getMany(['user:42', 'user:43']);
+  await users.setMany({ a: { id: '1', name: 'A' } }, { ttl: '5m', tags: ['t'] });
+  const deletedMany: number = await users.deleteMany(['a']);
+  const there: boolean = await users.exists('a');
+  const left: number | null = await users.ttl('a');
+  const touched: boolean = await users.touch('a', 60_000);
+  const views: number = await rest.cache('counters').incr('views', 1, { ttl: '1d' });
+  const cleared: number = await users.clear();
+  const { hits, misses, staleServes, nearHits, loaderCalls, errors } = users.stats();
+  console.log(many, deletedMany, there, left, touched, views, cleared, hits, misses, staleServes, nearHits, loaderCalls, errors);
   const find = users.wrap(async (id: string) => ({ id, name: 'x' }), { key: (id) => `user:${id}`, ttl: 1_000 });
   const found: User = await find('44');
   try {

@@ -8,8 +8,9 @@
 use std::sync::LazyLock;
 use std::time::Duration;
 
-use super::{options, Cache, Codec};
+use super::{options, Cache, Codec, SetOptions};
 use crate::error::{Error, Result};
+use crate::input::Input;
 use crate::rt;
 use crate::script::{arg, Script};
 
@@ -18,6 +19,30 @@ pub(super) static INCR: LazyLock<Script> =
 
 /// The largest counter value (and amount): 2^53 − 1.
 pub const MAX_COUNTER: i64 = (1 << 53) - 1;
+
+/// An `incr` amount as a binding's runtime gave it (a JS number, a Python int): a whole
+/// number, 1 when absent. Beyond ±(2^53 − 1) it is refused by [`Cache::incr`].
+pub fn incr_amount(by: Input) -> Result<i64> {
+    match by {
+        Input::Null => Ok(1),
+        Input::Int(n) => Ok(n),
+        // Saturating: a number beyond i64 is still beyond the counter's bound.
+        Input::Number(n) if n.is_finite() && n.fract() == 0.0 => Ok(n as i64),
+        Input::Number(n) => Err(Error::invalid(format!(
+            "incr amount must be a whole number, got {n}"
+        ))),
+        _ => Err(Error::invalid("incr amount must be a whole number")),
+    }
+}
+
+/// The options of one `incr` as the bindings pass them (`{ ttl }`): a write's options
+/// without tags (a counter is not indexed).
+pub fn incr_ttl(opts: SetOptions) -> Result<Option<Duration>> {
+    if !opts.tags.is_empty() {
+        return Err(Error::invalid("incr takes no tags"));
+    }
+    Ok(opts.ttl)
+}
 
 impl Cache {
     /// Add `by` to the counter under `key` and return its new value. A missing (or stale)

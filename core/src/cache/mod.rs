@@ -38,7 +38,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 pub use codec::Codec;
-pub use counters::MAX_COUNTER;
+pub use counters::{incr_amount, incr_ttl, MAX_COUNTER};
 pub use envelope::Envelope;
 pub use near::NearCache;
 pub use options::{CacheOptions, SetOptions};
