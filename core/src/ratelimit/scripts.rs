@@ -31,20 +31,30 @@ fn assemble(decision: &str, algorithm: &str, keep: &[&str]) -> &'static str {
         include_str!("../../lua/rl_common.lua"),
         decision.replacen(PLACEHOLDER, algorithm, 1)
     );
-    let mut source = String::with_capacity(whole.len());
-    for line in whole.lines() {
+    Box::leak(unmark(&whole, keep).into_boxed_str())
+}
+
+/// `text` with the marks of `keep` taken off their lines and the other marked lines left
+/// out.
+pub(crate) fn unmark(text: &str, keep: &[&str]) -> String {
+    let mut out = String::with_capacity(text.len());
+    for line in text.lines() {
         let kept = match [BLOCK, ADJUST].into_iter().find(|m| line.starts_with(m)) {
             None => Some(line),
             Some(mark) if keep.contains(&mark) => Some(&line[mark.len()..]),
             Some(_) => None,
         };
         if let Some(line) = kept {
-            source.push_str(line);
-            source.push('\n');
+            out.push_str(line);
+            out.push('\n');
         }
     }
-    Box::leak(source.into_boxed_str())
+    out
 }
+
+/// Every mark, for tests that read the Lua files as written.
+#[cfg(test)]
+pub(crate) const MARKS: [&str; 2] = [BLOCK, ADJUST];
 
 /// The scripts of an algorithm.
 struct Scripts {
