@@ -10,7 +10,12 @@
 //!
 //! `cargo run --release -p redkit-bench --bin fail-safe-bench` (starts its own
 //! redis-server; REDIS_URL for another). BENCH_SECONDS per contender (default 4), over
-//! BENCH_ROUNDS rounds (default 8). Writes bench/results/fail-safe.md.
+//! BENCH_ROUNDS rounds (default 8). Writes bench/results/fail-safe-timing.md (the
+//! instruction counts of bench/results/fail-safe.md are written by hand from BENCH_COUNT runs).
+//!
+//! `BENCH_COUNT='<operation>=<n>'` runs one operation `n` times in sequence and writes
+//! nothing: under callgrind, (count at n2 - count at n1) / (n2 - n1) is its instructions
+//! per call, a figure the load of a shared machine does not move.
 
 use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
@@ -112,11 +117,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     const GET: &str = "cache get (hit), fail_safe off";
     const GOS: &str = "cache get_or_set (hit), fail_safe off";
     const RAISE: &str = "rate limit, on_error=raise (no failover)";
-    let mut table = String::from(
-        "| operation | concurrency | ops/s (median round) | p50 µs | p99 µs | vs |\n|---|---:|---:|---:|---:|---|\n",
-    );
-    for concurrency in [1usize, 64] {
-        let mut contenders = [
+    let make = || {
+        [
             contender(GET, "", get(&plain)),
             contender("cache get (hit), fail_safe on", GET, get(&safe)),
             contender(GOS, "", get_or_set(&plain)),
@@ -136,7 +138,28 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 RAISE,
                 limit(&insured),
             ),
-        ];
+        ]
+    };
+    // Instruction counts (callgrind): run one contender `n` times in sequence and stop.
+    if let Ok(spec) = std::env::var("BENCH_COUNT") {
+        let (name, n) = spec
+            .rsplit_once('=')
+            .expect("BENCH_COUNT=<operation>=<count>");
+        let n: u64 = n.parse().expect("count");
+        let c = make()
+            .into_iter()
+            .find(|c| c.name == name)
+            .expect("no such operation");
+        for i in 0..n {
+            (c.op)(i).await;
+        }
+        return Ok(());
+    }
+    let mut table = String::from(
+        "| operation | concurrency | ops/s (median round) | p50 µs | p99 µs | vs |\n|---|---:|---:|---:|---:|---|\n",
+    );
+    for concurrency in [1usize, 64] {
+        let mut contenders = make();
         let seq = Arc::new(AtomicU64::new(0));
         let slice = Duration::from_secs_f64(secs / rounds as f64);
         for _ in 0..rounds {
@@ -173,7 +196,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
     }
     println!("{table}");
-    let out = concat!(env!("CARGO_MANIFEST_DIR"), "/../results/fail-safe.md");
+    let out = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../results/fail-safe-timing.md"
+    );
     std::fs::write(
         out,
         format!(
