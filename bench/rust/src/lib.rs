@@ -2,6 +2,7 @@
 
 pub mod measure;
 pub mod server;
+pub mod slow_link;
 
 /// A setting from the environment (`BENCH_SECONDS`, `BENCH_JOBS`, …): `default` when unset
 /// or unreadable.

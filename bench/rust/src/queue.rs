@@ -5,8 +5,10 @@
 //! workers their round trips and the CPU their process used per job.
 //!
 //! `cargo run --release -p redkit-bench --bin queue-bench` (a server of its own unless
-//! REDIS_URL is set; BENCH_JOBS sets the jobs per worker run, default 20,000). Prints a
-//! markdown table and writes it to bench/results/rust-queue.md.
+//! REDIS_URL is set; BENCH_JOBS sets the jobs per worker run, default 20,000;
+//! BENCH_LINK_DELAY_US > 0 connects the workers through a link that adds that much to each
+//! round trip, as a server on another host would). Prints a markdown table and writes it to
+//! bench/results/rust-queue.md.
 
 use std::time::{Duration, Instant};
 
@@ -84,14 +86,14 @@ async fn fill(client: &Client, n: u64) {
 
 /// Jobs per second of a worker at `concurrency` over `n` queued no-op jobs, and what a job
 /// cost the server and the worker.
-async fn worker_run(client: &Client, n: u64, concurrency: usize) -> WorkerRun {
+async fn worker_run(client: &Client, link: &Client, n: u64, concurrency: usize) -> WorkerRun {
     reset(client).await;
     fill(client, n).await;
     let before = server_cost(client).await;
     let cpu_before = own_cpu_us();
     let q = client.queue("bench").expect("queue");
     let started = Instant::now();
-    let worker = client
+    let worker = link
         .worker("bench", processor_fn(|_, _| async { Ok(b"1".to_vec()) }))
         .concurrency(concurrency)
         .build()
@@ -142,8 +144,15 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let bulk = bulk_n as f64 / started.elapsed().as_secs_f64();
     let bulk_cpu = (server_cost(&client).await.1 - cpu0) / bulk_n as f64;
 
-    let c1 = worker_run(&client, jobs / 2, 1).await;
-    let c100 = worker_run(&client, jobs * 2, 100).await;
+    let delay_us: u64 = redkit_bench::env_or("BENCH_LINK_DELAY_US", 0);
+    let link = if delay_us > 0 {
+        let url = redkit_bench::slow_link::start(&url, Duration::from_micros(delay_us)).await;
+        Client::builder(&url).prefix("qbench").build().await?
+    } else {
+        client.clone()
+    };
+    let c1 = worker_run(&client, &link, jobs / 2, 1).await;
+    let c100 = worker_run(&client, &link, jobs * 2, 100).await;
 
     let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
     let mut out = String::new();
@@ -156,8 +165,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
          (/proc/self/stat); neither is inflated by the machine's load the way jobs/s is.\n",
     );
     out.push_str(&format!(
-        "Command: `cargo run --release -p redkit-bench --bin queue-bench` (BENCH_JOBS={jobs}); \
-         load average at the end: {}\n\n",
+        "Command: `cargo run --release -p redkit-bench --bin queue-bench` (BENCH_JOBS={jobs}, \
+         BENCH_LINK_DELAY_US={delay_us}); load average at the end: {}\n\n",
         load.split_whitespace()
             .take(3)
             .collect::<Vec<_>>()
