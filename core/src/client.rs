@@ -169,9 +169,9 @@ impl Client {
     }
 
     /// What the server is and how it is configured, with warnings for settings that
-    /// lose data: no AOF (queued jobs), an `allkeys-*` eviction policy (a
-    /// `volatile-*` one is safe with queues: queue keys never carry an expiry, cache
-    /// entries always do).
+    /// lose data: no AOF, an `allkeys-*` eviction policy (a `volatile-*` one is safe
+    /// with queues: queue keys never carry an expiry, cache entries always do). Queued
+    /// jobs are named as at risk only when the prefix has queues.
     pub async fn check(&self) -> Result<HealthReport> {
         crate::health::check(self.transport(), self.prefix()).await
     }

@@ -69,22 +69,23 @@ pub(crate) async fn check(transport: &dyn Transport, prefix: &str) -> Result<Hea
     } else {
         Vec::new()
     };
+    // What a restart or an eviction can lose: jobs are named only where queues were found,
+    // so a cache- or limiter-only prefix is not told about queues it does not have.
+    let at_risk = if queues.is_empty() {
+        "locks and rate-limit state"
+    } else {
+        "queued jobs, locks and rate-limit state"
+    };
     let mut warnings = Vec::new();
     if !aof {
-        warnings.push(
-            "AOF is off: queued jobs written since the last snapshot are lost if the server restarts \
+        warnings.push(format!(
+            "AOF is off: {at_risk} written since the last snapshot are lost if the server restarts \
              (set appendonly yes, appendfsync everysec)"
-                .to_string(),
-        );
+        ));
     }
     if evicts_anything {
-        let what = if !queues.is_empty() {
-            "queued jobs, locks and rate-limit state"
-        } else {
-            "locks and rate-limit state (and queued jobs, once queues live here)"
-        };
         warnings.push(format!(
-            "maxmemory-policy is {eviction_policy}: under memory pressure the server may evict {what}; \
+            "maxmemory-policy is {eviction_policy}: under memory pressure the server may evict {at_risk}; \
              use a volatile-* policy (only keys with an expiry, as every cache entry has, are evicted) or noeviction"
         ));
     }

@@ -351,12 +351,16 @@ async fn health_check_reports_server_and_risky_settings() {
     assert!(report.server_version.starts_with('7') || report.server_version.starts_with('8'));
     assert_eq!(report.persistence, "none");
     assert!(report.warnings.iter().any(|w| w.contains("AOF")));
+    // No queue lives under this prefix: no warning speaks of queued jobs.
+    let no_queue_talk = |w: &Vec<String>| w.iter().all(|w| !w.contains("queue"));
+    assert!(no_queue_talk(&report.warnings), "{:?}", report.warnings);
     server
         .raw(&["CONFIG", "SET", "maxmemory-policy", "allkeys-lru"])
         .unwrap();
     let report = c.check().await.unwrap();
     assert_eq!(report.eviction_policy, "allkeys-lru");
     assert!(report.warnings.iter().any(|w| w.contains("evict")));
+    assert!(no_queue_talk(&report.warnings), "{:?}", report.warnings);
 }
 
 #[tokio::test]

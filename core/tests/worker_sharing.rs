@@ -105,4 +105,13 @@ async fn a_cache_filling_memory_evicts_no_job() {
         "{:?}",
         report.warnings
     );
+    // This server runs without AOF: with queues here, that warning names the jobs too.
+    assert!(
+        report
+            .warnings
+            .iter()
+            .any(|w| w.contains("AOF") && w.contains("queued jobs,")),
+        "{:?}",
+        report.warnings
+    );
 }
