@@ -42,7 +42,10 @@ pub async fn start(upstream: &str, delay: Duration) -> String {
                 });
                 let mut buf = vec![0; 64 * 1024];
                 while let Ok(n @ 1..) = from_server.read(&mut buf).await {
-                    if held.send((Instant::now() + delay, buf[..n].to_vec())).is_err() {
+                    if held
+                        .send((Instant::now() + delay, buf[..n].to_vec()))
+                        .is_err()
+                    {
                         return;
                     }
                 }
