@@ -11,11 +11,16 @@ const { stringArg } = require('./facade/args.js')
 
 const { Job, makeQueue } = shared
 
-// JSON would write NaN and Infinity as null, which the core reads as "not set": refuse them
-// here, as the core refuses them when an option reaches it as a number (every other runtime).
+// JSON would write NaN and Infinity as null, which the core reads as "not set", would drop
+// a function or a symbol (the option silently unset) and throws its own TypeError on a
+// bigint: refuse them here, as the core refuses them when it reads options from a JS value
+// (every other runtime, and the edge).
 function finiteOption(name, value) {
   if (typeof value === 'number' && !Number.isFinite(value)) {
     throw new InvalidArgument(`${name} must be a finite number, got ${value}`)
+  }
+  if (typeof value === 'bigint' || typeof value === 'function' || typeof value === 'symbol') {
+    throw new InvalidArgument(`${name} cannot be a ${typeof value}`)
   }
   return value
 }

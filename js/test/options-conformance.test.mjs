@@ -154,6 +154,11 @@ test('per-call options: a misspelt name is refused, never ignored; durations tak
     await assert.rejects(client.cache('c').set('k', 1, { tll: 5 }), unknown('tll'));
     const queue = client.queue(prefix('percall'));
     await assert.rejects(queue.add('n', {}, { delya: 5 }), unknown('delya'));
+    // A value JSON cannot hold is refused, not dropped (the option silently unset) nor
+    // JSON's own TypeError.
+    for (const delay of [1n, () => 5, Symbol('s')]) {
+      await assert.rejects(queue.add('n', {}, { delay }), (e) => e instanceof InvalidArgument && /^(invalid argument: )?delay (cannot|must) be/.test(e.message), typeof delay);
+    }
     await assert.rejects(queue.obliterate({ forse: true }), unknown('forse'));
     await assert.rejects(queue.retryJobs({ stat: 'completed' }), unknown('stat'));
     assert.deepEqual(await queue.clean('1h', 10), []);
