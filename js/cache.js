@@ -1,4 +1,4 @@
-// `Cache` for both JS packages: the shapes of shared/API.md, argument checks, value
+// `Cache` for both JS packages: the shapes of the API every runtime shares, argument checks, value
 // encoding and `wrap`, over a backend cache (the Node addon, or the edge's wasm) that runs
 // each operation in the core. Every cache semantic (ttl, tags, stampede protection) lives
 // in the Rust core.

@@ -1,4 +1,4 @@
-// The error classes of shared/API.md, one per core error kind, for both JS packages (the
+// The error classes every runtime shares, one per core error kind, for both JS packages (the
 // Node addon and the edge's wasm). `CLASSES` is the core's table (`ErrorKind::ALL`, code ->
 // class name); each backend exports that table from Rust as `errorClasses()`, and the
 // shared test suite checks the two are equal, so a kind added in the core fails the suite

@@ -1,4 +1,4 @@
-// `Queue` and `Job` for both JS packages: argument checks and the shapes of shared/API.md,
+// `Queue` and `Job` for both JS packages: argument checks and the shapes every runtime shares,
 // over a backend (the Node addon, or the edge's wasm) that runs each operation in the
 // core. Every queue decision is the core's; job options are read and checked there.
 //

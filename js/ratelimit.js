@@ -1,4 +1,4 @@
-// `RateLimiter` for both JS packages: the shapes of shared/API.md and argument checks,
+// `RateLimiter` for both JS packages: the shapes every runtime shares and argument checks,
 // over a backend limiter (the Node addon, or the edge's wasm) whose every decision is the
 // Rust core's. A backend limiter's `limit(identifier, cost, nowMs)`, `peek(identifier,
 // nowMs)` and `reset(identifier)` return promises; results come back as

@@ -1,5 +1,5 @@
 //! The cache pattern against a real server: every behaviour of the Cache section of
-//! shared/API.md, the stampede protections, and the round-trip counts.
+//! the shared API, the stampede protections, and the round-trip counts.
 
 mod common;
 

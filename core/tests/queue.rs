@@ -1,5 +1,5 @@
 //! The queue against a real server and the embedded engine: every behaviour of the Queue
-//! section of shared/API.md that needs no worker engine, driven through the calls the
+//! section of the shared API that needs no worker engine, driven through the calls the
 //! worker makes (take, finish, extend, maintain), and the round-trip counts.
 
 mod common;
