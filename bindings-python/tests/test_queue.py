@@ -169,6 +169,8 @@ def test_duration_arguments_take_a_unit_and_mean_what_they_mean_everywhere(
         ("soon", 'grace must be a number with a unit (ms, s, m, h or d, as in "250ms" or "5m"), got "soon"'),
         (-1, "grace must be a finite number of seconds >= 0, got -1"),
         (True, "grace must be a duration (a number of seconds"),
+        # Required: None is no default here (it was an AssertionError).
+        (None, "grace must be a duration (a number of seconds"),
     ]:
         with pytest.raises(redkit.InvalidArgument) as info:
             q.clean(bad, 10)  # type: ignore[arg-type]

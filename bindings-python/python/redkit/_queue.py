@@ -22,7 +22,7 @@ from ._codec import Codec
 from ._errors import UnrecoverableError
 from ._options import Duration, JobOptions, Removal
 from ._qevents import Listeners, QueueEvent, QueueLiveness, Scheduler, WorkerEvent, WorkerInfo
-from ._redkit import Cancellation, QueueCore, QueueEventsCore, WorkerCore, WorkerEventsCore
+from ._redkit import Cancellation, QueueCore, QueueEventsCore, WorkerCore, WorkerEventsCore, _duration_ms
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
@@ -57,15 +57,12 @@ def job_id(value: str) -> str:
 
 
 def grace_ms(grace: Duration) -> int:
-    ms = _convert.millis("grace", grace)
-    assert ms is not None
-    return ms
+    # Required: None is the core's "must be a duration ..., got nothing", not a default.
+    return _duration_ms("grace", grace)
 
 
 def timeout_ms(timeout: Duration) -> int:
-    ms = _convert.millis("timeout", timeout)
-    assert ms is not None
-    return ms
+    return _duration_ms("timeout", timeout)
 
 
 def progress_json(progress: Any) -> str:
@@ -452,7 +449,8 @@ def bulk(codec: Codec, jobs: Iterable[Mapping[str, Any]]) -> list[tuple[str, byt
 
 def _count(limit: int) -> int:
     n = _convert.count("limit", limit)
-    assert n is not None
+    if n is None:
+        raise TypeError("limit must be an int, not NoneType")
     return n
 
 
