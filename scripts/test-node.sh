@@ -76,7 +76,7 @@ export REDIS_URL="redis://127.0.0.1:$PORT"
 
 step "examples/node"
 npm_ci_if_stale "$EXAMPLES"
-(cd "$EXAMPLES" && node cache.js && node express-route.mjs && node rate-limit-express.mjs && node email-worker.mjs && node express-queue.mjs)
+(cd "$EXAMPLES" && node cache.js && node express-route.mjs && node rate-limit-express.mjs && node email-worker.mjs && node express-queue.mjs && node --test embedded.test.mjs)
 
 step "npm install ./bindings-node into a fresh folder; require and import"
 FRESH="$(mktemp -d)"
