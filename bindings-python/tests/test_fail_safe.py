@@ -91,6 +91,7 @@ def test_cache_answers_with_redis_down_for_one_soft_timeout(server: Server, capl
     assert users.get("kept") is None  # a miss, not an error
     elapsed = time.monotonic() - started
     assert elapsed < SOFT * 3, f"21 calls took {elapsed:.2f}s: more than one soft timeout"
+    assert users.stats().errors == 21
     logged = redkit_warnings(caplog)
     assert len(logged) == 1, logged
     assert 'cache "users"' in logged[0] and "loader" in logged[0]

@@ -31,6 +31,7 @@ for (const transport of serverTransports) {
         assert.equal(await users.getOrSet(`k${i}`, () => `db${i}`), `db${i}`);
       }
       assert.equal(await users.get('kept'), null, 'a miss, not an error');
+      assert.equal(users.stats().errors, 11);
       let elapsed = Date.now() - started;
       assert.ok(elapsed < SOFT * 3, `11 cache calls took ${elapsed} ms: more than one soft timeout`);
       await assert.rejects(
