@@ -8,7 +8,7 @@ use pyo3::prelude::*;
 
 use crate::bridge::LoopBridge;
 use crate::cache::{Bytes, CacheCore};
-use crate::options::{duration, Text};
+use crate::options::Text;
 use crate::queue::go;
 
 /// The operations of one cache namespace (made from its `CacheCore`).
@@ -116,7 +116,7 @@ impl CacheOps {
         bridge: Option<&Bound<'py, LoopBridge>>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let cache = self.core.get().cache()?;
-        let ttl = duration("ttl", ttl)?;
+        let ttl = crate::options::ttl(ttl)?;
         go(py, bridge, async move { cache.touch(&key.0, ttl).await })
     }
 
@@ -131,7 +131,7 @@ impl CacheOps {
         bridge: Option<&Bound<'py, LoopBridge>>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let cache = self.core.get().cache()?;
-        let ttl = ttl.map(|t| duration("ttl", t)).transpose()?;
+        let ttl = ttl.map(crate::options::ttl).transpose()?;
         go(py, bridge, async move { cache.incr(&key.0, by, ttl).await })
     }
 

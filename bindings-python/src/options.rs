@@ -102,6 +102,12 @@ pub fn write_options(
     input::read("set options", Input::Map(entries), Dialect::PYTHON).map_err(to_py)
 }
 
+/// A ttl given on its own (`touch`, `incr`): read and checked by the core, its errors in
+/// seconds (`ttl must be at least 0.001s, got 0s`).
+pub fn ttl(value: &Bound<'_, PyAny>) -> PyResult<Duration> {
+    input::ttl("ttl", input(value)?, Dialect::PYTHON).map_err(to_py)
+}
+
 /// A duration given on its own (a write's ttl), by the same rules as every option's.
 pub fn duration(what: &str, value: &Bound<'_, PyAny>) -> PyResult<Duration> {
     input::duration(what, input(value)?, Dialect::PYTHON).map_err(to_py)

@@ -98,6 +98,10 @@ def test_a_writes_ttl_is_checked_in_seconds_as_the_caller_wrote_it() -> None:
                 cache.set("k", 1, ttl=ttl)
             with pytest.raises(redkit.InvalidArgument, match=r"ttl must be at least 0\.001s, got 0s"):
                 cache.get_or_set("k", lambda: 1, ttl=ttl)
+            with pytest.raises(redkit.InvalidArgument, match=r"ttl must be at least 0\.001s, got 0s"):
+                cache.touch("k", ttl)
+            with pytest.raises(redkit.InvalidArgument, match=r"ttl must be at least 0\.001s, got 0s"):
+                cache.incr("n", 1, ttl=ttl)
 
 
 def test_huge_durations_are_invalid_arguments_not_builtin_errors() -> None:

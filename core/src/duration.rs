@@ -119,6 +119,12 @@ pub fn check_min(what: &str, value: Duration, min: Duration) -> Result<()> {
     Ok(())
 }
 
+/// A ttl must be at least one millisecond (Redis' PX unit), and at most [`MAX_SPAN`].
+pub fn check_ttl(what: &str, ttl: Duration) -> Result<()> {
+    check_min(what, ttl, Duration::from_millis(1))?;
+    check_max(what, ttl, MAX_SPAN)
+}
+
 thread_local! {
     /// The unit [`show`] writes in: the caller's while [`in_unit`] runs (a Python user
     /// reads seconds), milliseconds otherwise (Rust's option values).

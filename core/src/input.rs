@@ -195,6 +195,15 @@ pub fn duration(what: &str, input: Input, dialect: Dialect) -> Result<Duration> 
     })
 }
 
+/// A ttl given on its own (`touch`, `incr`): a duration by the rules of every option,
+/// checked as a ttl (1 ms to ten years) with its errors in the caller's unit. The core
+/// checks it again where it is used; this check is the one that speaks the caller's unit.
+pub fn ttl(what: &str, input: Input, dialect: Dialect) -> Result<Duration> {
+    let d = self::duration(what, input, dialect)?;
+    duration::in_unit(dialect.unit, || duration::check_ttl(what, d))?;
+    Ok(d)
+}
+
 /// A JSON value as options input (what crosses as JSON text: conformance scenarios, the
 /// Node queue's options): whole numbers that fit 64 bits are integers, the rest numbers.
 impl From<serde_json::Value> for Input {

@@ -151,8 +151,4 @@ impl crate::input::Options for SetOptions {
     }
 }
 
-/// A ttl must be at least one millisecond (Redis' PX unit), and at most [`MAX_SPAN`].
-pub fn check_ttl(what: &str, ttl: Duration) -> Result<()> {
-    check_min(what, ttl, Duration::from_millis(1))?;
-    check_max(what, ttl, MAX_SPAN)
-}
+pub use crate::duration::check_ttl;
