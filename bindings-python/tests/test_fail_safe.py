@@ -100,6 +100,30 @@ def test_cache_answers_with_redis_down_for_one_soft_timeout(server: Server, capl
         users.get_or_set("x", lambda: (_ for _ in ()).throw(RuntimeError("db down")))
 
 
+def test_asyncio_cache_answers_with_redis_down(server: Server, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.WARNING, logger="redkit")
+
+    async def main() -> None:
+        client = await redkit.asyncio.Client.connect(server.url)
+        users = client.cache("users", fail_safe=True, soft_timeout=SOFT, circuit_breaker=30)
+        await users.set("kept", "v0")
+        server.stop()
+        started = time.monotonic()
+
+        async def load() -> str:
+            return "db"
+
+        for i in range(10):
+            assert await users.get_or_set(f"k{i}", load) == "db"
+        assert await users.get("kept") is None
+        assert time.monotonic() - started < SOFT * 3
+        assert users.stats().errors == 11
+        await client.close()
+
+    asyncio.run(main())
+    assert len(redkit_warnings(caplog)) == 1
+
+
 def test_cache_without_fail_safe_raises(server: Server) -> None:
     client = redkit.Client.connect(server.url, timeout=0.3, retries=0)
     users = client.cache("users")
