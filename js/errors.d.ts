@@ -28,7 +28,10 @@ export declare class ServerError extends RedkitError {}
 export declare class NotFound extends RedkitError {}
 /** The client was closed (`ERR_CLOSED`). */
 export declare class Closed extends RedkitError {}
-/** A lock could not be acquired in time (`ERR_LOCK_NOT_ACQUIRED`). */
+/**
+ * A lock could not be acquired in time (`ERR_LOCK_NOT_ACQUIRED`). Reserved for the lock
+ * pattern (`client.lock`), which is not built yet: nothing throws it today.
+ */
 export declare class LockNotAcquired extends RedkitError {}
 /** A loader failed with something that was not an Error object (`ERR_LOADER`). */
 export declare class LoaderError extends RedkitError {}

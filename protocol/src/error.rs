@@ -46,7 +46,8 @@ pub enum Error {
     /// The client was closed; no further commands are sent.
     #[error("client is closed")]
     Closed,
-    /// A lock could not be acquired within the wait the caller allowed.
+    /// A lock could not be acquired within the wait the caller allowed. Reserved for the
+    /// lock pattern (`client.lock`), which is not built yet: nothing returns it today.
     #[error("lock not acquired: {0}")]
     LockNotAcquired(String),
     /// A user-supplied loader failed. The original error is kept for the binding.

@@ -83,7 +83,8 @@ class Closed(RedkitError):
 
 
 class LockNotAcquired(RedkitError):
-    """A lock could not be acquired within the allowed wait."""
+    """A lock could not be acquired within the allowed wait. Reserved for the lock pattern
+    (``client.lock``), which is not built yet: nothing raises it today."""
 
 
 class LoaderError(RedkitError):
