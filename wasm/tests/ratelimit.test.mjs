@@ -96,6 +96,8 @@ describe('onError when Redis or the gateway fails', () => {
       }
       await pauser.call('CLIENT', 'UNPAUSE');
       pauser.disconnect();
+      // The circuit breaker skips Redis for its interval (1 s by default) after a failure.
+      await new Promise((r) => setTimeout(r, 1_100));
       for (const l of Object.values(limiters)) assert.equal((await l.limit('u')).reason, 'limit');
 
       own.redis.on('error', () => {}); // ioredis reports each failed reconnect; expected here

@@ -135,7 +135,7 @@ test("freshness is judged by the server's clock (TIME), not the client's", async
 
 test('a finished request leaves no timer behind: a process exits once its client is closed', async () => {
   reset([200, { result: b64('PONG') }]);
-  // A child process: one request with a 5 s deadline, then close. Each request's deadline
+  // A child process: one request with a 30 s deadline, then close. Each request's deadline
   // timer used to stay armed after the answer, keeping the process alive until it fired.
   const child = spawn(
     process.execPath,
@@ -143,7 +143,7 @@ test('a finished request leaves no timer behind: a process exits once its client
       '--input-type=module',
       '-e',
       `import { Client } from 'redkit-wasm';
-       const c = Client.rest({ url: process.env.URL, timeout: 5000 });
+       const c = Client.rest({ url: process.env.URL, timeout: 30000 });
        await c.ping();
        await c.close();
        console.log('closed', Date.now());`,
@@ -156,6 +156,7 @@ test('a finished request leaves no timer behind: a process exits once its client
   const exited = Date.now();
   assert.equal(code, 0);
   const closed = Number(/closed (\d+)/.exec(out)?.[1]);
-  assert.ok(exited - closed < 1_500, `exited ${exited - closed} ms after close()`);
+  // Well before the deadline (a loaded machine takes a second or two to tear a process down).
+  assert.ok(exited - closed < 10_000, `exited ${exited - closed} ms after close()`);
   assert.equal(seen.length, 1);
 });
