@@ -839,6 +839,7 @@ module.exports.NativeCache = nativeBinding.NativeCache
 module.exports.NativeClient = nativeBinding.NativeClient
 module.exports.NativeLink = nativeBinding.NativeLink
 module.exports.NativeQueue = nativeBinding.NativeQueue
+module.exports.NativeQueueEvents = nativeBinding.NativeQueueEvents
 module.exports.NativeRateLimiter = nativeBinding.NativeRateLimiter
 module.exports.NativeReports = nativeBinding.NativeReports
 module.exports.NativeWorker = nativeBinding.NativeWorker

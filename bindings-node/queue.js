@@ -6,6 +6,7 @@
 // test hooks exist in this package only, so they are a subclass here.
 
 const { EncodeError, InvalidArgument, callNative } = require('./errors.js')
+const { QueueEvents } = require('./events.js')
 const shared = require('./facade/queue.js')
 const { stringArg } = require('./facade/args.js')
 
@@ -66,9 +67,16 @@ function backend(nativeQueue, dispatch) {
     clean: (grace, limit, state) => submit((op) => q.clean(op, grace, limit, state), parse),
     drain: (delayed) => submit((op) => q.drain(op, delayed), null),
     obliterate: (force) => submit((op) => q.obliterate(op, force), null),
+    updateProgress: (id, progress) => submit((op) => q.updateProgress(op, id, progress), null),
+    log: (id, line) => submit((op) => q.log(op, id, line), parse),
+    logs: (id, start, end) => submit((op) => q.logs(op, id, start, end), parse),
+    waitUntilFinished: (id, timeout) => submit((op) => q.waitUntilFinished(op, id, timeout), orNull),
+    workers: (window) => submit((op) => q.workers(op, window), parse),
+    lateResults: () => submit((op) => q.lateResults(op), parse),
     upsertScheduler: (id, spec) => submit((op) => q.upsertScheduler(op, id, spec), null),
     removeScheduler: (id) => submit((op) => q.removeScheduler(op, id), parse),
     schedulers: () => submit((op) => q.schedulers(op), parse),
+    events: (fromId) => new QueueEvents(callNative(() => nativeQueue.events(fromId)), dispatch),
     // The calls a worker makes (the conformance replay's test hooks).
     replayHooks: () => {
       const hooks = nativeQueue.__replayHooks()
@@ -112,6 +120,18 @@ class Queue extends shared.Queue {
   /** Every scheduler of the queue: `{id, every?, cron?, tz?, name, data, opts, next}`. */
   schedulers() {
     return this._backend.schedulers()
+  }
+
+  /**
+   * The queue's events from any process and runtime (waiting, active, progress, completed,
+   * failed, retrying, stalled, …), as an async iterator and an EventEmitter of
+   * `{ id, event, jobId, fields }`. `fromId`: `'$'` (from now on: this call pins the
+   * position), `'0'` (everything the bounded stream still holds) or an event's `id` to
+   * resume after it. `close()` it when done.
+   */
+  events(fromId = '$') {
+    stringArg(fromId, 'fromId')
+    return this._backend.events(fromId)
   }
 
   /** Test hook (the conformance replay): the calls a worker makes, as promises. Not API. */

@@ -13,8 +13,8 @@ export type { CacheOptions, Duration, HealthReport, Incident, SetOptions, WrapOp
 export type { RateLimitAlgorithm, RateLimitResult, RateLimitRule, RateLimiterOptions } from './facade/ratelimit.js'
 export { Cache } from './facade/cache.js'
 export { RateLimiter } from './facade/ratelimit.js'
-export type { BackoffOptions, JobCounts, JobOptions, JobState, RemovalOptions, SchedulerInfo, SchedulerSpec } from './queue-types'
-export { Job, Queue } from './queue-types'
+export type { BackoffOptions, JobCounts, JobOptions, JobState, QueueEvent, RemovalOptions, SchedulerInfo, SchedulerSpec } from './queue-types'
+export { Job, Queue, QueueEvents } from './queue-types'
 export type { FailureKind, JobFailure, LimiterOptions, Processor, WorkerEvents, WorkerJob, WorkerOptions } from './worker-types'
 export { UnrecoverableError, Worker } from './worker-types'
 
@@ -102,6 +102,7 @@ declare const redkit: {
   RateLimiter: typeof RateLimiter
   Queue: typeof import('./queue-types').Queue
   Job: typeof import('./queue-types').Job
+  QueueEvents: typeof import('./queue-types').QueueEvents
   Worker: typeof import('./worker-types').Worker
   UnrecoverableError: typeof import('./worker-types').UnrecoverableError
   JobFailed: typeof import('./errors').JobFailed

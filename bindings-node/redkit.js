@@ -13,6 +13,7 @@ const { cache } = require('./cache.js')
 const { RateLimiter, rateLimiter } = require('./ratelimit.js')
 const { Job, Queue, queue } = require('./queue.js')
 const { UnrecoverableError, Worker, worker } = require('./worker.js')
+const { QueueEvents } = require('./events.js')
 
 const { InvalidArgument, callNative } = errors
 
@@ -184,6 +185,7 @@ module.exports = {
   RateLimiter,
   Queue,
   Job,
+  QueueEvents,
   Worker,
   UnrecoverableError,
   JobFailed: errors.JobFailed,

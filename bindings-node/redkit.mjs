@@ -8,6 +8,7 @@ export const {
   RateLimiter,
   Queue,
   Job,
+  QueueEvents,
   Worker,
   UnrecoverableError,
   JobFailed,

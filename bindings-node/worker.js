@@ -9,6 +9,7 @@
 const { EventEmitter } = require('node:events')
 const { RedkitError, EncodeError, InvalidArgument, JobFailed, Closed, fromNative } = require('./errors.js')
 const { Job, queue } = require('./queue.js')
+const { progressText } = require('./facade/queue.js')
 
 // Guards the constructor: workers come from `client.worker`.
 const INTERNAL = Symbol('redkit.worker.internal')
@@ -63,10 +64,9 @@ class WorkerJob extends Job {
   updateProgress(progress) {
     let text
     try {
-      text = JSON.stringify(progress)
-      if (text === undefined) throw new TypeError(typeof progress)
+      text = progressText(progress)
     } catch (err) {
-      return Promise.reject(new InvalidArgument(`progress must be JSON (a number, an object...): ${err.message}`))
+      return Promise.reject(err)
     }
     return this.#dispatch.submit((op) => this.#ops.updateProgress(op, this.id, text), null, null).then(() => {
       this.progress = progress

@@ -85,6 +85,29 @@ export declare class Job<D = any, R = any> {
   remove(): Promise<boolean>
   /** Run the failed job again, attempts reset; false when it is not failed. */
   retry(): Promise<boolean>
+  /** Store progress (any JSON value) on the job and send a `progress` event. */
+  updateProgress(progress: unknown): Promise<void>
+  /** Append a line to the job's log; resolves to the number of lines. */
+  log(line: string): Promise<number>
+  /** The job's log lines `start..end` (inclusive, default 0..-1: all). */
+  logs(start?: number, end?: number): Promise<string[]>
+  /** The return value once the job completes; rejects with `JobFailed` (its reason) when it
+   *  fails, `TimeoutError` after `timeout` ms (default 30 s). */
+  waitUntilFinished(timeout?: number): Promise<R | null>
+}
+
+/** A worker seen by `queue.workers()`, from its heartbeats. */
+export interface WorkerInfo {
+  id: string
+  host: string
+  pid: number
+  /** The name the user gave it. */
+  name: string
+  concurrency: number
+  /** Jobs in flight at its last beat. */
+  running: number
+  /** How long ago it was last seen, ms. */
+  lastSeenMs: number
 }
 
 /** How many jobs each state holds (`paused` only while the queue is paused). */
@@ -143,6 +166,10 @@ export declare class Queue<D = any, R = any> {
   drain(delayed?: boolean): Promise<void>
   /** Remove the whole queue; refuses while jobs are active unless `force`. */
   obliterate(opts?: { force?: boolean }): Promise<void>
+  /** The workers (any process, any runtime) seen within `window` ms (default 60 s). */
+  workers(window?: number): Promise<WorkerInfo[]>
+  /** Results refused because their delivery had lost its lease, since the queue was made. */
+  lateResults(): Promise<number>
 }
 
 /** What a backend gives the facade for one queue: the core's operations, each a promise;
@@ -166,6 +193,12 @@ export interface QueueBackend {
   clean(grace: unknown, limit: number, state: string): Promise<string[]>
   drain(delayed: boolean): Promise<unknown>
   obliterate(force: boolean): Promise<unknown>
+  updateProgress(id: string, progress: string): Promise<unknown>
+  log(id: string, line: string): Promise<number>
+  logs(id: string, start: number, end: number): Promise<string[]>
+  waitUntilFinished(id: string, timeout: number | null): Promise<any>
+  workers(window: number | null): Promise<WorkerInfo[]>
+  lateResults(): Promise<number>
 }
 
 /** @internal `client.queue(name, defaults)` over `open`, which makes the backend's queue;
@@ -178,3 +211,5 @@ export declare function makeQueue<Q extends Queue = Queue>(
 ): Q
 /** @internal a payload as JSON text (DecodeError for what JSON cannot hold). */
 export declare function jobData(data: unknown, what: string): string
+/** @internal a job's progress as JSON text (InvalidArgument for what JSON cannot hold). */
+export declare function progressText(progress: unknown): string

@@ -41,6 +41,16 @@ export function jobData(data, what) {
   return text;
 }
 
+/** A job's progress (any JSON value) as JSON text; EncodeError for what JSON cannot hold. */
+export function progressText(progress) {
+  return jobData(progress, 'progress');
+}
+
+/** An optional timeout or window in ms: null (the core's default) when not given. */
+function optionalMs(v, what) {
+  return v === undefined || v === null ? null : num(v, what);
+}
+
 /** A job, as read from its hash when the call returned. */
 export class Job {
   #queue;
@@ -98,6 +108,28 @@ export class Job {
   /** Run the failed job again, attempts reset; false when it is not failed. */
   retry() {
     return this.#queue.retryJob(this.id);
+  }
+
+  /** Store progress (any JSON value) on the job and send a `progress` event. */
+  async updateProgress(progress) {
+    await this.#queue._backend.updateProgress(this.id, progressText(progress));
+    this.progress = progress;
+  }
+
+  /** Append a line to the job's log; resolves to the number of lines. */
+  async log(line) {
+    return this.#queue._backend.log(this.id, str(line, 'a log line'));
+  }
+
+  /** The job's log lines `start..end` (inclusive, `end` -1: the last). */
+  async logs(start, end) {
+    return this.#queue._backend.logs(this.id, num(start, 'start', 0), num(end, 'end', -1));
+  }
+
+  /** Resolves to the return value once the job completes; rejects with JobFailed (the
+   *  reason) when it fails, TimeoutError after `timeout` ms (default: the core's, 30 s). */
+  async waitUntilFinished(timeout) {
+    return this.#queue._backend.waitUntilFinished(this.id, optionalMs(timeout, 'timeout'));
   }
 }
 
@@ -232,6 +264,17 @@ export class Queue {
   async drain(delayed = false) {
     if (typeof delayed !== 'boolean') throw new InvalidArgument('drain(delayed) takes a boolean');
     await this.#backend.drain(delayed);
+  }
+
+  /** The workers (any process, any runtime) seen within `window` ms (default: the core's,
+   *  60 s): `{id, host, pid, name, concurrency, running, lastSeenMs}`. */
+  async workers(window) {
+    return this.#backend.workers(optionalMs(window, 'window'));
+  }
+
+  /** Results refused because their delivery had lost its lease, since the queue was made. */
+  async lateResults() {
+    return this.#backend.lateResults();
   }
 
   /** Remove the whole queue; refuses while jobs are active unless `{ force: true }`. */

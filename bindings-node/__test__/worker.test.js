@@ -75,6 +75,38 @@ for (const [backend, connect] of BACKENDS) {
       await client.close()
     })
 
+    test('waitUntilFinished resolves to the result a worker stores; workers() lists the live worker', async () => {
+      const client = await connect('w-wait')
+      const q = client.queue('wait')
+      const job = await q.add('slow', { n: 21 })
+      let release
+      const gate = new Promise((r) => (release = r))
+      const w = client.worker(
+        'wait',
+        async (j) => {
+          await gate
+          return j.data.n * 2
+        },
+        { concurrency: 3, ...FAST },
+      )
+      const finished = job.waitUntilFinished(10_000)
+      await until(async () => (await q.counts()).active === 1, 10_000, 'the job to start')
+      // The lease renewal (every lockDuration / 2) beats with the job in flight.
+      await until(async () => (await q.workers())[0]?.running === 1, 5000, 'a beat with the job running')
+      const workers = await q.workers()
+      assert.equal(workers.length, 1)
+      const [info] = workers
+      assert.equal(typeof info.id, 'string')
+      assert.equal(info.pid, process.pid)
+      assert.equal(info.concurrency, 3)
+      assert.ok(Number.isInteger(info.lastSeenMs) && info.lastSeenMs >= 0 && info.lastSeenMs < 5000)
+      release()
+      assert.equal(await finished, 42)
+      assert.equal(await job.waitUntilFinished(1000), 42)
+      await w.close()
+      await client.close()
+    })
+
     test('a throw fails the attempt with its message and stack; retries; UnrecoverableError skips them', async () => {
       const client = await connect('w-fail')
       const q = client.queue('fail')
@@ -159,7 +191,7 @@ for (const [backend, connect] of BACKENDS) {
           assert.deepEqual(j.progress, { pct: 50 })
           assert.equal(await j.log('half way'), 1)
           assert.equal(await j.log('done'), 2)
-          await assert.rejects(j.updateProgress(undefined), InvalidArgument)
+          await assert.rejects(j.updateProgress(undefined), EncodeError)
           await assert.rejects(j.log(42), InvalidArgument)
           return 'ok'
         },

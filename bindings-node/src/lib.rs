@@ -11,6 +11,7 @@ pub mod cache;
 pub mod client;
 pub mod completion;
 pub mod errors;
+pub mod events;
 pub mod executor;
 pub mod functions;
 pub mod host;

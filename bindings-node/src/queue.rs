@@ -44,14 +44,7 @@ pub(crate) fn job_json(job: &Job) -> Result<Value> {
         serde_json::from_slice(bytes)
             .map_err(|e| Error::Decode(format!("job {} {what} is not JSON: {e}", job.id)))
     };
-    let opts = match serde_json::to_value(&job.opts) {
-        Ok(Value::Object(o)) => Value::Object(
-            o.into_iter()
-                .map(|(k, v)| (Dialect::JS.spell(&k), v))
-                .collect(),
-        ),
-        _ => Value::Object(Map::new()),
-    };
+    let opts = Dialect::JS.spell_keys(serde_json::to_value(&job.opts)?);
     let mut o = Map::new();
     o.insert("id".into(), job.id.clone().into());
     o.insert("name".into(), job.name.clone().into());
@@ -245,6 +238,11 @@ impl NativeQueue {
         &self.inner
     }
 
+    /// The client's completion queue (`events.rs` starts its reads there).
+    pub(crate) fn completions(&self) -> &Arc<Completions> {
+        &self.completions
+    }
+
     /// Start `op` with a clone of the queue.
     pub(crate) fn run<F, Fut>(&self, env: &Env, start: Start, op: F) -> napi::Result<Made>
     where
@@ -276,7 +274,7 @@ impl NativeQueue {
     /// a missing job).
     #[napi(
         catch_unwind,
-        ts_return_type = "{ add(op: number, name: string, data: string, opts?: string | null): unknown; addBulk(op: number, jobs: string): unknown; getJob(op: number, id: string): unknown; getJobs(op: number, states: string, start: number, end: number): unknown; counts(op: number): unknown; pause(op: number): unknown; resume(op: number): unknown; isPaused(op: number): unknown; retryJobs(op: number, state: string): unknown; retryJob(op: number, id: string): unknown; promote(op: number, id: string): unknown; remove(op: number, id: string): unknown; cancel(op: number, id: string): unknown; clean(op: number, grace: unknown, limit: number, state: string): unknown; drain(op: number, delayed: boolean): unknown; obliterate(op: number, force: boolean): unknown; state(op: number, id: string): unknown; upsertScheduler(op: number, id: string, spec: string): unknown; removeScheduler(op: number, id: string): unknown; schedulers(op: number): unknown }"
+        ts_return_type = "{ add(op: number, name: string, data: string, opts?: string | null): unknown; addBulk(op: number, jobs: string): unknown; getJob(op: number, id: string): unknown; getJobs(op: number, states: string, start: number, end: number): unknown; counts(op: number): unknown; pause(op: number): unknown; resume(op: number): unknown; isPaused(op: number): unknown; retryJobs(op: number, state: string): unknown; retryJob(op: number, id: string): unknown; promote(op: number, id: string): unknown; remove(op: number, id: string): unknown; cancel(op: number, id: string): unknown; clean(op: number, grace: unknown, limit: number, state: string): unknown; drain(op: number, delayed: boolean): unknown; obliterate(op: number, force: boolean): unknown; state(op: number, id: string): unknown; upsertScheduler(op: number, id: string, spec: string): unknown; removeScheduler(op: number, id: string): unknown; schedulers(op: number): unknown; updateProgress(op: number, id: string, progress: string): unknown; log(op: number, id: string, line: string): unknown; logs(op: number, id: string, start: number, end: number): unknown; waitUntilFinished(op: number, id: string, timeoutMs?: number | null): unknown; workers(op: number, windowMs?: number | null): unknown; lateResults(op: number): unknown }"
     )]
     pub fn functions<'env>(&self, env: &'env Env) -> napi::Result<Object<'env>> {
         let q = self.clone();
@@ -406,6 +404,66 @@ impl NativeQueue {
                 Ok(text(Value::Array(
                     all.into_iter().map(scheduler_json).collect::<Result<_>>()?,
                 )))
+            })
+        })?;
+        let c = q.clone();
+        let f = f.add("updateProgress", move |x| {
+            let (id, progress) = (string_arg(x, 1)?, arg::<String>(x, 2)?);
+            c.run(x.env, arg(x, 0)?, move |q| async move {
+                let progress: Value = serde_json::from_str(&progress)
+                    .map_err(|e| Error::invalid(format!("progress is not JSON: {e}")))?;
+                q.update_progress(&id, &progress).await?;
+                Ok(Outcome::Unit)
+            })
+        })?;
+        let c = q.clone();
+        let f = f.add("log", move |x| {
+            let (id, line) = (string_arg(x, 1)?, string_arg(x, 2)?);
+            c.run(x.env, arg(x, 0)?, move |q| async move {
+                Ok(text(q.log(&id, &line).await?.into()))
+            })
+        })?;
+        let c = q.clone();
+        let f = f.add("logs", move |x| {
+            let id = string_arg(x, 1)?;
+            let (start, end): (f64, f64) = (arg(x, 2)?, arg(x, 3)?);
+            c.run(x.env, arg(x, 0)?, move |q| async move {
+                let (start, end) = (whole_number("start", start)?, whole_number("end", end)?);
+                Ok(text(q.logs(&id, start, end).await?.into()))
+            })
+        })?;
+        let c = q.clone();
+        let f = f.add("waitUntilFinished", move |x| {
+            let id = string_arg(x, 1)?;
+            let timeout: Option<f64> = opt_arg(x, 2)?;
+            c.run(x.env, arg(x, 0)?, move |q| async move {
+                let timeout = match timeout {
+                    Some(ms) => duration_from_ms("timeout", ms)?,
+                    None => redkit::queue::WAIT_TIMEOUT,
+                };
+                // The return value is the queue's JSON codec bytes: JSON text as it is.
+                Ok(match q.wait_until_finished(&id, timeout).await? {
+                    Some(v) => Outcome::Text(String::from_utf8_lossy(&v).into_owned()),
+                    None => Outcome::Null,
+                })
+            })
+        })?;
+        let c = q.clone();
+        let f = f.add("workers", move |x| {
+            let window: Option<f64> = opt_arg(x, 1)?;
+            c.run(x.env, arg(x, 0)?, move |q| async move {
+                let window = match window {
+                    Some(ms) => duration_from_ms("window", ms)?,
+                    None => redkit::queue::WORKER_WINDOW,
+                };
+                let workers = serde_json::to_value(q.workers(window).await?)?;
+                Ok(text(Dialect::JS.spell_keys(workers)))
+            })
+        })?;
+        let c = q.clone();
+        let f = f.add("lateResults", move |x| {
+            c.run(x.env, arg(x, 0)?, |q| async move {
+                Ok(text(q.late_results().await?.into()))
             })
         })?;
         let c = q;

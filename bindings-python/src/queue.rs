@@ -586,7 +586,11 @@ impl QueueCore {
         from_id: &str,
     ) -> PyResult<QueueEventsCore> {
         let q = self.queue()?;
-        QueueEventsCore::new(py, q.events_from(from_id), bridge)
+        QueueEventsCore::new(
+            py,
+            q.events_from(from_id).map_err(crate::errors::to_py)?,
+            bridge,
+        )
     }
 
     /// Conformance hook (conformance/README.md, op `take`): lease the next job as a worker

@@ -101,6 +101,22 @@ impl Dialect {
         }
     }
 
+    /// `value` (what a core struct serializes to) with every object key, at any depth,
+    /// as this runtime spells it: a job's options or a worker's info handed to JS.
+    pub fn spell_keys(self, value: serde_json::Value) -> serde_json::Value {
+        match value {
+            serde_json::Value::Object(o) => serde_json::Value::Object(
+                o.into_iter()
+                    .map(|(k, v)| (self.spell(&k), self.spell_keys(v)))
+                    .collect(),
+            ),
+            serde_json::Value::Array(items) => {
+                serde_json::Value::Array(items.into_iter().map(|v| self.spell_keys(v)).collect())
+            }
+            other => other,
+        }
+    }
+
     /// The struct's name for `spelled`, or `None` when this runtime cannot spell a field
     /// that way (`stale_ttl` in JavaScript).
     fn field(self, spelled: &str) -> Option<String> {

@@ -270,6 +270,7 @@ async fn retries_with_backoff_then_failure(backend: Backend) {
     );
     let delays: Vec<String> = q
         .events_from("0")
+        .unwrap()
         .next_batch(Duration::from_millis(10))
         .await
         .unwrap()
@@ -599,7 +600,7 @@ every_backend!(pause_limiter_and_cancel, super::pause_limiter_and_cancel);
 async fn progress_logs_remove_clean_events(backend: Backend) {
     let c = backend.client_named("q_misc").await;
     let q = c.queue("q").unwrap();
-    let mut events = q.events_from("0");
+    let mut events = q.events_from("0").unwrap();
     let mut j = q.add("x", &0, JobOptions::new()).await.unwrap();
     j.update_progress(json!({"pct": 50})).await.unwrap();
     assert_eq!(j.log("step 1").await.unwrap(), 1);
@@ -859,6 +860,16 @@ async fn bad_input_is_typed_and_harmless(backend: Backend) {
         .await,
         Err(Error::InvalidArgument(_))
     ));
+    // An events cursor is "$" or a stream entry id; anything else is refused when given.
+    for id in ["", "now", "1-", "-1", "1-2-3", "$$", "18446744073709551616"] {
+        assert!(
+            matches!(q.events_from(id), Err(Error::InvalidArgument(_))),
+            "{id:?}"
+        );
+    }
+    for id in ["$", "0", "0-0", "1700000000000-5"] {
+        assert!(q.events_from(id).is_ok(), "{id:?}");
+    }
     assert_eq!(q.counts().await.unwrap(), Default::default());
 }
 every_backend!(

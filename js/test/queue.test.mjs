@@ -9,7 +9,7 @@ import { after, describe, test } from 'node:test';
 
 import { allTransports, api, prefix, useBackend } from './harness.mjs';
 
-const { Closed, EncodeError, InvalidArgument, Job, Queue } = api;
+const { Closed, EncodeError, InvalidArgument, Job, JobFailed, NotFound, Queue, TimeoutError } = api;
 const STATES = ['waiting', 'active', 'delayed', 'completed', 'failed'];
 const FIELDS = [
   'id', 'name', 'data', 'opts', 'attemptsMade', 'progress', 'returnValue', 'failedReason',
@@ -264,6 +264,42 @@ for (const transport of allTransports) {
       // Nothing was added by the refused calls (a bad job in a bulk refuses the whole bulk).
       assert.deepEqual(await q.counts(), { waiting: 0, active: 0, delayed: 0, completed: 0, failed: 0, prioritized: 0 });
       assert.equal((await q.add('j', 1)).data, 1);
+    });
+
+    test('a job outside a worker: progress, log lines, waitUntilFinished; workers and late results', async () => {
+      const { client } = await open('jobcalls');
+      const q = client.queue('q');
+      const job = await q.add('j', { n: 1 });
+      await job.updateProgress({ step: 2 });
+      assert.deepEqual(job.progress, { step: 2 });
+      assert.deepEqual((await q.getJob(job.id)).progress, { step: 2 });
+      assert.equal(await job.log('first'), 1);
+      assert.equal(await job.log('second'), 2);
+      assert.deepEqual(await job.logs(), ['first', 'second']);
+      assert.deepEqual(await job.logs(1, 1), ['second']);
+      await assert.rejects(job.updateProgress(() => 1), EncodeError);
+      await assert.rejects(job.log(5), InvalidArgument);
+
+      // Not finished: the wait ends with a TimeoutError at its deadline.
+      const started = Date.now();
+      await assert.rejects(job.waitUntilFinished(300), TimeoutError);
+      assert.ok(Date.now() - started < 3000);
+      // A cancelled waiting job fails at once: the wait (already blocked, or not yet) says why.
+      const waiting = job.waitUntilFinished(5000);
+      await q.cancel(job.id);
+      await assert.rejects(waiting, (e) => e instanceof JobFailed && /cancelled/.test(e.message));
+      await assert.rejects(job.waitUntilFinished(1000), JobFailed);
+      // A job that never was.
+      const ghost = (await q.add('g', 1));
+      await q.remove(ghost.id);
+      await assert.rejects(ghost.waitUntilFinished(1000), NotFound);
+      await assert.rejects(job.waitUntilFinished(-1), InvalidArgument);
+
+      // No worker ever beat for this queue, and nothing was refused.
+      assert.deepEqual(await q.workers(), []);
+      assert.deepEqual(await q.workers(60_000), []);
+      await assert.rejects(q.workers(-5), InvalidArgument);
+      assert.equal(await q.lateResults(), 0);
     });
 
     test('a closed client: every queue call rejects with Closed', async () => {

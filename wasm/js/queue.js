@@ -56,6 +56,13 @@ export function queue(client, name, defaults) {
         clean: (grace, limit, state) => run(() => q().clean(grace, limit, state)),
         drain: (delayed) => run(() => q().drain(delayed)),
         obliterate: (force) => run(() => q().obliterate(force)),
+        updateProgress: (id, progress) => run(() => q().update_progress(id, progress)),
+        log: (id, line) => run(() => q().log(id, line)),
+        logs: (id, start, end) => run(() => q().logs(id, start, end)),
+        waitUntilFinished: (id, timeout) =>
+          run(() => q().wait_until_finished(id, timeout)).then((v) => decode(v, `job ${id}'s return value`)),
+        workers: (window) => run(() => q().workers(window)),
+        lateResults: () => run(() => q().late_results()),
       };
     },
     name,

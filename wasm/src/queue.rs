@@ -27,18 +27,6 @@ fn parse(json: &str) -> Result<JsValue, JsValue> {
     js_sys::JSON::parse(json)
 }
 
-/// JSON with every object key in camelCase.
-fn camel_keys(v: serde_json::Value) -> serde_json::Value {
-    match v {
-        serde_json::Value::Object(m) => serde_json::Value::Object(
-            m.into_iter()
-                .map(|(k, v)| (Dialect::JS.spell(&k), camel_keys(v)))
-                .collect(),
-        ),
-        other => other,
-    }
-}
-
 fn opt_num(v: Option<u64>) -> JsValue {
     v.map_or(JsValue::NULL, |n| JsValue::from_f64(n as f64))
 }
@@ -57,7 +45,7 @@ fn job_to_js(job: &Job) -> Result<JsValue, JsValue> {
     set("name", job.name.as_str().into())?;
     set("data", Uint8Array::from(job.data.as_slice()).into())?;
     let opts = serde_json::to_value(&job.opts).map_err(|e| to_js(e.into()))?;
-    set("opts", parse(&camel_keys(opts).to_string())?)?;
+    set("opts", parse(&Dialect::JS.spell_keys(opts).to_string())?)?;
     set("attemptsMade", job.attempts_made.into())?;
     set(
         "progress",
@@ -299,6 +287,98 @@ impl WasmQueue {
             q.drain(delayed)
                 .await
                 .map(|_| JsValue::UNDEFINED)
+                .map_err(to_js)
+        })
+    }
+
+    /// Store a job's progress (`progress_json`, the facade's JSON text) and send a
+    /// `progress` event; NotFound when there is no such job.
+    pub fn update_progress(&self, id: JsValue, progress_json: String) -> Result<u32, JsValue> {
+        let id = text(&id, "id")?;
+        let progress: serde_json::Value = serde_json::from_str(&progress_json)
+            .map_err(|e| invalid(format!("progress is not JSON: {e}")))?;
+        let q = self.inner.clone();
+        Ok(spawn(async move {
+            q.update_progress(&id, &progress)
+                .await
+                .map(|_| JsValue::UNDEFINED)
+                .map_err(to_js)
+        }))
+    }
+
+    /// Append a line to a job's log; resolves to the number of lines.
+    pub fn log(&self, id: JsValue, line: JsValue) -> Result<u32, JsValue> {
+        let (id, line) = (text(&id, "id")?, text(&line, "line")?);
+        let q = self.inner.clone();
+        Ok(spawn(async move {
+            q.log(&id, &line)
+                .await
+                .map(|n| JsValue::from_f64(n as f64))
+                .map_err(to_js)
+        }))
+    }
+
+    /// A job's log lines `start..=end` (`end` -1: the last).
+    pub fn logs(&self, id: JsValue, start: f64, end: f64) -> Result<u32, JsValue> {
+        let id = text(&id, "id")?;
+        let max = 9_007_199_254_740_991.0;
+        let (start, end) = (
+            whole(start, "start", -max, max)?,
+            whole(end, "end", -max, max)?,
+        );
+        let q = self.inner.clone();
+        Ok(spawn(async move {
+            let lines = q.logs(&id, start, end).await.map_err(to_js)?;
+            Ok(lines
+                .iter()
+                .map(|s| JsValue::from_str(s))
+                .collect::<Array>()
+                .into())
+        }))
+    }
+
+    /// Resolves to the job's return value (codec bytes) once it completes; rejects with
+    /// JobFailed when it fails, Timeout after `timeout_ms` (null: the core's default).
+    pub fn wait_until_finished(
+        &self,
+        id: JsValue,
+        timeout_ms: Option<f64>,
+    ) -> Result<u32, JsValue> {
+        let id = text(&id, "id")?;
+        let timeout = match timeout_ms {
+            Some(ms) => redkit::input::duration("timeout", redkit::Input::Number(ms), Dialect::JS)
+                .map_err(to_js)?,
+            None => redkit::queue::WAIT_TIMEOUT,
+        };
+        let q = self.inner.clone();
+        Ok(spawn(async move {
+            let v = q.wait_until_finished(&id, timeout).await.map_err(to_js)?;
+            Ok(bytes_or_null(&v))
+        }))
+    }
+
+    /// The workers seen within `window_ms` (null: the core's default window).
+    pub fn workers(&self, window_ms: Option<f64>) -> Result<u32, JsValue> {
+        let window = match window_ms {
+            Some(ms) => redkit::input::duration("window", redkit::Input::Number(ms), Dialect::JS)
+                .map_err(to_js)?,
+            None => redkit::queue::WORKER_WINDOW,
+        };
+        let q = self.inner.clone();
+        Ok(spawn(async move {
+            let workers = q.workers(window).await.map_err(to_js)?;
+            let v = serde_json::to_value(workers).map_err(|e| to_js(e.into()))?;
+            parse(&Dialect::JS.spell_keys(v).to_string())
+        }))
+    }
+
+    /// Results refused because their delivery had lost its lease, since the queue was made.
+    pub fn late_results(&self) -> u32 {
+        let q = self.inner.clone();
+        spawn(async move {
+            q.late_results()
+                .await
+                .map(|n| JsValue::from_f64(n as f64))
                 .map_err(to_js)
         })
     }

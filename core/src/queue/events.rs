@@ -37,18 +37,43 @@ pub struct QueueEvents {
 impl Queue {
     /// The queue's events from now on.
     pub fn events(&self) -> QueueEvents {
-        self.events_from("$")
+        self.cursor("$")
     }
 
     /// The queue's events after the entry `id` (`"0"`: every event the bounded stream
-    /// still holds; `"$"`: from now on).
-    pub fn events_from(&self, id: &str) -> QueueEvents {
+    /// still holds; `"$"`: from now on). Any other id than `$` or a stream entry id
+    /// (`<ms>` or `<ms>-<n>`) is an `InvalidArgument` here: Redis would refuse it only at
+    /// the first read, with a server error.
+    pub fn events_from(&self, id: &str) -> Result<QueueEvents> {
+        check_event_id(id)?;
+        Ok(self.cursor(id))
+    }
+
+    fn cursor(&self, id: &str) -> QueueEvents {
         QueueEvents {
             queue: self.clone(),
             key: format!("{}events", self.base()),
             last: id.to_string(),
             buffered: VecDeque::new(),
         }
+    }
+}
+
+/// A cursor position as `events_from` takes it: `$`, or a stream entry id (`<ms>` or
+/// `<ms>-<n>`, `0` for the start).
+fn check_event_id(id: &str) -> Result<()> {
+    let number = |s: &str| !s.is_empty() && s.len() <= 20 && s.parse::<u64>().is_ok();
+    let ok = id == "$"
+        || match id.split_once('-') {
+            Some((ms, n)) => number(ms) && number(n),
+            None => number(id),
+        };
+    if ok {
+        Ok(())
+    } else {
+        Err(crate::error::Error::invalid(format!(
+            "an events cursor is \"$\", \"0\" or a stream entry id (<ms>-<n>), got {id:?}"
+        )))
     }
 }
 

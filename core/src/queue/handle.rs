@@ -24,6 +24,9 @@ pub(crate) const STEP: u32 = 1000;
 /// [`Queue::liveness`] when a binding's caller gives no window.
 pub const WORKER_WINDOW: Duration = Duration::from_secs(60);
 
+/// How long [`Queue::wait_until_finished`] waits when a binding's caller names no timeout.
+pub const WAIT_TIMEOUT: Duration = Duration::from_secs(30);
+
 /// Settings of a queue handle: the default options of its jobs and the payload codec.
 #[derive(Debug, Clone, Default)]
 #[non_exhaustive]
@@ -113,8 +116,9 @@ impl Counts {
     }
 }
 
-/// A live worker, from its heartbeats.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A live worker, from its heartbeats. Serialized with `last_seen` in ms
+/// (`last_seen_ms`), the form the JS packages hand out in their spelling.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct WorkerInfo {
     /// The worker's id.
     pub id: String,
@@ -129,7 +133,12 @@ pub struct WorkerInfo {
     /// Jobs in flight at its last beat.
     pub running: u32,
     /// How long ago it was last seen.
+    #[serde(rename = "last_seen_ms", serialize_with = "ms")]
     pub last_seen: Duration,
+}
+
+fn ms<S: serde::Serializer>(d: &Duration, s: S) -> std::result::Result<S::Ok, S::Error> {
+    s.serialize_u64(d.as_millis() as u64)
 }
 
 /// A named queue. Cheap to clone; from [`Client::queue`].
@@ -681,7 +690,7 @@ impl Queue {
     ) -> Result<Option<Vec<u8>>> {
         check_id("job id", id)?;
         let deadline = crate::rt::now_ms() + timeout.as_millis() as u64;
-        let mut events = self.events_from("$");
+        let mut events = self.events();
         // The cursor is placed before the first look at the job, so no finish falls
         // between the look and the wait.
         events.prime().await?;

@@ -16,7 +16,7 @@ mod scheduler;
 pub(crate) mod scripts;
 
 pub use events::{QueueEvent, QueueEvents};
-pub use handle::{Counts, NewJob, Queue, QueueOptions, WorkerInfo, WORKER_WINDOW};
+pub use handle::{Counts, NewJob, Queue, QueueOptions, WorkerInfo, WAIT_TIMEOUT, WORKER_WINDOW};
 pub use job::{Job, JobState};
 pub use lease::{Extended, Finish, Finished, Maintained, Outcome, Take, TakeArgs, WorkerBeat};
 pub use options::{
