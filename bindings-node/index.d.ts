@@ -133,11 +133,17 @@ export declare class NativeLink {
 /** The native queue behind `Queue` in `queue.js`. */
 export declare class NativeQueue {
   /**
+   * A reader of this queue's events after the entry `from_id` (`"$"`: from now on, pinned
+   * by `pin`, which `events.js` starts at once, or by the first read). A bad id is an
+   * `InvalidArgument` here, not a server error at the first read.
+   */
+  events(fromId: string): NativeQueueEvents
+  /**
    * The operations as plain functions (see `functions.rs`), each taking its [`Start`]
    * first. Results are JSON text (`undefined` for calls that return nothing, `null` for
    * a missing job).
    */
-  functions(): { add(op: number, name: string, data: string, opts?: string | null): unknown; addBulk(op: number, jobs: string): unknown; getJob(op: number, id: string): unknown; getJobs(op: number, states: string, start: number, end: number): unknown; counts(op: number): unknown; pause(op: number): unknown; resume(op: number): unknown; isPaused(op: number): unknown; retryJobs(op: number, state: string): unknown; retryJob(op: number, id: string): unknown; promote(op: number, id: string): unknown; remove(op: number, id: string): unknown; cancel(op: number, id: string): unknown; clean(op: number, grace: unknown, limit: number, state: string): unknown; drain(op: number, delayed: boolean): unknown; obliterate(op: number, force: boolean): unknown; state(op: number, id: string): unknown; upsertScheduler(op: number, id: string, spec: string): unknown; removeScheduler(op: number, id: string): unknown; schedulers(op: number): unknown }
+  functions(): { add(op: number, name: string, data: string, opts?: string | null): unknown; addBulk(op: number, jobs: string): unknown; getJob(op: number, id: string): unknown; getJobs(op: number, states: string, start: number, end: number): unknown; counts(op: number): unknown; pause(op: number): unknown; resume(op: number): unknown; isPaused(op: number): unknown; retryJobs(op: number, state: string): unknown; retryJob(op: number, id: string): unknown; promote(op: number, id: string): unknown; remove(op: number, id: string): unknown; cancel(op: number, id: string): unknown; clean(op: number, grace: unknown, limit: number, state: string): unknown; drain(op: number, delayed: boolean): unknown; obliterate(op: number, force: boolean): unknown; state(op: number, id: string): unknown; upsertScheduler(op: number, id: string, spec: string): unknown; removeScheduler(op: number, id: string): unknown; schedulers(op: number): unknown; updateProgress(op: number, id: string, progress: string): unknown; log(op: number, id: string, line: string): unknown; logs(op: number, id: string, start: number, end: number): unknown; waitUntilFinished(op: number, id: string, timeout?: unknown): unknown; workers(op: number, window?: unknown): unknown; lateResults(op: number): unknown }
   /**
    * The hooks as plain functions, each taking its `Start` first: `take(op)` resolves to
    * the JSON text of `{job, token}` (the token as a string) or `null`;
@@ -146,6 +152,18 @@ export declare class NativeQueue {
    * fate; `maintain(op)` to `{stalled, failed, removed}`.
    */
   __replayHooks(): { take(op: number): unknown; finish(op: number, id: string, token: string, end: string): unknown; maintain(op: number): unknown }
+}
+
+/** The reader behind `QueueEvents` in `events.js`. */
+export declare class NativeQueueEvents {
+  /** Stop: a read in flight resolves to `null` now, as every later one does. */
+  close(): void
+  /**
+   * The operations as plain functions (see `functions.rs`), each taking its `Start`
+   * first: `pin` fixes a `"$"` cursor to the stream's last entry; `next` resolves to the
+   * JSON text of the events ready (an array, oldest first), or `null` once closed.
+   */
+  functions(): { pin(op: number): unknown; next(op: number): unknown }
 }
 
 /** The native limiter behind `RateLimiter` in `ratelimit.js`. */

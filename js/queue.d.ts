@@ -93,7 +93,7 @@ export declare class Job<D = any, R = any> {
   logs(start?: number, end?: number): Promise<string[]>
   /** The return value once the job completes; rejects with `JobFailed` (its reason) when it
    *  fails, `TimeoutError` after `timeout` ms (default 30 s). */
-  waitUntilFinished(timeout?: number): Promise<R | null>
+  waitUntilFinished(timeout?: number | string): Promise<R | null>
 }
 
 /** A worker seen by `queue.workers()`, from its heartbeats. */
@@ -167,7 +167,7 @@ export declare class Queue<D = any, R = any> {
   /** Remove the whole queue; refuses while jobs are active unless `force`. */
   obliterate(opts?: { force?: boolean }): Promise<void>
   /** The workers (any process, any runtime) seen within `window` ms (default 60 s). */
-  workers(window?: number): Promise<WorkerInfo[]>
+  workers(window?: number | string): Promise<WorkerInfo[]>
   /** Results refused because their delivery had lost its lease, since the queue was made. */
   lateResults(): Promise<number>
 }
@@ -196,8 +196,8 @@ export interface QueueBackend {
   updateProgress(id: string, progress: string): Promise<unknown>
   log(id: string, line: string): Promise<number>
   logs(id: string, start: number, end: number): Promise<string[]>
-  waitUntilFinished(id: string, timeout: number | null): Promise<any>
-  workers(window: number | null): Promise<WorkerInfo[]>
+  waitUntilFinished(id: string, timeout: number | string | null): Promise<any>
+  workers(window: number | string | null): Promise<WorkerInfo[]>
   lateResults(): Promise<number>
 }
 

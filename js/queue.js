@@ -46,11 +46,6 @@ export function progressText(progress) {
   return jobData(progress, 'progress');
 }
 
-/** An optional timeout or window in ms: null (the core's default) when not given. */
-function optionalMs(v, what) {
-  return v === undefined || v === null ? null : num(v, what);
-}
-
 /** A job, as read from its hash when the call returned. */
 export class Job {
   #queue;
@@ -129,7 +124,7 @@ export class Job {
   /** Resolves to the return value once the job completes; rejects with JobFailed (the
    *  reason) when it fails, TimeoutError after `timeout` ms (default: the core's, 30 s). */
   async waitUntilFinished(timeout) {
-    return this.#queue._backend.waitUntilFinished(this.id, optionalMs(timeout, 'timeout'));
+    return this.#queue._backend.waitUntilFinished(this.id, timeout ?? null);
   }
 }
 
@@ -269,7 +264,7 @@ export class Queue {
   /** The workers (any process, any runtime) seen within `window` ms (default: the core's,
    *  60 s): `{id, host, pid, name, concurrency, running, lastSeenMs}`. */
   async workers(window) {
-    return this.#backend.workers(optionalMs(window, 'window'));
+    return this.#backend.workers(window ?? null);
   }
 
   /** Results refused because their delivery had lost its lease, since the queue was made. */

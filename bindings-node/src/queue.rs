@@ -8,6 +8,7 @@
 //! operations do.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use napi::bindgen_prelude::Object;
 use napi::Env;
@@ -274,7 +275,7 @@ impl NativeQueue {
     /// a missing job).
     #[napi(
         catch_unwind,
-        ts_return_type = "{ add(op: number, name: string, data: string, opts?: string | null): unknown; addBulk(op: number, jobs: string): unknown; getJob(op: number, id: string): unknown; getJobs(op: number, states: string, start: number, end: number): unknown; counts(op: number): unknown; pause(op: number): unknown; resume(op: number): unknown; isPaused(op: number): unknown; retryJobs(op: number, state: string): unknown; retryJob(op: number, id: string): unknown; promote(op: number, id: string): unknown; remove(op: number, id: string): unknown; cancel(op: number, id: string): unknown; clean(op: number, grace: unknown, limit: number, state: string): unknown; drain(op: number, delayed: boolean): unknown; obliterate(op: number, force: boolean): unknown; state(op: number, id: string): unknown; upsertScheduler(op: number, id: string, spec: string): unknown; removeScheduler(op: number, id: string): unknown; schedulers(op: number): unknown; updateProgress(op: number, id: string, progress: string): unknown; log(op: number, id: string, line: string): unknown; logs(op: number, id: string, start: number, end: number): unknown; waitUntilFinished(op: number, id: string, timeoutMs?: number | null): unknown; workers(op: number, windowMs?: number | null): unknown; lateResults(op: number): unknown }"
+        ts_return_type = "{ add(op: number, name: string, data: string, opts?: string | null): unknown; addBulk(op: number, jobs: string): unknown; getJob(op: number, id: string): unknown; getJobs(op: number, states: string, start: number, end: number): unknown; counts(op: number): unknown; pause(op: number): unknown; resume(op: number): unknown; isPaused(op: number): unknown; retryJobs(op: number, state: string): unknown; retryJob(op: number, id: string): unknown; promote(op: number, id: string): unknown; remove(op: number, id: string): unknown; cancel(op: number, id: string): unknown; clean(op: number, grace: unknown, limit: number, state: string): unknown; drain(op: number, delayed: boolean): unknown; obliterate(op: number, force: boolean): unknown; state(op: number, id: string): unknown; upsertScheduler(op: number, id: string, spec: string): unknown; removeScheduler(op: number, id: string): unknown; schedulers(op: number): unknown; updateProgress(op: number, id: string, progress: string): unknown; log(op: number, id: string, line: string): unknown; logs(op: number, id: string, start: number, end: number): unknown; waitUntilFinished(op: number, id: string, timeout?: unknown): unknown; workers(op: number, window?: unknown): unknown; lateResults(op: number): unknown }"
     )]
     pub fn functions<'env>(&self, env: &'env Env) -> napi::Result<Object<'env>> {
         let q = self.clone();
@@ -435,12 +436,9 @@ impl NativeQueue {
         let c = q.clone();
         let f = f.add("waitUntilFinished", move |x| {
             let id = string_arg(x, 1)?;
-            let timeout: Option<f64> = opt_arg(x, 2)?;
+            let timeout = or_default(opt_arg(x, 2)?, "timeout", redkit::queue::WAIT_TIMEOUT);
             c.run(x.env, arg(x, 0)?, move |q| async move {
-                let timeout = match timeout {
-                    Some(ms) => duration_from_ms("timeout", ms)?,
-                    None => redkit::queue::WAIT_TIMEOUT,
-                };
+                let timeout = timeout?;
                 // The return value is the queue's JSON codec bytes: JSON text as it is.
                 Ok(match q.wait_until_finished(&id, timeout).await? {
                     Some(v) => Outcome::Text(String::from_utf8_lossy(&v).into_owned()),
@@ -450,12 +448,9 @@ impl NativeQueue {
         })?;
         let c = q.clone();
         let f = f.add("workers", move |x| {
-            let window: Option<f64> = opt_arg(x, 1)?;
+            let window = or_default(opt_arg(x, 1)?, "window", redkit::queue::WORKER_WINDOW);
             c.run(x.env, arg(x, 0)?, move |q| async move {
-                let window = match window {
-                    Some(ms) => duration_from_ms("window", ms)?,
-                    None => redkit::queue::WORKER_WINDOW,
-                };
+                let window = window?;
                 let workers = serde_json::to_value(q.workers(window).await?)?;
                 Ok(text(Dialect::JS.spell_keys(workers)))
             })
@@ -476,4 +471,9 @@ impl NativeQueue {
         })?;
         Ok(f.finish())
     }
+}
+
+/// A duration argument (ms or a string with a unit), or `default` when it is not given.
+fn or_default(v: Option<crate::options::Js>, what: &str, default: Duration) -> Result<Duration> {
+    v.map_or(Ok(default), |v| crate::options::duration(what, v))
 }

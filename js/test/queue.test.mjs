@@ -282,7 +282,7 @@ for (const transport of allTransports) {
 
       // Not finished: the wait ends with a TimeoutError at its deadline.
       const started = Date.now();
-      await assert.rejects(job.waitUntilFinished(300), TimeoutError);
+      await assert.rejects(job.waitUntilFinished('300ms'), TimeoutError);
       assert.ok(Date.now() - started < 3000);
       // A cancelled waiting job fails at once: the wait (already blocked, or not yet) says why.
       const waiting = job.waitUntilFinished(5000);
@@ -298,6 +298,8 @@ for (const transport of allTransports) {
       // No worker ever beat for this queue, and nothing was refused.
       assert.deepEqual(await q.workers(), []);
       assert.deepEqual(await q.workers(60_000), []);
+      assert.deepEqual(await q.workers('1m'), []);
+      await assert.rejects(q.workers('soon'), InvalidArgument);
       await assert.rejects(q.workers(-5), InvalidArgument);
       assert.equal(await q.lateResults(), 0);
     });

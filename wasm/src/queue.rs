@@ -5,6 +5,8 @@
 //! (the core's [`Job`] to a camelCase JS object; payloads stay codec bytes, which the facade
 //! decodes).
 
+use std::time::Duration;
+
 use js_sys::{Array, Object, Reflect, Uint8Array};
 use redkit::queue::NewJob;
 use redkit::{Dialect, Job, JobOptions, JobState, Queue, QueueOptions};
@@ -338,18 +340,11 @@ impl WasmQueue {
     }
 
     /// Resolves to the job's return value (codec bytes) once it completes; rejects with
-    /// JobFailed when it fails, Timeout after `timeout_ms` (null: the core's default).
-    pub fn wait_until_finished(
-        &self,
-        id: JsValue,
-        timeout_ms: Option<f64>,
-    ) -> Result<u32, JsValue> {
+    /// JobFailed when it fails, Timeout after `timeout` (ms or a string with a unit;
+    /// null or undefined: the core's default).
+    pub fn wait_until_finished(&self, id: JsValue, timeout: JsValue) -> Result<u32, JsValue> {
         let id = text(&id, "id")?;
-        let timeout = match timeout_ms {
-            Some(ms) => redkit::input::duration("timeout", redkit::Input::Number(ms), Dialect::JS)
-                .map_err(to_js)?,
-            None => redkit::queue::WAIT_TIMEOUT,
-        };
+        let timeout = or_default(&timeout, "timeout", redkit::queue::WAIT_TIMEOUT)?;
         let q = self.inner.clone();
         Ok(spawn(async move {
             let v = q.wait_until_finished(&id, timeout).await.map_err(to_js)?;
@@ -357,13 +352,10 @@ impl WasmQueue {
         }))
     }
 
-    /// The workers seen within `window_ms` (null: the core's default window).
-    pub fn workers(&self, window_ms: Option<f64>) -> Result<u32, JsValue> {
-        let window = match window_ms {
-            Some(ms) => redkit::input::duration("window", redkit::Input::Number(ms), Dialect::JS)
-                .map_err(to_js)?,
-            None => redkit::queue::WORKER_WINDOW,
-        };
+    /// The workers seen within `window` (ms or a string with a unit; null or undefined:
+    /// the core's default window).
+    pub fn workers(&self, window: JsValue) -> Result<u32, JsValue> {
+        let window = or_default(&window, "window", redkit::queue::WORKER_WINDOW)?;
         let q = self.inner.clone();
         Ok(spawn(async move {
             let workers = q.workers(window).await.map_err(to_js)?;
@@ -392,5 +384,14 @@ impl WasmQueue {
                 .map(|_| JsValue::UNDEFINED)
                 .map_err(to_js)
         })
+    }
+}
+
+/// A duration argument, or `default` when it is null or undefined.
+fn or_default(v: &JsValue, what: &str, default: Duration) -> Result<Duration, JsValue> {
+    if v.is_null() || v.is_undefined() {
+        Ok(default)
+    } else {
+        crate::options::duration(what, v)
     }
 }
