@@ -28,6 +28,11 @@ impl Cache {
 
     /// Keep `key`'s entry fresh for `ttl` from now (and `stale_ttl` after that), its value
     /// unchanged. Returns whether there was a fresh entry to touch. One script.
+    ///
+    /// An entry does not record its tags, so their indexes are not extended: a tagged entry
+    /// touched past the life it was written with can outlive its place in the index, and
+    /// [`Cache::invalidate_tags`] then misses it. Write tagged entries again with `set`
+    /// rather than touching them past their ttl (docs/WIRE.md).
     pub async fn touch(&self, key: &str, ttl: Duration) -> Result<bool> {
         options::check_ttl("ttl", ttl)?;
         let entry_key = self.entry_key(key)?;
