@@ -192,6 +192,8 @@ export declare class NativeReports {
 export declare class NativeWorker {
   /** Whether the options asked for the worker to start at once (`autorun`, default true). */
   get autorun(): boolean
+  /** The most delivered jobs `worker.js` keeps for its listeners (the core's bound). */
+  get kept(): number
   /** This worker's id, as `queue.workers()` lists it. */
   get id(): string
   /**

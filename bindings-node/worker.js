@@ -93,8 +93,11 @@ class Worker extends EventEmitter {
   // Deliveries handed to the processor whose end has not been reported yet, by job id,
   // oldest first, each with the error the processor threw: the events carry ids, the
   // listeners get these. A list: a retry may start before the event of the attempt before
-  // it has been read off the core (the attempts of one job end in order).
+  // it has been read off the core (the attempts of one job end in order). Bounded by the
+  // core's `kept`: a delivery whose lease was lost, or whose event the reader skipped after
+  // falling behind, gets no event, so the oldest are let go past it.
   #jobs = new Map()
+  #kept
   // The event pump's promise once started (what `run()` returns); null before.
   #done = null
   #closing = null
@@ -110,6 +113,7 @@ class Worker extends EventEmitter {
     this.#processor = dispatch.register((arg, signal) => this.#process(processor, arg, signal))
     try {
       this.#native = nativeClient.worker(name, this.#processor, opts)
+      this.#kept = this.#native.kept
     } catch (err) {
       dispatch.unregister(this.#processor)
       throw fromNative(err)
@@ -135,8 +139,8 @@ class Worker extends EventEmitter {
     const job = new WorkerJob(this.#queue, JSON.parse(arg.toString('utf8')), this.#ops, this.#dispatch)
     const entry = { job, error: undefined }
     const pending = this.#jobs.get(job.id)
-    if (pending === undefined) this.#jobs.set(job.id, [entry])
-    else pending.push(entry)
+    if (pending !== undefined) pending.push(entry)
+    else if (this.#jobs.set(job.id, [entry]).size > this.#kept) this.#jobs.delete(this.#jobs.keys().next().value)
     try {
       return resultText(await processor(job, signal))
     } catch (err) {

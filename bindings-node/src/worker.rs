@@ -192,6 +192,12 @@ impl NativeWorker {
         self.autorun
     }
 
+    /// The most delivered jobs `worker.js` keeps for its listeners (the core's bound).
+    #[napi(getter)]
+    pub fn kept(&self) -> u32 {
+        redkit::worker::EVENTS_KEPT as u32
+    }
+
     /// This worker's id, as `queue.workers()` lists it.
     #[napi(getter)]
     pub fn id(&self) -> String {

@@ -64,6 +64,7 @@ fn _redkit(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<queue::WorkerCore>()?;
     m.add_class::<events::QueueEventsCore>()?;
     m.add_class::<events::WorkerEventsCore>()?;
+    m.add("WORKER_EVENTS_KEPT", redkit::worker::EVENTS_KEPT)?;
     m.add_function(wrap_pyfunction!(queue::_backoff_delays, m)?)?;
     m.add_function(wrap_pyfunction!(queue::_next_slots, m)?)?;
     m.add_class::<ratelimit::PyRateLimitResult>()?;

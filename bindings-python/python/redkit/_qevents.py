@@ -17,7 +17,7 @@ from typing import Any, Callable, Generic, Optional, TypeVar
 
 from ._codec import Codec
 from ._errors import InvalidArgument, JobFailed, RedkitError, TimeoutError
-from ._redkit import WorkerCore
+from ._redkit import WORKER_EVENTS_KEPT, WorkerCore
 
 T = TypeVar("T")
 
@@ -151,9 +151,9 @@ def liveness(raw: tuple[int, list[tuple[str, str, int, str, int, int, int]], boo
     return QueueLiveness(waiting, [worker_info(w) for w in workers], stuck)
 
 
-KEPT = 4096
+KEPT = WORKER_EVENTS_KEPT
 """The most delivered jobs a worker keeps for its listeners (as many events as a listener
-may fall behind)."""
+may fall behind: the core's bound)."""
 
 
 def _bound(kept: dict[str, Any]) -> None:

@@ -7,6 +7,9 @@ from ._options import Duration
 
 __version__: str
 
+WORKER_EVENTS_KEPT: int
+"""The most delivered jobs a worker keeps for its listeners (the core's ``EVENTS_KEPT``)."""
+
 def _after_fork_in_child() -> None: ...
 def _panic_for_test(bridge: LoopBridge | None = None) -> Awaitable[None] | None: ...
 def _error_classes() -> list[str]: ...

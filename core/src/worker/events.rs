@@ -4,8 +4,11 @@
 
 use tokio::sync::broadcast;
 
-/// How many events a slow listener may fall behind before it skips some.
-const CAPACITY: usize = 4096;
+/// How many events a slow listener may fall behind before it skips some. A binding that
+/// keeps each delivered job for its listeners until the job's `completed` or `failed` event
+/// keeps at most this many: a delivery whose lease was lost, or whose event a lagging
+/// listener skipped, gets no event, so the oldest are let go past it.
+pub const EVENTS_KEPT: usize = 4096;
 
 /// Why an attempt failed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -72,7 +75,7 @@ pub(crate) struct EventSender(broadcast::Sender<WorkerEvent>);
 
 impl EventSender {
     pub(crate) fn new() -> Self {
-        EventSender(broadcast::channel(CAPACITY).0)
+        EventSender(broadcast::channel(EVENTS_KEPT).0)
     }
 
     /// Emit to every listener; nobody listening is fine.

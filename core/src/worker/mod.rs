@@ -18,7 +18,7 @@ use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-pub use events::{FailureKind, WorkerEvent, WorkerEvents};
+pub use events::{FailureKind, WorkerEvent, WorkerEvents, EVENTS_KEPT};
 pub use liveness::QueueLiveness;
 pub use options::{Limiter, WorkerOptions};
 pub use processor::{
