@@ -1,7 +1,7 @@
 'use strict'
 // Express (and Connect-style) middleware over a redkit RateLimiter: one decision per
 // request, the IETF draft headers (RateLimit-Limit, RateLimit-Remaining, RateLimit-Reset in
-// seconds) and, on a denial, 429 with Retry-After and a JSON body. The decision and its
+// seconds, RateLimit-Policy) and, on a denial, 429 with Retry-After and a JSON body. The decision and its
 // HTTP meaning are the Rust core's (the same answer as Flask, Starlette and the edge give);
 // this file only writes it.
 
@@ -9,7 +9,8 @@ const { InvalidArgument } = require('./errors.js')
 const { rateLimitHttp } = require('./index.js')
 
 /**
- * `app.use(rateLimit(limiter, { key, cost, headers }))`:
+ * `app.use(rateLimit(limiter, { key, cost, headers }))`, or per route
+ * `app.post('/login', rateLimit(loginLimiter), handler)` (each route its own limiter):
  * - `key(req)` (sync or async): the identifier; default `req.ip` (behind a proxy, set
  *   Express's `trust proxy`), or the socket's address without Express. `null` or
  *   `undefined` lets the request through unlimited (an allowlist, say).
@@ -40,6 +41,7 @@ function rateLimit(limiter, opts = {}) {
     req.rateLimit = result
     const answer = rateLimitHttp(
       result.allowed, result.limit, result.remaining, result.resetAfterMs, result.retryAfterMs, result.reason,
+      limiter.policy,
     )
     for (const [name, value] of answer.headers) {
       if (headers || name === 'Retry-After') res.setHeader(name, value)

@@ -170,11 +170,13 @@ export declare class NativeQueueEvents {
 export declare class NativeRateLimiter {
   /** Decisions `onError` or `insurance` made because Redis failed. */
   errors(): number
+  /** The RateLimit-Policy header of the limiter's rules (`100;w=60`). */
+  policy(): string
   /**
    * The operations as plain functions (see `functions.rs`), each taking its [`Start`]
    * first and returning what it asks for (see `Completions::start`).
    */
-  functions(): { limit(op: number, identifier: string, cost?: number | null, nowMs?: number | null): unknown; peek(op: number, identifier: string, nowMs?: number | null): unknown; reset(op: number, identifier: string): unknown }
+  functions(): { limit(op: number, identifier: string, cost?: number | null, nowMs?: number | null): unknown; peek(op: number, identifier: string, nowMs?: number | null): unknown; reset(op: number, identifier: string): unknown; penalty(op: number, identifier: string, n: number, nowMs?: number | null): unknown; reward(op: number, identifier: string, n: number, nowMs?: number | null): unknown; wait(op: number, identifier: string, cost?: number | null, timeout?: number | string | null): unknown }
 }
 
 /**
@@ -323,9 +325,9 @@ export interface LinkAddress {
 
 /**
  * The answer for a decision, from its fields (a result of `limit`, as `redkit.js`
- * gives it).
+ * gives it), with the limiter's `policy` as `RateLimit-Policy`.
  */
-export declare function rateLimitHttp(allowed: boolean, limit: number, remaining: number, resetAfterMs: number, retryAfterMs: number, reason: string): HttpAnswer
+export declare function rateLimitHttp(allowed: boolean, limit: number, remaining: number, resetAfterMs: number, retryAfterMs: number, reason: string, policy?: string | undefined | null): HttpAnswer
 
 /**
  * What `runManyForTests` runs: `calls` calls of the registered function `function`

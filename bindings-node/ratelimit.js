@@ -45,6 +45,10 @@ function backend(nativeLimiter, dispatch) {
     peek: (identifier, nowMs) => dispatch.submit((op) => fns.peek(op, identifier, nowMs), decode, null),
     reset: (identifier) => dispatch.submit((op) => fns.reset(op, identifier), null, null),
     errors: () => nativeLimiter.errors(),
+    adjust: (identifier, n, reward, nowMs) =>
+      dispatch.submit((op) => (reward ? fns.reward(op, identifier, n, nowMs) : fns.penalty(op, identifier, n, nowMs)), decode, null),
+    wait: (identifier, cost, timeout) => dispatch.submit((op) => fns.wait(op, identifier, cost, timeout), decode, null),
+    policy: nativeLimiter.policy(),
   }
 }
 

@@ -40,6 +40,16 @@ export interface RateLimiterOptions {
   onError?: 'deny' | 'allow' | 'raise'
   /** `server` (default: the script reads TIME) or `client` (this process's clock). */
   clock?: 'server' | 'client'
+  /** `limit` + `window` in the notation of Python's `limits`: `'100/minute'`,
+   *  `'10 per 5 seconds'`, `'5/second;1000/day'` (several: extra limits). Not with
+   *  `limit` or `window`. */
+  rate?: string
+  /** Once a request is denied, deny the identifier for this long, in every process. */
+  blockFor?: Duration
+  /** Identifiers always allowed (no round trip). */
+  allowList?: string[]
+  /** Identifiers always denied (no round trip). */
+  denyList?: string[]
   /** While Redis is unreachable, decide with an in-process limiter of the same algorithm
    *  and limits (reason `insurance`) instead of `onError`; each process (or isolate) then
    *  enforces the whole limit on its own. Default false. */
@@ -63,7 +73,7 @@ export interface RateLimitResult {
   retryAfterMs: number
   /** `limit` (Redis decided), `local_block` (denied in-process), `error` (Redis failed:
    *  `onError` decided) or `insurance` (Redis failed: the in-process insurance limit decided). */
-  reason: 'limit' | 'local_block' | 'error' | 'insurance'
+  reason: 'limit' | 'local_block' | 'error' | 'insurance' | 'allow_list' | 'deny_list'
   /** The failure `onError` covered, when `reason` is `error`. */
   error?: RedkitError
 }
@@ -80,6 +90,14 @@ export declare class RateLimiter {
   /** Decisions `onError` or `insurance` made because Redis failed (or was skipped by the
    *  circuit breaker after a failure), in this process. */
   errors(): number
+  /** Take `n` units now, whether or not they fit (never below empty): what `peek` then sees. */
+  penalty(identifier: string, n: number, opts?: { nowMs?: number }): Promise<RateLimitResult>
+  /** Give `n` units back, never above full capacity: what `peek` then sees. */
+  reward(identifier: string, n: number, opts?: { nowMs?: number }): Promise<RateLimitResult>
+  /** Wait until allowed (sleeping for each `retryAfterMs`); past `timeout`, the denied result. */
+  wait(identifier: string, opts?: { cost?: number; timeout?: Duration }): Promise<RateLimitResult>
+  /** The RateLimit-Policy header of the limiter's rules (`100;w=60`). */
+  readonly policy: string
 }
 
 /** What a backend gives the facade for one limiter: the core's decisions, each a promise. */
@@ -88,6 +106,9 @@ export interface RateLimiterBackend {
   peek(identifier: string, nowMs: number | undefined): Promise<RateLimitResult>
   reset(identifier: string): Promise<unknown>
   errors(): number
+  adjust(identifier: string, n: number, reward: boolean, nowMs: number | undefined): Promise<RateLimitResult>
+  wait(identifier: string, cost: number | undefined, timeout: Duration | undefined): Promise<RateLimitResult>
+  readonly policy: string
 }
 
 /** @internal a RateLimiter over `backend`. */

@@ -1,8 +1,10 @@
 // `RateLimiter` for both JS packages: the shapes every runtime shares and argument checks,
 // over a backend limiter (the Node addon, or the edge's wasm) whose every decision is the
 // Rust core's. A backend limiter's `limit(identifier, cost, nowMs)`, `peek(identifier,
-// nowMs)` and `reset(identifier)` return promises; results come back as
-// `{allowed, limit, remaining, resetAfterMs, retryAfterMs, reason, error?}`.
+// nowMs)`, `reset(identifier)`, `adjust(identifier, n, reward, nowMs)` and
+// `wait(identifier, cost, timeout)` return promises; results come back as
+// `{allowed, limit, remaining, resetAfterMs, retryAfterMs, reason, error?}`. Its `policy`
+// is the RateLimit-Policy header of the limiter's rules.
 
 import { optionsObject } from './args.js';
 import { InvalidArgument } from './errors.js';
@@ -65,6 +67,51 @@ export class RateLimiter {
    *  by the circuit breaker after a failure), in this process. */
   errors() {
     return this.#backend.errors();
+  }
+
+  /** Take `n` units from `identifier` now, whether or not they fit (never below empty);
+   *  resolves to what `peek` then sees. `{ nowMs }` for a caller-supplied clock. */
+  penalty(identifier, n, opts) {
+    return this.#adjust(identifier, n, false, opts, 'penalty');
+  }
+
+  /** Give `n` units back to `identifier`, never above its full capacity; resolves to what
+   *  `peek` then sees. */
+  reward(identifier, n, opts) {
+    return this.#adjust(identifier, n, true, opts, 'reward');
+  }
+
+  #adjust(identifier, n, reward, opts, what) {
+    let now;
+    try {
+      if (typeof n !== 'number') throw new InvalidArgument(`${what} needs a number of units n, got ${typeof n}`);
+      now = optionalNumber(optionsObject(opts, `${what} options`, ['nowMs'])?.nowMs, 'nowMs');
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return this.#backend.adjust(identifier, n, reward, now);
+  }
+
+  /** Wait until a request of `{ cost }` (default 1) is allowed, sleeping for each denial's
+   *  `retryAfterMs`; with a `timeout` (ms or a string such as '2s'), resolves to the denied
+   *  result once the next try would come after it (no rejection; none: as long as it
+   *  takes). A `deny_list` or `onError` result comes back at once. */
+  wait(identifier, opts) {
+    let cost;
+    let timeout;
+    try {
+      const o = optionsObject(opts, 'wait options', ['cost', 'timeout']) ?? {};
+      cost = optionalNumber(o.cost, 'cost');
+      timeout = o.timeout ?? undefined;
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return this.#backend.wait(identifier, cost, timeout);
+  }
+
+  /** The RateLimit-Policy header of the limiter's rules (`100;w=60`). */
+  get policy() {
+    return this.#backend.policy;
   }
 }
 

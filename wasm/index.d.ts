@@ -88,7 +88,7 @@ import type { RedkitError } from './js/facade/errors.js';
 
 /** The HTTP meaning of a decision (the core's, the same as Express, Flask and Starlette). */
 export interface RateLimitAnswer {
-  /** 200 when the request goes on; 429 (denied) or 503 (Redis failed and onError denied). */
+  /** 200 when the request goes on; 429 (denied), 403 (deny-listed) or 503 (Redis failed and onError denied). */
   status: number;
   /** `[name, value]` pairs: for the handler's response, or for the refusal. */
   headers: [string, string][];
@@ -96,8 +96,8 @@ export interface RateLimitAnswer {
   body: string | null;
 }
 
-/** What an HTTP middleware answers for `result`. */
-export function rateLimitAnswer(result: RateLimitResult): RateLimitAnswer;
+/** What an HTTP middleware answers for `result`; `policy` (a limiter's `policy`) is sent as RateLimit-Policy. */
+export function rateLimitAnswer(result: RateLimitResult, policy?: string): RateLimitAnswer;
 
 /**
  * Wrap a fetch-style handler: each request is first decided by `limiter`; a refusal is

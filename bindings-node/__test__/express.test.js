@@ -165,3 +165,30 @@ test('bad middleware options are InvalidArgument', () => {
   assert.throws(() => rateLimit(limiter, { key: 'ip' }), InvalidArgument)
   assert.throws(() => rateLimit(limiter, { cost: 2 }), InvalidArgument)
 })
+
+test('per route: each route its own limiter, with its RateLimit-Policy; the deny list is 403', async () => {
+  const login = client.rateLimiter('login', { rate: '1/minute', denyList: ['10.9.9.9'] })
+  const site = client.rateLimiter('site', { rate: '100/minute' })
+  const a = express()
+  const key = (req) => req.get('x-user')
+  a.post('/login', rateLimit(login, { key }), (req, res) => res.json({ in: true }))
+  a.get('/', rateLimit(site, { key }), (req, res) => res.json({ ok: true }))
+  await serve(a, async (base) => {
+    const post = (user) => fetch(`${base}/login`, { method: 'POST', headers: { 'x-user': user } })
+    const first = await post('ada')
+    assert.equal(first.status, 200)
+    assert.equal(first.headers.get('ratelimit-policy'), '1;w=60')
+    const denied = await post('ada')
+    assert.equal(denied.status, 429)
+    assert.equal(denied.headers.get('ratelimit-policy'), '1;w=60')
+    for (let i = 0; i < 3; i++) {
+      const r = await fetch(base, { headers: { 'x-user': 'ada' } })
+      assert.equal(r.status, 200)
+      assert.equal(r.headers.get('ratelimit-policy'), '100;w=60')
+    }
+    const banned = await post('10.9.9.9')
+    assert.equal(banned.status, 403)
+    assert.equal(banned.headers.get('retry-after'), null)
+    assert.deepEqual(await banned.json(), { error: 'forbidden', reason: 'deny_list' })
+  })
+})

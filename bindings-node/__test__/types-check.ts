@@ -63,11 +63,17 @@ async function limits(client: Client): Promise<void> {
   const r: RateLimitResult = await api.limit('user:42', { cost: 2 })
   const peeked = await api.peek('user:42', { nowMs: Date.now() })
   await api.reset('user:42')
-  const why: 'limit' | 'local_block' | 'error' | 'insurance' = r.reason
+  const why: 'limit' | 'local_block' | 'error' | 'insurance' | 'allow_list' | 'deny_list' = r.reason
   const failures: number = api.errors()
   client.onIncident((i) => console.log(i.pattern, i.fallback, i.count, i.error.code, failures))
   client.onIncident(null)
   if (r.error) console.log(r.error.code)
+  const login: RateLimiter = client.rateLimiter('login', { rate: '5/minute;100/day', blockFor: '15m', allowList: ['ok'], denyList: ['bad'] })
+  const taken: RateLimitResult = await login.penalty('ip', 2, { nowMs: Date.now() })
+  const given: RateLimitResult = await login.reward('ip', 1)
+  const waited: RateLimitResult = await login.wait('ip', { cost: 1, timeout: '2s' })
+  const policy: string = login.policy
+  console.log(taken.remaining, given.remaining, waited.allowed, policy)
   const app = express()
   app.use(rateLimit(api, { key: (req: express.Request) => req.ip ?? null, cost: () => 1 }))
   console.log(r.allowed, r.retryAfterMs, peeked.remaining, why)

@@ -19,7 +19,7 @@ pub struct HttpAnswer {
 }
 
 /// The answer for a decision, from its fields (a result of `limit`, as `redkit.js`
-/// gives it).
+/// gives it), with the limiter's `policy` as `RateLimit-Policy`.
 #[napi(catch_unwind, js_name = "rateLimitHttp")]
 pub fn rate_limit_http(
     allowed: bool,
@@ -28,6 +28,7 @@ pub fn rate_limit_http(
     reset_after_ms: f64,
     retry_after_ms: f64,
     reason: String,
+    policy: Option<String>,
 ) -> napi::Result<HttpAnswer> {
     let reason =
         redkit::Reason::parse(&reason).map_err(|e| napi::Error::from_reason(marked_message(&e)))?;
@@ -41,7 +42,7 @@ pub fn rate_limit_http(
         reason,
         error: None,
     };
-    let answer = decision.http();
+    let answer = decision.http_with_policy(policy.as_deref().unwrap_or(""));
     Ok(HttpAnswer {
         status: u32::from(answer.status),
         headers: answer

@@ -17,6 +17,7 @@ use redkit::{RateLimitResult, RateLimiter, Result};
 use crate::completion::{Completions, Outcome, Start};
 use crate::errors::marked_message;
 use crate::functions::{arg, opt_arg, string_arg, Functions, Made};
+use crate::options::{duration, Js};
 
 /// A caller-supplied clock (`nowMs`): a whole, non-negative number of ms since the epoch.
 fn now_ms(v: Option<f64>) -> Result<Option<u64>> {
@@ -100,6 +101,47 @@ impl NativeRateLimiter {
         })
     }
 
+    /// Take `n` units from `identifier` (`reward`: give them back), at `nowMs` when given.
+    fn adjust(
+        &self,
+        env: &Env,
+        op: Start,
+        identifier: String,
+        n: f64,
+        reward: bool,
+        now: Option<f64>,
+    ) -> napi::Result<Made> {
+        let l = self.inner.clone();
+        self.completions.start(env, op, async move {
+            let n = whole_number("n", n)?;
+            let id = &identifier;
+            let r = match (reward, now_ms(now)?) {
+                (false, Some(t)) => l.penalty_at(id, n, t).await?,
+                (false, None) => l.penalty(id, n).await?,
+                (true, Some(t)) => l.reward_at(id, n, t).await?,
+                (true, None) => l.reward(id, n).await?,
+            };
+            Ok(encode(r))
+        })
+    }
+
+    /// Decide for `cost` (default 1) until allowed, or until `timeout` (ms or a string).
+    fn wait(
+        &self,
+        env: &Env,
+        op: Start,
+        identifier: String,
+        cost: Option<f64>,
+        timeout: Option<Js>,
+    ) -> napi::Result<Made> {
+        let l = self.inner.clone();
+        self.completions.start(env, op, async move {
+            let cost = whole_number("cost", cost.unwrap_or(1.0))?;
+            let timeout = timeout.map(|t| duration("timeout", t)).transpose()?;
+            Ok(encode(l.wait(&identifier, cost, timeout).await?))
+        })
+    }
+
     /// Forget `identifier`.
     fn reset(&self, env: &Env, op: Start, identifier: String) -> napi::Result<Made> {
         let l = self.inner.clone();
@@ -118,14 +160,21 @@ impl NativeRateLimiter {
         self.inner.errors() as f64
     }
 
+    /// The RateLimit-Policy header of the limiter's rules (`100;w=60`).
+    #[napi]
+    pub fn policy(&self) -> String {
+        self.inner.policy().to_string()
+    }
+
     /// The operations as plain functions (see `functions.rs`), each taking its [`Start`]
     /// first and returning what it asks for (see `Completions::start`).
     #[napi(
         catch_unwind,
-        ts_return_type = "{ limit(op: number, identifier: string, cost?: number | null, nowMs?: number | null): unknown; peek(op: number, identifier: string, nowMs?: number | null): unknown; reset(op: number, identifier: string): unknown }"
+        ts_return_type = "{ limit(op: number, identifier: string, cost?: number | null, nowMs?: number | null): unknown; peek(op: number, identifier: string, nowMs?: number | null): unknown; reset(op: number, identifier: string): unknown; penalty(op: number, identifier: string, n: number, nowMs?: number | null): unknown; reward(op: number, identifier: string, n: number, nowMs?: number | null): unknown; wait(op: number, identifier: string, cost?: number | null, timeout?: number | string | null): unknown }"
     )]
     pub fn functions<'env>(&self, env: &'env Env) -> napi::Result<Object<'env>> {
         let (l1, l2, l3) = (self.clone(), self.clone(), self.clone());
+        let (l4, l5, l6) = (self.clone(), self.clone(), self.clone());
         Ok(Functions::new(env)?
             .add("limit", move |x| {
                 l1.limit(
@@ -141,6 +190,18 @@ impl NativeRateLimiter {
             })?
             .add("reset", move |x| {
                 l3.reset(x.env, arg(x, 0)?, string_arg(x, 1)?)
+            })?
+            .add("penalty", move |x| {
+                let (n, now) = (arg(x, 2)?, opt_arg(x, 3)?);
+                l4.adjust(x.env, arg(x, 0)?, string_arg(x, 1)?, n, false, now)
+            })?
+            .add("reward", move |x| {
+                let (n, now) = (arg(x, 2)?, opt_arg(x, 3)?);
+                l5.adjust(x.env, arg(x, 0)?, string_arg(x, 1)?, n, true, now)
+            })?
+            .add("wait", move |x| {
+                let (cost, timeout) = (opt_arg(x, 2)?, opt_arg(x, 3)?);
+                l6.wait(x.env, arg(x, 0)?, string_arg(x, 1)?, cost, timeout)
             })?
             .finish())
     }

@@ -9,7 +9,7 @@ use pyo3::prelude::*;
 use crate::bridge::{self, LoopBridge};
 use crate::connection::{PerProcess, Shared};
 use crate::errors::to_py;
-use crate::options::Text;
+use crate::options::{duration, Text};
 use crate::runtime::block_on;
 use redkit::{RateLimiter, RateLimiterOptions};
 
@@ -67,8 +67,10 @@ impl PyRateLimitResult {
 
     /// What an HTTP middleware answers for this decision, the same in every runtime:
     /// `(status, headers, body)`; a `None` body means the request goes on (see the core's
-    /// `ratelimit::http`).
-    fn http(&self) -> PyResult<HttpTriple> {
+    /// `ratelimit::http`). `policy`: the limiter's `RateLimit-Policy` header, sent beside
+    /// the other `RateLimit-*` headers.
+    #[pyo3(signature = (policy=None))]
+    fn http(&self, policy: Option<&str>) -> PyResult<HttpTriple> {
         let decision = redkit::RateLimitResult {
             allowed: self.allowed,
             limit: self.limit,
@@ -78,7 +80,7 @@ impl PyRateLimitResult {
             reason: redkit::Reason::parse(self.reason).map_err(to_py)?,
             error: None,
         };
-        let answer = decision.http();
+        let answer = decision.http_with_policy(policy.unwrap_or(""));
         Ok((answer.status, answer.headers, answer.body))
     }
 
@@ -162,8 +164,101 @@ async fn decide(
     r.map(PyRateLimitResult::from)
 }
 
+/// `penalty` (`reward` false) or `reward` of `n` units.
+async fn adjust(
+    l: RateLimiter,
+    identifier: Text,
+    n: i64,
+    reward: bool,
+    now_ms: Option<u64>,
+) -> redkit::Result<PyRateLimitResult> {
+    let id = &identifier.0;
+    let r = match (reward, now_ms) {
+        (false, Some(t)) => l.penalty_at(id, n, t).await,
+        (false, None) => l.penalty(id, n).await,
+        (true, Some(t)) => l.reward_at(id, n, t).await,
+        (true, None) => l.reward(id, n).await,
+    };
+    r.map(PyRateLimitResult::from)
+}
+
+/// A wait's timeout (seconds, a timedelta or a string with a unit), or none.
+fn wait_timeout(timeout: Option<&Bound<'_, PyAny>>) -> PyResult<Option<std::time::Duration>> {
+    timeout.map(|t| duration("timeout", t)).transpose()
+}
+
 #[pymethods]
 impl RateLimiterCore {
+    /// Take `n` units from `identifier` (or give them back, `reward`); what a peek then sees.
+    #[pyo3(signature = (identifier, n, reward, now_ms=None))]
+    fn adjust(
+        &self,
+        py: Python<'_>,
+        identifier: Text,
+        n: i64,
+        reward: bool,
+        now_ms: Option<i64>,
+    ) -> PyResult<PyRateLimitResult> {
+        let (l, t) = (self.limiter()?, now(now_ms)?);
+        block_on(py, adjust(l, identifier, n, reward, t))
+    }
+
+    /// `adjust`, awaitable.
+    #[pyo3(signature = (bridge, identifier, n, reward, now_ms=None))]
+    fn adjust_async<'py>(
+        &self,
+        py: Python<'py>,
+        bridge: &Bound<'py, LoopBridge>,
+        identifier: Text,
+        n: i64,
+        reward: bool,
+        now_ms: Option<i64>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let (l, t) = (self.limiter()?, now(now_ms)?);
+        bridge::spawn(py, bridge.get(), adjust(l, identifier, n, reward, t))
+    }
+
+    /// Decide for `cost` until allowed or `timeout` (see the core's `RateLimiter::wait`).
+    #[pyo3(signature = (identifier, cost, timeout=None))]
+    fn wait(
+        &self,
+        py: Python<'_>,
+        identifier: Text,
+        cost: i64,
+        timeout: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<PyRateLimitResult> {
+        let (l, t) = (self.limiter()?, wait_timeout(timeout)?);
+        block_on(py, async move {
+            l.wait(&identifier.0, cost, t)
+                .await
+                .map(PyRateLimitResult::from)
+        })
+    }
+
+    /// `wait`, awaitable.
+    #[pyo3(signature = (bridge, identifier, cost, timeout=None))]
+    fn wait_async<'py>(
+        &self,
+        py: Python<'py>,
+        bridge: &Bound<'py, LoopBridge>,
+        identifier: Text,
+        cost: i64,
+        timeout: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let (l, t) = (self.limiter()?, wait_timeout(timeout)?);
+        bridge::spawn(py, bridge.get(), async move {
+            l.wait(&identifier.0, cost, t)
+                .await
+                .map(PyRateLimitResult::from)
+        })
+    }
+
+    /// The `RateLimit-Policy` header of the limiter's rules (`100;w=60`).
+    #[getter]
+    fn policy(&self) -> PyResult<String> {
+        Ok(self.limiter()?.policy().to_string())
+    }
+
     /// One decision for a request of `cost`.
     #[pyo3(signature = (identifier, cost, now_ms=None))]
     fn limit(

@@ -5,11 +5,13 @@ address by default or by a key function."""
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Iterator
 
 import pytest
 from flask import Flask
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse
 from starlette.routing import Route
@@ -174,3 +176,72 @@ def test_the_http_meaning_is_the_cores(client: redkit.Client) -> None:
     status, headers, body = limiter.limit("u").http()
     assert status == 429 and ("Retry-After", "60") in headers
     assert body is not None and body.startswith('{"error":"rate_limited","reason":"limit","limit":1,"remaining":0,')
+
+
+def test_policy_header_and_lists_in_both_glues(client: redkit.Client) -> None:
+    limiter = client.rate_limiter("policy", rate="2/minute;100/day", allow_list=["vip"], deny_list=["bad"])
+    assert limiter.policy == "2;w=60, 100;w=86400"
+    flask_http = flask_app(limiter, key=lambda req: req.args.get("u")).test_client()
+    with TestClient(starlette_app(limiter, key=lambda req: req.query_params.get("u"))) as starlette_http:
+        for u, http_get in (("f", flask_http.get), ("s", starlette_http.get)):
+            statuses = []
+            for _ in range(3):
+                r = http_get(f"/?u={u}")
+                statuses.append(r.status_code)
+                assert r.headers["RateLimit-Policy"] == "2;w=60, 100;w=86400", u
+            assert statuses == [200, 200, 429], u
+            # Allow-listed: not limited, so no RateLimit-* headers; deny-listed: 403.
+            for _ in range(3):
+                r = http_get("/?u=vip")
+                assert r.status_code == 200 and "RateLimit-Policy" not in r.headers
+            r = http_get("/?u=bad")
+            assert r.status_code == 403 and "Retry-After" not in r.headers
+            assert json.loads(r.text) == {"error": "forbidden", "reason": "deny_list"}
+
+
+def test_flask_per_route_limiter(client: redkit.Client) -> None:
+    app = Flask(__name__)
+    rate_limit = RateLimit(app, limiter=client.rate_limiter("site", rate="100/minute"))
+
+    @app.get("/")
+    def index() -> str:
+        return "hello"
+
+    @app.post("/login")
+    @rate_limit.limit(client.rate_limiter("login", rate="1/minute"), key=lambda req: "k")
+    def login() -> str:
+        return "in"
+
+    http = app.test_client()
+    assert http.post("/login").status_code == 200
+    denied = http.post("/login")
+    assert denied.status_code == 429 and denied.headers["RateLimit-Policy"] == "1;w=60"
+    for _ in range(3):
+        r = http.get("/")
+        assert r.status_code == 200 and r.headers["RateLimit-Policy"] == "100;w=60"
+    # Only views with their own limiter are limited when there is no app-wide one.
+    bare = Flask(__name__)
+    only = RateLimit(bare, limiter=None)
+
+    @bare.get("/free")
+    def free() -> str:
+        return "free"
+
+    @bare.get("/paid")
+    @only.limit(client.rate_limiter("paid", limit=1, window=60))
+    def paid() -> str:
+        return "paid"
+
+    http = bare.test_client()
+    assert [http.get("/paid").status_code for _ in range(2)] == [200, 429]
+    assert [http.get("/free").status_code for _ in range(3)] == [200, 200, 200]
+    with pytest.raises(TypeError):
+        only.limit(object())  # type: ignore[arg-type]
+
+
+def test_starlette_per_route_limiter(client: redkit.Client) -> None:
+    login = Middleware(RateLimitMiddleware, limiter=client.rate_limiter("slogin", rate="1/minute"))
+    app = Starlette(routes=[Route("/", hello), Route("/login", hello, methods=["POST"], middleware=[login])])
+    with TestClient(app) as http:
+        assert [http.post("/login").status_code for _ in range(2)] == [200, 429]
+        assert [http.get("/").status_code for _ in range(3)] == [200, 200, 200]

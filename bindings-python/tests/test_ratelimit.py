@@ -36,6 +36,8 @@ def limiter_options(setup: dict[str, Any]) -> tuple[str, dict[str, Any]]:
             opts["timeout"] = value / 1000
         elif key == "extra_limits":
             opts["limits"] = [(r["limit"], r["window_ms"] / 1000, r.get("burst", 0)) for r in value]
+        elif key == "block_for_ms":
+            opts["block_for"] = value / 1000
         elif key != "name":
             opts[key] = value
     return setup.get("name", "conformance"), opts
@@ -50,7 +52,9 @@ async def run_step(
     if step["op"] == "build":
         build({**scenario["setup"], **step["options"]})
         return None
-    kwargs = {k: step[k] for k in ("now_ms", "cost") if k in step}
+    kwargs = {k: step[k] for k in ("now_ms", "cost", "n") if k in step}
+    if "timeout_ms" in step:
+        kwargs["timeout"] = timedelta(milliseconds=step["timeout_ms"])
     return await call(limiter, step["op"], step["identifier"], **kwargs)
 
 
@@ -151,6 +155,18 @@ NAN = float("nan")
         ({"limits": (5, 1)}, redkit.InvalidArgument),
         ({"limits": [(5, 1, 0, 9)]}, redkit.InvalidArgument),
         ({"no_such_option": 1}, redkit.InvalidArgument),
+        ({"rate": "100/fortnight"}, redkit.InvalidArgument),
+        ({"rate": "abc"}, redkit.InvalidArgument),
+        ({"rate": "0/minute"}, redkit.InvalidArgument),
+        ({"rate": 100}, redkit.InvalidArgument),
+        ({"rate": "100/minute", "limit": 100}, redkit.InvalidArgument),
+        ({"rate": "100/minute", "window": 60}, redkit.InvalidArgument),
+        ({"block_for": -1}, redkit.InvalidArgument),
+        ({"block_for": "soon"}, redkit.InvalidArgument),
+        ({"allow_list": "vip"}, redkit.InvalidArgument),
+        ({"allow_list": [""]}, redkit.InvalidArgument),
+        ({"allow_list": ["a"], "deny_list": ["a"]}, redkit.InvalidArgument),
+        ({"deny_list": [1]}, redkit.InvalidArgument),
     ],
 )
 def test_bad_options(client: redkit.Client, options: dict[str, Any], error: type[Exception]) -> None:
@@ -187,7 +203,48 @@ BAD_CALLS: list[tuple[str, tuple[Any, ...], dict[str, Any], type[Exception]]] = 
     ("peek", (None,), {}, TypeError),
     ("reset", ("",), {}, redkit.InvalidArgument),
     ("reset", (1,), {}, TypeError),
+    ("penalty", ("u", 0), {}, redkit.InvalidArgument),
+    ("penalty", ("u", -1), {}, redkit.InvalidArgument),
+    ("penalty", ("u", 6), {}, redkit.InvalidArgument),  # above the largest limit + burst
+    ("penalty", ("u", 1.0), {}, TypeError),
+    ("penalty", ("", 1), {}, redkit.InvalidArgument),
+    ("reward", ("u", 0), {}, redkit.InvalidArgument),
+    ("reward", ("u", -2), {}, redkit.InvalidArgument),
+    ("reward", ("u", "1"), {}, TypeError),
+    ("reward", ("u", 1), {"now_ms": -1}, redkit.InvalidArgument),
+    ("wait", ("u",), {"cost": 0}, redkit.InvalidArgument),
+    ("wait", ("u",), {"cost": 6}, redkit.InvalidArgument),
+    ("wait", ("u",), {"timeout": -1}, redkit.InvalidArgument),
+    ("wait", ("u",), {"timeout": NAN}, redkit.InvalidArgument),
+    ("wait", ("u",), {"timeout": "soon"}, redkit.InvalidArgument),
+    ("wait", ("",), {}, redkit.InvalidArgument),
 ]
+
+
+def test_penalty_reward_wait_and_policy_in_both_clients(client: redkit.Client, redis_url: str, prefix: str) -> None:
+    limiter = client.rate_limiter("pw", rate="2/minute", block_for="1m")
+    assert limiter.policy == "2;w=60"
+    assert (limiter.penalty("u", 1).remaining, limiter.reward("u", 2).remaining) == (1, 2)
+    assert limiter.wait("u", 2, timeout=timedelta(seconds=1)).allowed
+    assert not limiter.limit("u").allowed  # exceeded: blocked for a minute
+    started = time.monotonic()
+    r = limiter.wait("u", timeout="50ms")  # the block outlasts the timeout: the denial at once
+    assert not r.allowed and r.retry_after_ms > 59_000 and time.monotonic() - started < 1
+
+    async def main() -> None:
+        aio = await redkit.asyncio.Client.connect(redis_url, prefix=prefix)
+        same = aio.rate_limiter("pw", rate="2/minute", block_for="1m")
+        assert same.policy == "2;w=60"
+        assert not (await same.wait("u", timeout=0.05)).allowed  # the block is in Redis
+        assert (await same.reward("v", 1)).remaining == 2
+        assert (await same.penalty("v", 2)).remaining == 0
+        fresh = aio.rate_limiter("pw2", limit=1, window=0.2)
+        assert (await fresh.limit("w")).allowed
+        waited = await fresh.wait("w", timeout=2)  # sleeps ~200 ms, then allowed
+        assert waited.allowed
+        await aio.close()
+
+    asyncio.run(main())
 
 
 @pytest.mark.parametrize("op, args, kwargs, error", BAD_CALLS)

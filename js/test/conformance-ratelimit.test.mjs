@@ -17,6 +17,7 @@ function limiterOptions(setup) {
     limit: 'limit', window_ms: 'window', algorithm: 'algorithm', burst: 'burst', count_denied: 'countDenied',
     on_error: 'onError', timeout_ms: 'timeout', local_block: 'localBlock', clock: 'clock',
     insurance: 'insurance', circuit_breaker_ms: 'circuitBreaker',
+    block_for_ms: 'blockFor', allow_list: 'allowList', deny_list: 'denyList', rate: 'rate',
   };
   const o = {};
   for (const [k, v] of Object.entries(setup)) {
@@ -61,6 +62,11 @@ async function replay(scenario, transport) {
           return snake(await limiter.peek(step.identifier, { nowMs: step.now_ms }));
         case 'reset':
           return limiter.reset(step.identifier).then(() => null);
+        case 'penalty':
+        case 'reward':
+          return snake(await limiter[step.op](step.identifier, step.n, { nowMs: step.now_ms }));
+        case 'wait':
+          return snake(await limiter.wait(step.identifier, { cost: step.cost, timeout: step.timeout_ms }));
         case 'sleep':
           return new Promise((r) => setTimeout(() => r(null), step.ms));
         case 'build':
@@ -89,7 +95,9 @@ async function replay(scenario, transport) {
           assert.deepEqual(got, step.expect, where);
         }
       }
-      if (step.now_ms !== undefined || step.op === 'reset' || step.op === 'build') log.push(got);
+      // A block_for block ends on the server's clock: only the compared fields are exact.
+      const clocked = step.now_ms !== undefined && scenario.setup.block_for_ms === undefined;
+      if (clocked || step.op === 'reset' || step.op === 'build') log.push(got);
     }
   }
   } finally {

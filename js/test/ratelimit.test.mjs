@@ -143,6 +143,41 @@ for (const transport of serverTransports) {
       assert.equal((await limiter.limit('u', { cost: 12 })).allowed, true);
     });
 
+    test('penalty, reward and wait: bad arguments reject with InvalidArgument, the rest decide', async () => {
+      const c = await client('adjust');
+      const limiter = c.rateLimiter('adjust', { rate: '2/minute', blockFor: '1m', allowList: ['vip'] });
+      assert.equal(limiter.policy, '2;w=60');
+      const rejected = [
+        () => limiter.penalty('u', 0), () => limiter.penalty('u', -1), () => limiter.penalty('u', 3), () => limiter.penalty('u', 1.5),
+        () => limiter.penalty('u'), () => limiter.penalty('u', '1'), () => limiter.reward('u', 0), () => limiter.reward('', 1),
+        () => limiter.reward('u', 1, { nowMs: -1 }), () => limiter.penalty('u', 1, 'x'),
+        () => limiter.wait('u', { cost: 0 }), () => limiter.wait('u', { cost: 3 }), () => limiter.wait('u', { timeout: -1 }),
+        () => limiter.wait('u', { timeout: 'soon' }), () => limiter.wait('u', { timeout: NaN }), () => limiter.wait(''),
+      ];
+      for (const call of rejected) {
+        await assert.rejects(call(), (e) => e instanceof InvalidArgument && e.code === 'ERR_INVALID_ARGUMENT', String(call));
+      }
+      const taken = await limiter.penalty('u', 1);
+      assert.deepEqual([taken.allowed, taken.remaining], [true, 1]);
+      const back = await limiter.reward('u', 2);
+      assert.deepEqual([back.allowed, back.remaining], [true, 2]);
+      assert.equal((await limiter.wait('u', { cost: 2, timeout: '1s' })).allowed, true);
+      // Exceeded: blocked for a minute, so a wait of 50 ms answers the denial at once.
+      assert.equal((await limiter.limit('u')).allowed, false);
+      const started = Date.now();
+      const waited = await limiter.wait('u', { timeout: 50 });
+      assert.equal(waited.allowed, false);
+      assert.ok(waited.retryAfterMs > 59_000 && Date.now() - started < 1_000, `${waited.retryAfterMs}`);
+      assert.equal((await limiter.wait('vip')).reason, 'allow_list');
+      for (const opts of [
+        { rate: '100/fortnight' }, { rate: 'abc' }, { rate: '0/minute' }, { rate: '' }, { rate: 5 },
+        { rate: '1/second', limit: 1 }, { rate: '1/second', window: 1_000 }, { blockFor: -1 },
+        { allowList: 'vip' }, { denyList: [''] }, { allowList: ['a'], denyList: ['a'] },
+      ]) {
+        assert.throws(() => c.rateLimiter('r', opts), (e) => e instanceof InvalidArgument && e.code === 'ERR_INVALID_ARGUMENT', JSON.stringify(opts));
+      }
+    });
+
     test('exactly one round trip (one script) per limit and peek', async () => {
       const c = await client('rt');
       for (const algorithm of ['gcra', 'token_bucket', 'sliding_window', 'sliding_log', 'fixed_window']) {

@@ -198,5 +198,10 @@ function rateLimiter(client, name, opts) {
       await run(() => wasm().reset(identifier));
     },
     errors: () => wasm().errors(),
+    adjust: (identifier, n, reward, now) => run(() => wasm().adjust(identifier, n, reward, now)).then(decision),
+    wait: (identifier, cost, timeout) => run(() => wasm().wait(identifier, cost, timeout)).then(decision),
+    get policy() {
+      return wasm().policy();
+    },
   });
 }

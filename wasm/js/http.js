@@ -8,18 +8,21 @@ import { call, glue } from './runtime.js';
 /**
  * `{ status, headers, body }` for a decision: `body` null means the request goes on and
  * its response gets `headers` (none when Redis failed open); otherwise the answer is a
- * refusal (429 denied, 503 Redis failed and onError denied) with a JSON body.
+ * refusal (429 denied, 403 deny-listed, 503 Redis failed and onError denied) with a JSON
+ * body. `policy` (the limiter's `policy`) is sent as RateLimit-Policy.
  */
-export function rateLimitAnswer(result) {
+export function rateLimitAnswer(result, policy) {
   if (result === null || typeof result !== 'object') throw new InvalidArgument('rateLimitAnswer needs a rate limit result');
+  if (policy !== undefined && typeof policy !== 'string') throw new InvalidArgument('rateLimitAnswer policy must be a string');
   return call(() => glue.rate_limit_http(
     result.allowed === true, result.limit, result.remaining, result.resetAfterMs, result.retryAfterMs, String(result.reason),
+    policy,
   ));
 }
 
 /**
- * Wrap a fetch-style handler `(request, ...rest) => Response`: each request is first
- * decided by `limiter`; a refusal is answered at once, and an admitted request's response
+ * Wrap a fetch-style handler `(request, ...rest) => Response` (one route: each route may
+ * wrap its handler with its own limiter): each request is first decided by `limiter`; a refusal is answered at once, and an admitted request's response
  * gets the RateLimit-* headers. `key(request)` (sync or async) gives the identifier
  * (default: the `x-forwarded-for` client address; null or undefined lets the request
  * through unlimited); `cost(request)` its cost (default 1).
@@ -36,7 +39,7 @@ export function withRateLimit(limiter, handler, opts = {}) {
     const identifier = await key(request);
     if (identifier === null || identifier === undefined) return handler(request, ...rest);
     const result = await limiter.limit(String(identifier), cost === undefined ? undefined : { cost: await cost(request) });
-    const answer = rateLimitAnswer(result);
+    const answer = rateLimitAnswer(result, limiter.policy);
     if (answer.body !== null) {
       return new Response(answer.body, {
         status: answer.status,

@@ -8,7 +8,8 @@ use wasm_bindgen::prelude::*;
 use crate::errors::to_js;
 
 /// `{ status, headers: [[name, value], ...], body }` for a decision given by its fields (a
-/// result of `limit`); `body` is `null` when the request goes on.
+/// result of `limit`), with the limiter's `policy` as `RateLimit-Policy`; `body` is `null`
+/// when the request goes on.
 #[wasm_bindgen]
 pub fn rate_limit_http(
     allowed: bool,
@@ -17,6 +18,7 @@ pub fn rate_limit_http(
     reset_after_ms: f64,
     retry_after_ms: f64,
     reason: &str,
+    policy: Option<String>,
 ) -> Result<JsValue, JsValue> {
     let reason = redkit::Reason::parse(reason).map_err(to_js)?;
     // Whole non-negative numbers, as every result carries; `as` saturates anything else.
@@ -29,7 +31,7 @@ pub fn rate_limit_http(
         reason,
         error: None,
     };
-    let answer = decision.http();
+    let answer = decision.http_with_policy(policy.as_deref().unwrap_or(""));
     let headers = Array::new();
     for (name, value) in answer.headers {
         headers.push(&Array::of2(&name.into(), &value.into()));

@@ -8,7 +8,7 @@ use wasm_bindgen::prelude::*;
 use crate::api::WasmClient;
 use crate::errors::to_js;
 use crate::host::spawn;
-use crate::options::{read, text};
+use crate::options::{duration, read, text};
 
 /// A JS number that must be a whole number (a limit, a cost, a time in ms): the core's
 /// check, argument order as the call sites read best.
@@ -104,6 +104,54 @@ impl WasmRateLimiter {
     /// Decisions `onError` or `insurance` made because Redis failed.
     pub fn errors(&self) -> f64 {
         self.inner.errors() as f64
+    }
+
+    /// Take `n` units from `identifier` (`reward`: give them back), at `now_ms` when given.
+    pub fn adjust(
+        &self,
+        identifier: JsValue,
+        n: f64,
+        reward: bool,
+        now: Option<f64>,
+    ) -> Result<u32, JsValue> {
+        let identifier = text(&identifier, "identifier")?;
+        let n = whole(n, "n").map_err(to_js)?;
+        let now = now_ms(now).map_err(to_js)?;
+        let l = self.inner.clone();
+        Ok(spawn(async move {
+            let id = &identifier;
+            let r = match (reward, now) {
+                (false, Some(t)) => l.penalty_at(id, n, t).await,
+                (false, None) => l.penalty(id, n).await,
+                (true, Some(t)) => l.reward_at(id, n, t).await,
+                (true, None) => l.reward(id, n).await,
+            };
+            result_to_js(r.map_err(to_js)?)
+        }))
+    }
+
+    /// Decide for `cost` (default 1) until allowed, or until `timeout` (ms or a string).
+    pub fn wait(
+        &self,
+        identifier: JsValue,
+        cost: Option<f64>,
+        timeout: JsValue,
+    ) -> Result<u32, JsValue> {
+        let identifier = text(&identifier, "identifier")?;
+        let cost = whole(cost.unwrap_or(1.0), "cost").map_err(to_js)?;
+        let timeout = match timeout.is_null() || timeout.is_undefined() {
+            true => None,
+            false => Some(duration("timeout", &timeout)?),
+        };
+        let l = self.inner.clone();
+        Ok(spawn(async move {
+            result_to_js(l.wait(&identifier, cost, timeout).await.map_err(to_js)?)
+        }))
+    }
+
+    /// The RateLimit-Policy header of the limiter's rules (`100;w=60`).
+    pub fn policy(&self) -> String {
+        self.inner.policy().to_string()
     }
 
     /// Forget `identifier`.

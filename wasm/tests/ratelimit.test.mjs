@@ -133,6 +133,32 @@ describe('edge glue: the HTTP meaning of a decision is the core\'s', () => {
     for (let i = 0; i < 3; i++) assert.equal((await ask(null)).status, 200);
   });
 
+  test('withRateLimit per route: each handler its own limiter, RateLimit-Policy, 403 for the deny list', async () => {
+    const c = servers.transports.adapter(prefix('routes'));
+    const login = withRateLimit(c.rateLimiter('login', { rate: '1/minute', denyList: ['bad'] }), () => new Response('in'), {
+      key: (req) => req.headers.get('x-user'),
+    });
+    const home = withRateLimit(c.rateLimiter('home', { rate: '100/minute;1000/day' }), () => new Response('home'), {
+      key: (req) => req.headers.get('x-user'),
+    });
+    const ask = (h, user) => h(new Request('http://edge/', { headers: { 'x-user': user } }));
+    const first = await ask(login, 'ada');
+    assert.equal(first.headers.get('ratelimit-policy'), '1;w=60');
+    const denied = await ask(login, 'ada');
+    assert.equal(denied.status, 429);
+    assert.equal(denied.headers.get('ratelimit-policy'), '1;w=60');
+    for (let i = 0; i < 3; i++) {
+      const r = await ask(home, 'ada');
+      assert.equal(r.status, 200);
+      assert.equal(r.headers.get('ratelimit-policy'), '100;w=60, 1000;w=86400');
+    }
+    const banned = await ask(login, 'bad');
+    assert.equal(banned.status, 403);
+    assert.equal(banned.headers.get('retry-after'), null);
+    assert.deepEqual(await banned.json(), { error: 'forbidden', reason: 'deny_list' });
+    assert.throws(() => rateLimitAnswer({ allowed: true, reason: 'limit' }, 5), InvalidArgument);
+  });
+
   test('failed open goes on without headers; failed closed is 503 with Retry-After: 1', async () => {
     const open = rateLimitAnswer({ allowed: true, limit: 5, remaining: 0, resetAfterMs: 0, retryAfterMs: 0, reason: 'error' });
     assert.deepEqual(open, { status: 200, headers: [], body: null });

@@ -1,7 +1,7 @@
 // Compiled (never run) by types.test.mjs with `tsc --noEmit --strict`: the hand-written
 // index.d.ts must describe the API as the examples use it.
 import {
-  Client, InvalidArgument, RedkitError, type HealthReport, type Job, type JobCounts, type JobState, type RateLimitResult,
+  Client, InvalidArgument, RedkitError, rateLimitAnswer, type HealthReport, type Job, type JobCounts, type JobState, type RateLimitResult,
 } from 'redkit-wasm';
 
 interface User {
@@ -48,12 +48,18 @@ export async function usage(env: { URL: string; TOKEN: string }, ioredisLike: { 
   const bucket = adapter.rateLimiter('bucket', { algorithm: 'gcra', burst: 5, limits: [{ limit: 2, window: 10, burst: 1 }] });
   const r: RateLimitResult = await api.limit('user:42', { cost: 2 });
   const { allowed, remaining, resetAfterMs, retryAfterMs } = await bucket.limit('ip', { nowMs: Date.now() });
-  const why: 'limit' | 'local_block' | 'error' | 'insurance' = (await api.peek('user:42')).reason;
+  const why: 'limit' | 'local_block' | 'error' | 'insurance' | 'allow_list' | 'deny_list' = (await api.peek('user:42')).reason;
   const failures: number = api.errors();
   rest.onIncident((i) => console.log(i.pattern, i.fallback, i.count, i.error.code, failures));
   rest.onIncident(null);
   if (r.error) console.log(r.error.code, r.limit);
   await api.reset('user:42');
+  const login = rest.rateLimiter('login', { rate: '5/minute;100/day', blockFor: '15m', allowList: ['ok'], denyList: ['bad'] });
+  const taken: RateLimitResult = await login.penalty('ip', 2, { nowMs: Date.now() });
+  const waited: RateLimitResult = await login.wait('ip', { cost: 1, timeout: 2_000 });
+  const policy: string = login.policy;
+  const answer = rateLimitAnswer(taken, policy);
+  console.log((await login.reward('ip', 1)).remaining, waited.allowed, answer.status);
   const emails = rest.queue<{ to: string }, string>('emails', {
     attempts: 3, backoff: { type: 'exponential', delay: 1_000 }, removeOnComplete: { age: 86_400 }, removeOnFail: 100,
   });

@@ -70,6 +70,16 @@ class RateLimiterOptions(TypedDict, total=False):
     insurance: bool | None
     circuit_breaker: Duration | None
     clock: Clock | None
+    rate: str | None
+    """``limit`` + ``window`` in the notation of ``limits``: ``"100/minute"``,
+    ``"10 per 5 seconds"``, ``"5/second;1000/day"`` (several: extra limits). Not with
+    ``limit`` or ``window``."""
+    block_for: Duration | None
+    """Once a request is denied, deny the identifier for this long, in every process."""
+    allow_list: list[str] | None
+    """Identifiers always allowed (no round trip)."""
+    deny_list: list[str] | None
+    """Identifiers always denied (no round trip)."""
 
 
 class QueueOptions(TypedDict, total=False):

@@ -149,8 +149,31 @@ class RateLimiter:
         """Forget ``identifier``: its next request starts from a full limit."""
         await self._core.reset_async(_bridge(), ident(identifier))
 
+    async def penalty(self, identifier: str, n: int, now_ms: int | None = None) -> RateLimitResult:
+        """Take ``n`` units from ``identifier`` now, whether or not they fit (never below
+        empty); answers what :meth:`peek` then sees. One round trip."""
+        return await self._core.adjust_async(_bridge(), ident(identifier), whole("n", n), False, now(now_ms))
+
+    async def reward(self, identifier: str, n: int, now_ms: int | None = None) -> RateLimitResult:
+        """Give ``n`` units back to ``identifier`` (never above its full capacity); answers
+        what :meth:`peek` then sees. One round trip."""
+        return await self._core.adjust_async(_bridge(), ident(identifier), whole("n", n), True, now(now_ms))
+
+    async def wait(self, identifier: str, cost: int = 1, timeout: Duration | None = None) -> RateLimitResult:
+        """Wait until a request of ``cost`` is allowed, sleeping for each denial's
+        ``retry_after_ms``; with a ``timeout`` (seconds, a timedelta or ``"250ms"``), the
+        denied result once the next try would come after it (no exception; ``None``: wait
+        as long as it takes). A ``deny_list`` or ``on_error`` result comes back at once."""
+        return await self._core.wait_async(_bridge(), ident(identifier), whole("cost", cost), timeout)
+
+    @property
+    def policy(self) -> str:
+        """The ``RateLimit-Policy`` header of the limiter's rules (``"100;w=60"``)."""
+        return self._core.policy
+
     def keys_for(self, identifier: str) -> list[str]:
-        """The Redis keys holding ``identifier``'s state, one per rule."""
+        """The Redis keys holding ``identifier``'s state, one per rule (then its block key
+        with ``block_for``)."""
         return self._core.keys_for(ident(identifier))
 
     def errors(self) -> int:

@@ -10,21 +10,29 @@ Redis fails, ``on_error`` decides and a denial is a 503. The answer is the core'
 
 Requests are keyed by client address (``request.remote_addr``) unless ``key(request)``
 says otherwise (``None``: not limited); ``cost`` is an int or ``cost(request)``. ``exempt`` names endpoints that
-are never limited.
+are never limited. A view can have its own limiter, used instead of the app-wide one (which
+may then be left out)::
+
+    rate_limit = RateLimit(app, limiter=client.rate_limiter("api", rate="100/minute"))
+
+    @app.post("/login")
+    @rate_limit.limit(client.rate_limiter("login", rate="5/minute"))
+    def login(): ...
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Callable, Optional, Union
+from typing import Any, Callable, Optional, TypeVar, Union
 
-from flask import Flask, Request, Response, g, request
+from flask import Flask, Request, Response, current_app, g, request
 
 from . import _http
 from ._ratelimit import RateLimiter
 
 RequestKey = Callable[[Request], Optional[str]]
 RequestCost = Union[int, Callable[[Request], int]]
+View = TypeVar("View", bound=Callable[..., Any])
 
 
 def client_address(req: Request) -> str:
@@ -40,17 +48,19 @@ class RateLimit:
         self,
         app: Flask | None = None,
         *,
-        limiter: RateLimiter,
+        limiter: RateLimiter | None,
         key: RequestKey = client_address,
         cost: RequestCost = 1,
         exempt: Iterable[str] = (),
     ) -> None:
-        if not isinstance(limiter, RateLimiter):
-            raise TypeError(f"limiter must be a blocking redkit.RateLimiter, not {type(limiter).__name__}")
+        if limiter is not None:
+            _check(limiter)
         self.limiter = limiter
         self.key = key
         self.cost = cost
         self.exempt = frozenset(exempt)
+        # The views with a limiter of their own: (limiter, key, cost).
+        self._views: dict[Callable[..., Any], tuple[RateLimiter, RequestKey, RequestCost]] = {}
         if app is not None:
             self.init_app(app)
 
@@ -59,16 +69,34 @@ class RateLimit:
         app.before_request(self._before)
         app.after_request(self._after)
 
+    def limit(
+        self, limiter: RateLimiter, *, key: RequestKey | None = None, cost: RequestCost | None = None
+    ) -> Callable[[View], View]:
+        """Decorate a view so its requests are decided by ``limiter`` instead of the
+        app-wide one; ``key`` and ``cost`` default to the extension's."""
+        _check(limiter)
+
+        def decorate(view: View) -> View:
+            self._views[view] = (limiter, key or self.key, self.cost if cost is None else cost)
+            return view
+
+        return decorate
+
     def _before(self) -> Response | None:
         if request.endpoint in self.exempt:
             return None
-        who = self.key(request)
+        view = current_app.view_functions.get(request.endpoint or "")
+        own = self._views.get(view) if view is not None else None
+        limiter, key, cost_of = own or (self.limiter, self.key, self.cost)
+        if limiter is None:  # no app-wide limiter, and none of its own
+            return None
+        who = key(request)
         if who is None:  # no identifier: not limited
             return None
-        cost = self.cost(request) if callable(self.cost) else self.cost
-        result = self.limiter.limit(who, cost)
+        cost = cost_of(request) if callable(cost_of) else cost_of
+        result = limiter.limit(who, cost)
         g.redkit_rate_limit = result
-        status, headers, body = _http.answer(result)
+        status, headers, body = _http.answer(result, limiter.policy)
         g.redkit_rate_limit_headers = headers
         if body is None:
             return None
@@ -77,6 +105,11 @@ class RateLimit:
     def _after(self, response: Response) -> Response:
         response.headers.update(g.pop("redkit_rate_limit_headers", None) or [])
         return response
+
+
+def _check(limiter: object) -> None:
+    if not isinstance(limiter, RateLimiter):
+        raise TypeError(f"limiter must be a blocking redkit.RateLimiter, not {type(limiter).__name__}")
 
 
 __all__ = ["RateLimit", "client_address"]

@@ -76,7 +76,7 @@ class RateLimitMiddleware:
         if result is None:
             await self.app(scope, receive, send)
             return
-        status, headers, body = _http.answer(result)
+        status, headers, body = _http.answer(result, self.limiter.policy)
         extra = [(k.lower().encode(), v.encode()) for k, v in headers]
         if body is not None:
             await send(
