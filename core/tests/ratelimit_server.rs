@@ -420,17 +420,17 @@ async fn wait_sleeps_between_tries() {
     let rl = client
         .rate_limiter("wait")
         .limit(1)
-        .window(Duration::from_millis(300))
+        .window(Duration::from_millis(1000))
         .build()
         .unwrap();
+    let started = Instant::now();
     assert!(rl.limit("u", 1).await.unwrap().allowed);
     counting.round_trips.store(0, Ordering::SeqCst);
-    let started = Instant::now();
     let r = rl.wait("u", 1, Some(Duration::from_secs(5))).await.unwrap();
     let took = started.elapsed();
     assert!(r.allowed, "{r:?}");
-    assert!(took >= Duration::from_millis(250), "{took:?}");
-    assert!(took < Duration::from_secs(2), "{took:?}");
+    // Allowed one emission interval after the first request, not before.
+    assert!(took >= Duration::from_millis(990), "{took:?}");
     let tries = counting.round_trips.load(Ordering::SeqCst);
     assert!((1..=3).contains(&tries), "{tries} decisions");
     // A timeout shorter than the wait: the denial at once, no sleep.
@@ -440,5 +440,8 @@ async fn wait_sleeps_between_tries() {
         .await
         .unwrap();
     assert!(!r.allowed && r.retry_after_ms > 100, "{r:?}");
-    assert!(started.elapsed() < Duration::from_millis(100));
+    assert!(
+        started.elapsed() < Duration::from_millis(500),
+        "no sleep for nothing"
+    );
 }

@@ -61,8 +61,8 @@ pub fn read<T: Options>(what: &str, opts: &JsValue) -> Result<T, JsValue> {
     input::read(what, walk(opts, 0), Dialect::JS).map_err(to_js)
 }
 
-/// A duration argument (`queue.clean`'s grace): ms, or a string with its unit, by the
-/// rules of every duration option.
+/// A duration argument (`queue.clean`'s grace, a rate limiter's wait timeout): ms, or a
+/// string with its unit, by the rules of every duration option.
 pub fn duration(what: &str, v: &JsValue) -> Result<std::time::Duration, JsValue> {
     input::duration(what, walk(v, 0), Dialect::JS).map_err(to_js)
 }

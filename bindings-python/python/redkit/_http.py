@@ -10,11 +10,11 @@ from ._redkit import RateLimitResult
 Answer = tuple[int, list[tuple[str, str]], Optional[bytes]]
 
 
-def answer(result: RateLimitResult, policy: str | None = None) -> Answer:
+def answer(result: RateLimitResult, policy: str) -> Answer:
     """``(status, headers, body)`` for ``result``. A ``None`` body means the request goes
     on to its handler, whose response gets ``headers`` (none when Redis failed open);
     otherwise ``status`` (429 denied, 403 deny-listed, 503 failed closed), ``headers`` and
-    the JSON body are the response. ``policy`` (the limiter's ``policy``) is sent as
-    ``RateLimit-Policy`` beside the other ``RateLimit-*`` headers."""
+    the JSON body are the response. ``policy`` (the deciding limiter's ``policy``) is sent
+    as ``RateLimit-Policy`` beside the other ``RateLimit-*`` headers: every glue passes it."""
     status, headers, body = result.http(policy)
     return status, headers, None if body is None else body.encode()
