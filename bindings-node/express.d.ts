@@ -9,6 +9,19 @@ export interface RateLimitMiddlewareOptions<Req extends IncomingMessage = Incomi
   cost?: (req: Req) => number | Promise<number>
   /** Set RateLimit-Limit / -Remaining / -Reset (default true). */
   headers?: boolean
+  /** Answers a refused request instead of the default JSON body (status and headers already set); must end the response. */
+  onDenied?: (req: Req, res: ServerResponse, result: RateLimitResult) => void | Promise<void>
+}
+
+declare global {
+  // Express's own Request (`@types/express`) gets the decision too, so `req.rateLimit`
+  // type-checks in an Express handler without a cast.
+  namespace Express {
+    interface Request {
+      /** The decision of redkit's `rateLimit` middleware; absent when it did not limit the request (a null key). */
+      rateLimit?: RateLimitResult
+    }
+  }
 }
 
 /** A request the middleware has seen: the decision is on `req.rateLimit`. */

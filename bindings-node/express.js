@@ -16,6 +16,9 @@ const { rateLimitHttp } = require('./index.js')
  *   `undefined` lets the request through unlimited (an allowlist, say).
  * - `cost(req)`: cost units of this request (default 1).
  * - `headers`: set the RateLimit-* headers (default true; Retry-After is always set).
+ * - `onDenied(req, res, result)`: answers a refused request instead of the default JSON
+ *   body (the RateLimit-* and Retry-After headers are already set on `res`); it must end
+ *   the response.
  * The result is left on `req.rateLimit`. When Redis could not decide (`reason: 'error'`)
  * the limiter's `onError` chose: allowed requests go on without RateLimit-* headers (their
  * numbers mean nothing then); denied ones get 503, not 429, since the client did nothing
@@ -25,9 +28,10 @@ function rateLimit(limiter, opts = {}) {
   if (limiter === null || typeof limiter !== 'object' || typeof limiter.limit !== 'function') {
     throw new InvalidArgument('rateLimit needs a RateLimiter (from client.rateLimiter(name, opts))')
   }
-  const { key = (req) => req.ip ?? req.socket?.remoteAddress, cost, headers = true } = opts
+  const { key = (req) => req.ip ?? req.socket?.remoteAddress, cost, headers = true, onDenied } = opts
   if (typeof key !== 'function') throw new InvalidArgument('rateLimit option key must be a function')
   if (cost !== undefined && typeof cost !== 'function') throw new InvalidArgument('rateLimit option cost must be a function')
+  if (onDenied !== undefined && typeof onDenied !== 'function') throw new InvalidArgument('rateLimit option onDenied must be a function')
 
   return async function redkitRateLimit(req, res, next) {
     let result
@@ -48,6 +52,13 @@ function rateLimit(limiter, opts = {}) {
     }
     if (answer.body === undefined || answer.body === null) return next()
     res.statusCode = answer.status
+    if (onDenied !== undefined) {
+      try {
+        return await onDenied(req, res, result)
+      } catch (err) {
+        return next(err)
+      }
+    }
     res.setHeader('Content-Type', 'application/json; charset=utf-8')
     res.end(answer.body)
   }

@@ -83,7 +83,7 @@ export declare class Client {
   check(): Promise<HealthReport>
   /** A cache namespace (durations in milliseconds). */
   cache(namespace: string, opts: CacheOpts & { codec: 'bytes' }): Cache<Buffer>
-  cache<V = any>(namespace: string, opts?: CacheOpts): Cache<V>
+  cache<V = unknown>(namespace: string, opts?: CacheOpts): Cache<V>
   /** A named rate limiter (durations in milliseconds). */
   rateLimiter(name: string, opts?: RateLimiterOptions): RateLimiter
   /** A durable job queue, returned at once; `defaultJobOptions` as BullMQ's. */

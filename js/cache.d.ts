@@ -42,14 +42,16 @@ export interface SetOptions {
   tags?: string[]
 }
 
-/** Options of `cache.wrap(fn, opts)`. */
+/** Options of `cache.wrap(fn, opts)`. `tags` may hold templates too (`'team:{teamId}'`). */
 export interface WrapOptions<Args extends unknown[]> extends SetOptions {
   /**
-   * The cache key of a call: a function of the call's arguments, or a string prefix to
-   * which the JSON of the arguments is appended. Defaults to `fn.name` as the prefix (an
-   * anonymous function needs a key).
+   * The cache key of a call: a function of the call's arguments (its `this` is the call's);
+   * a template (`'user:{0}'` the first argument, `'team:{teamId}'` a property of the first
+   * argument, `'{this.id}'` the receiver, `{{`/`}}` literal braces); or a string prefix to
+   * which the JSON of the arguments is appended (trailing `undefined`s dropped). Defaults
+   * to `fn.name` as the prefix (an anonymous function needs a key).
    */
-  key?: string | ((...args: Args) => string)
+  key?: string | ((this: any, ...args: Args) => string)
 }
 
 /** What a cache did since it was made (`cache.stats()`), counted in the core. */
@@ -69,7 +71,7 @@ export interface CacheStats {
 }
 
 /** One cache namespace. `V` is the value type: any JSON-able value, or bytes with the bytes codec. */
-export declare class Cache<V = any> {
+export declare class Cache<V = unknown> {
   private constructor()
   /** The fresh value under `key`, or `null`. One GET. */
   get<T extends V = V>(key: string): Promise<T | null>
@@ -100,11 +102,11 @@ export declare class Cache<V = any> {
   clear(): Promise<number>
   /** What this cache did since it was made. */
   stats(): CacheStats
-  /** Memoize `fn` through `getOrSet`. */
-  wrap<Args extends unknown[], R extends V>(
-    fn: (...args: Args) => R | Promise<R>,
+  /** Memoize `fn` through `getOrSet`; the wrapper passes its `this` on, so a wrapped method keeps its object. */
+  wrap<Args extends unknown[], R extends V, This = unknown>(
+    fn: (this: This, ...args: Args) => R | Promise<R>,
     opts?: WrapOptions<Args>,
-  ): (...args: Args) => Promise<Awaited<R>>
+  ): (this: This, ...args: Args) => Promise<Awaited<R>>
 }
 
 /** What a backend gives the facade for one namespace: the core's operations, each a
@@ -132,8 +134,8 @@ export declare function jsonText(value: unknown): string
 /** @internal the value of stored JSON text (DecodeError when it is not JSON). */
 export declare function parseJson(text: string): any
 /** Memoize `fn` through `cache.getOrSet`. */
-export declare function wrap<Args extends unknown[], R>(
+export declare function wrap<Args extends unknown[], R, This = unknown>(
   cache: { getOrSet<T>(key: string, loader: () => T | Promise<T>, opts?: SetOptions): Promise<T> },
-  fn: (...args: Args) => R | Promise<R>,
+  fn: (this: This, ...args: Args) => R | Promise<R>,
   opts?: WrapOptions<Args>,
-): (...args: Args) => Promise<Awaited<R>>
+): (this: This, ...args: Args) => Promise<Awaited<R>>

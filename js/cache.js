@@ -10,6 +10,7 @@
 import { optionsObject } from './args.js';
 import { DecodeError, EncodeError, InvalidArgument } from './errors.js';
 import { attempt, encodedEntries, incrOptions, keyList } from './cacheops.js';
+import { fillTemplate, parseTemplate } from './template.js';
 
 // Guards the constructor: caches come from `client.cache`.
 const INTERNAL = Symbol('redkit.cache.internal');
@@ -50,30 +51,51 @@ function argsKey(args) {
   return text;
 }
 
+/** The arguments without trailing `undefined`s: `f(7)` and `f(7, undefined)` are one call. */
+function trimmed(args) {
+  let n = args.length;
+  while (n > 0 && args[n - 1] === undefined) n--;
+  return n === args.length ? args : args.slice(0, n);
+}
+
 /**
  * Wrap `fn` so that a call with the same arguments is served from `cache`.
  *
- * `opts.key` is either a function of the call's arguments returning the cache key, or a
- * string prefix (the key is then `prefix:` + the JSON of the arguments). Without it the
- * prefix is `fn.name`, which must not be empty (anonymous functions must not share one).
- * The other options (`ttl`, `tags`) are those of `getOrSet`.
+ * `opts.key` is a function of the call's arguments (called with the call's `this`)
+ * returning the cache key; a template (`'user:{0}'`, `'team:{teamId}'`, `'{this.id}:{0}'`,
+ * see template.js); or a string prefix (the key is then `prefix:` + the JSON of the
+ * arguments, trailing `undefined`s dropped, the receiver left out). Without it the prefix
+ * is `fn.name` (a bound function's, without `bound `), which must not be empty (anonymous
+ * functions must not share one). `opts.tags` may hold templates too; `ttl` is
+ * `getOrSet`'s. The wrapper passes its own `this` on to `fn`, so a wrapped method keeps
+ * its object.
  */
 export function wrap(cache, fn, opts) {
   if (typeof fn !== 'function') throw new InvalidArgument('cache.wrap needs a function');
-  const { key, ...setOpts } = optionsObject(opts, 'wrap options') ?? {};
+  const { key, tags, ...setOpts } = optionsObject(opts, 'wrap options') ?? {};
   let keyOf;
   if (typeof key === 'function') {
-    keyOf = key;
+    keyOf = (self, args) => key.apply(self, args);
   } else {
-    const prefix = key ?? fn.name;
-    if (typeof prefix !== 'string' || prefix === '') {
+    const template = typeof key === 'string' ? parseTemplate(key, 'wrap key') : null;
+    const prefix = key ?? fn.name.replace(/^bound /, '');
+    if (template !== null) {
+      keyOf = (self, args) => fillTemplate(template, self, args, 'wrap key');
+    } else if (typeof prefix !== 'string' || prefix === '') {
       throw new InvalidArgument('cache.wrap needs a `key` option (a string or a function) for an anonymous function');
+    } else {
+      keyOf = (self, args) => `${prefix}:${argsKey(trimmed(args))}`;
     }
-    keyOf = (...args) => `${prefix}:${argsKey(args)}`;
+  }
+  let tagsOf = () => tags;
+  const parsed = Array.isArray(tags) ? tags.map((t) => (typeof t === 'string' ? parseTemplate(t, 'wrap tag') : null)) : [];
+  if (parsed.some((p) => p !== null)) {
+    tagsOf = (self, args) => tags.map((t, i) => (parsed[i] === null ? t : fillTemplate(parsed[i], self, args, 'wrap tag')));
   }
   /** @this {unknown} */
   return async function memoized(...args) {
-    return cache.getOrSet(keyOf(...args), () => fn.apply(this, args), setOpts);
+    const callOpts = tags === undefined ? setOpts : { ...setOpts, tags: tagsOf(this, args) };
+    return cache.getOrSet(keyOf(this, args), () => fn.apply(this, args), callOpts);
   };
 }
 

@@ -1,13 +1,6 @@
 // Types of redkit-wasm (hand-written: the public API is the JS facade in js/, not the raw
 // wasm-bindgen exports). Same names and shapes as the Node binding; durations in ms.
 
-/** The options of `pattern` (`connect`, `cache`, `set`, `rate_limiter`) as the core reads
- *  them: JSON with every default filled in, durations in ms. For tests and the curious. */
-export function resolveOptions(pattern: string, opts: unknown): string;
-
-/** `code -> class name` of every core error kind, as the core gives it. */
-export function errorClasses(): Record<string, string>;
-
 /** Options of `Client.rest`. */
 export interface RestOptions {
   /** The REST endpoint: Upstash, or redkit-gateway in front of any Redis. */
@@ -111,13 +104,7 @@ export function withRateLimit<Rest extends unknown[]>(
   opts?: {
     key?: (request: Request) => string | null | undefined | Promise<string | null | undefined>;
     cost?: (request: Request) => number | Promise<number>;
+    /** Builds the Response of a refusal instead of the default (the core's status, headers and JSON body are in `answer`). */
+    onDenied?: (request: Request, result: RateLimitResult, answer: RateLimitAnswer) => Response | Promise<Response>;
   },
 ): (request: Request, ...rest: Rest) => Promise<Response>;
-
-/** Test hook: a deliberate panic (in a call, or inside an async task) to see recovery work. */
-export function debugPanic(inTask?: boolean): Promise<never>;
-/** Test hook for the host-callback contract: calls `fn` many times with cancellations; yields each call's report as it ends. */
-export function debugRunMany(
-  fn: (arg: Uint8Array, signal: AbortSignal) => string | Uint8Array | Promise<string | Uint8Array>,
-  plan: { calls: number; concurrency: number; cancelEvery?: number; cancelAfterMs?: number },
-): AsyncGenerator<{ index: number; cancelled: boolean; value?: string; error?: { kind: string; message: string; trace: string | null } }>;

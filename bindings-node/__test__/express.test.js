@@ -96,6 +96,23 @@ test('key(req) and cost(req) choose the identifier and the cost; a null key is n
   })
 })
 
+test('onDenied answers a refusal in place of the default body, with the headers already set', async () => {
+  const limiter = client.rateLimiter('custom', { algorithm: 'fixed_window', limit: 1, window: 60_000 })
+  const mw = rateLimit(limiter, {
+    key: () => 'one',
+    onDenied: (req, res, result) => res.end(`slow down, ${result.retryAfterMs > 0 ? 'later' : 'now'}`),
+  })
+  await serve(app(mw), async (base) => {
+    assert.equal((await fetch(base)).status, 200)
+    const r = await fetch(base)
+    assert.equal(r.status, 429)
+    assert.ok(Number(r.headers.get('retry-after')) >= 1)
+    assert.equal(r.headers.get('ratelimit-remaining'), '0')
+    assert.equal(await r.text(), 'slow down, later')
+  })
+  assert.throws(() => rateLimit(limiter, { onDenied: 'no' }), InvalidArgument)
+})
+
 test('when Redis cannot decide: onError allow passes without headers, deny is 503, raise goes to next(err)', async () => {
   const own = await startServer()
   const c = await Client.connect(own.url, { prefix: prefix('express-down') })

@@ -29,9 +29,22 @@ async function demo(): Promise<void> {
   console.log(many, gone, there, left, touched, count, cleared, hits, misses, staleServes, nearHits, loaderCalls, errors)
   const find = users.wrap(async (n: number) => ({ id: n, name: 'x' }), { key: (n) => `user:${n}`, ttl: 1000 })
   const found: { id: number } = await find(1)
-  // No options: JSON values, not the bytes overload.
+  const byTemplate = users.wrap(async (n: number, team?: string) => ({ id: n, name: team ?? '' }), {
+    key: 'user:{0}', tags: ['team:{1}'],
+  })
+  await byTemplate(1, 'x')
+  class Repo {
+    constructor(readonly name: string) {}
+    find = users.wrap(async function (this: Repo, n: number) { return { id: n, name: this.name } }, { key: '{this.name}:{0}' })
+  }
+  const mine: { name: string } = await new Repo('r').find(1)
+  // No options: JSON values, not the bytes overload; unknown until narrowed (not any).
   const plain = client.cache('plain')
   await plain.set('k', { id: 1 })
+  const got = await plain.get('k')
+  // @ts-expect-error an unknown value has no properties until it is narrowed
+  console.log(got.id)
+  const loaded: { id: number } = await plain.getOrSet('k', () => ({ id: 1 })) // the loader's type
   const near = client.cache<{ id: number }>('near', { nearCache: 10_000, failSafe: true, softTimeout: '100ms', circuitBreaker: 0 })
   const hot: { id: number } | null = await near.get('k')
   const blobs = client.cache('blobs', { codec: 'bytes' })
@@ -45,7 +58,7 @@ async function demo(): Promise<void> {
     if (err instanceof Closed || err instanceof InvalidArgument) console.log(err.code)
     if (err instanceof RedkitError) console.log(err.message)
   }
-  console.log(version, id, deleted, invalidated, found, blob, hot, redkit.Client === Client)
+  console.log(version, id, deleted, invalidated, found, blob, hot, mine, loaded, redkit.Client === Client)
 }
 void demo
 
@@ -76,6 +89,10 @@ async function limits(client: Client): Promise<void> {
   console.log(taken.remaining, given.remaining, waited.allowed, policy)
   const app = express()
   app.use(rateLimit(api, { key: (req: express.Request) => req.ip ?? null, cost: () => 1 }))
+  app.get('/', (req, res) => {
+    const decision: RateLimitResult | undefined = req.rateLimit // Express's Request carries it
+    res.json({ remaining: decision?.remaining ?? null })
+  })
   console.log(r.allowed, r.retryAfterMs, peeked.remaining, why)
 }
 void limits

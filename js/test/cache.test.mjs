@@ -211,6 +211,81 @@ for (const transport of serverTransports) {
       assert.equal(await cache.get('constant:[]'), 'p');
     });
 
+    test('wrap: key and tag templates, trailing undefineds, and the receiver kept', async () => {
+      const cache = (await client('wrap-tpl')).cache('wrap');
+      const calls = [];
+      const user = cache.wrap(
+        (id, team = 1) => {
+          calls.push(id);
+          return { id, team };
+        },
+        { key: 'user:{0}', tags: ['team:{1}', 'users', '{{literal}}'] },
+      );
+      assert.deepEqual(await user(42, 7), { id: 42, team: 7 });
+      assert.deepEqual(await user(42, 7), { id: 42, team: 7 });
+      assert.deepEqual(calls, [42]);
+      assert.deepEqual(await cache.get('user:42'), { id: 42, team: 7 });
+      assert.equal(await cache.invalidateTags(['team:7']), 1);
+      assert.equal(await cache.get('user:42'), null);
+      await assert.rejects(user(5), InvalidArgument); // {1} is undefined in this call
+      assert.equal(calls.length, 1); // ...and the function did not run
+
+      const byName = cache.wrap(({ teamId }) => ({ teamId }), { key: 'team:{teamId}', tags: ['t:{teamId}'] });
+      assert.deepEqual(await byName({ teamId: 3 }), { teamId: 3 });
+      assert.deepEqual(await cache.get('team:3'), { teamId: 3 });
+      assert.equal(await cache.invalidateTags(['t:3']), 1);
+
+      // f(7) and f(7, undefined) are one entry.
+      let runs = 0;
+      const count = cache.wrap(function counted(n, _opt) {
+        runs++;
+        return n;
+      });
+      assert.equal(await count(7), 7);
+      assert.equal(await count(7, undefined), 7);
+      assert.equal(runs, 1);
+
+      // A wrapped method keeps its object, and `this` reaches the key function and templates.
+      class Repo {
+        constructor(name) {
+          this.name = name;
+        }
+      }
+      Repo.prototype.find = cache.wrap(
+        async function find(id) {
+          return `${this.name}:${id}`;
+        },
+        { key: 'repo:{this.name}:{0}' },
+      );
+      Repo.prototype.other = cache.wrap(
+        function other(id) {
+          return `${this.name}/${id}`;
+        },
+        {
+          key(id) {
+            return `other:${this.name}:${id}`;
+          },
+        },
+      );
+      const a = new Repo('a');
+      assert.equal(await a.find(1), 'a:1');
+      assert.equal(await new Repo('b').find(1), 'b:1');
+      assert.equal(await cache.get('repo:a:1'), 'a:1');
+      assert.equal(await a.other(2), 'a/2');
+      assert.equal(await cache.get('other:a:2'), 'a/2');
+      // A bound function's default prefix is its function's name.
+      const bound = cache.wrap(function named() {
+        return this.name;
+      }.bind(a));
+      assert.equal(await bound(), 'a');
+      assert.equal(await cache.get('named:[]'), 'a');
+
+      for (const bad of ['user:{', 'user:}', 'user:{}', 'user:{a b}']) {
+        assert.throws(() => cache.wrap((x) => x, { key: bad }), InvalidArgument, bad);
+        assert.throws(() => cache.wrap((x) => x, { key: 'k', tags: [bad] }), InvalidArgument, bad);
+      }
+    });
+
     test('bad input is a typed error, never a crash', async () => {
       const c = await client('bad');
       const cache = c.cache('c');

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
 import { CLASSES } from '../errors.js';
-import { api, coreErrorClasses } from './harness.mjs';
+import { api, backendName, coreErrorClasses } from './harness.mjs';
 
 const { RedkitError } = api;
 
@@ -31,4 +31,15 @@ test('every error class is exported, with its code, under RedkitError', () => {
   const coded = new RedkitError('m', 'ERR_PANIC', { cause: 1 });
   assert.deepEqual([coded.code, coded.cause], ['ERR_PANIC', 1]);
   assert.equal(new RedkitError('m', { code: 'ERR_X' }).code, 'ERR_X');
+});
+
+test('the public entry exports the API, not internals', () => {
+  // The edge's test hooks (debugPanic, debugRunMany, resolveOptions, errorClasses) live in
+  // its js/debug.js; error conversion (toError, fromNative, callNative) in each package.
+  const internals = ['toError', 'fromNative', 'callNative', 'loaderFailure', 'debugPanic', 'debugRunMany',
+    'resolveOptions', 'errorClasses', 'errorOf', 'makeCache', 'jsonText', 'parseJson', 'CLASSES'];
+  for (const name of internals) assert.equal(api[name], undefined, `${name} is exported`);
+  // Besides classes, only the edge's HTTP glue is a named function export.
+  const functions = Object.keys(api).filter((name) => name !== 'default' && !/^[A-Z]/.test(name));
+  assert.deepEqual(functions.sort(), backendName === 'wasm' ? ['rateLimitAnswer', 'withRateLimit'] : []);
 });

@@ -21,6 +21,8 @@ if (which !== 'node' && which !== 'wasm') throw new Error(`REDKIT_JS_BACKEND mus
 
 /** The package's exports (its public entry), for either backend. */
 export const api = which === 'node' ? await import('../../bindings-node/redkit.mjs') : await import('../../wasm/js/index.js');
+// The edge's test hooks (option reading, the error table): its own module, not the public entry.
+const wasmDebug = which === 'wasm' ? await import('../../wasm/js/debug.js') : null;
 
 /** `node` or `wasm`. */
 export const backendName = which;
@@ -89,7 +91,7 @@ export function clientsOver(getBackend, transport) {
  * whose message carries the code; it is raised here as the package's InvalidArgument.
  */
 export function resolveOptions(pattern, opts) {
-  if (which === 'wasm') return api.resolveOptions(pattern, opts);
+  if (which === 'wasm') return wasmDebug.resolveOptions(pattern, opts);
   try {
     return require('../../bindings-node/index.js').__resolveOptions(pattern, opts);
   } catch (e) {
@@ -127,7 +129,7 @@ export async function offlineClient(options) {
 
 /** The core's `code -> class name` table, as the backend's native module exports it. */
 export function coreErrorClasses() {
-  return which === 'node' ? require('../../bindings-node/index.js').errorClasses() : api.errorClasses();
+  return which === 'node' ? require('../../bindings-node/index.js').errorClasses() : wasmDebug.errorClasses();
 }
 
 let counter = 0;

@@ -25,22 +25,26 @@ export function rateLimitAnswer(result, policy) {
  * wrap its handler with its own limiter): each request is first decided by `limiter`; a refusal is answered at once, and an admitted request's response
  * gets the RateLimit-* headers. `key(request)` (sync or async) gives the identifier
  * (default: the `x-forwarded-for` client address; null or undefined lets the request
- * through unlimited); `cost(request)` its cost (default 1).
+ * through unlimited); `cost(request)` its cost (default 1); `onDenied(request, result,
+ * answer)` builds the Response of a refusal instead of the default (`answer` is
+ * `rateLimitAnswer(result)`: its status, headers and JSON body).
  */
 export function withRateLimit(limiter, handler, opts = {}) {
   if (limiter === null || typeof limiter !== 'object' || typeof limiter.limit !== 'function') {
     throw new InvalidArgument('withRateLimit needs a RateLimiter (from client.rateLimiter(name, opts))');
   }
   if (typeof handler !== 'function') throw new InvalidArgument('withRateLimit needs a handler function');
-  const { key = clientAddress, cost } = opts;
+  const { key = clientAddress, cost, onDenied } = opts;
   if (typeof key !== 'function') throw new InvalidArgument('withRateLimit option key must be a function');
   if (cost !== undefined && typeof cost !== 'function') throw new InvalidArgument('withRateLimit option cost must be a function');
+  if (onDenied !== undefined && typeof onDenied !== 'function') throw new InvalidArgument('withRateLimit option onDenied must be a function');
   return async function rateLimited(request, ...rest) {
     const identifier = await key(request);
     if (identifier === null || identifier === undefined) return handler(request, ...rest);
     const result = await limiter.limit(String(identifier), cost === undefined ? undefined : { cost: await cost(request) });
     const answer = rateLimitAnswer(result, limiter.policy);
     if (answer.body !== null) {
+      if (onDenied !== undefined) return onDenied(request, result, answer);
       return new Response(answer.body, {
         status: answer.status,
         headers: [['Content-Type', 'application/json'], ...answer.headers],

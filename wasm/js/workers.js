@@ -6,9 +6,11 @@ import { setModule } from './runtime.js';
 setModule(wasmModule);
 
 export * from './api.js';
-export * from './errors.js';
+export {
+  RedkitError, ConnectionError, TimeoutError, InvalidArgument, DecodeError, ScriptError,
+  ServerError, NotFound, Closed, LockNotAcquired, LoaderError, JobFailed,
+} from './errors.js';
 export { Cache } from './facade/cache.js';
 export { RateLimiter } from './facade/ratelimit.js';
 export { Job, Queue } from './facade/queue.js';
 export { rateLimitAnswer, withRateLimit } from './http.js';
-export { debugPanic, debugRunMany, errorClasses, resolveOptions } from './debug.js';

@@ -7,8 +7,10 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  Client, InvalidArgument, RedkitError, ConnectionError, debugPanic,
+  Client, InvalidArgument, RedkitError, ConnectionError,
 } from 'redkit-wasm';
+// Test hooks: the package's own module, not its public entry (they are not exported).
+import { debugPanic } from '../js/debug.js';
 import { createClient } from 'redis';
 import { prefix, startServers } from './harness.mjs';
 

@@ -4,7 +4,8 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { debugRunMany } from 'redkit-wasm';
+import 'redkit-wasm'; // loads the module the test hook below uses
+import { debugRunMany } from '../js/debug.js';
 
 const CALLS = 300;
 const CONCURRENCY = 32;

@@ -6,8 +6,9 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  Client, ConnectionError, InvalidArgument, RedkitError, TimeoutError, debugPanic, rateLimitAnswer, withRateLimit,
+  Client, ConnectionError, InvalidArgument, RedkitError, TimeoutError, rateLimitAnswer, withRateLimit,
 } from 'redkit-wasm';
+import { debugPanic } from '../js/debug.js';
 import { TOKEN, freePort, prefix, startServers } from './harness.mjs';
 
 let servers;
@@ -157,6 +158,20 @@ describe('edge glue: the HTTP meaning of a decision is the core\'s', () => {
     assert.equal(banned.headers.get('retry-after'), null);
     assert.deepEqual(await banned.json(), { error: 'forbidden', reason: 'deny_list' });
     assert.throws(() => rateLimitAnswer({ allowed: true, reason: 'limit' }, 5), InvalidArgument);
+  });
+
+  test('withRateLimit: onDenied builds the refusal from the core\'s answer', async () => {
+    const limiter = servers.transports.adapter(prefix('glue-custom')).rateLimiter('api', { algorithm: 'fixed_window', limit: 1, window: 60_000 });
+    const handler = withRateLimit(limiter, () => new Response('hello'), {
+      key: () => 'one',
+      onDenied: (request, result, answer) => new Response(`wait ${result.retryAfterMs > 0}`, { status: answer.status, headers: answer.headers }),
+    });
+    assert.equal((await handler(new Request('http://edge/'))).status, 200);
+    const denied = await handler(new Request('http://edge/'));
+    assert.equal(denied.status, 429);
+    assert.ok(Number(denied.headers.get('retry-after')) >= 1);
+    assert.equal(await denied.text(), 'wait true');
+    assert.throws(() => withRateLimit(limiter, () => new Response(''), { onDenied: 1 }), InvalidArgument);
   });
 
   test('failed open goes on without headers; failed closed is 503 with Retry-After: 1', async () => {

@@ -1,7 +1,8 @@
 // A Worker that loads the package the way Cloudflare Workers do (the `workerd` entry, the
 // .wasm imported as a compiled module) and exercises it; run by workerd.test.mjs in the
 // real workerd runtime through Miniflare.
-import { Client, InvalidArgument, debugPanic } from '../js/workers.js';
+import { Client, InvalidArgument } from '../js/workers.js';
+import { debugPanic } from '../js/debug.js';
 
 export default {
   async fetch(request, env) {
