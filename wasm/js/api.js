@@ -7,7 +7,8 @@
 import { toSendCommand } from './adapters.js';
 import { opsBackend } from './cache-ops.js';
 import { optionsObject, stringArg } from './facade/args.js';
-import { Closed, DecodeError, InvalidArgument, toError } from './errors.js';
+import { Closed, DecodeError, InvalidArgument } from './errors.js';
+import { toError } from './native-errors.js';
 import { jsonText, makeCache, parseJson } from './facade/cache.js';
 import { makeRateLimiter } from './facade/ratelimit.js';
 import { currentLoad, runLoad } from './loading.js';

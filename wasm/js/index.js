@@ -9,10 +9,7 @@ for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
 setModule(bytes);
 
 export * from './api.js';
-export {
-  RedkitError, ConnectionError, TimeoutError, InvalidArgument, DecodeError, ScriptError,
-  ServerError, NotFound, Closed, LockNotAcquired, LoaderError, JobFailed,
-} from './errors.js';
+export * from './errors.js';
 export { Cache } from './facade/cache.js';
 export { RateLimiter } from './facade/ratelimit.js';
 export { Job, Queue } from './facade/queue.js';

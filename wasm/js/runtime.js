@@ -9,7 +9,8 @@
 // re-create their handles on next use. Callbacks of the dead instance are ignored.
 
 import * as glue from '../pkg/redkit_wasm.js';
-import { RedkitError, toError } from './errors.js';
+import { RedkitError } from './errors.js';
+import { toError } from './native-errors.js';
 
 let generation = 0;
 let installed = -1;

@@ -6,10 +6,7 @@ import { setModule } from './runtime.js';
 setModule(wasmModule);
 
 export * from './api.js';
-export {
-  RedkitError, ConnectionError, TimeoutError, InvalidArgument, DecodeError, ScriptError,
-  ServerError, NotFound, Closed, LockNotAcquired, LoaderError, JobFailed,
-} from './errors.js';
+export * from './errors.js';
 export { Cache } from './facade/cache.js';
 export { RateLimiter } from './facade/ratelimit.js';
 export { Job, Queue } from './facade/queue.js';
