@@ -841,11 +841,11 @@ async fn bad_input_is_typed_and_harmless(backend: Backend) {
         q.add("x", &0, JobOptions::new().priority(1 << 22)).await,
         Err(Error::InvalidArgument(_))
     ));
-    // A map with non-string keys has no JSON form.
+    // A map with non-string keys has no JSON form: the codec cannot encode it.
     let bad: std::collections::HashMap<(i32, i32), i32> = [((1, 2), 3)].into();
     assert!(matches!(
         q.add("x", &bad, JobOptions::new()).await,
-        Err(Error::InvalidArgument(_))
+        Err(Error::Encode(_))
     ));
     assert!(matches!(
         q.get_jobs_named(&["waiting", "sleeping"], 0, -1).await,
