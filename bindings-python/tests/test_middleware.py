@@ -245,3 +245,64 @@ def test_starlette_per_route_limiter(client: redkit.Client) -> None:
     with TestClient(app) as http:
         assert [http.post("/login").status_code for _ in range(2)] == [200, 429]
         assert [http.get("/").status_code for _ in range(3)] == [200, 200, 200]
+
+
+def test_flask_maps_a_limit_calls_denial_to_429(client: redkit.Client) -> None:
+    """A view decorated with @limiter.limit_calls: its denial is the core's 429 with the
+    refusing decision's headers, not a 500 page; RateLimit(app) without a limiter does it
+    too, and on_denied replaces the answer."""
+    per_view = client.rate_limiter("view", limit=1, window=60)
+
+    def app_with(extension: RateLimit) -> Flask:
+        app = Flask(__name__)
+
+        @app.get("/sms")
+        @per_view.limit_calls(key=lambda: "sms")
+        def sms() -> str:
+            return "sent"
+
+        extension.init_app(app)
+        return app
+
+    http = app_with(RateLimit(limiter=client.rate_limiter("roomy", limit=100, window=60))).test_client()
+    assert http.get("/sms").status_code == 200
+    r = http.get("/sms")
+    check_denied(r.status_code, {k.lower(): v for k, v in r.headers.items()}, r.get_json())
+    assert r.headers["RateLimit-Limit"] == "1"  # the refusing limiter's, not the app-wide one's
+
+    per_view.reset("sms")
+    http = app_with(RateLimit()).test_client()
+    assert http.get("/sms").status_code == 200
+    assert http.get("/sms").status_code == 429
+
+    per_view.reset("sms")
+    custom = RateLimit(on_denied=lambda exc: ({"slow_down_ms": exc.retry_after_ms}, 429))
+    http = app_with(custom).test_client()
+    http.get("/sms")
+    r = http.get("/sms")
+    assert r.status_code == 429 and 0 < r.get_json()["slow_down_ms"] <= 60_000
+    assert int(r.headers["Retry-After"]) >= 1  # the decision's headers on a custom answer too
+
+
+def test_starlette_on_denied_and_limit_calls_in_a_route(client: redkit.Client) -> None:
+    per_call = client.rate_limiter("route-calls", limit=1, window=60)
+
+    @per_call.limit_calls(key=lambda request: "route")
+    async def limited(request: Request) -> PlainTextResponse:
+        return PlainTextResponse("ok")
+
+    async def teapot(request: Request, exc: redkit.RateLimited) -> PlainTextResponse:
+        return PlainTextResponse(f"wait {exc.retry_after_ms} ms", status_code=429, headers={"x-custom": "1"})
+
+    app = Starlette(routes=[Route("/", hello), Route("/limited", limited)])
+    app.add_middleware(RateLimitMiddleware, limiter=client.rate_limiter("mw", limit=1, window=60), key=lambda r: None)
+    with TestClient(app) as http:
+        assert http.get("/limited").status_code == 200
+        r = http.get("/limited")  # RateLimited from the route: the core's 429, not a 500
+        check_denied(r.status_code, dict(r.headers), r.json())
+
+    app = starlette_app(client.rate_limiter("custom", limit=1, window=60), on_denied=teapot)
+    with TestClient(app) as http:
+        assert http.get("/").status_code == 200
+        r = http.get("/")
+        assert (r.status_code, r.headers["x-custom"]) == (429, "1") and r.text.startswith("wait ")

@@ -20,7 +20,16 @@ def blocking(url: str) -> int | None:
     users: redkit.Cache = client.cache("users", ttl=3600, jitter=300, lock=True, codec="json")
     users.set("user:42", {"id": 42}, ttl=60, tags=["team:7"])
     found: Any = users.get("user:42")
-    user: Any = users.get_or_set("user:42", lambda: {"id": 42}, tags=["team:7"])
+    user: dict[str, int] = users.get_or_set("user:42", lambda: {"id": 42}, tags=["team:7"])
+    # get_or_set is typed as its loader's result (were it Any, this ignore would be unused).
+    wrong: str = users.get_or_set("n", lambda: 1)  # type: ignore[assignment]
+    del wrong
+
+    @users.cached(key="user:{user_id}", tags=["team:{team_id}"])
+    def templated(user_id: int, team_id: int = 1) -> int:
+        return user_id
+
+    templated(1, team_id=2)
     deleted: int = users.delete("user:42", "user:43") + users.invalidate_tags(["team:7"])
 
     @users.cached(ttl=60, key=lambda n: f"sq:{n}")
@@ -41,7 +50,10 @@ async def asynchronous(url: str) -> int:
     async def load() -> dict[str, int]:
         return {"id": 1}
 
-    value: Any = await cache.get_or_set("k", load, ttl=30)
+    value: dict[str, int] = await cache.get_or_set("k", load, ttl=30)
+    plain: int = await cache.get_or_set("p", lambda: 1)
+    wrong: str = await cache.get_or_set("k", load)  # type: ignore[arg-type]
+    del plain, wrong
     await cache.set("k", value)
 
     @cache.cached()
@@ -104,7 +116,21 @@ def web(limiter: redkit.RateLimiter) -> None:
     from redkit.starlette import RateLimitMiddleware
 
     RateLimit(Flask(__name__), limiter=limiter, key=lambda req: req.remote_addr or "", exempt=["health"])
+    RateLimit(Flask(__name__), on_denied=lambda exc: ({"retry_after_ms": exc.retry_after_ms}, 429))
     Starlette().add_middleware(RateLimitMiddleware, limiter=limiter, key=lambda req: req.url.path)
+
+    from fastapi import Depends, FastAPI
+
+    from redkit.fastapi import rate_limit, rate_limited_handler
+
+    app = FastAPI()
+    app.add_exception_handler(redkit.RateLimited, rate_limited_handler)
+    per_user = limiter.dependency(key=lambda req: req.headers.get("x-user"), cost=2)
+    lazy = rate_limit(lambda req: req.app.state.api)
+
+    @app.get("/", dependencies=[Depends(per_user), Depends(lazy)])
+    async def index() -> dict[str, str]:
+        return {}
 
 
 def queues(client: redkit.Client) -> None:

@@ -58,11 +58,11 @@ class Cache(CacheOpsMixin):
     def get_or_set(
         self,
         key: str,
-        loader: Callable[[], Any],
+        loader: Callable[[], T],
         *,
         ttl: Duration | None = None,
         tags: Iterable[str] | None = None,
-    ) -> Any:
+    ) -> T:
         """Cache-aside: the fresh value, or ``loader()``'s result, stored and returned.
 
         ``loader`` is a plain function; it runs on a thread of redkit's loader pool, never
@@ -84,7 +84,8 @@ class Cache(CacheOpsMixin):
             return encode(value)
 
         raw = self._core.get_or_set(_common.key(key), load, ttl, _convert.tags(tags))
-        return self._codec.decode(raw)
+        value: T = self._codec.decode(raw)  # the codec gives Any: the loader's type is the value's
+        return value
 
     def cached(
         self,

@@ -106,10 +106,16 @@ class RateLimited(RedkitError):
     every result. The web glue answers it with the core's 429 (503 when Redis failed and
     ``on_error`` denied)."""
 
-    def __init__(self, identifier: str, result: RateLimitResult) -> None:
-        super().__init__(f"rate limited: {identifier!r} may retry in {result.retry_after_ms} ms ({result.reason})")
+    def __init__(self, identifier: str, result: RateLimitResult, policy: str | None = None) -> None:
+        super().__init__(self.describe(identifier, result))
         self.identifier = identifier
         self.result = result
+        self.policy = policy  # the refusing limiter's RateLimit-Policy, when known
+
+    @staticmethod
+    def describe(identifier: str, result: RateLimitResult) -> str:
+        """The message: who was refused and when to retry."""
+        return f"rate limited: {identifier!r} may retry in {result.retry_after_ms} ms ({result.reason})"
 
     @property
     def retry_after_ms(self) -> int:

@@ -10,7 +10,7 @@ from ._redkit import RateLimitResult
 Answer = tuple[int, list[tuple[str, str]], Optional[bytes]]
 
 
-def answer(result: RateLimitResult, policy: str) -> Answer:
+def answer(result: RateLimitResult, policy: str | None) -> Answer:
     """``(status, headers, body)`` for ``result``. A ``None`` body means the request goes
     on to its handler, whose response gets ``headers`` (none when Redis failed open);
     otherwise ``status`` (429 denied, 403 deny-listed, 503 failed closed), ``headers`` and

@@ -46,7 +46,7 @@ def limit_calls(limiter: Any, *, asynchronous: bool, key: KeyFn | None, cost: Co
 
         def check(who: str, result: RateLimitResult) -> None:
             if not result.allowed:
-                raise RateLimited(who, result)
+                raise RateLimited(who, result, limiter.policy)
 
         if asynchronous:
 

@@ -4,12 +4,16 @@ options (see ``_options.py``)."""
 
 from __future__ import annotations
 
-from typing import Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from ._errors import InvalidArgument
 from ._limit_calls import CostFn, F, KeyFn, limit_calls
 from ._options import Duration
 from ._redkit import RateLimiterCore, RateLimitResult
+
+if TYPE_CHECKING:
+    from ._asgi import RequestCost, RequestKey
+    from .fastapi import Dependency
 
 _I64 = 2**63
 
@@ -95,3 +99,15 @@ class RateLimiter:
         """Decorate a plain or async function so every call first asks :meth:`limit`; a
         denied call raises :class:`redkit.RateLimited`. See :func:`redkit._limit_calls.limit_calls`."""
         return limit_calls(self, asynchronous=False, key=key, cost=cost)
+
+    def dependency(self, *, key: RequestKey | None = None, cost: RequestCost = 1) -> Dependency:
+        """A FastAPI dependency limiting the routes that use it:
+        ``Depends(limiter.dependency(key=...))``; see :func:`redkit.fastapi.rate_limit`."""
+        return fastapi_dependency(self, key, cost)
+
+
+def fastapi_dependency(limiter: Any, key: RequestKey | None, cost: RequestCost) -> Dependency:
+    """``redkit.fastapi.rate_limit`` for ``limiter``, imported on use (FastAPI is optional)."""
+    from . import fastapi
+
+    return fastapi.rate_limit(limiter, cost=cost) if key is None else fastapi.rate_limit(limiter, key=key, cost=cost)

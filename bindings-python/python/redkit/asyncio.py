@@ -8,8 +8,8 @@ import asyncio
 import inspect
 import os
 import weakref
-from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any, Callable, TypeVar
+from collections.abc import Awaitable, Iterable
+from typing import TYPE_CHECKING, Any, Callable, TypeVar, overload
 
 from . import _aqueue, _common, _convert, _host, _queue
 from ._aqueue import Job, Queue, QueueEvents, Worker, WorkerEvents
@@ -21,13 +21,16 @@ from ._common import HealthReport
 from ._limit_calls import CostFn, KeyFn, limit_calls
 from ._options import CacheOptions, ConnectOptions, Duration, QueueOptions, RateLimiterOptions, WorkerOptions
 from ._qevents import Listeners
-from ._ratelimit import ident, now, whole
+from ._ratelimit import fastapi_dependency, ident, now, whole
 from ._redkit import CacheCore, Cancellation, Connection, LoopBridge, RateLimiterCore, RateLimitResult
 
 T = TypeVar("T")
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
+
+    from ._asgi import RequestCost, RequestKey
+    from .fastapi import Dependency
 
 __all__ = ["Client", "Cache", "RateLimiter", "Queue", "Worker", "Job", "QueueEvents", "WorkerEvents"]
 
@@ -86,6 +89,26 @@ class Cache(AsyncCacheOpsMixin):
         """Every entry carrying any of ``tags`` reads as a miss from now on; returns how
         many entries were deleted."""
         return await self._core.invalidate_tags_async(_bridge(), _convert.tags(tags))
+
+    @overload
+    async def get_or_set(
+        self,
+        key: str,
+        loader: Callable[[], Awaitable[T]],
+        *,
+        ttl: Duration | None = None,
+        tags: Iterable[str] | None = None,
+    ) -> T: ...
+
+    @overload
+    async def get_or_set(
+        self,
+        key: str,
+        loader: Callable[[], T],
+        *,
+        ttl: Duration | None = None,
+        tags: Iterable[str] | None = None,
+    ) -> T: ...
 
     async def get_or_set(
         self,
@@ -186,6 +209,11 @@ class RateLimiter:
         """Decorate an async function so every call first awaits :meth:`limit`; a denied
         call raises :class:`redkit.RateLimited`."""
         return limit_calls(self, asynchronous=True, key=key, cost=cost)
+
+    def dependency(self, *, key: RequestKey | None = None, cost: RequestCost = 1) -> Dependency:
+        """A FastAPI dependency limiting the routes that use it:
+        ``Depends(limiter.dependency(key=...))``; see :func:`redkit.fastapi.rate_limit`."""
+        return fastapi_dependency(self, key, cost)
 
 
 class Client:

@@ -18,6 +18,11 @@ may then be left out)::
     @app.post("/login")
     @rate_limit.limit(client.rate_limiter("login", rate="5/minute"))
     def login(): ...
+
+The extension also answers :class:`redkit.RateLimited` raised by a view
+(``@limiter.limit_calls``) with the same 429 instead of a 500 page; ``RateLimit(app)``
+without a limiter does only that (and the views' own limits). ``on_denied(exc)`` replaces
+the answer to every refusal (``exc.result`` is the decision).
 """
 
 from __future__ import annotations
@@ -26,13 +31,17 @@ from collections.abc import Iterable
 from typing import Any, Callable, Optional, TypeVar, Union
 
 from flask import Flask, Request, Response, current_app, g, request
+from flask.typing import ResponseReturnValue
 
 from . import _http
+from ._errors import RateLimited
 from ._ratelimit import RateLimiter
 
 RequestKey = Callable[[Request], Optional[str]]
 RequestCost = Union[int, Callable[[Request], int]]
 View = TypeVar("View", bound=Callable[..., Any])
+DeniedHandler = Callable[[RateLimited], ResponseReturnValue]
+"""``on_denied(exc)``: the answer to a refused request, as a Flask error handler gives one."""
 
 
 def client_address(req: Request) -> str:
@@ -48,10 +57,11 @@ class RateLimit:
         self,
         app: Flask | None = None,
         *,
-        limiter: RateLimiter | None,
+        limiter: RateLimiter | None = None,
         key: RequestKey = client_address,
         cost: RequestCost = 1,
         exempt: Iterable[str] = (),
+        on_denied: DeniedHandler | None = None,
     ) -> None:
         if limiter is not None:
             _check(limiter)
@@ -59,13 +69,16 @@ class RateLimit:
         self.key = key
         self.cost = cost
         self.exempt = frozenset(exempt)
+        self.on_denied = on_denied
         # The views with a limiter of their own: (limiter, key, cost).
         self._views: dict[Callable[..., Any], tuple[RateLimiter, RequestKey, RequestCost]] = {}
         if app is not None:
             self.init_app(app)
 
     def init_app(self, app: Flask) -> None:
-        """Register the before/after request hooks on ``app``."""
+        """Register the handler of :class:`redkit.RateLimited` and the request hooks on
+        ``app``."""
+        app.register_error_handler(RateLimited, self._denied)
         app.before_request(self._before)
         app.after_request(self._after)
 
@@ -82,7 +95,16 @@ class RateLimit:
 
         return decorate
 
-    def _before(self) -> Response | None:
+    def _denied(self, exc: RateLimited) -> ResponseReturnValue:
+        """The answer to a refusal: ``on_denied(exc)``, else the core's. Either way it gets
+        the refusing decision's headers (``Retry-After``, ``RateLimit-*``)."""
+        status, headers, body = _http.answer(exc.result, exc.policy)
+        g.redkit_rate_limit_headers = headers
+        if self.on_denied is not None:
+            return self.on_denied(exc)
+        return Response(body, status=status, mimetype="application/json")
+
+    def _before(self) -> ResponseReturnValue | None:
         if request.endpoint in self.exempt:
             return None
         view = current_app.view_functions.get(request.endpoint or "")
@@ -96,11 +118,11 @@ class RateLimit:
         cost = cost_of(request) if callable(cost_of) else cost_of
         result = limiter.limit(who, cost)
         g.redkit_rate_limit = result
-        status, headers, body = _http.answer(result, limiter.policy)
+        _, headers, body = _http.answer(result, limiter.policy)
         g.redkit_rate_limit_headers = headers
         if body is None:
             return None
-        return Response(body, status=status, mimetype="application/json")
+        return self._denied(RateLimited(who, result, limiter.policy))
 
     def _after(self, response: Response) -> Response:
         response.headers.update(g.pop("redkit_rate_limit_headers", None) or [])

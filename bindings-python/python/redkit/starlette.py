@@ -10,35 +10,40 @@ answer is the core's (``RateLimitResult.http()``), the same as the Express and e
 
 Requests are keyed by client address unless ``key(request)`` says otherwise (``None``: not limited); ``cost`` is an
 int or ``cost(request)``. A blocking limiter's decision runs in a worker thread.
+
+A refusal is answered by ``on_denied(request, exc)`` when given (``exc`` a
+:class:`redkit.RateLimited`; the same signature as an exception handler), else with the
+core's answer. A :class:`redkit.RateLimited` raised by a route (``@limiter.limit_calls``)
+is answered the same way. ``limiter`` may be a function of the request giving the limiter,
+for one made in the app's lifespan (``lambda request: request.app.state.api``).
 """
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Awaitable, MutableMapping
-from typing import Any, Callable, Optional, Union
+from typing import Any, Callable
 
-import anyio.to_thread
 from starlette.requests import Request
 
 from . import _http
-from ._ratelimit import RateLimiter
-from ._redkit import RateLimitResult
-from .asyncio import RateLimiter as AsyncRateLimiter
+from ._asgi import (
+    DeniedHandler,
+    LimiterSource,
+    RequestCost,
+    RequestKey,
+    answer_denied,
+    check_source,
+    client_address,
+    decide,
+    rate_limited_handler,
+)
+from ._errors import RateLimited
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
-RequestKey = Callable[[Request], Optional[str]]
-RequestCost = Union[int, Callable[[Request], int]]
-
-
-def client_address(request: Request) -> str:
-    """The default key: the peer's address (behind a proxy, pass a ``key`` that reads
-    the header your proxy sets)."""
-    return request.client.host if request.client else "unknown"
 
 
 class RateLimitMiddleware:
@@ -48,57 +53,49 @@ class RateLimitMiddleware:
         self,
         app: ASGIApp,
         *,
-        limiter: RateLimiter | AsyncRateLimiter,
+        limiter: LimiterSource,
         key: RequestKey = client_address,
         cost: RequestCost = 1,
+        on_denied: DeniedHandler | None = None,
     ) -> None:
-        if not isinstance(limiter, (RateLimiter, AsyncRateLimiter)):
-            raise TypeError(f"limiter must be a redkit rate limiter, not {type(limiter).__name__}")
+        check_source(limiter)
         self.app = app
         self.limiter = limiter
         self.key = key
         self.cost = cost
-
-    async def _decide(self, request: Request) -> RateLimitResult | None:
-        who = self.key(request)
-        if who is None:  # no identifier: not limited
-            return None
-        cost = self.cost(request) if callable(self.cost) else self.cost
-        if isinstance(self.limiter, AsyncRateLimiter):
-            return await self.limiter.limit(who, cost)
-        return await anyio.to_thread.run_sync(functools.partial(self.limiter.limit, who, cost))
+        self.on_denied = on_denied
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        result = await self._decide(Request(scope))
-        if result is None:
-            await self.app(scope, receive, send)
-            return
-        status, headers, body = _http.answer(result, self.limiter.policy)
-        extra = [(k.lower().encode(), v.encode()) for k, v in headers]
-        if body is not None:
-            await send(
-                {
-                    "type": "http.response.start",
-                    "status": status,
-                    "headers": [
-                        (b"content-type", b"application/json"),
-                        (b"content-length", str(len(body)).encode()),
-                        *extra,
-                    ],
-                }
-            )
-            await send({"type": "http.response.body", "body": body})
-            return
+        request = Request(scope)
+        decided = await decide(self.limiter, request, self.key, self.cost)
+        extra: list[tuple[bytes, bytes]] = []
+        if decided is not None:
+            who, result, policy = decided
+            _, headers, body = _http.answer(result, policy)
+            if body is not None:
+                response = await answer_denied(request, RateLimited(who, result, policy), self.on_denied)
+                await response(scope, receive, send)
+                return
+            extra = [(k.lower().encode(), v.encode()) for k, v in headers]
+        started = False
 
         async def send_with_headers(message: Message) -> None:
+            nonlocal started
             if message["type"] == "http.response.start":
+                started = True
                 message = {**message, "headers": [*message.get("headers", []), *extra]}
             await send(message)
 
-        await self.app(scope, receive, send_with_headers)
+        try:
+            await self.app(scope, receive, send_with_headers)
+        except RateLimited as denied:  # @limiter.limit_calls in a route: the same answer
+            if started:
+                raise
+            response = await answer_denied(request, denied, self.on_denied)
+            await response(scope, receive, send)
 
 
-__all__ = ["RateLimitMiddleware", "client_address"]
+__all__ = ["RateLimitMiddleware", "client_address", "rate_limited_handler"]
