@@ -4,7 +4,7 @@
 // the client's completion queue (src/cache/ops.rs). Lists, numbers and booleans come back
 // as JSON text; the bytes codecs' `getMany` as one framed buffer.
 
-const { parseJson } = require('./facade/cache.js')
+const { parseJson } = require('./facade/values.js')
 
 /** A value as the addon hands bytes over: small ones as latin1 text (see cache.js). */
 const toBuffer = (v) => (typeof v === 'string' ? Buffer.from(v, 'latin1') : v)

@@ -4,7 +4,8 @@
 // completion queue. Values cross as JSON text by default, as Buffers (latin1 text when
 // small) with the bytes codecs.
 
-const { makeCache, jsonText, parseJson } = require('./facade/cache.js')
+const { makeCache } = require('./facade/cache.js')
+const { codecObject, coreOptions, isCodecObject, jsonText, parseJson } = require('./facade/values.js')
 const { DecodeError, EncodeError, InvalidArgument, callNative, loaderFailure } = require('./errors.js')
 const { opsBackend } = require('./cache-ops.js')
 
@@ -21,6 +22,8 @@ function encodeBytes(value) {
  */
 const toBuffer = (v) => (typeof v === 'string' ? Buffer.from(v, 'latin1') : v)
 const toBufferOrNull = (v) => (v === null ? null : toBuffer(v))
+/** A Uint8Array as a Buffer over the same memory. */
+const asBuffer = (u8) => (Buffer.isBuffer(u8) ? u8 : Buffer.from(u8.buffer, u8.byteOffset, u8.byteLength))
 
 // MessagePack, like Python's codec, through an optional package: loaded on first use, so
 // applications that never ask for it do not need it.
@@ -84,6 +87,20 @@ const CODECS = {
   },
 }
 
+/** A codec object of the application's (facade/values.js), over the bytes methods. */
+function customCodec(object) {
+  const { encode, decode } = codecObject(object, asBuffer)
+  const fromNative = (v) => decode(toBuffer(v))
+  return {
+    get: 'getBytes',
+    set: 'setBytes',
+    getOrSet: 'getOrSetBytes',
+    encode,
+    decode: fromNative,
+    decodeOrNull: (v) => (v === null ? null : fromNative(v)),
+  }
+}
+
 /** The backend cache over `nativeCache` (see `CacheBackend` in facade/cache.d.ts). */
 function backend(nativeCache, codec, dispatch) {
   // The operations as plain functions: a cheaper call than a native method.
@@ -91,6 +108,7 @@ function backend(nativeCache, codec, dispatch) {
   const { get, set, getOrSet, encode, decode, decodeOrNull } = codec
   return {
     get: (key) => dispatch.submit((op) => fns[get](op, key), decodeOrNull, null),
+    getOr: (key, missing) => dispatch.submit((op) => fns[get](op, key), (v) => (v === null ? missing : decode(v)), null),
     set: (key, raw, opts) => dispatch.submit((op) => fns[set](op, key, raw, opts), null, null),
     delete: (keys) => dispatch.submit((op) => fns.delete(op, keys), null, null),
     invalidateTags: (tags) => dispatch.submit((op) => fns.invalidateTags(op, tags), null, null),
@@ -118,9 +136,10 @@ function backend(nativeCache, codec, dispatch) {
 
 /** `client.cache(namespace, opts)` over the native client. */
 function cache(nativeClient, dispatch, namespace, opts) {
+  const custom = isCodecObject(opts?.codec) ? customCodec(opts.codec) : null
   // The core reads (and checks) every option, the codec's name included.
-  const nativeCache = callNative(() => nativeClient.cache(namespace, opts))
-  const codec = CODECS[opts?.codec ?? 'json']
+  const nativeCache = callNative(() => nativeClient.cache(namespace, coreOptions(opts)))
+  const codec = custom ?? CODECS[opts?.codec ?? 'json']
   if (codec.load !== undefined) codec.load()
   return makeCache({ ...backend(nativeCache, codec, dispatch), ...opsBackend(nativeCache, codec, dispatch) }, codec.encode)
 }

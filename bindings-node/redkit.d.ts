@@ -4,12 +4,12 @@
 import type { HealthReport } from './index'
 import type { RedkitError } from './errors'
 import type { Incident } from './facade/errors.js'
-import type { CacheOptions, Duration, SetOptions, WrapOptions, Cache } from './facade/cache.js'
+import type { CacheOptions, CodecObject, Duration, GetOptions, SetOptions, WrapOptions, Cache } from './facade/cache.js'
 import type { RateLimiterOptions, RateLimiter } from './facade/ratelimit.js'
 import type { JobOptions, Queue } from './queue-types'
 import type { Processor, Worker, WorkerOptions } from './worker-types'
 
-export type { CacheOptions, Duration, HealthReport, Incident, SetOptions, WrapOptions }
+export type { CacheOptions, CodecObject, Duration, GetOptions, HealthReport, Incident, SetOptions, WrapOptions }
 export type { RateLimitAlgorithm, RateLimitResult, RateLimitRule, RateLimiterOptions } from './facade/ratelimit.js'
 export { Cache } from './facade/cache.js'
 export { RateLimiter } from './facade/ratelimit.js'
@@ -57,10 +57,11 @@ export {
 /** Options of `client.cache(namespace, opts)`, with the codec narrowed to the names Node knows. */
 export interface CacheOpts extends Omit<CacheOptions, 'codec'> {
   /**
-   * `json` (default: any JSON-able value), `bytes` (Buffers) or `msgpack` (MessagePack, needs
-   * the optional `@msgpack/msgpack` package).
+   * `json` (default: any JSON-able value, mapped as docs/values.md says), `bytes` (Buffers),
+   * `msgpack` (MessagePack, needs the optional `@msgpack/msgpack` package), or a codec
+   * object `{ encode(value), decode(buffer) }`.
    */
-  codec?: 'json' | 'bytes' | 'msgpack'
+  codec?: 'json' | 'bytes' | 'msgpack' | CodecObject<any>
 }
 
 /** A connection to Redis (one multiplexed connection, shared) and the door to the patterns. */
@@ -83,6 +84,7 @@ export declare class Client {
   check(): Promise<HealthReport>
   /** A cache namespace (durations in milliseconds). */
   cache(namespace: string, opts: CacheOpts & { codec: 'bytes' }): Cache<Buffer>
+  cache<V>(namespace: string, opts: CacheOpts & { codec: CodecObject<V> }): Cache<V>
   cache<V = unknown>(namespace: string, opts?: CacheOpts): Cache<V>
   /** A named rate limiter (durations in milliseconds). */
   rateLimiter(name: string, opts?: RateLimiterOptions): RateLimiter

@@ -1,6 +1,10 @@
 // Types of cache.js: `client.cache(...)` in both JS packages. Options are read by the Rust
 // core: unknown names, wrong types, NaN and out-of-range durations are an InvalidArgument.
 
+import type { CodecObject } from './values.js'
+
+export type { CodecObject } from './values.js'
+
 /** A duration: milliseconds, or a string with a unit (`'250ms'`, `'60s'`, `'5m'`, `'1h'`, `'7d'`). */
 export type Duration = number | string
 
@@ -18,8 +22,8 @@ export interface CacheOptions {
   lock?: boolean
   /** Longest a loader holds the lock, and longest others wait for it (default 10 s). */
   lockTimeout?: Duration
-  /** `json` (default), `bytes`, or (Node) `msgpack`. */
-  codec?: string
+  /** `json` (default), `bytes`, (Node) `msgpack`, or a codec object (docs/values.md). */
+  codec?: string | CodecObject<any>
   /** Keep up to this many entries in this process, kept coherent by Redis key tracking
    *  (default 0: none). The edge accepts and checks it but keeps none: its transports
    *  cannot receive the tracking pushes. */
@@ -40,6 +44,12 @@ export interface SetOptions {
   ttl?: Duration
   /** Tags that `invalidateTags` can invalidate this entry by. */
   tags?: string[]
+}
+
+/** Options of `cache.get(key, opts)`. */
+export interface GetOptions<D> {
+  /** What a miss resolves to instead of `null`: a cached `null` is then told apart from a miss. */
+  default: D
 }
 
 /** Options of `cache.wrap(fn, opts)`. `tags` may hold templates too (`'team:{teamId}'`). */
@@ -70,11 +80,17 @@ export interface CacheStats {
   errors: number
 }
 
-/** One cache namespace. `V` is the value type: any JSON-able value, or bytes with the bytes codec. */
+/**
+ * One cache namespace. `V` is the value type: `unknown` unless told (`client.cache<User>(…)`),
+ * bytes with the bytes codec, what a codec object decodes to. With the JSON codec, values
+ * come back as plain JSON (a `Date` as its ISO string: docs/values.md).
+ */
 export declare class Cache<V = unknown> {
   private constructor()
-  /** The fresh value under `key`, or `null`. One GET. */
+  /** The fresh value under `key`, or `null` on a miss. One GET. */
   get<T extends V = V>(key: string): Promise<T | null>
+  /** The fresh value under `key`, or `opts.default` on a miss (a cached `null` is `null`). */
+  get<T extends V = V, D = null>(key: string, opts: GetOptions<D>): Promise<T | D>
   /** Write-through: store `value` with the namespace ttl (or `opts.ttl`) and `opts.tags`. */
   set(key: string, value: V, opts?: SetOptions): Promise<void>
   /** Delete entries: `delete('a', 'b')`; resolves to how many existed. */
@@ -113,6 +129,8 @@ export declare class Cache<V = unknown> {
  *  promise; `get` and `getOrSet` resolve to decoded values, `getOrSet` runs the loader. */
 export interface CacheBackend {
   get(key: string): Promise<any>
+  /** `get`, resolving to `missing` on a miss. */
+  getOr(key: string, missing: unknown): Promise<any>
   set(key: string, raw: any, opts?: SetOptions): Promise<unknown>
   delete(keys: string[]): Promise<number>
   invalidateTags(tags: string[]): Promise<number>
@@ -129,10 +147,6 @@ export interface CacheBackend {
 
 /** @internal a Cache over `backend`; `encode` turns a value into what `set` stores. */
 export declare function makeCache(backend: CacheBackend, encode: (value: any) => any): Cache
-/** @internal JSON text of a value (DecodeError for what JSON cannot hold). */
-export declare function jsonText(value: unknown): string
-/** @internal the value of stored JSON text (DecodeError when it is not JSON). */
-export declare function parseJson(text: string): any
 /** Memoize `fn` through `cache.getOrSet`. */
 export declare function wrap<Args extends unknown[], R, This = unknown>(
   cache: { getOrSet<T>(key: string, loader: () => T | Promise<T>, opts?: SetOptions): Promise<T> },

@@ -4,40 +4,17 @@
 // in the Rust core.
 //
 // A backend cache is an object of functions, each returning a promise (see `CacheBackend`
-// in cache.d.ts): `get` resolves to the decoded value, `getOrSet` calls the loader itself
-// (how a host function crosses differs per backend) and encodes its value with the codec.
+// in cache.d.ts): `get` resolves to the decoded value (`getOr` to its `missing` argument
+// on a miss), `getOrSet` calls the loader itself (how a host function crosses differs per
+// backend) and encodes its value with the codec (values.js: the JSON mapping, codec objects).
 
 import { optionsObject } from './args.js';
-import { DecodeError, EncodeError, InvalidArgument } from './errors.js';
+import { InvalidArgument } from './errors.js';
 import { attempt, encodedEntries, incrOptions, keyList } from './cacheops.js';
 import { fillTemplate, parseTemplate } from './template.js';
 
 // Guards the constructor: caches come from `client.cache`.
 const INTERNAL = Symbol('redkit.cache.internal');
-
-/**
- * JSON text of a value; what JSON cannot hold (undefined, a function, a BigInt, a cycle)
- * is an EncodeError in every runtime: use null for an absent value.
- */
-export function jsonText(value) {
-  let text;
-  try {
-    text = JSON.stringify(value);
-  } catch (err) {
-    throw new EncodeError(`value cannot be encoded as JSON: ${err.message}`, { cause: err });
-  }
-  if (text === undefined) throw new EncodeError(`value cannot be encoded as JSON: ${typeof value}`);
-  return text;
-}
-
-/** The value of stored JSON text. */
-export function parseJson(text) {
-  try {
-    return JSON.parse(text);
-  } catch (err) {
-    throw new DecodeError(`cached value is not valid JSON: ${err.message}`, { cause: err });
-  }
-}
 
 /** A JSON key part of a wrapped call's arguments. */
 function argsKey(args) {
@@ -111,9 +88,24 @@ export class Cache {
     this.#encode = encode;
   }
 
-  /** The fresh value under `key`, or `null`. One GET. */
-  get(key) {
-    return this.#backend.get(key);
+  /**
+   * The fresh value under `key`, or `null` on a miss; `opts.default`, when given, is what a
+   * miss resolves to instead, so a cached `null` is told apart from a miss. One GET.
+   */
+  get(key, opts) {
+    if (opts === undefined) return this.#backend.get(key);
+    let missing;
+    try {
+      const o = optionsObject(opts, 'get options') ?? {};
+      for (const name of Object.keys(o)) {
+        if (name !== 'default') throw new InvalidArgument(`unknown get option ${JSON.stringify(name)} (expected default)`);
+      }
+      if (!('default' in o)) return this.#backend.get(key);
+      missing = o.default;
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return this.#backend.getOr(key, missing);
   }
 
   /** Write-through: store `value` (with the namespace ttl, or `opts.ttl`) under `opts.tags`. */

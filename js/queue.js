@@ -7,7 +7,8 @@
 // `returnValue` already decoded. Payloads are JSON, readable by every runtime's worker.
 
 import { optionsObject, stringArg as str } from './args.js';
-import { EncodeError, InvalidArgument } from './errors.js';
+import { InvalidArgument } from './errors.js';
+import { jsonText } from './values.js';
 
 /** Every state, in the order `getJobs()` without states reads them. */
 const STATES = ['waiting', 'active', 'delayed', 'completed', 'failed'];
@@ -27,18 +28,12 @@ function num(v, what, fallback) {
 }
 
 /**
- * A payload as the JSON text the core stores. What JSON cannot hold (undefined, a
- * function, a BigInt, a cycle) is an EncodeError, as a cache value is: use null for none.
+ * A payload as the JSON text the core stores, mapped as a cache value is (values.js). What
+ * JSON cannot hold (undefined, a function, a BigInt, a Map, a cycle) is an EncodeError: use
+ * null for none.
  */
 export function jobData(data, what) {
-  let text;
-  try {
-    text = JSON.stringify(data);
-  } catch (err) {
-    throw new EncodeError(`${what} cannot be encoded as JSON: ${err.message}`, { cause: err });
-  }
-  if (text === undefined) throw new EncodeError(`${what} cannot be encoded as JSON: ${typeof data}`);
-  return text;
+  return jsonText(data, what);
 }
 
 /** A job's progress (any JSON value) as JSON text; EncodeError for what JSON cannot hold. */

@@ -11,7 +11,7 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 ensure_redis
 
 # Linters pinned: a new release must not turn CI red on its own.
-ensure_py_tools maturin="maturin>=1.5,<2" pytest="pytest>=8" mypy="mypy==2.4.1" ruff="ruff==0.17.6" flask="flask>=3" msgpack="msgpack>=1" starlette="starlette>=0.40,<1" httpx="httpx>=0.27,<1" fastapi="fastapi>=0.110,<0.164"
+ensure_py_tools maturin="maturin>=1.5,<2" pytest="pytest>=8" mypy="mypy==2.4.1" pyright="pyright==1.1.414" ruff="ruff==0.17.6" flask="flask>=3" msgpack="msgpack>=1" starlette="starlette>=0.40,<1" httpx="httpx>=0.27,<1" fastapi="fastapi>=0.110,<0.164"
 PY="$VENV/bin/python"
 export PATH="$VENV/bin:$PATH"
 # A debug build is plenty for tests and builds several times faster than release.

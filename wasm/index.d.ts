@@ -48,6 +48,7 @@ export class Client {
   /** Be told of decisions made because Redis failed (see `Incident`), at most once per 10 s
    *  per cache or limiter, asynchronously; `null` stops the reports. No console output. */
   onIncident(hook: ((incident: Incident) => void) | null): void;
+  cache<V>(namespace: string, opts: CacheOptions & { codec: CodecObject<V> }): Cache<V>;
   cache<V = unknown>(namespace: string, opts?: CacheOptions): Cache<V>;
   /** A named rate limiter; bad options throw `InvalidArgument`. */
   rateLimiter(name: string, opts?: RateLimiterOptions): RateLimiter;
@@ -65,17 +66,17 @@ import type { Incident } from './js/facade/errors.js';
 export type { BackoffOptions, JobCounts, JobOptions, JobState, RemovalOptions } from './js/facade/queue.js';
 export { Job, Queue } from './js/facade/queue.js';
 import type { JobOptions, Queue } from './js/facade/queue.js';
-import type { CacheOptions as SharedCacheOptions, Cache, Duration } from './js/facade/cache.js';
+import type { CacheOptions as SharedCacheOptions, Cache, CodecObject, Duration } from './js/facade/cache.js';
 import type { RateLimiter, RateLimiterOptions, RateLimitResult } from './js/facade/ratelimit.js';
-export type { Duration, SetOptions, WrapOptions } from './js/facade/cache.js';
+export type { CodecObject, Duration, GetOptions, SetOptions, WrapOptions } from './js/facade/cache.js';
 export { Cache } from './js/facade/cache.js';
 export type { RateLimitAlgorithm, RateLimitResult, RateLimitRule, RateLimiterOptions } from './js/facade/ratelimit.js';
 export { RateLimiter } from './js/facade/ratelimit.js';
 
 /** Options of `client.cache(namespace, opts)`: the edge has the `json` and `bytes`
- *  (Uint8Array values) codecs. */
+ *  (Uint8Array values) codecs, and codec objects `{ encode(value), decode(uint8array) }`. */
 export interface CacheOptions extends Omit<SharedCacheOptions, 'codec'> {
-  codec?: 'json' | 'bytes';
+  codec?: 'json' | 'bytes' | CodecObject<any>;
 }
 import type { RedkitError } from './js/facade/errors.js';
 

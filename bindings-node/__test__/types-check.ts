@@ -52,6 +52,19 @@ async function demo(): Promise<void> {
   const blobList: (Buffer | null)[] = await blobs.getMany(['b'])
   console.log(blobList)
   await blobs.set('b', Buffer.from('x'))
+  // Values are `unknown` unless told, not `any`.
+  const unknownValue = await plain.get('k')
+  // @ts-expect-error an unknown value is not a number
+  const notAny: number = unknownValue
+  // A codec object: the cache holds what it decodes to.
+  const upper = client.cache('upper', {
+    codec: { encode: (v: string) => v.toUpperCase(), decode: (b: Uint8Array) => Buffer.from(b).toString().toLowerCase() },
+  })
+  const shout: string | null = await upper.get('k')
+  // A default tells a miss from a cached null.
+  const MISSING = Symbol('missing')
+  const told: { id: number } | null | typeof MISSING = await near.get('k', { default: MISSING })
+  console.log(notAny, shout, told)
   try {
     await client.close()
   } catch (err) {

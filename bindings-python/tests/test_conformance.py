@@ -92,6 +92,8 @@ async def replay(scenario: dict[str, Any], call: Call) -> None:
         args: list[Any]
         if op == "get":
             args = [text(step["key"])]
+            if "default" in step:
+                kwargs["default"] = step["default"]
         elif op == "set":
             args = [text(step["key"]), step["value"]]
         elif op == "delete":

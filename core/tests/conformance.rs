@@ -79,7 +79,11 @@ fn set_options(step: &Json) -> SetOptions {
 async fn cache_step(cache: &Cache, step: &Json, loads: &Arc<AtomicUsize>) -> Result<Json, Error> {
     let key = || step["key"].as_str().unwrap_or_default().to_string();
     match step["op"].as_str().expect("op") {
-        "get" => Ok(cache.get::<Json>(&key()).await?.unwrap_or(Json::Null)),
+        // A stored null is `Some(Null)`: only a miss takes the step's `default`.
+        "get" => Ok(cache
+            .get::<Json>(&key())
+            .await?
+            .unwrap_or_else(|| step.get("default").cloned().unwrap_or(Json::Null))),
         "set" => cache
             .set(&key(), &step["value"], &set_options(step))
             .await

@@ -44,7 +44,7 @@ async function replay(scenario, transport) {
     const act = () => {
       switch (step.op) {
         case 'get':
-          return cache.get(step.key);
+          return 'default' in step ? cache.get(step.key, { default: step.default }) : cache.get(step.key);
         case 'set':
           return cache.set(step.key, step.value, setOpts).then(() => null);
         case 'delete':

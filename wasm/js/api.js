@@ -9,7 +9,8 @@ import { opsBackend } from './cache-ops.js';
 import { optionsObject, stringArg } from './facade/args.js';
 import { Closed, DecodeError, InvalidArgument } from './errors.js';
 import { toError } from './native-errors.js';
-import { jsonText, makeCache, parseJson } from './facade/cache.js';
+import { makeCache } from './facade/cache.js';
+import { codecObject, coreOptions, isCodecObject, jsonText, parseJson } from './facade/values.js';
 import { makeRateLimiter } from './facade/ratelimit.js';
 import { currentLoad, runLoad } from './loading.js';
 import { queue } from './queue.js';
@@ -141,9 +142,10 @@ const codecs = {
 
 /** `client.cache(namespace, opts)`: the shared Cache over the wasm cache of `client`. */
 function cache(client, namespace, opts) {
+  const custom = isCodecObject(opts?.codec) ? codecObject(opts.codec, (u8) => u8) : null;
   // The core reads and checks every option (and rejects codecs the edge build lacks).
-  const handle = new Handle(() => client._wasm().cache(namespace, opts));
-  const codec = codecs[opts?.codec ?? 'json'];
+  const handle = new Handle(() => client._wasm().cache(namespace, coreOptions(opts)));
+  const codec = custom ?? codecs[opts?.codec ?? 'json'];
   const wasm = () => {
     client._wasm();
     return handle.get();
@@ -152,6 +154,8 @@ function cache(client, namespace, opts) {
   return makeCache(
     {
       get: (key) => run(() => wasm().get(key)).then(decode),
+      getOr: (key, missing) =>
+        run(() => wasm().get(key)).then((bytes) => (bytes === null || bytes === undefined ? missing : codec.decode(bytes))),
       set: async (key, raw, o) => {
         await run(() => wasm().set(key, raw, o));
       },

@@ -34,6 +34,12 @@ export async function usage(env: { URL: string; TOKEN: string }, ioredisLike: { 
   console.log(many, deletedMany, there, left, touched, views, cleared, hits, misses, staleServes, nearHits, loaderCalls, errors);
   const find = users.wrap(async (id: string) => ({ id, name: 'x' }), { key: (id) => `user:${id}`, ttl: 1_000 });
   const found: User = await find('44');
+  // A default tells a miss from a cached null; a codec object's decode type is the cache's.
+  const MISSING = Symbol('missing');
+  const told: User | null | typeof MISSING = await users.get('user:42', { default: MISSING });
+  const upper = rest.cache('upper', { codec: { encode: (v: string) => v.toUpperCase(), decode: (b: Uint8Array) => new TextDecoder().decode(b) } });
+  const shout: string | null = await upper.get('k');
+  console.log(told, shout);
   try {
     await users.get('');
   } catch (e) {

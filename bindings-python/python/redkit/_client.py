@@ -7,7 +7,7 @@ import inspect
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, Callable, TypeVar
 
-from . import _common, _convert, _queue
+from . import _codec, _common, _convert, _queue
 from ._async_refusal import refusal, refuse_awaitable
 from ._cached import F, KeySpec, cached_decorator
 from ._cacheops import CacheOpsMixin
@@ -36,10 +36,11 @@ class Cache(CacheOpsMixin):
         self._codec = codec
         self.namespace = namespace
 
-    def get(self, key: str) -> Any:
-        """The fresh value stored under ``key``, or None."""
+    def get(self, key: str, default: Any = None) -> Any:
+        """The fresh value stored under ``key``, or ``default`` (None) on a miss: a cached
+        None is a hit, told apart from a miss by a default of your own."""
         raw = self._core.get(_common.key(key))
-        return None if raw is None else self._codec.decode(raw)
+        return default if raw is None else self._codec.decode(raw)
 
     def set(self, key: str, value: Any, *, ttl: Duration | None = None, tags: Iterable[str] | None = None) -> None:
         """Write-through: store ``value`` (ttl overrides the namespace's) under ``tags``."""
@@ -64,6 +65,8 @@ class Cache(CacheOpsMixin):
         tags: Iterable[str] | None = None,
     ) -> T:
         """Cache-aside: the fresh value, or ``loader()``'s result, stored and returned.
+        A stored None is a value: the loader is not called again for it. The value is what
+        the codec gives back (the JSON codec: plain JSON values, see docs/values.md).
 
         ``loader`` is a plain function; it runs on a thread of redkit's loader pool, never
         on one of redkit's I/O threads, while this thread waits with the GIL released.
@@ -155,8 +158,9 @@ class Client:
         within the invalidation latency, writes through this client are seen at once.
         Options: see :class:`redkit._options.CacheOptions`.
         """
-        core = self._conn.cache(_common.name("namespace", namespace), dict(options))
-        return Cache(core, make_codec(options.get("codec") or "json"), namespace)
+        codec, core_options = _codec.for_cache(options)
+        core = self._conn.cache(_common.name("namespace", namespace), core_options)
+        return Cache(core, codec, namespace)
 
     def rate_limiter(self, name: str, **options: Unpack[RateLimiterOptions]) -> RateLimiter:
         """A named rate limiter (defaults: gcra, 10 per second, on_error deny, timeout

@@ -12,12 +12,15 @@ from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any, Literal, TypedDict, Union
 
+from ._codec import Codec
+
 Duration = Union[int, float, timedelta, str]
 """Seconds as ``int``/``float``, a ``timedelta``, or a string with a unit (``"250ms"``)."""
 
 Algorithm = Literal["gcra", "token_bucket", "sliding_window", "sliding_log", "fixed_window"]
 OnError = Literal["deny", "allow", "raise"]
 Clock = Literal["server", "client"]
+CodecName = Literal["json", "bytes", "msgpack"]
 Removal = Union[bool, int, Mapping[str, int]]
 """``remove_on_complete`` / ``remove_on_fail``: ``True`` (remove at once), a count (keep
 the newest n), or ``{"age": seconds, "count": n}``."""
@@ -48,7 +51,8 @@ class CacheOptions(TypedDict, total=False):
     early_refresh: float | None
     lock: bool | None
     lock_timeout: Duration | None
-    codec: str | None
+    codec: CodecName | Codec | None
+    """A codec name, or an object with ``encode(value) -> bytes`` and ``decode(bytes)``."""
     near_cache: int | None
     fail_safe: bool | None
     soft_timeout: Duration | None

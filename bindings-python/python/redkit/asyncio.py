@@ -11,7 +11,7 @@ import weakref
 from collections.abc import Awaitable, Iterable
 from typing import TYPE_CHECKING, Any, Callable, TypeVar, overload
 
-from . import _aqueue, _common, _convert, _host, _queue
+from . import _aqueue, _codec, _common, _convert, _host, _queue
 from ._aqueue import Job, Queue, QueueEvents, Worker, WorkerEvents
 from ._cached import F, KeySpec, cached_decorator
 from ._cacheops import AsyncCacheOpsMixin
@@ -69,10 +69,11 @@ class Cache(AsyncCacheOpsMixin):
         self._codec = codec
         self.namespace = namespace
 
-    async def get(self, key: str) -> Any:
-        """The fresh value stored under ``key``, or None."""
+    async def get(self, key: str, default: Any = None) -> Any:
+        """The fresh value stored under ``key``, or ``default`` (None) on a miss: a cached
+        None is a hit, told apart from a miss by a default of your own."""
         raw = await self._core.get_async(_bridge(), _common.key(key))
-        return None if raw is None else self._codec.decode(raw)
+        return default if raw is None else self._codec.decode(raw)
 
     async def set(
         self, key: str, value: Any, *, ttl: Duration | None = None, tags: Iterable[str] | None = None
@@ -119,6 +120,8 @@ class Cache(AsyncCacheOpsMixin):
         tags: Iterable[str] | None = None,
     ) -> Any:
         """Cache-aside: the fresh value, or ``loader()``'s result, stored and returned.
+        A stored None is a value: the loader is not called again for it. The value is what
+        the codec gives back (the JSON codec: plain JSON values, see docs/values.md).
 
         ``loader`` may be a coroutine function (awaited on this event loop) or a plain
         function (called on this event loop). If it raises, that exception is re-raised
@@ -266,8 +269,9 @@ class Client:
         within the invalidation latency, writes through this client are seen at once.
         Options: see :class:`redkit._options.CacheOptions`.
         """
-        core = self._conn.cache(_common.name("namespace", namespace), dict(options))
-        return Cache(core, make_codec(options.get("codec") or "json"), namespace)
+        codec, core_options = _codec.for_cache(options)
+        core = self._conn.cache(_common.name("namespace", namespace), core_options)
+        return Cache(core, codec, namespace)
 
     def rate_limiter(self, name: str, **options: Unpack[RateLimiterOptions]) -> RateLimiter:
         """A named rate limiter (defaults: gcra, 10 per second, on_error deny, timeout

@@ -27,6 +27,7 @@ mod options;
 mod single_flight;
 mod stats;
 pub(crate) mod tracking;
+mod with_codec;
 
 use std::cell::RefCell;
 use std::future::Future;
@@ -43,6 +44,7 @@ pub use envelope::Envelope;
 pub use near::NearCache;
 pub use options::{CacheOptions, SetOptions};
 pub use stats::CacheStats;
+pub use with_codec::{CodecCache, ValueCodec};
 
 use crate::client::Client;
 use crate::error::{Error, Result};
