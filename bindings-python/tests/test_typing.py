@@ -28,10 +28,10 @@ def test_mypy_strict(target: list[str]) -> None:
 
 
 def test_pyright_strict_on_the_readme_snippets() -> None:
-    # Installed by scripts/test-python.sh (the PyPI wrapper fetches pyright from npm once).
+    # Installed by scripts/test-python.sh (the PyPI wrapper fetches pyright from npm once):
+    # a missing pyright fails the test rather than skip the check it makes.
     pyright = Path(sys.executable).parent / "pyright"
-    if not pyright.exists():
-        pytest.skip("pyright is not installed in this environment")
+    assert pyright.exists(), f"pyright is not installed beside {sys.executable}: run scripts/test-python.sh"
     result = subprocess.run(
         [str(pyright), "--pythonpath", sys.executable, str(HERE / "typed_readme.py")],
         capture_output=True,
