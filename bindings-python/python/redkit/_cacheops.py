@@ -9,6 +9,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from ._convert import strings
 from ._convert import tags as tag_list
 from ._errors import InvalidArgument
 from ._redkit import CacheOps
@@ -40,13 +41,7 @@ class CacheStats:
 
 def key_list(value: Iterable[str]) -> list[str]:
     """Keys as a list of strings; a bare string is refused (it is not a list of keys)."""
-    if isinstance(value, (str, bytes)):
-        raise TypeError("keys must be a list of strings, not a single string")
-    out = list(value)
-    for key in out:
-        if not isinstance(key, str):
-            raise TypeError(f"every key must be a str, not {type(key).__name__}")
-    return out
+    return strings("keys", value)
 
 
 def amount(by: object) -> int:

@@ -39,14 +39,18 @@ def flag(name: str, value: bool | None) -> bool | None:
     return value
 
 
-def tags(value: Iterable[str] | None) -> list[str]:
-    """Tags as a list of strings; a bare string is refused (it is not a list of tags)."""
-    if value is None:
-        return []
+def strings(what: str, value: Iterable[str]) -> list[str]:
+    """``value`` (``what``: "tags", "keys") as a list of strings; a bare string is refused
+    (it is not a list of them)."""
     if isinstance(value, (str, bytes)):
-        raise TypeError("tags must be a list of strings, not a single string")
+        raise TypeError(f"{what} must be a list of strings, not a single string")
     out = list(value)
-    for tag in out:
-        if not isinstance(tag, str):
-            raise TypeError(f"every tag must be a str, not {type(tag).__name__}")
+    for item in out:
+        if not isinstance(item, str):
+            raise TypeError(f"every {what[:-1]} must be a str, not {type(item).__name__}")
     return out
+
+
+def tags(value: Iterable[str] | None) -> list[str]:
+    """Tags as a list of strings (none when not given)."""
+    return [] if value is None else strings("tags", value)
