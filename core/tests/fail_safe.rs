@@ -205,6 +205,29 @@ async fn a_slow_redis_is_cut_at_the_soft_timeout_and_a_stale_entry_served() {
 }
 
 #[tokio::test]
+async fn a_slow_redis_is_cut_at_the_soft_timeout_on_the_first_read_too() {
+    // A lazy client has not measured the server's clock yet: its first read sends a TIME
+    // beside the GET, and both wait at most the soft timeout.
+    let server = Server::start();
+    let client = Client::builder(&server.url())
+        .lazy_connect(true)
+        .build()
+        .await
+        .unwrap();
+    let users = cache(&client, "users", Duration::ZERO).await;
+    assert!(server
+        .raw(&["CLIENT", "PAUSE", "2000", "ALL"])
+        .unwrap()
+        .starts_with("+OK"));
+    let started = Instant::now();
+    assert_eq!(users.get::<String>("a").await.unwrap(), None, "a miss");
+    let elapsed = started.elapsed();
+    assert!(elapsed >= SOFT && elapsed < SOFT * 3, "{elapsed:?}");
+    assert_eq!(users.errors(), 1);
+    server.raw(&["CLIENT", "UNPAUSE"]).unwrap();
+}
+
+#[tokio::test]
 async fn without_fail_safe_a_dead_redis_is_an_error() {
     let mut server = Server::start();
     let client = redkit::Client::connect_with(

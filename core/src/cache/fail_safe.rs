@@ -14,6 +14,10 @@
 //!   distributed cache that fails: a cache that cannot answer has nothing, which is what
 //!   a miss says, and the caller's miss path (its own loader) runs.
 //!
+//! The soft timeout costs a healthy read nothing: the hit path's GET carries it as its
+//! request deadline, which the transport's deadline tick enforces (to its precision,
+//! `DEADLINE_TICK`); transports without one, and the other calls, race a timer.
+//!
 //! Writes the caller asked for (`set`, `delete`, `invalidate_tags`) still raise: a lost
 //! invalidation must not pass silently. Each answer made this way is counted and reported
 //! (see [`crate::incidents`]).
@@ -68,13 +72,33 @@ impl Cache {
         what: &str,
         call: impl Future<Output = Result<T>>,
     ) -> Result<T> {
+        self.guarded_within(|soft| async move {
+            match soft {
+                Some(d) => rt::timeout(d, what, call).await,
+                None => call.await,
+            }
+        })
+        .await
+    }
+
+    /// [`Cache::guarded`] for a call that bounds itself: `call` is given the soft timeout
+    /// (`None` without `fail_safe`) and must fail with [`Error::Timeout`] once it has
+    /// passed. The hit path's read does, with the transport's own request deadline: a timer
+    /// raced against every read was most of what `fail_safe` cost a hit.
+    pub(super) async fn guarded_within<T, F>(
+        &self,
+        call: impl FnOnce(Option<Duration>) -> F,
+    ) -> Result<T>
+    where
+        F: Future<Output = Result<T>>,
+    {
         let Some(fs) = &self.inner.fail_safe else {
-            return call.await;
+            return call(None).await;
         };
         if fs.breaker.skips() {
             return Err(fs.breaker.skipped());
         }
-        match rt::timeout(fs.soft_timeout, what, call).await {
+        match call(Some(fs.soft_timeout)).await {
             Ok(v) => {
                 fs.breaker.succeeded();
                 Ok(v)
@@ -96,7 +120,7 @@ impl Cache {
     /// [`Cache::read`], guarded; under `fail_safe` a failure is an [`Outcome::Failed`] with
     /// the copy this process kept.
     pub(super) async fn read_guarded(&self, key: &str) -> Result<Outcome> {
-        match self.guarded("cache read", self.read(key)).await {
+        match self.guarded_within(|soft| self.read(key, soft)).await {
             Ok((entry, now)) => Ok(Outcome::Read(entry, now)),
             Err(e) if self.fails_safe(&e) => Ok(Outcome::Failed(self.kept_copy(key), e)),
             Err(e) => Err(e),

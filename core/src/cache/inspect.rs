@@ -53,7 +53,7 @@ impl Cache {
     /// The ms `key`'s entry stays fresh, if it is.
     async fn fresh_for(&self, key: &str) -> Result<Option<u64>> {
         check_id("cache key", key)?;
-        let (entry, now) = self.inner.stats.count(self.read(key).await)?;
+        let (entry, now) = self.inner.stats.count(self.read(key, None).await)?;
         Ok(entry
             .filter(|e| e.is_fresh(now))
             .map(|e| e.fresh_until_ms - now))

@@ -577,8 +577,9 @@ impl Cache {
     /// it is to be judged by: entries say in server time until when they are fresh (one
     /// clock reading per hit). A value that is not a redkit entry reads as a miss (and is
     /// overwritten by the next write). With a near cache, its copy if it has one still alive
-    /// then (none before the server's time is known).
-    async fn read(&self, key: &str) -> Result<(Option<Envelope>, u64)> {
+    /// then (none before the server's time is known). With `soft` (fail_safe's soft
+    /// timeout), a [`Error::Timeout`] once it has passed.
+    async fn read(&self, key: &str, soft: Option<Duration>) -> Result<(Option<Envelope>, u64)> {
         let local_ms = rt::now_ms();
         let clock = self.inner.client.server_clock();
         let known = clock.now(local_ms);
@@ -594,7 +595,11 @@ impl Cache {
                 },
                 _ => None,
             };
-            Read::Redis(transport.get(entry_key), ticket)
+            let get = match soft {
+                Some(within) => transport.get_within(entry_key, within),
+                None => transport.get(entry_key),
+            };
+            Read::Redis(get, ticket)
         });
         let (pending, ticket) = match read {
             Read::Near(entry, now_ms) => {
@@ -609,7 +614,15 @@ impl Cache {
             Some(now_ms) if !clock.claim_measurement(local_ms) => (pending.await, now_ms),
             // TIME travels beside the GET: no wait for a round trip of its own.
             _ => {
-                let (raw, ()) = join(pending, clock.measure(transport)).await;
+                let measured = async {
+                    let (raw, ()) = join(pending, clock.measure(transport)).await;
+                    raw
+                };
+                // The TIME beside the GET is bounded by the soft timeout too.
+                let raw = match soft {
+                    Some(within) => rt::timeout(within, "cache read", measured).await,
+                    None => measured.await,
+                };
                 (raw, clock.at(local_ms))
             }
         };

@@ -315,10 +315,17 @@ impl Transport for HostedTransport {
     }
 
     fn get(&self, key: &str) -> BoxFuture<'_, Result<Option<Vec<u8>>>> {
+        self.get_within(key, self.opts.timeout)
+    }
+
+    /// The request's own deadline, the sooner of `within` and the client's `timeout`,
+    /// bounds it: the deadline tick times it out, and no timer is armed per read.
+    fn get_within(&self, key: &str, within: Duration) -> BoxFuture<'_, Result<Option<Vec<u8>>>> {
         let mut cmd = Cmd::new("GET");
         cmd.push(key.as_bytes());
+        let within = within.min(self.opts.timeout);
         Box::pin(async move {
-            let deadline = self.deadline();
+            let deadline = Instant::now() + within;
             self.request(
                 &|out: &mut Vec<u8>| cmd.encode(out),
                 1,

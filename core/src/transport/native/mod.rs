@@ -78,6 +78,14 @@ impl Transport for NativeTransport {
         self.core.get(key)
     }
 
+    fn get_within(
+        &self,
+        key: &str,
+        within: std::time::Duration,
+    ) -> BoxFuture<'_, Result<Option<Vec<u8>>>> {
+        self.core.get_within(key, within)
+    }
+
     fn pipeline(&self, cmds: Vec<Cmd>) -> BoxFuture<'_, Result<Vec<Value>>> {
         self.core.pipeline(cmds)
     }
