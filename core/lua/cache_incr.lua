@@ -4,7 +4,7 @@
 -- JSON number, so `get` reads it back as one in every runtime). A missing or stale entry
 -- starts from 0 with a new fresh time; an existing one keeps its fresh time and expiry.
 --
--- KEYS[1] entry key
+-- KEYS[1] entry key      KEYS[2] its tag record (see cache_set.lua): a new counter has no tags
 -- ARGV[1] amount (a whole number, |n| < 2^53)
 -- ARGV[2] fresh ttl ms, ARGV[3] hard ttl ms: for a counter this call makes
 -- Returns the new value; an INVALID error when the entry holds something else, or the sum
@@ -43,4 +43,5 @@ local n = checked(by)
 if type(n) == 'table' then return n end
 redis.call('SET', KEYS[1], string.format('v1:%d:0:%.0f', now + tonumber(ARGV[2]), n),
   'PX', ARGV[3])
+redis.call('DEL', KEYS[2])
 return n

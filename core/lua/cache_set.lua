@@ -2,7 +2,9 @@
 --
 -- KEYS[1]   entry key
 -- KEYS[2]   lock key of the entry (released when it holds ARGV[5])
--- KEYS[3..] tag keys (sorted sets: member = entry key, score = entry's hard expiry ms;
+-- KEYS[3]   the entry's tag record: its tag keys, each as '<length>:<key>', so that touch
+--           can extend their indexes (deleted when the entry has no tags)
+-- KEYS[4..] tag keys (sorted sets: member = entry key, score = entry's hard expiry ms;
 --           member '#epoch' with score -N counts the tag's invalidations)
 -- ARGV[1]   fresh ttl ms       ARGV[2] hard ttl ms (fresh + stale)
 -- ARGV[3]   loader duration ms ARGV[4] payload
@@ -21,8 +23,8 @@ local function release()
   end
 end
 
-for i = 3, #KEYS do
-  local seen = ARGV[i + 3]
+for i = 4, #KEYS do
+  local seen = ARGV[i + 2]
   if seen ~= nil and seen ~= '' then
     local epoch = redis.call('ZSCORE', KEYS[i], '#epoch') or '0'
     if tonumber(epoch) ~= tonumber(seen) then
@@ -36,7 +38,8 @@ local fresh_until = now + tonumber(ARGV[1])
 redis.call('SET', KEYS[1],
   string.format('v1:%d:%d:', fresh_until, tonumber(ARGV[3])) .. ARGV[4], 'PX', hard)
 
-for i = 3, #KEYS do
+local record = {}
+for i = 4, #KEYS do
   local tag = KEYS[i]
   -- Forget members whose entries have expired: the index stays as small as the live set.
   redis.call('ZREMRANGEBYSCORE', tag, 0, now)
@@ -45,6 +48,13 @@ for i = 3, #KEYS do
   if redis.call('PTTL', tag) < hard then
     redis.call('PEXPIRE', tag, hard)
   end
+  record[#record + 1] = #tag .. ':' .. tag
+end
+-- The record lives as long as the entry; one left by an earlier write must not outlive it.
+if #record > 0 then
+  redis.call('SET', KEYS[3], table.concat(record), 'PX', hard)
+else
+  redis.call('DEL', KEYS[3])
 end
 
 release()

@@ -7,7 +7,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::{client_at, Backend};
-use redkit::{Error, SetOptions};
+use redkit::{Cmd, Error, SetOptions};
 use redkit_testkit::Server;
 use serde_json::{json, Value as Json};
 
@@ -145,6 +145,131 @@ async fn exists_ttl_and_touch_follow_freshness(backend: Backend) {
 every_backend!(
     exists_ttl_and_touch_follow_freshness,
     super::exists_ttl_and_touch_follow_freshness
+);
+
+async fn touch_keeps_a_tagged_entry_reachable_by_its_tags(backend: Backend) {
+    let c = backend.client_named("touchtags").await;
+    let cache = c.cache("t").ttl(MINUTE).build().unwrap();
+    let short = SetOptions::new().ttl(Duration::from_millis(100));
+    let tagged = |tag: &str| short.clone().tags([tag]);
+    let touch = |key: &'static str| {
+        let cache = cache.clone();
+        async move { assert!(cache.touch(key, MINUTE).await.unwrap(), "{key}") }
+    };
+    // Written for 100 ms by each write that takes tags, touched for a minute.
+    cache.set("a", &1, &tagged("team")).await.unwrap();
+    touch("a").await;
+    cache.set_many(&[("m", 2)], &tagged("team")).await.unwrap();
+    touch("m").await;
+    let loaded: i32 = cache
+        .get_or_set_with("g", &tagged("team"), || async {
+            Ok::<_, std::io::Error>(3)
+        })
+        .await
+        .unwrap();
+    assert_eq!(loaded, 3);
+    touch("g").await;
+    // The same in an index that other writes keep alive (and prune as they go).
+    cache.set("b", &4, &tagged("org")).await.unwrap();
+    touch("b").await;
+    let long = SetOptions::new().tags(["org"]);
+    cache.set("c", &5, &long).await.unwrap();
+    // Written with a tag, then again without: touch must not tie them to the old tag.
+    cache.set("e", &6, &tagged("team")).await.unwrap();
+    cache.set("e", &6, &short).await.unwrap();
+    touch("e").await;
+    cache.set_many(&[("s", 8)], &tagged("team")).await.unwrap();
+    cache.set_many(&[("s", 8)], &short).await.unwrap();
+    touch("s").await;
+    // Past the life they were written with, the touched entries live on, and so do their
+    // places in their indexes; these writes prune the rest (e's and s's first writes).
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    cache.set("d", &7, &long).await.unwrap();
+    cache
+        .set("f", &7, &SetOptions::new().tags(["team"]))
+        .await
+        .unwrap();
+    for key in ["a", "m", "g", "b", "e", "s"] {
+        assert!(cache.get::<i32>(key).await.unwrap().is_some(), "{key}");
+    }
+    assert_eq!(cache.invalidate_tags(&["team"]).await.unwrap(), 4);
+    for key in ["a", "m", "g", "f"] {
+        assert_eq!(cache.get::<i32>(key).await.unwrap(), None, "{key} survived");
+    }
+    assert_eq!(cache.get::<i32>("e").await.unwrap(), Some(6), "untagged");
+    assert_eq!(cache.get::<i32>("s").await.unwrap(), Some(8), "untagged");
+    assert_eq!(cache.invalidate_tags(&["org"]).await.unwrap(), 3);
+    assert_eq!(cache.get::<i32>("b").await.unwrap(), None, "b survived");
+
+    // A counter made over a stale tagged entry carries no tag, touched or not.
+    let stale = c
+        .cache("s")
+        .ttl(MINUTE)
+        .stale_ttl(Duration::from_millis(300))
+        .build()
+        .unwrap();
+    stale.set("n", &1, &tagged("w")).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    assert_eq!(stale.incr("n", 1, None).await.unwrap(), 1, "made anew");
+    assert!(stale.touch("n", MINUTE).await.unwrap());
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    assert_eq!(stale.invalidate_tags(&["w"]).await.unwrap(), 0);
+    assert_eq!(stale.get::<i64>("n").await.unwrap(), Some(1));
+}
+every_backend!(
+    touch_keeps_a_tagged_entry_reachable_by_its_tags,
+    super::touch_keeps_a_tagged_entry_reachable_by_its_tags
+);
+
+async fn the_tag_record_leaves_entries_as_every_build_reads_them(backend: Backend) {
+    let c = backend.client_named("tagrecord").await;
+    let cache = c.cache("r").ttl(MINUTE).build().unwrap();
+    let key = |part: &str, id: &str| format!("{}:{{cache:r}}:{part}:{id}", c.prefix());
+    let get = |k: String| {
+        let c = c.clone();
+        async move {
+            let v = c.transport().send(Cmd::new("GET").arg(k)).await.unwrap();
+            v.into_bytes().unwrap()
+        }
+    };
+    // A tagged, touched entry is still `v1:<fresh>:<delta>:<payload>`, all an older build
+    // reads; its tags are in a key of their own, `<length>:<tag key>` each.
+    cache
+        .set("k", &json!({"a": 1}), &SetOptions::new().tags(["x", "yz"]))
+        .await
+        .unwrap();
+    assert!(cache.touch("k", MINUTE).await.unwrap());
+    let entry = String::from_utf8(get(key("k", "k")).await.unwrap()).unwrap();
+    let header: Vec<&str> = entry.splitn(4, ':').collect();
+    assert_eq!(header[0], "v1", "{entry}");
+    assert!(
+        header[1].parse::<u64>().is_ok() && header[2] == "0",
+        "{entry}"
+    );
+    assert_eq!(header[3], r#"{"a":1}"#);
+    let (x, yz) = (key("t", "x"), key("t", "yz"));
+    let record = format!("{}:{x}{}:{yz}", x.len(), yz.len());
+    assert_eq!(get(key("g", "k")).await.unwrap(), record.as_bytes());
+    // An entry as an older build wrote it, tagged but with no record, is read and touched.
+    let old = key("k", "old");
+    let until = (redkit::rt::now_ms() + 60_000).to_string();
+    for cmd in [
+        Cmd::new("SET").args([old.as_str(), &format!("v1:{until}:0:\"o\""), "PX", "60000"]),
+        Cmd::new("ZADD").args([x.as_str(), until.as_str(), old.as_str()]),
+    ] {
+        c.transport().send(cmd).await.unwrap();
+    }
+    assert!(cache.touch("old", MINUTE).await.unwrap());
+    assert_eq!(
+        cache.get::<String>("old").await.unwrap().as_deref(),
+        Some("o")
+    );
+    assert_eq!(get(key("g", "old")).await, None, "touch writes no record");
+    assert_eq!(cache.invalidate_tags(&["x"]).await.unwrap(), 2);
+}
+every_backend!(
+    the_tag_record_leaves_entries_as_every_build_reads_them,
+    super::the_tag_record_leaves_entries_as_every_build_reads_them
 );
 
 async fn counters_count_and_read_back_as_numbers(backend: Backend) {

@@ -81,6 +81,10 @@ impl Cache {
         if entries.is_empty() {
             return Ok(());
         }
+        let records: Vec<Vec<u8>> = entries
+            .iter()
+            .map(|(k, _)| self.tag_record_key(k).into_bytes())
+            .collect();
         let mut args = Vec::with_capacity(1 + entries.len() * 3);
         args.push(arg(entries.len()));
         for (_, value) in entries {
@@ -99,6 +103,7 @@ impl Cache {
                 near.as_ref().map(|n| n.begin_write(k))
             })
             .collect();
+        keys.extend(records);
         keys.extend(tag_keys);
         let transport = self.inner.client.transport();
         self.inner

@@ -73,13 +73,11 @@ impl Cache {
         ];
         // Held until the reply: no read overlapping the write may refill the near cache.
         let _writing = self.near_for_writes().map(|n| n.begin_write(&entry_key));
-        let reply = INCR
-            .run(
-                self.inner.client.transport(),
-                &[entry_key.into_bytes()],
-                &args,
-            )
-            .await;
+        let keys = [
+            entry_key.into_bytes(),
+            self.tag_record_key(key).into_bytes(),
+        ];
+        let reply = INCR.run(self.inner.client.transport(), &keys, &args).await;
         self.inner.stats.count(reply)?.as_int()
     }
 }

@@ -29,10 +29,11 @@ impl Cache {
     /// Keep `key`'s entry fresh for `ttl` from now (and `stale_ttl` after that), its value
     /// unchanged. Returns whether there was a fresh entry to touch. One script.
     ///
-    /// An entry does not record its tags, so their indexes are not extended: a tagged entry
-    /// touched past the life it was written with can outlive its place in the index, and
-    /// [`Cache::invalidate_tags`] then misses it. Write tagged entries again with `set`
-    /// rather than touching them past their ttl (docs/WIRE.md).
+    /// The indexes of the entry's tags are extended with it, so [`Cache::invalidate_tags`]
+    /// still reaches a tagged entry touched past the life it was written with. (Its tags
+    /// are found in the tag record its write left beside it; an entry written by a build
+    /// that kept none, before layout revision `c2`, keeps its indexes as they were: see
+    /// docs/WIRE.md.)
     pub async fn touch(&self, key: &str, ttl: Duration) -> Result<bool> {
         options::check_ttl("ttl", ttl)?;
         let entry_key = self.entry_key(key)?;
@@ -40,13 +41,11 @@ impl Cache {
         // Held until the reply: no read overlapping the write may refill the near cache.
         let _writing = self.near_for_writes().map(|n| n.begin_write(&entry_key));
         let args = [arg(ttl.as_millis() as u64), arg(hard.as_millis() as u64)];
-        let reply = TOUCH
-            .run(
-                self.inner.client.transport(),
-                &[entry_key.into_bytes()],
-                &args,
-            )
-            .await;
+        let keys = [
+            entry_key.into_bytes(),
+            self.tag_record_key(key).into_bytes(),
+        ];
+        let reply = TOUCH.run(self.inner.client.transport(), &keys, &args).await;
         Ok(self.inner.stats.count(reply)?.as_int()? == 1)
     }
 

@@ -283,6 +283,12 @@ impl Cache {
         self.inner.keys.key("l", key)
     }
 
+    /// Where the entry of `key` records its tag keys, for `touch` to extend their indexes
+    /// (docs/WIRE.md). Beside the entry, never read on a hit.
+    fn tag_record_key(&self, key: &str) -> String {
+        self.inner.keys.key("g", key)
+    }
+
     fn tag_keys(&self, tags: &[String]) -> Result<Vec<Vec<u8>>> {
         tags.iter()
             .map(|t| {
@@ -862,6 +868,7 @@ impl Cache {
         let mut keys = vec![
             entry_key.as_bytes().to_vec(),
             self.lock_key(key).into_bytes(),
+            self.tag_record_key(key).into_bytes(),
         ];
         keys.extend(self.tag_keys(&opts.tags)?);
         let (epochs, token) = match guard {
