@@ -98,7 +98,7 @@ def test_cached_decorator(redis_url: str, prefix: str) -> None:
         assert await templated(5) == await templated(n=5, power=2) == 25
         assert await c.get("sq:5") == 25 and calls == [3, 4, 5]
         assert await c.invalidate_tags(["n:5"]) == 1
-        with pytest.raises(TypeError):
+        with pytest.raises(redkit.InvalidArgument, match="is not async"):
 
             @c.cached()
             def plain(n: int) -> int:

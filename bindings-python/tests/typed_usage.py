@@ -24,6 +24,9 @@ def blocking(url: str) -> int | None:
     # get_or_set is typed as its loader's result (were it Any, this ignore would be unused).
     wrong: str = users.get_or_set("n", lambda: 1)  # type: ignore[assignment]
     del wrong
+    # A misspelt keyword stays a type error (were it accepted, these ignores would be unused).
+    users.set("k", 1, tll=5)  # type: ignore[arg-type]
+    users.get_or_set("k", lambda: 1, tll=5)  # type: ignore[arg-type]
 
     @users.cached(key="user:{user_id}", tags=["team:{team_id}"])
     def templated(user_id: int, team_id: int = 1) -> int:
@@ -54,6 +57,8 @@ async def asynchronous(url: str) -> int:
     plain: int = await cache.get_or_set("p", lambda: 1)
     wrong: str = await cache.get_or_set("k", load)  # type: ignore[arg-type]
     del plain, wrong
+    await cache.set("k", 1, tll=5)  # type: ignore[arg-type]
+    await cache.get_or_set("k", load, tll=5)  # type: ignore[call-overload]
     await cache.set("k", value)
 
     @cache.cached()
@@ -86,6 +91,7 @@ def rate_limits(client: redkit.Client) -> bool:
     reason: str = api.peek("user:1", now_ms=1_700_000_000_000).reason
     error: Exception | None = r.error
     api.reset("user:1")
+    api.limit("user:1", cots=2)  # type: ignore[arg-type]
 
     @api.limit_calls(key=lambda user: f"user:{user}", cost=1)
     def send(user: str) -> str:
@@ -103,6 +109,7 @@ def rate_limits(client: redkit.Client) -> bool:
 async def rate_limits_async(client: redkit.asyncio.Client) -> bool:
     api: redkit.asyncio.RateLimiter = client.rate_limiter("api", limit=10, window=1, algorithm="gcra", burst=5)
     r: redkit.RateLimitResult = await api.limit("user:1")
+    await api.limit("user:1", cots=2)  # type: ignore[arg-type]
     await api.peek("user:1")
     await api.reset("user:1")
     return r.allowed

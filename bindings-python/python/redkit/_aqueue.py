@@ -11,13 +11,14 @@ from typing import TYPE_CHECKING, Any, Callable, Generic
 from . import _common, _convert, _qevents, _queue
 from ._codec import Codec
 from ._errors import UnrecoverableError
+from ._keywords import unknown_keywords
 from ._options import Duration, JobOptions
 from ._qevents import Listeners, QueueEvent, QueueLiveness, Scheduler, WorkerEvent, WorkerInfo
 from ._queue import JobFields, RawJob, States, T
 from ._redkit import Cancellation, LoopBridge, QueueCore, QueueEventsCore, WorkerCore, WorkerEventsCore
 
 if TYPE_CHECKING:
-    from typing_extensions import Unpack
+    from typing_extensions import Never, Unpack
 
 
 def _bridge() -> LoopBridge:
@@ -50,8 +51,10 @@ class Job(JobFields[T]):
         n: int = await self._queue._core.log(_bridge(), self.id, line)
         return n
 
-    async def logs(self, start: int = 0, end: int = -1) -> list[str]:
+    async def logs(self, start: int = 0, end: int = -1, **unknown: Never) -> list[str]:
         """The job's log lines."""
+        if unknown:
+            raise unknown_keywords(self.logs, unknown)
         out: list[str] = await self._queue._core.logs(_bridge(), self.id, start, end)
         return out
 
@@ -61,9 +64,11 @@ class Job(JobFields[T]):
         out: str | None = await self._queue._core.state(_bridge(), self.id)
         return out
 
-    async def wait_until_finished(self, timeout: Duration = 30) -> Any:
+    async def wait_until_finished(self, timeout: Duration = 30, **unknown: Never) -> Any:
         """The return value once the job completes; raises :class:`redkit.JobFailed`
         when it fails, :class:`redkit.TimeoutError` after ``timeout`` seconds."""
+        if unknown:
+            raise unknown_keywords(self.wait_until_finished, unknown)
         return await self._queue._wait(self.id, timeout)
 
     async def remove(self) -> bool:
@@ -104,8 +109,10 @@ class Queue(Generic[T]):
         raw = await self._core.get_job(_bridge(), _queue.job_id(id))
         return None if raw is None else self._job(raw)
 
-    async def get_jobs(self, states: States, start: int = 0, end: int = -1) -> list[Job[T]]:
+    async def get_jobs(self, states: States, start: int = 0, end: int = -1, **unknown: Never) -> list[Job[T]]:
         """Jobs in these states, ``start..end`` (inclusive; -1 the last) of each state."""
+        if unknown:
+            raise unknown_keywords(self.get_jobs, unknown)
         raws = await self._core.get_jobs(_bridge(), _queue.state_list(states), start, end)
         return [self._job(r) for r in raws]
 
@@ -126,8 +133,10 @@ class Queue(Generic[T]):
         out: bool = await self._core.is_paused(_bridge())
         return out
 
-    async def retry_jobs(self, state: str = "failed") -> int:
+    async def retry_jobs(self, state: str = "failed", **unknown: Never) -> int:
         """Move every failed (or completed) job back to waiting; how many moved."""
+        if unknown:
+            raise unknown_keywords(self.retry_jobs, unknown)
         out: int = await self._core.retry_jobs(_bridge(), state)
         return out
 
@@ -146,18 +155,24 @@ class Queue(Generic[T]):
         out: bool = await self._core.cancel(_bridge(), _queue.job_id(id))
         return out
 
-    async def clean(self, grace: Duration, limit: int = 1000, state: str = "completed") -> list[str]:
+    async def clean(self, grace: Duration, limit: int = 1000, state: str = "completed", **unknown: Never) -> list[str]:
         """Remove up to ``limit`` jobs of ``state`` finished more than ``grace`` seconds
         ago; their ids."""
+        if unknown:
+            raise unknown_keywords(self.clean, unknown)
         out: list[str] = await self._core.clean(_bridge(), _queue.grace_ms(grace), _queue._count(limit), state)
         return out
 
-    async def drain(self, delayed: bool = False) -> None:
+    async def drain(self, delayed: bool = False, **unknown: Never) -> None:
         """Remove every waiting job (and delayed ones when ``delayed``)."""
+        if unknown:
+            raise unknown_keywords(self.drain, unknown)
         await self._core.drain(_bridge(), _queue._flag("delayed", delayed))
 
-    async def obliterate(self, force: bool = False) -> None:
+    async def obliterate(self, force: bool = False, **unknown: Never) -> None:
         """Delete the queue and every job (refused while jobs are active unless ``force``)."""
+        if unknown:
+            raise unknown_keywords(self.obliterate, unknown)
         await self._core.obliterate(_bridge(), _queue._flag("force", force))
 
     async def upsert_scheduler(
@@ -170,8 +185,11 @@ class Queue(Generic[T]):
         name: str | None = None,
         data: Any = None,
         opts: Mapping[str, Any] | None = None,
+        **unknown: Never,
     ) -> str:
         """Create or replace a repeatable job; see :meth:`redkit.Queue.upsert_scheduler`."""
+        if unknown:
+            raise unknown_keywords(self.upsert_scheduler, unknown)
         args = _queue.scheduler_args(self._codec, id, every, cron, tz, name, data, opts)
         out: str = await self._core.upsert_scheduler(_bridge(), *args)
         return out
@@ -185,13 +203,17 @@ class Queue(Generic[T]):
         """Every scheduler of the queue, by id."""
         return [_qevents.scheduler(r, self._codec) for r in await self._core.schedulers(_bridge())]
 
-    async def workers(self, window: Duration | None = None) -> list[WorkerInfo]:
+    async def workers(self, window: Duration | None = None, **unknown: Never) -> list[WorkerInfo]:
         """See :meth:`redkit.Queue.workers`."""
+        if unknown:
+            raise unknown_keywords(self.workers, unknown)
         raws = await self._core.workers(_bridge(), _convert.millis("window", window))
         return [_qevents.worker_info(r) for r in raws]
 
-    async def liveness(self, window: Duration | None = None) -> QueueLiveness:
+    async def liveness(self, window: Duration | None = None, **unknown: Never) -> QueueLiveness:
         """See :meth:`redkit.Queue.liveness`."""
+        if unknown:
+            raise unknown_keywords(self.liveness, unknown)
         return _qevents.liveness(await self._core.liveness(_bridge(), _convert.millis("window", window)))
 
     async def late_results(self) -> int:
@@ -199,11 +221,13 @@ class Queue(Generic[T]):
         out: int = await self._core.late_results(_bridge())
         return out
 
-    def events(self, from_id: str = "$") -> QueueEvents:
+    def events(self, from_id: str = "$", **unknown: Never) -> QueueEvents:
         """The queue's events from any process, as an async iterator that waits for them
         (it never ends; break out of it); see :meth:`redkit.Queue.events`. ``events =
         await queue.events()`` pins a ``"$"`` cursor now, so the events of what you do
         next are seen; otherwise its first read pins it."""
+        if unknown:
+            raise unknown_keywords(self.events, unknown)
         return QueueEvents(self._core.events(_bridge(), _common.name("from_id", from_id)))
 
     async def _wait(self, id: str, timeout: Duration) -> Any:
@@ -352,9 +376,11 @@ class Worker(Generic[T]):
                     except Exception:
                         _qevents.report_listener_error(e.event)
 
-    async def close(self, graceful: bool = True) -> None:
+    async def close(self, graceful: bool = True, **unknown: Never) -> None:
         """Stop fetching; ``graceful`` waits for the jobs in flight, otherwise they are
         left to stalled recovery. :meth:`run` then returns."""
+        if unknown:
+            raise unknown_keywords(self.close, unknown)
         await self._core.close(_bridge(), _queue._flag("graceful", graceful))
         self._closed = True
 

@@ -1,4 +1,5 @@
-"""Why the blocking client refuses async loaders and ``@cached`` on an ``async def``.
+"""Why the blocking client refuses async loaders and ``@cached`` on an ``async def``, and
+why the asyncio client's decorators refuse a plain function.
 
 Running a coroutine to completion from blocking code means ``asyncio.run`` on a thread of
 its own, in a new event loop: whatever the coroutine touches that belongs to the
@@ -6,6 +7,11 @@ application's loop (an async database pool, an ``httpx.AsyncClient``, a lock) th
 hangs, or is silently shared across loops. So the blocking client never does it; it
 refuses with one message, the same whether or not the caller has a running loop, that
 names the client which awaits loaders on the caller's own loop: ``redkit.asyncio``.
+
+The mirror case: the asyncio client's ``@cached`` and ``limit_calls`` make an ``async def``
+wrapper that awaits Redis; a plain function decorated by them would turn into a coroutine
+function its callers do not await. So they refuse it, with the same error class, naming
+both ways out.
 """
 
 from __future__ import annotations
@@ -23,6 +29,16 @@ def refusal(what: str) -> InvalidArgument:
         "(running it with asyncio.run on another thread breaks what is bound to your loop, "
         "such as connection pools): use redkit.asyncio.Client, whose cache awaits it on the "
         "running loop, or pass a plain function"
+    )
+
+
+def plain_refusal(what: str, decorator: str) -> InvalidArgument:
+    """The error for ``what`` (a function decorated by the asyncio ``decorator``: "cache",
+    "rate limiter") being a plain function."""
+    return InvalidArgument(
+        f"{what} is not async, and the asyncio {decorator} awaits Redis on your event loop, so its "
+        "wrapper would be a coroutine function your plain callers never await: make it an async def, "
+        f"or decorate it with a blocking redkit.Client's {decorator}"
     )
 
 

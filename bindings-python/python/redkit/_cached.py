@@ -17,7 +17,7 @@ import string
 from collections.abc import Iterable
 from typing import Any, Callable, TypeVar, Union, cast
 
-from ._async_refusal import refusal
+from ._async_refusal import plain_refusal, refusal
 from ._errors import InvalidArgument
 from ._options import Duration
 
@@ -145,8 +145,9 @@ def cached_decorator(
 
     The blocking cache decorates plain functions; an ``async def`` is refused with
     :class:`InvalidArgument` (it would have to run on another event loop): decorate it
-    with ``redkit.asyncio``'s cache, which decorates async functions only (``TypeError``
-    for a plain function: it cannot wait for Redis without blocking the loop).
+    with ``redkit.asyncio``'s cache, which decorates async functions only (a plain
+    function is refused with :class:`InvalidArgument` too: its callers would get a coroutine
+    they do not await).
     """
 
     def decorate(fn: F) -> F:
@@ -156,7 +157,7 @@ def cached_decorator(
             raise InvalidArgument("cached() needs a key= to memoize a lambda: anonymous functions would share entries")
         is_async = inspect.iscoroutinefunction(fn)
         if asynchronous and not is_async:
-            raise TypeError("the asyncio cache can only decorate async functions")
+            raise plain_refusal(f"@cached function {fn.__qualname__!r}", "cache")
         if not asynchronous and is_async:
             raise refusal(f"@cached function {fn.__qualname__!r}")
         entry = _Entry(fn, key, tags)

@@ -12,9 +12,12 @@ from typing import TYPE_CHECKING, Any
 from ._convert import strings
 from ._convert import tags as tag_list
 from ._errors import InvalidArgument
+from ._keywords import unknown_keywords
 from ._redkit import CacheOps
 
 if TYPE_CHECKING:
+    from typing_extensions import Never
+
     from ._codec import Codec
     from ._options import Duration
     from ._redkit import CacheCore, LoopBridge
@@ -104,9 +107,16 @@ class CacheOpsMixin(_Ops):
         return self._decoded(self._ops.get_many(key_list(keys)))
 
     def set_many(
-        self, entries: Mapping[str, Any], *, ttl: Duration | str | None = None, tags: Iterable[str] | None = None
+        self,
+        entries: Mapping[str, Any],
+        *,
+        ttl: Duration | str | None = None,
+        tags: Iterable[str] | None = None,
+        **unknown: Never,
     ) -> None:
         """Write-through of several entries with one ttl and one set of tags. One round trip."""
+        if unknown:
+            raise unknown_keywords(self.set_many, unknown)
         self._ops.set_many(self._entries(entries), ttl, tag_list(tags))
 
     def delete_many(self, keys: Iterable[str]) -> int:
@@ -126,10 +136,12 @@ class CacheOpsMixin(_Ops):
         returns whether there was one."""
         return self._ops.touch(key, ttl)
 
-    def incr(self, key: str, by: int = 1, *, ttl: Duration | str | None = None) -> int:
+    def incr(self, key: str, by: int = 1, *, ttl: Duration | str | None = None, **unknown: Never) -> int:
         """Add ``by`` to the counter under ``key`` and return its new value. A missing
         counter starts from 0 and lives ``ttl`` (the namespace's by default); later calls
         keep that expiry. ``get`` reads a counter back as an int."""
+        if unknown:
+            raise unknown_keywords(self.incr, unknown)
         return self._ops.incr(key, amount(by), ttl)
 
     def clear(self) -> int:
@@ -154,9 +166,16 @@ class AsyncCacheOpsMixin(_Ops):
         return self._decoded(await self._ops.get_many(key_list(keys), self._bridge()))
 
     async def set_many(
-        self, entries: Mapping[str, Any], *, ttl: Duration | str | None = None, tags: Iterable[str] | None = None
+        self,
+        entries: Mapping[str, Any],
+        *,
+        ttl: Duration | str | None = None,
+        tags: Iterable[str] | None = None,
+        **unknown: Never,
     ) -> None:
         """Write-through of several entries with one ttl and one set of tags. One round trip."""
+        if unknown:
+            raise unknown_keywords(self.set_many, unknown)
         await self._ops.set_many(self._entries(entries), ttl, tag_list(tags), self._bridge())
 
     async def delete_many(self, keys: Iterable[str]) -> int:
@@ -175,8 +194,10 @@ class AsyncCacheOpsMixin(_Ops):
         """Keep ``key``'s fresh entry fresh for ``ttl`` from now; whether there was one."""
         return await self._ops.touch(key, ttl, self._bridge())
 
-    async def incr(self, key: str, by: int = 1, *, ttl: Duration | str | None = None) -> int:
+    async def incr(self, key: str, by: int = 1, *, ttl: Duration | str | None = None, **unknown: Never) -> int:
         """Add ``by`` to the counter under ``key``; its new value (see the blocking twin)."""
+        if unknown:
+            raise unknown_keywords(self.incr, unknown)
         return await self._ops.incr(key, amount(by), ttl, self._bridge())
 
     async def clear(self) -> int:

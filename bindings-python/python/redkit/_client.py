@@ -13,6 +13,7 @@ from ._cached import F, KeySpec, cached_decorator
 from ._cacheops import CacheOpsMixin
 from ._codec import Codec
 from ._codec import codec as make_codec
+from ._keywords import unknown_keywords
 from ._options import CacheOptions, ConnectOptions, Duration, QueueOptions, RateLimiterOptions, WorkerOptions
 from ._qevents import Listeners
 from ._queue import Job, Queue, Worker
@@ -20,7 +21,7 @@ from ._ratelimit import RateLimiter
 from ._redkit import CacheCore, Cancellation, Connection
 
 if TYPE_CHECKING:
-    from typing_extensions import Unpack
+    from typing_extensions import Never, Unpack
 
 T = TypeVar("T")
 
@@ -36,14 +37,26 @@ class Cache(CacheOpsMixin):
         self._codec = codec
         self.namespace = namespace
 
-    def get(self, key: str, default: Any = None) -> Any:
+    def get(self, key: str, default: Any = None, **unknown: Never) -> Any:
         """The fresh value stored under ``key``, or ``default`` (None) on a miss: a cached
         None is a hit, told apart from a miss by a default of your own."""
+        if unknown:
+            raise unknown_keywords(self.get, unknown)
         raw = self._core.get(_common.key(key))
         return default if raw is None else self._codec.decode(raw)
 
-    def set(self, key: str, value: Any, *, ttl: Duration | None = None, tags: Iterable[str] | None = None) -> None:
+    def set(
+        self,
+        key: str,
+        value: Any,
+        *,
+        ttl: Duration | None = None,
+        tags: Iterable[str] | None = None,
+        **unknown: Never,
+    ) -> None:
         """Write-through: store ``value`` (ttl overrides the namespace's) under ``tags``."""
+        if unknown:
+            raise unknown_keywords(self.set, unknown)
         raw = self._codec.encode(value)
         self._core.set(_common.key(key), raw, ttl, _convert.tags(tags))
 
@@ -63,6 +76,7 @@ class Cache(CacheOpsMixin):
         *,
         ttl: Duration | None = None,
         tags: Iterable[str] | None = None,
+        **unknown: Never,
     ) -> T:
         """Cache-aside: the fresh value, or ``loader()``'s result, stored and returned.
         A stored None is a value: the loader is not called again for it. The value is what
@@ -75,6 +89,8 @@ class Cache(CacheOpsMixin):
         stored. An async loader (a coroutine function, or one returning an awaitable) is
         refused with :class:`redkit.InvalidArgument`: await it with ``redkit.asyncio``.
         """
+        if unknown:
+            raise unknown_keywords(self.get_or_set, unknown)
         if not callable(loader):
             raise TypeError(f"loader must be callable, not {type(loader).__name__}")
         if inspect.iscoroutinefunction(loader):
@@ -96,11 +112,14 @@ class Cache(CacheOpsMixin):
         ttl: Duration | None = None,
         tags: Iterable[str] | None = None,
         key: KeySpec = None,
+        **unknown: Never,
     ) -> Callable[[F], F]:
         """Memoize a plain function through :meth:`get_or_set`: ``key`` is a template over
         its parameters (``"user:{user_id}"``) or a function of its arguments, tags may be
         templates too; see :func:`redkit._cached.cached_decorator`. An ``async def`` is
         refused (:class:`redkit.InvalidArgument`): decorate it with ``redkit.asyncio``."""
+        if unknown:
+            raise unknown_keywords(self.cached, unknown)
         return cached_decorator(self, asynchronous=False, ttl=ttl, tags=tags, key=key)
 
 
@@ -121,10 +140,12 @@ class Client:
         return cls(Connection.connect(_common.url(url), dict(options)))
 
     @classmethod
-    def embedded(cls, *, prefix: str | None = None) -> Client:
+    def embedded(cls, *, prefix: str | None = None, **unknown: Never) -> Client:
         """An in-process engine instead of a server: every pattern, the same scripts and
         results, no Redis needed (tests, single-process apps). Its data lives and dies with
         this process; a forked child starts with an empty engine."""
+        if unknown:
+            raise unknown_keywords(cls.embedded, unknown)
         return cls.connect("embedded://", prefix=prefix)
 
     @property

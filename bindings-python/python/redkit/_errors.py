@@ -11,7 +11,8 @@ keyword options of ``connect``, ``cache``, ``rate_limiter``, ``queue``, ``add`` 
 ``worker``, and a write's ``ttl``) are
 read by the Rust core, as in every runtime: any bad option, whatever its type (an unknown
 name, a str for a limit, NaN, a duration beyond its maximum), raises
-:class:`InvalidArgument`.
+:class:`InvalidArgument`. So does a misspelt keyword argument of a method that takes
+optional ones (``cache.set(k, v, tll=5)``), where Python would raise ``TypeError``.
 """
 
 from __future__ import annotations

@@ -8,6 +8,7 @@ import functools
 import inspect
 from typing import TYPE_CHECKING, Any, Callable, TypeVar, Union, cast
 
+from ._async_refusal import plain_refusal
 from ._errors import RateLimited
 
 if TYPE_CHECKING:
@@ -27,7 +28,8 @@ def limit_calls(limiter: Any, *, asynchronous: bool, key: KeyFn | None, cost: Co
     ``key(*args, **kwargs)`` names who is limited (default: the function's qualified
     name, so one limit for all its calls); ``cost`` is an int or ``cost(*args, **kwargs)``.
     With the blocking limiter, async functions stay async (the decision runs in a worker
-    thread); the asyncio limiter decorates async functions only.
+    thread); the asyncio limiter decorates async functions only (a plain function is
+    refused with :class:`redkit.InvalidArgument`).
     """
     if key is not None and not callable(key):
         raise TypeError(f"key must be callable, not {type(key).__name__}")
@@ -37,7 +39,7 @@ def limit_calls(limiter: Any, *, asynchronous: bool, key: KeyFn | None, cost: Co
     def decorate(fn: F) -> F:
         is_async = inspect.iscoroutinefunction(fn)
         if asynchronous and not is_async:
-            raise TypeError("the asyncio rate limiter can only decorate async functions")
+            raise plain_refusal(f"@limit_calls function {fn.__qualname__!r}", "rate limiter")
         default_id = f"{fn.__module__}.{fn.__qualname__}"
 
         def request(args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[str, int]:

@@ -20,12 +20,13 @@ from typing import TYPE_CHECKING, Any, Callable, Generic, TypeVar, Union
 from . import _common, _convert, _qevents
 from ._codec import Codec
 from ._errors import UnrecoverableError
+from ._keywords import unknown_keywords
 from ._options import Duration, JobOptions, Removal
 from ._qevents import Listeners, QueueEvent, QueueLiveness, Scheduler, WorkerEvent, WorkerInfo
 from ._redkit import Cancellation, QueueCore, QueueEventsCore, WorkerCore, WorkerEventsCore, _duration_ms
 
 if TYPE_CHECKING:
-    from typing_extensions import Unpack
+    from typing_extensions import Never, Unpack
 
 T = TypeVar("T")
 # A job class (the blocking or the asyncio Job), for constructors that build either.
@@ -224,8 +225,10 @@ class Job(JobFields[T]):
         n: int = self._queue._core.log(None, self.id, line)
         return n
 
-    def logs(self, start: int = 0, end: int = -1) -> list[str]:
+    def logs(self, start: int = 0, end: int = -1, **unknown: Never) -> list[str]:
         """The job's log lines."""
+        if unknown:
+            raise unknown_keywords(self.logs, unknown)
         out: list[str] = self._queue._core.logs(None, self.id, start, end)
         return out
 
@@ -235,9 +238,11 @@ class Job(JobFields[T]):
         out: str | None = self._queue._core.state(None, self.id)
         return out
 
-    def wait_until_finished(self, timeout: Duration = 30) -> Any:
+    def wait_until_finished(self, timeout: Duration = 30, **unknown: Never) -> Any:
         """The return value once the job completes; raises :class:`redkit.JobFailed`
         when it fails, :class:`redkit.TimeoutError` after ``timeout`` seconds."""
+        if unknown:
+            raise unknown_keywords(self.wait_until_finished, unknown)
         return self._queue._wait(self.id, timeout)
 
     def remove(self) -> bool:
@@ -280,8 +285,10 @@ class Queue(Generic[T]):
         raw = self._core.get_job(None, job_id(id))
         return None if raw is None else self._job(raw)
 
-    def get_jobs(self, states: States, start: int = 0, end: int = -1) -> list[Job[T]]:
+    def get_jobs(self, states: States, start: int = 0, end: int = -1, **unknown: Never) -> list[Job[T]]:
         """Jobs in these states, ``start..end`` (inclusive; -1 the last) of each state."""
+        if unknown:
+            raise unknown_keywords(self.get_jobs, unknown)
         return [self._job(r) for r in self._core.get_jobs(None, state_list(states), start, end)]
 
     def counts(self) -> dict[str, int]:
@@ -301,8 +308,10 @@ class Queue(Generic[T]):
         out: bool = self._core.is_paused(None)
         return out
 
-    def retry_jobs(self, state: str = "failed") -> int:
+    def retry_jobs(self, state: str = "failed", **unknown: Never) -> int:
         """Move every failed (or completed) job back to waiting; how many moved."""
+        if unknown:
+            raise unknown_keywords(self.retry_jobs, unknown)
         out: int = self._core.retry_jobs(None, state)
         return out
 
@@ -322,18 +331,24 @@ class Queue(Generic[T]):
         out: bool = self._core.cancel(None, job_id(id))
         return out
 
-    def clean(self, grace: Duration, limit: int = 1000, state: str = "completed") -> list[str]:
+    def clean(self, grace: Duration, limit: int = 1000, state: str = "completed", **unknown: Never) -> list[str]:
         """Remove up to ``limit`` jobs of ``state`` finished more than ``grace`` seconds
         ago; their ids."""
+        if unknown:
+            raise unknown_keywords(self.clean, unknown)
         out: list[str] = self._core.clean(None, grace_ms(grace), _count(limit), state)
         return out
 
-    def drain(self, delayed: bool = False) -> None:
+    def drain(self, delayed: bool = False, **unknown: Never) -> None:
         """Remove every waiting job (and delayed ones when ``delayed``)."""
+        if unknown:
+            raise unknown_keywords(self.drain, unknown)
         self._core.drain(None, _flag("delayed", delayed))
 
-    def obliterate(self, force: bool = False) -> None:
+    def obliterate(self, force: bool = False, **unknown: Never) -> None:
         """Delete the queue and every job (refused while jobs are active unless ``force``)."""
+        if unknown:
+            raise unknown_keywords(self.obliterate, unknown)
         self._core.obliterate(None, _flag("force", force))
 
     def upsert_scheduler(
@@ -346,11 +361,14 @@ class Queue(Generic[T]):
         name: str | None = None,
         data: Any = None,
         opts: Mapping[str, Any] | None = None,
+        **unknown: Never,
     ) -> str:
         """Create or replace the repeatable job ``id``: a job ``name`` (default: the id)
         with ``data`` and job options ``opts`` every ``every`` seconds, or on the ``cron``
         pattern in time zone ``tz``. An unchanged definition keeps its pending job (safe to
         call at every start). Returns the pending job's id."""
+        if unknown:
+            raise unknown_keywords(self.upsert_scheduler, unknown)
         args = scheduler_args(self._codec, id, every, cron, tz, name, data, opts)
         out: str = self._core.upsert_scheduler(None, *args)
         return out
@@ -364,14 +382,18 @@ class Queue(Generic[T]):
         """Every scheduler of the queue, by id."""
         return [_qevents.scheduler(r, self._codec) for r in self._core.schedulers(None)]
 
-    def workers(self, window: Duration | None = None) -> list[WorkerInfo]:
+    def workers(self, window: Duration | None = None, **unknown: Never) -> list[WorkerInfo]:
         """The workers (any process) seen within ``window`` seconds (default: the core's,
         60 s), most recent last."""
+        if unknown:
+            raise unknown_keywords(self.workers, unknown)
         return [_qevents.worker_info(r) for r in self._core.workers(None, _convert.millis("window", window))]
 
-    def liveness(self, window: Duration | None = None) -> QueueLiveness:
+    def liveness(self, window: Duration | None = None, **unknown: Never) -> QueueLiveness:
         """The waiting count, the live workers and ``stuck``: jobs wait while no worker was
         seen within ``window`` seconds (default: the core's, 60 s)."""
+        if unknown:
+            raise unknown_keywords(self.liveness, unknown)
         return _qevents.liveness(self._core.liveness(None, _convert.millis("window", window)))
 
     def late_results(self) -> int:
@@ -380,11 +402,13 @@ class Queue(Generic[T]):
         out: int = self._core.late_results(None)
         return out
 
-    def events(self, from_id: str = "$") -> QueueEvents:
+    def events(self, from_id: str = "$", **unknown: Never) -> QueueEvents:
         """The queue's events from any process, as an iterator that waits for them (it
         never ends; break out of it). ``from_id``: ``"$"`` (from now on: this call pins the
         stream's position), ``"0"`` (everything the bounded stream still holds) or an
         event's ``id`` to resume after it."""
+        if unknown:
+            raise unknown_keywords(self.events, unknown)
         return QueueEvents(self._core.events(None, _common.name("from_id", from_id)))
 
     def _wait(self, id: str, timeout: Duration) -> Any:
@@ -560,9 +584,11 @@ class Worker(Generic[T]):
                     except Exception:
                         _qevents.report_listener_error(e.event)
 
-    def close(self, graceful: bool = True) -> None:
+    def close(self, graceful: bool = True, **unknown: Never) -> None:
         """Stop fetching; ``graceful`` waits for the jobs in flight, otherwise they are
         left to stalled recovery. :meth:`run` then returns."""
+        if unknown:
+            raise unknown_keywords(self.close, unknown)
         self._core.close(None, _flag("graceful", graceful))
         self._closed.set()
 

@@ -18,6 +18,7 @@ from ._cacheops import AsyncCacheOpsMixin
 from ._codec import Codec
 from ._codec import codec as make_codec
 from ._common import HealthReport
+from ._keywords import unknown_keywords
 from ._limit_calls import CostFn, KeyFn, limit_calls
 from ._options import CacheOptions, ConnectOptions, Duration, QueueOptions, RateLimiterOptions, WorkerOptions
 from ._qevents import Listeners
@@ -27,7 +28,7 @@ from ._redkit import CacheCore, Cancellation, Connection, LoopBridge, RateLimite
 T = TypeVar("T")
 
 if TYPE_CHECKING:
-    from typing_extensions import Unpack
+    from typing_extensions import Never, Unpack
 
     from ._asgi import RequestCost, RequestKey
     from .fastapi import Dependency
@@ -69,16 +70,26 @@ class Cache(AsyncCacheOpsMixin):
         self._codec = codec
         self.namespace = namespace
 
-    async def get(self, key: str, default: Any = None) -> Any:
+    async def get(self, key: str, default: Any = None, **unknown: Never) -> Any:
         """The fresh value stored under ``key``, or ``default`` (None) on a miss: a cached
         None is a hit, told apart from a miss by a default of your own."""
+        if unknown:
+            raise unknown_keywords(self.get, unknown)
         raw = await self._core.get_async(_bridge(), _common.key(key))
         return default if raw is None else self._codec.decode(raw)
 
     async def set(
-        self, key: str, value: Any, *, ttl: Duration | None = None, tags: Iterable[str] | None = None
+        self,
+        key: str,
+        value: Any,
+        *,
+        ttl: Duration | None = None,
+        tags: Iterable[str] | None = None,
+        **unknown: Never,
     ) -> None:
         """Write-through: store ``value`` (ttl overrides the namespace's) under ``tags``."""
+        if unknown:
+            raise unknown_keywords(self.set, unknown)
         raw = self._codec.encode(value)
         await self._core.set_async(_bridge(), _common.key(key), raw, ttl, _convert.tags(tags))
 
@@ -118,6 +129,7 @@ class Cache(AsyncCacheOpsMixin):
         *,
         ttl: Duration | None = None,
         tags: Iterable[str] | None = None,
+        **unknown: Never,
     ) -> Any:
         """Cache-aside: the fresh value, or ``loader()``'s result, stored and returned.
         A stored None is a value: the loader is not called again for it. The value is what
@@ -127,6 +139,8 @@ class Cache(AsyncCacheOpsMixin):
         function (called on this event loop). If it raises, that exception is re-raised
         and nothing is stored.
         """
+        if unknown:
+            raise unknown_keywords(self.get_or_set, unknown)
         if not callable(loader):
             raise TypeError(f"loader must be callable, not {type(loader).__name__}")
         encode = self._codec.encode
@@ -148,9 +162,14 @@ class Cache(AsyncCacheOpsMixin):
         ttl: Duration | None = None,
         tags: Iterable[str] | None = None,
         key: KeySpec = None,
+        **unknown: Never,
     ) -> Callable[[F], F]:
         """Memoize an async function through :meth:`get_or_set`; keys and tag templates as
-        :meth:`redkit.Cache.cached`."""
+        :meth:`redkit.Cache.cached`. A plain function is refused
+        (:class:`redkit.InvalidArgument`): make it ``async def``, or decorate it with the
+        blocking ``redkit.Client``'s cache."""
+        if unknown:
+            raise unknown_keywords(self.cached, unknown)
         return cached_decorator(self, asynchronous=True, ttl=ttl, tags=tags, key=key)
 
 
@@ -163,33 +182,47 @@ class RateLimiter:
         self._core = core
         self.name = name
 
-    async def limit(self, identifier: str, cost: int = 1, now_ms: int | None = None) -> RateLimitResult:
+    async def limit(
+        self, identifier: str, cost: int = 1, now_ms: int | None = None, **unknown: Never
+    ) -> RateLimitResult:
         """One decision for a request of ``cost``: consumes it when allowed."""
+        if unknown:
+            raise unknown_keywords(self.limit, unknown)
         return await self._core.limit_async(_bridge(), ident(identifier), whole("cost", cost), now(now_ms))
 
-    async def peek(self, identifier: str, now_ms: int | None = None) -> RateLimitResult:
+    async def peek(self, identifier: str, now_ms: int | None = None, **unknown: Never) -> RateLimitResult:
         """What a request of cost 1 would get now; consumes nothing."""
+        if unknown:
+            raise unknown_keywords(self.peek, unknown)
         return await self._core.peek_async(_bridge(), ident(identifier), now(now_ms))
 
     async def reset(self, identifier: str) -> None:
         """Forget ``identifier``: its next request starts from a full limit."""
         await self._core.reset_async(_bridge(), ident(identifier))
 
-    async def penalty(self, identifier: str, n: int, now_ms: int | None = None) -> RateLimitResult:
+    async def penalty(self, identifier: str, n: int, now_ms: int | None = None, **unknown: Never) -> RateLimitResult:
         """Take ``n`` units from ``identifier`` now, whether or not they fit (never below
         empty); answers what :meth:`peek` then sees. One round trip."""
+        if unknown:
+            raise unknown_keywords(self.penalty, unknown)
         return await self._core.adjust_async(_bridge(), ident(identifier), whole("n", n), False, now(now_ms))
 
-    async def reward(self, identifier: str, n: int, now_ms: int | None = None) -> RateLimitResult:
+    async def reward(self, identifier: str, n: int, now_ms: int | None = None, **unknown: Never) -> RateLimitResult:
         """Give ``n`` units back to ``identifier`` (never above its full capacity); answers
         what :meth:`peek` then sees. One round trip."""
+        if unknown:
+            raise unknown_keywords(self.reward, unknown)
         return await self._core.adjust_async(_bridge(), ident(identifier), whole("n", n), True, now(now_ms))
 
-    async def wait(self, identifier: str, cost: int = 1, timeout: Duration | None = None) -> RateLimitResult:
+    async def wait(
+        self, identifier: str, cost: int = 1, timeout: Duration | None = None, **unknown: Never
+    ) -> RateLimitResult:
         """Wait until a request of ``cost`` is allowed, sleeping for each denial's
         ``retry_after_ms``; with a ``timeout`` (seconds, a timedelta or ``"250ms"``), the
         denied result once the next try would come after it (no exception; ``None``: wait
         as long as it takes). A ``deny_list`` or ``on_error`` result comes back at once."""
+        if unknown:
+            raise unknown_keywords(self.wait, unknown)
         return await self._core.wait_async(_bridge(), ident(identifier), whole("cost", cost), timeout)
 
     @property
@@ -208,14 +241,19 @@ class RateLimiter:
         logged on the ``redkit`` logger, at most once per 10 seconds per limiter."""
         return self._core.errors()
 
-    def limit_calls(self, *, key: KeyFn | None = None, cost: CostFn = 1) -> Callable[[F], F]:
+    def limit_calls(self, *, key: KeyFn | None = None, cost: CostFn = 1, **unknown: Never) -> Callable[[F], F]:
         """Decorate an async function so every call first awaits :meth:`limit`; a denied
-        call raises :class:`redkit.RateLimited`."""
+        call raises :class:`redkit.RateLimited` (a plain function is refused with
+        :class:`redkit.InvalidArgument`: it would block the loop)."""
+        if unknown:
+            raise unknown_keywords(self.limit_calls, unknown)
         return limit_calls(self, asynchronous=True, key=key, cost=cost)
 
-    def dependency(self, *, key: RequestKey | None = None, cost: RequestCost = 1) -> Dependency:
+    def dependency(self, *, key: RequestKey | None = None, cost: RequestCost = 1, **unknown: Never) -> Dependency:
         """A FastAPI dependency limiting the routes that use it:
         ``Depends(limiter.dependency(key=...))``; see :func:`redkit.fastapi.rate_limit`."""
+        if unknown:
+            raise unknown_keywords(self.dependency, unknown)
         return fastapi_dependency(self, key, cost)
 
 
@@ -235,8 +273,10 @@ class Client:
         return cls(await Connection.connect_async(_bridge(), _common.url(url), dict(options)))
 
     @classmethod
-    async def embedded(cls, *, prefix: str | None = None) -> Client:
+    async def embedded(cls, *, prefix: str | None = None, **unknown: Never) -> Client:
         """An in-process engine instead of a server (see :meth:`redkit.Client.embedded`)."""
+        if unknown:
+            raise unknown_keywords(cls.embedded, unknown)
         return await cls.connect("embedded://", prefix=prefix)
 
     @property

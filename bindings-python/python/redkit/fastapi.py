@@ -29,14 +29,18 @@ from __future__ import annotations
 
 import json
 from collections.abc import Awaitable
-from typing import Callable, Optional
+from typing import TYPE_CHECKING, Callable, Optional
 
 from fastapi import HTTPException, Request, Response
 
 from . import _http
 from ._asgi import LimiterSource, RequestCost, RequestKey, check_source, client_address, decide, rate_limited_handler
 from ._errors import RateLimited
+from ._keywords import unknown_keywords
 from ._redkit import RateLimitResult
+
+if TYPE_CHECKING:
+    from typing_extensions import Never
 
 Dependency = Callable[[Request, Response], Awaitable[Optional[RateLimitResult]]]
 
@@ -60,12 +64,16 @@ class RateLimitExceeded(RateLimited, HTTPException):
         return RateLimited.describe(self.identifier, self.result)
 
 
-def rate_limit(limiter: LimiterSource, *, key: RequestKey = client_address, cost: RequestCost = 1) -> Dependency:
+def rate_limit(
+    limiter: LimiterSource, *, key: RequestKey = client_address, cost: RequestCost = 1, **unknown: Never
+) -> Dependency:
     """A FastAPI dependency: each request of the routes that depend on it first asks
     ``limiter`` (a blocking or asyncio limiter, or ``limiter(request)`` giving one).
     ``key(request)`` is the identifier (default: the client address; None: not limited),
     ``cost`` an int or ``cost(request)``. The dependency's value is the decision (None
     when not limited), also left on ``request.state.rate_limit``."""
+    if unknown:
+        raise unknown_keywords(rate_limit, unknown)
     check_source(limiter)
 
     async def limited(request: Request, response: Response) -> RateLimitResult | None:

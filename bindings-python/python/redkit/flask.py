@@ -28,14 +28,18 @@ the answer to every refusal (``exc.result`` is the decision).
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any, Callable, Optional, TypeVar, Union
+from typing import TYPE_CHECKING, Any, Callable, Optional, TypeVar, Union
 
 from flask import Flask, Request, Response, current_app, g, request
 from flask.typing import ResponseReturnValue
 
 from . import _http
 from ._errors import RateLimited
+from ._keywords import unknown_keywords
 from ._ratelimit import RateLimiter
+
+if TYPE_CHECKING:
+    from typing_extensions import Never
 
 RequestKey = Callable[[Request], Optional[str]]
 RequestCost = Union[int, Callable[[Request], int]]
@@ -62,7 +66,10 @@ class RateLimit:
         cost: RequestCost = 1,
         exempt: Iterable[str] = (),
         on_denied: DeniedHandler | None = None,
+        **unknown: Never,
     ) -> None:
+        if unknown:
+            raise unknown_keywords(type(self), unknown)
         if limiter is not None:
             _check(limiter)
         self.limiter = limiter
@@ -83,10 +90,17 @@ class RateLimit:
         app.after_request(self._after)
 
     def limit(
-        self, limiter: RateLimiter, *, key: RequestKey | None = None, cost: RequestCost | None = None
+        self,
+        limiter: RateLimiter,
+        *,
+        key: RequestKey | None = None,
+        cost: RequestCost | None = None,
+        **unknown: Never,
     ) -> Callable[[View], View]:
         """Decorate a view so its requests are decided by ``limiter`` instead of the
         app-wide one; ``key`` and ``cost`` default to the extension's."""
+        if unknown:
+            raise unknown_keywords(self.limit, unknown)
         _check(limiter)
 
         def decorate(view: View) -> View:
