@@ -1,7 +1,10 @@
 //! Lua scripts: one per atomic operation, compiled in, sent as EVALSHA with an EVAL
 //! fallback when the server has not seen the script yet (NOSCRIPT).
 
+use std::time::Duration;
+
 use crate::error::{Error, Result};
+use crate::rt;
 use crate::transport::Transport;
 use crate::value::{Cmd, ToArg, Value};
 
@@ -70,10 +73,40 @@ impl Script {
             }
             other => other,
         };
-        reply.map_err(|e| match e {
+        reply.map_err(|e| self.reply_error(e))
+    }
+
+    /// [`Script::run_with`] that fails with [`Error::Timeout`] once `within` has passed,
+    /// the EVAL after a NOSCRIPT included. Each command carries what is left of `within`
+    /// ([`Transport::send_within`]), so a transport with request deadlines races no timer
+    /// against a healthy call (a rate-limit decision).
+    pub async fn run_within(
+        &self,
+        transport: &dyn Transport,
+        within: Duration,
+        fill: impl Fn(Cmd) -> Cmd,
+    ) -> Result<Value> {
+        let started_ms = rt::now_ms();
+        let evalsha = fill(Cmd::new("EVALSHA").arg(&self.sha));
+        let reply = match transport.send_within(evalsha, within).await {
+            Err(Error::Server(msg)) if msg.starts_with("NOSCRIPT") => {
+                let spent = Duration::from_millis(rt::now_ms().saturating_sub(started_ms));
+                let eval = fill(Cmd::new("EVAL").arg(self.source));
+                transport
+                    .send_within(eval, within.saturating_sub(spent))
+                    .await
+            }
+            other => other,
+        };
+        reply.map_err(|e| self.reply_error(e))
+    }
+
+    /// The error a script's failed call reports: an error reply made typed.
+    fn reply_error(&self, e: Error) -> Error {
+        match e {
             Error::Server(msg) | Error::Script(msg) => self.script_error(msg),
             e => e,
-        })
+        }
     }
 
     fn script_error(&self, msg: String) -> Error {

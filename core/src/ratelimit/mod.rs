@@ -361,14 +361,8 @@ impl RateLimiter {
         let was_skipped = skipped.is_some();
         let decided = match skipped {
             Some(e) => Err(e),
-            None => {
-                rt::timeout(
-                    opts.timeout,
-                    "rate limiter decision",
-                    self.run(op, keys, cost, now_ms),
-                )
-                .await
-            }
+            // Bounded by `timeout` (the request's own deadline, see `run`).
+            None => self.run(op, keys, cost, now_ms).await,
         };
         let result = match (decided, failover) {
             (Ok(r), _) => {
@@ -412,6 +406,7 @@ impl RateLimiter {
         Ok(())
     }
 
+    /// One decision in Redis: the script, failing with [`Error::Timeout`] past `timeout`.
     async fn run(
         &self,
         op: Op,
@@ -428,8 +423,9 @@ impl RateLimiter {
             Op::Limit => cost,
         };
         let block = self.inner.block_arg.as_ref();
+        // `timeout` travels with the command as its deadline: no timer per decision.
         let reply = scripts::script(opts.algorithm, self.inner.rule_count, block.is_some())
-            .run_with(self.inner.client.transport(), |cmd| {
+            .run_within(self.inner.client.transport(), opts.timeout, |cmd| {
                 let cmd = cmd
                     .arg(keys.len())
                     .args(keys.iter())

@@ -302,8 +302,15 @@ impl HostedTransport {
 
 impl Transport for HostedTransport {
     fn send(&self, cmd: Cmd) -> BoxFuture<'_, Result<Value>> {
+        self.send_within(cmd, self.opts.timeout)
+    }
+
+    /// As [`Transport::get_within`]: the sooner of `within` and the client's `timeout` is
+    /// the request's deadline.
+    fn send_within(&self, cmd: Cmd, within: Duration) -> BoxFuture<'_, Result<Value>> {
+        let within = within.min(self.opts.timeout);
         Box::pin(async move {
-            let deadline = self.deadline();
+            let deadline = Instant::now() + within;
             self.request(
                 &|out: &mut Vec<u8>| cmd.encode(out),
                 1,

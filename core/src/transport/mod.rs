@@ -88,6 +88,15 @@ pub trait Transport: MaybeSend + MaybeSync + 'static {
         Box::pin(async move { self.send(cmd).await?.into_bytes() })
     }
 
+    /// [`Transport::send`] that fails with [`crate::Error::Timeout`] once `within` has
+    /// passed: a rate-limit decision, bounded by the limiter's `timeout`. As for
+    /// [`Transport::get_within`], the default races a timer and the hosted transport makes
+    /// `within` the request's own deadline.
+    fn send_within(&self, cmd: Cmd, within: Duration) -> BoxFuture<'_, Result<Value>> {
+        let send = self.send(cmd);
+        Box::pin(crate::rt::timeout(within, "the command", send))
+    }
+
     /// [`Transport::get`] that fails with [`crate::Error::Timeout`] once `within` has
     /// passed: a fail-safe cache's read, bounded by its soft timeout. The default races a
     /// timer. A transport that times its requests out itself takes `within` as the

@@ -78,6 +78,10 @@ impl Transport for NativeTransport {
         self.core.get(key)
     }
 
+    fn send_within(&self, cmd: Cmd, within: std::time::Duration) -> BoxFuture<'_, Result<Value>> {
+        self.core.send_within(cmd, within)
+    }
+
     fn get_within(
         &self,
         key: &str,
