@@ -31,7 +31,7 @@ if auto > 0 then
   next_id = redis.call('HINCRBY', K_META, 'id', auto) - auto
 else
   -- The meta hash marks a queue in use (check() looks for it), even one with custom ids.
-  redis.call('HSETNX', K_META, 'v', 'q2')
+  redis.call('HSETNX', K_META, 'v', 'q3')
 end
 for i = 0, n - 1 do
   local a = 2 + i * 9

@@ -8,7 +8,7 @@
 -- - expired deduplication windows and workers silent for worker_ttl_ms are forgotten.
 -- Reply: {stalled ids (back to wait), failed ids, removed count}.
 local max_stalled, limit, worker_ttl = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
-redis.call('HSETNX', K_META, 'v', 'q2')
+redis.call('HSETNX', K_META, 'v', 'q3')
 local stalled, failed = {}, {}
 for _, id in ipairs(redis.call('ZRANGEBYSCORE', K_ACTIVE, '-inf', '(' .. now_s, 'LIMIT', 0, limit)) do
   redis.call('ZREM', K_ACTIVE, id)

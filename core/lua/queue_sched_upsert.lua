@@ -5,7 +5,7 @@
 -- slot is replaced; an unchanged definition keeps its pending job. Reply: the pending
 -- job's id.
 local sid, def, slot = ARGV[1], ARGV[2], tonumber(ARGV[3])
-redis.call('HSETNX', K_META, 'v', 'q2')
+redis.call('HSETNX', K_META, 'v', 'q3')
 local prev = redis.call('ZSCORE', K_SCHED, sid)
 -- The same definition again (a process restarting) keeps its pending job, even when the
 -- slot computed now is a later one.

@@ -651,6 +651,85 @@ every_backend!(
     super::progress_logs_remove_clean_events
 );
 
+async fn one_completed_entry_per_finish_call(backend: Backend) {
+    let c = backend.client_named("q_done").await;
+    let q = c.queue("q").unwrap();
+    q.add_bulk((0..3).map(|i| ("x", i, JobOptions::new())))
+        .await
+        .unwrap();
+    let jobs = match q.take(&args(30_000), 3).await.unwrap() {
+        Take::Jobs(jobs) => jobs,
+        other => panic!("{other:?}"),
+    };
+    let mut events = q.events();
+    events.prime().await.unwrap();
+    let finishes: Vec<Finish> = jobs
+        .iter()
+        .enumerate()
+        .map(|(i, j)| Finish {
+            id: j.id.clone(),
+            token: j.token,
+            outcome: completed(json!({ "n": i })),
+            jitter_draw: 0.0,
+        })
+        .collect();
+    let (fins, _) = q.finish(&finishes, &args(30_000), 0).await.unwrap();
+    assert!(fins.iter().all(|f| *f == Finished::Completed), "{fins:?}");
+
+    // The three jobs' ends are one stream entry (one XADD for the call)...
+    let entries = c
+        .transport()
+        .send(
+            redkit::Cmd::new("XREVRANGE")
+                .arg(format!("{}:{{queue:q}}:events", c.prefix()))
+                .arg("+")
+                .arg("-")
+                .arg("COUNT")
+                .arg(1),
+        )
+        .await
+        .unwrap();
+    let redkit::Value::Array(entries) = entries else {
+        panic!("{entries:?}")
+    };
+    let redkit::Value::Array(entry) = &entries[0] else {
+        panic!("{entries:?}")
+    };
+    let redkit::Value::Array(fields) = &entry[1] else {
+        panic!("{entry:?}")
+    };
+    assert_eq!(
+        fields.len(),
+        2 + 4 * 3,
+        "ev completed, then id and rv per job"
+    );
+    // ...which the reader gives as one `completed` event per job, each with its own value.
+    let seen = events.next_batch(Duration::from_millis(100)).await.unwrap();
+    let got: Vec<(String, Option<String>, String)> = seen
+        .iter()
+        .map(|e| (e.event.clone(), e.job_id.clone(), e.fields["rv"].clone()))
+        .collect();
+    let want: Vec<(String, Option<String>, String)> = jobs
+        .iter()
+        .enumerate()
+        .map(|(i, j)| {
+            (
+                "completed".into(),
+                Some(j.id.clone()),
+                format!("{{\"n\":{i}}}"),
+            )
+        })
+        .collect();
+    assert_eq!(got, want);
+    assert!(seen
+        .iter()
+        .all(|e| e.id == seen[0].id && e.fields.len() == 1));
+}
+every_backend!(
+    one_completed_entry_per_finish_call,
+    super::one_completed_entry_per_finish_call
+);
+
 /// The keys whose names start with `prefix` (KEYS is fine on a test's own data).
 async fn key_count(c: &Client) -> usize {
     let r = c

@@ -12,7 +12,8 @@ use crate::value::{Cmd, Value};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct QueueEvent {
     /// The stream entry id (`<ms>-<n>`): resume after it with [`Queue::events_from`]. The
-    /// `active` events of one take share their entry (docs/WIRE.md): they come in one batch.
+    /// `active` events of one take, and the `completed` events of one finish call, share
+    /// their entry (docs/WIRE.md): they come in one batch.
     pub id: String,
     /// `waiting`, `delayed`, `active`, `progress`, `completed`, `failed`, `retrying`,
     /// `stalled`, `removed`, `cancelled`, `deduplicated`, `paused`, `resumed`, `drained`,
@@ -121,7 +122,8 @@ impl QueueEvents {
     }
 
     /// The events that arrive within `block` (at most 100 stream entries; none if none
-    /// came). A take's one `active` entry gives one `active` event per job it leased.
+    /// came). A take's one `active` entry gives one `active` event per job it leased, a
+    /// finish's one `completed` entry one `completed` event per job it completed.
     pub async fn next_batch(&mut self, block: Duration) -> Result<Vec<QueueEvent>> {
         self.prime().await?;
         if !self.buffered.is_empty() {
@@ -167,6 +169,17 @@ impl QueueEvents {
                     let (k, v) = (text(k)?, text(v)?);
                     match k.as_str() {
                         "ev" => event.event = v,
+                        // A finish's `completed` entry holds several jobs: each `id` after
+                        // the first starts the next job's event (docs/WIRE.md).
+                        "id" if event.job_id.is_some() => {
+                            let next = QueueEvent {
+                                id: id.clone(),
+                                event: event.event.clone(),
+                                job_id: Some(v),
+                                fields: BTreeMap::new(),
+                            };
+                            push_event(&mut out, std::mem::replace(&mut event, next));
+                        }
                         "id" => event.job_id = Some(v),
                         _ => {
                             event.fields.insert(k, v);
