@@ -5,6 +5,7 @@ cancellation, graceful close from another thread, a signal handler or a task; ba
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 import signal
 import threading
@@ -214,6 +215,57 @@ def test_bad_worker_input(client: redkit.Client) -> None:
         client.worker("q", lambda job: None, lock_duration=[1])  # type: ignore[arg-type]
     with pytest.raises(redkit.InvalidArgument):
         client.worker("", lambda job: None)
+
+
+def test_blocking_worker_refuses_an_async_processor(client: redkit.Client) -> None:
+    """The blocking client does not run a coroutine with asyncio.run on a pool thread (what
+    is bound to the app's loop breaks there, and a loop per job is slow): an ``async def``
+    processor, or an object whose ``__call__`` is one, is refused when the worker is made,
+    pointing to redkit.asyncio, with or without a running loop."""
+
+    async def process(job: redkit.Job[Any]) -> str:
+        return "from a coroutine"
+
+    class Handler:
+        async def __call__(self, job: redkit.Job[Any]) -> str:
+            return "from a coroutine"
+
+    for processor in (process, Handler(), functools.partial(process)):
+        with pytest.raises(redkit.InvalidArgument, match=r"redkit\.asyncio"):
+            client.worker("async_refused", processor)
+
+    async def inside_a_loop() -> None:
+        with pytest.raises(redkit.InvalidArgument, match=r"redkit\.asyncio"):
+            client.worker("async_refused", process)
+
+    asyncio.run(inside_a_loop())
+
+
+def test_blocking_worker_fails_a_job_whose_processor_returns_an_awaitable(client: redkit.Client) -> None:
+    """A plain function returning an awaitable is only known to be async when it returns:
+    that job fails with the same refusal (the coroutine closed, never run), and the worker
+    goes on."""
+    q = client.queue("awaitable_refused")
+    ran: list[str] = []
+
+    async def record(job: redkit.Job[Any]) -> str:
+        ran.append(job.id)
+        return "from a coroutine"
+
+    def indirect(job: redkit.Job[Any]) -> Any:
+        return record(job) if job.data == "async" else "plain"
+
+    bad, good = q.add("x", "async"), q.add("x", "plain")
+    worker = client.worker("awaitable_refused", indirect, **FAST)
+    t = run_in_thread(worker)
+    with pytest.raises(redkit.JobFailed, match=r"redkit\.asyncio"):
+        bad.wait_until_finished(10)
+    assert good.wait_until_finished(10) == "plain"
+    worker.close()
+    t.join(5)
+    failed = q.get_job(bad.id)
+    assert failed is not None and "InvalidArgument" in failed.stacktrace[-1]
+    assert ran == []
 
 
 def test_worker_of_closed_client(redis_url: str, prefix: str) -> None:

@@ -10,12 +10,11 @@ from typing import TYPE_CHECKING, Any, Callable, Generic
 
 from . import _common, _convert, _qevents, _queue
 from ._codec import Codec
-from ._errors import UnrecoverableError
 from ._keywords import unknown_keywords
 from ._options import Duration, JobOptions
 from ._qevents import Listeners, QueueEvent, QueueLiveness, Scheduler, WorkerEvent, WorkerInfo
 from ._queue import JobFields, RawJob, States, T
-from ._redkit import Cancellation, LoopBridge, QueueCore, QueueEventsCore, WorkerCore, WorkerEventsCore
+from ._redkit import LoopBridge, QueueCore, QueueEventsCore, WorkerCore, WorkerEventsCore
 
 if TYPE_CHECKING:
     from typing_extensions import Never, Unpack
@@ -261,52 +260,6 @@ class QueueEvents(AsyncIterator[QueueEvent]):
         return self._buffer.pop(0)
 
 
-def loop_processor(
-    queue: Queue[Any], processor: Callable[[Job[Any]], Any], listeners: Listeners
-) -> Callable[[bytes, Cancellation], Any]:
-    """The host function the core starts on the caller's loop for each delivery."""
-    codec = queue._codec
-
-    async def call(arg: bytes, cancel: Cancellation) -> bytes:
-        job: Job[Any] = Job._delivered(queue, arg, codec, cancel, listeners)
-        listeners.delivered(job)
-        try:
-            result = processor(job)
-            if inspect.isawaitable(result):
-                result = await result
-        except UnrecoverableError as e:
-            listeners.raised(job.id, e)
-            raise _queue.unrecoverable(e) from e.__cause__
-        except Exception as e:
-            listeners.raised(job.id, e)
-            raise
-        return _queue.result_bytes(codec, result)
-
-    return call
-
-
-def pool_processor(
-    queue: Queue[Any], processor: Callable[[Job[Any]], Any], listeners: Listeners
-) -> Callable[[bytes, Cancellation], bytes]:
-    """A plain function of an asyncio worker, run on redkit's thread pool."""
-    codec = queue._codec
-
-    def call(arg: bytes, cancel: Cancellation) -> bytes:
-        job: Job[Any] = Job._delivered(queue, arg, codec, cancel, listeners)
-        listeners.delivered(job)
-        try:
-            result = processor(job)
-        except UnrecoverableError as e:
-            listeners.raised(job.id, e)
-            raise _queue.unrecoverable(e) from e.__cause__
-        except Exception as e:
-            listeners.raised(job.id, e)
-            raise
-        return _queue.result_bytes(codec, result)
-
-    return call
-
-
 class Worker(Generic[T]):
     """Runs ``processor(job)`` over a queue's jobs: an ``async def`` on the loop that made
     the worker, a plain function on redkit's thread pool. ``await worker.run()`` until
@@ -420,13 +373,6 @@ class WorkerEvents(AsyncIterator[WorkerEvent]):
                 raise StopAsyncIteration
             self._buffer = [_qevents.worker_event(r, self._worker.queue._codec) for r in batch]
         return self._buffer.pop(0)
-
-
-def is_async(processor: object) -> bool:
-    """Whether ``processor`` is to run on the loop (a coroutine function)."""
-    return inspect.iscoroutinefunction(processor) or inspect.iscoroutinefunction(
-        getattr(processor, "__call__", None)  # noqa: B004 - an object with async __call__
-    )
 
 
 __all__ = ["Job", "Queue", "Worker", "QueueEvents", "WorkerEvents"]

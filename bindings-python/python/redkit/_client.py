@@ -7,7 +7,7 @@ import inspect
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, Callable, TypeVar
 
-from . import _codec, _common, _convert, _queue
+from . import _codec, _common, _convert, _processor
 from ._async_refusal import refusal, refuse_awaitable
 from ._cached import F, KeySpec, cached_decorator
 from ._cacheops import CacheOpsMixin
@@ -207,15 +207,21 @@ class Client:
         **options: Unpack[WorkerOptions],
     ) -> Worker[T]:
         """A worker running ``processor(job)`` over the jobs of ``queue``, returned at once;
-        start it with ``run()``. The processor runs on redkit's thread pool (an ``async
-        def`` is run to completion there); its return value is the job's result, an
-        exception fails the attempt (:class:`redkit.UnrecoverableError`: no retry).
-        ``limiter={"max": n, "duration": seconds}`` is shared by every worker of the queue."""
-        _queue.check_processor(processor)
+        start it with ``run()``. The processor is a plain function, run on redkit's thread
+        pool; its return value is the job's result, an exception fails the attempt
+        (:class:`redkit.UnrecoverableError`: no retry). An ``async def`` processor (or an
+        object whose ``__call__`` is one) is refused with :class:`redkit.InvalidArgument`:
+        run it with ``redkit.asyncio``, on your event loop; a job whose processor returns an
+        awaitable fails with that error. ``limiter={"max": n, "duration": seconds}`` is
+        shared by every worker of the queue."""
+        _processor.check(processor)
+        if _processor.is_async(processor):
+            raise refusal("the processor", "worker")
         q = self.queue(queue, codec=codec)
         opts = dict(options)
         listeners = Listeners()
-        core = self._conn.worker(queue, _queue.blocking_processor(q, processor, listeners), opts)
+        host = _processor.on_pool(q, Job, processor, listeners, refuse_awaitables=True)
+        core = self._conn.worker(queue, host, opts)
         listeners.worker = core
         return Worker(core, q, listeners)
 

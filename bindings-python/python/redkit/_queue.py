@@ -9,17 +9,14 @@ worker semantics (ids, priorities, retries, leases, timeouts, cancellation) are 
 
 from __future__ import annotations
 
-import asyncio
 import base64
-import inspect
 import json
 import threading
-from collections.abc import Awaitable, Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, Callable, Generic, TypeVar, Union
 
 from . import _common, _convert, _qevents
 from ._codec import Codec
-from ._errors import UnrecoverableError
 from ._keywords import unknown_keywords
 from ._options import Duration, JobOptions, Removal
 from ._qevents import Listeners, QueueEvent, QueueLiveness, Scheduler, WorkerEvent, WorkerInfo
@@ -172,34 +169,6 @@ class JobFields(Generic[T]):
         job.cancelled = cancel
         job._listeners = listeners
         return job
-
-
-def result_bytes(codec: Codec, value: Any) -> bytes:
-    """A processor's result through the codec; a value it cannot store fails the job with
-    the codec's error (``EncodeError``, ``TypeError``)."""
-    return codec.encode(value)
-
-
-def unrecoverable(e: UnrecoverableError) -> UnrecoverableError:
-    """A subclass of UnrecoverableError as the class itself: the core knows the error by
-    its type name."""
-    if type(e) is UnrecoverableError:
-        return e
-    out = UnrecoverableError(f"{type(e).__name__}: {e}")
-    out.__cause__ = e
-    return out
-
-
-def check_processor(processor: object) -> None:
-    if not callable(processor):
-        raise TypeError(f"processor must be callable, not {type(processor).__name__}")
-
-
-def _finish(value: Awaitable[T]) -> T:
-    async def wait() -> T:
-        return await value
-
-    return asyncio.run(wait())
 
 
 class Job(JobFields[T]):
@@ -482,30 +451,6 @@ def _flag(name: str, value: bool) -> bool:
     out = _convert.flag(name, value)
     assert out is not None
     return out
-
-
-def blocking_processor(
-    queue: Queue[Any], processor: Callable[[Job[Any]], Any], listeners: Listeners
-) -> Callable[[bytes, Cancellation], bytes]:
-    """The host function the core calls on its thread pool for each delivery."""
-    codec = queue._codec
-
-    def call(arg: bytes, cancel: Cancellation) -> bytes:
-        job: Job[Any] = Job._delivered(queue, arg, codec, cancel, listeners)
-        listeners.delivered(job)
-        try:
-            result = processor(job)
-            if inspect.isawaitable(result):
-                result = _finish(result)
-        except UnrecoverableError as e:
-            listeners.raised(job.id, e)
-            raise unrecoverable(e) from e.__cause__
-        except Exception as e:
-            listeners.raised(job.id, e)
-            raise
-        return result_bytes(codec, result)
-
-    return call
 
 
 class Worker(Generic[T]):

@@ -11,7 +11,7 @@ import weakref
 from collections.abc import Awaitable, Iterable
 from typing import TYPE_CHECKING, Any, Callable, TypeVar, overload
 
-from . import _aqueue, _codec, _common, _convert, _host, _queue
+from . import _codec, _common, _convert, _host, _processor
 from ._aqueue import Job, Queue, QueueEvents, Worker, WorkerEvents
 from ._cached import F, KeySpec, cached_decorator
 from ._cacheops import AsyncCacheOpsMixin
@@ -339,14 +339,14 @@ class Client:
         event loop (call this from it), a plain function on redkit's thread pool; up to
         ``concurrency`` jobs at once. An exception fails the attempt
         (:class:`redkit.UnrecoverableError`: no retry)."""
-        _queue.check_processor(processor)
+        _processor.check(processor)
         q = self.queue(queue, codec=codec)
         opts = dict(options)
         listeners = Listeners()
-        if _aqueue.is_async(processor):
-            core = self._conn.worker(queue, _aqueue.loop_processor(q, processor, listeners), opts, _bridge())
+        if _processor.is_async(processor):
+            core = self._conn.worker(queue, _processor.on_loop(q, Job, processor, listeners), opts, _bridge())
         else:
-            core = self._conn.worker(queue, _aqueue.pool_processor(q, processor, listeners), opts)
+            core = self._conn.worker(queue, _processor.on_pool(q, Job, processor, listeners), opts)
         listeners.worker = core
         return Worker(core, q, listeners)
 
