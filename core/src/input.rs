@@ -101,6 +101,40 @@ impl Dialect {
         }
     }
 
+    /// `e` (a check of `opts` that failed) with the options it names as this runtime spells
+    /// them: `validate` speaks the structs' snake_case, a JavaScript caller wrote
+    /// `softTimeout`. Only the options' own names change, never a value such as
+    /// `token_bucket`.
+    fn respell_options<T: Serialize>(self, e: Error, opts: &T) -> Error {
+        let Error::InvalidArgument(message) = e else {
+            return e;
+        };
+        if self.naming == Naming::Snake {
+            return Error::InvalidArgument(message);
+        }
+        let mut names = std::collections::BTreeSet::new();
+        if let Ok(value) = serde_json::to_value(opts) {
+            option_names(&value, &mut names);
+        }
+        let mut out = String::with_capacity(message.len());
+        let mut word = String::new();
+        for c in message.chars().chain(std::iter::once(' ')) {
+            if c.is_ascii_alphanumeric() || c == '_' {
+                word.push(c);
+                continue;
+            }
+            if names.contains(word.as_str()) {
+                out.push_str(&self.spell(&word));
+            } else {
+                out.push_str(&word);
+            }
+            word.clear();
+            out.push(c);
+        }
+        out.pop();
+        Error::InvalidArgument(out)
+    }
+
     /// `value` (what a core struct serializes to) with every object key, at any depth,
     /// as this runtime spells it: a job's options or a worker's info handed to JS.
     pub fn spell_keys(self, value: serde_json::Value) -> serde_json::Value {
@@ -176,7 +210,8 @@ pub fn read<T: Options>(what: &str, input: Input, dialect: Dialect) -> Result<T>
             true => Error::invalid(format!("{what} {}", e.0)),
             false => Error::invalid(e.0),
         })?;
-        opts.validate()?;
+        opts.validate()
+            .map_err(|e| dialect.respell_options(e, &opts))?;
         Ok(opts)
     })
 }
@@ -355,6 +390,23 @@ fn quoted(names: &[&str]) -> String {
         None => "nothing".into(),
         Some((last, [])) => last.clone(),
         Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
+    }
+}
+
+/// Every object key in `value`, at any depth, that has a `_` (the names a runtime may
+/// spell otherwise).
+fn option_names(value: &serde_json::Value, names: &mut std::collections::BTreeSet<String>) {
+    match value {
+        serde_json::Value::Object(o) => {
+            for (k, v) in o {
+                if k.contains('_') {
+                    names.insert(k.clone());
+                }
+                option_names(v, names);
+            }
+        }
+        serde_json::Value::Array(items) => items.iter().for_each(|v| option_names(v, names)),
+        _ => {}
     }
 }
 
@@ -732,6 +784,39 @@ mod tests {
         assert_eq!(
             Dialect::PYTHON.field("stale_ttl").as_deref(),
             Some("stale_ttl")
+        );
+    }
+
+    #[test]
+    fn a_failed_check_names_the_options_as_the_runtime_spells_them() {
+        let soft = map(&[
+            ("failSafe", Input::Bool(true)),
+            ("softTimeout", Input::Number(0.0)),
+        ]);
+        let e = read::<crate::CacheOptions>("cache options", soft, Dialect::JS).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "invalid argument: softTimeout must be at least 1 ms"
+        );
+        let soft = map(&[
+            ("fail_safe", Input::Bool(true)),
+            ("soft_timeout", Input::Int(0)),
+        ]);
+        let e = read::<crate::CacheOptions>("cache options", soft, Dialect::PYTHON).unwrap_err();
+        assert!(e.to_string().contains("soft_timeout must"), "{e}");
+        // A value keeps its spelling: `token_bucket` is what JavaScript writes too.
+        let burst = map(&[
+            ("algorithm", Input::Str("fixed_window".into())),
+            ("limit", Input::Int(5)),
+            ("window", Input::Int(1000)),
+            ("burst", Input::Int(2)),
+        ]);
+        let e = read::<crate::RateLimiterOptions>("rate limiter options", burst, Dialect::JS)
+            .unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("gcra and token_bucket only, not fixed_window"),
+            "{e}"
         );
     }
 
