@@ -135,6 +135,8 @@ for (const [backend, connect] of BACKENDS) {
       const f = await q.getJob(fatal.id)
       assert.equal(f.attemptsMade, 1)
       assert.equal(f.failedReason, 'Fatal: give up')
+      // The stack is kept, as any failure's is.
+      assert.match(f.stacktrace.at(-1), /give up\n\s+at /)
       // The listener gets the processor's own error, and whether the job runs again.
       const last = failures.filter(([id]) => id === retried.id)
       assert.deepEqual(last.map(([, , again]) => again), [true, true, false])

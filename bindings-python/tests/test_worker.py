@@ -131,6 +131,10 @@ def test_unrecoverable_error_skips_retries(client: redkit.Client) -> None:
     worker.close()
     t.join(5)
     assert sorted(calls) == sorted([a.id, b.id])  # one attempt each
+    # The traceback is kept, as any failure's is.
+    failed = q.get_job(a.id)
+    assert failed is not None and "give up" in failed.stacktrace[-1]
+    assert "Traceback" in failed.stacktrace[-1]
 
 
 def test_unstorable_result_fails_that_job_and_the_worker_goes_on(client: redkit.Client) -> None:

@@ -154,7 +154,10 @@ impl Replay {
             "fail" => {
                 let reason = step["reason"].as_str().unwrap_or_default().to_string();
                 let outcome = if step["unrecoverable"].as_bool().unwrap_or(false) {
-                    Outcome::Unrecoverable { reason }
+                    Outcome::Unrecoverable {
+                        reason,
+                        stack: None,
+                    }
                 } else {
                     Outcome::Failed {
                         reason,

@@ -294,11 +294,18 @@ async fn retries_with_backoff_then_failure(backend: Backend) {
             &q,
             &got,
             Outcome::Unrecoverable {
-                reason: "bad address".into()
+                reason: "bad address".into(),
+                stack: Some("UnrecoverableError: bad address\n  at processor".into()),
             }
         )
         .await,
         Finished::Failed
+    );
+    // Its stack is kept, as a failure's is.
+    let gone = q.get_job(&u.id).await.unwrap().unwrap();
+    assert_eq!(
+        gone.stacktrace,
+        ["UnrecoverableError: bad address\n  at processor"]
     );
     assert_eq!(q.counts().await.unwrap().failed, 2);
     assert_eq!(q.retry_jobs(JobState::Failed).await.unwrap(), 2);

@@ -57,6 +57,8 @@ pub enum Outcome {
     Unrecoverable {
         /// The failed reason.
         reason: String,
+        /// A stack text, kept on the job (last 10), as a failure's.
+        stack: Option<String>,
     },
     /// `cancel(id)` reached the processor: failed at once, no retry.
     Cancelled {
@@ -175,9 +177,11 @@ impl Queue {
                         Outcome::Failed { reason, stack } => {
                             ("failed", reason.as_bytes(), stack.as_deref().unwrap_or(""))
                         }
-                        Outcome::Unrecoverable { reason } => {
-                            ("unrecoverable", reason.as_bytes(), "")
-                        }
+                        Outcome::Unrecoverable { reason, stack } => (
+                            "unrecoverable",
+                            reason.as_bytes(),
+                            stack.as_deref().unwrap_or(""),
+                        ),
                         Outcome::Cancelled { reason } => ("cancelled", reason.as_bytes(), ""),
                         Outcome::Timeout { reason } => ("timeout", reason.as_bytes(), ""),
                     };

@@ -35,7 +35,10 @@ pub fn outcome(name: &str, value: Vec<u8>, reason: String) -> Result<Outcome> {
             reason,
             stack: None,
         }),
-        "unrecoverable" => Ok(Outcome::Unrecoverable { reason }),
+        "unrecoverable" => Ok(Outcome::Unrecoverable {
+            reason,
+            stack: None,
+        }),
         other => Err(Error::invalid(format!("outcome {other:?}"))),
     }
 }

@@ -397,6 +397,7 @@ fn decide(
         Ok(Err(e)) if e.kind() == UNRECOVERABLE => (
             Outcome::Unrecoverable {
                 reason: e.message().to_string(),
+                stack: e.trace().map(str::to_string),
             },
             FailureKind::Unrecoverable,
         ),

@@ -180,7 +180,7 @@ fn report(shared: &Shared, f: Finish, kind: FailureKind, fin: Finished) {
             c.failed.fetch_add(1, Ordering::Relaxed);
             let reason = match outcome {
                 Outcome::Failed { reason, .. }
-                | Outcome::Unrecoverable { reason }
+                | Outcome::Unrecoverable { reason, .. }
                 | Outcome::Cancelled { reason }
                 | Outcome::Timeout { reason } => reason,
                 Outcome::Completed(_) => String::new(),
