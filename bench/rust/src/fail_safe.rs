@@ -2,8 +2,8 @@
 //! hot path while Redis is healthy: each measured beside the same operation without them,
 //! on the same redis-server in the same run, in alternating rounds (median round).
 //!
-//! - cache hit: `get` and `get_or_set` with `fail_safe` off and on (on: a soft-timeout
-//!   timer and two atomic loads per call);
+//! - cache hit: `get` and `get_or_set` with `fail_safe` off and on (on: two relaxed
+//!   atomic loads per call; the soft timeout is the GET's own request deadline, no timer);
 //! - rate-limit decision: `on_error="raise"` (no failover: the path before fail-safe
 //!   existed), `on_error="deny"` (the default: breaker checks) and `insurance` (breaker
 //!   checks; the in-process limiter is touched only when Redis fails).
@@ -11,7 +11,8 @@
 //! `cargo run --release -p redkit-bench --bin fail-safe-bench` (starts its own
 //! redis-server; REDIS_URL for another). BENCH_SECONDS per contender (default 4), over
 //! BENCH_ROUNDS rounds (default 8). Writes bench/results/fail-safe-timing.md (the
-//! instruction counts of bench/results/fail-safe.md are written by hand from BENCH_COUNT runs).
+//! instruction counts of bench/results/fail-safe.md are written by hand from the
+//! BENCH_COUNT runs of bench/fail-safe-count.sh).
 //!
 //! `BENCH_COUNT='<operation>=<n>'` runs one operation `n` times in sequence and writes
 //! nothing: under callgrind, (count at n2 - count at n1) / (n2 - n1) is its instructions
@@ -206,8 +207,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             "## Rust: what fail_safe and insurance cost while Redis is healthy\n\n\
              Each operation beside the same one without the feature, on the same redis-server \
              in the same run; {secs} s per contender in {rounds} alternating rounds (median \
-             round), 100-byte JSON value, 1,000 identifiers. Noise between rounds on this \
-             shared 2-core machine is a few percent: read ratios near 1.0 as no difference.\n\
+             round), 100-byte JSON value, 1,000 identifiers. On a shared, loaded machine the \
+             median round moves by tens of percent: the instruction counts of fail-safe.md \
+             (bench/fail-safe-count.sh) resolve what timing cannot.\n\
              Command: `cargo run --release -p redkit-bench --bin fail-safe-bench`\n\n{table}"
         ),
     )?;
