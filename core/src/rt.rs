@@ -82,6 +82,18 @@ pub async fn timeout<T>(
     }
 }
 
+/// `e` with the call a deadline cut named, as [`timeout`] names it: a request deadline the
+/// transport enforces (a fail-safe read, a rate-limit decision) says only "the request".
+pub fn name_timeout(e: Error, what: &str, d: Duration) -> Error {
+    match e {
+        Error::Timeout(m) if m.starts_with("the request ") => {
+            Error::Timeout(format!("{what} took longer than {d:?}"))
+        }
+        Error::Timeout(m) => Error::Timeout(format!("{what} took longer than {d:?}: {m}")),
+        other => other,
+    }
+}
+
 const GOLDEN: u64 = 0x9E37_79B9_7F4A_7C15;
 
 thread_local! {

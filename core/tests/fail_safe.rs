@@ -205,6 +205,31 @@ async fn a_slow_redis_is_cut_at_the_soft_timeout_and_a_stale_entry_served() {
 }
 
 #[tokio::test]
+async fn the_report_names_the_read_the_soft_timeout_cut() {
+    let server = Server::start();
+    let client = Client::connect(&server.url()).await.unwrap();
+    let seen = reports(&client);
+    let users = client
+        .cache("users")
+        .fail_safe(true)
+        .soft_timeout(SOFT)
+        .build()
+        .unwrap();
+    users.set("a", &"v", &Default::default()).await.unwrap();
+    assert!(server
+        .raw(&["CLIENT", "PAUSE", "1000", "ALL"])
+        .unwrap()
+        .starts_with("+OK"));
+    assert_eq!(users.get::<String>("a").await.unwrap(), None);
+    let seen = seen.lock().unwrap();
+    assert_eq!(seen.len(), 1, "{seen:?}");
+    assert_eq!(
+        seen[0].error.to_string(),
+        format!("timed out: cache read took longer than {SOFT:?}")
+    );
+}
+
+#[tokio::test]
 async fn a_slow_redis_is_cut_at_the_soft_timeout_on_the_first_read_too() {
     // A lazy client has not measured the server's clock yet: its first read sends a TIME
     // beside the GET, and both wait at most the soft timeout.

@@ -147,6 +147,23 @@ async fn on_error_raise_without_insurance_has_no_breaker() {
     assert_eq!(raise.errors(), 0, "raising is not a decision");
 }
 
+#[tokio::test]
+async fn a_stalled_redis_is_a_timeout_naming_the_decision_and_its_deadline() {
+    let server = Server::start();
+    let client = Client::connect(&server.url()).await.unwrap();
+    let raise = limiter(&client, "raise", OnError::Raise, Duration::ZERO);
+    assert!(raise.limit("u", 1).await.unwrap().allowed);
+    assert!(server
+        .raw(&["CLIENT", "PAUSE", "1000", "ALL"])
+        .unwrap()
+        .starts_with("+OK"));
+    let e = raise.limit("u", 1).await.unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        format!("timed out: rate limiter decision took longer than {TIMEOUT:?}")
+    );
+}
+
 /// The insurance restates the scripts in Rust: on the same requests at the same
 /// (caller-supplied) times it must give the numbers Redis gives, for every algorithm.
 #[tokio::test]

@@ -120,7 +120,14 @@ impl Cache {
     /// [`Cache::read`], guarded; under `fail_safe` a failure is an [`Outcome::Failed`] with
     /// the copy this process kept.
     pub(super) async fn read_guarded(&self, key: &str) -> Result<Outcome> {
-        match self.guarded_within(|soft| self.read(key, soft)).await {
+        let read = self.guarded_within(|soft| async move {
+            let r = self.read(key, soft).await;
+            r.map_err(|e| match soft {
+                Some(d) => rt::name_timeout(e, "cache read", d),
+                None => e,
+            })
+        });
+        match read.await {
             Ok((entry, now)) => Ok(Outcome::Read(entry, now)),
             Err(e) if self.fails_safe(&e) => Ok(Outcome::Failed(self.kept_copy(key), e)),
             Err(e) => Err(e),

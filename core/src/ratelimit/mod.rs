@@ -439,7 +439,8 @@ impl RateLimiter {
                     None => cmd,
                 }
             })
-            .await?;
+            .await
+            .map_err(|e| crate::rt::name_timeout(e, "rate limiter decision", opts.timeout))?;
         parse_reply(reply, self.inner.capacity)
     }
 }
