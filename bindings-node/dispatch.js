@@ -43,6 +43,8 @@ class Dispatcher {
   // Functions the core may call (`register`), by id, and the AbortController of each host
   // call JS is running, by call id.
   #functions = []
+  // Whether each registered function takes its argument as a string (`register`).
+  #takesText = []
   #freeFunctions = []
   #calls = new Map()
   #scheduled = false
@@ -206,11 +208,14 @@ class Dispatcher {
   /**
    * Let the core call `fn(arg: Buffer, signal: AbortSignal)` (the host-callback contract,
    * src/host.rs): returns its id, for the native side. Returns a string or a Buffer (or a
-   * promise of one); `unregister(id)` once the core is done with it.
+   * promise of one); `unregister(id)` once the core is done with it. `text`: `arg` is a
+   * string instead (the native side's `JsHost::text` must call it: a worker's processor,
+   * whose job is JSON text).
    */
-  register(fn) {
+  register(fn, text = false) {
     const id = this.#freeFunctions.length > 0 ? this.#freeFunctions.pop() : this.#functions.length
     this.#functions[id] = fn
+    this.#takesText[id] = text
     return id
   }
 
@@ -233,7 +238,8 @@ class Dispatcher {
     if (loader) loadersRunning++
     try {
       if (typeof fn !== 'function') throw new TypeError(`no host function for target ${target}`)
-      const input = typeof arg === 'string' ? Buffer.from(arg, 'latin1') : arg
+      const text = !loader && this.#takesText[target >>> 1]
+      const input = typeof arg === 'string' && !text ? Buffer.from(arg, 'latin1') : arg
       const value = await (loader ? loading.run(scope, fn, input, controller.signal) : fn(input, controller.signal))
       if (typeof value !== 'string' && !Buffer.isBuffer(value)) {
         throw new TypeError(`a host function returns a string or a Buffer, got ${value === null ? 'null' : typeof value}`)

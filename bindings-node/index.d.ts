@@ -203,6 +203,11 @@ export declare class NativeWorker {
    * thread; they are polled before this returns.
    */
   start(): void
+  /**
+   * Whether `completed` events are wanted (`worker.js` has listeners for them); until
+   * they are, they are left out of what `next` hands over.
+   */
+  listenCompleted(on: boolean): void
   /** Take no new jobs; those in flight go on. */
   pause(): void
   /** Take jobs again. */

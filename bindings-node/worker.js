@@ -98,6 +98,9 @@ class Worker extends EventEmitter {
   // falling behind, gets no event, so the oldest are let go past it.
   #jobs = new Map()
   #kept
+  // What the core was last told (`listenCompleted`): whether `completed` events are
+  // written and read off it, one per job, which only a listener needs.
+  #completedWanted = false
   // The event pump's promise once started (what `run()` returns); null before.
   #done = null
   #closing = null
@@ -110,7 +113,7 @@ class Worker extends EventEmitter {
     this.#dispatch = dispatch
     this.#name = name
     this.#owner = owner
-    this.#processor = dispatch.register((arg, signal) => this.#process(processor, arg, signal))
+    this.#processor = dispatch.register((arg, signal) => this.#process(processor, arg, signal), true)
     try {
       this.#native = nativeClient.worker(name, this.#processor, opts)
       this.#kept = this.#native.kept
@@ -120,6 +123,11 @@ class Worker extends EventEmitter {
     }
     this.#ops = this.#native.functions()
     this.#queue = queue(nativeClient, dispatch, name)
+    // A `completed` listener wants the events of the jobs running now too: the core is
+    // told at once (and checked again as each job ends, see `#process`).
+    this.on('newListener', (event) => {
+      if (event === 'completed') this.#wantCompleted(true)
+    })
     owner.add(this)
     // As BullMQ's: the worker starts now unless `autorun: false`; `run()` then starts it.
     if (this.#native.autorun) this.run().catch((err) => this.#emitError(err))
@@ -135,18 +143,40 @@ class Worker extends EventEmitter {
     return this.#name
   }
 
+  #wantCompleted(on) {
+    if (on === this.#completedWanted) return
+    this.#completedWanted = on
+    this.#native.listenCompleted(on)
+  }
+
   async #process(processor, arg, signal) {
-    const job = new WorkerJob(this.#queue, JSON.parse(arg.toString('utf8')), this.#ops, this.#dispatch)
+    const job = new WorkerJob(this.#queue, JSON.parse(arg), this.#ops, this.#dispatch)
     const entry = { job, error: undefined }
     const pending = this.#jobs.get(job.id)
     if (pending !== undefined) pending.push(entry)
     else if (this.#jobs.set(job.id, [entry]).size > this.#kept) this.#jobs.delete(this.#jobs.keys().next().value)
+    let result
     try {
-      return resultText(await processor(job, signal))
+      result = resultText(await processor(job, signal))
     } catch (err) {
       entry.error = err
       throw processorError(err)
     }
+    // Looked at as each job ends, as well as on `newListener`: listeners may also go, or
+    // all be removed at once (`removeAllListeners()` takes the `newListener` hook too).
+    this.#wantCompleted(this.listenerCount('completed') > 0)
+    // No `completed` event will come for it: nothing to keep it for.
+    if (!this.#completedWanted) this.#forget(job.id, entry)
+    return result
+  }
+
+  /** Let go of delivery `entry` of job `id`. */
+  #forget(id, entry) {
+    const pending = this.#jobs.get(id)
+    if (pending === undefined) return
+    const at = pending.indexOf(entry)
+    if (at >= 0) pending.splice(at, 1)
+    if (pending.length === 0) this.#jobs.delete(id)
   }
 
   /**

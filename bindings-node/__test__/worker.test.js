@@ -75,6 +75,47 @@ for (const [backend, connect] of BACKENDS) {
       await client.close()
     })
 
+    test('completed events reach listeners added at any time, also after removeAllListeners(); job data keeps its key order', async () => {
+      const client = await connect('w-listeners')
+      const q = client.queue('listeners')
+      let release
+      let gate = new Promise((r) => (release = r))
+      const w = client.worker(
+        'listeners',
+        async (job) => {
+          await gate
+          return Object.keys(job.data)
+        },
+        { concurrency: 2, ...FAST },
+      )
+      // No listener while the first job runs: it is written without its event.
+      await q.add('a', { zeta: 1, alpha: 2 })
+      await until(() => w.jobsInFlight() === 1, 10_000, 'the first job to start')
+      release()
+      await until(async () => (await q.counts()).completed === 1, 10_000, 'the first job to complete')
+      // A listener added while a job runs gets that job's event, with the job.
+      gate = new Promise((r) => (release = r))
+      const added = await q.add('b', { zeta: 1, alpha: 2 })
+      await until(() => w.jobsInFlight() === 1, 10_000, 'the second job to start')
+      const first = once(w, 'completed')
+      release()
+      const [job, result] = await first
+      assert.equal(job.id, added.id)
+      assert.deepEqual(result, ['zeta', 'alpha'])
+      assert.deepEqual(Object.keys((await q.getJob(added.id)).data), ['zeta', 'alpha'])
+      // Every listener gone, the `newListener` hook included: a new listener still hears.
+      w.removeAllListeners()
+      const third = await q.add('c', { k: 3 })
+      await until(async () => (await q.counts()).completed === 3, 10_000, 'the third job to complete')
+      const seen = []
+      w.on('completed', (j) => seen.push(j.id))
+      const fourth = await q.add('d', { k: 4 })
+      await until(() => seen.includes(fourth.id), 10_000, 'the fourth job\'s event')
+      assert.ok(!seen.includes(third.id))
+      await w.close()
+      await client.close()
+    })
+
     test('waitUntilFinished resolves to the result a worker stores; workers() lists the live worker', async () => {
       const client = await connect('w-wait')
       const q = client.queue('wait')

@@ -91,6 +91,9 @@ pub enum Outcome {
     /// Not an operation's end: call host function `target` (see [`HostTarget`]) with
     /// these bytes; the entry's id is the call's.
     Call(HostTarget, Vec<u8>),
+    /// The same with text, for a function registered to take a string (a worker's
+    /// processor, whose job is JSON text): no bytes for JS to turn into a string.
+    CallText(HostTarget, String),
     /// Not an operation's end: abort the signal of the call whose id the entry has, with
     /// the core's reason (`Cancel::reason`, `"Kind: message"`) if it gave one.
     Abort(Option<String>),
@@ -301,11 +304,31 @@ impl Completions {
     /// Call host function `target` with `call`'s argument: ask JS to run it, wait for its
     /// result. When the call's signal is set (the core cancelled it, or stopped waiting),
     /// JS is asked to abort the function's `AbortSignal`.
-    pub async fn call_host(self: Arc<Self>, target: HostTarget, call: HostCall) -> HostResult {
+    /// `text`: the function takes its argument as a string (see [`Outcome::CallText`]);
+    /// an argument that is not UTF-8 fails the call.
+    pub async fn call_host(
+        self: Arc<Self>,
+        target: HostTarget,
+        call: HostCall,
+        text: bool,
+    ) -> HostResult {
+        let arg = if text {
+            match String::from_utf8(call.arg) {
+                Ok(text) => Outcome::CallText(target, text),
+                Err(_) => {
+                    return Err(HostError::new(
+                        "EncodeError",
+                        "the argument of a function that takes text is not UTF-8",
+                    ))
+                }
+            }
+        } else {
+            Outcome::Call(target, call.arg)
+        };
         let (tx, rx) = oneshot::channel();
         let id = self.next_call.fetch_add(1, Ordering::Relaxed);
         lock(&self.calls).insert(id, (tx, call.id));
-        self.push(id, Outcome::Call(target, call.arg));
+        self.push(id, arg);
         // A waker, not a select: the abort must reach JS even when this future is dropped.
         let abort = Waker::from(Arc::new(AbortOnCancel {
             completions: Arc::downgrade(&self),
@@ -414,6 +437,7 @@ fn slot(env: &Env, outcome: Outcome) -> (u32, Slot<'_>) {
                 failed => failed,
             }
         }
+        Outcome::CallText(target, text) => (TAG_CALL | target.word() << 2, Either7::D(text)),
         Outcome::Abort(None) => (TAG_ABORT, Either7::B(())),
         Outcome::Abort(Some(reason)) => (TAG_ABORT, Either7::D(reason)),
     }

@@ -21,6 +21,8 @@ use crate::functions::Made;
 pub struct JsHost {
     completions: Arc<Completions>,
     target: HostTarget,
+    /// The function takes its argument as a string (registered so in `dispatch.js`).
+    text: bool,
 }
 
 impl JsHost {
@@ -29,13 +31,23 @@ impl JsHost {
         JsHost {
             completions,
             target,
+            text: false,
+        }
+    }
+
+    /// The same, for a function JS registered to take text (`register(fn, true)`): each
+    /// call's argument must be UTF-8, and reaches JS as a string.
+    pub fn text(completions: Arc<Completions>, target: HostTarget) -> Self {
+        JsHost {
+            text: true,
+            ..JsHost::new(completions, target)
         }
     }
 }
 
 impl HostFunction for JsHost {
     fn call(&self, call: HostCall) -> BoxFuture<'static, HostResult> {
-        Box::pin(Arc::clone(&self.completions).call_host(self.target, call))
+        Box::pin(Arc::clone(&self.completions).call_host(self.target, call, self.text))
     }
 }
 

@@ -39,37 +39,56 @@ fn job_options_value(value: Value) -> Result<JobOptions> {
 }
 
 /// The job as the JSON text `queue.js` reads: camelCase names, `data` and `returnValue`
-/// decoded from the queue's JSON codec. A worker's processor gets its job in this form too.
-pub(crate) fn job_json(job: &Job) -> Result<Value> {
-    let decode = |what: &str, bytes: &[u8]| -> Result<Value> {
-        serde_json::from_slice(bytes)
+/// as the queue's JSON codec stored them. A worker's processor gets its job in this form
+/// too, once per delivery, so the text is written straight from the fields: the stored
+/// JSON is checked, not rebuilt, and goes in as it is (its keys in the order they were
+/// added, as every other runtime reads them).
+pub(crate) fn job_text(job: &Job) -> Result<String> {
+    let stored = |what: &str, bytes: &[u8]| -> Result<()> {
+        serde_json::from_slice::<serde::de::IgnoredAny>(bytes)
+            .map(drop)
             .map_err(|e| Error::Decode(format!("job {} {what} is not JSON: {e}", job.id)))
     };
+    stored("data", &job.data)?;
+    if let Some(value) = &job.return_value {
+        stored("return value", value)?;
+    }
     let opts = Dialect::JS.spell_keys(serde_json::to_value(&job.opts)?);
-    let mut o = Map::new();
-    o.insert("id".into(), job.id.clone().into());
-    o.insert("name".into(), job.name.clone().into());
-    o.insert("data".into(), decode("data", &job.data)?);
-    o.insert("opts".into(), opts);
-    o.insert("attemptsMade".into(), job.attempts_made.into());
-    o.insert(
-        "progress".into(),
-        job.progress.clone().unwrap_or(Value::Null),
-    );
-    o.insert(
-        "returnValue".into(),
-        match &job.return_value {
-            Some(b) => decode("return value", b)?,
-            None => Value::Null,
-        },
-    );
-    o.insert("failedReason".into(), job.failed_reason.clone().into());
-    o.insert("timestamp".into(), job.timestamp.into());
-    o.insert("processedOn".into(), job.processed_on.into());
-    o.insert("finishedOn".into(), job.finished_on.into());
-    o.insert("stacktrace".into(), job.stacktrace.clone().into());
-    o.insert("stalledCount".into(), job.stalled_count.into());
-    Ok(Value::Object(o))
+    let mut out = Vec::with_capacity(256 + job.data.len());
+    out.extend_from_slice(b"{\"id\":");
+    serde_json::to_writer(&mut out, &job.id)?;
+    out.extend_from_slice(b",\"name\":");
+    serde_json::to_writer(&mut out, &job.name)?;
+    out.extend_from_slice(b",\"data\":");
+    out.extend_from_slice(&job.data);
+    out.extend_from_slice(b",\"opts\":");
+    serde_json::to_writer(&mut out, &opts)?;
+    out.extend_from_slice(b",\"attemptsMade\":");
+    serde_json::to_writer(&mut out, &job.attempts_made)?;
+    out.extend_from_slice(b",\"progress\":");
+    serde_json::to_writer(&mut out, &job.progress)?;
+    out.extend_from_slice(b",\"returnValue\":");
+    out.extend_from_slice(job.return_value.as_deref().unwrap_or(b"null"));
+    out.extend_from_slice(b",\"failedReason\":");
+    serde_json::to_writer(&mut out, &job.failed_reason)?;
+    out.extend_from_slice(b",\"timestamp\":");
+    serde_json::to_writer(&mut out, &job.timestamp)?;
+    out.extend_from_slice(b",\"processedOn\":");
+    serde_json::to_writer(&mut out, &job.processed_on)?;
+    out.extend_from_slice(b",\"finishedOn\":");
+    serde_json::to_writer(&mut out, &job.finished_on)?;
+    out.extend_from_slice(b",\"stacktrace\":");
+    serde_json::to_writer(&mut out, &job.stacktrace)?;
+    out.extend_from_slice(b",\"stalledCount\":");
+    serde_json::to_writer(&mut out, &job.stalled_count)?;
+    out.push(b'}');
+    // JSON text is UTF-8: the serializer's output and the stored values just checked.
+    String::from_utf8(out).map_err(|e| Error::Decode(format!("job {} is not UTF-8: {e}", job.id)))
+}
+
+/// The job as a JSON value: [`job_text`] parsed (one form for every caller).
+pub(crate) fn job_json(job: &Job) -> Result<Value> {
+    Ok(serde_json::from_str(&job_text(job)?)?)
 }
 
 fn text(v: Value) -> Outcome {
@@ -77,9 +96,15 @@ fn text(v: Value) -> Outcome {
 }
 
 fn jobs_text(jobs: &[Job]) -> Result<Outcome> {
-    Ok(text(Value::Array(
-        jobs.iter().map(job_json).collect::<Result<_>>()?,
-    )))
+    let mut out = String::from("[");
+    for (i, job) in jobs.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push_str(&job_text(job)?);
+    }
+    out.push(']');
+    Ok(Outcome::Text(out))
 }
 
 /// A whole, non-negative number that fits `u32` (limits).
@@ -287,7 +312,7 @@ impl NativeQueue {
             c.run(x.env, arg(x, 0)?, move |q| async move {
                 let opts = job_options(opts.as_deref())?;
                 let job = q.add_raw(&name, data.into_bytes(), opts).await?;
-                Ok(text(job_json(&job)?))
+                Ok(Outcome::Text(job_text(&job)?))
             })
         })?;
         let c = q.clone();
@@ -303,7 +328,7 @@ impl NativeQueue {
             let id = string_arg(x, 1)?;
             c.run(x.env, arg(x, 0)?, move |q| async move {
                 Ok(match q.get_job(&id).await? {
-                    Some(job) => text(job_json(&job)?),
+                    Some(job) => Outcome::Text(job_text(&job)?),
                     None => Outcome::Null,
                 })
             })

@@ -8,6 +8,7 @@
 //! sockets are driven: [`JsThread`]), and a way for `worker.js` to read the worker's events.
 //! Options are read by the core's one schema (`WorkerOptions`, JS names and units).
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use napi::bindgen_prelude::Object;
@@ -17,7 +18,7 @@ use redkit::host::{self, Cancel, HostError, HostResult};
 use redkit::queue::{Job, Queue};
 use redkit::transport::BoxFuture;
 use redkit::worker::{FailureKind, Processor, Spawner, Worker, WorkerEvent, WorkerEvents};
-use serde_json::{json, Value};
+use serde_json::Value;
 use tokio::sync::{watch, Mutex};
 
 use crate::completion::{Completions, HostTarget, Outcome};
@@ -26,7 +27,7 @@ use crate::executor::Executor;
 use crate::functions::{arg, string_arg, Functions};
 use crate::host::JsHost;
 use crate::options::{read, Js};
-use crate::queue::job_json;
+use crate::queue::job_text;
 
 /// The most events one `next` hands over.
 const EVENT_BATCH: usize = 512;
@@ -43,13 +44,14 @@ impl Spawner for JsThread {
 }
 
 /// The JS processor as the engine calls it: the job as `queue.js` reads jobs (JSON text,
-/// camelCase, `data` decoded from the queue's JSON codec), the result as JSON text.
+/// camelCase, `data` as the queue's JSON codec stored it), handed over as a string; the
+/// result as JSON text.
 struct JsProcessor(JsHost);
 
 impl Processor for JsProcessor {
     fn process(&self, job: Job, cancel: Cancel) -> BoxFuture<'static, HostResult> {
-        match job_json(&job) {
-            Ok(arg) => Box::pin(host::call(&self.0, arg.to_string().into_bytes(), cancel)),
+        match job_text(&job) {
+            Ok(arg) => Box::pin(host::call(&self.0, arg.into_bytes(), cancel)),
             // Data another runtime stored with a codec other than JSON: this attempt fails,
             // with the reason, and the worker goes on.
             Err(e) => {
@@ -60,35 +62,67 @@ impl Processor for JsProcessor {
     }
 }
 
-/// One event as `worker.js` reads it.
-fn event_json(e: WorkerEvent) -> Value {
+/// Append one event, as `worker.js` reads it, to `out` (a JSON array being written);
+/// `completed` events only when `completed` is true (somebody listens to them). Written
+/// straight to text: a worker at full speed has one event per job.
+fn write_event(out: &mut Vec<u8>, e: WorkerEvent, completed: bool) {
+    let start = out.len();
+    out.push(if out.is_empty() { b'[' } else { b',' });
+    let str = |out: &mut Vec<u8>, s: &str| {
+        // A string always serializes.
+        let _ = serde_json::to_writer(out, s);
+    };
     match e {
-        WorkerEvent::Completed { job_id, result } => json!({
-            "event": "completed",
-            "jobId": job_id,
-            // The processor's JSON text, as `worker.js` made it.
-            "result": serde_json::from_slice::<Value>(&result).unwrap_or(Value::Null),
-        }),
+        WorkerEvent::Completed { job_id, result } => {
+            if !completed {
+                out.truncate(start);
+                return;
+            }
+            out.extend_from_slice(b"{\"event\":\"completed\",\"jobId\":");
+            str(out, &job_id);
+            out.extend_from_slice(b",\"result\":");
+            // The processor's JSON text, as `worker.js` made it (null if it is not JSON).
+            let json = serde_json::from_slice::<serde::de::IgnoredAny>(&result).is_ok()
+                && std::str::from_utf8(&result).is_ok();
+            out.extend_from_slice(if json { &result } else { b"null" });
+        }
         WorkerEvent::Failed {
             job_id,
             reason,
             kind,
             will_retry,
-        } => json!({
-            "event": "failed",
-            "jobId": job_id,
-            "reason": reason,
-            "kind": failure_kind(kind),
-            "willRetry": will_retry,
-        }),
-        WorkerEvent::Progress { job_id, progress } => {
-            json!({ "event": "progress", "jobId": job_id, "progress": progress })
+        } => {
+            out.extend_from_slice(b"{\"event\":\"failed\",\"jobId\":");
+            str(out, &job_id);
+            out.extend_from_slice(b",\"reason\":");
+            str(out, &reason);
+            out.extend_from_slice(b",\"kind\":\"");
+            out.extend_from_slice(failure_kind(kind).as_bytes());
+            out.extend_from_slice(b"\",\"willRetry\":");
+            out.extend_from_slice(if will_retry { b"true" } else { b"false" });
         }
-        WorkerEvent::Stalled { job_id } => json!({ "event": "stalled", "jobId": job_id }),
-        WorkerEvent::Error { message } => json!({ "event": "error", "message": message }),
-        WorkerEvent::Drained => json!({ "event": "drained" }),
-        _ => Value::Null,
+        WorkerEvent::Progress { job_id, progress } => {
+            out.extend_from_slice(b"{\"event\":\"progress\",\"jobId\":");
+            str(out, &job_id);
+            out.extend_from_slice(b",\"progress\":");
+            let _ = serde_json::to_writer(&mut *out, &progress);
+        }
+        WorkerEvent::Stalled { job_id } => {
+            out.extend_from_slice(b"{\"event\":\"stalled\",\"jobId\":");
+            str(out, &job_id);
+        }
+        WorkerEvent::Error { message } => {
+            out.extend_from_slice(b"{\"event\":\"error\",\"message\":");
+            str(out, &message);
+        }
+        WorkerEvent::Drained => out.extend_from_slice(b"{\"event\":\"drained\""),
+        // A kind of event this binding does not know yet: nothing to hand over.
+        _ => {
+            out.truncate(start);
+            return;
+        }
     }
+    out.push(b'}');
 }
 
 fn failure_kind(kind: FailureKind) -> &'static str {
@@ -113,6 +147,9 @@ pub struct NativeWorker {
     closed: watch::Sender<bool>,
     autorun: bool,
     completions: Arc<Completions>,
+    /// Whether `worker.js` has `completed` listeners: the one event of every job is
+    /// written and handed over only then.
+    completed: Arc<AtomicBool>,
 }
 
 impl NativeWorker {
@@ -127,7 +164,7 @@ impl NativeWorker {
     ) -> napi::Result<Self> {
         let opts: redkit::worker::WorkerOptions = read("worker options", opts)?;
         let autorun = opts.autorun;
-        let host = JsHost::new(Arc::clone(completions), HostTarget::Registered(processor));
+        let host = JsHost::text(Arc::clone(completions), HostTarget::Registered(processor));
         let executor = Arc::clone(completions.executor());
         let mut builder = client
             .worker(queue, Arc::new(JsProcessor(host)))
@@ -144,6 +181,7 @@ impl NativeWorker {
             closed: watch::channel(false).0,
             autorun,
             completions: Arc::clone(completions),
+            completed: Arc::new(AtomicBool::new(false)),
         })
     }
 
@@ -152,36 +190,47 @@ impl NativeWorker {
     }
 }
 
-/// Every event ready now (at least one, waiting for it), or `None` once the worker is closed
-/// and every event before the close was handed over.
+/// The JSON text of every event ready now (an array of at least one, waiting for it), or
+/// `None` once the worker is closed and every event before the close was handed over.
+/// `completed` events go only while `completed` says somebody listens (see
+/// [`NativeWorker::listen_completed`]); a batch of nothing else is not handed over.
 async fn next_events(
     events: &Mutex<WorkerEvents>,
     mut closed: watch::Receiver<bool>,
-) -> Option<Vec<Value>> {
+    completed: &AtomicBool,
+) -> Option<String> {
     let mut events = events.lock().await;
-    let first = loop {
-        if let Some(e) = events.try_next() {
-            break e;
+    let mut out = Vec::new();
+    loop {
+        let first = loop {
+            if let Some(e) = events.try_next() {
+                break e;
+            }
+            if *closed.borrow_and_update() {
+                return None;
+            }
+            tokio::select! {
+                e = events.next() => match e {
+                    Some(e) => break e,
+                    None => return None,
+                },
+                _ = closed.changed() => {}
+            }
+        };
+        let completed = completed.load(Ordering::Relaxed);
+        write_event(&mut out, first, completed);
+        for _ in 1..EVENT_BATCH {
+            match events.try_next() {
+                Some(e) => write_event(&mut out, e, completed),
+                None => break,
+            }
         }
-        if *closed.borrow_and_update() {
-            return None;
-        }
-        tokio::select! {
-            e = events.next() => match e {
-                Some(e) => break e,
-                None => return None,
-            },
-            _ = closed.changed() => {}
-        }
-    };
-    let mut batch = vec![event_json(first)];
-    while batch.len() < EVENT_BATCH {
-        match events.try_next() {
-            Some(e) => batch.push(event_json(e)),
-            None => break,
+        if !out.is_empty() {
+            out.push(b']');
+            // Only JSON text went in (see `write_event`).
+            return Some(String::from_utf8_lossy(&out).into_owned());
         }
     }
-    Some(batch)
 }
 
 #[napi]
@@ -211,6 +260,13 @@ impl NativeWorker {
         js(self.executor().drive(|| self.worker.start()))
     }
 
+    /// Whether `completed` events are wanted (`worker.js` has listeners for them); until
+    /// they are, they are left out of what `next` hands over.
+    #[napi(catch_unwind)]
+    pub fn listen_completed(&self, on: bool) {
+        self.completed.store(on, Ordering::Relaxed);
+    }
+
     /// Take no new jobs; those in flight go on.
     #[napi(catch_unwind)]
     pub fn pause(&self) {
@@ -238,16 +294,21 @@ impl NativeWorker {
         ts_return_type = "{ next(op: number): unknown; close(op: number, graceful: boolean): unknown; updateProgress(op: number, id: string, progress: string): unknown; log(op: number, id: string, line: string): unknown }"
     )]
     pub fn functions<'env>(&self, env: &'env Env) -> napi::Result<Object<'env>> {
-        let (events, closed, c1) = (
+        let (events, closed, c1, completed) = (
             Arc::clone(&self.events),
             self.closed.clone(),
             Arc::clone(&self.completions),
+            Arc::clone(&self.completed),
         );
         let f = Functions::new(env)?.add("next", move |x| {
-            let (events, closed) = (Arc::clone(&events), closed.subscribe());
+            let (events, closed, completed) = (
+                Arc::clone(&events),
+                closed.subscribe(),
+                Arc::clone(&completed),
+            );
             c1.start(x.env, arg(x, 0)?, async move {
-                Ok(match next_events(&events, closed).await {
-                    Some(batch) => Outcome::Text(Value::Array(batch).to_string()),
+                Ok(match next_events(&events, closed, &completed).await {
+                    Some(batch) => Outcome::Text(batch),
                     None => Outcome::Null,
                 })
             })
