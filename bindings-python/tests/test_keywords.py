@@ -19,6 +19,7 @@ import redkit
 import redkit.asyncio
 from redkit.fastapi import rate_limit
 from redkit.flask import RateLimit
+from redkit.starlette import RateLimitMiddleware
 
 # (the method as the error names it, a call of it passing keyword k, the right keyword,
 # a misspelling of it). The call gets the test's objects (`o`) and the keyword to use.
@@ -27,6 +28,10 @@ Case = tuple[str, Callable[[Any, str], Any], str, str]
 
 def kw(k: str, value: Any) -> dict[str, Any]:
     return {k: value}
+
+
+async def _app(scope: Any, receive: Any, send: Any) -> None:
+    """An ASGI app for the middleware to wrap; never called."""
 
 
 def _key(_request: Any) -> str:
@@ -63,12 +68,12 @@ SHARED: list[Case] = [
     ("Worker.close", lambda o, k: o.worker.close(**kw(k, True)), "graceful", "gracefull"),
 ]
 
-# The web glue (its limiters are blocking or asyncio ones alike). Starlette's
-# RateLimitMiddleware is not here: Starlette builds it from `add_middleware`'s keywords,
-# typed by a ParamSpec that mypy no longer matches once `__init__` takes `**unknown` (unless
-# `app` became positional-only), and a type checker already flags a misspelt one there.
+# The web glue (its limiters are blocking or asyncio ones alike). Starlette makes its
+# RateLimitMiddleware from `add_middleware`'s keywords: its `__new__` refuses a misspelt one,
+# so `__init__` keeps the exact signature Starlette's ParamSpec typing matches.
 GLUE: list[Case] = [
     ("rate_limit", lambda o, k: rate_limit(o.limiter, **kw(k, 1)), "cost", "cots"),
+    ("RateLimitMiddleware", lambda o, k: RateLimitMiddleware(_app, **kw(k, o.limiter)), "limiter", "limitr"),
 ]
 FLASK: list[Case] = [
     ("RateLimit", lambda o, k: RateLimit(Flask("kw"), **kw(k, o.limiter)), "limiter", "limitr"),

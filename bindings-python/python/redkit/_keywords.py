@@ -37,7 +37,10 @@ def unknown_keywords(call: Callable[..., Any], given: Mapping[str, object]) -> I
     """The error for the keywords ``given`` that ``call`` (a bound method, a function or a
     class) does not take: it names the call, each unknown keyword with the closest one it
     takes, and every keyword it takes."""
-    takes = [p.name for p in inspect.signature(call).parameters.values() if p.kind in _NAMEABLE]
+    # A class: its constructor's keywords (its `__new__` may take any, to word this error).
+    target = call.__init__ if inspect.isclass(call) else call
+    params = inspect.signature(target).parameters.values()
+    takes = [p.name for p in params if p.kind in _NAMEABLE and not (target is not call and p.name == "self")]
     named = []
     for name in given:
         closest = difflib.get_close_matches(name, takes, n=1)

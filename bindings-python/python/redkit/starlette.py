@@ -20,6 +20,7 @@ for one made in the app's lifespan (``lambda request: request.app.state.api``).
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Awaitable, MutableMapping
 from typing import Any, Callable
 
@@ -38,6 +39,7 @@ from ._asgi import (
     rate_limited_handler,
 )
 from ._errors import RateLimited
+from ._keywords import unknown_keywords
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -48,6 +50,16 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 class RateLimitMiddleware:
     """Pure ASGI middleware (no response buffering); only ``http`` requests are limited."""
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> RateLimitMiddleware:
+        # Starlette makes the middleware from `add_middleware`'s keywords. A misspelt one is
+        # InvalidArgument, as everywhere: Python would refuse it with a TypeError before
+        # `__init__` ran, and `__init__` keeps its exact signature for Starlette's typing.
+        takes = inspect.signature(cls.__init__).parameters
+        unknown = {k: v for k, v in kwargs.items() if k not in takes or k == "self"}
+        if unknown:
+            raise unknown_keywords(cls, unknown)
+        return super().__new__(cls)
 
     def __init__(
         self,
