@@ -159,6 +159,12 @@ async fn the_near_cache_copy_is_served_while_redis_is_down() {
     );
     assert_eq!(users.get::<String>("b").await.unwrap(), None);
     assert_eq!(users.errors(), 3);
+    // get_many answers the same: the kept copy, and a miss for the key it has none of.
+    assert_eq!(
+        users.get_many::<String>(&["a", "b"]).await.unwrap(),
+        [Some("v1".to_string()), None]
+    );
+    assert_eq!(users.errors(), 4);
 }
 
 #[tokio::test]

@@ -2,7 +2,8 @@
 //! keys. A read is one `MGET` (keys the near cache holds are served from it and left out),
 //! a write one script (`cache_set_many.lua`), a delete one `DEL`. Every key of a namespace
 //! shares its hash tag, so each of these runs unchanged on Redis Cluster. Under
-//! `fail_safe`, a read that Redis fails answers misses, as `get` does.
+//! `fail_safe`, a read that Redis fails answers the copies this process kept, else misses,
+//! as `get` does.
 
 use std::sync::LazyLock;
 
@@ -39,11 +40,23 @@ impl Cache {
         let stats = &self.inner.stats;
         let (entries, now) = match self.guarded("cache read", self.read_many(keys)).await {
             Ok(read) => read,
-            // As `get` answers under fail_safe when Redis fails: misses.
+            // As `get` answers under fail_safe when Redis fails: the copy this process
+            // kept of each key, else a miss.
             Err(e) if self.fails_safe(&e) => {
-                self.fell_back(Fallback::Miss, &e);
-                stats.misses(keys.len() as u64);
-                return Ok(vec![None; keys.len()]);
+                let values: Vec<Option<Vec<u8>>> = keys
+                    .iter()
+                    .map(|k| self.kept_copy(k).map(|c| c.payload))
+                    .collect();
+                let kept = values.iter().filter(|v| v.is_some()).count() as u64;
+                let fallback = if kept > 0 {
+                    Fallback::Stale
+                } else {
+                    Fallback::Miss
+                };
+                self.fell_back(fallback, &e);
+                stats.hits(kept);
+                stats.misses(keys.len() as u64 - kept);
+                return Ok(values);
             }
             Err(e) => return stats.count(Err(e)),
         };

@@ -136,7 +136,7 @@ impl Cache {
 
     /// The near cache's copy of `key`, live or kept aside while its invalidations are
     /// down, if Redis would still hold it (fresh, or stale within `stale_ttl`).
-    fn kept_copy(&self, key: &str) -> Option<Envelope> {
+    pub(super) fn kept_copy(&self, key: &str) -> Option<Envelope> {
         let near = self.inner.near.as_ref()?;
         let local = rt::now_ms();
         let now = self.inner.client.server_clock().now(local).unwrap_or(local);
