@@ -209,7 +209,8 @@ local function promote_due(limit)
   end
 end
 
--- Take up to `n` jobs for worker `wid`, each leased for `lock_ms`; the global limiter
+-- Take up to `n` jobs for worker `wid` (every build's worker sends its id; the job's hash
+-- does not keep it since q3), each leased for `lock_ms`; the global limiter
 -- allows `lmax` takes per `ldur` ms (lmax 0: no limit). Reply (docs/WIRE.md):
 -- {1, 0, job, job, ...} with each job {id, fields, token, now}; {0, wait_ms} nothing ready
 -- (-1: no delayed job either); {2, wait_ms} limited for wait_ms, or paused (-1).
@@ -279,7 +280,7 @@ local function take(wid, lock_ms, lmax, ldur, n)
         end
         tok = tok + 1
         -- The lease's end is in the hash too, so a finish checks token and lease in one read.
-        redis.call('HSET', key, 'tok', fmt(tok), 'pon', now_s, 'wid', wid, 'lx', lx)
+        redis.call('HSET', key, 'tok', fmt(tok), 'pon', now_s, 'lx', lx)
         leased[#leased + 1] = lx
         leased[#leased + 1] = id
         if #leased == 1000 then

@@ -44,12 +44,12 @@ for i = 0, f - 1 do
   local r = tonumber(ARGV[a + 5])
   local key = jkey(id)
   local fin
-  local j = redis.call('HMGET', key, 'tok', 'opts', 'am', 'ddid', 'st', 'lx')
+  local j = redis.call('HMGET', key, 'tok', 'opts', 'am', 'ddid', 'lx')
   -- The token must be the current delivery's and its lease live. A delivery that ended
   -- (below: `lx` 0) or whose lease ran out (a stalled job, recovered or not: its `lx` is
   -- past) is refused, so the hash alone tells, and the honoured jobs leave `active` in one
   -- ZREM before the take.
-  if j[1] ~= token or not j[6] or tonumber(j[6]) < now then
+  if j[1] ~= token or not j[5] or tonumber(j[5]) < now then
     late = late + 1
     event('lost', 'id', id, 'tok', token)
     fin = 0
@@ -86,9 +86,11 @@ for i = 0, f - 1 do
       apply_removal(id, spec, K_COMPLETED)
       fin = 1
     else
-      local st = j[5]
+      -- The stack list is read only to add to it: a completion, the hot path, never does.
+      local st
       if stack ~= '' then
-        local list = st and cjson.decode(st) or {}
+        local prev = redis.call('HGET', key, 'st')
+        local list = prev and cjson.decode(prev) or {}
         table.insert(list, stack)
         while #list > 10 do
           table.remove(list, 1)
