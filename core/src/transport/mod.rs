@@ -101,7 +101,7 @@ pub trait Transport: MaybeSend + MaybeSync + 'static {
     /// passed: a fail-safe cache's read, bounded by its soft timeout. The default races a
     /// timer. A transport that times its requests out itself takes `within` as the
     /// request's deadline instead, so the read arms no timer of its own (the hosted
-    /// transport does: a timer per read cost a fail-safe cache hit ~5 %,
+    /// transport does: a timer per read was most of what a fail-safe cache hit cost, see
     /// bench/results/fail-safe.md).
     fn get_within(&self, key: &str, within: Duration) -> BoxFuture<'_, Result<Option<Vec<u8>>>> {
         let get = self.get(key);
