@@ -12,33 +12,15 @@
 //! an entry key, no cache layer), so a gap between a hit and raw GET can be placed on one
 //! side of the cache layer or the other.
 
-use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 use std::time::Duration;
 
 use redis::AsyncCommands;
-use redkit::{BoxFuture, Client, SetOptions};
-use redkit_bench::measure::{percentile, run_round};
+use redkit::{Client, SetOptions};
+use redkit_bench::measure::{alternate, Contender};
 
 /// The row a hit is also compared with: what a hand-written cache-aside does on a hit.
 const GET_AND_DECODE: &str = "redis-rs GET + JSON decode (hand-written cache-aside hit)";
-
-/// One operation under test; the argument is a sequence number (for unique keys).
-type Op = Arc<dyn Fn(u64) -> BoxFuture<'static, ()> + Send + Sync>;
-
-struct Contender {
-    name: &'static str,
-    /// The row this one is compared with ("vs" column).
-    baseline: &'static str,
-    op: Op,
-    rounds_ops: Vec<f64>,
-    latencies_us: Vec<u64>,
-}
-
-fn median(v: &mut [f64]) -> f64 {
-    v.sort_by(|a, b| a.total_cmp(b));
-    v[v.len() / 2]
-}
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -210,52 +192,23 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             ),
         ];
         let only = std::env::var("BENCH_ONLY").unwrap_or_default();
-        let mut contenders: Vec<Contender> = contenders
+        let contenders: Vec<Contender> = contenders
             .into_iter()
             .filter(|c| only.split('|').any(|part| c.name.contains(part)))
             .collect();
-        let seq = Arc::new(AtomicU64::new(0));
-        let slice = Duration::from_secs_f64(secs / rounds as f64);
-        for _ in 0..rounds {
-            for c in contenders.iter_mut() {
-                let op = c.op.clone();
-                let (ops, lat) = run_round(concurrency, slice, &seq, move |i| op(i)).await;
-                c.rounds_ops.push(ops);
-                c.latencies_us.extend(lat);
-            }
-        }
-        let medians: Vec<(&'static str, f64)> = contenders
-            .iter_mut()
-            .map(|c| (c.name, median(&mut c.rounds_ops)))
-            .collect();
-        for c in contenders.iter_mut() {
-            c.latencies_us.sort_unstable();
-            let ops = medians.iter().find(|(n, _)| *n == c.name).expect("self").1;
-            let ratio = |name: &str| {
-                medians
-                    .iter()
-                    .find(|(n, _)| *n == name)
-                    .map(|(_, base)| ops / base)
-            };
-            let mut vs = match ratio(c.baseline) {
-                Some(r) => format!("{r:.2}× {}", c.baseline),
+        let measured = alternate(contenders, concurrency, secs, rounds).await;
+        for m in &measured {
+            let mut vs = match m.ratio(&measured, m.baseline) {
+                Some(r) => format!("{r:.2}× {}", m.baseline),
                 None => "baseline".to_string(),
             };
             // A hit also compared with what a hand-written cache-aside hit does (GET + parse).
-            if c.name.contains("(hit)") && !c.name.contains("no decode") {
-                if let Some(r) = ratio(GET_AND_DECODE) {
+            if m.name.contains("(hit)") && !m.name.contains("no decode") {
+                if let Some(r) = m.ratio(&measured, GET_AND_DECODE) {
                     vs.push_str(&format!("; {r:.2}× GET + JSON decode"));
                 }
             }
-            table.push_str(&format!(
-                "| {} | {} | {:.0} | {} | {} | {} |\n",
-                c.name,
-                concurrency,
-                ops,
-                percentile(&c.latencies_us, 0.50),
-                percentile(&c.latencies_us, 0.99),
-                vs
-            ));
+            table.push_str(&m.row(concurrency, &vs));
         }
     }
     println!("{table}");
@@ -273,20 +226,4 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         ),
     )?;
     Ok(())
-}
-
-impl Contender {
-    fn new(
-        name: &'static str,
-        baseline: &'static str,
-        op: impl Fn(u64) -> BoxFuture<'static, ()> + Send + Sync + 'static,
-    ) -> Self {
-        Contender {
-            name,
-            baseline,
-            op: Arc::new(op),
-            rounds_ops: Vec::new(),
-            latencies_us: Vec::new(),
-        }
-    }
 }

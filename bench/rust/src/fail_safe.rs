@@ -18,35 +18,17 @@
 //! nothing: under callgrind, (count at n2 - count at n1) / (n2 - n1) is its instructions
 //! per call, a figure the load of a shared machine does not move.
 
-use std::sync::atomic::AtomicU64;
-use std::sync::Arc;
 use std::time::Duration;
 
 use redkit::{BoxFuture, Cache, Client, OnError, RateLimiter, SetOptions};
-use redkit_bench::measure::{percentile, run_round};
-
-type Op = Arc<dyn Fn(u64) -> BoxFuture<'static, ()> + Send + Sync>;
-
-struct Contender {
-    name: &'static str,
-    baseline: &'static str,
-    op: Op,
-    rounds_ops: Vec<f64>,
-    latencies_us: Vec<u64>,
-}
+use redkit_bench::measure::{alternate, Contender};
 
 fn contender(
     name: &'static str,
     baseline: &'static str,
     op: impl Fn(u64) -> BoxFuture<'static, ()> + Send + Sync + 'static,
 ) -> Contender {
-    Contender {
-        name,
-        baseline,
-        op: Arc::new(op),
-        rounds_ops: Vec::new(),
-        latencies_us: Vec::new(),
-    }
+    Contender::new(name, baseline, op)
 }
 
 fn get(c: &Cache) -> impl Fn(u64) -> BoxFuture<'static, ()> + Send + Sync + 'static {
@@ -160,40 +142,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         "| operation | concurrency | ops/s (median round) | p50 µs | p99 µs | vs |\n|---|---:|---:|---:|---:|---|\n",
     );
     for concurrency in [1usize, 64] {
-        let mut contenders = make();
-        let seq = Arc::new(AtomicU64::new(0));
-        let slice = Duration::from_secs_f64(secs / rounds as f64);
-        for _ in 0..rounds {
-            for c in contenders.iter_mut() {
-                let op = c.op.clone();
-                let (ops, lat) = run_round(concurrency, slice, &seq, move |i| op(i)).await;
-                c.rounds_ops.push(ops);
-                c.latencies_us.extend(lat);
-            }
-        }
-        let medians: Vec<(&str, f64)> = contenders
-            .iter_mut()
-            .map(|c| {
-                c.rounds_ops.sort_by(|a, b| a.total_cmp(b));
-                (c.name, c.rounds_ops[c.rounds_ops.len() / 2])
-            })
-            .collect();
-        for c in contenders.iter_mut() {
-            c.latencies_us.sort_unstable();
-            let ops = medians.iter().find(|(n, _)| *n == c.name).expect("self").1;
-            let vs = match medians.iter().find(|(n, _)| *n == c.baseline) {
-                Some((_, base)) => format!("{:.3}× {}", ops / base, c.baseline),
+        let measured = alternate(make().into(), concurrency, secs, rounds).await;
+        for m in &measured {
+            let vs = match m.ratio(&measured, m.baseline) {
+                Some(r) => format!("{r:.3}× {}", m.baseline),
                 None => "baseline".to_string(),
             };
-            table.push_str(&format!(
-                "| {} | {} | {:.0} | {} | {} | {} |\n",
-                c.name,
-                concurrency,
-                ops,
-                percentile(&c.latencies_us, 0.50),
-                percentile(&c.latencies_us, 0.99),
-                vs
-            ));
+            table.push_str(&m.row(concurrency, &vs));
         }
     }
     println!("{table}");
