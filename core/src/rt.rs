@@ -78,7 +78,7 @@ pub async fn timeout<T>(
     let timer = std::pin::pin!(sleep(d));
     match select(fut, timer).await {
         Either::Left((r, _)) => r,
-        Either::Right(_) => Err(Error::Timeout(format!("{what} took longer than {d:?}"))),
+        Either::Right(_) => Err(took_longer(what, d, None)),
     }
 }
 
@@ -86,12 +86,18 @@ pub async fn timeout<T>(
 /// transport enforces (a fail-safe read, a rate-limit decision) says only "the request".
 pub fn name_timeout(e: Error, what: &str, d: Duration) -> Error {
     match e {
-        Error::Timeout(m) if m.starts_with("the request ") => {
-            Error::Timeout(format!("{what} took longer than {d:?}"))
-        }
-        Error::Timeout(m) => Error::Timeout(format!("{what} took longer than {d:?}: {m}")),
+        Error::Timeout(m) if m.starts_with("the request ") => took_longer(what, d, None),
+        Error::Timeout(m) => took_longer(what, d, Some(&m)),
         other => other,
     }
+}
+
+/// The timeout of `what`, cut at `d`, with what the transport said of it if anything.
+fn took_longer(what: &str, d: Duration, why: Option<&str>) -> Error {
+    Error::Timeout(match why {
+        Some(why) => format!("{what} took longer than {d:?}: {why}"),
+        None => format!("{what} took longer than {d:?}"),
+    })
 }
 
 const GOLDEN: u64 = 0x9E37_79B9_7F4A_7C15;
