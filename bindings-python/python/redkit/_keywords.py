@@ -37,10 +37,13 @@ def unknown_keywords(call: Callable[..., Any], given: Mapping[str, object]) -> I
     """The error for the keywords ``given`` that ``call`` (a bound method, a function or a
     class) does not take: it names the call, each unknown keyword with the closest one it
     takes, and every keyword it takes."""
-    # A class: its constructor's keywords (its `__new__` may take any, to word this error).
-    target = call.__init__ if inspect.isclass(call) else call
-    params = inspect.signature(target).parameters.values()
-    takes = [p.name for p in params if p.kind in _NAMEABLE and not (target is not call and p.name == "self")]
+    if inspect.isclass(call):
+        # Its constructor's keywords (its `__new__` may take any, to word this error), `self`
+        # left out.
+        params = list(inspect.signature(call.__init__).parameters.values())[1:]
+    else:
+        params = list(inspect.signature(call).parameters.values())
+    takes = [p.name for p in params if p.kind in _NAMEABLE]
     named = []
     for name in given:
         closest = difflib.get_close_matches(name, takes, n=1)
