@@ -30,7 +30,8 @@ end
 local done = {}
 local function flush_done()
   if #done > 0 then
-    local keep = math.max(100, math.floor(40000 / #done))
+    local jobs = #done / 4
+    local keep = math.max(100, math.floor(10000 / jobs))
     redis.call('XADD', K_EVENTS, 'MAXLEN', '~', keep, '*', 'ev', 'completed', unpack(done))
     done = {}
   end
