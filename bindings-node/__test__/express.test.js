@@ -44,7 +44,7 @@ function app(middleware) {
 }
 
 test('RateLimit-* headers on every response, 429 + Retry-After + JSON body when denied', async () => {
-  const limiter = client.rateLimiter('headers', { algorithm: 'fixed_window', limit: 2, window: 60_000 })
+  const limiter = client.rateLimiter('headers', { algorithm: 'sliding_log', limit: 2, window: 60_000 })
   await serve(app(rateLimit(limiter)), async (base) => {
     const first = await fetch(base)
     assert.equal(first.status, 200)
@@ -75,7 +75,7 @@ test('RateLimit-* headers on every response, 429 + Retry-After + JSON body when 
 })
 
 test('key(req) and cost(req) choose the identifier and the cost; a null key is not limited', async () => {
-  const limiter = client.rateLimiter('keyed', { algorithm: 'fixed_window', limit: 5, window: 60_000 })
+  const limiter = client.rateLimiter('keyed', { algorithm: 'sliding_log', limit: 5, window: 60_000 })
   const mw = rateLimit(limiter, {
     key: async (req) => req.get('x-api-key') ?? null,
     cost: (req) => Number(req.query.cost ?? 1),
@@ -97,7 +97,7 @@ test('key(req) and cost(req) choose the identifier and the cost; a null key is n
 })
 
 test('onDenied answers a refusal in place of the default body, with the headers already set', async () => {
-  const limiter = client.rateLimiter('custom', { algorithm: 'fixed_window', limit: 1, window: 60_000 })
+  const limiter = client.rateLimiter('custom', { algorithm: 'sliding_log', limit: 1, window: 60_000 })
   const mw = rateLimit(limiter, {
     key: () => 'one',
     onDenied: (req, res, result) => res.end(`slow down, ${result.retryAfterMs > 0 ? 'later' : 'now'}`),
@@ -158,7 +158,7 @@ test('when Redis cannot decide: onError allow passes without headers, deny is 50
 })
 
 test('works on a plain node:http server too (keyed by the socket address)', async () => {
-  const limiter = client.rateLimiter('plain', { algorithm: 'fixed_window', limit: 1, window: 60_000 })
+  const limiter = client.rateLimiter('plain', { algorithm: 'sliding_log', limit: 1, window: 60_000 })
   const mw = rateLimit(limiter)
   const http = require('node:http').createServer((req, res) => mw(req, res, () => res.end('ok')))
   await new Promise((resolve) => http.listen(0, '127.0.0.1', resolve))

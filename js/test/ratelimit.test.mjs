@@ -207,7 +207,7 @@ for (const transport of serverTransports) {
     });
 
     test('localBlock: a blocked identifier costs no round trip until its retry time', async () => {
-      const limiter = (await client('local')).rateLimiter('local', { algorithm: 'fixed_window', limit: 2, window: 60_000, localBlock: true });
+      const limiter = (await client('local')).rateLimiter('local', { algorithm: 'sliding_log', limit: 2, window: 60_000, localBlock: true });
       await limiter.limit('u');
       await limiter.limit('u');
       const denied = await limiter.limit('u');

@@ -32,7 +32,7 @@ test('REST and the adapter share one limit (same keys, same scripts)', async () 
 });
 
 test('a limiter keeps working after a panic restarted the module; its state is in Redis', async () => {
-  const api = servers.transports.rest(prefix('panic')).rateLimiter('api', { algorithm: 'fixed_window', limit: 2, window: 60_000 });
+  const api = servers.transports.rest(prefix('panic')).rateLimiter('api', { algorithm: 'sliding_log', limit: 2, window: 60_000 });
   assert.equal((await api.limit('u')).remaining, 1);
   await assert.rejects(debugPanic(true), (e) => e instanceof RedkitError && e.code === 'ERR_PANIC');
   assert.equal((await api.limit('u')).remaining, 0);
@@ -116,7 +116,7 @@ describe('onError when Redis or the gateway fails', () => {
 
 describe('edge glue: the HTTP meaning of a decision is the core\'s', () => {
   test('withRateLimit: RateLimit-* headers, then 429 with Retry-After and the shared JSON body', async () => {
-    const limiter = servers.transports.adapter(prefix('glue')).rateLimiter('api', { algorithm: 'fixed_window', limit: 1, window: 60_000 });
+    const limiter = servers.transports.adapter(prefix('glue')).rateLimiter('api', { algorithm: 'sliding_log', limit: 1, window: 60_000 });
     const handler = withRateLimit(limiter, () => new Response('hello'), { key: (req) => req.headers.get('x-user') });
     const ask = (user) => handler(new Request('http://edge/', { headers: user ? { 'x-user': user } : {} }));
     const first = await ask('ada');
@@ -161,7 +161,7 @@ describe('edge glue: the HTTP meaning of a decision is the core\'s', () => {
   });
 
   test('withRateLimit: onDenied builds the refusal from the core\'s answer', async () => {
-    const limiter = servers.transports.adapter(prefix('glue-custom')).rateLimiter('api', { algorithm: 'fixed_window', limit: 1, window: 60_000 });
+    const limiter = servers.transports.adapter(prefix('glue-custom')).rateLimiter('api', { algorithm: 'sliding_log', limit: 1, window: 60_000 });
     const handler = withRateLimit(limiter, () => new Response('hello'), {
       key: () => 'one',
       onDenied: (request, result, answer) => new Response(`wait ${result.retryAfterMs > 0}`, { status: answer.status, headers: answer.headers }),
