@@ -327,19 +327,14 @@ impl NativeWorker {
                 Ok(Outcome::Unit)
             })
         })?;
-        let (w, q, c3) = (
-            Arc::clone(&self.worker),
-            self.queue.clone(),
-            Arc::clone(&self.completions),
-        );
+        let (w, c3) = (Arc::clone(&self.worker), Arc::clone(&self.completions));
         let f = f.add("updateProgress", move |x| {
             let (id, text) = (string_arg(x, 1)?, arg::<String>(x, 2)?);
-            let (w, q) = (Arc::clone(&w), q.clone());
+            let w = Arc::clone(&w);
             c3.start(x.env, arg(x, 0)?, async move {
                 let progress: Value = serde_json::from_str(&text)
                     .map_err(|e| redkit::Error::invalid(format!("progress is not JSON: {e}")))?;
-                q.update_progress(&id, &progress).await?;
-                w.report_progress(&id, progress);
+                w.update_progress(&id, progress).await?;
                 Ok(Outcome::Unit)
             })
         })?;

@@ -733,11 +733,23 @@ impl WorkerCore {
         Ok(WorkerEventsCore::new(self.worker.events()))
     }
 
-    /// Tell this worker's listeners that its job `id` reported `progress` (JSON text).
-    fn report_progress(&self, id: &str, progress: &str) -> PyResult<()> {
+    /// Store the progress (JSON text) of job `id`, which this worker runs, and tell this
+    /// worker's listeners (`Worker::update_progress`).
+    fn update_progress<'py>(
+        &self,
+        py: Python<'py>,
+        bridge: Option<&Bound<'py, LoopBridge>>,
+        id: String,
+        progress: &str,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        same_process(self.pid, "worker")?;
+        let w = Arc::clone(&self.worker);
         let progress = json("progress", progress).map_err(to_py)?;
-        self.worker.report_progress(id, progress);
-        Ok(())
+        go(
+            py,
+            bridge,
+            async move { w.update_progress(&id, progress).await },
+        )
     }
 
     /// Stop taking jobs; those in flight go on.

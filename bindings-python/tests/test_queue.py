@@ -123,6 +123,8 @@ def test_bad_options_are_typed_errors(client: redkit.Client) -> None:
         client.queue("bad", atempts=3)  # type: ignore[call-arg]
     with pytest.raises(redkit.InvalidArgument):
         client.queue("bad", attempts=0)
+    with pytest.raises(redkit.InvalidArgument, match="a job id cannot be a queue's default"):
+        client.queue("bad", job_id="same")
     with pytest.raises(TypeError):
         client.queue(5)  # type: ignore[arg-type]
     with pytest.raises(redkit.InvalidArgument):

@@ -353,6 +353,29 @@ def test_asyncio_cancel_and_plain_processor(redis_url: str, prefix: str) -> None
         assert where and where[0] != main_thread
         await w2.close()
         await asyncio.wait_for(t2, 5)
+
+        # A plain function that returns an awaitable (a lambda around an async def): the
+        # pool thread has it awaited on this loop, where the coroutine's loop-bound objects
+        # (here an asyncio.Event) belong.
+        loop = asyncio.get_running_loop()
+        gate = asyncio.Event()
+        gate.set()
+
+        async def handle(job: redkit.asyncio.Job[Any]) -> str:
+            assert asyncio.get_running_loop() is loop
+            await gate.wait()
+            await job.update_progress(50)
+            return f"awaited {job.data}"
+
+        j3 = await q.add("c", 7)
+        w3 = client.worker("ac", lambda job: handle(job), drain_delay=0.2)
+        progressed: list[Any] = []
+        w3.on("progress", lambda job, p: progressed.append(p))
+        t3 = asyncio.create_task(w3.run())
+        assert await j3.wait_until_finished(10) == "awaited 7"
+        await w3.close()
+        await asyncio.wait_for(t3, 5)
+        assert progressed == [50]  # through the worker: stored, and told to its listeners
         await client.close()
 
     asyncio.run(main())

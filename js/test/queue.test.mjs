@@ -203,7 +203,7 @@ for (const transport of allTransports) {
         [() => client.queue('q', { attempts: 'three' }), /attempts/],
         [() => client.queue('q', { tll: 5 }), /unknown option "tll"/],
         [() => client.queue('q', { remove_on_complete: true }), /unknown option "remove_on_complete"/],
-        [() => client.queue('q', { jobId: 'x' }), /job_id cannot be a queue default/],
+        [() => client.queue('q', { jobId: 'x' }), /a job id cannot be a queue's default job option/],
         [() => client.queue('q', { delay: NaN }), /delay/],
         [() => client.queue('', {}), /./],
         [() => client.queue(42), /queue name must be a string/],

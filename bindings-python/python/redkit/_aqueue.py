@@ -37,11 +37,8 @@ class Job(JobFields[T]):
     async def update_progress(self, progress: Any) -> None:
         """Report progress (any JSON value): stored on the job, sent as an event (and to
         the ``progress`` listeners of the worker running it)."""
-        text = _queue.progress_json(progress)
-        await self._queue._core.update_progress(_bridge(), self.id, text)
+        await self._progress_core().update_progress(_bridge(), self.id, _queue.progress_json(progress))
         self.progress = progress
-        if self._listeners is not None:
-            self._listeners.progressed(self.id, text)
 
     async def log(self, line: str) -> int:
         """Append a line to the job's log; returns the number of lines."""

@@ -220,7 +220,7 @@ class Client:
         q = self.queue(queue, codec=codec)
         opts = dict(options)
         listeners = Listeners()
-        host = _processor.on_pool(q, Job, processor, listeners, refuse_awaitables=True)
+        host = _processor.on_pool(q, Job, processor, listeners)
         core = self._conn.worker(queue, host, opts)
         listeners.worker = core
         return Worker(core, q, listeners)

@@ -13,11 +13,14 @@ What it gives the core, the same from either client:
 
 What differs is only where the processor runs: :func:`on_pool` on redkit's thread pool (a
 plain function, either client), :func:`on_loop` on the asyncio client's event loop (an
-``async def``). The blocking client refuses an ``async def`` (see ``_async_refusal``).
+``async def``). The blocking client refuses an ``async def`` (see ``_async_refusal``), and
+an awaitable that a plain function returns; the asyncio client awaits that one on its loop
+(a ``lambda job: handle(job)`` around an ``async def`` works as ``handle`` would).
 """
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 from collections.abc import Awaitable
 from types import TracebackType
@@ -88,22 +91,30 @@ def on_pool(
     processor: Processor,
     listeners: Listeners,
     *,
-    refuse_awaitables: bool = False,
+    loop: asyncio.AbstractEventLoop | None = None,
 ) -> Callable[[bytes, Cancellation], bytes]:
     """The host function the core runs on redkit's thread pool for each delivery of
     ``queue`` (a :class:`redkit.Queue` or its asyncio twin, whose jobs are ``job_class``).
-    ``refuse_awaitables``: a result that is awaitable fails the job with the blocking
-    client's refusal (it cannot await it), its coroutine closed unrun."""
+    A result that is awaitable is awaited on ``loop`` (the asyncio client's), this pool
+    thread waiting for it as for any processor; with no loop (the blocking client) it
+    fails the job with the blocking client's refusal, its coroutine closed unrun."""
     codec: Codec = queue._codec
 
     def call(arg: bytes, cancel: Cancellation) -> bytes:
         with _Delivery(job_class._delivered(queue, arg, codec, cancel, listeners), listeners) as job:
             result = processor(job)
-            if refuse_awaitables:
+            if loop is None:
                 refuse_awaitable(result, "the processor", "worker")
+            elif inspect.isawaitable(result):
+                result = asyncio.run_coroutine_threadsafe(_awaited(result), loop).result()
         return codec.encode(result)
 
     return call
+
+
+async def _awaited(value: Awaitable[Any]) -> Any:
+    """Any awaitable as a coroutine (what ``run_coroutine_threadsafe`` takes)."""
+    return await value
 
 
 def on_loop(

@@ -170,7 +170,7 @@ class Listeners:
 
     def __init__(self) -> None:
         self.worker: WorkerCore | None = None
-        """The native worker, once made: told of progress its jobs report."""
+        """The native worker, once made: its jobs report their progress through it."""
         self.callbacks: dict[str, list[Callable[..., Any]]] = {}
         self.jobs: dict[str, Any] = {}
         self.errors: dict[str, BaseException] = {}
@@ -203,12 +203,6 @@ class Listeners:
             with self.lock:
                 self.jobs[job.id] = job
                 _bound(self.jobs)
-
-    def progressed(self, job_id: str, progress: str) -> None:
-        """A job of this worker reported ``progress`` (JSON text) through the queue: the
-        engine did not see it, so it is told."""
-        if self.worker is not None:
-            self.worker.report_progress(job_id, progress)
 
     def raised(self, job_id: str, error: BaseException) -> None:
         """The processor of ``job_id`` raised ``error``: the ``failed`` listeners get it."""

@@ -145,6 +145,12 @@ class JobFields(Generic[T]):
     def __repr__(self) -> str:
         return f"<Job {self.name!r} id={self.id!r} attempts_made={self.attempts_made}>"
 
+    def _progress_core(self) -> Any:
+        """Where ``update_progress`` goes: the worker running this job (the core stores
+        the progress and tells that worker's ``progress`` listeners), else the queue."""
+        worker = self._listeners.worker if self._listeners is not None else None
+        return worker if worker is not None else self._queue._core
+
     @classmethod
     def _delivered(cls: type[J], queue: Any, arg: bytes, codec: Codec, cancel: Cancellation, listeners: Listeners) -> J:
         """A job as the worker engine hands it to a processor (``job_arg`` in the core).
@@ -181,11 +187,8 @@ class Job(JobFields[T]):
     def update_progress(self, progress: Any) -> None:
         """Report progress (any JSON value): stored on the job, sent as an event (and to
         the ``progress`` listeners of the worker running it)."""
-        text = progress_json(progress)
-        self._queue._core.update_progress(None, self.id, text)
+        self._progress_core().update_progress(None, self.id, progress_json(progress))
         self.progress = progress
-        if self._listeners is not None:
-            self._listeners.progressed(self.id, text)
 
     def log(self, line: str) -> int:
         """Append a line to the job's log; returns the number of lines."""

@@ -51,6 +51,14 @@ def _bridge() -> LoopBridge:
     return bridge
 
 
+def _running_loop() -> asyncio.AbstractEventLoop | None:
+    """The running event loop, if any."""
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
+
+
 def _forget_bridges() -> None:
     """In a forked child: the parent's loops and sockets are not this process's."""
     _bridges.clear()
@@ -336,7 +344,8 @@ class Client:
     ) -> Worker[T]:
         """A worker running ``processor(job)`` over the jobs of ``queue``, returned at once;
         start it with ``await worker.run()``. An ``async def`` processor runs on the running
-        event loop (call this from it), a plain function on redkit's thread pool; up to
+        event loop (call this from it), a plain function on redkit's thread pool (an
+        awaitable it returns is awaited on the loop running when the worker was made); up to
         ``concurrency`` jobs at once. An exception fails the attempt
         (:class:`redkit.UnrecoverableError`: no retry)."""
         _processor.check(processor)
@@ -346,7 +355,8 @@ class Client:
         if _processor.is_async(processor):
             core = self._conn.worker(queue, _processor.on_loop(q, Job, processor, listeners), opts, _bridge())
         else:
-            core = self._conn.worker(queue, _processor.on_pool(q, Job, processor, listeners), opts)
+            host = _processor.on_pool(q, Job, processor, listeners, loop=_running_loop())
+            core = self._conn.worker(queue, host, opts)
         listeners.worker = core
         return Worker(core, q, listeners)
 

@@ -174,7 +174,7 @@ impl Queue {
         opts.defaults.validate()?;
         if opts.defaults.job_id.is_some() {
             return Err(Error::invalid(
-                "job_id cannot be a queue default (every job would share it)",
+                "a job id cannot be a queue's default job option (every job would share it)",
             ));
         }
         Ok(Queue {

@@ -219,14 +219,17 @@ impl Worker {
         self.shared.events.subscribe()
     }
 
-    /// Tell this worker's listeners that a job it runs reported `progress`. A host
-    /// processor (a binding's function) stores progress through the queue, out of the
-    /// engine's sight; its binding calls this so `progress` events reach the listeners.
-    pub fn report_progress(&self, job_id: &str, progress: serde_json::Value) {
+    /// A job this worker runs reports `progress`: stored on the job and sent as a
+    /// `progress` event (as [`Queue::update_progress`]), then told to this worker's
+    /// listeners. What a host processor (a binding's function) calls, so every runtime's
+    /// `progress` listeners hear the same thing.
+    pub async fn update_progress(&self, job_id: &str, progress: serde_json::Value) -> Result<()> {
+        self.shared.queue.update_progress(job_id, &progress).await?;
         self.shared.events.emit(WorkerEvent::Progress {
             job_id: job_id.to_string(),
             progress,
         });
+        Ok(())
     }
 
     /// This worker's id, as `queue.workers()` lists it.
