@@ -34,6 +34,9 @@ import { startRedis, writeResults } from './harness.mjs'
 const here = path.dirname(fileURLToPath(import.meta.url))
 const root = path.join(here, '..', '..')
 const OUT = process.env.BENCH_OUT ?? path.join(root, 'bench', 'results', 'node-queue.md')
+// BENCH_JSON: also write the throughput cells there as JSON ([{ workload, contender, jobsPerSec }]),
+// which bench/queue-same-run.sh hands to the Rust bench.
+const JSON_OUT = process.env.BENCH_JSON
 const QUEUE = 'bench'
 const PREFIX = 'qbench'
 const BULK = 1000
@@ -424,6 +427,10 @@ async function main() {
     lines.push('', 'redkit-node has no worker yet in this build: the worker and latency rows are BullMQ\'s alone.')
   }
   writeResults(OUT, [...lines, ''])
+  if (JSON_OUT) {
+    const out = cells.map((c) => ({ workload: c.workload, contender: contenders[c.name].label, jobsPerSec: c.rate }))
+    fs.writeFileSync(JSON_OUT, JSON.stringify(out, null, 1) + '\n')
+  }
 }
 
 if (process.argv[2] === '--child') {

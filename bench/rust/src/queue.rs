@@ -9,6 +9,10 @@
 //! BENCH_LINK_DELAY_US > 0 connects the workers through a link that adds that much to each
 //! round trip, as a server on another host would). Prints a markdown table and writes it to
 //! bench/results/rust-queue.md.
+//!
+//! BullMQ's column holds the figures issue 17 quotes, unless BENCH_BULLMQ names the JSON
+//! cells `bench/node/queue.mjs` wrote (BENCH_JSON) for BullMQ itself on the same server
+//! just before: `bench/queue-same-run.sh` runs both that way.
 
 use std::time::{Duration, Instant};
 
@@ -119,9 +123,69 @@ async fn worker_run(client: &Client, link: &Client, n: u64, concurrency: usize) 
     }
 }
 
+/// BullMQ's jobs/s for add, addBulk, and a worker at concurrency 1 and 100, and where
+/// they come from.
+struct Peer {
+    add: f64,
+    bulk: f64,
+    c1: f64,
+    c100: f64,
+    source: String,
+    /// The command that makes this table.
+    command: &'static str,
+}
+
+impl Peer {
+    /// The figures issue 17 quotes for this kind of machine.
+    fn quoted() -> Peer {
+        Peer {
+            add: 9_400.0,
+            bulk: 41_700.0,
+            c1: 7_900.0,
+            c100: 35_600.0,
+            source: "BullMQ's figures are the ones issue 17 quotes for this kind of machine \
+                     (bench/queue-same-run.sh measures BullMQ itself on the same server in the same run)"
+                .into(),
+            command: "cargo run --release -p redkit-bench --bin queue-bench",
+        }
+    }
+
+    /// BullMQ as `bench/node/queue.mjs` measured it (its BENCH_JSON cells at `path`).
+    fn measured(path: &str) -> Result<Peer, Box<dyn std::error::Error>> {
+        let cells: Vec<serde_json::Value> = serde_json::from_str(&std::fs::read_to_string(path)?)?;
+        // The cell of BullMQ whose workload is `workload`, or starts with it when it ends
+        // in '(' (the add rows name their batch after it).
+        let rate = |workload: &str| -> Result<f64, Box<dyn std::error::Error>> {
+            cells
+                .iter()
+                .find(|c| {
+                    let w = c["workload"].as_str().unwrap_or_default();
+                    c["contender"] == "BullMQ"
+                        && (w == workload || workload.ends_with('(') && w.starts_with(workload))
+                })
+                .and_then(|c| c["jobsPerSec"].as_f64())
+                .ok_or_else(|| format!("{path}: no BullMQ cell for {workload:?}").into())
+        };
+        Ok(Peer {
+            add: rate("add (")?,
+            bulk: rate("addBulk (")?,
+            c1: rate("worker, concurrency 1")?,
+            c100: rate("worker, concurrency 100")?,
+            source: "BullMQ's figures are BullMQ itself (bench/node/queue.mjs), measured on the \
+                     same server just before, in the same run (bench/queue-same-run.sh)"
+                .into(),
+            command: "bash bench/queue-same-run.sh",
+        })
+    }
+}
+
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let jobs: u64 = redkit_bench::env_or("BENCH_JOBS", 20_000);
+    let peer = match std::env::var("BENCH_BULLMQ") {
+        Ok(path) => Peer::measured(&path)?,
+        Err(_) => Peer::quoted(),
+    };
     let (url, _own_server) = redkit_bench::server::target();
     let client = Client::builder(&url).prefix("qbench").build().await?;
     let q = client.queue("bench")?;
@@ -158,15 +222,17 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut out = String::new();
     out.push_str("## Rust: queue and worker\n\n");
     out.push_str(
-        "redkit's Rust core on one redis-server (a server of its own), one run; BullMQ's figures \
-         are the ones issue 17 quotes for this kind of machine (BullMQ itself, same server, same \
-         run, comes with the Node binding). No-op jobs, JSON payload a number. Server CPU is \
-         redis-server's user + system time per job (INFO cpu), worker CPU the bench process's \
-         (/proc/self/stat); neither is inflated by the machine's load the way jobs/s is.\n",
+        "redkit's Rust core on one redis-server, one run. No-op jobs, JSON payload a number. \
+         Server CPU is redis-server's user + system time per job (INFO cpu), worker CPU the \
+         bench process's (/proc/self/stat); neither is inflated by the machine's load the way \
+         jobs/s is. ",
     );
+    out.push_str(&peer.source);
+    out.push_str(".\n");
     out.push_str(&format!(
-        "Command: `cargo run --release -p redkit-bench --bin queue-bench` (BENCH_JOBS={jobs}, \
-         BENCH_LINK_DELAY_US={delay_us}); load average at the end: {}\n\n",
+        "Command: `{}` (BENCH_JOBS={jobs}, BENCH_LINK_DELAY_US={delay_us}); load average at the \
+         end: {}\n\n",
+        peer.command,
         load.split_whitespace()
             .take(3)
             .collect::<Vec<_>>()
@@ -184,7 +250,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     row(
         "add (1 per call, 1 in flight)",
         add,
-        9_400.0,
+        peer.add,
         "1 EVALSHA per job",
         add_cpu,
         "— | —",
@@ -192,7 +258,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     row(
         "add_bulk (1,000 per call)",
         bulk,
-        41_700.0,
+        peer.bulk,
         "1 EVALSHA per 1,000 jobs",
         bulk_cpu,
         "— | —",
@@ -200,7 +266,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     row(
         "worker, concurrency 1",
         c1.jobs_per_sec,
-        7_900.0,
+        peer.c1,
         &format!("{:.1} (BullMQ: 23)", c1.server_cmds),
         c1.server_cpu,
         &worker(&c1),
@@ -208,7 +274,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     row(
         "worker, concurrency 100",
         c100.jobs_per_sec,
-        35_600.0,
+        peer.c100,
         &format!("{:.1} (BullMQ: 23)", c100.server_cmds),
         c100.server_cpu,
         &worker(&c100),
