@@ -354,9 +354,8 @@ impl de::Error for ReadError {
 fn expectation(expected: &dyn de::Expected) -> String {
     let text = expected.to_string();
     match text.as_str() {
-        "i8" | "i16" | "i32" | "i64" | "i128" | "u8" | "u16" | "u32" | "u64" | "u128" => {
-            "a whole number".into()
-        }
+        "i8" | "i16" | "i32" | "i64" | "i128" | "isize" | "u8" | "u16" | "u32" | "u64" | "u128"
+        | "usize" => "a whole number".into(),
         "f32" | "f64" => "a number".into(),
         "a sequence" => "a list".into(),
         "a map" => "an object".into(),
@@ -956,6 +955,14 @@ mod tests {
                 Dialect::JS,
             ),
             "invalid argument: backoff.type must be one of \"fixed\" or \"exponential\", got \"x\""
+        );
+        // A usize option (a worker's concurrency) names no Rust type either.
+        assert_eq!(
+            message::<crate::worker::WorkerOptions>(
+                map(&[("concurrency", Input::Number(1.5))]),
+                py
+            ),
+            "invalid argument: concurrency must be a whole number, got the number 1.5"
         );
     }
 }

@@ -174,6 +174,21 @@ async fn retries_then_unrecoverable(backend: Backend) {
     let job = jobs::job(&client, "q", &ids[0]).await;
     assert_eq!(job.attempts_made, 1);
     assert_eq!(job.failed_reason.as_deref(), Some("bad payload"));
+
+    // An error with no message (a bare `new Error()`, a `KeyboardInterrupt`) fails the job
+    // with its kind as the reason: a failed job always says why.
+    let ids = jobs::add(&client, "q", 1, jobs::none()).await;
+    let worker = client
+        .worker(
+            "q",
+            processor_fn(|_, _| async { Err(HostError::new("KeyboardInterrupt", "")) }),
+        )
+        .build()
+        .unwrap();
+    jobs::until(&client, "q", "failed", 2, Duration::from_secs(10)).await;
+    worker.close(true).await;
+    let job = jobs::job(&client, "q", &ids[0]).await;
+    assert_eq!(job.failed_reason.as_deref(), Some("KeyboardInterrupt"));
 }
 every_backend!(
     retries,

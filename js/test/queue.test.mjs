@@ -240,7 +240,7 @@ for (const transport of allTransports) {
         [() => q.getJobs('waiting', '0'), /start must be a number/],
         [() => q.getJob(5), /job id must be a string/],
         [() => q.retryJobs('sleeping'), /sleeping/],
-        [() => q.retryJobs({ state: 'waiting' }), /retry_jobs takes failed or completed/],
+        [() => q.retryJobs({ state: 'waiting' }), /only failed or completed jobs can be retried, not waiting ones/],
         [() => q.clean(-1, 10, 'completed'), /grace/],
         [() => q.clean(0, 1.5, 'completed'), /limit/],
         [() => q.clean(0), /limit must be a number/],

@@ -472,7 +472,7 @@ impl Queue {
     pub async fn retry_jobs(&self, state: JobState) -> Result<u64> {
         if !matches!(state, JobState::Failed | JobState::Completed) {
             return Err(Error::invalid(format!(
-                "retry_jobs takes failed or completed jobs, not {state}"
+                "only failed or completed jobs can be retried, not {state} ones"
             )));
         }
         let mut total = 0;
@@ -588,7 +588,7 @@ impl Queue {
                 0 => return Ok(()),
                 -1 => {
                     return Err(Error::invalid(
-                        "the queue has active jobs: obliterate(force=true) deletes them too",
+                        "the queue has active jobs: obliterate with force deletes them too",
                     ))
                 }
                 _ => {}

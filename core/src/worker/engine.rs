@@ -385,6 +385,15 @@ async fn sleep_or_never(d: Option<Duration>) {
     }
 }
 
+/// A failed attempt's reason: the error's message, or its kind when the message is empty
+/// (a bare `new Error()`, a `KeyboardInterrupt`), so a failed job always says why.
+fn failed_reason(e: &HostError) -> String {
+    match e.message() {
+        "" => e.kind().to_string(),
+        message => message.to_string(),
+    }
+}
+
 /// What a delivery's end writes, or nothing (lease lost, closing without waiting).
 fn decide(
     id: &str,
@@ -396,14 +405,14 @@ fn decide(
         Ok(Ok(value)) => (Outcome::Completed(value), FailureKind::Error),
         Ok(Err(e)) if e.kind() == UNRECOVERABLE => (
             Outcome::Unrecoverable {
-                reason: e.message().to_string(),
+                reason: failed_reason(&e),
                 stack: e.trace().map(str::to_string),
             },
             FailureKind::Unrecoverable,
         ),
         Ok(Err(e)) => (
             Outcome::Failed {
-                reason: e.message().to_string(),
+                reason: failed_reason(&e),
                 stack: e.trace().map(str::to_string),
             },
             FailureKind::Error,
