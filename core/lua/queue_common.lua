@@ -68,10 +68,12 @@ local function next_seq()
   return redis.call('HINCRBY', K_META, 'seq', 1)
 end
 
--- The job's options; most jobs carry none ('{}'), which costs no decode.
+-- The job's options, read and never changed; most jobs carry none ('{}'), which costs no
+-- decode and no table (they share one).
+local NO_OPTS = {}
 local function decode_opts(raw)
   if not raw or raw == '{}' then
-    return {}
+    return NO_OPTS
   end
   return cjson.decode(raw)
 end
@@ -212,7 +214,7 @@ end
 -- Take up to `n` jobs for worker `wid` (every build's worker sends its id; the job's hash
 -- does not keep it since q3), each leased for `lock_ms`; the global limiter
 -- allows `lmax` takes per `ldur` ms (lmax 0: no limit). Reply (docs/WIRE.md):
--- {1, 0, job, job, ...} with each job {id, fields, token, now}; {0, wait_ms} nothing ready
+-- {1, now, id, fields, token, id, fields, token, ...} (flat: no table per job); {0, wait_ms} nothing ready
 -- (-1: no delayed job either); {2, wait_ms} limited for wait_ms, or paused (-1).
 local function take(wid, lock_ms, lmax, ldur, n)
   load_meta()
@@ -232,7 +234,7 @@ local function take(wid, lock_ms, lmax, ldur, n)
   if meta[4] and tonumber(meta[4]) <= now then
     promote_due(1000)
   end
-  local out = {1, 0}
+  local out = {1, now}
   local got = 0
   -- Every job of one call gets the same lease end; they enter the active set in one ZADD
   -- per 500 (unpack() has a stack limit).
@@ -272,15 +274,17 @@ local function take(wid, lock_ms, lmax, ldur, n)
       local key = jkey(id)
       local fields = redis.call('HGETALL', key)
       if #fields > 0 then
-        local tok = 0
+        -- The delivery's token: one more than the last delivery's; a job's first is 1,
+        -- with no parse and no format.
+        local tok, tok_s = 1, '1'
         for i = 1, #fields, 2 do
           if fields[i] == 'tok' then
-            tok = tonumber(fields[i + 1])
+            tok = tonumber(fields[i + 1]) + 1
+            tok_s = fmt(tok)
           end
         end
-        tok = tok + 1
         -- The lease's end is in the hash too, so a finish checks token and lease in one read.
-        redis.call('HSET', key, 'tok', fmt(tok), 'pon', now_s, 'lx', lx)
+        redis.call('HSET', key, 'tok', tok_s, 'pon', now_s, 'lx', lx)
         leased[#leased + 1] = lx
         leased[#leased + 1] = id
         if #leased == 1000 then
@@ -288,7 +292,9 @@ local function take(wid, lock_ms, lmax, ldur, n)
         end
         got = got + 1
         taken[got] = id
-        out[#out + 1] = {id, fields, tok, now}
+        out[#out + 1] = id
+        out[#out + 1] = fields
+        out[#out + 1] = tok
       end
     end
   end

@@ -1,10 +1,11 @@
 -- Finish deliveries and, in the same call, take the next jobs: one round trip per job for a
 -- busy worker (and one for several jobs finished together).
--- ARGV: f, then 6 values per finished delivery: id, token, outcome (completed | failed |
+-- ARGV: f, then per finished delivery: id, token, outcome (completed | failed |
 -- unrecoverable | cancelled | timeout), value (the return value, or the failed reason),
--- stack ('' or one error's stack text), r (a draw in [0, 1) for the backoff jitter); then
--- the take arguments: worker_id, lock_ms, limiter_max, limiter_duration_ms, n (0: take
--- nothing).
+-- and for any outcome but completed two more: stack ('' or one error's stack text), r (a
+-- draw in [0, 1) for the backoff jitter) -- a completion, the hot path, needs neither;
+-- then the take arguments: worker_id, lock_ms, limiter_max, limiter_duration_ms, n (0:
+-- take nothing).
 -- Reply: {fins, take reply...}: fins one code per delivery: 0 refused (the token no longer
 -- holds a live lease: the job was or will be delivered again; counted in meta.late),
 -- 1 completed, 2 failed for good, 3 retry scheduled. The take reply is {0, -1} when n is 0.
@@ -36,13 +37,24 @@ local function flush_done()
     done = {}
   end
 end
+-- Whether a lease ending at `lx` (ms, as the take wrote it) is live: decimal strings of
+-- one length compare as their numbers do, and a parse per job is the dearer way to ask.
+local function live(lx)
+  return lx and (#lx > #now_s or #lx == #now_s and lx >= now_s)
+end
 -- Honoured deliveries leave `active` in one ZREM per 1000.
 local gone = {}
 local late = 0
+local a = 2
 for i = 0, f - 1 do
-  local a = 2 + i * 6
-  local id, token, outcome, value, stack = ARGV[a], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ARGV[a + 4]
-  local r = tonumber(ARGV[a + 5])
+  local id, token, outcome, value = ARGV[a], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3]
+  local stack, r = '', 0
+  if outcome == 'completed' then
+    a = a + 4
+  else
+    stack, r = ARGV[a + 4], tonumber(ARGV[a + 5])
+    a = a + 6
+  end
   local key = jkey(id)
   local fin
   local j = redis.call('HMGET', key, 'tok', 'opts', 'am', 'ddid', 'lx')
@@ -50,7 +62,7 @@ for i = 0, f - 1 do
   -- (below: `lx` 0) or whose lease ran out (a stalled job, recovered or not: its `lx` is
   -- past) is refused, so the hash alone tells, and the honoured jobs leave `active` in one
   -- ZREM before the take.
-  if j[1] ~= token or not j[5] or tonumber(j[5]) < now then
+  if j[1] ~= token or not live(j[5]) then
     late = late + 1
     event('lost', 'id', id, 'tok', token)
     fin = 0
@@ -60,9 +72,11 @@ for i = 0, f - 1 do
       gone = flush('ZREM', K_ACTIVE, gone)
     end
     local o = decode_opts(j[2])
-    local am = (tonumber(j[3]) or 0) + 1
-    -- Formatted once ('%d'): a Lua number handed to redis.call is printed as a float.
-    local am_s = fmt(am)
+    -- Attempts made, this one included, as the hash stores it ('%d': a Lua number handed
+    -- to redis.call is printed as a float). A first attempt, most jobs' only one, is '1'
+    -- with no parse and no format.
+    local am = j[3] and tonumber(j[3]) + 1 or 1
+    local am_s = j[3] and fmt(am) or '1'
     if outcome == 'completed' then
       redis.call('HSET', key, 'rv', value, 'fon', now_s, 'am', am_s, 'lx', '0')
       local spec = o['remove_on_complete']
@@ -151,7 +165,7 @@ gone = flush('ZREM', K_ACTIVE, gone)
 if late > 0 then
   redis.call('HINCRBY', K_META, 'late', late)
 end
-local t = 2 + f * 6
+local t = a
 local n = tonumber(ARGV[t + 4])
 local reply = {0, -1}
 if n > 0 then

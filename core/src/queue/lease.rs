@@ -173,7 +173,15 @@ impl Queue {
                 cmd = cmd.arg(finishes.len());
                 for f in finishes {
                     let (outcome, value, stack): (&str, &[u8], &str) = match &f.outcome {
-                        Outcome::Completed(v) => ("completed", v, ""),
+                        // A completion sends no stack and no jitter draw (queue_finish.lua).
+                        Outcome::Completed(v) => {
+                            cmd = cmd
+                                .arg(&f.id)
+                                .arg(f.token as i64)
+                                .arg("completed")
+                                .arg(&v[..]);
+                            continue;
+                        }
                         Outcome::Failed { reason, stack } => {
                             ("failed", reason.as_bytes(), stack.as_deref().unwrap_or(""))
                         }
@@ -267,22 +275,21 @@ impl Queue {
     fn parse_take(&self, reply: Vec<Value>) -> Result<Take> {
         let mut it = reply.into_iter();
         let code = it.next().map(|v| v.as_int()).transpose()?.unwrap_or(0);
-        let wait = it.next().map(|v| v.as_int()).transpose()?.unwrap_or(-1);
-        let wait = (wait >= 0).then(|| Duration::from_millis(wait as u64));
+        // The take's time when jobs came (their `processed_on`), else how long to wait.
+        let second = it.next().map(|v| v.as_int()).transpose()?.unwrap_or(-1);
+        let wait = (second >= 0).then(|| Duration::from_millis(second as u64));
         match code {
             1 => {
-                let mut jobs = Vec::new();
-                for entry in it {
-                    let mut e = entry.into_array()?.into_iter();
-                    let (Some(id), Some(fields), Some(tok), Some(now)) =
-                        (e.next(), e.next(), e.next(), e.next())
-                    else {
+                let mut jobs = Vec::with_capacity(it.len() / 3);
+                // Flat: id, fields, token per job.
+                while let Some(id) = it.next() {
+                    let (Some(fields), Some(tok)) = (it.next(), it.next()) else {
                         return Err(Error::Decode("queue_take: short job entry".into()));
                     };
                     let id = id.into_string()?.unwrap_or_default();
                     let mut job = Job::from_fields(self, id, fields)?;
                     job.token = tok.as_int()? as u64;
-                    job.processed_on = Some(now.as_int()? as u64);
+                    job.processed_on = Some(second as u64);
                     jobs.push(job);
                 }
                 Ok(Take::Jobs(jobs))
