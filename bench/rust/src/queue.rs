@@ -281,6 +281,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
     print!("{out}");
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../results/rust-queue.md");
+    // The file's hand-written sections (from its first `### ` heading on) stay after the
+    // new table.
+    let kept = std::fs::read_to_string(path).unwrap_or_default();
+    if let Some(at) = kept.find("\n### ") {
+        out.push_str(&kept[at..]);
+    }
     std::fs::write(path, out)?;
     Ok(())
 }
