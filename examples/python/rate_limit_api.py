@@ -54,7 +54,7 @@ except redkit.RateLimited as denied:
 # The asyncio client: the same limiter, awaitable.
 async def asyncio_demo() -> None:
     aclient = await redkit.asyncio.Client.connect(URL, prefix="example")
-    login = aclient.rate_limiter("login", limit=3, window=60, algorithm="fixed_window", local_block=True)
+    login = aclient.rate_limiter("login", limit=3, window=60, algorithm="sliding_log", local_block=True)
     await login.reset("ip:10.0.0.9")
     results = [await login.limit("ip:10.0.0.9") for _ in range(5)]
     print("login attempts:", [r.reason if not r.allowed else "ok" for r in results])
