@@ -10,6 +10,10 @@
 //! round trip, as a server on another host would). Prints a markdown table and writes it to
 //! bench/results/rust-queue.md.
 //!
+//! BENCH_PHASE splits the worker run for a profiler (bench/queue-callgrind.sh): `fill`
+//! flushes the server and queues 2 × BENCH_JOBS no-op jobs, `worker` then runs a worker at
+//! BENCH_CONCURRENCY (default 100) over them and prints one line; no table is written.
+//!
 //! BullMQ's column holds the figures issue 17 quotes, unless BENCH_BULLMQ names the JSON
 //! cells `bench/node/queue.mjs` wrote (BENCH_JSON) for BullMQ itself on the same server
 //! just before: `bench/queue-same-run.sh` runs both that way.
@@ -91,8 +95,21 @@ async fn fill(client: &Client, n: u64) {
 /// Jobs per second of a worker at `concurrency` over `n` queued no-op jobs, and what a job
 /// cost the server and the worker.
 async fn worker_run(client: &Client, link: &Client, n: u64, concurrency: usize) -> WorkerRun {
-    reset(client).await;
-    fill(client, n).await;
+    worker_over(client, link, n, concurrency, true).await
+}
+
+/// [`worker_run`], over jobs already queued unless `fill`.
+async fn worker_over(
+    client: &Client,
+    link: &Client,
+    n: u64,
+    concurrency: usize,
+    fill_first: bool,
+) -> WorkerRun {
+    if fill_first {
+        reset(client).await;
+        fill(client, n).await;
+    }
     let before = server_cost(client).await;
     let cpu_before = own_cpu_us();
     let q = client.queue("bench").expect("queue");
@@ -189,6 +206,25 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let (url, _own_server) = redkit_bench::server::target();
     let client = Client::builder(&url).prefix("qbench").build().await?;
     let q = client.queue("bench")?;
+    match std::env::var("BENCH_PHASE").as_deref() {
+        Ok("fill") => {
+            reset(&client).await;
+            fill(&client, jobs * 2).await;
+            return Ok(());
+        }
+        Ok("worker") => {
+            let concurrency = redkit_bench::env_or("BENCH_CONCURRENCY", 100);
+            let r = worker_over(&client, &client, jobs * 2, concurrency, false).await;
+            println!(
+                "worker, concurrency {concurrency}: {:.0} jobs/s, {:.2} server commands, \
+                 {:.1} µs server CPU and {:.1} µs worker CPU per job",
+                r.jobs_per_sec, r.server_cmds, r.server_cpu, r.worker_cpu
+            );
+            return Ok(());
+        }
+        Ok(other) => return Err(format!("BENCH_PHASE is fill or worker, not {other:?}").into()),
+        Err(_) => {}
+    }
 
     reset(&client).await;
     let n = jobs / 2;
