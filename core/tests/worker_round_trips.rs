@@ -112,6 +112,12 @@ async fn one_renewal_round_trip_renews_every_lease() {
     let w = worker.clone();
     let run = tokio::spawn(async move { w.run().await });
     until_completed(&client, 10).await;
+    // The server counts a job completed before the worker has read that finish's reply:
+    // the worker's own count may trail it by a moment.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while worker.stats().completed < 10 && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
     let seen = monitor.finish();
     let stats = worker.stats();
     worker.close(true).await;
