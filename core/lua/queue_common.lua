@@ -281,6 +281,7 @@ local function take(wid, lock_ms, lmax, ldur, n)
           if fields[i] == 'tok' then
             tok = tonumber(fields[i + 1]) + 1
             tok_s = fmt(tok)
+            break
           end
         end
         -- The lease's end is in the hash too, so a finish checks token and lease in one read.

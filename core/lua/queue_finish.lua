@@ -75,8 +75,11 @@ for i = 0, f - 1 do
     -- Attempts made, this one included, as the hash stores it ('%d': a Lua number handed
     -- to redis.call is printed as a float). A first attempt, most jobs' only one, is '1'
     -- with no parse and no format.
-    local am = j[3] and tonumber(j[3]) + 1 or 1
-    local am_s = j[3] and fmt(am) or '1'
+    local am, am_s = 1, '1'
+    if j[3] then
+      am = tonumber(j[3]) + 1
+      am_s = fmt(am)
+    end
     if outcome == 'completed' then
       redis.call('HSET', key, 'rv', value, 'fon', now_s, 'am', am_s, 'lx', '0')
       local spec = o['remove_on_complete']
