@@ -55,32 +55,31 @@ pub(crate) fn job_text(job: &Job) -> Result<String> {
     }
     let opts = Dialect::JS.spell_keys(serde_json::to_value(&job.opts)?);
     let mut out = Vec::with_capacity(256 + job.data.len());
+    // `,"name":` then the value: serialized, or (`raw`) JSON text written as it is.
+    macro_rules! field {
+        ($name:literal, raw $text:expr) => {{
+            out.extend_from_slice(concat!(",\"", $name, "\":").as_bytes());
+            out.extend_from_slice($text);
+        }};
+        ($name:literal, $value:expr) => {{
+            out.extend_from_slice(concat!(",\"", $name, "\":").as_bytes());
+            serde_json::to_writer(&mut out, $value)?;
+        }};
+    }
     out.extend_from_slice(b"{\"id\":");
     serde_json::to_writer(&mut out, &job.id)?;
-    out.extend_from_slice(b",\"name\":");
-    serde_json::to_writer(&mut out, &job.name)?;
-    out.extend_from_slice(b",\"data\":");
-    out.extend_from_slice(&job.data);
-    out.extend_from_slice(b",\"opts\":");
-    serde_json::to_writer(&mut out, &opts)?;
-    out.extend_from_slice(b",\"attemptsMade\":");
-    serde_json::to_writer(&mut out, &job.attempts_made)?;
-    out.extend_from_slice(b",\"progress\":");
-    serde_json::to_writer(&mut out, &job.progress)?;
-    out.extend_from_slice(b",\"returnValue\":");
-    out.extend_from_slice(job.return_value.as_deref().unwrap_or(b"null"));
-    out.extend_from_slice(b",\"failedReason\":");
-    serde_json::to_writer(&mut out, &job.failed_reason)?;
-    out.extend_from_slice(b",\"timestamp\":");
-    serde_json::to_writer(&mut out, &job.timestamp)?;
-    out.extend_from_slice(b",\"processedOn\":");
-    serde_json::to_writer(&mut out, &job.processed_on)?;
-    out.extend_from_slice(b",\"finishedOn\":");
-    serde_json::to_writer(&mut out, &job.finished_on)?;
-    out.extend_from_slice(b",\"stacktrace\":");
-    serde_json::to_writer(&mut out, &job.stacktrace)?;
-    out.extend_from_slice(b",\"stalledCount\":");
-    serde_json::to_writer(&mut out, &job.stalled_count)?;
+    field!("name", &job.name);
+    field!("data", raw job.data.as_slice());
+    field!("opts", &opts);
+    field!("attemptsMade", &job.attempts_made);
+    field!("progress", &job.progress);
+    field!("returnValue", raw job.return_value.as_deref().unwrap_or(b"null"));
+    field!("failedReason", &job.failed_reason);
+    field!("timestamp", &job.timestamp);
+    field!("processedOn", &job.processed_on);
+    field!("finishedOn", &job.finished_on);
+    field!("stacktrace", &job.stacktrace);
+    field!("stalledCount", &job.stalled_count);
     out.push(b'}');
     // JSON text is UTF-8: the serializer's output and the stored values just checked.
     String::from_utf8(out).map_err(|e| Error::Decode(format!("job {} is not UTF-8: {e}", job.id)))
