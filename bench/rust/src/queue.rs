@@ -92,14 +92,9 @@ async fn fill(client: &Client, n: u64) {
     }
 }
 
-/// Jobs per second of a worker at `concurrency` over `n` queued no-op jobs, and what a job
-/// cost the server and the worker.
-async fn worker_run(client: &Client, link: &Client, n: u64, concurrency: usize) -> WorkerRun {
-    worker_over(client, link, n, concurrency, true).await
-}
-
-/// [`worker_run`], over jobs already queued unless `fill`.
-async fn worker_over(
+/// Jobs per second of a worker at `concurrency` over `n` no-op jobs (queued first when
+/// `fill_first`, else already there), and what a job cost the server and the worker.
+async fn worker_run(
     client: &Client,
     link: &Client,
     n: u64,
@@ -214,7 +209,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
         Ok("worker") => {
             let concurrency = redkit_bench::env_or("BENCH_CONCURRENCY", 100);
-            let r = worker_over(&client, &client, jobs * 2, concurrency, false).await;
+            let r = worker_run(&client, &client, jobs * 2, concurrency, false).await;
             println!(
                 "worker, concurrency {concurrency}: {:.0} jobs/s, {:.2} server commands, \
                  {:.1} µs server CPU and {:.1} µs worker CPU per job",
@@ -251,8 +246,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     } else {
         client.clone()
     };
-    let c1 = worker_run(&client, &link, jobs / 2, 1).await;
-    let c100 = worker_run(&client, &link, jobs * 2, 100).await;
+    let c1 = worker_run(&client, &link, jobs / 2, 1, true).await;
+    let c100 = worker_run(&client, &link, jobs * 2, 100, true).await;
 
     let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
     let mut out = String::new();
