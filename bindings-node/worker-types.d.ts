@@ -44,7 +44,8 @@ export interface WorkerJob<D = any, R = any> extends Job<D, R> {
  * The user function: returns the result (anything JSON can hold; `undefined` is stored as
  * null) or throws. `signal` aborts on the job's `timeout` (its `reason` a TimeoutError), on
  * `queue.cancel(id)` (a JobFailed), on `close(true)` (a Closed), and when the worker lost
- * the job's lease (a JobFailed). Throwing `UnrecoverableError` fails the job without retries.
+ * the job's lease (a JobFailed). A function declared with one parameter, `(job) => …`, gets
+ * no signal (none is made for it). Throwing `UnrecoverableError` fails the job without retries.
  */
 export type Processor<D = any, R = any> = (job: WorkerJob<D, R>, signal: AbortSignal) => R | Promise<R>
 

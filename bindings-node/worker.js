@@ -113,7 +113,11 @@ class Worker extends EventEmitter {
     this.#dispatch = dispatch
     this.#name = name
     this.#owner = owner
-    this.#processor = dispatch.register((arg, signal) => this.#process(processor, arg, signal), true)
+    // A processor declared with one parameter, `(job) => …`, cannot read a signal: it gets
+    // none, which spares each job an AbortSignal (as Express tells error handlers by their
+    // arity). Any other arity, `(...args)` included, gets one.
+    const wantsSignal = processor.length !== 1
+    this.#processor = dispatch.register((arg, signal) => this.#process(processor, arg, signal), true, wantsSignal)
     try {
       this.#native = nativeClient.worker(name, this.#processor, opts)
       this.#kept = this.#native.kept

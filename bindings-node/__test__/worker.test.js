@@ -75,6 +75,35 @@ for (const [backend, connect] of BACKENDS) {
       await client.close()
     })
 
+    test('a processor declared (job) gets no signal; (...args) and (job, signal) get one', async () => {
+      const client = await connect('w-arity')
+      const q = client.queue('arity')
+      const seen = {}
+      const run = async (name, processor) => {
+        await q.add(name, {})
+        const w = client.worker('arity', processor, FAST)
+        await until(() => name in seen, 10_000, name)
+        await w.close()
+      }
+      await run('one', function (job) {
+        seen[job.name] = arguments[1]
+        return null
+      })
+      await run('rest', (...args) => {
+        seen[args[0].name] = args[1]
+        return null
+      })
+      await run('two', (job, signal) => {
+        seen[job.name] = signal
+        return null
+      })
+      assert.equal(seen.one, undefined)
+      assert.ok(seen.rest instanceof AbortSignal)
+      assert.ok(seen.two instanceof AbortSignal)
+      assert.equal((await q.counts()).completed, 3)
+      await client.close()
+    })
+
     test('completed events reach listeners added at any time, also after removeAllListeners(); job data keeps its key order', async () => {
       const client = await connect('w-listeners')
       const q = client.queue('listeners')
