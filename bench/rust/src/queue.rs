@@ -268,7 +268,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     out.push_str("## Rust: queue and worker\n\n");
     out.push_str(
         "redkit's Rust core on one redis-server, one run. No-op jobs, JSON payload a number. \
-         Server CPU is redis-server's user + system time per job (INFO cpu), worker CPU the \
+         A worker's jobs/s runs from the moment 5 % of its jobs are done to the last \
+         (start-up left out, as bench/node/queue.mjs times BullMQ). Server CPU is redis-server's user + system time per job (INFO cpu), worker CPU the \
          bench process's (/proc/self/stat); neither is inflated by the machine's load the way \
          jobs/s is. ",
     );
