@@ -43,26 +43,15 @@ pub(super) async fn finish_loop(shared: Arc<Shared>, mut ends: mpsc::UnboundedRe
     let mut received = Vec::new();
     let mut pending: Vec<(Finish, FailureKind)> = Vec::new();
     let mut in_flight = FuturesOrdered::new();
-    // While a request is out, the next one waits for its share of the slots' ends: sent
-    // at the first end, it would carry one job per round trip and the server would pay a
-    // call's fixed cost for each. With nothing out, an end goes at once (as it did when one
-    // request at a time was the rule), so a slow job's end never waits for a batch.
+    // A request's share of the slots' ends (see `request_sizes`): sent at the first end
+    // while another is out, it would carry one job per round trip and the server would pay
+    // a call's fixed cost for each.
     let share = shared.opts.concurrency.div_ceil(MAX_IN_FLIGHT).max(1);
     loop {
-        let ready = pending.len() >= share || (in_flight.is_empty() && !pending.is_empty());
-        if ready && in_flight.len() < MAX_IN_FLIGHT {
-            // No request carries more than a share: one request of nearly every slot and
-            // one of the few left would take turns with the worker (the server idle while
-            // the worker runs the big one's jobs, then the worker idle), as they did, a
-            // fifth of the server's time, when a request took every end ready. With
-            // nothing out, every end ready goes, in as many requests as it takes.
-            let all = in_flight.is_empty();
-            while in_flight.len() < MAX_IN_FLIGHT
-                && (pending.len() >= share || all && !pending.is_empty())
-            {
-                let batch: Vec<_> = pending
-                    .drain(..pending.len().min(share).min(MAX_BATCH))
-                    .collect();
+        let sizes = request_sizes(pending.len(), in_flight.len(), share);
+        if !sizes.is_empty() {
+            for size in sizes {
+                let batch: Vec<_> = pending.drain(..size).collect();
                 in_flight.push_back(send(&shared, &unreachable_since, batch));
             }
             continue;
@@ -90,6 +79,27 @@ pub(super) async fn finish_loop(shared: Arc<Shared>, mut ends: mpsc::UnboundedRe
             _ = stopped.wait_for(|s| *s) => return,
         }
     }
+}
+
+/// The sizes of the finish requests to send now, with `pending` ends ready and `in_flight`
+/// requests out; none while the ends should wait for more.
+///
+/// No request carries more than a `share` of the slots: one request of nearly every slot
+/// and one of the few left would take turns with the worker (the server idle while the
+/// worker runs the big one's jobs, then the worker idle), as they did when a request took
+/// every end ready (bench/results/rust-queue.md). While a request is out, the next waits
+/// for a share; with nothing out, every end ready goes at once, in as many requests as it
+/// takes, so a slow job's end never waits for a batch.
+fn request_sizes(pending: usize, in_flight: usize, share: usize) -> Vec<usize> {
+    let size = share.min(MAX_BATCH);
+    let all = in_flight == 0;
+    let mut left = pending;
+    let mut sizes = Vec::new();
+    while in_flight + sizes.len() < MAX_IN_FLIGHT && (left >= share || all && left > 0) {
+        sizes.push(left.min(size));
+        left -= left.min(size);
+    }
+    sizes
 }
 
 /// One finish request, sent again while it fails and its results may still count.
@@ -206,4 +216,35 @@ fn report(shared: &Shared, f: Finish, kind: FailureKind, fin: Finished) {
         }
     };
     shared.events.emit(event);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{request_sizes, MAX_BATCH, MAX_IN_FLIGHT};
+
+    #[test]
+    fn requests_carry_at_most_a_share() {
+        assert_eq!(
+            MAX_IN_FLIGHT, 2,
+            "the cases below assume two requests out at most"
+        );
+        // Nothing out: every end ready goes, split so that neither request is the big one.
+        assert_eq!(request_sizes(99, 0, 50), vec![50, 49]);
+        assert_eq!(request_sizes(100, 0, 50), vec![50, 50]);
+        // Nothing out and few ends: they go at once, in one request.
+        assert_eq!(request_sizes(1, 0, 50), vec![1]);
+        assert_eq!(request_sizes(20, 0, 50), vec![20]);
+        // One out: a share goes, the rest waits for a free request.
+        assert_eq!(request_sizes(99, 1, 50), vec![50]);
+        assert_eq!(request_sizes(50, 1, 50), vec![50]);
+        // One out and less than a share ready, or both out, or nothing ready: wait.
+        assert!(request_sizes(30, 1, 50).is_empty());
+        assert!(request_sizes(100, 2, 50).is_empty());
+        assert!(request_sizes(0, 0, 50).is_empty());
+        // A share above the batch bound is sent in batches of the bound.
+        assert_eq!(request_sizes(5000, 0, 2500), vec![MAX_BATCH, MAX_BATCH]);
+        // Concurrency 1: one end, one request.
+        assert_eq!(request_sizes(1, 0, 1), vec![1]);
+        assert_eq!(request_sizes(1, 1, 1), vec![1]);
+    }
 }
