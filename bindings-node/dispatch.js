@@ -213,8 +213,8 @@ class Dispatcher {
    * promise of one); `unregister(id)` once the core is done with it. `text`: `arg` is a
    * string instead (the native side's `JsHost::text` must call it: a worker's processor,
    * whose job is JSON text). `signal` false: `fn` gets no AbortSignal, and an abort from the
-   * core is not passed on (making one costs Node 20 about 2 µs, a fifth of a no-op job's time
-   * on the JS thread).
+   * core is not passed on (making one is a large share of a no-op job's time on the JS
+   * thread: bench/results/node-queue.md).
    */
   register(fn, text = false, signal = true) {
     const id = this.#freeFunctions.length > 0 ? this.#freeFunctions.pop() : this.#functions.length

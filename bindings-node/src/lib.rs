@@ -27,9 +27,8 @@ use std::sync::OnceLock;
 
 /// The addon's own allocations (the process's other code keeps its malloc). A busy worker
 /// parses replies into many small buffers and frees them together, which glibc's malloc
-/// serves slowly (about 15 % of the process's CPU samples with a worker at concurrency 100,
-/// most of it refilling its per-size caches); with mimalloc the process spent a quarter
-/// less CPU per job (bench/results/node-queue.md).
+/// serves slowly, most of its time refilling its per-size caches; what mimalloc saves per
+/// job is in bench/results/node-queue.md.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

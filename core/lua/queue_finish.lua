@@ -57,10 +57,10 @@ for i = 0, f - 1 do
   end
   local key = jkey(id)
   local fin
-  -- Only fields the job has: asking for one it lacks scans its whole hash (`am` and `ddid`
-  -- on a first completion were about 4 % of a job's cost to the server). A first delivery
-  -- (token '1') has no attempt before it, so `am` is not asked for; the deduplication id is
-  -- read from the options (`ddid` mirrors it for the scripts that delete jobs).
+  -- Only fields the job has: asking for one it lacks scans its whole hash (what `am` and
+  -- `ddid` cost a first completion: bench/results/rust-queue.md). A first delivery (token
+  -- '1') has no attempt before it, so `am` is not asked for; the deduplication id is read
+  -- from the options (`ddid` mirrors it for the scripts that delete jobs).
   local j
   if token == '1' then
     j = redis.call('HMGET', key, 'tok', 'lx', 'opts')
