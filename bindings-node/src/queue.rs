@@ -85,6 +85,11 @@ pub(crate) fn job_text(job: &Job) -> Result<String> {
     String::from_utf8(out).map_err(|e| Error::Decode(format!("job {} is not UTF-8: {e}", job.id)))
 }
 
+/// A job's progress from the JSON text `facade/queue.js` made (`progressText`).
+pub(crate) fn progress_value(text: &str) -> Result<Value> {
+    serde_json::from_str(text).map_err(|e| Error::invalid(format!("progress is not JSON: {e}")))
+}
+
 /// The job as a JSON value: [`job_text`] parsed (one form for every caller).
 pub(crate) fn job_json(job: &Job) -> Result<Value> {
     Ok(serde_json::from_str(&job_text(job)?)?)
@@ -435,9 +440,7 @@ impl NativeQueue {
         let f = f.add("updateProgress", move |x| {
             let (id, progress) = (string_arg(x, 1)?, arg::<String>(x, 2)?);
             c.run(x.env, arg(x, 0)?, move |q| async move {
-                let progress: Value = serde_json::from_str(&progress)
-                    .map_err(|e| Error::invalid(format!("progress is not JSON: {e}")))?;
-                q.update_progress(&id, &progress).await?;
+                q.update_progress(&id, &progress_value(&progress)?).await?;
                 Ok(Outcome::Unit)
             })
         })?;

@@ -18,7 +18,6 @@ use redkit::host::{self, Cancel, HostError, HostResult};
 use redkit::queue::{Job, Queue};
 use redkit::transport::BoxFuture;
 use redkit::worker::{FailureKind, Processor, Spawner, Worker, WorkerEvent, WorkerEvents};
-use serde_json::Value;
 use tokio::sync::{watch, Mutex};
 
 use crate::completion::{Completions, HostTarget, Outcome};
@@ -27,7 +26,7 @@ use crate::executor::Executor;
 use crate::functions::{arg, string_arg, Functions};
 use crate::host::JsHost;
 use crate::options::{read, Js};
-use crate::queue::job_text;
+use crate::queue::{job_text, progress_value};
 
 /// The most events one `next` hands over.
 const EVENT_BATCH: usize = 512;
@@ -332,9 +331,7 @@ impl NativeWorker {
             let (id, text) = (string_arg(x, 1)?, arg::<String>(x, 2)?);
             let w = Arc::clone(&w);
             c3.start(x.env, arg(x, 0)?, async move {
-                let progress: Value = serde_json::from_str(&text)
-                    .map_err(|e| redkit::Error::invalid(format!("progress is not JSON: {e}")))?;
-                w.update_progress(&id, progress).await?;
+                w.update_progress(&id, progress_value(&text)?).await?;
                 Ok(Outcome::Unit)
             })
         })?;
